@@ -1,0 +1,136 @@
+//! Why a visitor is refused, with the HTTP status and the words shown to them.
+
+use crate::Locale;
+use serde::{Deserialize, Serialize};
+
+/// Every reason a request can be refused. The `snake_case` name is the stable code in JSON
+/// answers, logs and analytics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Denial {
+    NotFound,
+    LinkDisabled,
+    LinkExpired,
+    ViewLimitReached,
+    SessionExpired,
+    DownloadDisabled,
+    /// A gated file was asked for without a valid session for a link of its gallery.
+    NoSession,
+}
+
+impl Denial {
+    pub const ALL: [Denial; 7] = [
+        Denial::NotFound,
+        Denial::LinkDisabled,
+        Denial::LinkExpired,
+        Denial::ViewLimitReached,
+        Denial::SessionExpired,
+        Denial::DownloadDisabled,
+        Denial::NoSession,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Denial::NotFound => "not_found",
+            Denial::LinkDisabled => "link_disabled",
+            Denial::LinkExpired => "link_expired",
+            Denial::ViewLimitReached => "view_limit_reached",
+            Denial::SessionExpired => "session_expired",
+            Denial::DownloadDisabled => "download_disabled",
+            Denial::NoSession => "no_session",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Denial> {
+        Denial::ALL.into_iter().find(|d| d.code() == code)
+    }
+
+    /// 410 Gone where the link is over for good unless its owner acts (expired, used up);
+    /// 403 where access exists but is not granted to this request.
+    pub fn status(self) -> u16 {
+        match self {
+            Denial::NotFound => 404,
+            Denial::LinkExpired | Denial::ViewLimitReached => 410,
+            Denial::LinkDisabled | Denial::SessionExpired | Denial::DownloadDisabled | Denial::NoSession => 403,
+        }
+    }
+
+    /// Short heading for the denial page.
+    pub fn title(self, locale: Locale) -> &'static str {
+        match (self, locale) {
+            (Denial::NotFound, Locale::En) => "Link not found",
+            (Denial::NotFound, Locale::ZhCn) => "链接不存在",
+            (Denial::LinkDisabled, Locale::En) => "This link has been disabled",
+            (Denial::LinkDisabled, Locale::ZhCn) => "链接已禁用",
+            (Denial::LinkExpired, Locale::En) => "This link has expired",
+            (Denial::LinkExpired, Locale::ZhCn) => "链接已过期",
+            (Denial::ViewLimitReached, Locale::En) => "This link has reached its view limit",
+            (Denial::ViewLimitReached, Locale::ZhCn) => "链接查看次数已用完",
+            (Denial::SessionExpired, Locale::En) => "Your viewing time is over",
+            (Denial::SessionExpired, Locale::ZhCn) => "查看时间已结束",
+            (Denial::DownloadDisabled, Locale::En) => "Downloads are not enabled for this link",
+            (Denial::DownloadDisabled, Locale::ZhCn) => "此链接未开启下载",
+            (Denial::NoSession, Locale::En) => "Please open the gallery link first",
+            (Denial::NoSession, Locale::ZhCn) => "请先打开图库链接",
+        }
+    }
+
+    /// One sentence telling the visitor what happened and what to do next.
+    pub fn message(self, locale: Locale) -> &'static str {
+        match (self, locale) {
+            (Denial::NotFound, Locale::En) => "Check that the address is complete, or ask the person who shared it for a new link.",
+            (Denial::NotFound, Locale::ZhCn) => "请检查链接地址是否完整，或联系分享者获取新链接。",
+            (Denial::LinkDisabled, Locale::En) => "The owner has turned this link off. Contact the person who shared it if you still need access.",
+            (Denial::LinkDisabled, Locale::ZhCn) => "分享者已关闭此链接。如仍需访问，请联系分享者。",
+            (Denial::LinkExpired, Locale::En) => "This link was valid for a limited time. Ask the person who shared it to extend it.",
+            (Denial::LinkExpired, Locale::ZhCn) => "此链接有效期已过。请联系分享者延长有效期。",
+            (Denial::ViewLimitReached, Locale::En) => "This link has been opened as many times as allowed. Ask the person who shared it to raise the limit.",
+            (Denial::ViewLimitReached, Locale::ZhCn) => "此链接的查看次数已达上限。请联系分享者增加查看次数。",
+            (Denial::SessionExpired, Locale::En) => "The viewing time for this link has run out. Ask the person who shared it if you need more time.",
+            (Denial::SessionExpired, Locale::ZhCn) => "本次查看时间已用完。如需更多时间，请联系分享者。",
+            (Denial::DownloadDisabled, Locale::En) => "Original files can only be downloaded from links that allow it. Display images are still available in the gallery.",
+            (Denial::DownloadDisabled, Locale::ZhCn) => "此链接不允许下载原图，您仍可在图库中查看展示图片。",
+            (Denial::NoSession, Locale::En) => "Images are only shown inside the gallery. Open the link you were given.",
+            (Denial::NoSession, Locale::ZhCn) => "图片只能在图库中查看，请打开您收到的链接。",
+        }
+    }
+}
+
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_statuses_match_the_published_table() {
+        let table = [
+            ("not_found", 404),
+            ("link_disabled", 403),
+            ("link_expired", 410),
+            ("view_limit_reached", 410),
+            ("session_expired", 403),
+            ("download_disabled", 403),
+            ("no_session", 403),
+        ];
+        for (code, status) in table {
+            let denial = Denial::from_code(code).expect(code);
+            assert_eq!(denial.status(), status, "{code}");
+            assert_eq!(serde_json::to_string(&denial).unwrap(), format!("\"{code}\""));
+        }
+    }
+
+    #[test]
+    fn every_denial_speaks_every_language() {
+        for d in Denial::ALL {
+            for l in Locale::ALL {
+                assert!(!d.title(l).is_empty() && !d.message(l).is_empty());
+            }
+            assert_ne!(d.message(Locale::En), d.message(Locale::ZhCn));
+        }
+    }
+}

@@ -1,0 +1,202 @@
+//! Link tokens and visitor sessions, both keyed BLAKE3 (a MAC/PRF) under the site's
+//! `SIGNING_KEY`, each use under its own derived key so one can never stand in for the other.
+
+use data_encoding::BASE32_NOPAD;
+
+/// Token length in bytes: 128 bits, as unguessable as a random UUID, 26 characters in a URL.
+const TOKEN_BYTES: usize = 16;
+pub const TOKEN_CHARS: usize = 26;
+
+/// The development key's secret. Builds made with it are labelled as such and must never be
+/// published; production builds refuse to run without a real `SIGNING_KEY`.
+pub const DEV_SECRET: &str = "gatefold-dev-signing-key-NOT-FOR-PRODUCTION";
+
+/// Shortest `SIGNING_KEY` accepted for a production build.
+pub const MIN_SECRET_CHARS: usize = 32;
+
+#[derive(Clone)]
+pub struct SigningKey {
+    tokens: [u8; 32],
+    sessions: [u8; 32],
+    visitors: [u8; 32],
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SigningKey(…)")
+    }
+}
+
+impl SigningKey {
+    pub fn from_secret(secret: &str) -> SigningKey {
+        SigningKey {
+            tokens: blake3::derive_key("gatefold 2026 link token v1", secret.as_bytes()),
+            sessions: blake3::derive_key("gatefold 2026 visitor session v1", secret.as_bytes()),
+            visitors: blake3::derive_key("gatefold 2026 visitor hash v1", secret.as_bytes()),
+        }
+    }
+
+    pub fn dev() -> SigningKey {
+        SigningKey::from_secret(DEV_SECRET)
+    }
+
+    /// The token in a link's URL `<base_url>/s/<token>`. It depends only on the gallery id, the
+    /// link name and the owner's `rotate` counter: replacing images never changes it, bumping
+    /// `rotate` always does.
+    pub fn link_token(&self, gallery: &str, link: &str, rotate: u32) -> String {
+        let mut hasher = blake3::Hasher::new_keyed(&self.tokens);
+        // Length-prefix each part so ("a-b", "c") and ("a", "b-c") can never collide.
+        for part in [gallery.as_bytes(), link.as_bytes()] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+        hasher.update(&rotate.to_le_bytes());
+        let digest = hasher.finalize();
+        BASE32_NOPAD.encode(&digest.as_bytes()[..TOKEN_BYTES]).to_ascii_lowercase()
+    }
+
+    fn session_mac(&self, token: &str, session: &Session) -> blake3::Hash {
+        let mut hasher = blake3::Hasher::new_keyed(&self.sessions);
+        hasher.update(&(token.len() as u64).to_le_bytes());
+        hasher.update(token.as_bytes());
+        hasher.update(&session.view_number.to_le_bytes());
+        hasher.update(&session.issued_at.to_le_bytes());
+        hasher.update(&session.expires_at.to_le_bytes());
+        hasher.finalize()
+    }
+
+    /// A visitor fingerprint for unique counts that changes every day (the salt is the day),
+    /// so visitors cannot be followed across days and the raw IP need not be kept.
+    pub fn visitor_hash(&self, day: i64, ip: &str, user_agent: &str) -> String {
+        let mut hasher = blake3::Hasher::new_keyed(&self.visitors);
+        hasher.update(&day.to_le_bytes());
+        for part in [ip, user_agent] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        hasher.finalize().to_hex()[..16].to_string()
+    }
+}
+
+/// Whether a string could be a link token; anything else is `not_found` without a lookup.
+pub fn is_token_shaped(s: &str) -> bool {
+    s.len() == TOKEN_CHARS && s.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7'))
+}
+
+/// A visitor's admitted session for one link, carried in a signed cookie scoped to that
+/// link's path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Session {
+    /// The open that created this session (1 = the link's first open).
+    pub view_number: u64,
+    pub issued_at: i64,
+    pub expires_at: i64,
+}
+
+impl Session {
+    /// The cookie name; one cookie per link path, so sessions for other links never collide.
+    pub const COOKIE: &'static str = "gf_session";
+
+    /// `<view>.<issued>.<expires>.<mac>`; only cookie-safe characters.
+    pub fn encode(&self, key: &SigningKey, token: &str) -> String {
+        let mac = key.session_mac(token, self);
+        format!("{}.{}.{}.{}", self.view_number, self.issued_at, self.expires_at, mac.to_hex())
+    }
+
+    /// Verifies a cookie value for the link `token`. A cookie issued for another link, altered
+    /// in any way, or signed with another key is rejected. The MAC comparison is constant-time.
+    /// Expiry is not checked here: an expired but authentic session is a different answer
+    /// (`session_expired`) from a forged one.
+    pub fn decode(value: &str, key: &SigningKey, token: &str) -> Option<Session> {
+        let mut parts = value.split('.');
+        let view_number = parts.next()?.parse().ok()?;
+        let issued_at = parts.next()?.parse().ok()?;
+        let expires_at = parts.next()?.parse().ok()?;
+        let mac = blake3::Hash::from_hex(parts.next()?).ok()?;
+        if parts.next().is_some() {
+            return None;
+        }
+        let session = Session { view_number, issued_at, expires_at };
+        // blake3::Hash's PartialEq is constant-time.
+        (key.session_mac(token, &session) == mac).then_some(session)
+    }
+}
+
+/// Compares two secrets (the admin token, say) in time independent of where they differ and
+/// of their lengths: both sides are hashed first, and hash equality is constant-time.
+pub fn secrets_equal(a: &str, b: &str) -> bool {
+    blake3::hash(a.as_bytes()) == blake3::hash(b.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_stable_long_and_url_safe() {
+        let key = SigningKey::from_secret("a test secret that is long enough!!");
+        let t = key.link_token("spring-launch", "market", 0);
+        assert_eq!(t, key.link_token("spring-launch", "market", 0));
+        assert_eq!(t.len(), TOKEN_CHARS);
+        assert!(is_token_shaped(&t), "{t}");
+    }
+
+    #[test]
+    fn tokens_differ_by_link_gallery_rotation_and_key() {
+        let key = SigningKey::from_secret("secret one, long enough for tests");
+        let base = key.link_token("g", "market", 0);
+        assert_ne!(base, key.link_token("g", "sales", 0));
+        assert_ne!(base, key.link_token("h", "market", 0));
+        assert_ne!(base, key.link_token("g", "market", 1));
+        assert_ne!(base, SigningKey::from_secret("secret two, long enough for tests").link_token("g", "market", 0));
+        assert_ne!(key.link_token("a-b", "c", 0), key.link_token("a", "b-c", 0));
+    }
+
+    #[test]
+    fn only_token_shaped_strings_pass_the_shape_check() {
+        assert!(!is_token_shaped(""));
+        assert!(!is_token_shaped("../../_gatefold/manifest.js"));
+        assert!(!is_token_shaped(&"A".repeat(TOKEN_CHARS)));
+        assert!(!is_token_shaped(&"a".repeat(TOKEN_CHARS + 1)));
+    }
+
+    #[test]
+    fn a_session_round_trips_for_its_own_link_only() {
+        let key = SigningKey::dev();
+        let s = Session { view_number: 7, issued_at: 100, expires_at: 160 };
+        let cookie = s.encode(&key, "tokena");
+        assert_eq!(Session::decode(&cookie, &key, "tokena"), Some(s));
+        assert_eq!(Session::decode(&cookie, &key, "tokenb"), None, "cookie from another link");
+        assert_eq!(Session::decode(&cookie, &SigningKey::from_secret("other"), "tokena"), None, "other key");
+    }
+
+    #[test]
+    fn altered_sessions_are_rejected() {
+        let key = SigningKey::dev();
+        let cookie = Session { view_number: 7, issued_at: 100, expires_at: 160 }.encode(&key, "t");
+        let longer = cookie.replacen(".160.", ".999999.", 1);
+        assert_eq!(Session::decode(&longer, &key, "t"), None);
+        let mut flipped = cookie.clone();
+        let last = flipped.pop().unwrap();
+        flipped.push(if last == '0' { '1' } else { '0' });
+        assert_eq!(Session::decode(&flipped, &key, "t"), None);
+        assert_eq!(Session::decode(&format!("{cookie}.x"), &key, "t"), None);
+        assert_eq!(Session::decode("garbage", &key, "t"), None);
+    }
+
+    #[test]
+    fn visitor_hashes_change_daily() {
+        let key = SigningKey::dev();
+        let a = key.visitor_hash(20_000, "203.0.113.9", "UA");
+        assert_eq!(a, key.visitor_hash(20_000, "203.0.113.9", "UA"));
+        assert_ne!(a, key.visitor_hash(20_001, "203.0.113.9", "UA"));
+        assert_ne!(a, key.visitor_hash(20_000, "203.0.113.10", "UA"));
+    }
+
+    #[test]
+    fn secrets_compare_by_content() {
+        assert!(secrets_equal("abc", "abc"));
+        assert!(!secrets_equal("abc", "abd"));
+        assert!(!secrets_equal("abc", "abcd"));
+    }
+}

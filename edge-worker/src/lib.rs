@@ -1,0 +1,1 @@
+//! Gatefold's edge worker (placeholder until the worker issue lands).

@@ -1,0 +1,1 @@
+//! Gatefold's generator.
