@@ -18,6 +18,10 @@ pub const PUBLIC_PREFIX: &str = "/assets/";
 /// Where the manifest sits inside the assets directory.
 pub const MANIFEST_PATH: &str = "/_gatefold/manifest.json";
 
+/// Placeholder in a rendered gallery page that the worker replaces with the visitor's session
+/// end (Unix seconds) when it serves the page, so the page can hide its images at that moment.
+pub const SESSION_EXPIRES_PLACEHOLDER: &str = "__GATEFOLD_SESSION_EXPIRES__";
+
 /// Asset path of a display image or thumbnail of a gallery.
 pub fn gallery_asset_path(gallery: &str, file: &str) -> String {
     format!("/_gatefold/g/{gallery}/{file}")
