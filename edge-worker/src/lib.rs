@@ -1,1 +1,4 @@
-//! Gatefold's edge worker (placeholder until the worker issue lands).
+//! Gatefold's edge worker (in progress).
+
+pub mod admin;
+pub mod analytics;

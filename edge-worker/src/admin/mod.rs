@@ -1,0 +1,1 @@
+//! Admin API and admin page. In progress.

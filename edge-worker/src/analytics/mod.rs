@@ -1,0 +1,1 @@
+//! Access log storage and analytics (the GalleryLog Durable Object). In progress.
