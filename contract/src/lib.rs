@@ -12,6 +12,7 @@
 //! Nothing here reads a clock or the environment: time and secrets are passed in, which keeps
 //! every rule a pure function with table tests next to it.
 
+pub mod admin;
 pub mod denial;
 pub mod locale;
 pub mod manifest;

@@ -6,11 +6,14 @@
 //! render pages, QR codes and owner kits from the theme ([`render`], [`qr`]) → swap the new
 //! `dist/` into place atomically.
 
+pub mod admin;
 pub mod build;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod images;
 pub mod keys;
+pub mod plan;
+pub mod publish;
 pub mod qr;
 pub mod render;

@@ -1,1 +1,5 @@
-fn main() {}
+//! `gatefold`: see [`gatefold::cli`].
+
+fn main() -> std::process::ExitCode {
+    gatefold::cli::main()
+}

@@ -1,1 +1,44 @@
-//! Admin API and admin page. In progress.
+//! Admin API (`/admin/api/…`, bearer token) and the admin page (`/admin`).
+//!
+//! The router hands every `/admin` request to [`handle`]. Decisions (routes, patches,
+//! windows, link states) are pure functions in [`api`]; this module does the I/O: the
+//! manifest, the links' `LinkGate` objects, the galleries' `GalleryLog` objects.
+//!
+//! The page is three static files from the theme (`themes/default/static/admin.*`),
+//! compiled into the worker so `/admin` never depends on the theme's content-hashed asset
+//! folder name. They hold no data: everything comes from the API after sign-in.
+
+pub mod api;
+
+mod handler;
+pub use handler::handle;
+
+/// The admin page's CSP: the page, its script and its style come from this origin; charts are
+/// inline SVG built by the script; exports are fetched with the token and saved as blobs.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+pub const PAGE_HTML: &str = include_str!("../../../themes/default/static/admin.html");
+pub const PAGE_JS: &str = include_str!("../../../themes/default/static/admin.js");
+pub const PAGE_CSS: &str = include_str!("../../../themes/default/static/admin.css");
+
+/// Where the page loads its script and style from (the HTML names these paths).
+pub const JS_PATH: &str = "/admin/admin.js";
+pub const CSS_PATH: &str = "/admin/admin.css";
+
+/// The deployment variable that allows `POST /admin/api/galleries/<g>/events` (bulk event
+/// ingestion for the analytics benchmark). Never set in production: without it the route
+/// does not exist, with it the admin token is still required.
+pub const BULK_EVENTS_VAR: &str = "GATEFOLD_BULK_EVENTS";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_page_loads_its_script_and_style_from_the_paths_the_worker_serves() {
+        assert!(PAGE_HTML.contains(&format!("src=\"{JS_PATH}\"")));
+        assert!(PAGE_HTML.contains(&format!("href=\"{CSS_PATH}\"")));
+        assert!(!PAGE_HTML.contains("<script>"), "inline scripts would be blocked by the CSP");
+        assert!(!PAGE_HTML.contains("style=\""), "inline styles would be blocked by the CSP");
+    }
+}

@@ -2,9 +2,16 @@
 //!
 //! [`probe`] is the cheap check `gatefold check` and every build run on each source file:
 //! format judged by content, size, dimensions (decompression bombs) and truncation.
+//! [`verify`] adds a full decode (`gatefold check`); [`process`] is the build's image step.
+
+mod container;
+mod pixels;
+mod process;
+
+pub use process::{Job, Outputs, Processed, Progress, Settings, process, prune_cache};
 
 use std::fmt;
-use std::io::Read;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
 
 /// Hard limits on a source image.
@@ -104,38 +111,44 @@ fn sniff(head: &[u8]) -> Option<SourceFormat> {
     }
 }
 
-/// Checks a source image without decoding its pixels.
-pub fn probe(path: &Path, limits: &Limits) -> Result<Probe, ImageProblem> {
-    let meta = std::fs::metadata(path).map_err(|e| problem(format!("cannot read the file: {e}"), "check that the file exists and is readable"))?;
-    let bytes = meta.len();
-    if bytes > limits.max_bytes {
-        return Err(problem(
+const CUT_SHORT_FIX: &str = "copy or export the file again: its end is missing";
+
+/// Cheap truncation check on the last bytes of a file; the full structure walk is in
+/// [`verify`].
+fn tail_problem(format: SourceFormat, head: &[u8], tail: &[u8], len: u64) -> Option<ImageProblem> {
+    let has = |needle: &[u8]| tail.windows(needle.len()).any(|w| w == needle);
+    let cut = match format {
+        SourceFormat::Jpeg => !has(&[0xFF, 0xD9]),
+        SourceFormat::Png => !has(b"IEND"),
+        SourceFormat::Gif => !tail.contains(&0x3B),
+        SourceFormat::WebP => head.get(4..8).map(|b| u64::from(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) + 8).is_none_or(|riff| riff > len),
+    };
+    cut.then(|| problem(format!("the {format:?} file is cut short (its end marker is missing)"), CUT_SHORT_FIX))
+}
+
+fn unsupported(head: &[u8]) -> ImageProblem {
+    match sniff_other(head) {
+        Some(other) => problem(
+            format!("this is a {other} file; Gatefold accepts PNG, JPEG, GIF and WebP"),
+            format!("convert it, e.g. `convert in.{} out.jpg` (ImageMagick) or export as JPEG from your editor", other.to_ascii_lowercase()),
+        ),
+        None => problem(
+            "this is not a PNG, JPEG, GIF or WebP image (judged by its content, whatever its name)",
+            "export it as JPEG or PNG, or remove it from the gallery",
+        ),
+    }
+}
+
+fn too_large(bytes: u64, limits: &Limits) -> Option<ImageProblem> {
+    (bytes > limits.max_bytes).then(|| {
+        problem(
             format!("the file is {:.1} MB, over the {} MB limit", bytes as f64 / 1e6, limits.max_bytes / 1_000_000),
             "export it at a smaller size or higher compression (a 6000 px JPEG at quality 90 is typically under 20 MB)",
-        ));
-    }
-    let mut head = Vec::with_capacity(512);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(512).read_to_end(&mut head))
-        .map_err(|e| problem(format!("cannot read the file: {e}"), "check that the file is readable"))?;
-    let Some(format) = sniff(&head) else {
-        return Err(match sniff_other(&head) {
-            Some(other) => problem(
-                format!("this is a {other} file; Gatefold accepts PNG, JPEG, GIF and WebP"),
-                format!("convert it, e.g. `convert in.{} out.jpg` (ImageMagick) or export as JPEG from your editor", other.to_ascii_lowercase()),
-            ),
-            None => problem(
-                "this is not a PNG, JPEG, GIF or WebP image (judged by its content, whatever its name)",
-                "export it as JPEG or PNG, or remove it from the gallery",
-            ),
-        });
-    };
-    let reader = image::ImageReader::open(path)
-        .and_then(|r| r.with_guessed_format())
-        .map_err(|e| problem(format!("cannot read the file: {e}"), "check that the file is readable"))?;
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| problem(format!("the image header is damaged: {e}"), "re-export the image from its source"))?;
+        )
+    })
+}
+
+fn check_pixels(format: SourceFormat, width: u32, height: u32, bytes: u64, limits: &Limits) -> Result<Probe, ImageProblem> {
     let pixels = u64::from(width) * u64::from(height);
     if pixels > limits.max_pixels {
         return Err(problem(
@@ -143,5 +156,72 @@ pub fn probe(path: &Path, limits: &Limits) -> Result<Probe, ImageProblem> {
             "scale it down before adding it, or raise images.max_megapixels in site.yaml if you trust the file",
         ));
     }
+    if pixels == 0 {
+        return Err(problem("the image has no pixels (width or height is 0)", "re-export the image from its source"));
+    }
     Ok(Probe { format, width, height, bytes })
 }
+
+/// Checks a source image without decoding its pixels.
+pub fn probe(path: &Path, limits: &Limits) -> Result<Probe, ImageProblem> {
+    let meta = std::fs::metadata(path).map_err(|e| problem(format!("cannot read the file: {e}"), "check that the file exists and is readable"))?;
+    let bytes = meta.len();
+    if let Some(p) = too_large(bytes, limits) {
+        return Err(p);
+    }
+    let unreadable = |e: std::io::Error| problem(format!("cannot read the file: {e}"), "check that the file is readable");
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let mut head = Vec::with_capacity(512);
+    (&mut file).take(512).read_to_end(&mut head).map_err(unreadable)?;
+    let Some(format) = sniff(&head) else { return Err(unsupported(&head)) };
+    let mut tail = Vec::with_capacity(1024);
+    file.seek(SeekFrom::Start(bytes.saturating_sub(1024))).map_err(unreadable)?;
+    file.take(1024).read_to_end(&mut tail).map_err(unreadable)?;
+    if let Some(p) = tail_problem(format, &head, &tail, bytes) {
+        return Err(p);
+    }
+    let reader = image::ImageReader::open(path)
+        .and_then(|r| r.with_guessed_format())
+        .map_err(|e| problem(format!("cannot read the file: {e}"), "check that the file is readable"))?;
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| problem(format!("the image header is damaged: {e}"), "re-export the image from its source"))?;
+    check_pixels(format, width, height, bytes, limits)
+}
+
+/// [`probe`] on a file already in memory.
+pub(crate) fn probe_bytes(data: &[u8], limits: &Limits) -> Result<Probe, ImageProblem> {
+    let bytes = data.len() as u64;
+    if let Some(p) = too_large(bytes, limits) {
+        return Err(p);
+    }
+    let head = &data[..data.len().min(512)];
+    let Some(format) = sniff(head) else { return Err(unsupported(head)) };
+    if let Some(p) = tail_problem(format, head, &data[data.len().saturating_sub(1024)..], bytes) {
+        return Err(p);
+    }
+    let (width, height) = image::ImageReader::new(std::io::Cursor::new(data))
+        .with_guessed_format()
+        .map_err(|e| problem(format!("cannot read the file: {e}"), "check that the file is readable"))?
+        .into_dimensions()
+        .map_err(|e| problem(format!("the image header is damaged: {e}"), "re-export the image from its source"))?;
+    check_pixels(format, width, height, bytes, limits)
+}
+
+/// [`probe`] plus a walk of the whole file structure and a full decode of every frame, so a
+/// file damaged or cut anywhere is caught before a build (`gatefold check`).
+pub fn verify(path: &Path, limits: &Limits) -> Result<Probe, ImageProblem> {
+    let probe = probe(path, limits)?;
+    let data = std::fs::read(path).map_err(|e| problem(format!("cannot read the file: {e}"), "check that the file is readable"))?;
+    let damaged = |m: String| problem(m, "re-export or re-copy the image from its source");
+    let layout = container::layout(probe.format, &data).map_err(damaged)?;
+    let orientation = layout.exif.as_deref().map_or(1, |e| container::read_exif(e).orientation);
+    pixels::decode(probe.format, &data, &layout, orientation, None).map_err(damaged)?;
+    if layout.animated || probe.format == SourceFormat::Gif {
+        pixels::decode_all_frames(probe.format, &data).map_err(damaged)?;
+    }
+    Ok(probe)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Image pipeline benchmark: Gatefold vs sharp vs vipsthumbnail on the same machine, same run.
+# Prints figures (not a test; CI never runs it). usage: bash bench/images/run.sh
+# Needs: apt (libvips-tools, time), cargo, node_modules (sharp). Work dir: $BENCH_WORK.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+WORK="${BENCH_WORK:-/tmp/gatefold-bench}"
+RUNS="${RUNS:-3}"
+mkdir -p "$WORK"
+
+command -v vipsthumbnail >/dev/null && [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq libvips-tools time >/dev/null; }
+command -v dssim >/dev/null || cargo install dssim --locked
+
+# 1. Inputs: Debian's wallpaper photos, upscaled to camera size (~20 MP each, ~250 MP total),
+#    plus one 100 MP photo for the memory figure.
+if [ ! -f "$WORK/in/.done" ]; then
+  rm -rf "$WORK/deb" "$WORK/in" "$WORK/in100"; mkdir -p "$WORK/deb" "$WORK/in" "$WORK/in100"
+  (cd "$WORK/deb" && apt-get download mate-backgrounds gnome-backgrounds >/dev/null 2>&1 && for f in *.deb; do dpkg-deb -x "$f" x; done)
+  N="$WORK/deb/x/usr/share/backgrounds/mate"
+  for f in nature/Garden nature/Wood nature/Aqua nature/TwoWings nature/LadyBird nature/YellowFlower nature/Storm \
+           nature/RainDrops nature/Blinds nature/Dune abstract/Elephants_5640x3172 desktop/GreenTraditional; do
+    src="$N/$f.jpg"; name="$(basename "$f")"
+    w=$(vipsheader -f width "$src"); h=$(vipsheader -f height "$src")
+    # Scale so each photo is ~20.8 MP, as from a 20 MP camera.
+    scale=$(python3 -c "print((20.8e6/($w*$h))**0.5)")
+    vips resize "$src" "$WORK/in/$name.jpg[Q=90]" "$scale" --kernel lanczos3
+  done
+  vips resize "$N/nature/Garden.jpg" "$WORK/in100/Garden100.jpg[Q=90]" 4.9375 --kernel lanczos3
+  touch "$WORK/in/.done"
+fi
+MP=$(for f in "$WORK"/in/*.jpg; do echo "$(vipsheader -f width "$f") * $(vipsheader -f height "$f")"; done | python3 -c "import sys; print(round(sum(eval(l) for l in sys.stdin)/1e6))")
+echo "inputs: $(ls "$WORK"/in/*.jpg | wc -l) JPEGs, ${MP} MP total; 100 MP input: $(vipsheader "$WORK"/in100/*.jpg)"
+
+# 2. Ours (release build of generator/src/images through the bench runner).
+export CARGO_TARGET_DIR="$ROOT/target/bench-images"
+(cd "$HERE/runner" && cargo build --release --quiet)
+RUNNER="$CARGO_TARGET_DIR/release/gatefold-bench-images"
+OURS=$("$RUNNER" "$WORK/in" "$WORK/ours" "$RUNS")
+echo "$OURS"
+ours_s=$(sed -n 's/^cold_median_s=//p' <<<"$OURS"); warm_s=$(sed -n 's/^warm_s=//p' <<<"$OURS")
+OURS_OUT=$(sed -n 's/^outputs=//p' <<<"$OURS")
+
+# 3. sharp, decode once per image.
+sharp_all=()
+for i in $(seq "$RUNS"); do
+  rm -rf "$WORK/sharp"
+  sharp_all+=("$(cd "$ROOT" && node "$HERE/sharp.mjs" "$WORK/in" "$WORK/sharp" | sed -n 's/^sharp_s=//p')")
+done
+sharp_s=$(printf '%s\n' "${sharp_all[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
+echo "sharp_median_s=$sharp_s"
+
+# 4. vipsthumbnail: one call per output (4 sizes × 2 formats), two processes at a time.
+rm -rf "$WORK/vips"; mkdir -p "$WORK/vips"
+t0=$(date +%s.%N)
+for f in "$WORK"/in/*.jpg; do for w in 1920 960 480 360; do for fmt in "webp[Q=80,strip]" "jpg[Q=82,strip]"; do
+  echo "$f $w $fmt"; done; done; done |
+  VIPS_CONCURRENCY=1 xargs -P2 -L1 sh -c 'vipsthumbnail "$0" --size "${1}x" -o "'"$WORK"'/vips/%s-$1.$2"'
+vips_s=$(python3 -c "import time; print(f'{time.time()-$t0:.3f}')")
+echo "vipsthumbnail_s=$vips_s"
+
+# 5. Quality: DSSIM against a lossless Lanczos3 960 px reference (lower is better).
+rm -rf "$WORK/q"; mkdir -p "$WORK/q"
+for f in "$WORK"/in/*.jpg; do
+  n=$(basename "$f" .jpg)
+  vips thumbnail "$f" "$WORK/q/$n-ref.png" 960
+  for kind in webp jpg; do
+    vips copy "$(ls "$OURS_OUT"/"$n"-*-960."$kind")" "$WORK/q/$n-ours-$kind.png"
+    vips copy "$WORK/sharp/$n-960.$kind" "$WORK/q/$n-sharp-$kind.png"
+  done
+done
+for kind in webp jpg; do
+  o=$(for f in "$WORK"/q/*-ref.png; do dssim "$f" "${f%-ref.png}-ours-$kind.png" | cut -f1; done | python3 -c "import sys; v=[float(x) for x in sys.stdin]; print(f'{sum(v)/len(v):.6f}')")
+  s=$(for f in "$WORK"/q/*-ref.png; do dssim "$f" "${f%-ref.png}-sharp-$kind.png" | cut -f1; done | python3 -c "import sys; v=[float(x) for x in sys.stdin]; print(f'{sum(v)/len(v):.6f}')")
+  ob=$(du -cb "$OURS_OUT"/*-960."$kind" | tail -1 | cut -f1); sb=$(du -cb "$WORK"/sharp/*-960."$kind" | tail -1 | cut -f1)
+  echo "dssim_960_${kind}: ours=$o sharp=$s ours/sharp=$(python3 -c "print(f'{$o/$s:.3f}')") bytes ours=$ob sharp=$sb"
+done
+
+# 6. Peak memory on a 100 MP input (cold, one run).
+rss_kb=$(/usr/bin/time -v "$RUNNER" "$WORK/in100" "$WORK/ours100" 1 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p')
+echo "peak_rss_100mp_MB=$((rss_kb / 1024))"
+
+python3 - "$ours_s" "$sharp_s" "$vips_s" "$warm_s" <<'PY'
+import sys
+ours, sharp, vips, warm = map(float, sys.argv[1:])
+print(f"ratio sharp/ours={sharp/ours:.2f}x (target >= 1.5)  vipsthumbnail/ours={vips/ours:.2f}x (target >= 4)  cold/no-change={ours/warm:.0f}x (target >= 50)")
+PY

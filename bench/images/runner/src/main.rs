@@ -1,0 +1,45 @@
+//! `gatefold-bench-images <input dir> <work dir> [runs]`: cold build (fresh cache) `runs`
+//! times, then a no-change rebuild, printing wall times as `key=value` lines.
+
+#[path = "../../../../generator/src/images/mod.rs"]
+#[allow(dead_code)]
+mod images;
+
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+use std::time::Instant;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let input = PathBuf::from(args.get(1).context("usage: gatefold-bench-images <input dir> <work dir> [runs]")?);
+    let work = PathBuf::from(args.get(2).context("missing <work dir>")?);
+    let runs: usize = args.get(3).map_or(Ok(3), |s| s.parse())?;
+    let mut jobs = Vec::new();
+    for e in std::fs::read_dir(&input).with_context(|| format!("reading {}", input.display()))? {
+        let path = e?.path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        jobs.push(images::Job { gallery: "bench".into(), image_id: name.split('.').next().unwrap().into(), source: path, file_name: name });
+    }
+    jobs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    let settings = images::Settings::default();
+    let mut cold = Vec::new();
+    for run in 0..runs {
+        let _ = std::fs::remove_dir_all(&work);
+        let staging = work.join(format!("staging{run}"));
+        let (assets, originals, cache) = (staging.join("site/_gatefold/g"), staging.join("originals"), work.join("cache"));
+        let t = Instant::now();
+        images::process(&jobs, &settings, &images::Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, images::Progress::Quiet)?;
+        cold.push(t.elapsed().as_secs_f64());
+    }
+    cold.sort_by(f64::total_cmp);
+    let staging = work.join("staging-warm");
+    let (assets, originals, cache) = (staging.join("site/_gatefold/g"), staging.join("originals"), work.join("cache"));
+    let t = Instant::now();
+    images::process(&jobs, &settings, &images::Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, images::Progress::Quiet)?;
+    let warm = t.elapsed().as_secs_f64();
+    println!("images={}", jobs.len());
+    println!("cold_median_s={:.3}", cold[cold.len() / 2]);
+    println!("warm_s={warm:.4}");
+    println!("outputs={}", assets.join("bench").display());
+    Ok(())
+}

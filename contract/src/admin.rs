@@ -1,0 +1,154 @@
+//! The admin API's JSON: what the worker answers under `/admin/api/` and what the CLI and the
+//! admin page read. Times are Unix seconds unless a field name says `_ms`.
+
+use crate::{LinkPolicy, LinkState, Overrides};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Prefix of every admin API route.
+pub const API_PREFIX: &str = "/admin/api/";
+
+/// `GET /admin/api/links`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinksResponse {
+    /// The site timezone (IANA name) the admin page shows times in.
+    pub timezone: String,
+    pub links: Vec<LinkStatus>,
+}
+
+/// One link as owners see it: published policy, runtime changes and what is left.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkStatus {
+    pub gallery: String,
+    pub gallery_title: String,
+    pub name: String,
+    pub label: String,
+    pub url: String,
+    pub policy: LinkPolicy,
+    pub overrides: Overrides,
+    pub state: LinkState,
+    /// Expiry and limit in force (published policy with overrides applied).
+    pub expires_at: Option<i64>,
+    pub max_views: Option<u32>,
+    pub views: u64,
+    /// `None` when the link is unlimited.
+    pub views_remaining: Option<u64>,
+    pub first_open: Option<i64>,
+    pub last_open: Option<i64>,
+}
+
+/// `PATCH /admin/api/links/<gallery>/<link>`: extend the expiry and/or change the view limit.
+/// Exactly one way of giving the expiry may be used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LinkPatch {
+    /// Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+    /// `2026-12-31` (valid through the end of that day in the site timezone) or RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_views: Option<u32>,
+}
+
+/// Every admin API error: `{"error": "<code>", "message": "<English sentence>"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    pub error: String,
+    pub message: String,
+}
+
+/// A label and how often it occurred.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Count {
+    pub key: String,
+    pub count: u64,
+}
+
+/// `GET /admin/api/galleries/<gallery>/stats`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct GalleryStats {
+    pub gallery: String,
+    pub gallery_title: String,
+    /// The window asked for, Unix seconds, `to` exclusive.
+    pub from: i64,
+    pub to: i64,
+    /// Only this link's events, when asked for.
+    pub link: Option<String>,
+    /// The timezone days and hours are bucketed in.
+    pub timezone: String,
+    pub totals: Totals,
+    /// Admitted opens per local day (`YYYY-MM-DD`), oldest first, days without opens included
+    /// between the first and the last day with opens.
+    pub opens_per_day: Vec<Count>,
+    /// Admitted opens per local hour of day, index 0 = 00:00–00:59.
+    pub opens_per_hour: Vec<u64>,
+    /// Admitted opens by country (ISO code, `unknown` when the edge did not say), most first.
+    pub countries: Vec<Count>,
+    /// `City, CC`, most first.
+    pub cities: Vec<Count>,
+    pub devices: Vec<Count>,
+    pub os: Vec<Count>,
+    pub browsers: Vec<Count>,
+    /// Referrer host, or `(direct)`.
+    pub referrers: Vec<Count>,
+    /// Every image of the gallery in gallery order.
+    pub images: Vec<ImageStats>,
+    /// Every link of the gallery (or the one asked for).
+    pub links: Vec<LinkStats>,
+    /// Links without a single admitted open ever.
+    pub never_opened: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Totals {
+    pub opens_admitted: u64,
+    /// All refused opens.
+    pub opens_denied: u64,
+    /// Refused requests of every kind (opens, downloads, images) by denial code.
+    pub denied_by_reason: BTreeMap<String, u64>,
+    /// Distinct visitors among admitted opens; a visitor is an IP + browser on one day.
+    pub unique_visitors: u64,
+    pub downloads: u64,
+    pub image_views: u64,
+    /// Link-preview bots answered with the title-only page.
+    pub previews: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ImageStats {
+    pub id: String,
+    pub file_name: String,
+    /// Full-size views.
+    pub views: u64,
+    pub downloads: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LinkStats {
+    pub name: String,
+    pub label: String,
+    pub opens_admitted: u64,
+    pub opens_denied: u64,
+    pub image_views: u64,
+    pub downloads: u64,
+    /// Last admitted open ever (from the link's counter, not limited to the window).
+    pub last_open: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_patch_rejects_fields_it_does_not_know() {
+        assert!(serde_json::from_str::<LinkPatch>(r#"{"max_views": 5}"#).is_ok());
+        assert!(serde_json::from_str::<LinkPatch>(r#"{"max_view": 5}"#).is_err());
+    }
+
+    #[test]
+    fn an_empty_patch_serialises_to_an_empty_object() {
+        assert_eq!(serde_json::to_string(&LinkPatch::default()).unwrap(), "{}");
+    }
+}

@@ -1,0 +1,249 @@
+//! The admin API's pure parts: routes, bearer parsing, windows and patches. Everything that
+//! decides something is here and unit-tested natively; `super` only does I/O.
+
+use gatefold_contract::admin::{LinkPatch, LinkStatus};
+use gatefold_contract::manifest::{Gallery, Link, Site, link_url};
+use gatefold_contract::Overrides;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiRoute<'a> {
+    Links,
+    Disable { gallery: &'a str, link: &'a str },
+    Enable { gallery: &'a str, link: &'a str },
+    Patch { gallery: &'a str, link: &'a str },
+    Stats { gallery: &'a str },
+    ExportCsv { gallery: &'a str },
+    ExportXlsx { gallery: &'a str },
+    /// Bulk ingestion for the benchmark; refused unless the deployment opts in.
+    BulkEvents { gallery: &'a str },
+}
+
+/// An API failure: HTTP status, stable code and an English sentence saying what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
+        Failure { status, code, message: message.into() }
+    }
+}
+
+/// Matches `path` (after `/admin/api/`) and method. `Err` carries 404 or 405.
+pub fn route<'a>(method: &str, rest: &'a str) -> Result<ApiRoute<'a>, Failure> {
+    let parts: Vec<&str> = rest.split('/').collect();
+    let not_found = || Failure::new(404, "not_found", format!("no admin API route /admin/api/{rest}"));
+    let (want, route) = match parts.as_slice() {
+        ["links"] => ("GET", ApiRoute::Links),
+        ["links", gallery, link, "disable"] => ("POST", ApiRoute::Disable { gallery, link }),
+        ["links", gallery, link, "enable"] => ("POST", ApiRoute::Enable { gallery, link }),
+        ["links", gallery, link] => ("PATCH", ApiRoute::Patch { gallery, link }),
+        ["galleries", gallery, "stats"] => ("GET", ApiRoute::Stats { gallery }),
+        ["galleries", gallery, "export.csv"] => ("GET", ApiRoute::ExportCsv { gallery }),
+        ["galleries", gallery, "export.xlsx"] => ("GET", ApiRoute::ExportXlsx { gallery }),
+        ["galleries", gallery, "events"] => ("POST", ApiRoute::BulkEvents { gallery }),
+        _ => return Err(not_found()),
+    };
+    if method == want || (want == "GET" && method == "HEAD") {
+        Ok(route)
+    } else {
+        Err(Failure::new(405, "method_not_allowed", format!("/admin/api/{rest} takes {want}")))
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(header: Option<&str>) -> Option<&str> {
+    let h = header?.trim();
+    let (scheme, token) = h.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// What a link's `LinkGate` answers to `GET /status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct GateStatus {
+    pub views: u64,
+    pub overrides: Overrides,
+    pub first_open: Option<i64>,
+    pub last_open: Option<i64>,
+}
+
+pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: GateStatus, now: i64) -> LinkStatus {
+    let effective = link.policy.effective(&gate.overrides);
+    LinkStatus {
+        gallery: gallery.id.clone(),
+        gallery_title: gallery.title.clone(),
+        name: link.name.clone(),
+        label: link.label.clone(),
+        url: link_url(&site.base_url, &link.token),
+        policy: link.policy.clone(),
+        state: effective.state(gate.views, now),
+        expires_at: effective.expires_at,
+        max_views: effective.max_views,
+        views: gate.views,
+        views_remaining: effective.views_remaining(gate.views),
+        first_open: gate.first_open,
+        last_open: gate.last_open,
+        overrides: gate.overrides,
+    }
+}
+
+/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
+fn parse_date(s: &str) -> Option<i64> {
+    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
+    Some((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days())
+}
+
+/// Unix seconds of local midnight starting day `days` in the site timezone.
+fn local_midnight(site: &Site, days: i64) -> i64 {
+    let naive = days * 86_400;
+    // The offset at the instant itself; the guess from the naive time is right except within
+    // hours of a DST change, and re-asking with the corrected instant settles it.
+    let guess = naive - i64::from(site.utc_offset_at(naive));
+    naive - i64::from(site.utc_offset_at(guess))
+}
+
+/// `expires` as an instant: a date means "valid through that whole day" in the site timezone.
+pub fn parse_expiry(site: &Site, s: &str) -> Result<i64, Failure> {
+    let s = s.trim();
+    if let Some(days) = parse_date(s) {
+        return Ok(local_midnight(site, days + 1));
+    }
+    chrono::DateTime::parse_from_rfc3339(s).map(|t| t.timestamp()).map_err(|_| {
+        Failure::new(400, "bad_request", format!("field `expires`: {s:?} is neither a date like 2026-12-31 nor an RFC 3339 time like 2026-12-31T18:00:00+08:00"))
+    })
+}
+
+/// The overrides after an owner's patch; published values the patch does not touch stay.
+pub fn apply_patch(site: &Site, current: &Overrides, patch: &LinkPatch, now: i64) -> Result<Overrides, Failure> {
+    if patch.expires_at.is_some() && patch.expires.is_some() {
+        return Err(Failure::new(400, "bad_request", "give either `expires_at` (Unix seconds) or `expires` (date), not both"));
+    }
+    if *patch == LinkPatch::default() {
+        return Err(Failure::new(400, "bad_request", "nothing to change: give `expires_at`, `expires` or `max_views`"));
+    }
+    let mut next = current.clone();
+    let expires = match (&patch.expires, patch.expires_at) {
+        (Some(s), _) => Some(parse_expiry(site, s)?),
+        (None, at) => at,
+    };
+    if let Some(at) = expires {
+        if at <= now {
+            return Err(Failure::new(400, "bad_request", "field `expires`: that time has already passed; give a future date to extend the link"));
+        }
+        next.expires_at = Some(at);
+    }
+    if let Some(max) = patch.max_views {
+        next.max_views = Some(max);
+    }
+    Ok(next)
+}
+
+/// Parses `from`/`to` query values: a date (`to` includes that whole day) or Unix seconds.
+/// Defaults: from the beginning to now.
+pub fn window(site: &Site, from: Option<&str>, to: Option<&str>, now: i64) -> Result<(i64, i64), Failure> {
+    let parse = |name: &str, v: &str, end: bool| -> Result<i64, Failure> {
+        if let Some(days) = parse_date(v) {
+            return Ok(local_midnight(site, if end { days + 1 } else { days }));
+        }
+        v.parse::<i64>().map_err(|_| Failure::new(400, "bad_request", format!("query `{name}`: {v:?} is neither a date like 2026-03-01 nor Unix seconds")))
+    };
+    let from = from.filter(|v| !v.is_empty()).map(|v| parse("from", v, false)).transpose()?.unwrap_or(0);
+    let to = to.filter(|v| !v.is_empty()).map(|v| parse("to", v, true)).transpose()?.unwrap_or(now + 1);
+    if from >= to {
+        return Err(Failure::new(400, "bad_request", "query `from` must be before `to`"));
+    }
+    Ok((from, to))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gatefold_contract::manifest::IpLogging;
+    use gatefold_contract::{LinkPolicy, LinkState, Locale};
+
+    fn shanghai() -> Site {
+        Site {
+            title: "t".into(),
+            base_url: "https://g.example/".into(),
+            default_locale: Locale::ZhCn,
+            timezone: "Asia/Shanghai".into(),
+            ip_logging: IpLogging::Truncated,
+            utc_offsets: vec![(i64::MIN, 8 * 3600)],
+            dev_key: false,
+        }
+    }
+
+    #[test]
+    fn routes_match_exactly_with_their_verbs() {
+        assert_eq!(route("GET", "links"), Ok(ApiRoute::Links));
+        assert_eq!(route("POST", "links/spring/market/disable"), Ok(ApiRoute::Disable { gallery: "spring", link: "market" }));
+        assert_eq!(route("PATCH", "links/spring/market"), Ok(ApiRoute::Patch { gallery: "spring", link: "market" }));
+        assert_eq!(route("GET", "galleries/spring/export.xlsx"), Ok(ApiRoute::ExportXlsx { gallery: "spring" }));
+        assert_eq!(route("GET", "links/spring/market/disable").unwrap_err().status, 405);
+        assert_eq!(route("POST", "links/spring/market/delete").unwrap_err().status, 404);
+        assert_eq!(route("GET", "links/").unwrap_err().status, 404);
+    }
+
+    #[test]
+    fn only_a_bearer_header_yields_a_token() {
+        assert_eq!(bearer(Some("Bearer abc")), Some("abc"));
+        assert_eq!(bearer(Some("bearer  abc ")), Some("abc"));
+        assert_eq!(bearer(Some("Basic abc")), None);
+        assert_eq!(bearer(Some("Bearer ")), None);
+        assert_eq!(bearer(None), None);
+    }
+
+    #[test]
+    fn a_date_extends_through_the_end_of_that_day_in_the_site_timezone() {
+        // 2027-01-01 00:00 in Shanghai is 2026-12-31 16:00 UTC.
+        assert_eq!(parse_expiry(&shanghai(), "2026-12-31").unwrap(), 1_798_732_800);
+        assert_eq!(parse_expiry(&shanghai(), "2026-12-31T18:00:00+08:00").unwrap(), 1_798_711_200);
+        assert!(parse_expiry(&shanghai(), "31/12/2026").unwrap_err().message.contains("`expires`"));
+    }
+
+    #[test]
+    fn a_patch_raises_the_limit_and_keeps_other_overrides() {
+        let current = Overrides { disabled: Some(true), ..Overrides::default() };
+        let patch = LinkPatch { max_views: Some(100), expires_at: Some(2_000), ..LinkPatch::default() };
+        let next = apply_patch(&shanghai(), &current, &patch, 1_000).unwrap();
+        assert_eq!(next, Overrides { disabled: Some(true), expires_at: Some(2_000), max_views: Some(100) });
+    }
+
+    #[test]
+    fn a_patch_refuses_past_dates_double_expiries_and_nothing() {
+        let none = Overrides::default();
+        assert_eq!(apply_patch(&shanghai(), &none, &LinkPatch { expires_at: Some(5), ..LinkPatch::default() }, 10).unwrap_err().status, 400);
+        let both = LinkPatch { expires_at: Some(50), expires: Some("2030-01-01".into()), max_views: None };
+        assert!(apply_patch(&shanghai(), &none, &both, 10).is_err());
+        assert!(apply_patch(&shanghai(), &none, &LinkPatch::default(), 10).is_err());
+    }
+
+    #[test]
+    fn windows_take_dates_or_seconds_and_include_the_last_day() {
+        let s = shanghai();
+        let (from, to) = window(&s, Some("2026-03-01"), Some("2026-03-01"), 0).unwrap();
+        assert_eq!(to - from, 86_400);
+        assert_eq!(from, 1_772_294_400);
+        assert_eq!(window(&s, None, None, 500).unwrap(), (0, 501));
+        assert_eq!(window(&s, Some("100"), Some("200"), 500).unwrap(), (100, 200));
+        assert!(window(&s, Some("yesterday"), None, 500).is_err());
+        assert!(window(&s, Some("300"), Some("200"), 500).is_err());
+    }
+
+    #[test]
+    fn a_link_status_applies_overrides_and_counts_what_is_left() {
+        let s = shanghai();
+        let link = Link { name: "market".into(), label: "Market".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() } };
+        let gallery = Gallery { id: "spring".into(), title: "Spring".into(), images: vec![], links: Default::default() };
+        let gate = GateStatus { views: 4, overrides: Overrides { max_views: Some(5), ..Overrides::default() }, first_open: Some(1), last_open: Some(2) };
+        let st = link_status(&s, &gallery, &link, gate, 100);
+        assert_eq!(st.url, "https://g.example/s/abc");
+        assert_eq!(st.max_views, Some(5));
+        assert_eq!(st.views_remaining, Some(1));
+        assert_eq!(st.state, LinkState::Active);
+    }
+}

@@ -1,0 +1,308 @@
+//! The admin module's I/O (wasm only).
+
+use super::api::{self, ApiRoute, Failure, GateStatus};
+use super::{BULK_EVENTS_VAR, CSS_PATH, JS_PATH, PAGE_CSP, PAGE_CSS, PAGE_HTML, PAGE_JS};
+use crate::analytics::{self, AUTH_OBJECT, AuthAnswer, AuthRequest, ExportPage, export, rollup};
+use futures_util::future::join_all;
+use gatefold_contract::admin::{ApiError, LinkPatch, LinksResponse};
+use gatefold_contract::manifest::{Gallery, MANIFEST_PATH, Manifest};
+use gatefold_contract::token::secrets_equal;
+use gatefold_contract::Overrides;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use worker::{Context, Env, Headers, Method, Request, RequestInit, Response, Result};
+
+/// Rows per page when reading events for an export.
+const EXPORT_PAGE: u32 = 10_000;
+
+pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let path = req.path();
+    let method = req.method();
+    let get = matches!(method, Method::Get | Method::Head);
+    let page = |body: &str, content_type: &str| -> Result<Response> {
+        let headers = Headers::new();
+        headers.set("Content-Type", content_type)?;
+        headers.set("Cache-Control", "no-store")?;
+        headers.set("Content-Security-Policy", PAGE_CSP)?;
+        headers.set("X-Content-Type-Options", "nosniff")?;
+        headers.set("Referrer-Policy", "no-referrer")?;
+        headers.set("X-Robots-Tag", "noindex, nofollow")?;
+        headers.set("X-Frame-Options", "DENY")?;
+        Ok(Response::ok(body)?.with_headers(headers))
+    };
+    match path.as_str() {
+        "/admin" if get => return page(PAGE_HTML, "text/html; charset=utf-8"),
+        p if p == JS_PATH && get => return page(PAGE_JS, "text/javascript; charset=utf-8"),
+        p if p == CSS_PATH && get => return page(PAGE_CSS, "text/css; charset=utf-8"),
+        "/admin" => return failure(Failure::new(405, "method_not_allowed", "/admin takes GET")),
+        _ => {}
+    }
+    let Some(rest) = path.strip_prefix(gatefold_contract::admin::API_PREFIX) else {
+        return failure(Failure::new(404, "not_found", "no such admin path"));
+    };
+    let route = match api::route(method.as_ref(), rest) {
+        Ok(r) => r,
+        Err(f) => return failure(f),
+    };
+    if let Err(f) = authorize(&req, &env).await? {
+        return failure(f);
+    }
+    match serve(route, req, &env).await {
+        Ok(Ok(resp)) => Ok(resp),
+        Ok(Err(f)) => failure(f),
+        Err(e) => {
+            worker::console_error!("admin API {path}: {e}");
+            failure(Failure::new(500, "internal", format!("the worker failed: {e}")))
+        }
+    }
+}
+
+fn now_secs() -> i64 {
+    (worker::Date::now().as_millis() / 1000) as i64
+}
+
+fn no_store(mut resp: Response) -> Result<Response> {
+    let h = resp.headers_mut();
+    h.set("Cache-Control", "no-store")?;
+    h.set("X-Content-Type-Options", "nosniff")?;
+    Ok(resp)
+}
+
+fn json<T: serde::Serialize>(value: &T) -> Result<Response> {
+    no_store(Response::from_json(value)?)
+}
+
+fn failure(f: Failure) -> Result<Response> {
+    let resp = Response::from_json(&ApiError { error: f.code.to_string(), message: f.message })?.with_status(f.status);
+    let mut resp = no_store(resp)?;
+    if f.status == 401 {
+        resp.headers_mut().set("WWW-Authenticate", "Bearer realm=\"gatefold-admin\"")?;
+    }
+    Ok(resp)
+}
+
+/// Bearer token check, throttled per IP by the auth `GalleryLog` object.
+async fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<(), Failure>> {
+    let Ok(expected) = env.secret("ADMIN_TOKEN").map(|s| s.to_string()) else {
+        return Ok(Err(Failure::new(503, "admin_disabled", "ADMIN_TOKEN is not set on this deployment: `wrangler secret put ADMIN_TOKEN` (or .dev.vars locally)")));
+    };
+    if expected.len() < 16 {
+        return Ok(Err(Failure::new(503, "admin_disabled", "ADMIN_TOKEN is shorter than 16 characters: set a long random one")));
+    }
+    let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_else(|| "unknown".into());
+    let ask = AuthRequest { ip, now: now_secs() };
+    let wait: AuthAnswer = analytics::call(env, AUTH_OBJECT, "/auth/check", &ask).await?;
+    if wait.retry_after > 0 {
+        return Ok(Err(Failure::new(429, "too_many_attempts", format!("too many wrong tokens from this address: try again in {} s", wait.retry_after))));
+    }
+    let header = req.headers().get("Authorization")?;
+    let given = api::bearer(header.as_deref());
+    if given.is_some_and(|t| secrets_equal(t, &expected)) {
+        return Ok(Ok(()));
+    }
+    let _: AuthAnswer = analytics::call(env, AUTH_OBJECT, "/auth/fail", &ask).await?;
+    Ok(Err(match given {
+        None => Failure::new(401, "unauthorized", "send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`"),
+        Some(_) => Failure::new(401, "unauthorized", "wrong admin token"),
+    }))
+}
+
+thread_local! {
+    static MANIFEST: RefCell<Option<Rc<Manifest>>> = const { RefCell::new(None) };
+}
+
+/// The published manifest, read once per isolate from the assets binding.
+async fn manifest(env: &Env) -> Result<Rc<Manifest>> {
+    if let Some(m) = MANIFEST.with(|m| m.borrow().clone()) {
+        return Ok(m);
+    }
+    let mut resp = env.assets("ASSETS")?.fetch(format!("https://assets.local{MANIFEST_PATH}"), None).await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!("{MANIFEST_PATH} answered {}", resp.status_code())));
+    }
+    let m = Rc::new(Manifest::from_json(&resp.text().await?).map_err(worker::Error::RustError)?);
+    MANIFEST.with(|cell| *cell.borrow_mut() = Some(m.clone()));
+    Ok(m)
+}
+
+fn unknown_gallery(gallery: &str) -> Failure {
+    Failure::new(404, "unknown_gallery", format!("no gallery {gallery:?} in the published site"))
+}
+
+fn find_gallery<'m>(m: &'m Manifest, gallery: &str) -> std::result::Result<&'m Gallery, Failure> {
+    m.galleries.get(gallery).ok_or_else(|| unknown_gallery(gallery))
+}
+
+async fn gate(env: &Env, gallery: &str, link: &str, put: Option<&Overrides>) -> Result<GateStatus> {
+    let stub = env.durable_object("LINK_GATE")?.id_from_name(&format!("{gallery}/{link}"))?.get_stub()?;
+    let req = match put {
+        None => Request::new("https://link-gate/status", Method::Get)?,
+        Some(o) => {
+            let mut init = RequestInit::new();
+            init.with_method(Method::Put).with_body(Some(serde_json::to_string(o)?.into()));
+            Request::new_with_init("https://link-gate/overrides", &init)?
+        }
+    };
+    let mut resp = stub.fetch_with_request(req).await?;
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!("LinkGate {gallery}/{link} answered {}", resp.status_code())));
+    }
+    resp.json().await
+}
+
+type Answer = std::result::Result<Response, Failure>;
+
+async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answer> {
+    let m = manifest(env).await?;
+    let now = now_secs();
+    match route {
+        ApiRoute::Links => {
+            let pairs: Vec<_> = m.galleries.values().flat_map(|g| g.links.values().map(move |l| (g, l))).collect();
+            let statuses = join_all(pairs.iter().map(|(g, l)| gate(env, &g.id, &l.name, None))).await;
+            let mut links = Vec::with_capacity(pairs.len());
+            for ((g, l), status) in pairs.into_iter().zip(statuses) {
+                links.push(api::link_status(&m.site, g, l, status?, now));
+            }
+            Ok(Ok(json(&LinksResponse { timezone: m.site.timezone.clone(), links })?))
+        }
+        ApiRoute::Disable { gallery, link } | ApiRoute::Enable { gallery, link } | ApiRoute::Patch { gallery, link } => {
+            let (g, l) = match m.galleries.get(gallery) {
+                None => return Ok(Err(unknown_gallery(gallery))),
+                Some(g) => match g.links.get(link) {
+                    None => return Ok(Err(Failure::new(404, "unknown_link", format!("gallery {gallery:?} has no link {link:?}")))),
+                    Some(l) => (g, l),
+                },
+            };
+            let current = gate(env, gallery, link, None).await?;
+            let mut next = current.overrides.clone();
+            match route {
+                ApiRoute::Disable { .. } => next.disabled = Some(true),
+                // Back to the published switch when that already means "on", so the override
+                // list only holds real departures from the YAML.
+                ApiRoute::Enable { .. } => next.disabled = l.policy.disabled.then_some(false),
+                _ => {
+                    let patch: LinkPatch = match req.json().await {
+                        Ok(p) => p,
+                        Err(e) => return Ok(Err(Failure::new(400, "bad_request", format!("body must be JSON like {{\"expires\": \"2026-12-31\", \"max_views\": 100}}: {e}")))),
+                    };
+                    next = match api::apply_patch(&m.site, &current.overrides, &patch, now) {
+                        Ok(n) => n,
+                        Err(f) => return Ok(Err(f)),
+                    };
+                }
+            }
+            let updated = gate(env, gallery, link, Some(&next)).await?;
+            Ok(Ok(json(&api::link_status(&m.site, g, l, updated, now))?))
+        }
+        ApiRoute::Stats { gallery } | ApiRoute::ExportCsv { gallery } | ApiRoute::ExportXlsx { gallery } => {
+            let g = match find_gallery(&m, gallery) {
+                Ok(g) => g,
+                Err(f) => return Ok(Err(f)),
+            };
+            let url = req.url()?;
+            let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
+            let (from, to) = match api::window(&m.site, params.get("from").map(String::as_str), params.get("to").map(String::as_str), now) {
+                Ok(w) => w,
+                Err(f) => return Ok(Err(f)),
+            };
+            let link = params.get("link").filter(|l| !l.is_empty()).cloned();
+            if let Some(l) = &link
+                && !g.links.contains_key(l)
+            {
+                return Ok(Err(Failure::new(404, "unknown_link", format!("gallery {gallery:?} has no link {l:?}"))));
+            }
+            let query = rollup::Query {
+                from_ms: from.saturating_mul(1000),
+                to_ms: to.saturating_mul(1000),
+                link: link.clone(),
+                offsets: rollup::Query::offsets_for(&m.site, from.saturating_mul(1000), to.saturating_mul(1000)),
+            };
+            let file_base = format!("{gallery}-{}", rollup::civil_date((now + i64::from(m.site.utc_offset_at(now))).div_euclid(86_400)));
+            if let ApiRoute::ExportCsv { .. } = route {
+                let mut body = export::csv_header();
+                for rows in export_pages(env, gallery, &query).await? {
+                    body.extend(export::csv_rows(&m.site, &rows));
+                }
+                return Ok(Ok(download(body, "text/csv; charset=utf-8", &format!("{file_base}.csv"))?));
+            }
+            let stats = stats(env, &m, g, &query, from, to, link.as_deref()).await?;
+            if let ApiRoute::ExportXlsx { .. } = route {
+                let rows: Vec<export::Row> = export_pages(env, gallery, &query).await?.into_iter().flatten().collect();
+                let body = export::xlsx(&m.site, &stats, &rows).map_err(|e| worker::Error::RustError(format!("building the workbook: {e}")))?;
+                return Ok(Ok(download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{file_base}.xlsx"))?));
+            }
+            Ok(Ok(json(&stats)?))
+        }
+        ApiRoute::BulkEvents { gallery } => {
+            let allowed = env.var(BULK_EVENTS_VAR).map(|v| v.to_string() == "allow").unwrap_or(false);
+            if !allowed {
+                return Ok(Err(Failure::new(404, "not_found", "no admin API route here")));
+            }
+            if let Err(f) = find_gallery(&m, gallery) {
+                return Ok(Err(f));
+            }
+            let events: Vec<crate::access::AccessEvent> = match req.json().await {
+                Ok(e) => e,
+                Err(e) => return Ok(Err(Failure::new(400, "bad_request", format!("body must be a JSON array of access events: {e}")))),
+            };
+            if events.iter().any(|e| e.gallery != gallery) {
+                return Ok(Err(Failure::new(400, "bad_request", format!("every event must belong to gallery {gallery:?}"))));
+            }
+            let mut init = RequestInit::new();
+            init.with_method(Method::Post).with_body(Some(serde_json::to_string(&events)?.into()));
+            let resp = analytics::stub(env, gallery)?.fetch_with_request(Request::new_with_init("https://gallery-log/events", &init)?).await?;
+            if resp.status_code() != 204 {
+                return Err(worker::Error::RustError(format!("GalleryLog /events answered {}", resp.status_code())));
+            }
+            Ok(Ok(json(&serde_json::json!({ "stored": events.len() }))?))
+        }
+    }
+}
+
+async fn stats(
+    env: &Env,
+    m: &Manifest,
+    g: &Gallery,
+    query: &rollup::Query,
+    from: i64,
+    to: i64,
+    link: Option<&str>,
+) -> Result<gatefold_contract::admin::GalleryStats> {
+    let (rollup, gates) = futures_util::future::join(
+        analytics::call::<rollup::Rollup>(env, &g.id, "/stats", query),
+        join_all(g.links.values().map(|l| gate(env, &g.id, &l.name, None))),
+    )
+    .await;
+    let rollup = rollup?;
+    let mut last_open = HashMap::new();
+    for (l, st) in g.links.values().zip(gates) {
+        last_open.insert(l.name.clone(), st?.last_open);
+    }
+    Ok(rollup::aggregate(&rollup, &rollup::Context { site: &m.site, gallery: g, from, to, link, last_open: &last_open }))
+}
+
+async fn export_pages(env: &Env, gallery: &str, query: &rollup::Query) -> Result<Vec<Vec<export::Row>>> {
+    let mut pages = Vec::new();
+    let mut after_id = 0;
+    loop {
+        let rows: Vec<export::Row> =
+            analytics::call(env, gallery, "/export", &ExportPage { query: query.clone(), after_id, limit: EXPORT_PAGE }).await?;
+        let Some(last) = rows.last() else { break };
+        after_id = last.id;
+        let full = rows.len() == EXPORT_PAGE as usize;
+        pages.push(rows);
+        if !full {
+            break;
+        }
+    }
+    Ok(pages)
+}
+
+fn download(body: Vec<u8>, content_type: &str, file_name: &str) -> Result<Response> {
+    let mut resp = no_store(Response::from_bytes(body)?)?;
+    let h = resp.headers_mut();
+    h.set("Content-Type", content_type)?;
+    h.set("Content-Disposition", &crate::http::attachment_disposition(file_name))?;
+    Ok(resp)
+}

@@ -1,0 +1,366 @@
+//! `<gallery>/gallery.yaml`, the gallery folder's files and `description.md`.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use saphyr::YamlData;
+
+use super::policy::{self, Setting};
+use super::yaml::{Ctx, Node, describe, did_you_mean, is_null, join, pos};
+use super::{Expiry, LinkConfig, MAX_IMAGES, SiteConfig, is_slug, markdown, suggest_slug};
+
+pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "images", "links"];
+const IMAGE_ENTRY_FIELDS: &[&str] = &["file", "caption", "alt"];
+const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "disabled", "rotate"];
+const DESCRIPTION_FILE: &str = "description.md";
+const MAX_DESCRIPTION_BYTES: u64 = 256 * 1024;
+
+/// A gallery read from YAML whose images still have to be probed.
+pub struct Pending {
+    pub id: String,
+    pub dir: PathBuf,
+    pub yaml_path: PathBuf,
+    pub title: String,
+    pub description_html: Option<String>,
+    pub cover: Option<String>,
+    pub images: Vec<PendingImage>,
+    pub disabled: bool,
+    pub links: Vec<LinkConfig>,
+}
+
+pub struct PendingImage {
+    pub file: String,
+    pub path: PathBuf,
+    pub caption: Option<String>,
+    pub alt: Option<String>,
+}
+
+/// Files that live in a gallery folder without being images.
+fn is_companion_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.starts_with('.')
+        || lower.starts_with("readme")
+        || [".md", ".txt", ".yaml", ".yml"].iter().any(|ext| lower.ends_with(ext))
+        || lower == "thumbs.db"
+}
+
+/// The folder's candidate image files, sorted by name; sub-folders and symlinks are reported.
+fn folder_files(ctx: &mut Ctx, dir: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            ctx.diags.push(crate::diagnostics::Diagnostic::error(dir, format!("cannot list the folder: {e}")).fix("check the folder's permissions"));
+            return files;
+        }
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_companion_file(&name) {
+            continue;
+        }
+        let path = entry.path();
+        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        if meta.file_type().is_symlink() {
+            // A symlink could publish a file from outside the repo that nobody reviewed.
+            ctx.diags.push(
+                crate::diagnostics::Diagnostic::error(&path, "is a symbolic link; galleries only publish files stored in the folder itself")
+                    .fix("copy the image into the gallery folder instead of linking to it"),
+            );
+        } else if meta.is_dir() {
+            ctx.diags.push(
+                crate::diagnostics::Diagnostic::warning(&path, "sub-folders of a gallery are not published")
+                    .fix("move its images into the gallery folder, or make it a gallery of its own next to the others"),
+            );
+        } else {
+            files.push(name);
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Whether `file` names a file directly inside the gallery folder (no paths, no tricks).
+fn is_plain_file_name(file: &str) -> bool {
+    !file.is_empty() && !file.starts_with('.') && !file.contains(['/', '\\', '\0']) && Path::new(file).components().count() == 1
+}
+
+pub fn read(ctx: &mut Ctx, id: &str, dir: &Path, root: Option<&Node<'_>>, site: &SiteConfig, now: i64) -> Option<Pending> {
+    if !is_slug(id) {
+        ctx.diags.push(
+            crate::diagnostics::Diagnostic::error(dir, format!("gallery folder name `{id}` is not a valid gallery id (it becomes part of every URL)"))
+                .fix(format!("rename the folder to lowercase letters, digits and dashes, e.g. `{}`", suggest_slug(id))),
+        );
+    }
+    let Some(root) = root else {
+        ctx.error(None, "", "gallery.yaml is empty", "write at least `title:` and one link under `links:` (see galleries/README.md)");
+        return None;
+    };
+    let map = ctx.mapping(root, "", "the gallery settings")?;
+    ctx.unknown_keys(&map, "", GALLERY_FIELDS);
+
+    let title = match map.value("title") {
+        Some(node) => ctx.required_text(node, "title"),
+        None => {
+            ctx.error(Some(root), "title", "missing `title`", "add `title: <the gallery's name>`; recipients see it on the page");
+            None
+        }
+    };
+
+    // Description: inline or description.md, never both (which one would win is a guess).
+    let description_file = dir.join(DESCRIPTION_FILE);
+    let markdown_text = match (map.get("description"), description_file.is_file()) {
+        (Some(entry), true) => {
+            ctx.error(
+                Some(entry.key_node),
+                "description",
+                format!("the description is written both here and in {DESCRIPTION_FILE}"),
+                format!("keep one: remove `description:` or delete {DESCRIPTION_FILE}"),
+            );
+            None
+        }
+        (Some(entry), false) => {
+            if is_null(entry.value) { None } else { ctx.text(entry.value, "description").map(|t| (t, ctx.path.clone(), Some(pos(entry.value)))) }
+        }
+        (None, true) => read_description(ctx, &description_file).map(|t| (t, description_file.clone(), None)),
+        (None, false) => None,
+    };
+    let description_html = markdown_text.and_then(|(text, file, at)| {
+        let rendered = markdown::render(&text);
+        let warn = |ctx: &mut Ctx, message: String, fix: &str| {
+            let mut d = crate::diagnostics::Diagnostic::warning(&file, message).fix(fix);
+            if let Some((line, col)) = at {
+                d = d.at(line, col).field("description");
+            }
+            ctx.diags.push(d);
+        };
+        if rendered.raw_html > 0 {
+            warn(ctx, format!("{} piece(s) of raw HTML will be shown as text, not run", rendered.raw_html), "use Markdown (**bold**, [text](https://…)) instead of HTML tags");
+        }
+        for url in &rendered.unsafe_links {
+            warn(ctx, format!("the link to `{url}` was removed; only http, https and mailto links are kept"), "link to a web page or an e-mail address");
+        }
+        if rendered.images > 0 {
+            warn(ctx, "images in the description are shown as their alt text (an external image would reveal every visitor to its host)".into(), "add the image to the gallery instead");
+        }
+        let trimmed = rendered.html.trim();
+        (!trimmed.is_empty()).then_some(rendered.html)
+    });
+
+    // Images: the listed ones, or every file of the folder.
+    let files = folder_files(ctx, dir);
+    let mut images = Vec::new();
+    match map.get("images") {
+        Some(entry) => {
+            let listed = read_image_list(ctx, entry.value, dir, &files, &mut images);
+            let unlisted: Vec<&str> = files.iter().filter(|f| !listed.contains(f.as_str())).map(String::as_str).collect();
+            if !unlisted.is_empty() {
+                ctx.warning(
+                    Some(entry.key_node),
+                    "images",
+                    format!("{} file(s) in the folder are not listed and will not be published: {}", unlisted.len(), unlisted.join(", ")),
+                    "add them under `images:` or move them out of the gallery folder",
+                );
+            }
+            if images.len() > MAX_IMAGES {
+                ctx.error(Some(entry.key_node), "images", format!("{} images listed; a gallery holds at most {MAX_IMAGES}", images.len()), "split the images into two galleries");
+            }
+        }
+        None => {
+            images = files.iter().map(|f| PendingImage { file: f.clone(), path: dir.join(f), caption: None, alt: None }).collect();
+            if images.len() > MAX_IMAGES {
+                ctx.error(
+                    None,
+                    "images",
+                    format!("the folder holds {} image files; a gallery holds at most {MAX_IMAGES}", images.len()),
+                    "move some images into a second gallery folder, or list the ones to publish under `images:`",
+                );
+            }
+        }
+    }
+    if images.is_empty() && !ctx.diags.iter().any(|d| d.is_error() && d.field.as_deref().is_some_and(|f| f.starts_with("images"))) {
+        ctx.error(map.get("images").map(|e| e.key_node), "images", "the gallery has no images", "add PNG, JPEG, GIF or WebP files to the gallery folder");
+    }
+
+    let cover = map.value("cover").and_then(|node| {
+        let file = ctx.text(node, "cover")?.trim().to_string();
+        if images.iter().any(|i| i.file == file) {
+            return Some(file);
+        }
+        let names: Vec<&str> = images.iter().map(|i| i.file.as_str()).collect();
+        let fix = match did_you_mean(&file, names.iter().copied()) {
+            Some(best) => format!("did you mean `{best}`? The cover must be one of the gallery's images"),
+            None => format!("write one of the gallery's images: {}", names.join(", ")),
+        };
+        ctx.error(Some(node), "cover", format!("`{file}` is not one of the gallery's images"), fix);
+        None
+    });
+
+    let disabled = map.value("disabled").and_then(|n| ctx.bool(n, "disabled")).unwrap_or(false);
+
+    let links = match map.get("links") {
+        Some(entry) => read_links(ctx, entry.value, site, now),
+        None => {
+            ctx.error(Some(root), "links", "missing `links`: a gallery without links cannot be opened by anyone", "add `links:` with one entry per audience, e.g.\n  links:\n    market:\n      max_views: 100");
+            Vec::new()
+        }
+    };
+
+    Some(Pending {
+        id: id.to_string(),
+        dir: dir.to_path_buf(),
+        yaml_path: ctx.path.clone(),
+        title: title.unwrap_or_default(),
+        description_html,
+        cover,
+        images,
+        disabled,
+        links,
+    })
+}
+
+fn read_description(ctx: &mut Ctx, path: &Path) -> Option<String> {
+    let too_big = std::fs::metadata(path).map(|m| m.len() > MAX_DESCRIPTION_BYTES).unwrap_or(false);
+    if too_big {
+        ctx.diags.push(
+            crate::diagnostics::Diagnostic::error(path, format!("the description is over {} KB", MAX_DESCRIPTION_BYTES / 1024)).fix("shorten it; a gallery description is a few paragraphs"),
+        );
+        return None;
+    }
+    match std::fs::read(path).map(String::from_utf8) {
+        Ok(Ok(text)) => Some(text),
+        Ok(Err(_)) => {
+            ctx.diags.push(crate::diagnostics::Diagnostic::error(path, "the description is not UTF-8 text").fix("save the file as UTF-8"));
+            None
+        }
+        Err(e) => {
+            ctx.diags.push(crate::diagnostics::Diagnostic::error(path, format!("cannot read the file: {e}")).fix("check the file's permissions"));
+            None
+        }
+    }
+}
+
+/// Reads `images:`; returns the set of listed file names (valid or not) for the unlisted check.
+fn read_image_list(ctx: &mut Ctx, node: &Node<'_>, dir: &Path, files: &[String], out: &mut Vec<PendingImage>) -> HashSet<String> {
+    let mut listed = HashSet::new();
+    let YamlData::Sequence(items) = &node.data else {
+        ctx.error(Some(node), "images", format!("expected a list of images, found {}", describe(node)), "write one `- file: name.jpg` line per image, or remove `images:` to publish every image in the folder");
+        return listed;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("images[{i}]");
+        let (file_node, caption, alt) = match &item.data {
+            YamlData::Mapping(_) => {
+                let Some(m) = ctx.mapping(item, &field, "an image entry") else { continue };
+                ctx.unknown_keys(&m, &field, IMAGE_ENTRY_FIELDS);
+                let caption = m.value("caption").and_then(|n| if is_null(n) { None } else { ctx.text(n, &join(&field, "caption")) });
+                let alt = m.value("alt").and_then(|n| if is_null(n) { None } else { ctx.text(n, &join(&field, "alt")) });
+                let Some(file_node) = m.value("file") else {
+                    ctx.error(Some(item), &join(&field, "file"), "missing `file`", "add `file: <name of the image in this folder>`");
+                    continue;
+                };
+                (file_node, caption, alt)
+            }
+            // `- hero.jpg` is a handy short form when there is no caption.
+            _ => (item, None, None),
+        };
+        let file_field = if matches!(item.data, YamlData::Mapping(_)) { join(&field, "file") } else { field.clone() };
+        let Some(file) = ctx.text(file_node, &file_field) else { continue };
+        let file = file.trim().to_string();
+        if !is_plain_file_name(&file) {
+            ctx.error(Some(file_node), &file_field, format!("`{file}` is not a file name in the gallery folder"), "write just the file name, e.g. `hero.jpg`: images must sit in the gallery's own folder");
+            continue;
+        }
+        if !listed.insert(file.clone()) {
+            ctx.error(Some(file_node), &file_field, format!("`{file}` is listed twice"), "remove the second entry");
+            continue;
+        }
+        if !files.contains(&file) {
+            let fix = match did_you_mean(&file, files.iter().map(String::as_str)) {
+                Some(best) => format!("did you mean `{best}`? File names are case-sensitive"),
+                None if dir.join(&file).exists() => "this name is not an image file; list only images".into(),
+                None => format!("add `{file}` to {} or remove this entry", dir.display()),
+            };
+            ctx.error(Some(file_node), &file_field, format!("`{file}` does not exist in the gallery folder"), fix);
+            continue;
+        }
+        out.push(PendingImage { path: dir.join(&file), file, caption: caption.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()), alt: alt.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()) });
+    }
+    listed
+}
+
+fn read_links(ctx: &mut Ctx, node: &Node<'_>, site: &SiteConfig, now: i64) -> Vec<LinkConfig> {
+    let mut links = Vec::new();
+    let Some(map) = ctx.mapping(node, "links", "one entry per link") else { return links };
+    if map.entries.is_empty() {
+        ctx.error(Some(node), "links", "no links: nobody could open this gallery", "add at least one link, e.g. `market:` with its policy");
+        return links;
+    }
+    let defaults = &site.link_defaults;
+    for entry in &map.entries {
+        let name = entry.key.clone();
+        let prefix = join("links", &name);
+        if !is_slug(&name) {
+            ctx.error(
+                Some(entry.key_node),
+                &prefix,
+                format!("link name `{name}` is not valid (it appears in the link's files and admin pages)"),
+                format!("use lowercase letters, digits and dashes, e.g. `{}`; put the human name in `label:`", suggest_slug(&name)),
+            );
+        }
+        let mut link = LinkConfig {
+            name: name.clone(),
+            label: name.clone(),
+            max_views: defaults.max_views,
+            expires: defaults.expires.clone(),
+            download: defaults.download,
+            view_seconds: defaults.view_seconds,
+            disabled: false,
+            rotate: 0,
+        };
+        let mut expiry_node = None;
+        if !is_null(entry.value) {
+            let Some(m) = ctx.mapping(entry.value, &prefix, "the link's settings") else { continue };
+            ctx.unknown_keys(&m, &prefix, LINK_FIELDS);
+            let fields = policy::read(ctx, &m, &prefix, site.timezone);
+            link.max_views = fields.max_views.or(defaults.max_views);
+            link.expires = fields.expires.or(defaults.expires.clone());
+            link.download = fields.download.unwrap_or(defaults.download);
+            link.view_seconds = fields.view_seconds.or(defaults.view_seconds);
+            if matches!(fields.expires, Setting::Set(_)) {
+                expiry_node = m.value("expires");
+            }
+            if let Some(n) = m.value("label")
+                && let Some(label) = ctx.required_text(n, &join(&prefix, "label"))
+            {
+                link.label = label;
+            }
+            if let Some(n) = m.value("disabled")
+                && let Some(b) = ctx.bool(n, &join(&prefix, "disabled"))
+            {
+                link.disabled = b;
+            }
+            if let Some(n) = m.value("rotate")
+                && let Some(r) = ctx.int(n, &join(&prefix, "rotate"), 0, i64::from(u32::MAX), "write 0, then raise it by one each time the link's URL must change")
+            {
+                link.rotate = r as u32;
+            }
+        }
+        warn_if_expired(ctx, &link, expiry_node.unwrap_or(entry.key_node), &prefix, site, now);
+        links.push(link);
+    }
+    links
+}
+
+fn warn_if_expired(ctx: &mut Ctx, link: &LinkConfig, node: &Node<'_>, prefix: &str, site: &SiteConfig, now: i64) {
+    let Some(Expiry { at, written }) = &link.expires else { return };
+    if *at > now {
+        return;
+    }
+    ctx.warning(
+        Some(node),
+        &join(prefix, "expires"),
+        format!("link `{}` expired on {written} ({}); its visitors will see 'expired'", link.name, site.timezone),
+        "set a later `expires:` to reopen it, or remove the link if it is no longer needed",
+    );
+}

@@ -1,0 +1,334 @@
+//! Pipeline tests on images made here, so every property is checked against a known input.
+
+use super::container::{self, KeptExif};
+use super::*;
+use gatefold_contract::manifest::VariantRole;
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+const RED: [u8; 3] = [220, 30, 30];
+const BLUE: [u8; 3] = [30, 30, 220];
+
+/// Stored 400×200: left half red, right half blue.
+fn halves(w: u32, h: u32) -> pixels::Pixels {
+    let data = (0..h).flat_map(|_| (0..w).flat_map(move |x| if x < w / 2 { RED } else { BLUE })).collect();
+    pixels::Pixels { data, width: w, height: h, alpha: false }
+}
+
+/// EXIF with orientation, a GPS block (latitude ref + a map datum we can find by bytes) and
+/// a copyright.
+fn exif_with_gps(orientation: u16) -> Vec<u8> {
+    let mut t = b"II*\0".to_vec();
+    t.extend_from_slice(&8u32.to_le_bytes());
+    // IFD0 at 8: 3 entries → 2 + 36 + 4 = 42 bytes → GPS IFD at 50, copyright text after it.
+    let gps_at = 8 + 2 + 3 * 12 + 4;
+    let gps_len = 2 + 2 * 12 + 4;
+    let datum_at = gps_at + gps_len;
+    let datum = b"SECRETPLACE\0";
+    let copyright_at = datum_at + datum.len();
+    let copyright = b"(c) Brand\0";
+    let entry = |t: &mut Vec<u8>, tag: u16, typ: u16, count: u32, value: u32| {
+        t.extend_from_slice(&tag.to_le_bytes());
+        t.extend_from_slice(&typ.to_le_bytes());
+        t.extend_from_slice(&count.to_le_bytes());
+        t.extend_from_slice(&value.to_le_bytes());
+    };
+    t.extend_from_slice(&3u16.to_le_bytes());
+    entry(&mut t, 0x0112, 3, 1, u32::from(orientation));
+    entry(&mut t, 0x8298, 2, copyright.len() as u32, copyright_at as u32);
+    entry(&mut t, 0x8825, 4, 1, gps_at as u32);
+    t.extend_from_slice(&0u32.to_le_bytes());
+    t.extend_from_slice(&2u16.to_le_bytes());
+    entry(&mut t, 0x0001, 2, 2, u32::from_le_bytes(*b"N\0\0\0"));
+    entry(&mut t, 0x0012, 2, datum.len() as u32, datum_at as u32);
+    t.extend_from_slice(&0u32.to_le_bytes());
+    t.extend_from_slice(datum);
+    t.extend_from_slice(copyright);
+    t
+}
+
+/// A JPEG with the given APP1 EXIF (and optional ICC APP2) spliced in after SOI.
+fn jpeg_with(p: &pixels::Pixels, exif: Option<&[u8]>, icc: Option<&[u8]>) -> Vec<u8> {
+    let plain = pixels::encode_jpeg(p, 95).unwrap();
+    let mut out = plain[..2].to_vec();
+    if let Some(tiff) = exif {
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+        out.extend_from_slice(b"Exif\0\0");
+        out.extend_from_slice(tiff);
+    }
+    if let Some(icc) = icc {
+        out.extend_from_slice(&[0xFF, 0xE2]);
+        out.extend_from_slice(&((icc.len() + 16) as u16).to_be_bytes());
+        out.extend_from_slice(b"ICC_PROFILE\0\x01\x01");
+        out.extend_from_slice(icc);
+    }
+    out.extend_from_slice(&plain[2..]);
+    out
+}
+
+struct Site {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Site {
+    fn new() -> Site {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        Site { _dir: dir, root }
+    }
+    fn source(&self, name: &str, data: &[u8]) -> PathBuf {
+        let path = self.root.join("src").join(name);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, data).unwrap();
+        path
+    }
+    fn job(&self, name: &str, data: &[u8]) -> Job {
+        Job { gallery: "launch".into(), image_id: name.split('.').next().unwrap().into(), source: self.source(name, data), file_name: name.into() }
+    }
+    fn run(&self, staging: &str, jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<Processed>> {
+        let assets = self.root.join(staging).join("site/_gatefold/g");
+        let originals = self.root.join(staging).join("originals");
+        let cache = self.root.join("cache");
+        process(jobs, settings, &Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, Progress::Quiet)
+    }
+    fn asset(&self, staging: &str, file: &str) -> Vec<u8> {
+        fs::read(self.root.join(staging).join("site/_gatefold/g/launch").join(file)).unwrap()
+    }
+    fn original(&self, staging: &str, p: &Processed) -> Vec<u8> {
+        fs::read(self.root.join(staging).join("originals").join(&p.original.key)).unwrap()
+    }
+    fn cache_entries(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = fs::read_dir(self.root.join("cache")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+        v.sort();
+        v
+    }
+}
+
+fn small_settings() -> Settings {
+    Settings { widths: vec![100, 160], thumb_width: 50, ..Settings::default() }
+}
+
+fn rgb_at(img: &image::RgbImage, x: u32, y: u32) -> [u8; 3] {
+    img.get_pixel(x, y).0
+}
+
+fn close(a: [u8; 3], b: [u8; 3], tolerance: i32) -> bool {
+    a.iter().zip(b).all(|(x, y)| (i32::from(*x) - i32::from(y)).abs() <= tolerance)
+}
+
+#[test]
+fn exif_orientation_is_applied_to_every_variant() {
+    let site = Site::new();
+    let jpeg = jpeg_with(&halves(400, 200), Some(&exif_with_gps(6)), None);
+    let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
+    let p = &out[0];
+    assert_eq!((p.width, p.height), (200, 400), "stored 400×200 turned 90° is 200 wide");
+    for v in &p.variants {
+        let img = image::load_from_memory(&site.asset("s1", &v.file)).unwrap().to_rgb8();
+        assert_eq!((img.width(), img.height()), (v.width, v.height), "{}", v.file);
+        assert_eq!(v.height, v.width * 2, "{} keeps the upright 1:2 shape", v.file);
+        // Orientation 6: the stored left (red) half is on top once upright.
+        assert!(close(rgb_at(&img, v.width / 2, 2), RED, 40), "{} top is red", v.file);
+        assert!(close(rgb_at(&img, v.width / 2, v.height - 3), BLUE, 40), "{} bottom is blue", v.file);
+    }
+}
+
+#[test]
+fn gps_is_stripped_from_every_output_while_the_original_keeps_orientation_and_copyright() {
+    let site = Site::new();
+    let tiff = exif_with_gps(6);
+    let fixture = exif::Reader::new().read_raw(tiff.clone()).unwrap();
+    assert!(fixture.fields().any(|f| f.ifd_num == exif::In::PRIMARY && f.tag == exif::Tag::GPSLatitudeRef), "the fixture has GPS");
+    let jpeg = jpeg_with(&halves(400, 200), Some(&tiff), None);
+    assert!(jpeg.windows(11).any(|w| w == b"SECRETPLACE"));
+    let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
+    let p = &out[0];
+    let mut files: Vec<(String, Vec<u8>)> = p.variants.iter().map(|v| (v.file.clone(), site.asset("s1", &v.file))).collect();
+    files.push((p.original.key.clone(), site.original("s1", p)));
+    for (name, bytes) in &files {
+        assert!(!bytes.windows(11).any(|w| w == b"SECRETPLACE"), "{name} still holds the GPS block");
+        let format = if name.ends_with(".webp") { SourceFormat::WebP } else { SourceFormat::Jpeg };
+        if let Some(exif) = container::layout(format, bytes).unwrap().exif {
+            let parsed = exif::Reader::new().read_raw(exif).unwrap();
+            assert!(parsed.fields().all(|f| !format!("{:?}", f.tag).starts_with("GPS")), "{name} has GPS tags");
+        }
+    }
+    let original = site.original("s1", p);
+    let kept = container::read_exif(&container::layout(SourceFormat::Jpeg, &original).unwrap().exif.unwrap());
+    assert_eq!(kept, KeptExif { orientation: 6, copyright: Some("(c) Brand".into()) });
+    assert_eq!(p.original.size, original.len() as u64);
+    assert!(p.original.key.starts_with("launch/") && p.original.key.ends_with(".jpg"), "{}", p.original.key);
+}
+
+#[test]
+fn sources_are_never_upscaled() {
+    assert_eq!(process::display_widths(&Settings::default(), 4000), vec![480, 960, 1920]);
+    assert_eq!(process::display_widths(&Settings::default(), 1000), vec![480, 960], "1000 is too close to 960 to add");
+    assert_eq!(process::display_widths(&Settings::default(), 1500), vec![480, 960, 1500], "its own width beats showing 960");
+    assert_eq!(process::display_widths(&Settings::default(), 300), vec![300]);
+
+    let site = Site::new();
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(80, 40, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let out = site.run("s1", &[site.job("small.png", &png)], &small_settings()).unwrap();
+    let widths: HashSet<u32> = out[0].variants.iter().map(|v| v.width).collect();
+    assert_eq!(widths, HashSet::from([80, 50]), "one display at source size plus the thumbnail");
+    let full: Vec<_> = out[0].variants.iter().filter(|v| v.full_size).collect();
+    assert_eq!(full.len(), 2, "the WebP and JPEG of the largest size are full size");
+    assert!(full.iter().all(|v| v.width == 80 && v.role == VariantRole::Display));
+}
+
+#[test]
+fn an_animated_gif_stays_animated() {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    let mut gif = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut gif);
+        enc.set_repeat(Repeat::Infinite).unwrap();
+        for c in [RED, BLUE, [30, 200, 30]] {
+            let frame = image::RgbaImage::from_pixel(60, 40, image::Rgba([c[0], c[1], c[2], 255]));
+            enc.encode_frame(image::Frame::new(frame)).unwrap();
+        }
+    }
+    let site = Site::new();
+    let out = site.run("s1", &[site.job("spin.gif", &gif)], &small_settings()).unwrap();
+    let p = &out[0];
+    assert!(p.animated);
+    let display: Vec<_> = p.variants.iter().filter(|v| v.role == VariantRole::Display).collect();
+    assert_eq!(display.len(), 1);
+    assert_eq!(display[0].content_type, "image/gif");
+    assert!(display[0].full_size);
+    assert_eq!(pixels::decode_all_frames(SourceFormat::Gif, &site.asset("s1", &display[0].file)).unwrap(), 3);
+    assert!(p.variants.iter().any(|v| v.role == VariantRole::Thumb && v.content_type == "image/webp"), "a still thumbnail");
+}
+
+#[test]
+fn display_p3_colours_are_converted_to_srgb() {
+    let p3 = lcms2::Profile::new_rgb(
+        &lcms2::CIExyY { x: 0.3127, y: 0.3290, Y: 1.0 },
+        &lcms2::CIExyYTRIPLE {
+            Red: lcms2::CIExyY { x: 0.680, y: 0.320, Y: 1.0 },
+            Green: lcms2::CIExyY { x: 0.265, y: 0.690, Y: 1.0 },
+            Blue: lcms2::CIExyY { x: 0.150, y: 0.060, Y: 1.0 },
+        },
+        &[&lcms2::ToneCurve::new(2.2), &lcms2::ToneCurve::new(2.2), &lcms2::ToneCurve::new(2.2)],
+    )
+    .unwrap();
+    let icc = p3.icc().unwrap();
+    let colour = [40u8, 170, 90];
+    let mut expected = colour;
+    lcms2::Transform::new(&p3, lcms2::PixelFormat::RGB_8, &lcms2::Profile::new_srgb(), lcms2::PixelFormat::RGB_8, lcms2::Intent::Perceptual)
+        .unwrap()
+        .transform_in_place(&mut expected[..]);
+    assert!(!close(expected, colour, 10), "the test colour must move noticeably in sRGB: {expected:?}");
+
+    let flat = pixels::Pixels { data: colour.repeat(200 * 100), width: 200, height: 100, alpha: false };
+    let site = Site::new();
+    let out = site.run("s1", &[site.job("p3.jpg", &jpeg_with(&flat, None, Some(&icc)))], &small_settings()).unwrap();
+    for v in &out[0].variants {
+        let img = image::load_from_memory(&site.asset("s1", &v.file)).unwrap().to_rgb8();
+        let got = rgb_at(&img, v.width / 2, v.height / 2);
+        assert!(close(got, expected, 6), "{}: {got:?} is not the sRGB {expected:?}", v.file);
+    }
+    let original = site.original("s1", &out[0]);
+    assert_eq!(container::layout(SourceFormat::Jpeg, &original).unwrap().icc.as_deref(), Some(&icc[..]), "the download keeps its profile");
+}
+
+/// The single cache entry directory of a one-image cache.
+fn only_entry(site: &Site) -> PathBuf {
+    let entries = site.cache_entries();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    entries[0].clone()
+}
+
+fn mark(entry: &Path, file: &str) {
+    fs::write(entry.join(file), b"FROM-CACHE").unwrap();
+}
+
+#[test]
+fn a_rebuild_without_changes_takes_everything_from_the_cache() {
+    let site = Site::new();
+    let jobs = [site.job("photo.jpg", &jpeg_with(&halves(400, 200), None, None))];
+    let first = site.run("s1", &jobs, &small_settings()).unwrap();
+    // Tamper with the cached file: if the second run re-encoded, the mark would be gone.
+    mark(&only_entry(&site), "100.webp");
+    let second = site.run("s2", &jobs, &small_settings()).unwrap();
+    assert_eq!(first, second);
+    let v = second[0].variants.iter().find(|v| v.file.ends_with("-100.webp")).unwrap();
+    assert_eq!(site.asset("s2", &v.file), b"FROM-CACHE");
+}
+
+#[test]
+fn a_changed_source_rebuilds_only_itself_and_its_old_outputs_are_pruned() {
+    let site = Site::new();
+    let a = site.job("a.jpg", &jpeg_with(&halves(400, 200), None, None));
+    let b = site.job("b.jpg", &jpeg_with(&halves(300, 200), None, None));
+    let first = site.run("s1", &[a.clone(), b.clone()], &small_settings()).unwrap();
+    for entry in site.cache_entries() {
+        mark(&entry, "100.webp");
+    }
+    let old_entries = site.cache_entries();
+    // New content for b (and a later mtime is not needed: size changes).
+    site.source("b.jpg", &jpeg_with(&halves(320, 200), None, None));
+    let second = site.run("s2", &[a.clone(), b.clone()], &small_settings()).unwrap();
+    let file = |p: &Processed| p.variants.iter().find(|v| v.file.ends_with("-100.webp")).unwrap().file.clone();
+    assert_eq!(site.asset("s2", &file(&second[0])), b"FROM-CACHE", "a came from the cache");
+    assert_ne!(site.asset("s2", &file(&second[1])), b"FROM-CACHE", "b was rebuilt");
+    assert_ne!(file(&first[1]), file(&second[1]), "b's file names follow its content");
+    assert_eq!(file(&first[0]), file(&second[0]));
+    let now = site.cache_entries();
+    assert_eq!(now.len(), 2);
+    assert!(now.contains(&old_entries.iter().find(|e| now.contains(e)).unwrap().clone()));
+    assert_eq!(old_entries.iter().filter(|e| now.contains(e)).count(), 1, "b's old entry was pruned");
+}
+
+#[test]
+fn a_failing_build_names_every_bad_file() {
+    let site = Site::new();
+    let good = jpeg_with(&halves(400, 200), None, None);
+    let cut = &good[..good.len() / 2];
+    let jobs = [site.job("ok.jpg", &good), site.job("cut1.jpg", cut), site.job("cut2.jpg", cut)];
+    let err = format!("{:#}", site.run("s1", &jobs, &small_settings()).unwrap_err());
+    assert!(err.contains("2 of 3"), "{err}");
+    assert!(err.contains("cut1.jpg") && err.contains("cut2.jpg") && !err.contains("ok.jpg"), "{err}");
+    assert!(err.contains("cut short"), "{err}");
+}
+
+#[test]
+fn verify_catches_truncated_files_of_every_format() {
+    let site = Site::new();
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(64, 64, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    let jpeg = jpeg_with(&halves(400, 200), None, None);
+    let webp = pixels::encode_webp(&halves(64, 64), 80).unwrap();
+    for (name, data) in [("a.png", &png), ("a.jpg", &jpeg), ("a.webp", &webp)] {
+        let whole = site.source(name, data);
+        assert!(verify(&whole, &Limits::default()).is_ok(), "{name} whole");
+        let cut = site.source(&format!("cut-{name}"), &data[..data.len() * 2 / 3]);
+        let problem = verify(&cut, &Limits::default()).unwrap_err();
+        assert!(problem.message.contains("cut short") || problem.message.contains("damaged"), "{name}: {problem}");
+    }
+}
+
+#[test]
+fn a_png_download_loses_its_text_and_exif_chunks() {
+    let mut png = Vec::new();
+    image::RgbImage::from_pixel(8, 8, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    // Insert a tEXt chunk with a location after IHDR (8 + 25 bytes).
+    let mut chunk = Vec::new();
+    let data = b"Location\0SECRETPLACE";
+    chunk.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    chunk.extend_from_slice(b"tEXt");
+    chunk.extend_from_slice(data);
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(b"tEXt");
+    crc.update(data);
+    chunk.extend_from_slice(&crc.finalize().to_be_bytes());
+    png.splice(33..33, chunk);
+    let stripped = container::strip(SourceFormat::Png, &png, None).unwrap();
+    assert!(!stripped.windows(11).any(|w| w == b"SECRETPLACE"));
+    assert_eq!(image::load_from_memory(&stripped).unwrap().to_rgb8(), image::load_from_memory(&png).unwrap().to_rgb8());
+}

@@ -1,0 +1,184 @@
+//! The built site, from fixture galleries into temporary directories.
+
+use gatefold::build::{BuildOptions, build};
+use gatefold::images::Progress;
+use gatefold_contract::manifest::{self, Manifest};
+use gatefold_contract::{Denial, Locale};
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// Copies a fixture site into a temp project so a test can change it.
+fn project(fixture: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&repo().join("tests/fixtures/sites").join(fixture), &dir.path().join("galleries"));
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn options(root: &Path) -> BuildOptions {
+    BuildOptions {
+        themes: repo().join("themes"),
+        progress: Progress::Quiet,
+        now: Some(1_790_000_000),
+        ..BuildOptions::for_project(root)
+    }
+}
+
+fn read_manifest(dist: &Path) -> Manifest {
+    let path = dist.join("site").join(manifest::MANIFEST_PATH.trim_start_matches('/'));
+    Manifest::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn site_file(dist: &Path, contract_path: &str) -> PathBuf {
+    dist.join("site").join(contract_path.trim_start_matches('/'))
+}
+
+#[test]
+fn building_the_good_site_writes_pages_images_originals_and_owner_kits() {
+    let root = project("good");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let dist = &opts.out;
+    let m = read_manifest(dist);
+    assert!(!m.galleries.is_empty());
+    for g in m.galleries.values() {
+        for locale in Locale::ALL {
+            assert!(site_file(dist, &manifest::preview_path(&g.id, locale)).is_file());
+        }
+        for img in &g.images {
+            assert!(dist.join("originals").join(&img.original.key).is_file(), "original {}", img.original.key);
+            for v in &img.variants {
+                assert!(site_file(dist, &manifest::gallery_asset_path(&g.id, &v.file)).is_file(), "variant {}", v.file);
+            }
+            assert!(img.variants.iter().any(|v| v.full_size), "{} has a full-size variant", img.id);
+        }
+        for l in g.links.values() {
+            for locale in Locale::ALL {
+                let page = std::fs::read_to_string(site_file(dist, &manifest::page_path(&g.id, &l.name, locale))).unwrap();
+                assert!(page.contains(manifest::SESSION_EXPIRES_PLACEHOLDER));
+            }
+            for ext in ["svg", "png"] {
+                assert!(dist.join(format!("owner/qr/{}/{}.{ext}", g.id, l.name)).is_file());
+            }
+            assert!(dist.join(format!("owner/cards/{}/{}.html", g.id, l.name)).is_file());
+        }
+    }
+    for d in Denial::ALL {
+        assert!(site_file(dist, &manifest::denial_path(d, Locale::ZhCn)).is_file());
+    }
+}
+
+#[test]
+fn the_deployed_tree_holds_only_private_files_and_public_theme_assets() {
+    let root = project("good");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let top: Vec<String> = std::fs::read_dir(opts.out.join("site"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    let mut top = top;
+    top.sort();
+    assert_eq!(top, ["_gatefold", "assets"]);
+    // Tokens must not leak into public files.
+    let m = read_manifest(&opts.out);
+    let tokens: Vec<&str> = m.galleries.values().flat_map(|g| g.links.values().map(|l| l.token.as_str())).collect();
+    for entry in walkdir::WalkDir::new(opts.out.join("site/assets")) {
+        let entry = entry.unwrap();
+        if entry.file_type().is_file() {
+            let bytes = std::fs::read(entry.path()).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            for t in &tokens {
+                assert!(!text.contains(t), "{} leaks a token", entry.path().display());
+            }
+        }
+    }
+}
+
+#[test]
+fn rebuilding_without_changes_gives_the_same_manifest() {
+    let root = project("good");
+    let opts = options(root.path());
+    let first = build(&opts).unwrap().manifest;
+    let second = build(&opts).unwrap().manifest;
+    assert_eq!(first, second);
+}
+
+#[test]
+fn replacing_every_image_keeps_every_url() {
+    let root = project("good");
+    let opts = options(root.path());
+    let before = build(&opts).unwrap().manifest;
+    // Swap the bytes of two images of the same format in each gallery: new content, same names.
+    for g in before.galleries.values() {
+        let dir = opts.galleries.join(&g.id);
+        let jpegs: Vec<PathBuf> = g
+            .images
+            .iter()
+            .filter(|i| i.original.content_type == "image/jpeg")
+            .map(|i| dir.join(&i.file_name))
+            .collect();
+        if let [a, b, ..] = jpegs.as_slice() {
+            let (ba, bb) = (std::fs::read(a).unwrap(), std::fs::read(b).unwrap());
+            std::fs::write(a, bb).unwrap();
+            std::fs::write(b, ba).unwrap();
+        }
+    }
+    let after = build(&opts).unwrap().manifest;
+    let tokens = |m: &Manifest| -> Vec<(String, String, String)> {
+        m.galleries.values().flat_map(|g| g.links.values().map(|l| (g.id.clone(), l.name.clone(), l.token.clone()))).collect()
+    };
+    assert_eq!(tokens(&before), tokens(&after));
+    let keys = |m: &Manifest| -> Vec<String> { m.galleries.values().flat_map(|g| g.images.iter().map(|i| i.original.key.clone())).collect() };
+    assert_ne!(keys(&before), keys(&after), "the fixture must have two JPEGs to swap in some gallery");
+}
+
+#[test]
+fn a_failed_build_leaves_the_last_good_dist_untouched() {
+    let root = project("good");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let manifest_path = opts.out.join("site").join(manifest::MANIFEST_PATH.trim_start_matches('/'));
+    let good = std::fs::read(&manifest_path).unwrap();
+
+    std::fs::write(opts.galleries.join("site.yaml"), "title: [unclosed\n").unwrap();
+    let err = build(&opts).unwrap_err();
+    assert!(format!("{err:#}").contains("site.yaml"), "{err:#}");
+
+    assert_eq!(std::fs::read(&manifest_path).unwrap(), good);
+    let leftovers: Vec<_> = std::fs::read_dir(root.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("dist."))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn a_build_that_fails_late_also_leaves_dist_untouched() {
+    let root = project("good");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let manifest_path = opts.out.join("site").join(manifest::MANIFEST_PATH.trim_start_matches('/'));
+    let good = std::fs::read(&manifest_path).unwrap();
+    // A theme without templates fails in the render step, after images were processed.
+    let broken_themes = root.path().join("broken-themes/default");
+    std::fs::create_dir_all(&broken_themes).unwrap();
+    let err = build(&BuildOptions { themes: root.path().join("broken-themes"), ..opts.clone() }).unwrap_err();
+    assert!(format!("{err:#}").contains("theme"), "{err:#}");
+    assert_eq!(std::fs::read(&manifest_path).unwrap(), good);
+}

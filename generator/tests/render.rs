@@ -1,0 +1,431 @@
+//! Renders a hand-built manifest with the default theme and checks what visitors, bots and
+//! owners get.
+
+use gatefold::render::{self, Extras, GalleryExtras, RenderReport};
+use gatefold_contract::manifest::{
+    self, Gallery, Image, IpLogging, Link, Manifest, Original, Site, Variant, VariantRole,
+};
+use gatefold_contract::{Denial, LinkPolicy, Locale};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+const SALES_TOKEN: &str = "salestokensalestokensalest";
+const MARKET_TOKEN: &str = "markettokenmarkettokenmark";
+/// 5 Dec 2026 15:59 UTC = 23:59 in Shanghai.
+const EXPIRES: i64 = 1_796_486_340;
+
+fn theme_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default")
+}
+
+fn variant(id: &str, role: VariantRole, width: u32, ext: &str, full_size: bool) -> Variant {
+    Variant {
+        role,
+        width,
+        height: width * 3 / 4,
+        content_type: format!("image/{ext}"),
+        file: format!("{id}-{width}.{ext}"),
+        full_size,
+    }
+}
+
+fn image(id: &str, caption: Option<&str>) -> Image {
+    let mut variants =
+        vec![variant(id, VariantRole::Thumb, 400, "webp", false), variant(id, VariantRole::Thumb, 400, "jpeg", false)];
+    for (width, full) in [(800, false), (1600, true)] {
+        variants.push(variant(id, VariantRole::Display, width, "webp", full));
+        variants.push(variant(id, VariantRole::Display, width, "jpeg", full));
+    }
+    Image {
+        id: id.into(),
+        file_name: format!("{id}.jpg"),
+        caption: caption.map(Into::into),
+        alt: format!("Photo of {id}"),
+        width: 4000,
+        height: 3000,
+        animated: false,
+        variants,
+        original: Original { key: format!("launch/{id}.jpg"), size: 12_000_000, content_type: "image/jpeg".into() },
+    }
+}
+
+fn link(name: &str, label: &str, token: &str, policy: LinkPolicy) -> (String, Link) {
+    (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy })
+}
+
+fn manifest(dev_key: bool) -> Manifest {
+    let links = BTreeMap::from([
+        link(
+            "sales",
+            "Sales team",
+            SALES_TOKEN,
+            LinkPolicy { download: true, max_views: Some(200), expires_at: Some(EXPIRES), ..LinkPolicy::default() },
+        ),
+        link(
+            "market",
+            "Market <partners>",
+            MARKET_TOKEN,
+            LinkPolicy { view_seconds: Some(600), ..LinkPolicy::default() },
+        ),
+    ]);
+    let gallery = Gallery {
+        id: "launch".into(),
+        title: "Product A launch".into(),
+        images: vec![image("hero", Some("Front view")), image("detail", None)],
+        links,
+    };
+    Manifest {
+        format: manifest::FORMAT,
+        site: Site {
+            title: "Acme Images".into(),
+            base_url: "https://img.example.com/".into(),
+            default_locale: Locale::ZhCn,
+            timezone: "Asia/Shanghai".into(),
+            ip_logging: IpLogging::Truncated,
+            utc_offsets: vec![(0, 8 * 3600)],
+            dev_key,
+        },
+        galleries: BTreeMap::from([("launch".into(), gallery)]),
+    }
+}
+
+fn extras() -> Extras {
+    Extras {
+        galleries: BTreeMap::from([(
+            "launch".into(),
+            GalleryExtras {
+                description_html: Some("<p>Final <strong>launch</strong> images.</p>".into()),
+                cover: Some("hero".into()),
+            },
+        )]),
+    }
+}
+
+struct Rendered {
+    _dir: tempfile::TempDir,
+    site: PathBuf,
+    owner: PathBuf,
+    report: RenderReport,
+}
+
+impl Rendered {
+    fn site(&self, contract_path: &str) -> String {
+        read(&self.site.join(contract_path.trim_start_matches('/')))
+    }
+    fn owner(&self, rel: &str) -> String {
+        read(&self.owner.join(rel))
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+fn render_with(manifest: &Manifest) -> Rendered {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site");
+    let owner = dir.path().join("owner");
+    let report = render::render(&theme_dir(), manifest, &extras(), &site, &owner).unwrap();
+    Rendered { _dir: dir, site, owner, report }
+}
+
+fn all_site_pages(r: &Rendered) -> Vec<(String, String)> {
+    let mut pages = Vec::new();
+    for locale in Locale::ALL {
+        for l in ["sales", "market"] {
+            let p = manifest::page_path("launch", l, locale);
+            pages.push((p.clone(), r.site(&p)));
+        }
+        let p = manifest::preview_path("launch", locale);
+        pages.push((p.clone(), r.site(&p)));
+        for d in Denial::ALL {
+            let p = manifest::denial_path(d, locale);
+            pages.push((p.clone(), r.site(&p)));
+        }
+    }
+    pages
+}
+
+#[test]
+fn every_expected_file_is_written_and_counted() {
+    let r = render_with(&manifest(false));
+    assert_eq!(r.report.gallery_pages, 4);
+    assert_eq!(r.report.preview_pages, 2);
+    assert_eq!(r.report.denial_pages, 14);
+    assert_eq!(r.report.pages, 20);
+    assert_eq!(r.report.qr_codes, 2);
+    assert_eq!(all_site_pages(&r).len(), 20);
+    for rel in [
+        "index.html",
+        "owner.css",
+        "qr/launch/sales.svg",
+        "qr/launch/sales.png",
+        "qr/launch/market.svg",
+        "qr/launch/market.png",
+        "cards/launch/sales.html",
+        "cards/launch/market.html",
+        "share-kit/launch.en.txt",
+        "share-kit/launch.zh-CN.txt",
+    ] {
+        assert!(r.owner.join(rel).is_file(), "owner/{rel} missing");
+    }
+}
+
+#[test]
+fn theme_assets_live_under_one_content_hashed_folder() {
+    let r = render_with(&manifest(false));
+    let base = &r.report.assets_base;
+    assert!(base.starts_with("/assets/") && base.ends_with('/') && base.len() == "/assets/12345678/".len(), "{base}");
+    let assets: Vec<_> = std::fs::read_dir(r.site.join("assets")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(assets.len(), 1, "only the hashed folder sits under assets/: {assets:?}");
+    for file in ["gallery.css", "gallery.js"] {
+        assert!(r.site(&format!("{base}{file}")).len() > 100, "{file}");
+    }
+    let page = r.site(&manifest::page_path("launch", "sales", Locale::En));
+    assert!(page.contains(&format!("href=\"{base}gallery.css\"")));
+    assert!(page.contains(&format!("src=\"{base}gallery.js\"")));
+}
+
+#[test]
+fn download_markup_appears_only_on_the_link_that_allows_downloads() {
+    let r = render_with(&manifest(false));
+    for locale in Locale::ALL {
+        let sales = r.site(&manifest::page_path("launch", "sales", locale));
+        assert!(sales.contains("class=\"gf-download\""), "{locale}");
+        assert!(sales.contains(&format!("href=\"{}\"", manifest::download_path(SALES_TOKEN, "hero"))));
+        assert!(sales.contains(&format!("href=\"{}\"", manifest::download_path(SALES_TOKEN, "detail"))));
+
+        let market = r.site(&manifest::page_path("launch", "market", locale));
+        assert!(!market.contains("/download/"), "{locale}: a download URL on a view-only page");
+        assert!(
+            !market.contains("gf-download") && !market.contains(" download"),
+            "{locale}: download markup on a view-only page"
+        );
+    }
+}
+
+#[test]
+fn no_page_names_an_original() {
+    let r = render_with(&manifest(false));
+    for (path, html) in all_site_pages(&r) {
+        assert!(!html.contains("launch/hero.jpg") && !html.contains("originals"), "{path}");
+    }
+}
+
+#[test]
+fn gallery_pages_show_every_image_from_its_own_link() {
+    let r = render_with(&manifest(false));
+    let page = r.site(&manifest::page_path("launch", "market", Locale::En));
+    assert!(page.contains(&format!("src=\"{}\"", manifest::image_path(MARKET_TOKEN, "hero-400.jpeg"))));
+    assert!(
+        page.contains(&format!("{} 1600w", manifest::image_path(MARKET_TOKEN, "detail-1600.webp"))),
+        "lightbox offers full size"
+    );
+    assert!(!page.contains(SALES_TOKEN), "one link's page never carries another's token");
+    assert_eq!(page.matches("<button class=\"gf-thumb\"").count(), 2);
+    assert!(page.contains("data-index=\"1\""));
+    assert!(page.contains("type=\"image/webp\""));
+    assert!(page.contains("loading=\"lazy\"") || page.contains("loading=\"eager\""));
+    assert!(page.contains("width=\"400\" height=\"300\""), "sizes reserve space");
+    assert!(page.contains("<dialog id=\"gf-lightbox\""));
+    assert!(page.contains("Front view"), "caption");
+    assert!(page.contains("alt=\"Photo of detail\""));
+    assert!(page.contains("<p>Final <strong>launch</strong> images.</p>"), "description is inserted as HTML");
+    assert!(page.contains("Market &lt;partners&gt;"), "labels are escaped");
+    assert!(page.contains("gf-cover"), "the cover image is shown");
+}
+
+#[test]
+fn grid_images_never_load_the_full_size_file() {
+    let r = render_with(&manifest(false));
+    let page = r.site(&manifest::page_path("launch", "market", Locale::En));
+    let (outside_templates, _) = page.split_once("<template").unwrap();
+    assert!(!outside_templates.contains("-1600."), "full-size variants appear outside the lightbox template");
+}
+
+#[test]
+fn pages_keep_to_the_strict_content_security_policy() {
+    let r = render_with(&manifest(false));
+    for (path, html) in all_site_pages(&r) {
+        assert!(!html.contains("style="), "{path}: style attribute");
+        assert!(!html.contains("<style"), "{path}: inline style element");
+        for (i, _) in html.match_indices("<script") {
+            let tag = &html[i..i + html[i..].find('>').unwrap()];
+            assert!(tag.contains(" src=\""), "{path}: inline script {tag}");
+        }
+        assert!(!has_event_handler_attribute(&html), "{path}: inline event handler");
+        assert!(html.contains("<meta name=\"referrer\" content=\"no-referrer\">"), "{path}");
+        assert!(html.contains("<meta name=\"robots\" content=\"noindex"), "{path}");
+    }
+}
+
+#[test]
+fn gallery_pages_carry_the_session_placeholder_and_the_session_over_notice() {
+    let r = render_with(&manifest(false));
+    for locale in Locale::ALL {
+        let page = r.site(&manifest::page_path("launch", "market", locale));
+        assert!(page.contains(&format!(
+            "<meta name=\"gatefold-session-expires\" content=\"{}\">",
+            manifest::SESSION_EXPIRES_PLACEHOLDER
+        )));
+        assert!(page.contains("<meta name=\"gatefold-view-seconds\" content=\"600\">"));
+        assert!(page.contains("<section id=\"gf-session-over\""));
+        assert!(page.contains(Denial::SessionExpired.title(locale)));
+        assert!(page.contains(Denial::SessionExpired.message(locale)));
+    }
+    let untimed = r.site(&manifest::page_path("launch", "sales", Locale::En));
+    assert!(!untimed.contains("gatefold-view-seconds"));
+}
+
+#[test]
+fn pages_speak_both_languages() {
+    let r = render_with(&manifest(false));
+    let en = r.site(&manifest::page_path("launch", "sales", Locale::En));
+    let zh = r.site(&manifest::page_path("launch", "sales", Locale::ZhCn));
+    assert!(en.contains("<html lang=\"en\">"));
+    assert!(zh.contains("<html lang=\"zh-CN\">"));
+    assert!(en.contains("Available until 5 Dec 2026 23:59 (Asia/Shanghai)"), "{en}");
+    assert!(zh.contains("有效期至 2026年12月5日 23:59（Asia/Shanghai）"));
+    assert!(en.contains("Download original") && zh.contains("下载原图"));
+    let market = r.site(&manifest::page_path("launch", "market", Locale::En));
+    assert!(market.contains("No expiry"));
+}
+
+#[test]
+fn preview_pages_show_the_title_and_nothing_to_open() {
+    let r = render_with(&manifest(false));
+    for locale in Locale::ALL {
+        let html = r.site(&manifest::preview_path("launch", locale));
+        assert!(html.contains("<meta property=\"og:title\" content=\"Product A launch\">"));
+        assert!(html.contains("<meta name=\"robots\" content=\"noindex"));
+        assert!(!html.contains("<img") && !html.contains("/s/") && !html.contains("og:image"));
+        assert!(!html.contains(SALES_TOKEN) && !html.contains(MARKET_TOKEN));
+    }
+}
+
+#[test]
+fn denial_pages_explain_in_the_contract_wording_without_tokens() {
+    let r = render_with(&manifest(false));
+    for denial in Denial::ALL {
+        for locale in Locale::ALL {
+            let html = r.site(&manifest::denial_path(denial, locale));
+            assert!(html.contains(denial.title(locale)), "{denial} {locale}");
+            assert!(html.contains(denial.message(locale)), "{denial} {locale}");
+            assert!(html.contains("Acme Images"));
+            assert!(!html.contains("/s/") && !html.contains(SALES_TOKEN) && !html.contains(MARKET_TOKEN));
+        }
+    }
+}
+
+#[test]
+fn qr_cards_carry_the_code_the_url_and_the_expiry_in_both_languages() {
+    let r = render_with(&manifest(false));
+    let card = r.owner("cards/launch/sales.html");
+    assert!(card.contains("<svg"), "inline QR");
+    assert!(card.contains(&format!("https://img.example.com/s/{SALES_TOKEN}")));
+    assert!(card.contains("扫码查看") && card.contains("Scan to view"));
+    assert!(card.contains("有效期至 2026年12月5日 23:59") && card.contains("Available until 5 Dec 2026 23:59"));
+    assert!(card.contains("Sales team") && card.contains("Product A launch"));
+    assert!(card.contains("href=\"../../owner.css\""));
+    assert!(r.owner("owner.css").contains("@page"));
+    assert!(r.owner("cards/launch/market.html").contains("长期有效"));
+}
+
+#[test]
+fn share_kits_list_each_audience_with_its_terms() {
+    let r = render_with(&manifest(false));
+    let en = r.owner("share-kit/launch.en.txt");
+    assert!(en.contains("Subject: Product A launch"));
+    assert!(en.contains(&format!("https://img.example.com/s/{SALES_TOKEN}")));
+    assert!(en.contains(&format!("https://img.example.com/s/{MARKET_TOKEN}")));
+    assert!(en.contains("Market <partners>"), "plain text is not HTML-escaped");
+    assert!(en.contains("Originals can be downloaded") && en.contains("View only, no downloads"));
+    assert!(en.contains("Up to 200 opens") && en.contains("Unlimited opens"));
+    assert!(en.contains("Each open lasts 10 min"));
+    assert!(en.contains("do not forward"));
+    let zh = r.owner("share-kit/launch.zh-CN.txt");
+    assert!(zh.contains("请勿将链接转发给未授权伙伴"));
+    assert!(zh.contains("查看截止：2026年12月5日 23:59"));
+}
+
+#[test]
+fn disabled_links_stay_out_of_share_kits_but_keep_their_qr() {
+    let mut m = manifest(false);
+    m.galleries.get_mut("launch").unwrap().links.get_mut("market").unwrap().policy.disabled = true;
+    let r = render_with(&m);
+    assert!(!r.owner("share-kit/launch.en.txt").contains(MARKET_TOKEN));
+    assert!(r.owner("index.html").contains("is-disabled"));
+    assert!(r.owner.join("qr/launch/market.svg").is_file());
+}
+
+#[test]
+fn the_owner_overview_links_every_qr_card_and_share_kit() {
+    let r = render_with(&manifest(false));
+    let index = r.owner("index.html");
+    for href in [
+        "qr/launch/sales.svg",
+        "qr/launch/sales.png",
+        "cards/launch/sales.html",
+        "cards/launch/market.html",
+        "share-kit/launch.en.txt",
+        "share-kit/launch.zh-CN.txt",
+    ] {
+        assert!(index.contains(&format!("href=\"{href}\"")), "{href}");
+    }
+    assert!(index.contains("lang=\"zh-CN\""), "owner files use the site's default language");
+    assert!(!index.contains("development key") && !index.contains("开发密钥"));
+}
+
+#[test]
+fn dev_key_builds_say_so_in_every_owner_file() {
+    let r = render_with(&manifest(true));
+    for rel in ["index.html", "cards/launch/sales.html", "cards/launch/market.html"] {
+        assert!(r.owner(rel).contains("开发密钥"), "{rel}");
+    }
+    assert!(r.owner("share-kit/launch.en.txt").contains("development key"));
+    assert!(r.owner("share-kit/launch.zh-CN.txt").contains("开发密钥"));
+}
+
+#[test]
+fn an_unknown_timezone_is_a_clear_error() {
+    let mut m = manifest(false);
+    m.site.timezone = "Mars/Olympus".into();
+    let dir = tempfile::tempdir().unwrap();
+    let err = render::render(&theme_dir(), &m, &extras(), &dir.path().join("s"), &dir.path().join("o")).unwrap_err();
+    assert!(format!("{err:#}").contains("Mars/Olympus"), "{err:#}");
+}
+
+#[test]
+fn a_theme_missing_a_translation_names_the_file_and_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let theme = dir.path().join("theme");
+    copy_dir(&theme_dir(), &theme);
+    let zh = theme.join("strings/zh-CN.yaml");
+    let text = read(&zh).lines().filter(|l| !l.starts_with("no_expiry:")).collect::<Vec<_>>().join("\n");
+    std::fs::write(&zh, text).unwrap();
+    let err =
+        render::render(&theme, &manifest(false), &extras(), &dir.path().join("s"), &dir.path().join("o")).unwrap_err();
+    let msg = format!("{err:#}");
+    assert!(msg.contains("zh-CN.yaml") && msg.contains("no_expiry"), "{msg}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &dest).unwrap();
+        }
+    }
+}
+
+/// Whether any tag has an `on…=` attribute (onclick, onload…), which a strict CSP blocks.
+fn has_event_handler_attribute(html: &str) -> bool {
+    html.match_indices(" on").any(|(i, _)| {
+        let rest = &html[i + 3..];
+        let name_len = rest.chars().take_while(|c| c.is_ascii_lowercase()).count();
+        name_len > 0 && rest[name_len..].starts_with('=')
+    })
+}
