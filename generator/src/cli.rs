@@ -175,14 +175,38 @@ fn links(galleries: &Path, out: &Path, json: bool, production: bool) -> Result<(
     for r in &rows {
         let p = &r.policy;
         let views = p.max_views.map_or("unlimited views".to_string(), |n| format!("{n} views"));
-        let expires = p
-            .expires_at
-            .and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-            .map_or("no expiry".to_string(), |t| format!("expires {}", t.with_timezone(&project.site.timezone).format("%Y-%m-%d %H:%M %Z")));
+        let expires = p.expires_at.map_or("no expiry".to_string(), |t| format!("expires {}", describe_instant(t, project.site.timezone)));
         let download = if p.download { "download on" } else { "download off" };
         let duration = p.view_seconds.map(|s| format!(", {s}s sessions")).unwrap_or_default();
         let disabled = if p.disabled { ", DISABLED" } else { "" };
         println!("{}/{} ({})\n  {}\n  {views}, {expires}, {download}{duration}{disabled}\n  QR: {}", r.gallery, r.link, r.label, r.url, r.qr_png.display());
     }
     Ok(())
+}
+
+/// An expiry as owners wrote it: a date-only expiry is stored as the next local midnight, and is
+/// shown as "end of <date>" rather than as the following day.
+pub fn describe_instant(unix: i64, tz: chrono_tz::Tz) -> String {
+    use chrono::Timelike;
+    let Some(utc) = chrono::DateTime::from_timestamp(unix, 0) else { return unix.to_string() };
+    let local = utc.with_timezone(&tz);
+    if local.num_seconds_from_midnight() == 0 {
+        let day = (local - chrono::Duration::days(1)).format("%Y-%m-%d");
+        format!("end of {day} ({})", tz.name())
+    } else {
+        format!("{} ({})", local.format("%Y-%m-%d %H:%M"), tz.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_only_expiries_read_as_the_end_of_that_day() {
+        let tz = chrono_tz::Asia::Shanghai;
+        // 2026-12-06 00:00 in Shanghai.
+        assert_eq!(describe_instant(1_796_486_400, tz), "end of 2026-12-05 (Asia/Shanghai)");
+        assert_eq!(describe_instant(1_796_486_400 + 18 * 3600, tz), "2026-12-06 18:00 (Asia/Shanghai)");
+    }
 }

@@ -2,7 +2,7 @@
 //! times, then a no-change rebuild, printing wall times as `key=value` lines.
 
 #[path = "../../../../generator/src/images/mod.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod images;
 
 use anyhow::{Context, Result};
@@ -18,6 +18,9 @@ fn main() -> Result<()> {
     for e in std::fs::read_dir(&input).with_context(|| format!("reading {}", input.display()))? {
         let path = e?.path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
         jobs.push(images::Job { gallery: "bench".into(), image_id: name.split('.').next().unwrap().into(), source: path, file_name: name });
     }
     jobs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
