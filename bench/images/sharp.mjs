@@ -22,7 +22,7 @@ async function one(file) {
   ]));
 }
 
-const files = readdirSync(input).sort();
+const files = readdirSync(input).filter((f) => !f.startsWith(".")).sort();
 const t = performance.now();
 let next = 0;
 await Promise.all([0, 1].map(async () => { while (next < files.length) await one(files[next++]); }));

@@ -37,7 +37,8 @@ pub fn route(path: &str) -> Route<'_> {
     if path == "/robots.txt" {
         return Route::Robots;
     }
-    if path == "/admin" || path.strip_prefix("/admin/api/").is_some_and(|rest| all_segments_clean(rest)) {
+    let admin_page_file = path == crate::admin::JS_PATH || path == crate::admin::CSS_PATH;
+    if path == "/admin" || admin_page_file || path.strip_prefix("/admin/api/").is_some_and(|rest| all_segments_clean(rest)) {
         return Route::Admin;
     }
     if let Some(rest) = path.strip_prefix("/assets/") {
@@ -97,6 +98,8 @@ mod tests {
         assert_eq!(route("/robots.txt"), Route::Robots);
         assert_eq!(route("/admin"), Route::Admin);
         assert_eq!(route("/admin/api/links"), Route::Admin);
+        assert_eq!(route("/admin/admin.js"), Route::Admin);
+        assert_eq!(route("/admin/admin.css"), Route::Admin);
     }
 
     #[test]
@@ -127,6 +130,8 @@ mod tests {
             "/assets/%2e%2e/_gatefold/manifest.json".to_string(),
             "/assets/a\\b.css".to_string(),
             "/admin/".to_string(),
+            "/admin/admin.html".to_string(),
+            "/admin/../admin.js".to_string(),
             "/admin/api/../../_gatefold/manifest.json".to_string(),
             "/ADMIN".to_string(),
             "/robots.txt/".to_string(),

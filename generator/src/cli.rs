@@ -7,7 +7,6 @@ use crate::keys;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use gatefold_contract::manifest::link_url;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -47,6 +46,10 @@ pub enum Command {
     Plan(crate::plan::PlanArgs),
     /// Build with the production key, upload originals to R2, deploy the worker, smoke-test every link.
     Publish(crate::publish::PublishArgs),
+    /// Check that every published link answers with its page or its intended denial (HEAD only: no views used).
+    Smoke(crate::publish::SmokeArgs),
+    #[command(flatten)]
+    Admin(crate::admin::AdminCommand),
 }
 
 #[derive(Debug, clap::Args)]
@@ -89,6 +92,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Links { json, out, production } => links(&cli.galleries, &out, json, production),
         Command::Plan(args) => crate::plan::run_plan(&cli.galleries, &args),
         Command::Publish(args) => crate::publish::run_publish(&cli.galleries, &args),
+        Command::Smoke(args) => crate::publish::run_smoke(&args),
+        Command::Admin(cmd) => crate::admin::run(cmd),
     }
 }
 
@@ -111,7 +116,7 @@ fn build_command(galleries: &Path, args: BuildArgs) -> Result<()> {
         out: args.out,
         cache: args.cache.unwrap_or_else(|| root.join(".gatefold-cache")),
         production: args.production,
-        progress: if std::io::stderr().is_terminal() { Progress::Bar } else { Progress::Lines },
+        progress: Progress::auto(),
         now: None,
     };
     let report = build::build(&opts)?;

@@ -198,15 +198,15 @@ impl Plan {
             if !g.links.is_empty() {
                 out.push_str("| Link | Change | Details |\n|---|---|---|\n");
                 for l in &g.links {
-                    let _ = writeln!(out, "| `{}` ({}) | {} | {} |", l.name, md_cell(&l.label), link_change_label(l), md_cell(&link_details(l, "<br>")));
+                    let _ = writeln!(out, "| `{}` ({}) | {} | {} |", l.name, md_cell(&l.label), link_change_label(l), md_lines(&link_details(l, "\n")));
                 }
                 out.push('\n');
             }
             if !g.images.is_empty() {
                 out.push_str("| Image | Change | Details |\n|---|---|---|\n");
                 for i in &g.images {
-                    let details = i.fields.iter().map(|f| format!("{}: {} → {}", f.field, quote(&f.old), quote(&f.new))).collect::<Vec<_>>().join("<br>");
-                    let _ = writeln!(out, "| `{}` ({}) | {} | {} |", i.id, md_cell(&i.file_name), image_change_label(i), md_cell(&details));
+                    let details = i.fields.iter().map(|f| format!("{}: {} → {}", f.field, quote(&f.old), quote(&f.new))).collect::<Vec<_>>().join("\n");
+                    let _ = writeln!(out, "| `{}` ({}) | {} | {} |", i.id, md_cell(&i.file_name), image_change_label(i), md_lines(&details));
                 }
                 out.push('\n');
             }
@@ -299,6 +299,11 @@ fn quote(s: &str) -> String {
 /// injecting markup into the summary.
 fn md_cell(s: &str) -> String {
     md_text(s).replace('|', "\\|").replace('\n', " ")
+}
+
+/// Several lines in one table cell: each escaped, joined with `<br>`.
+fn md_lines(s: &str) -> String {
+    s.lines().map(md_cell).collect::<Vec<_>>().join("<br>")
 }
 
 fn md_text(s: &str) -> String {
@@ -507,7 +512,7 @@ fn policy_fields(a: &LinkPolicy, b: &LinkPolicy, tz: Option<chrono_tz::Tz>, all:
     let expiry = |t: Option<i64>| t.map_or("never".to_string(), |t| format_instant(t, tz));
     let download = |d: bool| if d { "allowed" } else { "not allowed" }.to_string();
     let seconds = |s: Option<u32>| s.map_or("no limit".to_string(), format_duration);
-    let state = |d: bool| if d { "disabled" } else { "enabled" }.to_string();
+    let state = |d: bool| if d { "yes" } else { "no" }.to_string();
     let rows = [
         ("max_views", views(a.max_views), views(b.max_views)),
         ("expires", expiry(a.expires_at), expiry(b.expires_at)),
@@ -878,8 +883,10 @@ mod tests {
     fn markdown_escapes_what_the_yaml_author_wrote() {
         let mut hero = image("hero", "aaaa");
         hero.caption = Some("a | b <script>".into());
+        hero.alt = "new alt".into();
         let new = manifest(base().galleries["launch"].links.values().cloned().collect(), vec![hero, image("side", "bbbb")]);
         let md = diff(&base(), &new).to_markdown();
         assert!(md.contains("a \\| b &lt;script&gt;"), "{md}");
+        assert!(md.contains("caption: \"hero caption\" → \"a \\| b &lt;script&gt;\"<br>alt: "), "several changes in one cell are separated by a real <br>: {md}");
     }
 }

@@ -65,6 +65,8 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
       directory: join(dist, "site"),
       binding: "ASSETS",
       routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true },
+      // Exact paths only, as in wrangler.toml: no `.html` stripping or redirects.
+      assetConfig: { html_handling: "none", not_found_handling: "none" },
     },
     kvNamespaces: ["LINK_STATE"],
     r2Buckets: ["ORIGINALS"],
@@ -82,7 +84,8 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
   const originals = join(dist, "originals");
   for (const g of Object.values(manifest.galleries)) {
     for (const img of g.images) {
-      await bucket.put(img.original.key, readFileSync(join(originals, img.original.key)), {
+      // A plain Uint8Array copy: Miniflare's serialiser rejects Node's pooled Buffers.
+      await bucket.put(img.original.key, new Uint8Array(readFileSync(join(originals, img.original.key))), {
         httpMetadata: { contentType: img.original.content_type },
       });
     }

@@ -15,8 +15,6 @@ pub enum ApiRoute<'a> {
     Stats { gallery: &'a str },
     ExportCsv { gallery: &'a str },
     ExportXlsx { gallery: &'a str },
-    /// Bulk ingestion for the benchmark; refused unless the deployment opts in.
-    BulkEvents { gallery: &'a str },
 }
 
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
@@ -25,11 +23,13 @@ pub struct Failure {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
+    /// Seconds for a `Retry-After` header (throttled sign-ins).
+    pub retry_after: Option<i64>,
 }
 
 impl Failure {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
-        Failure { status, code, message: message.into() }
+        Failure { status, code, message: message.into(), retry_after: None }
     }
 }
 
@@ -45,7 +45,6 @@ pub fn route<'a>(method: &str, rest: &'a str) -> Result<ApiRoute<'a>, Failure> {
         ["galleries", gallery, "stats"] => ("GET", ApiRoute::Stats { gallery }),
         ["galleries", gallery, "export.csv"] => ("GET", ApiRoute::ExportCsv { gallery }),
         ["galleries", gallery, "export.xlsx"] => ("GET", ApiRoute::ExportXlsx { gallery }),
-        ["galleries", gallery, "events"] => ("POST", ApiRoute::BulkEvents { gallery }),
         _ => return Err(not_found()),
     };
     if method == want || (want == "GET" && method == "HEAD") {

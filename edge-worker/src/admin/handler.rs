@@ -1,7 +1,7 @@
 //! The admin module's I/O (wasm only).
 
 use super::api::{self, ApiRoute, Failure, GateStatus};
-use super::{BULK_EVENTS_VAR, CSS_PATH, JS_PATH, PAGE_CSP, PAGE_CSS, PAGE_HTML, PAGE_JS};
+use super::{CSS_PATH, JS_PATH, PAGE_CSP, PAGE_CSS, PAGE_HTML, PAGE_JS};
 use crate::analytics::{self, AUTH_OBJECT, AuthAnswer, AuthRequest, ExportPage, export, rollup};
 use futures_util::future::join_all;
 use gatefold_contract::admin::{ApiError, LinkPatch, LinksResponse};
@@ -79,6 +79,9 @@ fn failure(f: Failure) -> Result<Response> {
     if f.status == 401 {
         resp.headers_mut().set("WWW-Authenticate", "Bearer realm=\"gatefold-admin\"")?;
     }
+    if let Some(secs) = f.retry_after {
+        resp.headers_mut().set("Retry-After", &secs.to_string())?;
+    }
     Ok(resp)
 }
 
@@ -94,7 +97,9 @@ async fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<(), F
     let ask = AuthRequest { ip, now: now_secs() };
     let wait: AuthAnswer = analytics::call(env, AUTH_OBJECT, "/auth/check", &ask).await?;
     if wait.retry_after > 0 {
-        return Ok(Err(Failure::new(429, "too_many_attempts", format!("too many wrong tokens from this address: try again in {} s", wait.retry_after))));
+        let mut f = Failure::new(429, "too_many_attempts", format!("too many wrong tokens from this address: try again in {} s", wait.retry_after));
+        f.retry_after = Some(wait.retry_after);
+        return Ok(Err(f));
     }
     let header = req.headers().get("Authorization")?;
     let given = api::bearer(header.as_deref());
@@ -233,29 +238,6 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 return Ok(Ok(download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{file_base}.xlsx"))?));
             }
             Ok(Ok(json(&stats)?))
-        }
-        ApiRoute::BulkEvents { gallery } => {
-            let allowed = env.var(BULK_EVENTS_VAR).map(|v| v.to_string() == "allow").unwrap_or(false);
-            if !allowed {
-                return Ok(Err(Failure::new(404, "not_found", "no admin API route here")));
-            }
-            if let Err(f) = find_gallery(&m, gallery) {
-                return Ok(Err(f));
-            }
-            let events: Vec<crate::access::AccessEvent> = match req.json().await {
-                Ok(e) => e,
-                Err(e) => return Ok(Err(Failure::new(400, "bad_request", format!("body must be a JSON array of access events: {e}")))),
-            };
-            if events.iter().any(|e| e.gallery != gallery) {
-                return Ok(Err(Failure::new(400, "bad_request", format!("every event must belong to gallery {gallery:?}"))));
-            }
-            let mut init = RequestInit::new();
-            init.with_method(Method::Post).with_body(Some(serde_json::to_string(&events)?.into()));
-            let resp = analytics::stub(env, gallery)?.fetch_with_request(Request::new_with_init("https://gallery-log/events", &init)?).await?;
-            if resp.status_code() != 204 {
-                return Err(worker::Error::RustError(format!("GalleryLog /events answered {}", resp.status_code())));
-            }
-            Ok(Ok(json(&serde_json::json!({ "stored": events.len() }))?))
         }
     }
 }

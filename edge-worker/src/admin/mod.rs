@@ -25,11 +25,6 @@ pub const PAGE_CSS: &str = include_str!("../../../themes/default/static/admin.cs
 pub const JS_PATH: &str = "/admin/admin.js";
 pub const CSS_PATH: &str = "/admin/admin.css";
 
-/// The deployment variable that allows `POST /admin/api/galleries/<g>/events` (bulk event
-/// ingestion for the analytics benchmark). Never set in production: without it the route
-/// does not exist, with it the admin token is still required.
-pub const BULK_EVENTS_VAR: &str = "GATEFOLD_BULK_EVENTS";
-
 #[cfg(test)]
 mod tests {
     use super::*;

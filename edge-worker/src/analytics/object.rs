@@ -1,7 +1,7 @@
 //! The `GalleryLog` Durable Object (wasm only): SQLite schema, inserts and grouped queries.
 
 use super::export::Row;
-use super::rollup::{self, HourRow, ImageRow, LinkKindRow, PlaceRow, Query, Rollup, ValueRow};
+use super::rollup::{self, DimRow, HourRow, ImageRow, LinkKindRow, Query, Rollup};
 use super::{ExportPage, MAX_EVENTS_PER_REQUEST, throttle};
 use crate::access::{AccessEvent, EventKind};
 use serde::{Deserialize, Serialize};
@@ -46,28 +46,31 @@ impl DurableObject for GalleryLog {
             return Response::error("GalleryLog takes POST only", 405);
         }
         let path = req.path();
+        // serde_json on the text, not `req.json()`: JavaScript's JSON.parse would turn large
+        // integers (offset table sentinels, 64-bit ids) into lossy floats.
+        let body = req.text().await?;
         match path.as_str() {
             "/events" => {
-                let events: Vec<AccessEvent> = req.json().await?;
+                let events: Vec<AccessEvent> = serde_json::from_str(&body)?;
                 if events.len() > MAX_EVENTS_PER_REQUEST {
                     return Response::error(format!("at most {MAX_EVENTS_PER_REQUEST} events per request"), 413);
                 }
                 self.insert(&events)?;
                 Ok(Response::empty()?.with_status(204))
             }
-            "/stats" => Response::from_json(&self.rollup(&req.json().await?)?),
-            "/export" => Response::from_json(&self.export(&req.json().await?)?),
+            "/stats" => Response::from_json(&self.rollup(&serde_json::from_str(&body)?)?),
+            "/export" => Response::from_json(&self.export(&serde_json::from_str(&body)?)?),
             "/auth/check" => {
-                let a: AuthRequest = req.json().await?;
+                let a: AuthRequest = serde_json::from_str(&body)?;
                 Response::from_json(&AuthAnswer { retry_after: self.retry_after(&a)? })
             }
             "/auth/fail" => {
-                let a: AuthRequest = req.json().await?;
+                let a: AuthRequest = serde_json::from_str(&body)?;
                 self.fail(&a)?;
                 Response::from_json(&AuthAnswer { retry_after: self.retry_after(&a)? })
             }
             "/auth/ok" => {
-                let a: AuthRequest = req.json().await?;
+                let a: AuthRequest = serde_json::from_str(&body)?;
                 self.sql.exec("DELETE FROM auth_failures WHERE ip = ?", vec![V::from(a.ip)])?;
                 Response::from_json(&AuthAnswer { retry_after: 0 })
             }
@@ -153,12 +156,7 @@ impl GalleryLog {
     fn rollup(&self, q: &Query) -> Result<Rollup> {
         let (w, b) = Self::window(q);
         let admitted_opens = format!("kind = 'open' AND outcome = 'admitted' AND {w}");
-        let by_value = |column: &str| -> Result<Vec<ValueRow>> {
-            self.sql
-                .exec(&format!("SELECT {column} AS value, COUNT(*) AS n FROM events WHERE {admitted_opens} GROUP BY {column}"), b.clone())?
-                .to_array()
-        };
-        Ok(Rollup {
+        let mut out = Rollup {
             by_link: self
                 .sql
                 .exec(&format!("SELECT link, kind, outcome, COUNT(*) AS n FROM events WHERE {w} GROUP BY link, kind, outcome"), b.clone())?
@@ -172,14 +170,6 @@ impl GalleryLog {
                 .exec(&format!("SELECT COUNT(DISTINCT visitor) AS n FROM events WHERE {admitted_opens}"), b.clone())?
                 .one::<Count1>()?
                 .n,
-            places: self
-                .sql
-                .exec(&format!("SELECT country, city, COUNT(*) AS n FROM events WHERE {admitted_opens} GROUP BY country, city"), b.clone())?
-                .to_array::<PlaceRow>()?,
-            devices: by_value("device")?,
-            os: by_value("os")?,
-            browsers: by_value("browser")?,
-            referrers: by_value("referrer")?,
             images: self
                 .sql
                 .exec(
@@ -189,7 +179,20 @@ impl GalleryLog {
                     b.clone(),
                 )?
                 .to_array::<ImageRow>()?,
-        })
+            ..Rollup::default()
+        };
+        let dims = self
+            .sql
+            .exec(
+                &format!(
+                    "SELECT country, city, device, os, browser, referrer, COUNT(*) AS n FROM events WHERE {admitted_opens}
+                     GROUP BY country, city, device, os, browser, referrer"
+                ),
+                b,
+            )?
+            .to_array::<DimRow>()?;
+        rollup::split_dims(dims, &mut out);
+        Ok(out)
     }
 
     fn export(&self, page: &ExportPage) -> Result<Vec<Row>> {
@@ -245,5 +248,5 @@ pub async fn call<T: serde::de::DeserializeOwned>(env: &Env, name: &str, op: &st
     if resp.status_code() != 200 {
         return Err(worker::Error::RustError(format!("GalleryLog {op} answered {}: {}", resp.status_code(), resp.text().await.unwrap_or_default())));
     }
-    resp.json().await
+    Ok(serde_json::from_str(&resp.text().await?)?)
 }

@@ -303,7 +303,7 @@ fn verify_catches_truncated_files_of_every_format() {
     let mut png = Vec::new();
     image::RgbImage::from_pixel(64, 64, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let jpeg = jpeg_with(&halves(400, 200), None, None);
-    let webp = pixels::encode_webp(&halves(64, 64), 80).unwrap();
+    let webp = pixels::encode_webp(&halves(64, 64), 80, 4).unwrap();
     for (name, data) in [("a.png", &png), ("a.jpg", &jpeg), ("a.webp", &webp)] {
         let whole = site.source(name, data);
         assert!(verify(&whole, &Limits::default()).is_ok(), "{name} whole");

@@ -244,7 +244,7 @@
     if (!rows.length || rows.every((r) => !r.count)) { box.replaceChildren(el("p", { class: "empty" }, t("noData"))); return; }
     const top = Math.max(...rows.map((r) => r.count), 1);
     const rowH = 22, labelW = 130, width = 360;
-    const root = svg("svg", { viewBox: `0 0 ${width} ${rows.length * rowH}`, role: "img" });
+    const root = svg("svg", { viewBox: `0 0 ${width} ${rows.length * rowH}`, role: "img", class: "bars" });
     rows.forEach((r, i) => {
       const y = i * rowH;
       const w = Math.max(1, ((width - labelW - 40) * r.count) / top);
@@ -264,7 +264,7 @@
     const top = Math.max(...items.map((r) => r.count), 1);
     const width = 720, height = 180, pad = 24;
     const colW = (width - pad) / items.length;
-    const root = svg("svg", { viewBox: `0 0 ${width} ${height + 20}`, role: "img" });
+    const root = svg("svg", { viewBox: `0 0 ${width} ${height + 20}`, role: "img", class: "columns" });
     root.append(svg("text", { x: 0, y: 12, class: "axis" }, top));
     items.forEach((r, i) => {
       const h = ((height - 20) * r.count) / top;

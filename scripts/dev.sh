@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Local run (make run): secrets, example galleries, worker build, local R2, wrangler dev.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+if [ ! -f .dev.vars ]; then
+  umask 077
+  printf 'SIGNING_KEY=%s\nADMIN_TOKEN=%s\n' "$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" "$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" > .dev.vars
+  echo "created .dev.vars with a random SIGNING_KEY and ADMIN_TOKEN (local only, gitignored)"
+fi
+SIGNING_KEY="$(sed -n 's/^SIGNING_KEY=//p' .dev.vars)"
+export SIGNING_KEY
+cargo run -q -p gatefold -- --galleries galleries build --out dist
+scripts/build-worker.sh
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+state=.wrangler/state
+mkdir -p "$state"
+seeded="$state/seeded-originals.txt"; touch "$seeded"
+( cd dist/originals && find . -type f | sed 's|^\./||' ) | while read -r key; do
+  grep -qxF "$key" "$seeded" && continue
+  node_modules/.bin/wrangler r2 object put "gatefold-originals/$key" --file "dist/originals/$key" --local --persist-to "$state" >/dev/null
+  echo "$key" >> "$seeded"
+done
+echo "Links:"
+cargo run -q -p gatefold -- --galleries galleries links --out dist || true
+exec node_modules/.bin/wrangler dev --ip 127.0.0.1 --port 8787 --persist-to "$state"

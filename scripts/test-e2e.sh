@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The edge worker's tests: native unit tests, then end-to-end tests under Miniflare against
+# the real generator output and the real worker build.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+cargo test -q -p gatefold-edge-worker
+scripts/build-worker.sh
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+SIGNING_KEY="$(node -e 'import("./tests/e2e/harness.mjs").then(m => console.log(m.SIGNING_KEY))')" \
+  cargo run -q -p gatefold -- --galleries tests/fixtures/sites/e2e build --out "$work/dist" --cache "$work/cache"
+GATEFOLD_E2E_DIST="$work/dist" node --test --test-concurrency=1 tests/e2e/*.test.mjs

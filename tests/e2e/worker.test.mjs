@@ -1,0 +1,205 @@
+// End-to-end tests of the edge worker under Miniflare, against the real generator's output.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startWorker, cookieOf } from "./harness.mjs";
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.stop(); });
+
+const L = (key) => w.links[key];
+const BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+async function open(key, headers = {}) {
+  const res = await w.fetch(L(key).path, { headers: { "user-agent": BROWSER, ...headers } });
+  return { res, body: await res.text(), cookie: cookieOf(res) };
+}
+function fullSizeFile(gallery) {
+  return w.manifest.galleries[gallery].images[0].variants.find((v) => v.full_size).file;
+}
+
+test("an open shows the page with its session end, sets a scoped session cookie and counts once", async () => {
+  const { res, body, cookie } = await open("showroom/press");
+  assert.equal(res.status, 200);
+  assert.ok(!body.includes("__GATEFOLD_SESSION_EXPIRES__"), "placeholder replaced");
+  const set = res.headers.get("set-cookie");
+  for (const part of [`Path=/s/${L("showroom/press").token}`, "HttpOnly", "Secure", "SameSite=Lax"]) assert.ok(set.includes(part), set);
+  assert.equal(res.headers.get("cache-control"), "private, no-store");
+  assert.match(res.headers.get("content-security-policy"), /default-src 'none'/);
+  assert.equal(res.headers.get("referrer-policy"), "no-referrer");
+  assert.equal(res.headers.get("x-robots-tag"), "noindex, nofollow");
+  const again = await w.fetch(L("showroom/press").path, { headers: { cookie } });
+  assert.equal(again.status, 200); await again.text();
+  assert.equal((await w.status("showroom/press")).views, 1, "a returning session is not a new open");
+});
+
+test("a link with two views admits two opens and then answers view_limit_reached", async () => {
+  assert.equal((await open("showroom/pair")).res.status, 200);
+  assert.equal((await open("showroom/pair")).res.status, 200);
+  const third = await open("showroom/pair");
+  assert.equal(third.res.status, 410);
+  assert.equal(third.cookie, null);
+  const json = await w.fetch(L("showroom/pair").path, { headers: { accept: "application/json", "accept-language": "zh-CN" } });
+  assert.equal(json.status, 410);
+  const j = await json.json();
+  assert.equal(j.error, "view_limit_reached");
+  assert.match(j.message, /次数/);
+});
+
+test("200 concurrent opens of a 50-view link admit exactly 50", async () => {
+  const results = await Promise.all(Array.from({ length: 200 }, () => w.fetch(L("showroom/crowd").path).then(async (r) => { await r.arrayBuffer(); return r.status; })));
+  assert.equal(results.filter((s) => s === 200).length, 50);
+  assert.equal(results.filter((s) => s === 410).length, 150);
+  assert.equal((await w.status("showroom/crowd")).views, 50);
+});
+
+test("expired and disabled links are refused in the visitor's language", async () => {
+  const expired = await open("showroom/expired", { "accept-language": "zh-CN,zh;q=0.9" });
+  assert.equal(expired.res.status, 410);
+  assert.match(expired.body, /lang="zh-CN"/);
+  const off = await open("showroom/off");
+  assert.equal(off.res.status, 403);
+  assert.equal((await w.status("showroom/off")).views, 0);
+});
+
+test("disabling a link at runtime refuses new opens at once, and enabling reopens it", async () => {
+  const before = await open("showroom/toggle");
+  assert.equal(before.res.status, 200);
+  await w.setOverrides("showroom/toggle", { disabled: true });
+  const res = await w.fetch(L("showroom/toggle").path, { headers: { accept: "application/json" } });
+  assert.equal(res.status, 403);
+  assert.equal((await res.json()).error, "link_disabled");
+  const kv = await (await w.mf.getKVNamespace("LINK_STATE")).get("overrides/showroom/toggle", "json");
+  assert.equal(kv.disabled, true, "overrides mirrored to KV for open sessions");
+  await w.setOverrides("showroom/toggle", {});
+  assert.equal((await open("showroom/toggle")).res.status, 200);
+});
+
+test("an already-open session loses its images within 60 s of a disable, and gets them back on enable", async () => {
+  const visitor = await open("showroom/toggle");
+  assert.equal(visitor.res.status, 200);
+  const image = `${L("showroom/toggle").path}/i/${fullSizeFile("showroom")}`;
+  const fetchImage = async () => {
+    const res = await w.fetch(image, { headers: { cookie: visitor.cookie, accept: "application/json" } });
+    return { status: res.status, body: res.status === 200 ? (await res.arrayBuffer(), null) : await res.json() };
+  };
+  assert.equal((await fetchImage()).status, 200);
+  await w.setOverrides("showroom/toggle", { disabled: true });
+  const started = Date.now();
+  let refused;
+  while (Date.now() - started < 60_000) {
+    refused = await fetchImage();
+    if (refused.status !== 200) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.equal(refused.status, 403, "still served 60 s after the disable");
+  assert.equal(refused.body.error, "link_disabled");
+  await w.setOverrides("showroom/toggle", {});
+  const back = Date.now();
+  let again;
+  while (Date.now() - back < 60_000) {
+    again = await fetchImage();
+    if (again.status === 200) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  assert.equal(again.status, 200, "the session's images come back after enabling");
+});
+
+test("downloads: originals where on, nothing where off, whatever the request looks like", async () => {
+  const press = await open("showroom/press");
+  const dl = await w.fetch(`${L("showroom/press").path}/download/hero`, { headers: { cookie: press.cookie } });
+  assert.equal(dl.status, 200);
+  assert.equal(dl.headers.get("content-disposition"), "attachment; filename*=UTF-8''hero.jpg");
+  assert.equal(dl.headers.get("content-type"), "image/jpeg");
+  const img = w.manifest.galleries.showroom.images.find((i) => i.id === "hero");
+  assert.equal((await dl.arrayBuffer()).byteLength, img.original.size);
+  const part = await w.fetch(`${L("showroom/press").path}/download/hero`, { headers: { cookie: press.cookie, range: "bytes=0-9" } });
+  assert.equal(part.status, 206);
+  assert.equal((await part.arrayBuffer()).byteLength, 10);
+  assert.equal((await w.fetch(`${L("showroom/press").path}/download/hero`)).status, 403, "no session");
+
+  const view = await open("showroom/viewonly");
+  for (const [method, headers] of [["GET", {}], ["HEAD", {}], ["GET", { range: "bytes=0-9" }], ["GET", { "accept-encoding": "identity" }]]) {
+    const r = await w.fetch(`${L("showroom/viewonly").path}/download/hero`, { method, headers: { cookie: view.cookie, ...headers } });
+    assert.equal(r.status, 403, `${method} ${JSON.stringify(headers)}`);
+    assert.ok(!r.headers.get("content-disposition"));
+    await r.arrayBuffer();
+  }
+  const cross = await w.fetch(`${L("showroom/viewonly").path}/download/hero`, { headers: { cookie: press.cookie } });
+  assert.equal(cross.status, 403, "another link's cookie");
+});
+
+test("gated images need a session of that link, and only list the gallery's own files", async () => {
+  const press = await open("showroom/press");
+  const file = fullSizeFile("showroom");
+  const ok = await w.fetch(`${L("showroom/press").path}/i/${file}`, { headers: { cookie: press.cookie } });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.headers.get("cache-control"), "private, no-store");
+  assert.ok((await ok.arrayBuffer()).byteLength > 0);
+  const none = await w.fetch(`${L("showroom/press").path}/i/${file}`, { headers: { accept: "application/json" } });
+  assert.equal(none.status, 403);
+  assert.equal((await none.json()).error, "no_session");
+  const forged = await w.fetch(`${L("showroom/press").path}/i/${file}`, { headers: { cookie: press.cookie.replace(/.$/, (c) => (c === "0" ? "1" : "0")) } });
+  assert.equal(forged.status, 403); await forged.arrayBuffer();
+  const dealer = await open("dealer/shanghai");
+  const cross = await w.fetch(`${L("dealer/shanghai").path}/i/${file}`, { headers: { cookie: dealer.cookie } });
+  assert.equal(cross.status, 404, "a file of another gallery"); await cross.arrayBuffer();
+});
+
+test("link-preview bots and HEAD requests never use a view", async () => {
+  for (const ua of ["facebookexternalhit/1.1", "WhatsApp/2.23", "Slackbot-LinkExpanding 1.0", "TelegramBot (like TwitterBot)", "MicroMessenger Client"]) {
+    const r = await w.fetch(L("showroom/wechat").path, { headers: { "user-agent": ua } });
+    assert.equal(r.status, 200, ua);
+    assert.equal(r.headers.get("set-cookie"), null);
+    await r.text();
+  }
+  const head = await w.fetch(L("showroom/wechat").path, { method: "HEAD" });
+  assert.equal(head.status, 200);
+  assert.equal((await w.status("showroom/wechat")).views, 0);
+  const human = await open("showroom/wechat", { "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.44(0x18002c2d) NetType/WIFI Language/zh_CN" });
+  assert.equal(human.res.status, 200, "a person in WeChat opens the link");
+  assert.equal((await w.status("showroom/wechat")).views, 1);
+});
+
+test("a timed session ends for good: the returning visitor is told their time is over", async () => {
+  const timed = await open("showroom/timed");
+  const seconds = L("showroom/timed").policy.view_seconds;
+  await new Promise((r) => setTimeout(r, seconds * 1000 + 1100));
+  const back = await w.fetch(L("showroom/timed").path, { headers: { cookie: timed.cookie, accept: "application/json" } });
+  assert.equal(back.status, 403);
+  assert.equal((await back.json()).error, "session_expired");
+  const img = await w.fetch(`${L("showroom/timed").path}/i/${fullSizeFile("showroom")}`, { headers: { cookie: timed.cookie } });
+  assert.equal(img.status, 403); await img.arrayBuffer();
+  assert.equal((await w.status("showroom/timed")).views, 1);
+});
+
+test("bypasses: encoded, doubled, case-changed, traversing and private paths are not found", async () => {
+  const t = L("showroom/press").token;
+  const file = fullSizeFile("showroom");
+  const paths = [
+    `/s/${t.toUpperCase()}`, `/s/${t}/`, `/s//${t}`, `/s/${t}//i/${file}`, `/s/${t}/i/%2e%2e/%2e%2e/_gatefold/manifest.json`,
+    `/s/${t}%2fi%2f${file}`, `/s/${t}/I/${file}`, `/s/${t}/i/${file}/x`, `/s/${t}/download/hero.jpg`, `/s/${t}x`,
+    "/_gatefold/manifest.json", "/%5fgatefold/manifest.json", "/assets/..%2f_gatefold/manifest.json", "/assets//x", "/", "/index.html",
+  ];
+  for (const p of paths) {
+    const r = await w.fetch(p);
+    assert.ok([404, 403].includes(r.status), `${p} → ${r.status}`);
+    const body = await r.text();
+    assert.ok(!body.includes(t) || p.includes(t), `${p} leaks a token`);
+  }
+  assert.equal((await w.fetch(L("showroom/press").path, { method: "POST" })).status, 405);
+});
+
+test("walking every file of dist/site directly: only /assets/* answers 200", async () => {
+  for (const f of w.siteFiles()) {
+    const r = await w.fetch(`/${f}`);
+    await r.arrayBuffer();
+    if (f.startsWith("assets/")) {
+      assert.equal(r.status, 200, f);
+      assert.equal(r.headers.get("cache-control"), "public, max-age=31536000, immutable");
+    } else {
+      assert.equal(r.status, 404, f);
+    }
+  }
+  const robots = await w.fetch("/robots.txt");
+  assert.match(await robots.text(), /Disallow: \//);
+});
