@@ -332,3 +332,41 @@ fn a_png_download_loses_its_text_and_exif_chunks() {
     assert!(!stripped.windows(11).any(|w| w == b"SECRETPLACE"));
     assert_eq!(image::load_from_memory(&stripped).unwrap().to_rgb8(), image::load_from_memory(&png).unwrap().to_rgb8());
 }
+
+/// Width and height from the `ispe` (image spatial extent) box of an AVIF file.
+fn avif_size(avif: &[u8]) -> (u32, u32) {
+    let at = avif.windows(4).position(|w| w == b"ispe").expect("an AVIF has an ispe box") + 8;
+    let be = |i: usize| u32::from_be_bytes(avif[i..i + 4].try_into().unwrap());
+    (be(at), be(at + 4))
+}
+
+#[test]
+fn avif_on_adds_an_avif_of_every_size_and_its_largest_counts_as_full_size() {
+    let site = Site::new();
+    let jpeg = jpeg_with(&halves(400, 200), None, None);
+    let settings = Settings { avif: true, ..small_settings() };
+    let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &settings).unwrap();
+    let p = &out[0];
+    let avifs: Vec<_> = p.variants.iter().filter(|v| v.content_type == "image/avif").collect();
+    let sizes = |t: &str| p.variants.iter().filter(|v| v.content_type == t).map(|v| (v.role, v.width, v.height)).collect::<Vec<_>>();
+    assert_eq!(sizes("image/avif"), sizes("image/webp"), "the same sizes as WebP, thumbnail included");
+    for v in &avifs {
+        let data = site.asset("s1", &v.file);
+        assert_eq!(&data[4..12], b"ftypavif", "{} is an AVIF file", v.file);
+        assert_eq!(avif_size(&data), (v.width, v.height), "{} has the size the manifest says", v.file);
+        assert!(v.file.ends_with(".avif"), "{}", v.file);
+    }
+    let full: Vec<_> = p.variants.iter().filter(|v| v.full_size).map(|v| (v.content_type.as_str(), v.width)).collect();
+    assert_eq!(full, vec![("image/webp", 160), ("image/jpeg", 160), ("image/avif", 160)], "one full-size file per format, all the largest");
+
+    let without = site.run("s2", &[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
+    assert!(without[0].variants.iter().all(|v| v.content_type != "image/avif"), "AVIF is opt-in");
+}
+
+#[test]
+fn a_jpeg_is_decoded_at_a_power_of_two_scale_leaving_room_for_lanczos() {
+    assert_eq!(pixels::jpeg_scale(5769, 1920), 4, "1/2 gives 2885 px, at least 1.5 × 1920");
+    assert_eq!(pixels::jpeg_scale(12640, 1920), 2, "1/4 gives 3160 px");
+    assert_eq!(pixels::jpeg_scale(24000, 1920), 1, "1/8 gives 3000 px");
+    assert_eq!(pixels::jpeg_scale(4000, 1920), 8, "1/2 would give 2000 px, too close to 1920: full size");
+}

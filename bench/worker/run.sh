@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Edge worker benchmark against `wrangler dev` on this machine (see BENCHMARKS.md, "Edge worker"):
+# gated vs public image throughput, page-open latency through the link's Durable Object, and the
+# wasm size. Everything it writes goes under $WB_DIR (default /tmp/wb); the repo is only read.
+#
+#   bash bench/worker/run.sh                  # 3 runs, medians
+#   WB_REQUESTS=500 WB_OPENS=100 WB_RUNS=1 bash bench/worker/run.sh   # a quick look
+#
+# Options (environment): WB_DIR, WB_PORT (8799), WB_RUNS (3), WB_REQUESTS (2000 per throughput
+# phase), WB_CONCURRENCY (8), WB_OPENS (300), WB_RELOADS (300), WB_REBUILD=1 to rebuild the worker
+# even when edge-worker/build/ exists.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work="${WB_DIR:-/tmp/wb}"
+port="${WB_PORT:-8799}"
+wrangler="$root/node_modules/.bin/wrangler"
+cd "$root"
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "bench/worker/run.sh: $*"; exit 1; }
+
+[ -x "$wrangler" ] || die "$wrangler is missing: run \`npm ci\` in $root"
+command -v gzip >/dev/null || die "gzip is missing: apt-get install gzip"
+if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+  die "port $port on 127.0.0.1 is already in use: set WB_PORT to a free port"
+fi
+mkdir -p "$work"
+
+# 1. The worker. Other people build it in this tree too: never start a second build while one
+#    runs, and benchmark a private copy so a rebuild mid-run cannot reload the server under us.
+wait_for_other_build() {
+  local waited=0
+  while pgrep -f 'worker-build' >/dev/null; do
+    [ "$waited" -eq 0 ] && say "waiting for a worker-build already running in this tree…"
+    sleep 5; waited=$((waited + 5))
+    [ "$waited" -lt 900 ] || die "a worker-build has been running for 15 minutes; try again later"
+  done
+}
+wait_for_other_build
+if [ "${WB_REBUILD:-0}" = 1 ] || [ ! -f edge-worker/build/index_bg.wasm ]; then
+  say "building the worker (scripts/build-worker.sh)…"
+  bash scripts/build-worker.sh >&2
+fi
+if [ -n "$(find edge-worker/src contract/src -newer edge-worker/build/index_bg.wasm -name '*.rs' -print -quit)" ]; then
+  say "note: edge-worker/build/ is older than some sources; WB_REBUILD=1 measures the current code"
+fi
+rm -rf "$work/worker"
+mkdir -p "$work/worker"
+cp -r edge-worker/build/index.js edge-worker/build/index_bg.wasm edge-worker/build/package.json edge-worker/build/worker "$work/worker/"
+say "worker build: $(date -u -r "$work/worker/index_bg.wasm" '+%Y-%m-%d %H:%M UTC')"
+
+# 2. The site: the benchmark gallery (bench/worker/galleries) with the launch photos, built
+#    with a local key; then the same display files copied to a public path as the reference.
+if [ ! -f "$work/.dev.vars" ]; then
+  (umask 077; printf 'SIGNING_KEY=%s\nADMIN_TOKEN=%s\n' \
+    "$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" \
+    "$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" > "$work/.dev.vars")
+fi
+SIGNING_KEY="$(sed -n 's/^SIGNING_KEY=//p' "$work/.dev.vars")"
+ADMIN_TOKEN="$(sed -n 's/^ADMIN_TOKEN=//p' "$work/.dev.vars")"
+export SIGNING_KEY ADMIN_TOKEN
+rm -rf "$work/galleries"
+cp -r bench/worker/galleries "$work/galleries"
+cp galleries/aurora-launch/*.jpg "$work/galleries/bench/"
+say "building the benchmark site…"
+cargo run -q -p gatefold -- --galleries "$work/galleries" build --out "$work/dist" --cache "$work/cache" >&2
+rm -rf "$work/dist/site/assets/bench"
+cp -r "$work/dist/site/_gatefold/g/bench" "$work/dist/site/assets/bench"
+
+# 3. wrangler.toml with absolute paths and no [build] (which would rebuild the worker in the
+#    shared tree) or [dev] section; bindings stay exactly the repo's.
+awk -v main="$work/worker/worker/shim.mjs" -v assets="$work/dist/site" '
+  /^\[/ { skip = ($0 == "[build]" || $0 == "[dev]") }
+  skip { next }
+  /^main *=/ { print "main = \"" main "\""; next }
+  /^directory *=/ { print "directory = \"" assets "\""; next }
+  { print }
+' wrangler.toml > "$work/wrangler.toml"
+grep -q "^main = \"$work" "$work/wrangler.toml" && grep -q "^directory = \"$work" "$work/wrangler.toml" \
+  || die "could not rewrite main/directory in wrangler.toml for the temp config"
+
+# 4. wrangler dev, fresh state each time (view counts start at zero). It runs in its own
+#    process group so SIGINT reaches wrangler and the workerd it started, as Ctrl+C would.
+rm -rf "$work/state"
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+cd "$work"
+setsid "$wrangler" dev --config "$work/wrangler.toml" --ip 127.0.0.1 --port "$port" \
+  --persist-to "$work/state" --log-level warn </dev/null >"$work/wrangler.log" 2>&1 &
+server=$!
+cd "$root"
+stop_server() {
+  kill -0 "$server" 2>/dev/null || return 0
+  kill -INT -- "-$server" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || return 0; sleep 0.2; done
+  say "wrangler did not stop on SIGINT within 10 s; sending SIGTERM"
+  kill -TERM -- "-$server" 2>/dev/null || true
+}
+trap stop_server EXIT
+
+for i in $(seq 1 120); do
+  curl -fsS -o /dev/null "http://127.0.0.1:$port/robots.txt" 2>/dev/null && break
+  kill -0 "$server" 2>/dev/null || { cat "$work/wrangler.log" >&2; die "wrangler dev exited (log above)"; }
+  [ "$i" -lt 120 ] || { tail -30 "$work/wrangler.log" >&2; die "wrangler dev did not answer within 60 s"; }
+  sleep 0.5
+done
+say "wrangler dev is up on 127.0.0.1:$port"
+
+# 5. The load.
+node bench/worker/load.mjs --base "http://127.0.0.1:$port" --dist "$work/dist" \
+  --requests "${WB_REQUESTS:-2000}" --concurrency "${WB_CONCURRENCY:-8}" \
+  --opens "${WB_OPENS:-300}" --reloads "${WB_RELOADS:-300}" --runs "${WB_RUNS:-3}" \
+  --wasm "$work/worker/index_bg.wasm" --json "$work/results.json"
+say "details: $work/results.json; server log: $work/wrangler.log"
