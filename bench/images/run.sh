@@ -50,7 +50,8 @@ done
 sharp_s=$(printf '%s\n' "${sharp_all[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
 echo "sharp_median_s=$sharp_s"
 
-# 4. vipsthumbnail: one call per output (4 sizes × 2 formats), two processes at a time.
+# 4. vipsthumbnail: one call per output (4 sizes × 2 formats), two processes at a time. Its
+#    JPEG is libvips' default too (baseline, no trellis).
 rm -rf "$WORK/vips"; mkdir -p "$WORK/vips"
 t0=$(date +%s.%N)
 for f in "$WORK"/in/*.jpg; do for w in 1920 960 480 360; do for fmt in "webp[Q=80,strip]" "jpg[Q=82,strip]"; do
@@ -59,26 +60,25 @@ for f in "$WORK"/in/*.jpg; do for w in 1920 960 480 360; do for fmt in "webp[Q=8
 vips_s=$(python3 -c "import time; print(f'{time.time()-$t0:.3f}')")
 echo "vipsthumbnail_s=$vips_s"
 
-# 5. Quality: DSSIM against a lossless Lanczos3 960 px reference (lower is better).
-rm -rf "$WORK/q"; mkdir -p "$WORK/q"
-for f in "$WORK"/in/*.jpg; do
-  n=$(basename "$f" .jpg)
-  vips thumbnail "$f" "$WORK/q/$n-ref.png" 960
-  for kind in webp jpg; do
-    vips copy "$(ls "$OURS_OUT"/"$n"-*-960."$kind")" "$WORK/q/$n-ours-$kind.png"
-    vips copy "$WORK/sharp/$n-960.$kind" "$WORK/q/$n-sharp-$kind.png"
-  done
-done
+# 5. Quality: every tool's outputs at every width vs one neutral reference (full decode +
+#    exact Lanczos3 in Pillow), see quality.py. Lower is better.
+python3 -c "import PIL" 2>/dev/null || pip install --quiet pillow
+rm -rf "$WORK/q"
+QUALITY=$(python3 "$HERE/quality.py" "$WORK/in" "$WORK/q" ours="$OURS_OUT" sharp="$WORK/sharp" vipsthumbnail="$WORK/vips")
+echo "$QUALITY"
+q() { sed -n "s/^dssim_$1_mean=//p" <<<"$QUALITY"; }
 for kind in webp jpg; do
-  o=$(for f in "$WORK"/q/*-ref.png; do dssim "$f" "${f%-ref.png}-ours-$kind.png" | cut -f1; done | python3 -c "import sys; v=[float(x) for x in sys.stdin]; print(f'{sum(v)/len(v):.6f}')")
-  s=$(for f in "$WORK"/q/*-ref.png; do dssim "$f" "${f%-ref.png}-sharp-$kind.png" | cut -f1; done | python3 -c "import sys; v=[float(x) for x in sys.stdin]; print(f'{sum(v)/len(v):.6f}')")
-  ob=$(du -cb "$OURS_OUT"/*-960."$kind" | tail -1 | cut -f1); sb=$(du -cb "$WORK"/sharp/*-960."$kind" | tail -1 | cut -f1)
-  echo "dssim_960_${kind}: ours=$o sharp=$s ours/sharp=$(python3 -c "print(f'{$o/$s:.3f}')") bytes ours=$ob sharp=$sb"
+  echo "dssim_${kind}: ours/sharp=$(python3 -c "print(f'{$(q ours_$kind)/$(q sharp_$kind):.3f}')") ours/vipsthumbnail=$(python3 -c "print(f'{$(q ours_$kind)/$(q vipsthumbnail_$kind):.3f}')") (target <= 1.05)"
 done
 
 # 6. Peak memory on a 100 MP input (cold, one run).
 rss_kb=$(/usr/bin/time -v "$RUNNER" "$WORK/in100" "$WORK/ours100" 1 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p')
 echo "peak_rss_100mp_MB=$((rss_kb / 1024))"
+
+# 7. AVIF on (opt-in): one cold run with AVIF variants of every size as well.
+if [ "${AVIF:-1}" = 1 ]; then
+  "$RUNNER" "$WORK/in" "$WORK/ours-avif" 1 avif | sed -n 's/^cold_median_s=/avif_on_cold_s=/p'
+fi
 
 python3 - "$ours_s" "$sharp_s" "$vips_s" "$warm_s" <<'PY'
 import sys

@@ -1,6 +1,8 @@
 // Same work as Gatefold's pipeline with sharp: each image decoded once (shrink-on-load to the
 // largest width), then 1920/960/480 + a 360 thumbnail, each as WebP q80 and JPEG q82.
-// Two images at a time, one libvips thread each, like our two rayon workers.
+// Two images at a time, one libvips thread each, like our two rayon workers. Encoders at
+// sharp's defaults besides quality: WebP effort 4; JPEG without mozjpeg's trellis
+// (`mozjpeg: false`: baseline, optimised Huffman, 4:2:0), like ours.
 // usage: node sharp.mjs <input dir> <output dir>
 import sharp from "sharp";
 import { readdirSync, mkdirSync } from "node:fs";

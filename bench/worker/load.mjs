@@ -86,7 +86,21 @@ if (!fullSize || !mid) fail(`${manifestPath}: image ${img.id} needs a full-size 
 const agent = new http.Agent({ keepAlive: true, maxSockets: Math.max(C, 1) });
 const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36";
 
-function get(pathname, headers = {}) {
+// The server may close an idle keep-alive socket just as a request goes out on it (Node's
+// docs describe this race); such a request never reached the worker, so it is sent again on a
+// fresh socket, and counted, so the table can say how often it happened.
+let resets = 0;
+async function get(pathname, headers = {}) {
+  try {
+    return await getOnce(pathname, headers);
+  } catch (e) {
+    if (!e.reusedSocket || e.code !== "ECONNRESET") throw e;
+    resets++;
+    return getOnce(pathname, headers);
+  }
+}
+
+function getOnce(pathname, headers) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const req = http.request(
@@ -109,7 +123,10 @@ function get(pathname, headers = {}) {
       },
     );
     req.setTimeout(30_000, () => req.destroy(new Error(`GET ${pathname}: no answer in 30 s`)));
-    req.on("error", reject);
+    req.on("error", (e) => {
+      e.reusedSocket = req.reusedSocket;
+      reject(e);
+    });
     req.end();
   });
 }
@@ -289,6 +306,7 @@ if (wasm) {
 if (views0 !== null && views1 !== null) {
   const counted = views1 - views0;
   rows.push([`opens counted by the link's Durable Object`, `${counted} of ${opensMade}`, "", "exact"]);
+  rows.push([`idle keep-alive sockets reset by the server (request resent)`, `${resets}`, "", ""]);
   if (counted !== opensMade) console.error(`WARNING: ${opensMade} opens made but the link's count rose by ${counted}`);
 }
 

@@ -105,9 +105,25 @@ for i in $(seq 1 120); do
 done
 say "wrangler dev is up on 127.0.0.1:$port"
 
+# CPU seconds of every process of the server, to show where the time goes: wrangler's own Node
+# process and its proxy workerd sit in front of the worker locally, not in production.
+cpu_by_process() {
+  ps --sid "$server" -o pid=,times=,args= | awk -v port="$port" '
+    { role = "" }
+    $3 ~ /node$/ && /wrangler-dist\/cli.js/ { role = "wrangler (Node)" }
+    $3 ~ /workerd$/ && index($0, "--socket-addr=entry=127.0.0.1:" port " ") { role = "workerd, wrangler proxy" }
+    $3 ~ /workerd$/ && role == "" { role = "workerd, the worker" }
+    role != "" { print $1 "\t" $2 "\t" role }'
+}
+cpu_before="$(cpu_by_process)"
+
 # 5. The load.
 node bench/worker/load.mjs --base "http://127.0.0.1:$port" --dist "$work/dist" \
   --requests "${WB_REQUESTS:-2000}" --concurrency "${WB_CONCURRENCY:-8}" \
   --opens "${WB_OPENS:-300}" --reloads "${WB_RELOADS:-300}" --runs "${WB_RUNS:-3}" \
   --wasm "$work/worker/index_bg.wasm" --json "$work/results.json"
+echo
+echo "CPU seconds used during the load, by server process:"
+join -t "$(printf '\t')" <(sort <<<"$cpu_before") <(cpu_by_process | sort) \
+  | awk -F '\t' '{ printf "  %-26s %5d s\n", $3, $4 - $2 }'
 say "details: $work/results.json; server log: $work/wrangler.log"

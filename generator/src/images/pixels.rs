@@ -142,7 +142,9 @@ pub(crate) fn encode_webp(p: &Pixels, quality: u8, method: u8) -> Result<Vec<u8>
     enc.encode_advanced(&config).map(|m| m.to_vec()).map_err(|e| format!("WebP encoding failed: {e:?}"))
 }
 
-/// Baseline-speed mozjpeg (progressive, optimised Huffman tables). Transparent pixels are
+/// Baseline mozjpeg with optimised Huffman tables, no trellis (its "fastest" profile, like
+/// libjpeg-turbo), as sharp's default. Progressive mode made files ~1.7% smaller, but its
+/// refinement scans took about a third of the JPEG encode time in a profile. Transparent pixels are
 /// flattened onto white: JPEG has no alpha.
 pub(crate) fn encode_jpeg(p: &Pixels, quality: u8) -> Result<Vec<u8>, String> {
     let flat;

@@ -1,5 +1,7 @@
-//! `gatefold-bench-images <input dir> <work dir> [runs]`: cold build (fresh cache) `runs`
-//! times, then a no-change rebuild, printing wall times as `key=value` lines.
+//! `gatefold-bench-images <input dir> <work dir> [runs] [avif]`: cold build (fresh cache)
+//! `runs` times, then a no-change rebuild, printing wall times as `key=value` lines. The
+//! settings are the defaults (display 1920/960/480 + a 360 thumbnail, WebP q80, JPEG q82);
+//! `avif` turns AVIF variants on as well.
 
 #[path = "../../../../generator/src/images/mod.rs"]
 #[allow(dead_code, unused_imports)]
@@ -24,7 +26,7 @@ fn main() -> Result<()> {
         jobs.push(images::Job { gallery: "bench".into(), image_id: name.split('.').next().unwrap().into(), source: path, file_name: name });
     }
     jobs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
-    let settings = images::Settings::default();
+    let settings = images::Settings { avif: args.get(4).is_some_and(|a| a == "avif"), ..images::Settings::default() };
     let mut cold = Vec::new();
     for run in 0..runs {
         let _ = std::fs::remove_dir_all(&work);
