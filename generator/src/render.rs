@@ -386,6 +386,9 @@ impl Ctx<'_> {
             .timestamp_opt(unix, 0)
             .single()
             .with_context(|| format!("expiry {unix} (Unix seconds) is out of range"))?;
+        // A date-only expiry is stored as the next local midnight; recipients read "until 5 Dec
+        // 23:59", not "until 6 Dec 00:00".
+        let at = if chrono::Timelike::num_seconds_from_midnight(&at) == 0 { at - chrono::Duration::minutes(1) } else { at };
         let mut out = String::new();
         use std::fmt::Write;
         write!(out, "{}", at.format(format)).map_err(|_| {
