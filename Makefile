@@ -4,7 +4,7 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help setup run test test-rust test-e2e check build links bench fmt lint
+.PHONY: help setup run test test-rust test-e2e test-publish check build links bench fmt lint
 
 help:
 	@echo "make run    build the example galleries and serve them locally on Miniflare (prints the links)"
@@ -18,13 +18,18 @@ setup:
 run: setup
 	bash scripts/dev.sh
 
-test: setup test-rust test-e2e
+test: setup test-rust test-e2e test-publish
 
 test-rust:
 	cargo test --workspace --locked
 
 test-e2e:
 	bash scripts/test-e2e.sh
+
+# The publishing path without Cloudflare: workflows linted, a full `wrangler deploy --dry-run`.
+test-publish:
+	bash scripts/lint-workflows.sh
+	bash scripts/deploy-dry-run.sh
 
 check:
 	cargo run -q -p gatefold -- check
