@@ -32,23 +32,28 @@ fi
 MP=$(for f in "$WORK"/in/*.jpg; do echo "$(vipsheader -f width "$f") * $(vipsheader -f height "$f")"; done | python3 -c "import sys; print(round(sum(eval(l) for l in sys.stdin)/1e6))")
 echo "inputs: $(ls "$WORK"/in/*.jpg | wc -l) JPEGs, ${MP} MP total; 100 MP input: $(vipsheader "$WORK"/in100/*.jpg)"
 
-# 2. Ours (release build of generator/src/images through the bench runner).
+# 2. Ours: a release build of generator/src/images through the bench runner.
 export CARGO_TARGET_DIR="$ROOT/target/bench-images"
 (cd "$HERE/runner" && cargo build --release --quiet)
 RUNNER="$CARGO_TARGET_DIR/release/gatefold-bench-images"
-OURS=$("$RUNNER" "$WORK/in" "$WORK/ours" "$RUNS")
-echo "$OURS"
-ours_s=$(sed -n 's/^cold_median_s=//p' <<<"$OURS"); warm_s=$(sed -n 's/^warm_s=//p' <<<"$OURS")
-OURS_OUT=$(sed -n 's/^outputs=//p' <<<"$OURS")
-
-# 3. sharp, decode once per image.
-sharp_all=()
+# 3. Ours and sharp (decode once per image) alternate, run by run, so a burst of load from
+#    other work on the machine hits both alike; wall and CPU (user+sys) seconds per run.
+cpu() { /usr/bin/time -f "cpu_s=%U %S" "$@" 2>&1 >/dev/null | sed -n 's/^cpu_s=//p' | awk '{print $1+$2}'; }
+ours_all=(); sharp_all=(); ours_cpu=(); sharp_cpu=()
 for i in $(seq "$RUNS"); do
+  OURS=$("$RUNNER" "$WORK/in" "$WORK/ours" 1)
+  ours_all+=("$(sed -n 's/^cold_median_s=//p' <<<"$OURS")")
+  ours_cpu+=("$(cpu "$RUNNER" "$WORK/in" "$WORK/ours-cpu" 1)")
   rm -rf "$WORK/sharp"
   sharp_all+=("$(cd "$ROOT" && node "$HERE/sharp.mjs" "$WORK/in" "$WORK/sharp" | sed -n 's/^sharp_s=//p')")
+  sharp_cpu+=("$(cd "$ROOT" && rm -rf "$WORK/sharp-cpu" && cpu node "$HERE/sharp.mjs" "$WORK/in" "$WORK/sharp-cpu")")
 done
-sharp_s=$(printf '%s\n' "${sharp_all[@]}" | sort -n | sed -n "$(( (RUNS + 1) / 2 ))p")
-echo "sharp_median_s=$sharp_s"
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+echo "$OURS"
+ours_s=$(median "${ours_all[@]}"); sharp_s=$(median "${sharp_all[@]}")
+warm_s=$(sed -n 's/^warm_s=//p' <<<"$OURS"); OURS_OUT=$(sed -n 's/^outputs=//p' <<<"$OURS")
+echo "ours_runs_s=${ours_all[*]} ours_median_s=$ours_s ours_cpu_s=$(median "${ours_cpu[@]}")"
+echo "sharp_runs_s=${sharp_all[*]} sharp_median_s=$sharp_s sharp_cpu_s=$(median "${sharp_cpu[@]}")"
 
 # 4. vipsthumbnail: one call per output (4 sizes × 2 formats), two processes at a time. Its
 #    JPEG is libvips' default too (baseline, no trellis).
@@ -58,6 +63,7 @@ for f in "$WORK"/in/*.jpg; do for w in 1920 960 480 360; do for fmt in "webp[Q=8
   echo "$f $w $fmt"; done; done; done |
   VIPS_CONCURRENCY=1 xargs -P2 -L1 sh -c 'vipsthumbnail "$0" --size "${1}x" -o "'"$WORK"'/vips/%s-$1.$2"'
 vips_s=$(python3 -c "import time; print(f'{time.time()-$t0:.3f}')")
+load=$(cut -d' ' -f1-3 /proc/loadavg); echo "load_average=$load"
 echo "vipsthumbnail_s=$vips_s"
 
 # 5. Quality: every tool's outputs at every width vs one neutral reference (full decode +
