@@ -5,6 +5,7 @@
 //        [--gallery bench] [--link bench] [--requests 2000] [--concurrency 8]
 //        [--opens 300] [--reloads 300] [--runs 3] [--wasm path/index_bg.wasm]
 //        [--phase-seconds 60] [--json out.json]
+//   node bench/worker/load.mjs --summarize run1.json run2.json run3.json
 //
 // Node only, no dependencies, 127.0.0.1 only. Every request is checked (status, body size,
 // cookie behaviour), so a worker that answers fast with the wrong thing fails the benchmark
@@ -19,8 +20,10 @@ import { execFileSync } from "node:child_process";
 import { parseArgs } from "node:util";
 import os from "node:os";
 
-const { values: opt } = parseArgs({
+const { values: opt, positionals } = parseArgs({
+  allowPositionals: true,
   options: {
+    summarize: { type: "boolean", default: false },
     base: { type: "string", default: "http://127.0.0.1:8799" },
     dist: { type: "string" },
     gallery: { type: "string", default: "bench" },
@@ -39,6 +42,14 @@ const { values: opt } = parseArgs({
 function fail(msg) {
   console.error(`load.mjs: ${msg}`);
   process.exit(1);
+}
+
+// `--summarize a.json b.json …`: one table from results saved with --json (run.sh starts a
+// fresh server per run, because wrangler dev's proxy grows by ~16 MB/s under this load).
+if (opt.summarize) {
+  if (positionals.length === 0) fail("--summarize needs the result files saved with --json");
+  report(merge(positionals));
+  process.exit(0);
 }
 
 function positive(name) {
@@ -282,47 +293,80 @@ const views0 = await countedViews();
 const runs = [];
 for (let i = 1; i <= RUNS; i++) runs.push(await oneRun(i));
 const views1 = await countedViews();
-const wasm = wasmSize(opt.wasm);
-const load1 = os.loadavg()[0];
-
-const med = (f) => median(runs.map(f));
-const fmt = (x, d = 1) => x.toFixed(d);
-const each = (f, d = 1) => runs.map((r) => fmt(f(r), d)).join(" / ");
-const rows = [
-  ["figure", `median of ${RUNS}`, "runs", "target"],
-  [`static ${mid.width}px WebP (${runs[0].mid.bytes} B), req/s`, fmt(med((r) => r.mid.static_rps), 0), each((r) => r.mid.static_rps, 0), ""],
-  [`gated  ${mid.width}px WebP, req/s`, fmt(med((r) => r.mid.gated_rps), 0), each((r) => r.mid.gated_rps, 0), ""],
-  [`ratio gated/static ${mid.width}px`, fmt(med((r) => r.mid.ratio), 2), each((r) => r.mid.ratio, 2), "≥ 0.7"],
-  [`static full-size ${fullSize.width}px WebP (${runs[0].full.bytes} B), req/s`, fmt(med((r) => r.full.static_rps), 0), each((r) => r.full.static_rps, 0), ""],
-  [`gated  full-size ${fullSize.width}px WebP (logged view), req/s`, fmt(med((r) => r.full.gated_rps), 0), each((r) => r.full.gated_rps, 0), ""],
-  [`ratio gated/static full-size`, fmt(med((r) => r.full.ratio), 2), each((r) => r.full.ratio, 2), "≥ 0.7"],
-  [`static / gated MB/s, full-size`, `${fmt(med((r) => r.full.static_mbps))} / ${fmt(med((r) => r.full.gated_mbps))}`, "", ""],
-  [`page open (new visitor, DO round trip) p50 ms`, fmt(med((r) => r.open.p50)), each((r) => r.open.p50), ""],
-  [`page open p90 ms`, fmt(med((r) => r.open.p90)), each((r) => r.open.p90), ""],
-  [`page open p99 ms`, fmt(med((r) => r.open.p99)), each((r) => r.open.p99), "≤ 20"],
-  [`page open max ms`, fmt(med((r) => r.open.max)), each((r) => r.open.max), ""],
-  [`in-session reload p50 ms`, fmt(med((r) => r.reload.p50)), each((r) => r.reload.p50), ""],
-  [`in-session reload p99 ms`, fmt(med((r) => r.reload.p99)), each((r) => r.reload.p99), ""],
-];
-if (wasm) {
-  rows.push([`wasm raw`, `${fmt(wasm.raw / 1e6, 2)} MB`, "", ""]);
-  rows.push([`wasm gzip -9`, `${fmt(wasm.gzip9 / 1e6, 2)} MB`, "", "≤ 1 MB"]);
-}
-if (views0 !== null && views1 !== null) {
-  const counted = views1 - views0;
-  rows.push([`opens counted by the link's Durable Object`, `${counted} of ${opensMade}`, "", "exact"]);
-  if (counted !== opensMade) console.error(`WARNING: ${opensMade} opens made but the link's count rose by ${counted}`);
-}
-rows.push([`connections reset before an answer (request resent)`, `${resets.length}`, resets.map((r) => `${r.at_s.toFixed(0)} s`).join(" "), ""]);
-
-const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
-const line = (r) => `| ${r.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
-console.log(`\nrequests ${N} per throughput phase at concurrency ${C}; ${OPENS} opens and ${RELOADS} reloads one at a time; ${RUNS} runs; ${os.cpus().length} cores, 1-min load ${load0.toFixed(1)} at start, ${load1.toFixed(1)} at end`);
-console.log(line(rows[0]));
-console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-for (const r of rows.slice(1)) console.log(line(r));
-
-if (opt.json) {
-  fs.writeFileSync(opt.json, JSON.stringify({ requests: N, concurrency: C, opens: OPENS, reloads: RELOADS, load_start: load0, load_end: load1, resets, runs, wasm, opens_made: opensMade, views_counted: views0 !== null && views1 !== null ? views1 - views0 : null }, null, 2));
-}
+const result = {
+  requests: N,
+  concurrency: C,
+  opens: OPENS,
+  reloads: RELOADS,
+  widths: { mid: mid.width, full: fullSize.width },
+  loads: [[load0, os.loadavg()[0]]],
+  resets,
+  runs,
+  wasm: wasmSize(opt.wasm),
+  opens_made: opensMade,
+  views_counted: views0 !== null && views1 !== null ? views1 - views0 : null,
+};
 agent.destroy();
+if (opt.json) fs.writeFileSync(opt.json, JSON.stringify(result, null, 2));
+report(result);
+
+// Several results (one per server start) as one: runs, resets and opens add up.
+function merge(files) {
+  const parts = files.map((f) => {
+    try {
+      return JSON.parse(fs.readFileSync(f, "utf8"));
+    } catch (e) {
+      fail(`reading ${f}: ${e.message}`);
+    }
+  });
+  const sum = (key) => (parts.some((p) => p[key] === null) ? null : parts.reduce((a, p) => a + p[key], 0));
+  return {
+    ...parts[0],
+    loads: parts.flatMap((p) => p.loads),
+    resets: parts.flatMap((p) => p.resets),
+    runs: parts.flatMap((p) => p.runs),
+    opens_made: sum("opens_made"),
+    views_counted: sum("views_counted"),
+  };
+}
+
+function report(res) {
+  const runs = res.runs;
+  const med = (f) => median(runs.map(f));
+  const fmt = (x, d = 1) => x.toFixed(d);
+  const each = (f, d = 1) => runs.map((r) => fmt(f(r), d)).join(" / ");
+  const { mid, full } = res.widths;
+  const rows = [
+    ["figure", `median of ${runs.length}`, "runs", "target"],
+    [`static ${mid}px WebP (${runs[0].mid.bytes} B), req/s`, fmt(med((r) => r.mid.static_rps), 0), each((r) => r.mid.static_rps, 0), ""],
+    [`gated  ${mid}px WebP, req/s`, fmt(med((r) => r.mid.gated_rps), 0), each((r) => r.mid.gated_rps, 0), ""],
+    [`ratio gated/static ${mid}px`, fmt(med((r) => r.mid.ratio), 2), each((r) => r.mid.ratio, 2), "≥ 0.7"],
+    [`static full-size ${full}px WebP (${runs[0].full.bytes} B), req/s`, fmt(med((r) => r.full.static_rps), 0), each((r) => r.full.static_rps, 0), ""],
+    [`gated  full-size ${full}px WebP (logged view), req/s`, fmt(med((r) => r.full.gated_rps), 0), each((r) => r.full.gated_rps, 0), ""],
+    [`ratio gated/static full-size`, fmt(med((r) => r.full.ratio), 2), each((r) => r.full.ratio, 2), "≥ 0.7"],
+    [`static / gated MB/s, full-size`, `${fmt(med((r) => r.full.static_mbps))} / ${fmt(med((r) => r.full.gated_mbps))}`, "", ""],
+    [`page open (new visitor, DO round trip) p50 ms`, fmt(med((r) => r.open.p50)), each((r) => r.open.p50), ""],
+    [`page open p90 ms`, fmt(med((r) => r.open.p90)), each((r) => r.open.p90), ""],
+    [`page open p99 ms`, fmt(med((r) => r.open.p99)), each((r) => r.open.p99), "≤ 20"],
+    [`page open max ms`, fmt(med((r) => r.open.max)), each((r) => r.open.max), ""],
+    [`in-session reload p50 ms`, fmt(med((r) => r.reload.p50)), each((r) => r.reload.p50), ""],
+    [`in-session reload p99 ms`, fmt(med((r) => r.reload.p99)), each((r) => r.reload.p99), ""],
+  ];
+  if (res.wasm) {
+    rows.push([`wasm raw`, `${fmt(res.wasm.raw / 1e6, 2)} MB`, "", ""]);
+    rows.push([`wasm gzip -9`, `${fmt(res.wasm.gzip9 / 1e6, 2)} MB`, "", "≤ 1 MB"]);
+  }
+  if (res.views_counted !== null) {
+    rows.push([`opens counted by the link's Durable Object`, `${res.views_counted} of ${res.opens_made}`, "", "exact"]);
+    if (res.views_counted !== res.opens_made) console.error(`WARNING: ${res.opens_made} opens made but the link's count rose by ${res.views_counted}`);
+  }
+  rows.push([`connections reset before an answer (request resent)`, `${res.resets.length}`, "", ""]);
+
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+  const line = (r) => `| ${r.map((c, i) => String(c).padEnd(widths[i])).join(" | ")} |`;
+  const loads = res.loads.map(([a, b]) => `${a.toFixed(1)}→${b.toFixed(1)}`).join(", ");
+  console.log(`\nrequests ${res.requests} per throughput phase at concurrency ${res.concurrency}; ${res.opens} opens and ${res.reloads} reloads one at a time; ${runs.length} runs; ${os.cpus().length} cores, 1-min load ${loads}`);
+  console.log(line(rows[0]));
+  console.log(`|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+  for (const r of rows.slice(1)) console.log(line(r));
+}

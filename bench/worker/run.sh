@@ -79,17 +79,14 @@ awk -v main="$work/worker/worker/shim.mjs" -v assets="$work/dist/site" '
 grep -q "^main = \"$work" "$work/wrangler.toml" && grep -q "^directory = \"$work" "$work/wrangler.toml" \
   || die "could not rewrite main/directory in wrangler.toml for the temp config"
 
-# 4. wrangler dev, fresh state each time (view counts start at zero). It runs in its own
-#    process group so SIGINT reaches wrangler and the workerd it started, as Ctrl+C would.
-rm -rf "$work/state"
+# 4. One fresh `wrangler dev` per run (fresh state, so view counts start at zero): under
+#    sustained load wrangler's proxy process grows by ~16 MB/s and, after ~5 minutes, has
+#    dropped the server mid-run. Each server runs in its own process group so SIGINT reaches
+#    wrangler and the workerd it started, as Ctrl+C would.
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
-cd "$work"
-setsid "$wrangler" dev --config "$work/wrangler.toml" --ip 127.0.0.1 --port "$port" \
-  --persist-to "$work/state" --log-level warn </dev/null >"$work/wrangler.log" 2>&1 &
-server=$!
-cd "$root"
+server=""
 stop_server() {
-  kill -0 "$server" 2>/dev/null || return 0
+  [ -n "$server" ] && kill -0 "$server" 2>/dev/null || return 0
   kill -INT -- "-$server" 2>/dev/null || true
   for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || return 0; sleep 0.2; done
   say "wrangler did not stop on SIGINT within 10 s; sending SIGTERM"
@@ -97,33 +94,48 @@ stop_server() {
 }
 trap stop_server EXIT
 
-for i in $(seq 1 120); do
-  curl -fsS -o /dev/null "http://127.0.0.1:$port/robots.txt" 2>/dev/null && break
-  kill -0 "$server" 2>/dev/null || { cat "$work/wrangler.log" >&2; die "wrangler dev exited (log above)"; }
-  [ "$i" -lt 120 ] || { tail -30 "$work/wrangler.log" >&2; die "wrangler dev did not answer within 60 s"; }
-  sleep 0.5
-done
-say "wrangler dev is up on 127.0.0.1:$port"
-
-# CPU seconds of every process of the server, to show where the time goes: wrangler's own Node
-# process and its proxy workerd sit in front of the worker locally, not in production.
-cpu_by_process() {
-  ps --sid "$server" -o pid=,times=,args= | awk -v port="$port" '
-    { role = "" }
-    $3 ~ /node$/ && /wrangler-dist\/cli.js/ { role = "wrangler (Node)" }
-    $3 ~ /workerd$/ && index($0, "--socket-addr=entry=127.0.0.1:" port " ") { role = "workerd, wrangler proxy" }
-    $3 ~ /workerd$/ && role == "" { role = "workerd, the worker" }
-    role != "" { print $1 "\t" $2 "\t" role }'
+start_server() {
+  rm -rf "$work/state"
+  (cd "$work" && exec setsid "$wrangler" dev --config "$work/wrangler.toml" --ip 127.0.0.1 --port "$port" \
+    --persist-to "$work/state" --log-level warn </dev/null >"$work/wrangler.log" 2>&1) &
+  server=$!
+  for i in $(seq 1 120); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$port/robots.txt" 2>/dev/null && return 0
+    kill -0 "$server" 2>/dev/null || { cat "$work/wrangler.log" >&2; die "wrangler dev exited (log above)"; }
+    [ "$i" -lt 120 ] || { tail -30 "$work/wrangler.log" >&2; die "wrangler dev did not answer within 60 s"; }
+    sleep 0.5
+  done
 }
-cpu_before="$(cpu_by_process)"
 
-# 5. The load.
-node bench/worker/load.mjs --base "http://127.0.0.1:$port" --dist "$work/dist" \
-  --requests "${WB_REQUESTS:-2000}" --concurrency "${WB_CONCURRENCY:-8}" \
-  --opens "${WB_OPENS:-300}" --reloads "${WB_RELOADS:-300}" --runs "${WB_RUNS:-3}" \
-  --wasm "$work/worker/index_bg.wasm" --json "$work/results.json"
+# CPU seconds (cumulative) of each process of the server as "pid seconds role": wrangler's own
+# Node process and its proxy workerd sit in front of the worker locally, not in production.
+server_cpu() {
+  ps --sid "$server" -o pid=,times=,args= | awk -v entry="entry=127.0.0.1:$port " '
+    { role = ($3 ~ /node$/) ? "wrangler-node" : ($3 ~ /workerd$/) ? (index($0, entry) ? "workerd-proxy" : "workerd-worker") : "" }
+    role != "" { print $1, $2, role }' | LC_ALL=C sort
+}
+
+# 5. The load, one run per server, then one table of medians.
+runs="${WB_RUNS:-3}"
+results=()
+cpu_log="$work/cpu.tsv"
+: > "$cpu_log"
+for run in $(seq 1 "$runs"); do
+  start_server
+  say "run $run/$runs: wrangler dev is up on 127.0.0.1:$port"
+  cpu_before="$(server_cpu)"
+  node bench/worker/load.mjs --base "http://127.0.0.1:$port" --dist "$work/dist" \
+    --requests "${WB_REQUESTS:-2000}" --concurrency "${WB_CONCURRENCY:-8}" \
+    --opens "${WB_OPENS:-300}" --reloads "${WB_RELOADS:-300}" --runs 1 \
+    --wasm "$work/worker/index_bg.wasm" --json "$work/run$run.json" >/dev/null
+  LC_ALL=C join <(echo "$cpu_before") <(server_cpu) | awk '{ print $3, $4 - $2 }' >> "$cpu_log"
+  stop_server
+  wait "$server" 2>/dev/null || true
+  results+=("$work/run$run.json")
+done
+
+node bench/worker/load.mjs --summarize "${results[@]}"
 echo
-echo "CPU seconds used during the load, by server process:"
-join -t "$(printf '\t')" <(sort <<<"$cpu_before") <(cpu_by_process | sort) \
-  | awk -F '\t' '{ printf "  %-26s %5d s\n", $3, $4 - $2 }'
-say "details: $work/results.json; server log: $work/wrangler.log"
+echo "CPU seconds used by the server during the load (all runs):"
+awk '{ cpu[$1] += $2 } END { for (r in cpu) printf "  %-16s %5d s\n", r, cpu[r] }' "$cpu_log" | sort
+say "details: $work/run*.json; last server log: $work/wrangler.log"
