@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 
 /// Bump when a change to this pipeline changes its outputs: every cache entry and file name
 /// changes with it.
-const PIPELINE_VERSION: &str = "gatefold-images-2";
+const PIPELINE_VERSION: &str = "gatefold-images-3";
 
 /// The static-assets host refuses files over 25 MiB; an animation larger than that cannot be
 /// served as it is.
@@ -37,9 +37,13 @@ enum Kind {
     Avif,
 }
 
-/// libwebp `method` for WebP variants. 3 is the cheapest with rate-distortion mode choice:
-/// same DSSIM as sharp's default 4 (0.001512 vs 0.001505 at q80, 1920 px) for a little less
-/// time; 2 is ~3× faster but 10% worse DSSIM and 3% larger files (bench/images, BENCHMARKS.md).
+/// libwebp `method` for the WebP variants: 2 for the widest display size, 3 for the smaller
+/// ones. The widest (1920 px) holds ~3/4 of the pixels, so its method sets the build time:
+/// method 2 skips rate-distortion mode choice and encodes ~3× faster. Measured on the bench
+/// (q80, DSSIM against an exact Lanczos3 reference, BENCHMARKS.md "Image pipeline"): at 1920 px
+/// method 2 is 0.001867 vs sharp's 0.001779 (1.05×; method 3: 0.001716), while at 960/480/360
+/// px method 2 was 6–9% worse than sharp and method 3 is 2–4% better, for little time.
+const WEBP_METHOD_WIDEST: u8 = 2;
 const WEBP_METHOD: u8 = 3;
 
 /// ravif quality and speed (1 slowest … 10 fastest) for AVIF variants. AVIF costs several
@@ -414,6 +418,11 @@ pub(crate) fn display_widths(settings: &Settings, w: u32) -> Vec<u32> {
     widths
 }
 
+/// The libwebp method for one WebP variant: see `WEBP_METHOD_WIDEST`.
+pub(crate) fn webp_method(role: VariantRole, width: u32, top_width: Option<u32>) -> u8 {
+    if role == VariantRole::Display && Some(width) == top_width { WEBP_METHOD_WIDEST } else { WEBP_METHOD }
+}
+
 fn height_for(w: u32, h: u32, width: u32) -> u32 {
     ((u64::from(h) * u64::from(width) + u64::from(w) / 2) / u64::from(w)).max(1) as u32
 }
@@ -449,6 +458,10 @@ fn build_entry(path: &Path, bytes: &[u8], source_hash: &str, settings: &Settings
             original.len() as f64 / 1e6
         );
     }
+    // Hashed from memory: reading the written file back cost a second pass over every original.
+    let original_hash16 = hex16(&blake3::hash(&original));
+    let original_size = original.len() as u64;
+    drop(original);
     let widths = if animated { Vec::new() } else { display_widths(settings, w) };
     let thumb_w = settings.thumb_width.min(w);
     let widest = widths.last().copied().unwrap_or(thumb_w).max(thumb_w);
@@ -458,7 +471,6 @@ fn build_entry(path: &Path, bytes: &[u8], source_hash: &str, settings: &Settings
         let _guard = (!scaled_jpeg && u64::from(w) * u64::from(h) > BIG_FULL_DECODE_PIXELS).then(|| big_decode.lock());
         pixels::decode(format, bytes, &layout, kept.orientation, Some(widest)).map_err(|m| anyhow!("{m} (fix: re-export the image from its source)"))?
     };
-    drop(original);
 
     let mut files = Vec::new();
     if animated {
@@ -491,9 +503,9 @@ fn build_entry(path: &Path, bytes: &[u8], source_hash: &str, settings: &Settings
     let encoded: Vec<Vec<u8>> = tasks
         .par_iter()
         .map(|&(i, kind)| {
-            let p = &resized[i].2;
+            let (role, width, ref p) = resized[i];
             match kind {
-                Kind::WebP => pixels::encode_webp(p, settings.webp_quality, WEBP_METHOD),
+                Kind::WebP => pixels::encode_webp(p, settings.webp_quality, webp_method(role, width, top_width)),
                 Kind::Jpeg => pixels::encode_jpeg(p, settings.jpeg_quality),
                 Kind::Avif => pixels::encode_avif(p, AVIF_QUALITY, AVIF_SPEED),
             }
@@ -507,7 +519,7 @@ fn build_entry(path: &Path, bytes: &[u8], source_hash: &str, settings: &Settings
             VariantRole::Display => width.to_string(),
         };
         let (ext, content_type, op) = match kind {
-            Kind::WebP => ("webp", "image/webp", format!("q={};m={WEBP_METHOD}", settings.webp_quality)),
+            Kind::WebP => ("webp", "image/webp", format!("q={};m={}", settings.webp_quality, webp_method(role, width, top_width))),
             Kind::Jpeg => ("jpg", "image/jpeg", format!("q={}", settings.jpeg_quality)),
             Kind::Avif => ("avif", "image/avif", format!("q={AVIF_QUALITY};s={AVIF_SPEED}")),
         };
@@ -518,8 +530,6 @@ fn build_entry(path: &Path, bytes: &[u8], source_hash: &str, settings: &Settings
         let op = format!("{suffix};w={width};{op}");
         files.push(EntryFile { role, width, height: p.height, content_type: content_type.into(), full_size, hash16: hash16(&op), suffix });
     }
-    let original_hash16 = hex16(&blake3::hash(&fs::read(dir.join(format!("{ORIGINAL_NAME}.{ext}"))).with_context(|| format!("reading back {}", dir.display()))?));
-    let original_size = fs::metadata(dir.join(format!("{ORIGINAL_NAME}.{ext}")))?.len();
     Ok(Entry {
         width: w,
         height: h,

@@ -164,6 +164,17 @@ fn gps_is_stripped_from_every_output_while_the_original_keeps_orientation_and_co
 }
 
 #[test]
+fn only_the_widest_display_webp_uses_the_fast_method() {
+    let top = Some(1920);
+    assert_eq!(process::webp_method(VariantRole::Display, 1920, top), 2, "the widest size is ~3/4 of the encode time");
+    assert_eq!(process::webp_method(VariantRole::Display, 960, top), 3);
+    assert_eq!(process::webp_method(VariantRole::Display, 480, top), 3);
+    assert_eq!(process::webp_method(VariantRole::Thumb, 360, top), 3);
+    assert_eq!(process::webp_method(VariantRole::Thumb, 300, Some(300)), 3, "a thumbnail as wide as a tiny source's display is still a thumbnail");
+    assert_eq!(process::webp_method(VariantRole::Display, 1500, Some(1500)), 2, "a source's own width, when widest");
+}
+
+#[test]
 fn sources_are_never_upscaled() {
     assert_eq!(process::display_widths(&Settings::default(), 4000), vec![480, 960, 1920]);
     assert_eq!(process::display_widths(&Settings::default(), 1000), vec![480, 960], "1000 is too close to 960 to add");
