@@ -43,6 +43,7 @@ links:
 bench: setup
 	bash bench/images/run.sh
 	bash bench/worker/run.sh
+	bash scripts/build-worker.sh && node bench/analytics/run.mjs 100000
 
 fmt:
 	cargo fmt --all

@@ -5,12 +5,10 @@ use super::{CSS_PATH, JS_PATH, PAGE_CSP, PAGE_CSS, PAGE_HTML, PAGE_JS};
 use crate::analytics::{self, AUTH_OBJECT, AuthAnswer, AuthRequest, ExportPage, export, rollup};
 use futures_util::future::join_all;
 use gatefold_contract::admin::{ApiError, LinkPatch, LinksResponse};
-use gatefold_contract::manifest::{Gallery, MANIFEST_PATH, Manifest};
+use gatefold_contract::manifest::{Gallery, Manifest};
 use gatefold_contract::token::secrets_equal;
 use gatefold_contract::Overrides;
-use std::cell::RefCell;
 use std::collections::HashMap;
-use std::rc::Rc;
 use worker::{Context, Env, Headers, Method, Request, RequestInit, Response, Result};
 
 /// Rows per page when reading events for an export.
@@ -113,24 +111,6 @@ async fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<(), F
     }))
 }
 
-thread_local! {
-    static MANIFEST: RefCell<Option<Rc<Manifest>>> = const { RefCell::new(None) };
-}
-
-/// The published manifest, read once per isolate from the assets binding.
-async fn manifest(env: &Env) -> Result<Rc<Manifest>> {
-    if let Some(m) = MANIFEST.with(|m| m.borrow().clone()) {
-        return Ok(m);
-    }
-    let mut resp = env.assets("ASSETS")?.fetch(format!("https://assets.local{MANIFEST_PATH}"), None).await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!("{MANIFEST_PATH} answered {}", resp.status_code())));
-    }
-    let m = Rc::new(Manifest::from_json(&resp.text().await?).map_err(worker::Error::RustError)?);
-    MANIFEST.with(|cell| *cell.borrow_mut() = Some(m.clone()));
-    Ok(m)
-}
-
 fn unknown_gallery(gallery: &str) -> Failure {
     Failure::new(404, "unknown_gallery", format!("no gallery {gallery:?} in the published site"))
 }
@@ -159,7 +139,9 @@ async fn gate(env: &Env, gallery: &str, link: &str, put: Option<&Overrides>) -> 
 type Answer = std::result::Result<Response, Failure>;
 
 async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answer> {
-    let m = manifest(env).await?;
+    // The same isolate-wide manifest the visitor routes use.
+    let site = crate::site::load(env).await.map_err(worker::Error::RustError)?;
+    let m = &site.manifest;
     let now = now_secs();
     match route {
         ApiRoute::Links => {
