@@ -2,16 +2,12 @@
 // timed session ends on screen.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { chromium } from "playwright-core";
-import { startWorker } from "./harness.mjs";
+import { startWorker, launchBrowser } from "./harness.mjs";
 
 let w, browser;
 before(async () => {
   w = await startWorker();
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-  });
+  browser = await launchBrowser();
 });
 after(async () => { await browser?.close(); await w?.stop(); });
 

@@ -124,3 +124,12 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     stop: () => mf.dispose(),
   };
 }
+
+/** Debian's Chromium, headless, without the background traffic a closed network refuses. */
+export async function launchBrowser() {
+  const { chromium } = await import("playwright-core");
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  });
+}
