@@ -6,27 +6,14 @@ use gatefold_contract::manifest::{self, Manifest};
 use gatefold_contract::{Denial, Locale};
 use std::path::{Path, PathBuf};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
+mod common;
+use common::{copy_tree, repo};
 
 /// Copies a fixture site into a temp project so a test can change it.
 fn project(fixture: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("tests/fixtures/sites").join(fixture), &dir.path().join("galleries"));
+    copy_tree(&repo().join("tests/fixtures/sites").join(fixture), &dir.path().join("galleries"));
     dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn options(root: &Path) -> BuildOptions {

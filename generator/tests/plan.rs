@@ -6,24 +6,15 @@ use gatefold::plan::{self, Change, FieldChange};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+use common::copy_tree;
+
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/plan").join(name)
 }
 
 fn themes() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 fn git(repo: &Path, args: &[&str]) {
