@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 mod common;
-use common::copy_tree;
+use common::{copy_tree, repo};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/plan").join(name)
+    repo().join("tests/fixtures/plan").join(name)
 }
 
 fn themes() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes")
+    repo().join("themes")
 }
 
 fn git(repo: &Path, args: &[&str]) {
