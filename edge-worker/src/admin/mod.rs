@@ -15,7 +15,8 @@ pub use handler::handle;
 
 /// The admin page's CSP: the page, its script and its style come from this origin; charts are
 /// inline SVG built by the script; exports are fetched with the token and saved as blobs.
-pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// It is the visitor pages' policy, kept in one place.
+pub const PAGE_CSP: &str = crate::http::CSP;
 
 pub const PAGE_HTML: &str = include_str!("../../../themes/default/static/admin.html");
 pub const PAGE_JS: &str = include_str!("../../../themes/default/static/admin.js");
