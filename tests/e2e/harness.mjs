@@ -9,6 +9,7 @@
 // test files don't each rebuild it); otherwise it is built into a temp dir on first use.
 import { Miniflare } from "miniflare";
 import { execFileSync } from "node:child_process";
+import http from "node:http";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, resolve, dirname } from "node:path";
@@ -117,12 +118,63 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     adminToken: ADMIN_TOKEN,
     /** Request through Miniflare's dispatcher (supports `cf` in init), path relative to the worker. */
     fetch: (path, init = {}) => mf.dispatchFetch(path.startsWith("http") ? path : `${url}${path}`, { redirect: "manual", ...init }),
+    /** A person's top-level browser navigation to `path` (extra headers override the defaults). */
+    navigate: (path, { headers = {}, cf } = {}) => rawRequest(url, path, { headers: { ...NAVIGATION_HEADERS, ...headers }, cf }),
+    /** Any raw request with exactly these headers (see `rawRequest`). */
+    raw: (path, init = {}) => rawRequest(url, path, init),
     gate,
     setOverrides: (key, overrides) => gate(key, "overrides", { method: "PUT", body: JSON.stringify(overrides) }),
     status: (key) => gate(key, "status"),
     siteFiles: () => walk(join(dist, "site")),
     stop: () => mf.dispose(),
   };
+}
+
+/** What a current desktop Chrome sends for a top-level navigation typed or clicked by a person. */
+export const NAVIGATION_HEADERS = {
+  "user-agent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+  accept: "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8",
+  "sec-fetch-mode": "navigate",
+  "sec-fetch-dest": "document",
+  "sec-fetch-site": "none",
+  "sec-fetch-user": "?1",
+};
+
+/**
+ * A raw HTTP request to the worker with exactly the headers given. Node's `fetch` (undici, and
+ * Miniflare's dispatchFetch with it) always rewrites `Sec-Fetch-Mode` to `cors`, so it can never
+ * send a browser navigation; this can. `cf` sets `request.cf` the way Miniflare's own entry
+ * socket reads it. Answers a fetch-like object: status, headers (a `Headers`), text(), json().
+ */
+export function rawRequest(baseUrl, path, { method = "GET", headers = {}, body, cf } = {}) {
+  const url = new URL(path.startsWith("http") ? path : `${baseUrl}${path}`);
+  const sent = { ...headers };
+  if (cf) sent["MF-CF-Blob"] = JSON.stringify(cf);
+  if (body !== undefined) sent["content-length"] = Buffer.byteLength(body);
+  return new Promise((resolveReq, reject) => {
+    const req = http.request(url, { method, headers: sent, agent: false }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("error", reject);
+      res.on("end", () => {
+        const buf = Buffer.concat(chunks);
+        const h = new Headers();
+        for (let i = 0; i < res.rawHeaders.length; i += 2) h.append(res.rawHeaders[i], res.rawHeaders[i + 1]);
+        resolveReq({
+          status: res.statusCode,
+          headers: h,
+          ok: res.statusCode >= 200 && res.statusCode < 300,
+          body: buf,
+          text: async () => buf.toString("utf8"),
+          json: async () => JSON.parse(buf.toString("utf8")),
+          arrayBuffer: async () => buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength),
+        });
+      });
+    });
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
 }
 
 /** Debian's Chromium, headless, without the background traffic a closed network refuses. */
