@@ -9,16 +9,65 @@ use gatefold_contract::manifest::IpLogging;
 
 use super::policy;
 use super::yaml::{self, Ctx, Node, did_you_mean, join};
-use super::{ImageSettings, LinkDefaults, SiteConfig, is_slug};
+use super::{ImageSettings, LinkDefaults, MAX_IMAGE_BYTES, SiteConfig, is_slug};
+use crate::images::Limits;
 
 pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "images", "links"];
 const IMAGE_FIELDS: &[&str] = &["widths", "thumbnail", "webp_quality", "jpeg_quality", "avif", "max_megapixels"];
 const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds"];
 
+/// The image defaults: the only copy (the image step's settings and limits derive from it).
 impl Default for ImageSettings {
     fn default() -> ImageSettings {
         ImageSettings { widths: vec![480, 960, 1920], thumbnail: 360, webp_quality: 80, jpeg_quality: 82, avif: false, max_megapixels: 100 }
     }
+}
+
+impl ImageSettings {
+    /// The hard limits on a source image under these settings.
+    pub fn limits(&self) -> Limits {
+        Limits { max_bytes: MAX_IMAGE_BYTES, max_pixels: u64::from(self.max_megapixels) * 1_000_000 }
+    }
+}
+
+impl SiteConfig {
+    fn set_timezone(&mut self, tz: Tz) {
+        self.timezone = tz;
+        self.utc_offsets = utc_offsets(tz);
+    }
+}
+
+/// The timezone's UTC offsets from 2000 to 2060 as `(from, offset)` seconds: the table the
+/// manifest carries, so expiries are resolved and analytics bucketed by local hour with the
+/// same data in the generator and in the worker (which has no timezone database).
+pub fn utc_offsets(tz: Tz) -> Vec<(i64, i32)> {
+    use chrono::{Offset, TimeZone};
+    let offset_at = |t: i64| {
+        let utc = chrono::DateTime::from_timestamp(t, 0).expect("2000..2060 is in range").naive_utc();
+        tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()
+    };
+    let (start, end) = (946_684_800_i64, 2_871_763_200_i64);
+    let mut out = vec![(i64::MIN / 2, offset_at(start))];
+    let mut prev = offset_at(start);
+    // Offsets change at most a few times a year and never twice within six hours: step six
+    // hours, then find the exact second of each change by bisection.
+    const STEP: i64 = 6 * 3600;
+    let mut t = start;
+    while t < end {
+        let next = t + STEP;
+        let o = offset_at(next);
+        if o != prev {
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid) == prev { lo = mid } else { hi = mid }
+            }
+            out.push((hi, o));
+            prev = o;
+        }
+        t = next;
+    }
+    out
 }
 
 /// Checks and normalises a base URL: http(s), a host, no path, query or fragment.
@@ -48,6 +97,7 @@ pub fn read(ctx: &mut Ctx, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -
         title: String::new(),
         default_locale: Locale::En,
         timezone: Tz::UTC,
+        utc_offsets: utc_offsets(Tz::UTC),
         theme: "default".into(),
         images: ImageSettings::default(),
         link_defaults: LinkDefaults::default(),
@@ -88,7 +138,7 @@ pub fn read(ctx: &mut Ctx, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -
         && let Some(t) = ctx.text(node, "timezone")
     {
         match Tz::from_str(t.trim()) {
-            Ok(tz) => site.timezone = tz,
+            Ok(tz) => site.set_timezone(tz),
             Err(_) => {
                 let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
                 let fix = match did_you_mean(t.trim(), names) {
@@ -141,7 +191,7 @@ pub fn read(ctx: &mut Ctx, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -
         && let Some(links) = ctx.mapping(node, "links", "the link defaults")
     {
         ctx.unknown_keys(&links, "links", LINK_DEFAULT_FIELDS);
-        let fields = policy::read(ctx, &links, "links", site.timezone);
+        let fields = policy::read(ctx, &links, "links", &site);
         site.link_defaults = LinkDefaults {
             max_views: fields.max_views.or(None),
             expires: fields.expires.or(None),

@@ -2,6 +2,7 @@
 
 use super::container::{self, KeptExif};
 use super::*;
+use super::encode;
 use gatefold_contract::manifest::VariantRole;
 use std::collections::HashSet;
 use std::fs;
@@ -85,14 +86,17 @@ impl Site {
         fs::write(&path, data).unwrap();
         path
     }
+    /// A job for a file as the load would hand it over: probed when it was checked.
     fn job(&self, name: &str, data: &[u8]) -> Job {
-        Job { gallery: "launch".into(), image_id: name.split('.').next().unwrap().into(), source: self.source(name, data), file_name: name.into() }
+        let source = self.source(name, data);
+        let probe = probe(&source, &Limits::default()).unwrap();
+        Job { gallery: "launch".into(), image_id: name.split('.').next().unwrap().into(), source, file_name: name.into(), probe }
     }
     fn run(&self, staging: &str, jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<Processed>> {
         let assets = self.root.join(staging).join("site/_gatefold/g");
         let originals = self.root.join(staging).join("originals");
         let cache = self.root.join("cache");
-        process(jobs, settings, &Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, Progress::Quiet)
+        process(jobs, settings, &Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, &|_, _| {})
     }
     fn asset(&self, staging: &str, file: &str) -> Vec<u8> {
         fs::read(self.root.join(staging).join("site/_gatefold/g/launch").join(file)).unwrap()
@@ -166,20 +170,20 @@ fn gps_is_stripped_from_every_output_while_the_original_keeps_orientation_and_co
 #[test]
 fn only_the_widest_display_webp_uses_the_fast_method() {
     let top = Some(1920);
-    assert_eq!(process::webp_method(VariantRole::Display, 1920, top), 2, "the widest size is ~3/4 of the encode time");
-    assert_eq!(process::webp_method(VariantRole::Display, 960, top), 3);
-    assert_eq!(process::webp_method(VariantRole::Display, 480, top), 3);
-    assert_eq!(process::webp_method(VariantRole::Thumb, 360, top), 3);
-    assert_eq!(process::webp_method(VariantRole::Thumb, 300, Some(300)), 3, "a thumbnail as wide as a tiny source's display is still a thumbnail");
-    assert_eq!(process::webp_method(VariantRole::Display, 1500, Some(1500)), 2, "a source's own width, when widest");
+    assert_eq!(encode::webp_method(VariantRole::Display, 1920, top), 2, "the widest size is ~3/4 of the encode time");
+    assert_eq!(encode::webp_method(VariantRole::Display, 960, top), 3);
+    assert_eq!(encode::webp_method(VariantRole::Display, 480, top), 3);
+    assert_eq!(encode::webp_method(VariantRole::Thumb, 360, top), 3);
+    assert_eq!(encode::webp_method(VariantRole::Thumb, 300, Some(300)), 3, "a thumbnail as wide as a tiny source's display is still a thumbnail");
+    assert_eq!(encode::webp_method(VariantRole::Display, 1500, Some(1500)), 2, "a source's own width, when widest");
 }
 
 #[test]
 fn sources_are_never_upscaled() {
-    assert_eq!(process::display_widths(&Settings::default(), 4000), vec![480, 960, 1920]);
-    assert_eq!(process::display_widths(&Settings::default(), 1000), vec![480, 960], "1000 is too close to 960 to add");
-    assert_eq!(process::display_widths(&Settings::default(), 1500), vec![480, 960, 1500], "its own width beats showing 960");
-    assert_eq!(process::display_widths(&Settings::default(), 300), vec![300]);
+    assert_eq!(encode::display_widths(&Settings::default(), 4000), vec![480, 960, 1920]);
+    assert_eq!(encode::display_widths(&Settings::default(), 1000), vec![480, 960], "1000 is too close to 960 to add");
+    assert_eq!(encode::display_widths(&Settings::default(), 1500), vec![480, 960, 1500], "its own width beats showing 960");
+    assert_eq!(encode::display_widths(&Settings::default(), 300), vec![300]);
 
     let site = Site::new();
     let mut png = Vec::new();
@@ -292,8 +296,12 @@ fn a_changed_source_rebuilds_only_itself_and_its_old_outputs_are_pruned() {
     assert_eq!(file(&first[0]), file(&second[0]));
     let now = site.cache_entries();
     assert_eq!(now.len(), 2);
-    assert!(now.contains(&old_entries.iter().find(|e| now.contains(e)).unwrap().clone()));
-    assert_eq!(old_entries.iter().filter(|e| now.contains(e)).count(), 1, "b's old entry was pruned");
+    // a's entry, found independently: the only entry a cache holding a alone has.
+    let alone = Site::new();
+    alone.run("s", &[alone.job("a.jpg", &jpeg_with(&halves(400, 200), None, None))], &small_settings()).unwrap();
+    let a_entry = alone.cache_entries()[0].file_name().unwrap().to_owned();
+    let kept: Vec<_> = old_entries.iter().filter(|e| now.contains(e)).map(|e| e.file_name().unwrap().to_owned()).collect();
+    assert_eq!(kept, [a_entry], "a's entry stayed and b's old entry was pruned");
 }
 
 #[test]
@@ -301,7 +309,13 @@ fn a_failing_build_names_every_bad_file() {
     let site = Site::new();
     let good = jpeg_with(&halves(400, 200), None, None);
     let cut = &good[..good.len() / 2];
-    let jobs = [site.job("ok.jpg", &good), site.job("cut1.jpg", cut), site.job("cut2.jpg", cut)];
+    // Checked whole at load, cut before the build reads them.
+    let cut_after_check = |name: &str| {
+        let job = site.job(name, &good);
+        fs::write(&job.source, cut).unwrap();
+        job
+    };
+    let jobs = [site.job("ok.jpg", &good), cut_after_check("cut1.jpg"), cut_after_check("cut2.jpg")];
     let err = format!("{:#}", site.run("s1", &jobs, &small_settings()).unwrap_err());
     assert!(err.contains("2 of 3"), "{err}");
     assert!(err.contains("cut1.jpg") && err.contains("cut2.jpg") && !err.contains("ok.jpg"), "{err}");
