@@ -7,7 +7,7 @@ use saphyr::YamlData;
 
 use super::policy::{self, Setting};
 use gatefold_contract::ResolvedExpiry;
-use super::yaml::{Ctx, Node, describe, did_you_mean, is_null, join, pos};
+use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, is_null, join, pos};
 use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_slug, markdown, suggest_slug};
 
 pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "images", "links"];
@@ -34,7 +34,7 @@ fn is_companion_file(name: &str) -> bool {
 }
 
 /// The folder's candidate image files, sorted by name; sub-folders and symlinks are reported.
-fn folder_files(ctx: &mut Ctx, dir: &Path) -> Vec<String> {
+fn folder_files(ctx: &mut FileDiagnostics, dir: &Path) -> Vec<String> {
     let mut files = Vec::new();
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
@@ -74,7 +74,7 @@ fn is_plain_file_name(file: &str) -> bool {
     !file.is_empty() && !file.starts_with('.') && !file.contains(['/', '\\', '\0']) && Path::new(file).components().count() == 1
 }
 
-pub fn read(ctx: &mut Ctx, id: &str, dir: &Path, root: Option<&Node<'_>>, site: &SiteConfig, now: i64) -> Option<(GalleryConfig, Vec<ListedImage>)> {
+pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<'_>>, site: &SiteConfig, now: i64) -> Option<(GalleryConfig, Vec<ListedImage>)> {
     if !is_slug(id) {
         ctx.diags.push(
             crate::diagnostics::Diagnostic::error(dir, format!("gallery folder name `{id}` is not a valid gallery id (it becomes part of every URL)"))
@@ -116,7 +116,7 @@ pub fn read(ctx: &mut Ctx, id: &str, dir: &Path, root: Option<&Node<'_>>, site: 
     };
     let description_html = markdown_text.and_then(|(text, file, at)| {
         let rendered = markdown::render(&text);
-        let warn = |ctx: &mut Ctx, message: String, fix: &str| {
+        let warn = |ctx: &mut FileDiagnostics, message: String, fix: &str| {
             let mut d = crate::diagnostics::Diagnostic::warning(&file, message).fix(fix);
             if let Some((line, col)) = at {
                 d = d.at(line, col).field("description");
@@ -210,7 +210,7 @@ pub fn read(ctx: &mut Ctx, id: &str, dir: &Path, root: Option<&Node<'_>>, site: 
     Some((gallery, images))
 }
 
-fn read_description(ctx: &mut Ctx, path: &Path) -> Option<String> {
+fn read_description(ctx: &mut FileDiagnostics, path: &Path) -> Option<String> {
     let too_big = std::fs::metadata(path).map(|m| m.len() > MAX_DESCRIPTION_BYTES).unwrap_or(false);
     if too_big {
         ctx.diags.push(
@@ -232,7 +232,7 @@ fn read_description(ctx: &mut Ctx, path: &Path) -> Option<String> {
 }
 
 /// Reads `images:`; returns the set of listed file names (valid or not) for the unlisted check.
-fn read_image_list(ctx: &mut Ctx, node: &Node<'_>, dir: &Path, files: &[String], out: &mut Vec<ListedImage>) -> HashSet<String> {
+fn read_image_list(ctx: &mut FileDiagnostics, node: &Node<'_>, dir: &Path, files: &[String], out: &mut Vec<ListedImage>) -> HashSet<String> {
     let mut listed = HashSet::new();
     let YamlData::Sequence(items) = &node.data else {
         ctx.error(Some(node), "images", format!("expected a list of images, found {}", describe(node)), "write one `- file: name.jpg` line per image, or remove `images:` to publish every image in the folder");
@@ -280,7 +280,7 @@ fn read_image_list(ctx: &mut Ctx, node: &Node<'_>, dir: &Path, files: &[String],
     listed
 }
 
-fn read_links(ctx: &mut Ctx, node: &Node<'_>, site: &SiteConfig, now: i64) -> Vec<LinkConfig> {
+fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, site: &SiteConfig, now: i64) -> Vec<LinkConfig> {
     let mut links = Vec::new();
     let Some(map) = ctx.mapping(node, "links", "one entry per link") else { return links };
     if map.entries.is_empty() {
@@ -343,7 +343,7 @@ fn read_links(ctx: &mut Ctx, node: &Node<'_>, site: &SiteConfig, now: i64) -> Ve
     links
 }
 
-fn warn_if_expired(ctx: &mut Ctx, link: &LinkConfig, node: &Node<'_>, prefix: &str, site: &SiteConfig, now: i64) {
+fn warn_if_expired(ctx: &mut FileDiagnostics, link: &LinkConfig, node: &Node<'_>, prefix: &str, site: &SiteConfig, now: i64) {
     let Some(ResolvedExpiry { at, written }) = &link.expires else { return };
     if *at > now {
         return;

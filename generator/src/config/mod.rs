@@ -207,7 +207,7 @@ fn check_image(path: &Path, limits: &Limits, verify: bool) -> Result<Probe, Imag
     if verify { images::verify(path, limits) } else { images::probe(path, limits) }
 }
 
-fn read_yaml_file<T>(path: &Path, diags: &mut Diagnostics, read: impl FnOnce(&mut yaml::Ctx, Option<&yaml::Node<'_>>) -> T) -> Option<T> {
+fn read_yaml_file<T>(path: &Path, diags: &mut Diagnostics, read: impl FnOnce(&mut yaml::FileDiagnostics, Option<&yaml::Node<'_>>) -> T) -> Option<T> {
     let text = match yaml::read_text(path) {
         Ok(t) => t,
         Err(d) => {
@@ -215,7 +215,7 @@ fn read_yaml_file<T>(path: &Path, diags: &mut Diagnostics, read: impl FnOnce(&mu
             return None;
         }
     };
-    let mut ctx = yaml::Ctx::new(path);
+    let mut ctx = yaml::FileDiagnostics::new(path);
     let result = match yaml::parse(path, &text) {
         Ok(root) => Some(read(&mut ctx, root.as_ref())),
         Err(d) => {
@@ -249,7 +249,7 @@ pub fn load(galleries_dir: &Path, options: &LoadOptions) -> Result<(Project, Dia
     // shows every problem.
     let site_ok = site.is_some();
     let site = site.unwrap_or_else(|| {
-        let mut ctx = yaml::Ctx::new(&site_path);
+        let mut ctx = yaml::FileDiagnostics::new(&site_path);
         site::read(&mut ctx, None, None)
     });
 

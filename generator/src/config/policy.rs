@@ -3,7 +3,7 @@
 use gatefold_contract::expiry::{Expiry, ExpiryError, ResolvedExpiry};
 
 use super::SiteConfig;
-use super::yaml::{Ctx, Map, Node, describe, join, scalar_text};
+use super::yaml::{FileDiagnostics, Map, Node, describe, join, scalar_text};
 
 pub const EXPIRY_FIX: &str = "write a date like 2026-12-31 (the link works through that day in the site timezone) or a date-time like 2026-12-31T18:00:00+08:00";
 
@@ -49,7 +49,7 @@ fn read_expiry(written: &str, site: &SiteConfig) -> Result<ResolvedExpiry, Strin
 }
 
 /// Reads the policy fields present in `map` (unknown keys are the caller's job).
-pub fn read(ctx: &mut Ctx, map: &Map<'_, '_>, prefix: &str, site: &SiteConfig) -> PolicyFields {
+pub fn read(ctx: &mut FileDiagnostics, map: &Map<'_, '_>, prefix: &str, site: &SiteConfig) -> PolicyFields {
     let mut out = PolicyFields::default();
     if let Some(node) = map.value("max_views") {
         let field = join(prefix, "max_views");

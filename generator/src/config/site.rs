@@ -8,7 +8,7 @@ use gatefold_contract::Locale;
 use gatefold_contract::manifest::IpLogging;
 
 use super::policy;
-use super::yaml::{self, Ctx, Node, did_you_mean, join};
+use super::yaml::{self, FileDiagnostics, Node, did_you_mean, join};
 use super::{ImageSettings, LinkDefaults, MAX_IMAGE_BYTES, SiteConfig, is_slug};
 use crate::images::Limits;
 
@@ -91,7 +91,7 @@ pub fn normalize_base_url(text: &str) -> Result<String, String> {
 
 /// Reads site.yaml. Always returns settings (defaults where a field is wrong) so the galleries
 /// can still be checked in the same run; problems go to `ctx`.
-pub fn read(ctx: &mut Ctx, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -> SiteConfig {
+pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -> SiteConfig {
     let mut site = SiteConfig {
         base_url: String::new(),
         title: String::new(),
@@ -202,7 +202,7 @@ pub fn read(ctx: &mut Ctx, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -
     site
 }
 
-fn read_images(ctx: &mut Ctx, node: &Node<'_>, out: &mut ImageSettings) {
+fn read_images(ctx: &mut FileDiagnostics, node: &Node<'_>, out: &mut ImageSettings) {
     let Some(map) = ctx.mapping(node, "images", "the image settings") else { return };
     ctx.unknown_keys(&map, "images", IMAGE_FIELDS);
     const WIDTH_FIX: &str = "write pixel widths between 16 and 8192, e.g. [480, 960, 1920]";
@@ -251,6 +251,31 @@ fn read_images(ctx: &mut Ctx, node: &Node<'_>, out: &mut ImageSettings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn shanghai_has_one_fixed_offset() {
+        let offsets = utc_offsets(chrono_tz::Asia::Shanghai);
+        assert_eq!(offsets.len(), 1);
+        assert_eq!(offsets[0].1, 8 * 3600);
+    }
+
+    #[test]
+    fn berlin_switches_to_summer_time_at_the_right_instant() {
+        let offsets = utc_offsets(chrono_tz::Europe::Berlin);
+        // 2026-03-29 01:00 UTC: CET → CEST.
+        let change = chrono::Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap().timestamp();
+        assert!(offsets.contains(&(change, 7200)), "{:?}", &offsets[..4]);
+    }
+
+    #[test]
+    fn a_date_resolves_as_the_timezone_database_says() {
+        // Chile springs forward at local midnight: 2026-09-06 00:00 does not exist in Santiago,
+        // so 5 September ends at 01:00 local on the 6th.
+        let tz = chrono_tz::America::Santiago;
+        let at = gatefold_contract::Expiry::parse("2026-09-05").unwrap().instant(&utc_offsets(tz)).unwrap();
+        assert_eq!(tz.timestamp_opt(at, 0).unwrap().format("%Y-%m-%d %H:%M").to_string(), "2026-09-06 01:00");
+    }
 
     #[test]
     fn base_urls_are_trimmed_and_checked() {
@@ -264,7 +289,7 @@ mod tests {
     }
 
     fn site(text: &str) -> (SiteConfig, Vec<crate::diagnostics::Diagnostic>) {
-        let mut ctx = Ctx::new("site.yaml");
+        let mut ctx = FileDiagnostics::new("site.yaml");
         let root = yaml::parse(Path::new("site.yaml"), text).unwrap();
         let site = read(&mut ctx, root.as_ref(), None);
         (site, ctx.diags)

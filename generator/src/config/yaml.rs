@@ -128,7 +128,7 @@ pub fn parse<'a>(path: &Path, text: &'a str) -> Result<Option<Node<'a>>, Diagnos
 }
 
 /// Collects the diagnostics for one file, attaching positions from nodes.
-pub struct Ctx {
+pub struct FileDiagnostics {
     pub path: PathBuf,
     pub diags: Vec<Diagnostic>,
 }
@@ -137,9 +137,9 @@ pub fn pos(node: &Node<'_>) -> (usize, usize) {
     (node.span.start.line(), node.span.start.col() + 1)
 }
 
-impl Ctx {
-    pub fn new(path: impl Into<PathBuf>) -> Ctx {
-        Ctx { path: path.into(), diags: Vec::new() }
+impl FileDiagnostics {
+    pub fn new(path: impl Into<PathBuf>) -> FileDiagnostics {
+        FileDiagnostics { path: path.into(), diags: Vec::new() }
     }
 
     pub fn error(&mut self, node: Option<&Node<'_>>, field: &str, message: impl Into<String>, fix: impl Into<String>) {

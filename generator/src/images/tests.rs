@@ -69,16 +69,16 @@ fn jpeg_with(p: &pixels::Pixels, exif: Option<&[u8]>, icc: Option<&[u8]>) -> Vec
     out
 }
 
-struct Site {
+struct Workspace {
     _dir: tempfile::TempDir,
     root: PathBuf,
 }
 
-impl Site {
-    fn new() -> Site {
+impl Workspace {
+    fn new() -> Workspace {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
-        Site { _dir: dir, root }
+        Workspace { _dir: dir, root }
     }
     fn source(&self, name: &str, data: &[u8]) -> PathBuf {
         let path = self.root.join("src").join(name);
@@ -125,7 +125,7 @@ fn close(a: [u8; 3], b: [u8; 3], tolerance: i32) -> bool {
 
 #[test]
 fn exif_orientation_is_applied_to_every_variant() {
-    let site = Site::new();
+    let site = Workspace::new();
     let jpeg = jpeg_with(&halves(400, 200), Some(&exif_with_gps(6)), None);
     let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
     let p = &out[0];
@@ -142,7 +142,7 @@ fn exif_orientation_is_applied_to_every_variant() {
 
 #[test]
 fn gps_is_stripped_from_every_output_while_the_original_keeps_orientation_and_copyright() {
-    let site = Site::new();
+    let site = Workspace::new();
     let tiff = exif_with_gps(6);
     let fixture = exif::Reader::new().read_raw(tiff.clone()).unwrap();
     assert!(fixture.fields().any(|f| f.ifd_num == exif::In::PRIMARY && f.tag == exif::Tag::GPSLatitudeRef), "the fixture has GPS");
@@ -185,7 +185,7 @@ fn sources_are_never_upscaled() {
     assert_eq!(encode::display_widths(&Settings::default(), 1500), vec![480, 960, 1500], "its own width beats showing 960");
     assert_eq!(encode::display_widths(&Settings::default(), 300), vec![300]);
 
-    let site = Site::new();
+    let site = Workspace::new();
     let mut png = Vec::new();
     image::RgbImage::from_pixel(80, 40, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let out = site.run("s1", &[site.job("small.png", &png)], &small_settings()).unwrap();
@@ -208,7 +208,7 @@ fn an_animated_gif_stays_animated() {
             enc.encode_frame(image::Frame::new(frame)).unwrap();
         }
     }
-    let site = Site::new();
+    let site = Workspace::new();
     let out = site.run("s1", &[site.job("spin.gif", &gif)], &small_settings()).unwrap();
     let p = &out[0];
     assert!(p.animated);
@@ -241,7 +241,7 @@ fn display_p3_colours_are_converted_to_srgb() {
     assert!(!close(expected, colour, 10), "the test colour must move noticeably in sRGB: {expected:?}");
 
     let flat = pixels::Pixels { data: colour.repeat(200 * 100), width: 200, height: 100, alpha: false };
-    let site = Site::new();
+    let site = Workspace::new();
     let out = site.run("s1", &[site.job("p3.jpg", &jpeg_with(&flat, None, Some(&icc)))], &small_settings()).unwrap();
     for v in &out[0].variants {
         let img = image::load_from_memory(&site.asset("s1", &v.file)).unwrap().to_rgb8();
@@ -253,7 +253,7 @@ fn display_p3_colours_are_converted_to_srgb() {
 }
 
 /// The single cache entry directory of a one-image cache.
-fn only_entry(site: &Site) -> PathBuf {
+fn only_entry(site: &Workspace) -> PathBuf {
     let entries = site.cache_entries();
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries[0].clone()
@@ -265,7 +265,7 @@ fn mark(entry: &Path, file: &str) {
 
 #[test]
 fn a_rebuild_without_changes_takes_everything_from_the_cache() {
-    let site = Site::new();
+    let site = Workspace::new();
     let jobs = [site.job("photo.jpg", &jpeg_with(&halves(400, 200), None, None))];
     let first = site.run("s1", &jobs, &small_settings()).unwrap();
     // Tamper with the cached file: if the second run re-encoded, the mark would be gone.
@@ -278,7 +278,7 @@ fn a_rebuild_without_changes_takes_everything_from_the_cache() {
 
 #[test]
 fn a_changed_source_rebuilds_only_itself_and_its_old_outputs_are_pruned() {
-    let site = Site::new();
+    let site = Workspace::new();
     let a = site.job("a.jpg", &jpeg_with(&halves(400, 200), None, None));
     let b = site.job("b.jpg", &jpeg_with(&halves(300, 200), None, None));
     let first = site.run("s1", &[a.clone(), b.clone()], &small_settings()).unwrap();
@@ -297,7 +297,7 @@ fn a_changed_source_rebuilds_only_itself_and_its_old_outputs_are_pruned() {
     let now = site.cache_entries();
     assert_eq!(now.len(), 2);
     // a's entry, found independently: the only entry a cache holding a alone has.
-    let alone = Site::new();
+    let alone = Workspace::new();
     alone.run("s", &[alone.job("a.jpg", &jpeg_with(&halves(400, 200), None, None))], &small_settings()).unwrap();
     let a_entry = alone.cache_entries()[0].file_name().unwrap().to_owned();
     let kept: Vec<_> = old_entries.iter().filter(|e| now.contains(e)).map(|e| e.file_name().unwrap().to_owned()).collect();
@@ -306,7 +306,7 @@ fn a_changed_source_rebuilds_only_itself_and_its_old_outputs_are_pruned() {
 
 #[test]
 fn a_failing_build_names_every_bad_file() {
-    let site = Site::new();
+    let site = Workspace::new();
     let good = jpeg_with(&halves(400, 200), None, None);
     let cut = &good[..good.len() / 2];
     // Checked whole at load, cut before the build reads them.
@@ -324,7 +324,7 @@ fn a_failing_build_names_every_bad_file() {
 
 #[test]
 fn verify_catches_truncated_files_of_every_format() {
-    let site = Site::new();
+    let site = Workspace::new();
     let mut png = Vec::new();
     image::RgbImage::from_pixel(64, 64, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let jpeg = jpeg_with(&halves(400, 200), None, None);
@@ -367,7 +367,7 @@ fn avif_size(avif: &[u8]) -> (u32, u32) {
 
 #[test]
 fn avif_on_adds_an_avif_of_every_size_and_its_largest_counts_as_full_size() {
-    let site = Site::new();
+    let site = Workspace::new();
     let jpeg = jpeg_with(&halves(400, 200), None, None);
     let settings = Settings { avif: true, ..small_settings() };
     let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &settings).unwrap();
