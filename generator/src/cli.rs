@@ -61,7 +61,7 @@ pub enum Command {
 pub struct OutDir {
     /// Output directory.
     #[arg(long = "out", default_value = "dist")]
-    pub dir: PathBuf,
+    pub out_dir: PathBuf,
 }
 
 /// `--themes`: the folder holding the theme `site.yaml` names.
@@ -69,7 +69,7 @@ pub struct OutDir {
 pub struct ThemesDir {
     /// Themes directory.
     #[arg(long = "themes", default_value = "themes")]
-    pub dir: PathBuf,
+    pub themes_dir: PathBuf,
 }
 
 /// What a build reads besides the galleries: `--themes` and `--cache`.
@@ -103,8 +103,8 @@ impl BuildPaths {
     pub fn options(&self, galleries: &Path) -> BuildOptions {
         BuildOptions {
             galleries: galleries.to_path_buf(),
-            themes: self.inputs.themes.dir.clone(),
-            out: self.out.dir.clone(),
+            themes: self.inputs.themes.themes_dir.clone(),
+            out: self.out.out_dir.clone(),
             cache: self.inputs.cache_dir(galleries),
             production: false,
             progress: Progress::auto(),
@@ -204,9 +204,9 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Check { quick, themes } => check(&cli.galleries, &themes.dir, quick),
+        Command::Check { quick, themes } => check(&cli.galleries, &themes.themes_dir, quick),
         Command::Build(args) => build_command(&cli.galleries, args),
-        Command::Links { json, out, production } => links(&cli.galleries, &out.dir, json, production),
+        Command::Links { json, out, production } => links(&cli.galleries, &out.out_dir, json, production),
         Command::Plan(args) => crate::plan::run_plan(&cli.galleries, &args),
         Command::Publish(args) => crate::publish::run_publish(&cli.galleries, &args),
         Command::Smoke(args) => crate::publish::run_smoke(&args),

@@ -40,7 +40,7 @@ pub struct PlanArgs {
 /// Runs `gatefold plan` for the galleries directory `galleries` and prints the plan.
 pub fn run_plan(galleries: &Path, args: &PlanArgs) -> Result<()> {
     let cache = args.inputs.cache_dir(galleries);
-    let themes = &args.inputs.themes.dir;
+    let themes = &args.inputs.themes.themes_dir;
     let scratch = tempfile::tempdir().context("creating a temporary directory for the plan's builds")?;
 
     let new = match &args.manifest {

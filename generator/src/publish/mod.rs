@@ -64,7 +64,7 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<()> {
     if !args.dry_run && manifest.site.dev_key {
         bail!("refusing to publish a build made with the development key (fix: set SIGNING_KEY to the production secret)");
     }
-    let originals = args.paths.out.dir.join("originals");
+    let originals = args.paths.out.out_dir.join("originals");
     check_originals(&manifest, &originals)?;
 
     let wrangler = Wrangler { bin: args.wrangler.clone(), dir: root.clone() };
@@ -100,7 +100,7 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<()> {
     // Recorded only after a successful deploy: a failed run must not make the next one skip
     // uploads the live site never got.
     wrangler
-        .put(&args.bucket, PUBLISHED_MANIFEST_KEY, &args.paths.out.dir.join("site/_gatefold/manifest.json"), "application/json")
+        .put(&args.bucket, PUBLISHED_MANIFEST_KEY, &args.paths.out.out_dir.join("site/_gatefold/manifest.json"), "application/json")
         .context("the deploy succeeded, but recording the published manifest failed; the next publish will upload every original again")?;
 
     if args.skip_smoke {
