@@ -1,7 +1,8 @@
 //! `gatefold build`: galleries → `dist/`, as a checklist.
 //!
-//! load and validate → pick the signing key → process images → assemble the manifest →
-//! render pages and owner kits → swap the finished tree into place.
+//! load and validate ([`Project`]) → pick the signing key → process images → assemble the
+//! built site ([`BuiltSite`]) → render pages and owner kits from it and write the manifest from
+//! it → swap the finished tree into place.
 //!
 //! Everything is written into a staging directory next to `dist/` and only renamed into place
 //! once complete, so a failed build leaves the last good `dist/` untouched.

@@ -303,7 +303,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, site: &SiteConfig, now
             name: name.clone(),
             label: name.clone(),
             max_views: defaults.max_views,
-            expires: defaults.expires.clone(),
+            expires: defaults.expires,
             download: defaults.download,
             view_seconds: defaults.view_seconds,
             disabled: false,
@@ -315,7 +315,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, site: &SiteConfig, now
             ctx.unknown_keys(&m, &prefix, LINK_FIELDS);
             let fields = policy::read(ctx, &m, &prefix, site);
             link.max_views = fields.max_views.or(defaults.max_views);
-            link.expires = fields.expires.or(defaults.expires.clone());
+            link.expires = fields.expires.or(defaults.expires);
             link.download = fields.download.unwrap_or(defaults.download);
             link.view_seconds = fields.view_seconds.or(defaults.view_seconds);
             if matches!(fields.expires, Setting::Set(_)) {
