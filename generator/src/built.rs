@@ -79,3 +79,40 @@ impl BuiltSite {
         self.galleries.values().map(|g| g.images.len()).sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> BuiltSite {
+        let gallery = BuiltGallery {
+            id: "launch".into(),
+            title: "Launch".into(),
+            description_html: Some("<p>Only on the page.</p>".into()),
+            cover: Some("hero".into()),
+            images: Vec::new(),
+            links: BTreeMap::new(),
+        };
+        BuiltSite {
+            title: "Acme".into(),
+            base_url: "https://img.example.com".into(),
+            default_locale: Locale::En,
+            timezone: chrono_tz::Europe::Berlin,
+            utc_offsets: vec![(i64::MIN / 2, 3600), (1_774_746_000, 7200)],
+            ip_logging: IpLogging::Off,
+            dev_key: true,
+            galleries: BTreeMap::from([("launch".to_string(), gallery)]),
+        }
+    }
+
+    #[test]
+    fn the_manifest_carries_the_timezone_by_name_and_offsets_and_leaves_page_text_out() {
+        let manifest = site().manifest();
+        assert_eq!(manifest.format, manifest::FORMAT);
+        assert_eq!(manifest.site.timezone, "Europe/Berlin");
+        assert_eq!(manifest.site.utc_offsets, site().utc_offsets);
+        let json = serde_json::to_string(&manifest).unwrap();
+        assert!(!json.contains("Only on the page") && !json.contains("cover"), "{json}");
+        assert_eq!(Manifest::from_json(&json).unwrap(), manifest, "the worker reads what was written");
+    }
+}

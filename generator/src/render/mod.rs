@@ -10,6 +10,9 @@
 //!   `/assets/<content-hash>/`;
 //! - `owner_dir` (never deployed; it holds every token): QR codes, printable QR cards, ready-to-
 //!   send share messages and an overview page.
+//!
+//! `theme` loads the theme (templates, strings, static files), `pages` renders what visitors
+//! and bots get, `owner` the owner kit; all read the [`BuiltSite`].
 
 mod owner;
 mod pages;
