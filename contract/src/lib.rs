@@ -5,22 +5,29 @@
 //! - [`manifest`]: the JSON the generator writes and the worker reads (token → gallery, link,
 //!   policy, assets), and the asset paths both sides use;
 //! - [`policy`]: the published link policy, runtime overrides and the admission decisions;
+//! - [`expiry`]: link expiries as owners write them, and their one conversion to an instant;
+//! - [`media`]: the image media types written into the manifest and served;
 //! - [`token`]: link tokens and signed visitor sessions;
 //! - [`denial`]: denial codes, their HTTP statuses and messages in every supported language;
-//! - [`locale`]: the supported languages and Accept-Language negotiation.
+//! - [`locale`]: the supported languages and Accept-Language negotiation;
+//! - [`admin`]: the admin API's requests and answers, shared by the worker and the CLI.
 //!
 //! Nothing here reads a clock or the environment: time and secrets are passed in, which keeps
 //! every rule a pure function with table tests next to it.
 
 pub mod admin;
 pub mod denial;
+pub mod expiry;
 pub mod locale;
 pub mod manifest;
+pub mod media;
 pub mod policy;
 pub mod token;
 
 pub use denial::Denial;
+pub use expiry::{Expiry, ResolvedExpiry};
 pub use locale::Locale;
 pub use manifest::Manifest;
+pub use media::MediaType;
 pub use policy::{LinkPolicy, LinkState, Overrides};
 pub use token::SigningKey;

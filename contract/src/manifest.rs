@@ -4,12 +4,13 @@
 //! which the worker never serves to anyone: the worker alone reads it through its assets
 //! binding.
 
+use crate::media::MediaType;
 use crate::{LinkPolicy, Locale};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped on any incompatible change; the worker refuses a manifest of another format.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// Everything under this prefix in the assets directory is for the worker's eyes only.
 pub const PRIVATE_PREFIX: &str = "/_gatefold/";
@@ -89,8 +90,7 @@ pub struct Site {
 impl Site {
     /// UTC offset in seconds at `unix` seconds.
     pub fn utc_offset_at(&self, unix: i64) -> i32 {
-        let i = self.utc_offsets.partition_point(|(from, _)| *from <= unix);
-        if i == 0 { self.utc_offsets.first().map_or(0, |(_, o)| *o) } else { self.utc_offsets[i - 1].1 }
+        crate::expiry::utc_offset_at(&self.utc_offsets, unix)
     }
 }
 
@@ -191,8 +191,8 @@ pub struct Variant {
     pub role: VariantRole,
     pub width: u32,
     pub height: u32,
-    /// MIME type: image/webp, image/jpeg, image/gif or image/avif.
-    pub content_type: String,
+    /// WebP, JPEG, GIF or AVIF.
+    pub content_type: MediaType,
     /// File name under the gallery's asset directory; content-hashed, so immutable.
     pub file: String,
     /// Whether viewing it counts as a full-size view in analytics.
@@ -205,7 +205,7 @@ pub struct Original {
     /// Object key in the originals R2 bucket, and path under `dist/originals/`.
     pub key: String,
     pub size: u64,
-    pub content_type: String,
+    pub content_type: MediaType,
 }
 
 impl Manifest {

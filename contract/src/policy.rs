@@ -6,6 +6,7 @@
 //! the limit and increment separately).
 
 use crate::Denial;
+use crate::expiry::ResolvedExpiry;
 use serde::{Deserialize, Serialize};
 
 /// How long a visitor's session lasts when the link sets no `view_seconds`.
@@ -19,8 +20,9 @@ pub const DEFAULT_SESSION_SECONDS: u32 = 12 * 60 * 60;
 pub struct LinkPolicy {
     /// Opens allowed in total; `None` means unlimited.
     pub max_views: Option<u32>,
-    /// Unix seconds after which the link answers `link_expired`; `None` means never.
-    pub expires_at: Option<i64>,
+    /// When the link starts answering `link_expired`, as the owner wrote it and as an instant;
+    /// `None` means never.
+    pub expires: Option<ResolvedExpiry>,
     /// Whether originals may be downloaded. Display images are always shown.
     pub download: bool,
     /// Length of a visitor's session. When set, the session ends for good after this many
@@ -60,10 +62,15 @@ pub struct Effective {
 }
 
 impl LinkPolicy {
+    /// Unix seconds from which the link answers `link_expired`; `None` means never.
+    pub fn expires_at(&self) -> Option<i64> {
+        self.expires.map(|e| e.at)
+    }
+
     pub fn effective(&self, overrides: &Overrides) -> Effective {
         Effective {
             max_views: overrides.max_views.or(self.max_views),
-            expires_at: overrides.expires_at.or(self.expires_at),
+            expires_at: overrides.expires_at.or(self.expires_at()),
             download: self.download,
             view_seconds: self.view_seconds,
             disabled: overrides.disabled.unwrap_or(self.disabled),
@@ -183,7 +190,7 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn policy() -> LinkPolicy {
-        LinkPolicy { max_views: Some(3), expires_at: Some(NOW + 100), download: false, view_seconds: None, disabled: false }
+        LinkPolicy { max_views: Some(3), expires: Some(ResolvedExpiry::at_instant(NOW + 100)), download: false, view_seconds: None, disabled: false }
     }
 
     #[test]
@@ -196,7 +203,7 @@ mod tests {
             ("expired exactly at the instant", policy(), none.clone(), 0, NOW + 100, Err(Denial::LinkExpired)),
             ("disabled beats expired", LinkPolicy { disabled: true, ..policy() }, none.clone(), 9, NOW + 500, Err(Denial::LinkDisabled)),
             ("expired beats used up", policy(), none.clone(), 9, NOW + 500, Err(Denial::LinkExpired)),
-            ("unlimited and never expiring", LinkPolicy { max_views: None, expires_at: None, ..policy() }, none.clone(), 1_000_000, NOW, Ok(1_000_001)),
+            ("unlimited and never expiring", LinkPolicy { max_views: None, expires: None, ..policy() }, none.clone(), 1_000_000, NOW, Ok(1_000_001)),
             ("raised limit admits again", policy(), Overrides { max_views: Some(10), ..none.clone() }, 3, NOW, Ok(4)),
             ("extended expiry admits again", policy(), Overrides { expires_at: Some(NOW + 1000), ..none.clone() }, 0, NOW + 500, Ok(1)),
             ("runtime disable", policy(), Overrides { disabled: Some(true), ..none.clone() }, 0, NOW, Err(Denial::LinkDisabled)),

@@ -1,23 +1,29 @@
 //! `gatefold build`: galleries → `dist/`, as a checklist.
 //!
-//! load and validate → pick the signing key → process images → assemble the manifest →
-//! render pages and owner kits → swap the finished tree into place.
+//! load and validate ([`Project`]) → pick the signing key → process images → assemble the
+//! built site ([`BuiltSite`]) → render pages and owner kits from it and write the manifest from
+//! it → swap the finished tree into place.
 //!
 //! Everything is written into a staging directory next to `dist/` and only renamed into place
 //! once complete, so a failed build leaves the last good `dist/` untouched.
 
+use crate::built::{BuiltGallery, BuiltSite};
+use crate::cli::Progress;
 use crate::config::{self, GalleryConfig, LoadOptions, Project};
 use crate::diagnostics::{Diagnostics, InvalidInput};
 use crate::images::{self, Job, Processed};
 use crate::keys::{self, KeyOrigin};
-use crate::render::{self, Extras, GalleryExtras};
+use crate::render;
 use anyhow::{Context, Result};
-use chrono::{TimeZone, Utc};
-use gatefold_contract::manifest::{self, Gallery, Image, Link, Manifest, Site};
+use chrono::Utc;
+use gatefold_contract::manifest::{self, Image, Link};
 use gatefold_contract::SigningKey;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+/// The image cache's folder name, next to the galleries directory unless `--cache` says otherwise.
+pub const CACHE_DIR: &str = ".gatefold-cache";
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -31,7 +37,7 @@ pub struct BuildOptions {
     pub cache: PathBuf,
     /// Refuse development keys.
     pub production: bool,
-    pub progress: images::Progress,
+    pub progress: Progress,
     /// "Now" for expiry warnings; tests pin it.
     pub now: Option<i64>,
 }
@@ -44,9 +50,9 @@ impl BuildOptions {
             galleries: root.join("galleries"),
             themes: root.join("themes"),
             out: root.join("dist"),
-            cache: root.join(".gatefold-cache"),
+            cache: root.join(CACHE_DIR),
             production: false,
-            progress: images::Progress::Lines,
+            progress: Progress::Lines,
             now: None,
         }
     }
@@ -64,7 +70,8 @@ pub fn project_root_of(galleries: &Path) -> PathBuf {
 
 #[derive(Debug)]
 pub struct BuildReport {
-    pub manifest: Manifest,
+    /// What was built; `dist/site/_gatefold/manifest.json` was written from it.
+    pub site: BuiltSite,
     pub warnings: Diagnostics,
     pub key_origin: KeyOrigin,
     pub images: usize,
@@ -75,51 +82,52 @@ pub fn now_unix() -> i64 {
     Utc::now().timestamp()
 }
 
-/// Loads and validates the project; every problem becomes one [`InvalidInput`] error.
-pub fn load(galleries: &Path, verify_images: bool, now: i64) -> Result<(Project, Diagnostics)> {
-    config::load(galleries, &LoadOptions { verify_images, now }).map_err(|all| InvalidInput(all.sorted()).into())
+/// Loads and validates the project, checking `theme:` against the folders in `themes`; every
+/// problem becomes one [`InvalidInput`] error.
+pub fn load(galleries: &Path, themes: &Path, verify_images: bool, now: i64) -> Result<(Project, Diagnostics)> {
+    load_with(galleries, LoadOptions { themes: Some(themes.to_path_buf()), verify_images, now })
+}
+
+/// [`load`] for commands that use no theme (`links`), so the theme name is not checked.
+pub fn load_unthemed(galleries: &Path, verify_images: bool, now: i64) -> Result<(Project, Diagnostics)> {
+    load_with(galleries, LoadOptions { themes: None, verify_images, now })
+}
+
+fn load_with(galleries: &Path, options: LoadOptions) -> Result<(Project, Diagnostics)> {
+    config::load(galleries, &options).map_err(|all| InvalidInput(all.sorted()).into())
 }
 
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     let now = opts.now.unwrap_or_else(now_unix);
 
-    let (project, warnings) = load(&opts.galleries, false, now)?;
+    let (project, warnings) = load(&opts.galleries, &opts.themes, false, now)?;
     let (key, key_origin) = keys::signing_key(&opts.project_root(), opts.production)?;
 
     let staging = Staging::create(&opts.out)?;
     let jobs = image_jobs(&project);
+    let progress = opts.progress.start(jobs.len());
     let processed = images::process(
         &jobs,
-        &image_settings(&project),
+        &images::Settings::from(&project.site.images),
         &images::Outputs {
             gallery_assets: &staging.path.join("site/_gatefold/g"),
             originals: &staging.path.join("originals"),
             cache: &opts.cache.join("images"),
         },
-        opts.progress,
-    )?;
+        &|job, outcome| progress.image_done(job, outcome),
+    );
+    progress.finish();
+    let processed = processed?;
 
-    let manifest = assemble_manifest(&project, &key, &jobs, processed, !opts.production)?;
+    let site = assemble(&project, &key, processed, !opts.production)?;
     let theme_dir = opts.themes.join(&project.site.theme);
-    render::render(&theme_dir, &manifest, &extras(&project), &staging.path.join("site"), &staging.path.join("owner"))
+    render::render(&theme_dir, &site, &staging.path.join("site"), &staging.path.join("owner"))
         .with_context(|| format!("rendering pages with the theme in {}", theme_dir.display()))?;
-    write_json(&staging.path.join("site").join(manifest::MANIFEST_PATH.trim_start_matches('/')), &manifest)?;
+    write_json(&staging.path.join("site").join(manifest::MANIFEST_PATH.trim_start_matches('/')), &site.manifest())?;
 
     staging.swap_into(&opts.out)?;
-    Ok(BuildReport { images: jobs.len(), manifest, warnings, key_origin, elapsed: started.elapsed() })
-}
-
-fn image_settings(project: &Project) -> images::Settings {
-    let s = &project.site.images;
-    images::Settings {
-        widths: s.widths.clone(),
-        thumb_width: s.thumbnail,
-        webp_quality: s.webp_quality,
-        jpeg_quality: s.jpeg_quality,
-        avif: s.avif,
-        limits: images::Limits { max_pixels: u64::from(s.max_megapixels) * 1_000_000, ..images::Limits::default() },
-    }
+    Ok(BuildReport { images: jobs.len(), site, warnings, key_origin, elapsed: started.elapsed() })
 }
 
 fn image_jobs(project: &Project) -> Vec<Job> {
@@ -132,6 +140,7 @@ fn image_jobs(project: &Project) -> Vec<Job> {
                 image_id: img.id.clone(),
                 source: img.path.clone(),
                 file_name: img.file.clone(),
+                probe: img.probe.clone(),
             })
         })
         .collect()
@@ -156,19 +165,15 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
         .collect()
 }
 
-fn assemble_manifest(project: &Project, key: &SigningKey, jobs: &[Job], processed: Vec<Processed>, dev_key: bool) -> Result<Manifest> {
-    let mut by_image: BTreeMap<(String, String), Processed> = jobs
-        .iter()
-        .zip(processed)
-        .map(|(job, p)| ((job.gallery.clone(), job.image_id.clone()), p))
-        .collect();
+/// The built site: the project's settings and galleries with their processed images (in job
+/// order, one per image) and signed links.
+fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_key: bool) -> Result<BuiltSite> {
+    let mut processed = processed.into_iter();
     let mut galleries = BTreeMap::new();
     for g in &project.galleries {
         let mut images = Vec::with_capacity(g.images.len());
         for img in &g.images {
-            let p = by_image
-                .remove(&(g.id.clone(), img.id.clone()))
-                .with_context(|| format!("image {} of gallery {} was not processed", img.file, g.id))?;
+            let p = processed.next().with_context(|| format!("image {} of gallery {} was not processed", img.file, g.id))?;
             images.push(Image {
                 id: img.id.clone(),
                 file_name: img.file.clone(),
@@ -181,59 +186,28 @@ fn assemble_manifest(project: &Project, key: &SigningKey, jobs: &[Job], processe
                 original: p.original,
             });
         }
-        galleries.insert(
-            g.id.clone(),
-            Gallery { id: g.id.clone(), title: g.title.clone(), images, links: link_entries(g, key) },
-        );
+        let cover = g.cover.as_ref().and_then(|file| g.images.iter().find(|i| &i.file == file)).map(|i| i.id.clone());
+        let gallery = BuiltGallery {
+            id: g.id.clone(),
+            title: g.title.clone(),
+            description_html: g.description_html.clone(),
+            cover,
+            images,
+            links: link_entries(g, key),
+        };
+        galleries.insert(g.id.clone(), gallery);
     }
     let site = &project.site;
-    Ok(Manifest {
-        format: manifest::FORMAT,
-        site: Site {
-            title: site.title.clone(),
-            base_url: site.base_url.clone(),
-            default_locale: site.default_locale,
-            timezone: site.timezone.name().to_string(),
-            ip_logging: site.ip_logging,
-            utc_offsets: utc_offsets(site.timezone),
-            dev_key,
-        },
+    Ok(BuiltSite {
+        title: site.title.clone(),
+        base_url: site.base_url.clone(),
+        default_locale: site.default_locale,
+        timezone: site.timezone,
+        utc_offsets: site.utc_offsets.clone(),
+        ip_logging: site.ip_logging,
+        dev_key,
         galleries,
     })
-}
-
-fn extras(project: &Project) -> Extras {
-    Extras {
-        galleries: project
-            .galleries
-            .iter()
-            .map(|g| {
-                let cover = g.cover.as_ref().and_then(|file| g.images.iter().find(|i| &i.file == file)).map(|i| i.id.clone());
-                (g.id.clone(), GalleryExtras { description_html: g.description_html.clone(), cover })
-            })
-            .collect(),
-    }
-}
-
-/// The timezone's offset changes from 2000 to 2060, so the worker can bucket analytics by local
-/// hour without carrying a timezone database into WASM.
-pub fn utc_offsets(tz: chrono_tz::Tz) -> Vec<(i64, i32)> {
-    use chrono::Offset;
-    let offset_at = |t: i64| tz.offset_from_utc_datetime(&Utc.timestamp_opt(t, 0).unwrap().naive_utc()).fix().local_minus_utc();
-    let (start, end) = (946_684_800_i64, 2_871_763_200_i64);
-    let mut out = vec![(i64::MIN / 2, offset_at(start))];
-    let mut prev = offset_at(start);
-    // Offsets change on the hour or half hour: a 15-minute step finds every change.
-    let mut t = start;
-    while t < end {
-        let o = offset_at(t);
-        if o != prev {
-            out.push((t, o));
-            prev = o;
-        }
-        t += 900;
-    }
-    out
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
@@ -297,24 +271,4 @@ impl Drop for Staging {
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dist".into());
     path.with_file_name(format!("{name}.{suffix}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shanghai_has_one_fixed_offset() {
-        let offsets = utc_offsets(chrono_tz::Asia::Shanghai);
-        assert_eq!(offsets.len(), 1);
-        assert_eq!(offsets[0].1, 8 * 3600);
-    }
-
-    #[test]
-    fn berlin_switches_to_summer_time_at_the_right_instant() {
-        let offsets = utc_offsets(chrono_tz::Europe::Berlin);
-        // 2026-03-29 01:00 UTC: CET → CEST.
-        let change = Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap().timestamp();
-        assert!(offsets.contains(&(change, 7200)), "{:?}", &offsets[..4]);
-    }
 }

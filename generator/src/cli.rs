@@ -2,13 +2,15 @@
 
 use crate::build::{self, BuildOptions};
 use crate::diagnostics::InvalidInput;
-use crate::images::Progress;
+use crate::images::{Job, Outcome};
 use crate::keys;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use gatefold_contract::manifest::link_url;
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, Parser)]
 #[command(name = "gatefold", version, about = "Build gated product-image galleries from folders in git", long_about = None)]
@@ -27,6 +29,8 @@ pub enum Command {
         /// Skip the full decode of every image (format, size and header checks only).
         #[arg(long)]
         quick: bool,
+        #[command(flatten)]
+        themes: ThemesDir,
     },
     /// Build dist/: images, pages, QR codes, owner kits and the manifest.
     Build(BuildArgs),
@@ -35,9 +39,9 @@ pub enum Command {
         /// Machine-readable output.
         #[arg(long)]
         json: bool,
-        /// Where the built QR codes are looked for.
-        #[arg(long, default_value = "dist")]
-        out: PathBuf,
+        /// The build whose QR codes are listed.
+        #[command(flatten)]
+        out: OutDir,
         /// List links as a production build would (SIGNING_KEY from the environment).
         #[arg(long)]
         production: bool,
@@ -52,20 +56,133 @@ pub enum Command {
     Admin(crate::admin::AdminCommand),
 }
 
-#[derive(Debug, clap::Args)]
-pub struct BuildArgs {
+/// `--out`: where a build goes (and where `links` finds its QR codes).
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutDir {
     /// Output directory.
-    #[arg(long, default_value = "dist")]
-    pub out: PathBuf,
+    #[arg(long = "out", default_value = "dist")]
+    pub out_dir: PathBuf,
+}
+
+/// `--themes`: the folder holding the theme `site.yaml` names.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ThemesDir {
     /// Themes directory.
-    #[arg(long, default_value = "themes")]
-    pub themes: PathBuf,
+    #[arg(long = "themes", default_value = "themes")]
+    pub themes_dir: PathBuf,
+}
+
+/// What a build reads besides the galleries: `--themes` and `--cache`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BuildInputs {
+    #[command(flatten)]
+    pub themes: ThemesDir,
     /// Image cache directory (default: .gatefold-cache next to the galleries directory).
     #[arg(long)]
     pub cache: Option<PathBuf>,
+}
+
+impl BuildInputs {
+    /// The image cache: `--cache`, else `.gatefold-cache` next to the galleries directory.
+    pub fn cache_dir(&self, galleries: &Path) -> PathBuf {
+        self.cache.clone().unwrap_or_else(|| build::project_root_of(galleries).join(build::CACHE_DIR))
+    }
+}
+
+/// Every path a build uses: `--out`, `--themes`, `--cache`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct BuildPaths {
+    #[command(flatten)]
+    pub out: OutDir,
+    #[command(flatten)]
+    pub inputs: BuildInputs,
+}
+
+impl BuildPaths {
+    /// Build options for `galleries` with these paths (development key, progress on stderr).
+    pub fn options(&self, galleries: &Path) -> BuildOptions {
+        BuildOptions {
+            galleries: galleries.to_path_buf(),
+            themes: self.inputs.themes.themes_dir.clone(),
+            out: self.out.out_dir.clone(),
+            cache: self.inputs.cache_dir(galleries),
+            production: false,
+            progress: Progress::auto(),
+            now: None,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub paths: BuildPaths,
     /// Production build: requires SIGNING_KEY in the environment.
     #[arg(long)]
     pub production: bool,
+}
+
+/// How a build reports its image progress on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Bar,
+    Lines,
+    Quiet,
+}
+
+impl Progress {
+    /// A bar on a terminal, plain lines otherwise (CI logs).
+    pub fn auto() -> Progress {
+        if std::io::stderr().is_terminal() { Progress::Bar } else { Progress::Lines }
+    }
+
+    /// Starts reporting on `total` images.
+    pub fn start(self, total: usize) -> ProgressReport {
+        let bar = (self == Progress::Bar).then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} images {bar:30} {pos}/{len} {elapsed} {wide_msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        ProgressReport { mode: self, bar, done: AtomicUsize::new(0), total }
+    }
+}
+
+/// Image progress of one build, fed from the image workers.
+pub struct ProgressReport {
+    mode: Progress,
+    bar: Option<indicatif::ProgressBar>,
+    done: AtomicUsize,
+    total: usize,
+}
+
+impl ProgressReport {
+    pub fn image_done(&self, job: &Job, outcome: Outcome) {
+        let n = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+        match (&self.bar, self.mode) {
+            (Some(bar), _) => {
+                bar.set_message(format!("{}/{}", job.gallery, job.file_name));
+                bar.inc(1);
+            }
+            (None, Progress::Lines) => {
+                let what = match outcome {
+                    Outcome::Cached => "cached".to_string(),
+                    Outcome::Built(took) => format!("built in {:.2}s", took.as_secs_f64()),
+                    Outcome::Failed => "FAILED".to_string(),
+                };
+                eprintln!("image {n}/{}: {}/{} {what}", self.total, job.gallery, job.file_name);
+            }
+            _ => {}
+        }
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// Runs the command line and maps the outcome to an exit code: 0 success, 1 invalid input or
@@ -87,9 +204,9 @@ pub fn main() -> ExitCode {
 
 pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Check { quick } => check(&cli.galleries, quick),
+        Command::Check { quick, themes } => check(&cli.galleries, &themes.themes_dir, quick),
         Command::Build(args) => build_command(&cli.galleries, args),
-        Command::Links { json, out, production } => links(&cli.galleries, &out, json, production),
+        Command::Links { json, out, production } => links(&cli.galleries, &out.out_dir, json, production),
         Command::Plan(args) => crate::plan::run_plan(&cli.galleries, &args),
         Command::Publish(args) => crate::publish::run_publish(&cli.galleries, &args),
         Command::Smoke(args) => crate::publish::run_smoke(&args),
@@ -97,8 +214,8 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn check(galleries: &Path, quick: bool) -> Result<()> {
-    let (project, warnings) = build::load(galleries, !quick, build::now_unix())?;
+fn check(galleries: &Path, themes: &Path, quick: bool) -> Result<()> {
+    let (project, warnings) = build::load(galleries, themes, !quick, build::now_unix())?;
     if !warnings.0.is_empty() {
         eprintln!("{warnings}");
     }
@@ -109,25 +226,16 @@ fn check(galleries: &Path, quick: bool) -> Result<()> {
 }
 
 fn build_command(galleries: &Path, args: BuildArgs) -> Result<()> {
-    let root = build::project_root_of(galleries);
-    let opts = BuildOptions {
-        galleries: galleries.to_path_buf(),
-        themes: args.themes,
-        out: args.out,
-        cache: args.cache.unwrap_or_else(|| root.join(".gatefold-cache")),
-        production: args.production,
-        progress: Progress::auto(),
-        now: None,
-    };
+    let opts = BuildOptions { production: args.production, ..args.paths.options(galleries) };
     let report = build::build(&opts)?;
     if !report.warnings.0.is_empty() {
         eprintln!("{}", report.warnings);
     }
-    let links: usize = report.manifest.galleries.values().map(|g| g.links.len()).sum();
     println!(
-        "built {} galleries, {} images, {links} links into {} in {:.1}s (key: {})",
-        report.manifest.galleries.len(),
+        "built {} galleries, {} images, {} links into {} in {:.1}s (key: {})",
+        report.site.galleries.len(),
         report.images,
+        report.site.links(),
         opts.out.display(),
         report.elapsed.as_secs_f64(),
         report.key_origin
@@ -149,8 +257,9 @@ struct LinkRow {
 }
 
 fn links(galleries: &Path, out: &Path, json: bool, production: bool) -> Result<()> {
-    // Quick load: listing links must not wait for a full decode of every image.
-    let (project, _) = build::load(galleries, false, build::now_unix())?;
+    // Quick load: listing links must not wait for a full decode of every image. The theme is
+    // not used here, so its name is not checked.
+    let (project, _) = build::load_unthemed(galleries, false, build::now_unix())?;
     let (key, origin) = keys::signing_key(&build::project_root_of(galleries), production)?;
     let owner = out.join("owner");
     let rows: Vec<LinkRow> = project
@@ -180,38 +289,12 @@ fn links(galleries: &Path, out: &Path, json: bool, production: bool) -> Result<(
     for r in &rows {
         let p = &r.policy;
         let views = p.max_views.map_or("unlimited views".to_string(), |n| format!("{n} views"));
-        let expires = p.expires_at.map_or("no expiry".to_string(), |t| format!("expires {}", describe_instant(t, project.site.timezone)));
+        let site = &project.site;
+        let expires = p.expires.map_or("no expiry".to_string(), |e| format!("expires {}", e.describe(site.timezone.name(), &site.utc_offsets)));
         let download = if p.download { "download on" } else { "download off" };
         let duration = p.view_seconds.map(|s| format!(", {s}s sessions")).unwrap_or_default();
         let disabled = if p.disabled { ", DISABLED" } else { "" };
         println!("{}/{} ({})\n  {}\n  {views}, {expires}, {download}{duration}{disabled}\n  QR: {}", r.gallery, r.link, r.label, r.url, r.qr_png.display());
     }
     Ok(())
-}
-
-/// An expiry as owners wrote it: a date-only expiry is stored as the next local midnight, and is
-/// shown as "end of <date>" rather than as the following day.
-pub fn describe_instant(unix: i64, tz: chrono_tz::Tz) -> String {
-    use chrono::Timelike;
-    let Some(utc) = chrono::DateTime::from_timestamp(unix, 0) else { return unix.to_string() };
-    let local = utc.with_timezone(&tz);
-    if local.num_seconds_from_midnight() == 0 {
-        let day = (local - chrono::Duration::days(1)).format("%Y-%m-%d");
-        format!("end of {day} ({})", tz.name())
-    } else {
-        format!("{} ({})", local.format("%Y-%m-%d %H:%M"), tz.name())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn date_only_expiries_read_as_the_end_of_that_day() {
-        let tz = chrono_tz::Asia::Shanghai;
-        // 2026-12-06 00:00 in Shanghai.
-        assert_eq!(describe_instant(1_796_486_400, tz), "end of 2026-12-05 (Asia/Shanghai)");
-        assert_eq!(describe_instant(1_796_486_400 + 18 * 3600, tz), "2026-12-06 18:00 (Asia/Shanghai)");
-    }
 }

@@ -1,13 +1,29 @@
 //! Gatefold's generator: gallery folders in git → a deployable `dist/`.
 //!
-//! A build reads like a checklist (see [`build::build`]):
-//! load and validate the YAML ([`config`]) → probe and process images in parallel
-//! ([`images`]) → assemble the manifest the worker reads ([`gatefold_contract::manifest`]) →
-//! render pages, QR codes and owner kits from the theme ([`render`], [`qr`]) → swap the new
-//! `dist/` into place atomically.
+//! A build reads like a checklist (see [`build::build`]), one model per stage:
+//! load and validate the YAML ([`config`]: a [`config::Project`]) → process images in parallel
+//! ([`images`]) → assemble the built site ([`built`]: a [`built::BuiltSite`]) → render pages, QR
+//! codes and owner kits from the theme ([`render`], [`qr`]) and write the manifest the worker
+//! reads ([`gatefold_contract::manifest`]) from the built site → swap the new `dist/` into place
+//! atomically.
+//!
+//! Modules:
+//! - [`cli`]: the `gatefold` command line (argument groups, progress, `check`/`build`/`links`);
+//! - [`config`]: `site.yaml`, `gallery.yaml` and the images they list, checked all at once;
+//! - [`diagnostics`]: problems reported to owners with file, line, field and fix;
+//! - [`images`]: image checks, and the build's image step with its cache;
+//! - [`built`]: the generator's model of a built site, from which the manifest is written;
+//! - [`build`]: the build itself, into a staging directory swapped into `dist/`;
+//! - [`render`]: gallery, preview and denial pages, and the owner kit, from the theme;
+//! - [`qr`]: QR codes for link URLs;
+//! - [`keys`]: the signing key (production from the environment, development from `.dev.vars`);
+//! - [`plan`]: `gatefold plan`, what publishing would change for the people holding links;
+//! - [`publish`]: `gatefold publish` (originals to R2, deploy) and the smoke test;
+//! - [`admin`]: the owner's admin commands against a deployed worker's admin API.
 
 pub mod admin;
 pub mod build;
+pub mod built;
 pub mod cli;
 pub mod config;
 pub mod diagnostics;

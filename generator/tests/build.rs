@@ -1,7 +1,7 @@
 //! The built site, from fixture galleries into temporary directories.
 
 use gatefold::build::{BuildOptions, build};
-use gatefold::images::Progress;
+use gatefold::cli::Progress;
 use gatefold_contract::manifest::{self, Manifest};
 use gatefold_contract::{Denial, Locale};
 use std::path::{Path, PathBuf};
@@ -100,8 +100,8 @@ fn the_deployed_tree_holds_only_private_files_and_public_theme_assets() {
 fn rebuilding_without_changes_gives_the_same_manifest() {
     let root = project("good");
     let opts = options(root.path());
-    let first = build(&opts).unwrap().manifest;
-    let second = build(&opts).unwrap().manifest;
+    let first = build(&opts).unwrap().site.manifest();
+    let second = build(&opts).unwrap().site.manifest();
     assert_eq!(first, second);
 }
 
@@ -109,7 +109,7 @@ fn rebuilding_without_changes_gives_the_same_manifest() {
 fn replacing_images_keeps_every_url() {
     let root = project("good");
     let opts = options(root.path());
-    let before = build(&opts).unwrap().manifest;
+    let before = build(&opts).unwrap().site.manifest();
     // New content under the same names: every still PNG and JPEG re-encoded with its colours inverted.
     let mut replaced = Vec::new();
     for g in before.galleries.values() {
@@ -127,7 +127,7 @@ fn replacing_images_keeps_every_url() {
         }
     }
     assert!(replaced.len() >= 2, "the fixture needs still PNG or JPEG images to replace");
-    let after = build(&opts).unwrap().manifest;
+    let after = build(&opts).unwrap().site.manifest();
     let tokens = |m: &Manifest| -> Vec<(String, String, String)> {
         m.galleries.values().flat_map(|g| g.links.values().map(|l| (g.id.clone(), l.name.clone(), l.token.clone()))).collect()
     };

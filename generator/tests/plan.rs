@@ -127,8 +127,9 @@ fn a_missing_manifest_file_is_named_in_the_error() {
 }
 
 fn empty() -> gatefold_contract::Manifest {
-    gatefold_contract::Manifest::from_json(
-        r#"{"format":1,"site":{"title":"t","base_url":"https://x.example","default_locale":"en","timezone":"UTC","ip_logging":"off","utc_offsets":[],"dev_key":true},"galleries":{}}"#,
-    )
+    gatefold_contract::Manifest::from_json(&format!(
+        r#"{{"format":{},"site":{{"title":"t","base_url":"https://x.example","default_locale":"en","timezone":"UTC","ip_logging":"off","utc_offsets":[],"dev_key":true}},"galleries":{{}}}}"#,
+        gatefold_contract::manifest::FORMAT
+    ))
     .unwrap()
 }

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use saphyr::YamlData;
 
 use super::policy::{self, Setting};
-use super::yaml::{Ctx, Node, describe, did_you_mean, is_null, join, pos};
-use super::{Expiry, LinkConfig, MAX_IMAGES, SiteConfig, is_slug, markdown, suggest_slug};
+use gatefold_contract::ResolvedExpiry;
+use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, is_null, join, pos};
+use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_slug, markdown, suggest_slug};
 
 pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "images", "links"];
 const IMAGE_ENTRY_FIELDS: &[&str] = &["file", "caption", "alt"];
@@ -15,20 +16,8 @@ const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "vie
 const DESCRIPTION_FILE: &str = "description.md";
 const MAX_DESCRIPTION_BYTES: u64 = 256 * 1024;
 
-/// A gallery read from YAML whose images still have to be probed.
-pub struct Pending {
-    pub id: String,
-    pub dir: PathBuf,
-    pub yaml_path: PathBuf,
-    pub title: String,
-    pub description_html: Option<String>,
-    pub cover: Option<String>,
-    pub images: Vec<PendingImage>,
-    pub disabled: bool,
-    pub links: Vec<LinkConfig>,
-}
-
-pub struct PendingImage {
+/// An image as `gallery.yaml` (or the folder) lists it, before it is probed.
+pub struct ListedImage {
     pub file: String,
     pub path: PathBuf,
     pub caption: Option<String>,
@@ -45,7 +34,7 @@ fn is_companion_file(name: &str) -> bool {
 }
 
 /// The folder's candidate image files, sorted by name; sub-folders and symlinks are reported.
-fn folder_files(ctx: &mut Ctx, dir: &Path) -> Vec<String> {
+fn folder_files(ctx: &mut FileDiagnostics, dir: &Path) -> Vec<String> {
     let mut files = Vec::new();
     let entries = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
@@ -85,7 +74,7 @@ fn is_plain_file_name(file: &str) -> bool {
     !file.is_empty() && !file.starts_with('.') && !file.contains(['/', '\\', '\0']) && Path::new(file).components().count() == 1
 }
 
-pub fn read(ctx: &mut Ctx, id: &str, dir: &Path, root: Option<&Node<'_>>, site: &SiteConfig, now: i64) -> Option<Pending> {
+pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<'_>>, site: &SiteConfig, now: i64) -> Option<(GalleryConfig, Vec<ListedImage>)> {
     if !is_slug(id) {
         ctx.diags.push(
             crate::diagnostics::Diagnostic::error(dir, format!("gallery folder name `{id}` is not a valid gallery id (it becomes part of every URL)"))
@@ -127,7 +116,7 @@ pub fn read(ctx: &mut Ctx, id: &str, dir: &Path, root: Option<&Node<'_>>, site: 
     };
     let description_html = markdown_text.and_then(|(text, file, at)| {
         let rendered = markdown::render(&text);
-        let warn = |ctx: &mut Ctx, message: String, fix: &str| {
+        let warn = |ctx: &mut FileDiagnostics, message: String, fix: &str| {
             let mut d = crate::diagnostics::Diagnostic::warning(&file, message).fix(fix);
             if let Some((line, col)) = at {
                 d = d.at(line, col).field("description");
@@ -167,7 +156,7 @@ pub fn read(ctx: &mut Ctx, id: &str, dir: &Path, root: Option<&Node<'_>>, site: 
             }
         }
         None => {
-            images = files.iter().map(|f| PendingImage { file: f.clone(), path: dir.join(f), caption: None, alt: None }).collect();
+            images = files.iter().map(|f| ListedImage { file: f.clone(), path: dir.join(f), caption: None, alt: None }).collect();
             if images.len() > MAX_IMAGES {
                 ctx.error(
                     None,
@@ -206,20 +195,22 @@ pub fn read(ctx: &mut Ctx, id: &str, dir: &Path, root: Option<&Node<'_>>, site: 
         }
     };
 
-    Some(Pending {
+    let gallery = GalleryConfig {
         id: id.to_string(),
         dir: dir.to_path_buf(),
         yaml_path: ctx.path.clone(),
         title: title.unwrap_or_default(),
         description_html,
         cover,
-        images,
+        // Filled by the load once every listed image is probed.
+        images: Vec::new(),
         disabled,
         links,
-    })
+    };
+    Some((gallery, images))
 }
 
-fn read_description(ctx: &mut Ctx, path: &Path) -> Option<String> {
+fn read_description(ctx: &mut FileDiagnostics, path: &Path) -> Option<String> {
     let too_big = std::fs::metadata(path).map(|m| m.len() > MAX_DESCRIPTION_BYTES).unwrap_or(false);
     if too_big {
         ctx.diags.push(
@@ -241,7 +232,7 @@ fn read_description(ctx: &mut Ctx, path: &Path) -> Option<String> {
 }
 
 /// Reads `images:`; returns the set of listed file names (valid or not) for the unlisted check.
-fn read_image_list(ctx: &mut Ctx, node: &Node<'_>, dir: &Path, files: &[String], out: &mut Vec<PendingImage>) -> HashSet<String> {
+fn read_image_list(ctx: &mut FileDiagnostics, node: &Node<'_>, dir: &Path, files: &[String], out: &mut Vec<ListedImage>) -> HashSet<String> {
     let mut listed = HashSet::new();
     let YamlData::Sequence(items) = &node.data else {
         ctx.error(Some(node), "images", format!("expected a list of images, found {}", describe(node)), "write one `- file: name.jpg` line per image, or remove `images:` to publish every image in the folder");
@@ -284,12 +275,12 @@ fn read_image_list(ctx: &mut Ctx, node: &Node<'_>, dir: &Path, files: &[String],
             ctx.error(Some(file_node), &file_field, format!("`{file}` does not exist in the gallery folder"), fix);
             continue;
         }
-        out.push(PendingImage { path: dir.join(&file), file, caption: caption.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()), alt: alt.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()) });
+        out.push(ListedImage { path: dir.join(&file), file, caption: caption.map(|c| c.trim().to_string()).filter(|c| !c.is_empty()), alt: alt.map(|a| a.trim().to_string()).filter(|a| !a.is_empty()) });
     }
     listed
 }
 
-fn read_links(ctx: &mut Ctx, node: &Node<'_>, site: &SiteConfig, now: i64) -> Vec<LinkConfig> {
+fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, site: &SiteConfig, now: i64) -> Vec<LinkConfig> {
     let mut links = Vec::new();
     let Some(map) = ctx.mapping(node, "links", "one entry per link") else { return links };
     if map.entries.is_empty() {
@@ -312,7 +303,7 @@ fn read_links(ctx: &mut Ctx, node: &Node<'_>, site: &SiteConfig, now: i64) -> Ve
             name: name.clone(),
             label: name.clone(),
             max_views: defaults.max_views,
-            expires: defaults.expires.clone(),
+            expires: defaults.expires,
             download: defaults.download,
             view_seconds: defaults.view_seconds,
             disabled: false,
@@ -322,9 +313,9 @@ fn read_links(ctx: &mut Ctx, node: &Node<'_>, site: &SiteConfig, now: i64) -> Ve
         if !is_null(entry.value) {
             let Some(m) = ctx.mapping(entry.value, &prefix, "the link's settings") else { continue };
             ctx.unknown_keys(&m, &prefix, LINK_FIELDS);
-            let fields = policy::read(ctx, &m, &prefix, site.timezone);
+            let fields = policy::read(ctx, &m, &prefix, site);
             link.max_views = fields.max_views.or(defaults.max_views);
-            link.expires = fields.expires.or(defaults.expires.clone());
+            link.expires = fields.expires.or(defaults.expires);
             link.download = fields.download.unwrap_or(defaults.download);
             link.view_seconds = fields.view_seconds.or(defaults.view_seconds);
             if matches!(fields.expires, Setting::Set(_)) {
@@ -352,8 +343,8 @@ fn read_links(ctx: &mut Ctx, node: &Node<'_>, site: &SiteConfig, now: i64) -> Ve
     links
 }
 
-fn warn_if_expired(ctx: &mut Ctx, link: &LinkConfig, node: &Node<'_>, prefix: &str, site: &SiteConfig, now: i64) {
-    let Some(Expiry { at, written }) = &link.expires else { return };
+fn warn_if_expired(ctx: &mut FileDiagnostics, link: &LinkConfig, node: &Node<'_>, prefix: &str, site: &SiteConfig, now: i64) {
+    let Some(ResolvedExpiry { at, written }) = &link.expires else { return };
     if *at > now {
         return;
     }

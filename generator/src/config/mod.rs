@@ -5,7 +5,6 @@
 //! line, field and fix) and returns nothing half-loaded: either the whole [`Project`] or the
 //! full list of problems. The format is documented in `galleries/README.md`.
 
-mod expiry;
 mod gallery;
 mod markdown;
 mod policy;
@@ -14,13 +13,15 @@ mod yaml;
 
 use std::path::{Path, PathBuf};
 
-use gatefold_contract::{LinkPolicy, Locale, manifest::IpLogging};
+use gatefold_contract::{LinkPolicy, Locale, ResolvedExpiry, manifest::IpLogging};
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::images::{self, ImageProblem, Limits, Probe};
 
-pub use expiry::Expiry;
+
+pub use policy::EXPIRY_FIX;
+pub use site::utc_offsets;
 pub use markdown::{Rendered, render as render_markdown};
 pub use site::normalize_base_url;
 
@@ -45,6 +46,8 @@ pub struct SiteConfig {
     pub title: String,
     pub default_locale: Locale,
     pub timezone: chrono_tz::Tz,
+    /// The timezone's offset table ([`utc_offsets`]); expiries are resolved with it.
+    pub utc_offsets: Vec<(i64, i32)>,
     pub theme: String,
     pub images: ImageSettings,
     pub link_defaults: LinkDefaults,
@@ -66,7 +69,7 @@ pub struct ImageSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct LinkDefaults {
     pub max_views: Option<u32>,
-    pub expires: Option<Expiry>,
+    pub expires: Option<ResolvedExpiry>,
     pub download: bool,
     pub view_seconds: Option<u32>,
 }
@@ -106,7 +109,7 @@ pub struct LinkConfig {
     pub name: String,
     pub label: String,
     pub max_views: Option<u32>,
-    pub expires: Option<Expiry>,
+    pub expires: Option<ResolvedExpiry>,
     pub download: bool,
     pub view_seconds: Option<u32>,
     pub disabled: bool,
@@ -118,7 +121,7 @@ impl LinkConfig {
     pub fn policy(&self, gallery_disabled: bool) -> LinkPolicy {
         LinkPolicy {
             max_views: self.max_views,
-            expires_at: self.expires.as_ref().map(|e| e.at),
+            expires: self.expires,
             download: self.download,
             view_seconds: self.view_seconds,
             disabled: self.disabled || gallery_disabled,
@@ -126,8 +129,11 @@ impl LinkConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct LoadOptions {
+    /// The themes folder `theme:` must name a folder of (`--themes`); `None` leaves the name
+    /// unchecked.
+    pub themes: Option<PathBuf>,
     /// Fully decode every image (`gatefold check`); false checks headers only.
     pub verify_images: bool,
     /// Unix seconds, for "already expired" warnings.
@@ -201,7 +207,7 @@ fn check_image(path: &Path, limits: &Limits, verify: bool) -> Result<Probe, Imag
     if verify { images::verify(path, limits) } else { images::probe(path, limits) }
 }
 
-fn read_yaml_file<T>(path: &Path, diags: &mut Diagnostics, read: impl FnOnce(&mut yaml::Ctx, Option<&yaml::Node<'_>>) -> T) -> Option<T> {
+fn read_yaml_file<T>(path: &Path, diags: &mut Diagnostics, read: impl FnOnce(&mut yaml::FileDiagnostics, Option<&yaml::Node<'_>>) -> T) -> Option<T> {
     let text = match yaml::read_text(path) {
         Ok(t) => t,
         Err(d) => {
@@ -209,7 +215,7 @@ fn read_yaml_file<T>(path: &Path, diags: &mut Diagnostics, read: impl FnOnce(&mu
             return None;
         }
     };
-    let mut ctx = yaml::Ctx::new(path);
+    let mut ctx = yaml::FileDiagnostics::new(path);
     let result = match yaml::parse(path, &text) {
         Ok(root) => Some(read(&mut ctx, root.as_ref())),
         Err(d) => {
@@ -232,9 +238,9 @@ pub fn load(galleries_dir: &Path, options: &LoadOptions) -> Result<(Project, Dia
         return Err(diags);
     }
     let site_path = galleries_dir.join("site.yaml");
-    let themes_dir = galleries_dir.parent().map(|p| p.join("themes"));
+    let themes_dir = options.themes.as_deref();
     let site = if site_path.is_file() {
-        read_yaml_file(&site_path, &mut diags, |ctx, root| site::read(ctx, root, themes_dir.as_deref()))
+        read_yaml_file(&site_path, &mut diags, |ctx, root| site::read(ctx, root, themes_dir))
     } else {
         diags.push(Diagnostic::error(&site_path, "site.yaml is missing").fix("create it with at least `title:` and `base_url:` (see galleries/README.md)"));
         None
@@ -243,7 +249,7 @@ pub fn load(galleries_dir: &Path, options: &LoadOptions) -> Result<(Project, Dia
     // shows every problem.
     let site_ok = site.is_some();
     let site = site.unwrap_or_else(|| {
-        let mut ctx = yaml::Ctx::new(&site_path);
+        let mut ctx = yaml::FileDiagnostics::new(&site_path);
         site::read(&mut ctx, None, None)
     });
 
@@ -255,7 +261,8 @@ pub fn load(galleries_dir: &Path, options: &LoadOptions) -> Result<(Project, Dia
         }
     };
     folders.sort();
-    let mut pending = Vec::new();
+    // Galleries as read, each with the images it lists (probed below).
+    let mut listed = Vec::new();
     for dir in folders {
         let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         if name.starts_with('.') {
@@ -274,43 +281,32 @@ pub fn load(galleries_dir: &Path, options: &LoadOptions) -> Result<(Project, Dia
             continue;
         }
         if let Some(Some(g)) = read_yaml_file(&yaml_path, &mut diags, |ctx, root| gallery::read(ctx, &name, &dir, root, &site, options.now)) {
-            pending.push(g);
+            listed.push(g);
         }
     }
-    if site_ok && pending.is_empty() && !diags.has_errors() {
+    if site_ok && listed.is_empty() && !diags.has_errors() {
         diags.push(Diagnostic::warning(galleries_dir, "there are no galleries yet").fix("add a folder with images and a gallery.yaml (see galleries/README.md)"));
     }
 
     // Images are the slow part: check them all in parallel.
-    let limits = Limits { max_bytes: MAX_IMAGE_BYTES, max_pixels: u64::from(site.images.max_megapixels) * 1_000_000 };
-    let jobs: Vec<&Path> = pending.iter().flat_map(|g| g.images.iter().map(|i| i.path.as_path())).collect();
+    let limits = site.images.limits();
+    let jobs: Vec<&Path> = listed.iter().flat_map(|(_, images)| images.iter().map(|i| i.path.as_path())).collect();
     let mut probes = jobs.par_iter().map(|p| check_image(p, &limits, options.verify_images)).collect::<Vec<_>>().into_iter();
 
-    let mut galleries = Vec::with_capacity(pending.len());
-    for g in pending {
-        let files: Vec<&str> = g.images.iter().map(|i| i.file.as_str()).collect();
+    let mut galleries = Vec::with_capacity(listed.len());
+    for (mut g, listed_images) in listed {
+        let files: Vec<&str> = listed_images.iter().map(|i| i.file.as_str()).collect();
         let ids = image_ids(&files);
-        let mut images = Vec::with_capacity(g.images.len());
-        for (img, id) in g.images.into_iter().zip(ids) {
+        for (img, id) in listed_images.into_iter().zip(ids) {
             match probes.next().expect("one probe per image") {
                 Ok(probe) => {
                     let alt = img.alt.clone().or_else(|| img.caption.clone()).unwrap_or_else(|| g.title.clone());
-                    images.push(ImageConfig { file: img.file, path: img.path, id, caption: img.caption, alt, probe });
+                    g.images.push(ImageConfig { file: img.file, path: img.path, id, caption: img.caption, alt, probe });
                 }
                 Err(problem) => diags.push(Diagnostic::error(&img.path, problem.message).fix(problem.fix)),
             }
         }
-        galleries.push(GalleryConfig {
-            id: g.id,
-            dir: g.dir,
-            yaml_path: g.yaml_path,
-            title: g.title,
-            description_html: g.description_html,
-            cover: g.cover,
-            images,
-            disabled: g.disabled,
-            links: g.links,
-        });
+        galleries.push(g);
     }
 
     let diags = diags.sorted();
@@ -351,7 +347,7 @@ mod tests {
             name: "market".into(),
             label: "Marketing".into(),
             max_views: Some(5),
-            expires: Some(Expiry { at: 100, written: "x".into() }),
+            expires: Some(ResolvedExpiry::at_instant(100)),
             download: true,
             view_seconds: Some(60),
             disabled: false,
@@ -359,7 +355,7 @@ mod tests {
         };
         assert_eq!(
             link.policy(true),
-            LinkPolicy { max_views: Some(5), expires_at: Some(100), download: true, view_seconds: Some(60), disabled: true }
+            LinkPolicy { max_views: Some(5), expires: Some(ResolvedExpiry::at_instant(100)), download: true, view_seconds: Some(60), disabled: true }
         );
         assert!(!link.policy(false).disabled);
     }

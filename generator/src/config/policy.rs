@@ -1,9 +1,11 @@
 //! The link policy fields, shared by `site.yaml` `links:` (defaults) and each gallery link.
 
-use chrono_tz::Tz;
+use gatefold_contract::expiry::{Expiry, ExpiryError, ResolvedExpiry};
 
-use super::expiry::{self, EXPIRY_FIX, Expiry};
-use super::yaml::{Ctx, Map, Node, describe, join, scalar_text};
+use super::SiteConfig;
+use super::yaml::{FileDiagnostics, Map, Node, describe, join, scalar_text};
+
+pub const EXPIRY_FIX: &str = "write a date like 2026-12-31 (the link works through that day in the site timezone) or a date-time like 2026-12-31T18:00:00+08:00";
 
 /// A field as written: absent (inherit), explicitly cleared (`unlimited` / `never`), or set.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -27,7 +29,7 @@ impl<T: Clone> Setting<T> {
 #[derive(Debug, Clone, Default)]
 pub struct PolicyFields {
     pub max_views: Setting<u32>,
-    pub expires: Setting<Expiry>,
+    pub expires: Setting<ResolvedExpiry>,
     pub download: Option<bool>,
     pub view_seconds: Setting<u32>,
 }
@@ -38,8 +40,16 @@ fn word(node: &Node<'_>) -> Option<String> {
     scalar_text(node).map(|t| t.trim().to_ascii_lowercase())
 }
 
+/// An owner's expiry resolved in the site timezone; the error is the message to show.
+fn read_expiry(written: &str, site: &SiteConfig) -> Result<ResolvedExpiry, String> {
+    Expiry::parse(written).and_then(|e| e.resolve(&site.utc_offsets)).map_err(|e| match e {
+        ExpiryError::SkippedTime(s) => format!("`{s}` does not exist in {} (skipped by a daylight-saving change)", site.timezone),
+        other => other.to_string(),
+    })
+}
+
 /// Reads the policy fields present in `map` (unknown keys are the caller's job).
-pub fn read(ctx: &mut Ctx, map: &Map<'_, '_>, prefix: &str, tz: Tz) -> PolicyFields {
+pub fn read(ctx: &mut FileDiagnostics, map: &Map<'_, '_>, prefix: &str, site: &SiteConfig) -> PolicyFields {
     let mut out = PolicyFields::default();
     if let Some(node) = map.value("max_views") {
         let field = join(prefix, "max_views");
@@ -53,7 +63,7 @@ pub fn read(ctx: &mut Ctx, map: &Map<'_, '_>, prefix: &str, tz: Tz) -> PolicyFie
         let field = join(prefix, "expires");
         match scalar_text(node) {
             Some(t) if t.trim().eq_ignore_ascii_case("never") => out.expires = Setting::Cleared,
-            Some(t) if matches!(node.data, saphyr::YamlData::Value(saphyr::Scalar::String(_))) => match expiry::parse(&t, tz) {
+            Some(t) if matches!(node.data, saphyr::YamlData::Value(saphyr::Scalar::String(_))) => match read_expiry(&t, site) {
                 Ok(e) => out.expires = Setting::Set(e),
                 Err(message) => ctx.error(Some(node), &field, message, format!("{EXPIRY_FIX}, or `never`")),
             },

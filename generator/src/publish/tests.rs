@@ -1,0 +1,133 @@
+//! Publish and smoke-test decisions on hand-built manifests, and the smoke test against a real
+//! HTTP server.
+
+use super::*;
+use gatefold_contract::manifest::{Gallery, Image, IpLogging, Link, Original, Site};
+use gatefold_contract::{Denial, LinkPolicy, Locale, ResolvedExpiry};
+use std::collections::BTreeMap;
+
+const NOW: i64 = 1_800_000_000;
+
+fn image(key: &str) -> Image {
+    Image {
+        id: key.into(),
+        file_name: format!("{key}.jpg"),
+        caption: None,
+        alt: String::new(),
+        width: 10,
+        height: 10,
+        animated: false,
+        variants: Vec::new(),
+        original: Original { key: format!("originals/g/{key}.jpg"), size: 3, content_type: gatefold_contract::MediaType::Jpeg },
+    }
+}
+
+fn manifest(links: &[(&str, &str, LinkPolicy)], images: &[&str]) -> Manifest {
+    let links = links
+        .iter()
+        .map(|(name, token, policy)| (name.to_string(), Link { name: name.to_string(), label: name.to_string(), token: token.to_string(), rotate: 0, policy: policy.clone() }))
+        .collect();
+    let gallery = Gallery { id: "g".into(), title: "G".into(), images: images.iter().map(|k| image(k)).collect(), links };
+    Manifest {
+        format: gatefold_contract::manifest::FORMAT,
+        site: Site {
+            title: "S".into(),
+            base_url: "https://images.example.com".into(),
+            default_locale: Locale::En,
+            timezone: "UTC".into(),
+            ip_logging: IpLogging::Off,
+            utc_offsets: vec![(0, 0)],
+            dev_key: false,
+        },
+        galleries: BTreeMap::from([("g".to_string(), gallery)]),
+    }
+}
+
+#[test]
+fn only_originals_the_last_publish_lacked_are_uploaded() {
+    let before = manifest(&[], &["a", "b"]);
+    let after = manifest(&[], &["b", "c"]);
+    assert_eq!(originals_to_upload(&after, Some(&before)), vec!["originals/g/c.jpg"]);
+    assert_eq!(originals_to_upload(&after, None), vec!["originals/g/b.jpg", "originals/g/c.jpg"], "first publish uploads all");
+}
+
+#[test]
+fn smoke_checks_expect_each_links_published_state_and_retired_urls_gone() {
+    let open = LinkPolicy::default();
+    let expired = LinkPolicy { expires: Some(ResolvedExpiry::at_instant(NOW - 1)), ..LinkPolicy::default() };
+    let disabled = LinkPolicy { disabled: true, ..LinkPolicy::default() };
+    let before = manifest(&[("market", "tokenold", open.clone())], &[]);
+    let after = manifest(&[("market", "tokennew", open), ("press", "tokenp", expired), ("sales", "tokens", disabled)], &[]);
+    let checks = smoke_checks(&after, Some(&before), NOW);
+    let got: Vec<(&str, &str, Expect)> = checks.iter().map(|c| (c.what.as_str(), c.path.as_str(), c.expect)).collect();
+    assert_eq!(
+        got,
+        vec![
+            ("link g/market", "/s/tokennew", Expect::Page),
+            ("link g/press", "/s/tokenp", Expect::Denied(Denial::LinkExpired)),
+            ("link g/sales", "/s/tokens", Expect::Denied(Denial::LinkDisabled)),
+            ("retired URL of g/market", "/s/tokenold", Expect::NotFound),
+            ("private manifest", "/_gatefold/manifest.json", Expect::NotFound),
+        ]
+    );
+    assert!(checks.iter().all(|c| !c.what.contains("token")), "check names must not carry tokens");
+}
+
+#[test]
+fn answers_are_judged_strictly_where_it_matters() {
+    assert_eq!(judge(Expect::Page, 200), Verdict::Pass);
+    assert_eq!(judge(Expect::Denied(Denial::LinkExpired), 410), Verdict::Pass);
+    assert!(matches!(judge(Expect::Page, 403), Verdict::Note(_)), "runtime disable is the owner's choice");
+    assert!(matches!(judge(Expect::Page, 404), Verdict::Fail(_)), "a published link must exist");
+    assert!(matches!(judge(Expect::Page, 500), Verdict::Fail(_)));
+    assert!(matches!(judge(Expect::NotFound, 200), Verdict::Fail(_)), "a retired URL must never open");
+    assert!(matches!(judge(Expect::NotFound, 403), Verdict::Fail(_)));
+    assert_eq!(judge(Expect::NotFound, 404), Verdict::Pass);
+}
+
+#[test]
+fn missing_originals_stop_a_publish_before_anything_is_uploaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = manifest(&[], &["a"]);
+    let err = check_originals(&m, dir.path()).unwrap_err().to_string();
+    assert!(err.contains("originals/g/a.jpg"), "{err}");
+    std::fs::create_dir_all(dir.path().join("originals/g")).unwrap();
+    std::fs::write(dir.path().join("originals/g/a.jpg"), b"abc").unwrap();
+    check_originals(&m, dir.path()).unwrap();
+}
+
+#[test]
+fn the_smoke_test_speaks_http_to_a_real_server() {
+    // A tiny server answering 200 for one path and 404 otherwise, so the HTTP side of the
+    // smoke test (HEAD, statuses, no redirects followed) is exercised for real.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Write};
+        let mut methods = Vec::new();
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            reader.read_line(&mut line).unwrap();
+            loop {
+                let mut h = String::new();
+                reader.read_line(&mut h).unwrap();
+                if h == "\r\n" || h.is_empty() {
+                    break;
+                }
+            }
+            methods.push(line.split(' ').next().unwrap().to_string());
+            let status = if line.contains("/s/good ") { "200 OK" } else { "404 Not Found" };
+            write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
+        }
+        methods
+    });
+    let checks = vec![
+        SmokeCheck { what: "good".into(), path: "/s/good".into(), expect: Expect::Page },
+        SmokeCheck { what: "private".into(), path: "/_gatefold/manifest.json".into(), expect: Expect::NotFound },
+    ];
+    let outcome = run_smoke_checks(&format!("http://{addr}/"), &checks).unwrap();
+    assert_eq!(outcome, SmokeOutcome { passed: 2, noted: 0, failed: 0 });
+    assert_eq!(server.join().unwrap(), vec!["HEAD", "HEAD"], "the smoke test must not burn views");
+}
