@@ -197,6 +197,7 @@ fn assemble_manifest(project: &Project, key: &SigningKey, jobs: &[Job], processe
             ip_logging: site.ip_logging,
             utc_offsets: utc_offsets(site.timezone),
             dev_key,
+            analytics: site.analytics,
         },
         galleries,
     })

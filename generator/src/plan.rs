@@ -757,6 +757,7 @@ mod tests {
                 ip_logging: IpLogging::Truncated,
                 utc_offsets: vec![(0, 8 * 3600)],
                 dev_key: false,
+                analytics: Default::default(),
             },
             galleries: BTreeMap::from([("launch".to_string(), gallery)]),
         }

@@ -419,6 +419,7 @@ mod tests {
                 ip_logging: IpLogging::Off,
                 utc_offsets: vec![(0, 0)],
                 dev_key: false,
+                analytics: Default::default(),
             },
             galleries: BTreeMap::from([("g".to_string(), gallery)]),
         }

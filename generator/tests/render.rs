@@ -84,6 +84,7 @@ fn manifest(dev_key: bool) -> Manifest {
             ip_logging: IpLogging::Truncated,
             utc_offsets: vec![(0, 8 * 3600)],
             dev_key,
+            analytics: Default::default(),
         },
         galleries: BTreeMap::from([("launch".into(), gallery)]),
     }

@@ -207,6 +207,7 @@ mod tests {
             ip_logging: IpLogging::Truncated,
             utc_offsets: vec![(0, 5 * 3600 + 1800)],
             dev_key: true,
+            analytics: Default::default(),
         }
     }
 

@@ -326,6 +326,7 @@ mod tests {
             ip_logging: IpLogging::Truncated,
             utc_offsets: offsets,
             dev_key: true,
+            analytics: Default::default(),
         }
     }
 

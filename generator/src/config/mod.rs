@@ -14,7 +14,7 @@ mod yaml;
 
 use std::path::{Path, PathBuf};
 
-use gatefold_contract::{LinkPolicy, Locale, manifest::IpLogging};
+use gatefold_contract::{LinkPolicy, Locale, manifest::Analytics, manifest::IpLogging};
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -49,6 +49,7 @@ pub struct SiteConfig {
     pub images: ImageSettings,
     pub link_defaults: LinkDefaults,
     pub ip_logging: IpLogging,
+    pub analytics: Analytics,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
