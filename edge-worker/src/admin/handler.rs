@@ -210,7 +210,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 let body = Response::from_stream(export::csv_stream(log, m.site.clone(), query))?;
                 return Ok(Ok(download(body, "text/csv; charset=utf-8", &format!("{file_base}.csv"))?));
             }
-            let stats = stats(env, &log, &m, g, &query, from, to, link.as_deref()).await?;
+            let stats = stats(env, &m, g, &query, from, to, link.as_deref()).await?;
             if let ApiRoute::ExportXlsx { .. } = route {
                 let body = match export::xlsx_from_log(&log, &m.site, &stats, &query).await {
                     Ok(body) => Response::from_bytes(body)?,
@@ -226,7 +226,6 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
 
 async fn stats(
     env: &Env,
-    log: &GalleryLogClient,
     m: &Manifest,
     g: &Gallery,
     query: &rollup::Query,
@@ -235,7 +234,7 @@ async fn stats(
     link: Option<&str>,
 ) -> Result<gatefold_contract::admin::GalleryStats> {
     let (rollup, gates) = futures_util::future::join(
-        log.stats(query),
+        GalleryLogClient::new(env, &g.id)?.stats(query),
         join_all(g.links.values().map(|l| gate(env, &g.id, &l.name, None))),
     )
     .await;
