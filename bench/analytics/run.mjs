@@ -27,7 +27,7 @@ function event(i) {
   const [device, os, browser] = agents[rnd(agents.length)];
   const kind = i < N ? "open" : kinds[6 + rnd(4)];
   return {
-    ts: now - rnd(90 * 86400) * 1000, gallery, link: links[rnd(links.length)], kind,
+    ts: now - rnd(90 * 86400) * 1000, link: links[rnd(links.length)], kind, count: 1,
     outcome: kind === "open" ? outcomes[rnd(outcomes.length)] : "admitted",
     image: kind === "image_view" || kind === "download" ? images[rnd(images.length)] : null,
     ip: `203.0.${rnd(256)}.0`, country, region: null, city, timezone: "Asia/Shanghai", asn: 4134, colo: "HKG",
@@ -41,30 +41,33 @@ const t0 = performance.now();
 const TOTAL = N + Math.floor(N / 4);
 for (let done = 0; done < TOTAL; done += BATCH) {
   const batch = Array.from({ length: Math.min(BATCH, TOTAL - done) }, (_, k) => event(done + k));
-  const res = await stub.fetch("https://gallery-log/events", { method: "POST", body: JSON.stringify(batch) });
+  const res = await stub.fetch("https://gallery-log/events", { method: "POST", body: JSON.stringify({ now_ms: now, retention_days: 400, events: batch }) });
   if (res.status !== 204) throw new Error(`loading events: ${res.status} ${await res.text()}`);
 }
 const loadS = (performance.now() - t0) / 1000;
 
 const auth = { authorization: `Bearer ${w.adminToken}` };
-async function time(path, runs) {
+async function time(path, runs, ok = [200]) {
   const ms = [];
   let bytes = 0;
+  let status = 0;
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
     const res = await w.fetch(path, { headers: auth });
     const body = new Uint8Array(await res.arrayBuffer());
-    if (res.status !== 200) throw new Error(`${path}: ${res.status} ${new TextDecoder().decode(body)}`);
+    if (!ok.includes(res.status)) throw new Error(`${path}: ${res.status} ${new TextDecoder().decode(body)}`);
     ms.push(performance.now() - t);
     bytes = body.length;
+    status = res.status;
   }
   ms.sort((a, b) => a - b);
-  return { median: ms[Math.floor(ms.length / 2)], max: ms[ms.length - 1], bytes };
+  return { median: ms[Math.floor(ms.length / 2)], max: ms[ms.length - 1], bytes, status };
 }
 const stats = await time(`/admin/api/galleries/${gallery}/stats`, 7);
 const statsLink = await time(`/admin/api/galleries/${gallery}/stats?link=${links[0]}`, 7);
 const csv = await time(`/admin/api/galleries/${gallery}/export.csv`, 3);
-const xlsx = await time(`/admin/api/galleries/${gallery}/export.xlsx`, 1);
+// Past its row cap the workbook is refused (413) in favour of the CSV.
+const xlsx = await time(`/admin/api/galleries/${gallery}/export.xlsx`, 1, [200, 413]);
 const s = await (await w.fetch(`/admin/api/galleries/${gallery}/stats`, { headers: auth })).json();
 await w.stop();
 
@@ -74,4 +77,4 @@ console.log(`logged admitted opens in the stats: ${s.totals.opens_admitted}, all
 console.log(`stats, whole gallery: median ${f(stats.median)} ms, max ${f(stats.max)} ms (${stats.bytes} B JSON)`);
 console.log(`stats, one link:      median ${f(statsLink.median)} ms, max ${f(statsLink.max)} ms`);
 console.log(`export.csv:  median ${f(csv.median)} ms, ${(csv.bytes / 1e6).toFixed(1)} MB`);
-console.log(`export.xlsx: ${f(xlsx.median)} ms, ${(xlsx.bytes / 1e6).toFixed(1)} MB`);
+console.log(`export.xlsx: ${xlsx.status === 413 ? "refused past its row cap in" : ""} ${f(xlsx.median)} ms, ${(xlsx.bytes / 1e6).toFixed(1)} MB`);

@@ -85,6 +85,28 @@ pub struct Site {
     pub utc_offsets: Vec<(i64, i32)>,
     /// True when built with the development signing key: never to be published.
     pub dev_key: bool,
+    /// Access-log settings (`analytics:` in site.yaml). Absent in manifests written before it
+    /// existed, which then keep the default.
+    #[serde(default)]
+    pub analytics: Analytics,
+}
+
+/// How the access log is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Analytics {
+    /// Events older than this many days are deleted by the gallery's log.
+    pub retention_days: u32,
+}
+
+impl Analytics {
+    /// A bit over a year: enough to compare a launch with the one a year before.
+    pub const DEFAULT_RETENTION_DAYS: u32 = 400;
+}
+
+impl Default for Analytics {
+    fn default() -> Analytics {
+        Analytics { retention_days: Analytics::DEFAULT_RETENTION_DAYS }
+    }
 }
 
 impl Site {
@@ -253,6 +275,7 @@ mod tests {
             ip_logging: IpLogging::Off,
             utc_offsets: vec![(0, 3600), (1000, 7200)],
             dev_key: true,
+            analytics: Analytics::default(),
         };
         assert_eq!(site.utc_offset_at(-5), 3600);
         assert_eq!(site.utc_offset_at(999), 3600);

@@ -229,7 +229,7 @@ pub async fn image(c: &Ctx<'_>, token: &str, file: &str) -> Result<Response> {
         return deny(c, Denial::NotFound).await;
     }
     let headers = Headers::new();
-    headers.set("Content-Type", &variant.content_type)?;
+    headers.set("Content-Type", variant.content_type.as_str())?;
     if let Ok(Some(len)) = resp.headers().get("Content-Length") {
         headers.set("Content-Length", &len)?;
     }
@@ -266,7 +266,7 @@ pub async fn download(c: &Ctx<'_>, token: &str, image_id: &str) -> Result<Respon
         }
     };
     let headers = Headers::new();
-    headers.set("Content-Type", &img.original.content_type)?;
+    headers.set("Content-Type", img.original.content_type.as_str())?;
     headers.set("Content-Disposition", &http::attachment_disposition(&img.file_name))?;
     headers.set("Accept-Ranges", "bytes")?;
     gated_headers(&headers)?;

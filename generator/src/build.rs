@@ -206,6 +206,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
         utc_offsets: site.utc_offsets.clone(),
         ip_logging: site.ip_logging,
         dev_key,
+        analytics: site.analytics,
         galleries,
     })
 }

@@ -7,7 +7,7 @@
 
 use chrono_tz::Tz;
 use gatefold_contract::Locale;
-use gatefold_contract::manifest::{self, Image, IpLogging, Link, Manifest};
+use gatefold_contract::manifest::{self, Analytics, Image, IpLogging, Link, Manifest};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,8 @@ pub struct BuiltSite {
     pub ip_logging: IpLogging,
     /// Signed with the development key: never to be published.
     pub dev_key: bool,
+    /// How the access log is kept (retention).
+    pub analytics: Analytics,
     /// Gallery id → gallery.
     pub galleries: BTreeMap<String, BuiltGallery>,
 }
@@ -54,6 +56,7 @@ impl BuiltSite {
                 ip_logging: self.ip_logging,
                 utc_offsets: self.utc_offsets.clone(),
                 dev_key: self.dev_key,
+                analytics: self.analytics,
             },
             galleries: self
                 .galleries
@@ -101,6 +104,7 @@ mod tests {
             utc_offsets: vec![(i64::MIN / 2, 3600), (1_774_746_000, 7200)],
             ip_logging: IpLogging::Off,
             dev_key: true,
+            analytics: Analytics::default(),
             galleries: BTreeMap::from([("launch".to_string(), gallery)]),
         }
     }

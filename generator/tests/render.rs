@@ -83,6 +83,7 @@ fn site(dev_key: bool) -> BuiltSite {
         utc_offsets: vec![(0, 8 * 3600)],
         ip_logging: IpLogging::Truncated,
         dev_key,
+        analytics: Default::default(),
         galleries: BTreeMap::from([("launch".into(), gallery)]),
     }
 }

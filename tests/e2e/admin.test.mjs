@@ -107,11 +107,11 @@ test("the CSV export starts with a BOM and holds one row per logged event", asyn
   const bytes = new Uint8Array(await res.arrayBuffer());
   assert.deepEqual([...bytes.slice(0, 3)], [0xef, 0xbb, 0xbf]);
   const lines = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes).slice(1).trimEnd().split("\r\n");
-  assert.equal(lines[0].split(",")[0], "time_local");
+  assert.equal(lines[0].split(",")[0], '"time_local"', "every field is quoted");
   assert.equal(lines.length - 1, 11, "8 opens, 2 downloads, 1 full-size view");
-  const tokyo = lines.find((l) => l.includes(",press,open,admitted,"));
-  assert.ok(tokyo.includes(",JP,") && tokyo.includes(",Tokyo,") && tokyo.includes("203.0.113.0"), tokyo);
-  assert.match(tokyo, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00,/);
+  const tokyo = lines.find((l) => l.includes('"press","open","admitted"'));
+  assert.ok(tokyo.includes('"JP"') && tokyo.includes('"Tokyo"') && tokyo.includes("203.0.113.0"), tokyo);
+  assert.match(tokyo, /^"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \+08:00",/);
 });
 
 test("the Excel export is a workbook an independent reader opens", async () => {

@@ -173,6 +173,7 @@ mod tests {
             ip_logging: IpLogging::Truncated,
             utc_offsets: vec![(i64::MIN, 8 * 3600)],
             dev_key: false,
+            analytics: Default::default(),
         }
     }
 

@@ -2,7 +2,8 @@
 
 use super::api::{self, ApiRoute, Failure, GateStatus};
 use super::{CSS_PATH, JS_PATH, PAGE_CSP, PAGE_CSS, PAGE_HTML, PAGE_JS};
-use crate::analytics::{self, AUTH_OBJECT, AuthAnswer, AuthRequest, ExportPage, export, rollup};
+use crate::analytics::throttle::AuthRequest;
+use crate::analytics::{GalleryLogClient, export, rollup};
 use futures_util::future::join_all;
 use gatefold_contract::admin::{ApiError, LinkPatch, LinksResponse};
 use gatefold_contract::manifest::{Gallery, Manifest};
@@ -10,9 +11,6 @@ use gatefold_contract::token::secrets_equal;
 use gatefold_contract::Overrides;
 use std::collections::HashMap;
 use worker::{Context, Env, Headers, Method, Request, RequestInit, Response, Result};
-
-/// Rows per page when reading events for an export.
-const EXPORT_PAGE: u32 = 10_000;
 
 pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
@@ -92,19 +90,20 @@ async fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<(), F
         return Ok(Err(Failure::new(503, "admin_disabled", "ADMIN_TOKEN is shorter than 16 characters: set a long random one")));
     }
     let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_else(|| "unknown".into());
-    let ask = AuthRequest { ip, now: now_secs() };
-    let wait: AuthAnswer = analytics::call(env, AUTH_OBJECT, "/auth/check", &ask).await?;
+    // Checked and booked as a failure in one step before comparing: see analytics::throttle.
+    let (throttle, ask) = (GalleryLogClient::admin_auth(env)?, AuthRequest::new(&ip, now_secs()));
+    let wait = throttle.attempt_sign_in(&ask).await?;
     if wait.retry_after > 0 {
-        let mut f = Failure::new(429, "too_many_attempts", format!("too many wrong tokens from this address: try again in {} s", wait.retry_after));
+        let mut f = Failure::new(429, "too_many_attempts", wait.message());
         f.retry_after = Some(wait.retry_after);
         return Ok(Err(f));
     }
     let header = req.headers().get("Authorization")?;
     let given = api::bearer(header.as_deref());
     if given.is_some_and(|t| secrets_equal(t, &expected)) {
+        throttle.signed_in(&ask).await?;
         return Ok(Ok(()));
     }
-    let _: AuthAnswer = analytics::call(env, AUTH_OBJECT, "/auth/fail", &ask).await?;
     Ok(Err(match given {
         None => Failure::new(401, "unauthorized", "send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`"),
         Some(_) => Failure::new(401, "unauthorized", "wrong admin token"),
@@ -206,17 +205,18 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 offsets: rollup::Query::offsets_for(&m.site, from.saturating_mul(1000), to.saturating_mul(1000)),
             };
             let file_base = format!("{gallery}-{}", rollup::civil_date((now + i64::from(m.site.utc_offset_at(now))).div_euclid(86_400)));
+            let log = GalleryLogClient::new(env, gallery)?;
             if let ApiRoute::ExportCsv { .. } = route {
-                let mut body = export::csv_header();
-                for rows in export_pages(env, gallery, &query).await? {
-                    body.extend(export::csv_rows(&m.site, &rows));
-                }
+                let body = Response::from_stream(export::csv_stream(log, m.site.clone(), query))?;
                 return Ok(Ok(download(body, "text/csv; charset=utf-8", &format!("{file_base}.csv"))?));
             }
             let stats = stats(env, &m, g, &query, from, to, link.as_deref()).await?;
             if let ApiRoute::ExportXlsx { .. } = route {
-                let rows: Vec<export::Row> = export_pages(env, gallery, &query).await?.into_iter().flatten().collect();
-                let body = export::xlsx(&m.site, &stats, &rows).map_err(|e| worker::Error::RustError(format!("building the workbook: {e}")))?;
+                let body = match export::xlsx_from_log(&log, &m.site, &stats, &query).await {
+                    Ok(body) => Response::from_bytes(body)?,
+                    Err(export::XlsxRefused::TooManyRows) => return Ok(Err(Failure::new(413, "too_many_rows", export::XlsxRefused::message()))),
+                    Err(export::XlsxRefused::Failed(e)) => return Err(e),
+                };
                 return Ok(Ok(download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{file_base}.xlsx"))?));
             }
             Ok(Ok(json(&stats)?))
@@ -234,7 +234,7 @@ async fn stats(
     link: Option<&str>,
 ) -> Result<gatefold_contract::admin::GalleryStats> {
     let (rollup, gates) = futures_util::future::join(
-        analytics::call::<rollup::Rollup>(env, &g.id, "/stats", query),
+        GalleryLogClient::new(env, &g.id)?.stats(query),
         join_all(g.links.values().map(|l| gate(env, &g.id, &l.name, None))),
     )
     .await;
@@ -246,25 +246,8 @@ async fn stats(
     Ok(rollup::aggregate(&rollup, &rollup::Context { site: &m.site, gallery: g, from, to, link, last_open: &last_open }))
 }
 
-async fn export_pages(env: &Env, gallery: &str, query: &rollup::Query) -> Result<Vec<Vec<export::Row>>> {
-    let mut pages = Vec::new();
-    let mut after_id = 0;
-    loop {
-        let rows: Vec<export::Row> =
-            analytics::call(env, gallery, "/export", &ExportPage { query: query.clone(), after_id, limit: EXPORT_PAGE }).await?;
-        let Some(last) = rows.last() else { break };
-        after_id = last.id;
-        let full = rows.len() == EXPORT_PAGE as usize;
-        pages.push(rows);
-        if !full {
-            break;
-        }
-    }
-    Ok(pages)
-}
-
-fn download(body: Vec<u8>, content_type: &str, file_name: &str) -> Result<Response> {
-    let mut resp = no_store(Response::from_bytes(body)?)?;
+fn download(body: Response, content_type: &str, file_name: &str) -> Result<Response> {
+    let mut resp = no_store(body)?;
     let h = resp.headers_mut();
     h.set("Content-Type", content_type)?;
     h.set("Content-Disposition", &crate::http::attachment_disposition(file_name))?;

@@ -1,38 +1,16 @@
 //! Raw-event exports: CSV for any spreadsheet, XLSX with a summary sheet for Excel users.
 //! Pure functions over rows already read from the `GalleryLog`, tested natively.
 
-use super::rollup::civil_date;
+use super::rollup::{Query, civil_date};
+use super::{EXPORT_PAGE, ExportPage, GalleryLogClient, StoredEvent};
+use crate::access::COLUMNS;
 use gatefold_contract::admin::GalleryStats;
 use gatefold_contract::manifest::Site;
-use serde::{Deserialize, Serialize};
 
-/// One stored event as the `GalleryLog` returns it for export.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
-pub struct Row {
-    pub id: i64,
-    pub ts: i64,
-    pub link: String,
-    pub kind: String,
-    pub outcome: String,
-    pub image: Option<String>,
-    pub ip: Option<String>,
-    pub country: Option<String>,
-    pub region: Option<String>,
-    pub city: Option<String>,
-    pub timezone: Option<String>,
-    pub asn: Option<i64>,
-    pub colo: Option<String>,
-    pub device: Option<String>,
-    pub os: Option<String>,
-    pub browser: Option<String>,
-    pub referrer: Option<String>,
-    pub visitor: Option<String>,
+/// The export's header: local time first, then every stored column.
+pub fn headers() -> Vec<&'static str> {
+    std::iter::once("time_local").chain(COLUMNS.iter().map(|c| c.header)).collect()
 }
-
-pub const COLUMNS: [&str; 18] = [
-    "time_local", "timestamp_ms", "link", "kind", "outcome", "image", "ip", "country", "region", "city",
-    "visitor_timezone", "asn", "colo", "device", "os", "browser", "referrer", "visitor",
-];
 
 /// Excel opens a BOM-less UTF-8 CSV as the system code page and mangles Chinese.
 pub const UTF8_BOM: &str = "\u{feff}";
@@ -63,39 +41,28 @@ pub fn defuse(cell: &str) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
 }
 
-fn cells(site: &Site, r: &Row) -> [String; 18] {
-    let opt = |v: &Option<String>| defuse(v.as_deref().unwrap_or(""));
-    [
-        local_time(site, r.ts),
-        r.ts.to_string(),
-        defuse(&r.link),
-        defuse(&r.kind),
-        defuse(&r.outcome),
-        opt(&r.image),
-        opt(&r.ip),
-        opt(&r.country),
-        opt(&r.region),
-        opt(&r.city),
-        opt(&r.timezone),
-        r.asn.map(|a| a.to_string()).unwrap_or_default(),
-        opt(&r.colo),
-        opt(&r.device),
-        opt(&r.os),
-        opt(&r.browser),
-        opt(&r.referrer),
-        opt(&r.visitor),
-    ]
+/// The cells of a row in [`headers`] order, each defused.
+fn cells(site: &Site, r: &StoredEvent) -> Vec<String> {
+    // Serialising gives each column's value by the column's name: no field list to keep in step.
+    let json = serde_json::to_value(&r.event).unwrap_or_default();
+    std::iter::once(local_time(site, r.event.ts))
+        .chain(COLUMNS.iter().map(|c| match &json[c.name] {
+            serde_json::Value::String(s) => defuse(s),
+            serde_json::Value::Null => String::new(),
+            other => defuse(&other.to_string()),
+        }))
+        .collect()
 }
 
 /// Starts a CSV export: BOM and header line.
 pub fn csv_header() -> Vec<u8> {
     let mut out = UTF8_BOM.as_bytes().to_vec();
-    out.extend(csv_rows_with(|w| w.write_record(COLUMNS)));
+    out.extend(csv_rows_with(|w| w.write_record(headers())));
     out
 }
 
-/// CSV lines (RFC 4180 quoting, CRLF) for a page of rows.
-pub fn csv_rows(site: &Site, rows: &[Row]) -> Vec<u8> {
+/// CSV lines (every field quoted, CRLF) for a page of rows.
+pub fn csv_rows(site: &Site, rows: &[StoredEvent]) -> Vec<u8> {
     csv_rows_with(|w| {
         for r in rows {
             w.write_record(cells(site, r))?;
@@ -105,97 +72,196 @@ pub fn csv_rows(site: &Site, rows: &[Row]) -> Vec<u8> {
 }
 
 fn csv_rows_with(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()>) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).quote_style(csv::QuoteStyle::Always).from_writer(Vec::new());
     // Writing into a Vec cannot fail; a failure here would be a bug in the csv crate.
     write(&mut w).expect("writing CSV into memory");
     w.into_inner().expect("flushing CSV into memory")
 }
 
-/// A workbook with a "Summary" sheet (totals and breakdowns) and an "Events" sheet (every row).
-pub fn xlsx(site: &Site, stats: &GalleryStats, rows: &[Row]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    use rust_xlsxwriter::{Format, Workbook};
-    let mut book = Workbook::new();
-    let bold = Format::new().set_bold();
-
-    let summary = book.add_worksheet().set_name("Summary")?;
-    summary.set_column_width(0, 28)?;
-    summary.set_column_width(1, 14)?;
-    let mut r = 0u32;
-    let pair = |sheet: &mut rust_xlsxwriter::Worksheet, r: &mut u32, k: &str, v: f64| -> Result<(), rust_xlsxwriter::XlsxError> {
-        sheet.write_string(*r, 0, defuse(k))?;
-        sheet.write_number(*r, 1, v)?;
-        *r += 1;
-        Ok(())
-    };
-    summary.write_string_with_format(r, 0, "Gallery", &bold)?;
-    summary.write_string(r, 1, defuse(&stats.gallery_title))?;
-    r += 1;
-    summary.write_string_with_format(r, 0, "From", &bold)?;
-    summary.write_string(r, 1, local_time(site, stats.from.saturating_mul(1000)))?;
-    r += 1;
-    summary.write_string_with_format(r, 0, "To", &bold)?;
-    summary.write_string(r, 1, local_time(site, stats.to.saturating_mul(1000)))?;
-    r += 1;
-    summary.write_string_with_format(r, 0, "Timezone", &bold)?;
-    summary.write_string(r, 1, &stats.timezone)?;
-    r += 2;
-    let t = &stats.totals;
-    for (k, v) in [
-        ("Opens admitted", t.opens_admitted),
-        ("Opens denied", t.opens_denied),
-        ("Unique visitors", t.unique_visitors),
-        ("Downloads", t.downloads),
-        ("Full-size image views", t.image_views),
-        ("Link previews", t.previews),
-    ] {
-        pair(summary, &mut r, k, v as f64)?;
-    }
-    let section = |sheet: &mut rust_xlsxwriter::Worksheet, r: &mut u32, title: &str, items: Vec<(String, u64)>| -> Result<(), rust_xlsxwriter::XlsxError> {
-        *r += 1;
-        sheet.write_string_with_format(*r, 0, title, &bold)?;
-        *r += 1;
-        for (k, v) in items {
-            pair(sheet, r, &k, v as f64)?;
+/// The CSV export as a stream: the header, then one page of rows at a time read from the log
+/// and written out before the next is asked for, so the worker and the object hold one page
+/// whatever the log's size.
+pub fn csv_stream(
+    log: GalleryLogClient,
+    site: Site,
+    query: Query,
+) -> impl futures_util::TryStream<Ok = Vec<u8>, Error = worker::Error, Item = worker::Result<Vec<u8>>> + 'static {
+    // State: the last id written, or `None` before the header; the stream ends after a short page.
+    futures_util::stream::try_unfold((log, site, query, None::<i64>, false), |(log, site, query, after, done)| async move {
+        if done {
+            return Ok(None);
         }
-        Ok(())
-    };
-    let counts = |v: &[gatefold_contract::admin::Count]| v.iter().map(|c| (c.key.clone(), c.count)).collect::<Vec<_>>();
-    section(summary, &mut r, "Denied by reason", t.denied_by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect())?;
-    section(summary, &mut r, "Opens per link", stats.links.iter().map(|l| (l.name.clone(), l.opens_admitted)).collect())?;
-    section(summary, &mut r, "Opens per day", counts(&stats.opens_per_day))?;
-    section(summary, &mut r, "Opens per hour of day", stats.opens_per_hour.iter().enumerate().map(|(h, n)| (format!("{h:02}:00"), *n)).collect())?;
-    section(summary, &mut r, "Countries", counts(&stats.countries))?;
-    section(summary, &mut r, "Cities", counts(&stats.cities))?;
-    section(summary, &mut r, "Devices", counts(&stats.devices))?;
-    section(summary, &mut r, "Operating systems", counts(&stats.os))?;
-    section(summary, &mut r, "Browsers", counts(&stats.browsers))?;
-    section(summary, &mut r, "Referrers", counts(&stats.referrers))?;
-    section(summary, &mut r, "Image views", stats.images.iter().map(|i| (i.file_name.clone(), i.views)).collect())?;
-    section(summary, &mut r, "Image downloads", stats.images.iter().map(|i| (i.file_name.clone(), i.downloads)).collect())?;
+        let Some(after_id) = after else { return Ok(Some((csv_header(), (log, site, query, Some(0), false)))) };
+        let rows = log.export_page(&ExportPage { query: query.clone(), after_id, limit: EXPORT_PAGE }).await?;
+        let last = rows.last().map_or(after_id, |r| r.id);
+        let done = rows.len() < EXPORT_PAGE as usize;
+        Ok(Some((csv_rows(&site, &rows), (log, site, query, Some(last), done))))
+    })
+}
 
-    let events = book.add_worksheet().set_name("Events")?;
-    for (c, name) in COLUMNS.iter().enumerate() {
-        events.write_string_with_format(0, c as u16, *name, &bold)?;
+/// Most events an Excel export holds: the workbook is built in memory (rust_xlsxwriter's
+/// streaming mode needs a file system), and a Worker has 128 MB.
+pub const XLSX_MAX_ROWS: usize = 50_000;
+
+/// Excel's limit for the text of one cell.
+const XLSX_MAX_CELL_CHARS: usize = 32_767;
+
+/// Text as Excel can hold it: anything longer is cut, so no stored value can fail the export.
+fn xlsx_text(s: &str) -> &str {
+    s.char_indices().nth(XLSX_MAX_CELL_CHARS).map_or(s, |(at, _)| &s[..at])
+}
+
+/// Why an Excel export was not made.
+#[derive(Debug)]
+pub enum XlsxRefused {
+    TooManyRows,
+    Failed(worker::Error),
+}
+
+impl XlsxRefused {
+    pub fn message() -> String {
+        format!(
+            "this window holds more than {XLSX_MAX_ROWS} log rows, more than an Excel export takes: narrow the dates or pick one link, or use the CSV export, which has no limit"
+        )
     }
-    for (i, row) in rows.iter().enumerate() {
-        let line = i as u32 + 1;
-        for (c, cell) in cells(site, row).iter().enumerate() {
-            // Numbers stay numbers so owners can sum and sort them.
-            match c {
-                1 => events.write_number(line, 1, row.ts as f64)?,
-                11 if row.asn.is_some() => events.write_number(line, 11, row.asn.unwrap_or_default() as f64)?,
-                _ => events.write_string(line, c as u16, cell)?,
-            };
+}
+
+/// Reads the window's rows page by page into a workbook (see [`xlsx`]), refusing past
+/// [`XLSX_MAX_ROWS`].
+pub async fn xlsx_from_log(log: &GalleryLogClient, site: &Site, stats: &GalleryStats, query: &Query) -> Result<Vec<u8>, XlsxRefused> {
+    let mut book = Xlsx::new(site, stats).map_err(xlsx_error)?;
+    let mut after_id = 0;
+    loop {
+        let rows = log.export_page(&ExportPage { query: query.clone(), after_id, limit: EXPORT_PAGE }).await.map_err(XlsxRefused::Failed)?;
+        if book.rows + rows.len() > XLSX_MAX_ROWS {
+            return Err(XlsxRefused::TooManyRows);
+        }
+        book.add(&rows).map_err(xlsx_error)?;
+        match rows.last() {
+            Some(last) if rows.len() == EXPORT_PAGE as usize => after_id = last.id,
+            _ => break,
         }
     }
-    events.set_freeze_panes(1, 0)?;
-    book.save_to_buffer()
+    book.finish().map_err(xlsx_error)
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> XlsxRefused {
+    XlsxRefused::Failed(worker::Error::RustError(format!("building the workbook: {e}")))
+}
+
+/// A workbook with a "Summary" sheet (totals and breakdowns) and an "Events" sheet (every row),
+/// filled a page of rows at a time. Every text cell goes through [`xlsx_text`].
+pub struct Xlsx<'a> {
+    book: rust_xlsxwriter::Workbook,
+    site: &'a Site,
+    /// Event rows written so far.
+    pub rows: usize,
+}
+
+impl<'a> Xlsx<'a> {
+    pub fn new(site: &'a Site, stats: &GalleryStats) -> Result<Xlsx<'a>, rust_xlsxwriter::XlsxError> {
+        use rust_xlsxwriter::{Format, Workbook, Worksheet, XlsxError};
+        let mut book = Workbook::new();
+        let bold = Format::new().set_bold();
+
+        let summary = book.add_worksheet().set_name("Summary")?;
+        summary.set_column_width(0, 28)?;
+        summary.set_column_width(1, 14)?;
+        let mut r = 0u32;
+        let pair = |sheet: &mut Worksheet, r: &mut u32, k: &str, v: f64| -> Result<(), XlsxError> {
+            sheet.write_string(*r, 0, xlsx_text(&defuse(k)))?;
+            sheet.write_number(*r, 1, v)?;
+            *r += 1;
+            Ok(())
+        };
+        let title = |sheet: &mut Worksheet, r: &mut u32, k: &str, v: &str| -> Result<(), XlsxError> {
+            sheet.write_string_with_format(*r, 0, k, &bold)?;
+            sheet.write_string(*r, 1, xlsx_text(&defuse(v)))?;
+            *r += 1;
+            Ok(())
+        };
+        title(summary, &mut r, "Gallery", &stats.gallery_title)?;
+        title(summary, &mut r, "From", &local_time(site, stats.from.saturating_mul(1000)))?;
+        title(summary, &mut r, "To", &local_time(site, stats.to.saturating_mul(1000)))?;
+        title(summary, &mut r, "Timezone", &stats.timezone)?;
+        r += 1;
+        let t = &stats.totals;
+        for (k, v) in [
+            ("Opens admitted", t.opens_admitted),
+            ("Opens denied", t.opens_denied),
+            ("Unique visitors", t.unique_visitors),
+            ("Downloads", t.downloads),
+            ("Full-size image views", t.image_views),
+            ("Link previews", t.previews),
+        ] {
+            pair(summary, &mut r, k, v as f64)?;
+        }
+        let section = |sheet: &mut Worksheet, r: &mut u32, title: &str, items: Vec<(String, u64)>| -> Result<(), XlsxError> {
+            *r += 1;
+            sheet.write_string_with_format(*r, 0, title, &bold)?;
+            *r += 1;
+            for (k, v) in items {
+                pair(sheet, r, &k, v as f64)?;
+            }
+            Ok(())
+        };
+        let counts = |v: &[gatefold_contract::admin::Count]| v.iter().map(|c| (c.key.clone(), c.count)).collect::<Vec<_>>();
+        section(summary, &mut r, "Denied by reason", t.denied_by_reason.iter().map(|(k, v)| (k.clone(), *v)).collect())?;
+        section(summary, &mut r, "Opens per link", stats.links.iter().map(|l| (l.name.clone(), l.opens_admitted)).collect())?;
+        section(summary, &mut r, "Opens per day", counts(&stats.opens_per_day))?;
+        section(summary, &mut r, "Opens per hour of day", stats.opens_per_hour.iter().enumerate().map(|(h, n)| (format!("{h:02}:00"), *n)).collect())?;
+        section(summary, &mut r, "Countries", counts(&stats.countries))?;
+        section(summary, &mut r, "Cities", counts(&stats.cities))?;
+        section(summary, &mut r, "Devices", counts(&stats.devices))?;
+        section(summary, &mut r, "Operating systems", counts(&stats.os))?;
+        section(summary, &mut r, "Browsers", counts(&stats.browsers))?;
+        section(summary, &mut r, "Referrers", counts(&stats.referrers))?;
+        section(summary, &mut r, "Image views", stats.images.iter().map(|i| (i.file_name.clone(), i.views)).collect())?;
+        section(summary, &mut r, "Image downloads", stats.images.iter().map(|i| (i.file_name.clone(), i.downloads)).collect())?;
+
+        let events = book.add_worksheet().set_name("Events")?;
+        for (c, name) in headers().into_iter().enumerate() {
+            events.write_string_with_format(0, c as u16, name, &bold)?;
+        }
+        events.set_freeze_panes(1, 0)?;
+        Ok(Xlsx { book, site, rows: 0 })
+    }
+
+    pub fn add(&mut self, rows: &[StoredEvent]) -> Result<(), rust_xlsxwriter::XlsxError> {
+        let events = self.book.worksheet_from_index(1)?;
+        for row in rows {
+            self.rows += 1;
+            let line = self.rows as u32;
+            for (c, cell) in cells(self.site, row).iter().enumerate() {
+                // Numbers stay numbers so owners can sum and sort them (column 0 is local time).
+                let number = c.checked_sub(1).and_then(|i| COLUMNS.get(i)).is_some_and(|col| col.is_number());
+                match cell.parse::<f64>() {
+                    Ok(n) if number => events.write_number(line, c as u16, n)?,
+                    _ => events.write_string(line, c as u16, xlsx_text(cell))?,
+                };
+            }
+        }
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+        self.book.save_to_buffer()
+    }
+}
+
+/// A whole workbook from rows in memory (tests and small exports).
+pub fn xlsx(site: &Site, stats: &GalleryStats, rows: &[StoredEvent]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = Xlsx::new(site, stats)?;
+    book.add(rows)?;
+    book.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use gatefold_contract::Locale;
+    use crate::access::{ADMITTED, CfGeo, EventKind, EventSpec, Visitor, build_event};
+    use gatefold_contract::SigningKey;
     use gatefold_contract::manifest::IpLogging;
 
     fn site() -> Site {
@@ -207,21 +273,18 @@ mod tests {
             ip_logging: IpLogging::Truncated,
             utc_offsets: vec![(0, 5 * 3600 + 1800)],
             dev_key: true,
+            analytics: Default::default(),
         }
     }
 
-    fn row() -> Row {
-        Row {
-            id: 1,
-            ts: 1_772_386_200_000, // 2026-03-01 17:30:00 UTC
-            link: "market".into(),
-            kind: "open".into(),
-            outcome: "admitted".into(),
-            city: Some("上海, \"Pudong\"".into()),
-            referrer: Some("=HYPERLINK(\"http://evil\")".into()),
-            asn: Some(4134),
-            ..Row::default()
-        }
+    fn row() -> StoredEvent {
+        let visitor = Visitor { geo: CfGeo { asn: Some(4134), ..CfGeo::default() }, ..Visitor::default() };
+        let spec = EventSpec { gallery: "g", link: "market", kind: EventKind::Open, outcome: ADMITTED.into(), image: None };
+        let mut event = build_event(spec, &visitor, IpLogging::Off, &SigningKey::dev(), 1_772_386_200_000).event; // 2026-03-01 17:30:00 UTC
+        event.city = Some("上海, \"Pudong\"".into());
+        // Rows logged before referrers were cut to their origin can hold anything.
+        event.referrer = Some("=HYPERLINK(\"http://evil\")".into());
+        StoredEvent { id: 1, event }
     }
 
     #[test]
@@ -237,10 +300,32 @@ mod tests {
         let mut out = csv_header();
         out.extend(csv_rows(&site(), &[row()]));
         let text = String::from_utf8(out).unwrap();
-        assert!(text.starts_with("\u{feff}time_local,timestamp_ms,link,"));
+        assert!(text.starts_with("\u{feff}\"time_local\",\"timestamp_ms\",\"link\",\"kind\",\"outcome\",\"count\","), "{text}");
         let line = text.lines().nth(1).unwrap();
         assert!(line.contains(",\"上海, \"\"Pudong\"\"\","), "{line}");
+        assert!(line.contains(",\"1772386200000\",\"market\",\"open\",\"admitted\",\"1\",\"\","), "every field is quoted: {line}");
         assert!(text.ends_with("\r\n"));
+    }
+
+    #[test]
+    fn every_cell_that_starts_like_a_formula_is_defused() {
+        for start in ["=", "+", "-", "@", "\t", "\r"] {
+            let mut r = row();
+            let hostile = format!("{start}cmd|' /C calc'!A0");
+            r.event.link = hostile.clone();
+            r.event.city = Some(hostile.clone());
+            r.event.os = hostile.clone();
+            let text = String::from_utf8(csv_rows(&site(), &[r])).unwrap();
+            assert_eq!(text.matches(&format!("\"'{start}cmd")).count(), 3, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_workbook_takes_any_stored_value_even_a_huge_one() {
+        let mut r = row();
+        r.event.referrer = Some(format!("https://{}.example/", "a".repeat(40_000)));
+        let stats = GalleryStats { referrers: vec![gatefold_contract::admin::Count { key: "b".repeat(40_000), count: 1 }], ..GalleryStats::default() };
+        assert_eq!(&xlsx(&site(), &stats, &[r]).unwrap()[..2], b"PK");
     }
 
     #[test]

@@ -6,20 +6,25 @@
 //! grouped counts of [`rollup`] directly. The worker hands events over with
 //! `crate::access::record` after the response has been sent.
 //!
-//! Requests the object answers (only reachable through the `GALLERY_LOG` binding):
-//! - `POST /events` — JSON array of [`crate::access::AccessEvent`]; stores them.
-//! - `POST /stats` — [`rollup::Query`] → [`rollup::Rollup`].
-//! - `POST /export` — [`ExportPage`] → `Vec<`[`export::Row`]`>`, oldest first.
-//! - `POST /auth/check`, `/auth/fail`, `/auth/ok` — the admin sign-in throttle (only on the
-//!   object named [`AUTH_OBJECT`]; see `crate::admin::auth`).
+//! Everything talks to the object through [`GalleryLogClient`]; the operations it sends are
+//! the [`Op`]s (only reachable through the `GALLERY_LOG` binding, never from the internet):
+//! - [`Op::Events`] — a [`Batch`]; stores it (aggregating repeats) and drops rows older than
+//!   the site's retention, at most once an hour.
+//! - [`Op::Stats`] — [`rollup::Query`] → [`rollup::Rollup`].
+//! - [`Op::Export`] — [`ExportPage`] → `Vec<`[`StoredEvent`]`>`, oldest first.
+//! - [`Op::SignInAttempt`], [`Op::SignedIn`] — the admin sign-in throttle (only on the object
+//!   named [`AUTH_OBJECT`]; see [`throttle`]).
 
 pub mod export;
 pub mod rollup;
 pub mod throttle;
 
+mod client;
 mod object;
-pub use object::{AuthAnswer, AuthRequest, GalleryLog, call, stub};
+pub use client::GalleryLogClient;
+pub use object::GalleryLog;
 
+use crate::access::AccessEvent;
 use serde::{Deserialize, Serialize};
 
 /// The object that keeps admin sign-in failures. Gallery ids are folder names made of
@@ -30,6 +35,40 @@ pub const AUTH_OBJECT: &str = "gatefold:admin-auth";
 /// work bounded.
 pub const MAX_EVENTS_PER_REQUEST: usize = 10_000;
 
+/// Distinct aggregated rows one gallery's log takes per minute; past it, further aggregated
+/// events of that minute fold into one overflow row per link, kind and outcome (visitor
+/// [`OVERFLOW_VISITOR`]), so even rotating User-Agents and addresses cannot grow the log by
+/// one row per request, while the counts stay exact.
+pub const MAX_AGGREGATED_ROWS_PER_MINUTE: u32 = 100;
+pub const OVERFLOW_VISITOR: &str = "(overflow)";
+
+/// Old rows are deleted at most this often, and at most this many per write, so pruning
+/// never makes one write slow.
+pub const PRUNE_EVERY_MS: i64 = 3_600_000;
+pub const PRUNE_BATCH: u32 = 10_000;
+
+/// Rows per page when reading events for an export: one page is all the worker and the
+/// object hold at a time.
+pub const EXPORT_PAGE: u32 = 1_000;
+
+/// A write to a gallery's log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Batch {
+    /// The writer's clock (Unix ms), which the object prunes by.
+    pub now_ms: i64,
+    /// `analytics.retention_days` of the published site.
+    pub retention_days: u32,
+    pub events: Vec<AccessEvent>,
+}
+
+/// A stored row as an export reads it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub id: i64,
+    #[serde(flatten)]
+    pub event: AccessEvent,
+}
+
 /// One page of a raw-event export.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExportPage {
@@ -37,4 +76,32 @@ pub struct ExportPage {
     /// Rows with an id above this one.
     pub after_id: i64,
     pub limit: u32,
+}
+
+/// The operations a `GalleryLog` answers, named once for the client and the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Events,
+    Stats,
+    Export,
+    SignInAttempt,
+    SignedIn,
+}
+
+impl Op {
+    const ALL: [Op; 5] = [Op::Events, Op::Stats, Op::Export, Op::SignInAttempt, Op::SignedIn];
+
+    pub fn path(self) -> &'static str {
+        match self {
+            Op::Events => "/events",
+            Op::Stats => "/stats",
+            Op::Export => "/export",
+            Op::SignInAttempt => "/auth/attempt",
+            Op::SignedIn => "/auth/ok",
+        }
+    }
+
+    pub fn from_path(path: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.path() == path)
+    }
 }

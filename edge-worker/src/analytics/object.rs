@@ -1,31 +1,45 @@
 //! The `GalleryLog` Durable Object (wasm only): SQLite schema, inserts and grouped queries.
 
-use super::export::Row;
 use super::rollup::{self, DimRow, HourRow, ImageRow, LinkKindRow, Query, Rollup};
-use super::{ExportPage, MAX_EVENTS_PER_REQUEST, throttle};
-use crate::access::{AccessEvent, EventKind};
-use serde::{Deserialize, Serialize};
-use worker::{DurableObject, Env, Method, Request, Response, Result, SqlStorage, SqlStorageValue as V, State, Stub, durable_object};
+use super::throttle::{self, AuthAnswer, AuthRequest};
+use super::{Batch, ExportPage, MAX_AGGREGATED_ROWS_PER_MINUTE, MAX_EVENTS_PER_REQUEST, OVERFLOW_VISITOR, Op, PRUNE_BATCH, PRUNE_EVERY_MS, StoredEvent};
+use crate::access::{ADMITTED, AccessEvent, COLUMNS, EventKind, wire_name};
+use serde::Deserialize;
+use worker::{DurableObject, Env, Method, Request, Response, Result, SqlStorage, SqlStorageValue as V, State, durable_object};
 
-/// Events by time, plus the two indexes every stats query starts from: (kind, outcome, ts)
-/// narrows to admitted opens in a window without touching other rows, and (link, ts) serves
-/// the per-link filter. Dimension columns sit in the row; grouping 100k rows by them is a
-/// single pass.
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS events (
-  id INTEGER PRIMARY KEY,
-  ts INTEGER NOT NULL,
-  link TEXT NOT NULL,
-  kind TEXT NOT NULL,
-  outcome TEXT NOT NULL,
-  image TEXT, ip TEXT, country TEXT, region TEXT, city TEXT, timezone TEXT, asn INTEGER, colo TEXT,
-  device TEXT, os TEXT, browser TEXT, referrer TEXT, visitor TEXT
-);
+/// Indexes every stats query starts from: (kind, outcome, ts) narrows to admitted opens in a
+/// window without touching other rows, (link, ts) serves the per-link filter and finds the
+/// row an aggregated event joins. Dimension columns sit in the row; grouping 100k rows by
+/// them is a single pass.
+const INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS events_kind_outcome_ts ON events(kind, outcome, ts);
 CREATE INDEX IF NOT EXISTS events_link_ts ON events(link, ts);
 CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
 CREATE TABLE IF NOT EXISTS auth_failures (ip TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failure INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS auth_budget (id INTEGER PRIMARY KEY CHECK (id = 1), spent REAL NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 ";
+
+fn column_names() -> String {
+    COLUMNS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+}
+
+/// Creates the events table from [`COLUMNS`], and adds columns a log written by an earlier
+/// version lacks (each new column has a default, so old rows stay valid).
+fn migrate(sql: &SqlStorage) -> Result<()> {
+    let defs: Vec<String> = COLUMNS.iter().map(|c| format!("{} {}", c.name, c.sql)).collect();
+    sql.exec(&format!("CREATE TABLE IF NOT EXISTS events (id INTEGER PRIMARY KEY, {})", defs.join(", ")), None)?;
+    #[derive(Deserialize)]
+    struct Info {
+        name: String,
+    }
+    let present: Vec<String> = sql.exec("PRAGMA table_info(events)", None)?.to_array::<Info>()?.into_iter().map(|i| i.name).collect();
+    for c in COLUMNS.iter().filter(|c| !present.iter().any(|p| p == c.name)) {
+        sql.exec(&format!("ALTER TABLE events ADD COLUMN {} {}", c.name, c.sql), None)?;
+    }
+    sql.exec(INDEXES, None)?;
+    Ok(())
+}
 
 #[durable_object]
 pub struct GalleryLog {
@@ -35,7 +49,7 @@ pub struct GalleryLog {
 impl DurableObject for GalleryLog {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
-        if let Err(e) = sql.exec(SCHEMA, None) {
+        if let Err(e) = migrate(&sql) {
             worker::console_error!("GalleryLog: creating the schema failed: {e}");
         }
         Self { sql }
@@ -45,46 +59,28 @@ impl DurableObject for GalleryLog {
         if req.method() != Method::Post {
             return Response::error("GalleryLog takes POST only", 405);
         }
-        let path = req.path();
+        let Some(op) = Op::from_path(&req.path()) else { return Response::error("unknown GalleryLog operation", 404) };
         // serde_json on the text, not `req.json()`: JavaScript's JSON.parse would turn large
         // integers (offset table sentinels, 64-bit ids) into lossy floats.
         let body = req.text().await?;
-        match path.as_str() {
-            "/events" => {
-                let events: Vec<AccessEvent> = serde_json::from_str(&body)?;
-                if events.len() > MAX_EVENTS_PER_REQUEST {
+        match op {
+            Op::Events => {
+                let batch: Batch = serde_json::from_str(&body)?;
+                if batch.events.len() > MAX_EVENTS_PER_REQUEST {
                     return Response::error(format!("at most {MAX_EVENTS_PER_REQUEST} events per request"), 413);
                 }
-                self.insert(&events)?;
+                self.insert(&batch)?;
                 Ok(Response::empty()?.with_status(204))
             }
-            "/stats" => Response::from_json(&self.rollup(&serde_json::from_str(&body)?)?),
-            "/export" => Response::from_json(&self.export(&serde_json::from_str(&body)?)?),
-            "/auth/check" => {
+            Op::Stats => Response::from_json(&self.rollup(&serde_json::from_str(&body)?)?),
+            Op::Export => Response::from_json(&self.export(&serde_json::from_str(&body)?)?),
+            Op::SignInAttempt => Response::from_json(&self.attempt(&serde_json::from_str(&body)?)?),
+            Op::SignedIn => {
                 let a: AuthRequest = serde_json::from_str(&body)?;
-                Response::from_json(&AuthAnswer { retry_after: self.retry_after(&a)? })
+                self.signed_in(&a)?;
+                Ok(Response::empty()?.with_status(204))
             }
-            "/auth/fail" => {
-                let a: AuthRequest = serde_json::from_str(&body)?;
-                self.fail(&a)?;
-                Response::from_json(&AuthAnswer { retry_after: self.retry_after(&a)? })
-            }
-            "/auth/ok" => {
-                let a: AuthRequest = serde_json::from_str(&body)?;
-                self.sql.exec("DELETE FROM auth_failures WHERE ip = ?", vec![V::from(a.ip)])?;
-                Response::from_json(&AuthAnswer { retry_after: 0 })
-            }
-            _ => Response::error("unknown GalleryLog operation", 404),
         }
-    }
-}
-
-fn kind_name(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::Open => rollup::KIND_OPEN,
-        EventKind::ImageView => rollup::KIND_IMAGE_VIEW,
-        EventKind::Download => rollup::KIND_DOWNLOAD,
-        EventKind::Preview => rollup::KIND_PREVIEW,
     }
 }
 
@@ -93,15 +89,9 @@ struct Count1 {
     n: u64,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct AuthRequest {
-    pub ip: String,
-    pub now: i64,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-pub struct AuthAnswer {
-    pub retry_after: i64,
+#[derive(Deserialize)]
+struct Id {
+    id: i64,
 }
 
 #[derive(Deserialize)]
@@ -110,33 +100,123 @@ struct FailureRow {
     last_failure: i64,
 }
 
+#[derive(Deserialize)]
+struct BudgetRow {
+    spent: f64,
+    at: i64,
+}
+
+/// A JSON value of a serialised event as the SQL value of its column.
+fn sql_value(v: &serde_json::Value) -> V {
+    match v {
+        serde_json::Value::Number(n) => n.as_i64().map_or_else(|| V::from(n.as_f64().unwrap_or_default()), V::from),
+        serde_json::Value::String(s) => V::from(s.as_str()),
+        serde_json::Value::Bool(b) => V::from(*b),
+        _ => V::Null,
+    }
+}
+
+const MINUTE_MS: i64 = 60_000;
+
 impl GalleryLog {
-    fn insert(&self, events: &[AccessEvent]) -> Result<()> {
+    fn insert(&self, batch: &Batch) -> Result<()> {
         // Writes inside one request are committed together by the runtime, so a batch is stored
         // whole or not at all.
-        for e in events {
-            self.sql.exec(
-                "INSERT INTO events (ts, link, kind, outcome, image, ip, country, region, city, timezone, asn, colo, device, os, browser, referrer, visitor)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        for e in &batch.events {
+            let e = e.clone().bounded();
+            if e.aggregates() { self.add_to_minute(e)? } else { self.insert_row(&e)? }
+        }
+        self.prune(batch.now_ms, batch.retention_days)
+    }
+
+    fn insert_row(&self, e: &AccessEvent) -> Result<()> {
+        let json = serde_json::to_value(e)?;
+        let values: Vec<V> = COLUMNS.iter().map(|c| sql_value(&json[c.name])).collect();
+        let marks = vec!["?"; COLUMNS.len()].join(", ");
+        self.sql.exec(&format!("INSERT INTO events ({}) VALUES ({marks})", column_names()), values)?;
+        Ok(())
+    }
+
+    /// Adds an aggregating event to its visitor's row of the minute, or starts that row; past
+    /// the minute's row budget, to the minute's overflow row.
+    fn add_to_minute(&self, e: AccessEvent) -> Result<()> {
+        let start = e.ts.div_euclid(MINUTE_MS) * MINUTE_MS;
+        if let Some(id) = self.minute_row(&e, start)? {
+            self.sql.exec("UPDATE events SET count = count + ? WHERE id = ?", vec![V::from(i64::from(e.count)), V::from(id)])?;
+            return Ok(());
+        }
+        let rows = self
+            .sql
+            .exec(
+                "SELECT COUNT(*) AS n FROM events WHERE ts >= ? AND ts < ? AND NOT (kind = ? AND outcome = ?)",
+                vec![V::from(start), V::from(start + MINUTE_MS), V::from(wire_name(&EventKind::Open)), V::from(ADMITTED)],
+            )?
+            .one::<Count1>()?
+            .n;
+        if rows < u64::from(MAX_AGGREGATED_ROWS_PER_MINUTE) || e.visitor == OVERFLOW_VISITOR {
+            return self.insert_row(&e);
+        }
+        let overflow = AccessEvent {
+            visitor: OVERFLOW_VISITOR.into(),
+            image: None,
+            ip: None,
+            country: None,
+            region: None,
+            city: None,
+            timezone: None,
+            asn: None,
+            colo: None,
+            referrer: None,
+            device: "other".into(),
+            os: "unknown".into(),
+            browser: "unknown".into(),
+            ..e
+        };
+        match self.minute_row(&overflow, start)? {
+            Some(id) => {
+                self.sql.exec("UPDATE events SET count = count + ? WHERE id = ?", vec![V::from(i64::from(overflow.count)), V::from(id)])?;
+                Ok(())
+            }
+            None => self.insert_row(&overflow),
+        }
+    }
+
+    fn minute_row(&self, e: &AccessEvent, start: i64) -> Result<Option<i64>> {
+        let rows = self
+            .sql
+            .exec(
+                "SELECT id FROM events WHERE link = ? AND ts >= ? AND ts < ? AND kind = ? AND outcome = ? AND visitor = ? AND image IS ? LIMIT 1",
                 vec![
-                    V::from(e.ts),
                     V::from(e.link.as_str()),
-                    V::from(kind_name(e.kind)),
+                    V::from(start),
+                    V::from(start + MINUTE_MS),
+                    V::from(wire_name(&e.kind)),
                     V::from(e.outcome.as_str()),
-                    V::from(e.image.clone()),
-                    V::from(e.ip.clone()),
-                    V::from(e.country.clone()),
-                    V::from(e.region.clone()),
-                    V::from(e.city.clone()),
-                    V::from(e.timezone.clone()),
-                    V::from(e.asn.map(i64::from)),
-                    V::from(e.colo.clone()),
-                    V::from(e.device.as_str()),
-                    V::from(e.os.as_str()),
-                    V::from(e.browser.as_str()),
-                    V::from(e.referrer.clone()),
                     V::from(e.visitor.as_str()),
+                    V::from(e.image.clone()),
                 ],
+            )?
+            .to_array::<Id>()?;
+        Ok(rows.first().map(|r| r.id))
+    }
+
+    /// Deletes rows older than the retention, at most once per [`PRUNE_EVERY_MS`] and
+    /// [`PRUNE_BATCH`] rows at a time (a backlog is worked off by the next writes).
+    fn prune(&self, now_ms: i64, retention_days: u32) -> Result<()> {
+        let last = self.sql.exec("SELECT value AS id FROM meta WHERE key = 'pruned_at'", None)?.to_array::<Id>()?.first().map_or(i64::MIN, |r| r.id);
+        if now_ms.saturating_sub(last) < PRUNE_EVERY_MS {
+            return Ok(());
+        }
+        let cutoff = now_ms - i64::from(retention_days) * 86_400_000;
+        self.sql.exec(
+            "DELETE FROM events WHERE id IN (SELECT id FROM events WHERE ts < ? ORDER BY ts LIMIT ?)",
+            vec![V::from(cutoff), V::from(i64::from(PRUNE_BATCH))],
+        )?;
+        let left = self.sql.exec("SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE ts < ? LIMIT 1)", vec![V::from(cutoff)])?.one::<Count1>()?.n;
+        if left == 0 {
+            self.sql.exec(
+                "INSERT INTO meta (key, value) VALUES ('pruned_at', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                vec![V::from(now_ms)],
             )?;
         }
         Ok(())
@@ -155,28 +235,29 @@ impl GalleryLog {
 
     fn rollup(&self, q: &Query) -> Result<Rollup> {
         let (w, b) = Self::window(q);
-        let admitted_opens = format!("kind = 'open' AND outcome = 'admitted' AND {w}");
+        // Kinds and outcomes are bound, never spliced: their names come from serde.
+        let with = |extra: &[V]| b.iter().cloned().chain(extra.iter().cloned()).collect::<Vec<V>>();
+        let admitted_open = [V::from(wire_name(&EventKind::Open)), V::from(ADMITTED)];
+        let admitted_opens = format!("{w} AND kind = ? AND outcome = ?");
         let mut out = Rollup {
             by_link: self
                 .sql
-                .exec(&format!("SELECT link, kind, outcome, COUNT(*) AS n FROM events WHERE {w} GROUP BY link, kind, outcome"), b.clone())?
+                .exec(&format!("SELECT link, kind, outcome, SUM(count) AS n FROM events WHERE {w} GROUP BY link, kind, outcome"), b.clone())?
                 .to_array::<LinkKindRow>()?,
             local_hours: self
                 .sql
-                .exec(&format!("SELECT {} AS hour, COUNT(*) AS n FROM events WHERE {admitted_opens} GROUP BY hour", q.local_hour_sql()), b.clone())?
+                .exec(&format!("SELECT {} AS hour, SUM(count) AS n FROM events WHERE {admitted_opens} GROUP BY hour", q.local_hour_sql()), with(&admitted_open))?
                 .to_array::<HourRow>()?,
             unique_visitors: self
                 .sql
-                .exec(&format!("SELECT COUNT(DISTINCT visitor) AS n FROM events WHERE {admitted_opens}"), b.clone())?
+                .exec(&format!("SELECT COUNT(DISTINCT visitor) AS n FROM events WHERE {admitted_opens}"), with(&admitted_open))?
                 .one::<Count1>()?
                 .n,
             images: self
                 .sql
                 .exec(
-                    &format!(
-                        "SELECT image, kind, COUNT(*) AS n FROM events WHERE kind IN ('image_view', 'download') AND outcome = 'admitted' AND {w} GROUP BY image, kind"
-                    ),
-                    b.clone(),
+                    &format!("SELECT image, kind, SUM(count) AS n FROM events WHERE {w} AND kind IN (?, ?) AND outcome = ? GROUP BY image, kind"),
+                    with(&[V::from(wire_name(&EventKind::ImageView)), V::from(wire_name(&EventKind::Download)), V::from(ADMITTED)]),
                 )?
                 .to_array::<ImageRow>()?,
             ..Rollup::default()
@@ -185,28 +266,22 @@ impl GalleryLog {
             .sql
             .exec(
                 &format!(
-                    "SELECT country, city, device, os, browser, referrer, COUNT(*) AS n FROM events WHERE {admitted_opens}
+                    "SELECT country, city, device, os, browser, referrer, SUM(count) AS n FROM events WHERE {admitted_opens}
                      GROUP BY country, city, device, os, browser, referrer"
                 ),
-                b,
+                with(&admitted_open),
             )?
             .to_array::<DimRow>()?;
         rollup::split_dims(dims, &mut out);
         Ok(out)
     }
 
-    fn export(&self, page: &ExportPage) -> Result<Vec<Row>> {
+    fn export(&self, page: &ExportPage) -> Result<Vec<StoredEvent>> {
         let (w, mut b) = Self::window(&page.query);
         b.push(V::from(page.after_id));
-        b.push(V::from(i64::from(page.limit.min(50_000))));
+        b.push(V::from(i64::from(page.limit.min(super::EXPORT_PAGE))));
         self.sql
-            .exec(
-                &format!(
-                    "SELECT id, ts, link, kind, outcome, image, ip, country, region, city, timezone, asn, colo, device, os, browser, referrer, visitor
-                     FROM events WHERE {w} AND id > ? ORDER BY id LIMIT ?"
-                ),
-                b,
-            )?
+            .exec(&format!("SELECT id, {} FROM events WHERE {w} AND id > ? ORDER BY id LIMIT ?", column_names()), b)?
             .to_array()
     }
 
@@ -219,34 +294,46 @@ impl GalleryLog {
             .next())
     }
 
-    fn retry_after(&self, a: &AuthRequest) -> Result<i64> {
-        Ok(self.failures(&a.ip)?.map_or(0, |f| throttle::retry_after(f.failures, f.last_failure, a.now)))
+    fn budget_spent(&self, now: i64) -> Result<f64> {
+        let row = self.sql.exec("SELECT spent, at FROM auth_budget WHERE id = 1", None)?.to_array::<BudgetRow>()?.into_iter().next();
+        Ok(row.map_or(0.0, |b| throttle::global_spent(b.spent, b.at, now)))
     }
 
-    fn fail(&self, a: &AuthRequest) -> Result<()> {
-        let failures = self.failures(&a.ip)?.map_or(1, |f| throttle::next_failures(f.failures, f.last_failure, a.now));
+    fn set_budget(&self, spent: f64, now: i64) -> Result<()> {
+        self.sql.exec(
+            "INSERT INTO auth_budget (id, spent, at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET spent = excluded.spent, at = excluded.at",
+            vec![V::from(spent), V::from(now)],
+        )?;
+        Ok(())
+    }
+
+    /// Check and booking in one step: the object handles one request at a time, so no other
+    /// try can slip in between.
+    fn attempt(&self, a: &AuthRequest) -> Result<AuthAnswer> {
+        let own = self.failures(&a.ip)?;
+        let own_wait = own.as_ref().map_or(0, |f| throttle::retry_after(f.failures, f.last_failure, a.now));
+        if own_wait > 0 {
+            return Ok(AuthAnswer { retry_after: own_wait, everyone: false });
+        }
+        let spent = self.budget_spent(a.now)?;
+        let global_wait = throttle::global_wait(spent);
+        if global_wait > 0 {
+            return Ok(AuthAnswer { retry_after: global_wait, everyone: true });
+        }
+        let failures = own.map_or(1, |f| throttle::next_failures(f.failures, f.last_failure, a.now));
         self.sql.exec(
             "INSERT INTO auth_failures (ip, failures, last_failure) VALUES (?, ?, ?)
              ON CONFLICT(ip) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure",
             vec![V::from(a.ip.as_str()), V::from(i64::from(failures)), V::from(a.now)],
         )?;
-        Ok(())
+        self.set_budget(spent + 1.0, a.now)?;
+        Ok(AuthAnswer { retry_after: 0, everyone: false })
     }
-}
 
-/// The log object of a gallery (or [`super::AUTH_OBJECT`]).
-pub fn stub(env: &Env, name: &str) -> Result<Stub> {
-    env.durable_object("GALLERY_LOG")?.id_from_name(name)?.get_stub()
-}
-
-/// POSTs JSON to the log object and reads its JSON answer.
-pub async fn call<T: serde::de::DeserializeOwned>(env: &Env, name: &str, op: &str, body: &impl Serialize) -> Result<T> {
-    let mut init = worker::RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(serde_json::to_string(body)?.into()));
-    let req = Request::new_with_init(&format!("https://gallery-log{op}"), &init)?;
-    let mut resp = stub(env, name)?.fetch_with_request(req).await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!("GalleryLog {op} answered {}: {}", resp.status_code(), resp.text().await.unwrap_or_default())));
+    /// A right token: the address starts afresh and its booked try goes back to the budget.
+    fn signed_in(&self, a: &AuthRequest) -> Result<()> {
+        self.sql.exec("DELETE FROM auth_failures WHERE ip = ?", vec![V::from(a.ip.as_str())])?;
+        let spent = self.budget_spent(a.now)?;
+        self.set_budget((spent - 1.0).max(0.0), a.now)
     }
-    Ok(serde_json::from_str(&resp.text().await?)?)
 }

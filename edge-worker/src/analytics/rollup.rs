@@ -3,16 +3,11 @@
 //! [`GalleryStats`] the admin API serves. Kept free of `worker` types so it is unit-tested
 //! natively.
 
+use crate::access::{ADMITTED, EventKind, referrer_origin};
 use gatefold_contract::admin::{Count, GalleryStats, ImageStats, LinkStats, Totals};
 use gatefold_contract::manifest::{Gallery, Site};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
-
-pub const KIND_OPEN: &str = "open";
-pub const KIND_IMAGE_VIEW: &str = "image_view";
-pub const KIND_DOWNLOAD: &str = "download";
-pub const KIND_PREVIEW: &str = "preview";
-pub const ADMITTED: &str = "admitted";
 
 /// The window and filter of a stats or export query, as sent to the Durable Object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,7 +71,7 @@ pub struct Rollup {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkKindRow {
     pub link: String,
-    pub kind: String,
+    pub kind: EventKind,
     pub outcome: String,
     pub n: u64,
 }
@@ -103,7 +98,7 @@ pub struct ValueRow {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImageRow {
     pub image: Option<String>,
-    pub kind: String,
+    pub kind: EventKind,
     pub n: u64,
 }
 
@@ -151,24 +146,24 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
             *totals.denied_by_reason.entry(row.outcome.clone()).or_default() += row.n;
         }
         let link = per_link.entry(row.link.as_str()).or_default();
-        match (row.kind.as_str(), admitted) {
-            (KIND_OPEN, true) => {
+        match (row.kind, admitted) {
+            (EventKind::Open, true) => {
                 totals.opens_admitted += row.n;
                 link.opens_admitted += row.n;
             }
-            (KIND_OPEN, false) => {
+            (EventKind::Open, false) => {
                 totals.opens_denied += row.n;
                 link.opens_denied += row.n;
             }
-            (KIND_DOWNLOAD, true) => {
+            (EventKind::Download, true) => {
                 totals.downloads += row.n;
                 link.downloads += row.n;
             }
-            (KIND_IMAGE_VIEW, true) => {
+            (EventKind::ImageView, true) => {
                 totals.image_views += row.n;
                 link.image_views += row.n;
             }
-            (KIND_PREVIEW, _) => totals.previews += row.n,
+            (EventKind::Preview, _) => totals.previews += row.n,
             _ => {}
         }
     }
@@ -211,10 +206,10 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
     for row in &rollup.images {
         let Some(id) = row.image.as_deref() else { continue };
         let entry = image_counts.entry(id).or_default();
-        match row.kind.as_str() {
-            KIND_IMAGE_VIEW => entry.0 += row.n,
-            KIND_DOWNLOAD => entry.1 += row.n,
-            _ => {}
+        match row.kind {
+            EventKind::ImageView => entry.0 += row.n,
+            EventKind::Download => entry.1 += row.n,
+            EventKind::Open | EventKind::Preview => {}
         }
     }
     let images = cx
@@ -301,13 +296,15 @@ pub fn civil_date(days: i64) -> String {
 }
 
 /// The host a visitor came from, which is what owners compare ("weixin", "mail.example"),
-/// rather than full URLs that may carry personal query strings.
+/// rather than full URLs that may carry personal query strings. Rows logged before referrers
+/// were stored as origins reduce the same way.
 pub fn referrer_host(referrer: Option<&str>) -> String {
-    let Some(r) = referrer.map(str::trim).filter(|r| !r.is_empty()) else { return "(direct)".into() };
-    let rest = r.split_once("://").map_or(r, |(_, rest)| rest);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let host = host.split(':').next().unwrap_or("").to_ascii_lowercase();
+    let Some(origin) = referrer.and_then(referrer_origin) else { return "(direct)".into() };
+    let host_port = origin.split_once("://").map_or(origin.as_str(), |(_, rest)| rest);
+    let host = match host_port.strip_prefix('[') {
+        Some(v6) => format!("[{}]", v6.split(']').next().unwrap_or("")),
+        None => host_port.split(':').next().unwrap_or("").to_string(),
+    };
     if host.is_empty() { "(direct)".into() } else { host }
 }
 
@@ -326,6 +323,7 @@ mod tests {
             ip_logging: IpLogging::Truncated,
             utc_offsets: offsets,
             dev_key: true,
+            analytics: Default::default(),
         }
     }
 
@@ -409,7 +407,12 @@ mod tests {
 
     #[test]
     fn totals_split_admitted_from_denied_and_list_links_never_opened() {
-        let row = |link: &str, kind: &str, outcome: &str, n| LinkKindRow { link: link.into(), kind: kind.into(), outcome: outcome.into(), n };
+        let row = |link: &str, kind: &str, outcome: &str, n| LinkKindRow {
+            link: link.into(),
+            kind: serde_json::from_value(serde_json::Value::String(kind.into())).unwrap(),
+            outcome: outcome.into(),
+            n,
+        };
         let rollup = Rollup {
             by_link: vec![
                 row("market", "open", "admitted", 5),

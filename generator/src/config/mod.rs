@@ -13,7 +13,7 @@ mod yaml;
 
 use std::path::{Path, PathBuf};
 
-use gatefold_contract::{LinkPolicy, Locale, ResolvedExpiry, manifest::IpLogging};
+use gatefold_contract::{LinkPolicy, Locale, ResolvedExpiry, manifest::Analytics, manifest::IpLogging};
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -52,6 +52,7 @@ pub struct SiteConfig {
     pub images: ImageSettings,
     pub link_defaults: LinkDefaults,
     pub ip_logging: IpLogging,
+    pub analytics: Analytics,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,14 +5,15 @@ use std::str::FromStr;
 
 use chrono_tz::Tz;
 use gatefold_contract::Locale;
-use gatefold_contract::manifest::IpLogging;
+use gatefold_contract::manifest::{Analytics, IpLogging};
 
 use super::policy;
 use super::yaml::{self, FileDiagnostics, Node, did_you_mean, join};
 use super::{ImageSettings, LinkDefaults, MAX_IMAGE_BYTES, SiteConfig, is_slug};
 use crate::images::Limits;
 
-pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "images", "links"];
+pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "images", "links"];
+const ANALYTICS_FIELDS: &[&str] = &["retention_days"];
 const IMAGE_FIELDS: &[&str] = &["widths", "thumbnail", "webp_quality", "jpeg_quality", "avif", "max_megapixels"];
 const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds"];
 
@@ -102,6 +103,7 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
         images: ImageSettings::default(),
         link_defaults: LinkDefaults::default(),
         ip_logging: IpLogging::Truncated,
+        analytics: Analytics::default(),
     };
     let Some(root) = root else {
         ctx.error(None, "", "site.yaml is empty", "write at least `title:` and `base_url:` (see galleries/README.md)");
@@ -182,6 +184,16 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
                 format!("`{other}` is not an IP logging mode"),
                 "write `truncated` (network only: rough location, not the person), `full` or `off`",
             ),
+        }
+    }
+    if let Some(node) = map.value("analytics")
+        && let Some(analytics) = ctx.mapping(node, "analytics", "the access-log settings")
+    {
+        ctx.unknown_keys(&analytics, "analytics", ANALYTICS_FIELDS);
+        if let Some(node) = analytics.value("retention_days")
+            && let Some(days) = ctx.int(node, "analytics.retention_days", 1, 36_500, "write how many days the access log keeps, e.g. 400 (the default)")
+        {
+            site.analytics.retention_days = days as u32;
         }
     }
     if let Some(node) = map.value("images") {
@@ -305,6 +317,18 @@ mod tests {
         assert_eq!(s.images, ImageSettings::default());
         assert_eq!(s.ip_logging, IpLogging::Truncated);
         assert_eq!(s.link_defaults, LinkDefaults::default());
+        assert_eq!(s.analytics.retention_days, 400);
+    }
+
+    #[test]
+    fn the_access_log_retention_is_read_and_checked() {
+        let (s, diags) = site("title: T\nbase_url: https://x.example\nanalytics:\n  retention_days: 90\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(s.analytics.retention_days, 90);
+        let (s, diags) = site("title: T\nbase_url: https://x.example\nanalytics:\n  retention_days: 0\n");
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].line, diags[0].field.as_deref()), (Some(4), Some("analytics.retention_days")));
+        assert_eq!(s.analytics.retention_days, 400, "a wrong value keeps the default");
     }
 
     #[test]

@@ -52,6 +52,7 @@ fn manifest(links: Vec<Link>, images: Vec<Image>) -> Manifest {
             ip_logging: IpLogging::Truncated,
             utc_offsets: vec![(0, 8 * 3600)],
             dev_key: false,
+            analytics: Default::default(),
         },
         galleries: BTreeMap::from([("launch".to_string(), gallery)]),
     }

@@ -38,6 +38,7 @@ fn manifest(links: &[(&str, &str, LinkPolicy)], images: &[&str]) -> Manifest {
             ip_logging: IpLogging::Off,
             utc_offsets: vec![(0, 0)],
             dev_key: false,
+            analytics: Default::default(),
         },
         galleries: BTreeMap::from([("g".to_string(), gallery)]),
     }

@@ -1,0 +1,70 @@
+//! The typed client of a `GalleryLog` Durable Object: the only code that builds its requests.
+
+use super::rollup::{Query, Rollup};
+use super::throttle::{AuthAnswer, AuthRequest};
+use super::{AUTH_OBJECT, Batch, ExportPage, Op, StoredEvent};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use worker::{Env, Method, Request, RequestInit, Result, Stub};
+
+/// Any host works for a stub; the object only looks at the path.
+const STUB_ORIGIN: &str = "https://gallery-log";
+
+pub struct GalleryLogClient {
+    stub: Stub,
+    name: String,
+}
+
+impl GalleryLogClient {
+    /// The log of one gallery.
+    pub fn new(env: &Env, gallery: &str) -> Result<GalleryLogClient> {
+        let stub = env.durable_object("GALLERY_LOG")?.id_from_name(gallery)?.get_stub()?;
+        Ok(GalleryLogClient { stub, name: gallery.to_string() })
+    }
+
+    /// The object that throttles admin sign-ins.
+    pub fn admin_auth(env: &Env) -> Result<GalleryLogClient> {
+        GalleryLogClient::new(env, AUTH_OBJECT)
+    }
+
+    async fn call(&self, op: Op, body: &impl Serialize) -> Result<String> {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(serde_json::to_string(body)?.into()));
+        let req = Request::new_with_init(&format!("{STUB_ORIGIN}{}", op.path()), &init)?;
+        let mut resp = self.stub.fetch_with_request(req).await?;
+        let text = resp.text().await.unwrap_or_default();
+        if !(200..300).contains(&resp.status_code()) {
+            return Err(worker::Error::RustError(format!("GalleryLog {} {} answered {}: {text}", self.name, op.path(), resp.status_code())));
+        }
+        Ok(text)
+    }
+
+    // serde_json on the text, not `resp.json()`: JavaScript's JSON.parse would turn 64-bit
+    // ids and the offset table's sentinels into lossy floats.
+    async fn ask<T: DeserializeOwned>(&self, op: Op, body: &impl Serialize) -> Result<T> {
+        Ok(serde_json::from_str(&self.call(op, body).await?)?)
+    }
+
+    pub async fn record(&self, batch: &Batch) -> Result<()> {
+        self.call(Op::Events, batch).await.map(drop)
+    }
+
+    pub async fn stats(&self, query: &Query) -> Result<Rollup> {
+        self.ask(Op::Stats, query).await
+    }
+
+    pub async fn export_page(&self, page: &ExportPage) -> Result<Vec<StoredEvent>> {
+        self.ask(Op::Export, page).await
+    }
+
+    /// Checks the address's and everyone's failure budget and, if a try is allowed, books it
+    /// as a failure in the same step (so parallel guesses cannot all be compared).
+    pub async fn attempt_sign_in(&self, who: &AuthRequest) -> Result<AuthAnswer> {
+        self.ask(Op::SignInAttempt, who).await
+    }
+
+    /// The booked try was the right token: forgets the address's failures.
+    pub async fn signed_in(&self, who: &AuthRequest) -> Result<()> {
+        self.call(Op::SignedIn, who).await.map(drop)
+    }
+}
