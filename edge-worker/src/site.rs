@@ -109,13 +109,14 @@ mod tests {
     #[test]
     fn the_worker_refuses_weak_or_development_secrets_outside_local_dev() {
         let short = "x".repeat(MIN_SECRET_CHARS - 1);
-        let table: [(&str, Option<&str>, Option<&str>, bool, bool); 9] = [
+        let short = short.as_str();
+        let table = [
             ("long random secrets", Some(GOOD), Some(GOOD), false, true),
             ("no admin token: admin off, site fine", Some(GOOD), None, false, true),
             ("no signing key", None, Some(GOOD), false, false),
             ("no signing key, even in dev", None, None, true, false),
-            ("short signing key", Some(&short), Some(GOOD), false, false),
-            ("short admin token", Some(GOOD), Some(&short), false, false),
+            ("short signing key", Some(short), Some(GOOD), false, false),
+            ("short admin token", Some(GOOD), Some(short), false, false),
             ("development signing key", Some(DEV_SECRET), Some(GOOD), false, false),
             ("development key as admin token", Some(GOOD), Some(DEV_SECRET), false, false),
             ("development key in local dev", Some(DEV_SECRET), Some("dev"), true, true),
@@ -124,7 +125,7 @@ mod tests {
             let problem = secrets_problem(key, admin, dev);
             assert_eq!(problem.is_none(), fine, "{name}: {problem:?}");
         }
-        let message = secrets_problem(Some(GOOD), Some(&short), false).unwrap();
+        let message = secrets_problem(Some(GOOD), Some(short), false).unwrap();
         assert!(message.contains("ADMIN_TOKEN") && message.contains("wrangler secret put ADMIN_TOKEN"), "{message}");
     }
 }
