@@ -8,6 +8,9 @@ if [ ! -f .dev.vars ]; then
   printf 'SIGNING_KEY=%s\nADMIN_TOKEN=%s\n' "$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" "$(node -e 'console.log(require("crypto").randomBytes(24).toString("hex"))')" > .dev.vars
   echo "created .dev.vars with a random SIGNING_KEY and ADMIN_TOKEN (local only, gitignored)"
 fi
+# Marks this as a local run: the worker then accepts the development key, which it refuses
+# everywhere else. Never set in wrangler.toml, so a deployment cannot inherit it.
+grep -qx 'GATEFOLD_DEV=1' .dev.vars || echo 'GATEFOLD_DEV=1' >> .dev.vars
 SIGNING_KEY="$(sed -n 's/^SIGNING_KEY=//p' .dev.vars)"
 export SIGNING_KEY
 cargo run -q -p gatefold -- --galleries galleries build --out dist

@@ -16,10 +16,13 @@ pub enum Denial {
     DownloadDisabled,
     /// A gated file was asked for without a valid session for a link of its gallery.
     NoSession,
+    /// The "View gallery" confirmation was posted from another site (or with no sign of where
+    /// it came from): only the link's own page may make that open.
+    CrossSiteRequest,
 }
 
 impl Denial {
-    pub const ALL: [Denial; 7] = [
+    pub const ALL: [Denial; 8] = [
         Denial::NotFound,
         Denial::LinkDisabled,
         Denial::LinkExpired,
@@ -27,6 +30,7 @@ impl Denial {
         Denial::SessionExpired,
         Denial::DownloadDisabled,
         Denial::NoSession,
+        Denial::CrossSiteRequest,
     ];
 
     pub fn code(self) -> &'static str {
@@ -38,6 +42,7 @@ impl Denial {
             Denial::SessionExpired => "session_expired",
             Denial::DownloadDisabled => "download_disabled",
             Denial::NoSession => "no_session",
+            Denial::CrossSiteRequest => "cross_site_request",
         }
     }
 
@@ -51,7 +56,7 @@ impl Denial {
         match self {
             Denial::NotFound => 404,
             Denial::LinkExpired | Denial::ViewLimitReached => 410,
-            Denial::LinkDisabled | Denial::SessionExpired | Denial::DownloadDisabled | Denial::NoSession => 403,
+            Denial::LinkDisabled | Denial::SessionExpired | Denial::DownloadDisabled | Denial::NoSession | Denial::CrossSiteRequest => 403,
         }
     }
 
@@ -72,6 +77,8 @@ impl Denial {
             (Denial::DownloadDisabled, Locale::ZhCn) => "此链接未开启下载",
             (Denial::NoSession, Locale::En) => "Please open the gallery link first",
             (Denial::NoSession, Locale::ZhCn) => "请先打开图库链接",
+            (Denial::CrossSiteRequest, Locale::En) => "This request did not come from the gallery page",
+            (Denial::CrossSiteRequest, Locale::ZhCn) => "此请求并非来自图库页面",
         }
     }
 
@@ -92,6 +99,8 @@ impl Denial {
             (Denial::DownloadDisabled, Locale::ZhCn) => "此链接不允许下载原图，您仍可在图库中查看展示图片。",
             (Denial::NoSession, Locale::En) => "Images are only shown inside the gallery. Open the link you were given.",
             (Denial::NoSession, Locale::ZhCn) => "图片只能在图库中查看，请打开您收到的链接。",
+            (Denial::CrossSiteRequest, Locale::En) => "The gallery can only be opened from its own link. Open the link you were given and press “View gallery” there.",
+            (Denial::CrossSiteRequest, Locale::ZhCn) => "图库只能通过其自身链接打开。请打开您收到的链接，并在该页面点击“查看图库”。",
         }
     }
 }
@@ -116,6 +125,7 @@ mod tests {
             ("session_expired", 403),
             ("download_disabled", 403),
             ("no_session", 403),
+            ("cross_site_request", 403),
         ];
         for (code, status) in table {
             let denial = Denial::from_code(code).expect(code);

@@ -63,6 +63,17 @@ impl Locale {
     }
 }
 
+impl Locale {
+    /// What an API client (`Accept: application/json`) is told about a link that is open but
+    /// that its request did not open: only a person's browser opens a gallery.
+    pub fn open_in_a_browser(self) -> &'static str {
+        match self {
+            Locale::En => "This link is open. Open it in a web browser to view the gallery.",
+            Locale::ZhCn => "此链接可以访问，请在浏览器中打开以查看图库。",
+        }
+    }
+}
+
 impl std::fmt::Display for Locale {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.tag())

@@ -131,6 +131,10 @@ pub struct Admission {
     /// 1 for the link's first open, and so on: unique per link.
     pub view_number: u64,
     pub session_expires_at: i64,
+    /// The link's session epoch, which the new session carries. `decide_open` does not know
+    /// it (it is the link's runtime state): the `LinkGate` fills it in.
+    #[serde(default)]
+    pub session_epoch: u32,
 }
 
 /// Decides a new open. `views` is the count before this open; on success the caller stores
@@ -144,6 +148,7 @@ pub fn decide_open(policy: &LinkPolicy, overrides: &Overrides, views: u64, now: 
         LinkState::Active => Ok(Admission {
             view_number: views + 1,
             session_expires_at: now + i64::from(effective.session_seconds()),
+            session_epoch: 0,
         }),
     }
 }

@@ -62,6 +62,8 @@ impl SigningKey {
         hasher.update(&session.view_number.to_le_bytes());
         hasher.update(&session.issued_at.to_le_bytes());
         hasher.update(&session.expires_at.to_le_bytes());
+        hasher.update(&session.epoch.to_le_bytes());
+        hasher.update(&session.client.0);
         hasher.finalize()
     }
 
@@ -83,6 +85,27 @@ pub fn is_token_shaped(s: &str) -> bool {
     s.len() == TOKEN_CHARS && s.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7'))
 }
 
+/// The client a session was opened by, as far as it can be told without tracking anyone:
+/// browser family and operating system (never the IP, which changes as a phone moves between
+/// networks). A copied cookie is only worth something in the same kind of browser on the same
+/// kind of system. Kept as a fixed-size digest so no part of the User-Agent goes into the MAC
+/// unbounded, and so it never needs to travel in the cookie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientBinding([u8; 16]);
+
+impl ClientBinding {
+    pub fn new(browser_family: &str, os: &str) -> ClientBinding {
+        let mut hasher = blake3::Hasher::new_derive_key("gatefold 2026 session client binding v1");
+        for part in [browser_family, os] {
+            hasher.update(&(part.len() as u64).to_le_bytes());
+            hasher.update(part.as_bytes());
+        }
+        let mut digest = [0; 16];
+        digest.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        ClientBinding(digest)
+    }
+}
+
 /// A visitor's admitted session for one link, carried in a signed cookie scoped to that
 /// link's path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,32 +114,43 @@ pub struct Session {
     pub view_number: u64,
     pub issued_at: i64,
     pub expires_at: i64,
+    /// The link's session epoch when the session was opened: an owner's revoke bumps the
+    /// link's epoch, and every session of an older epoch is no session from then on.
+    pub epoch: u32,
+    /// The client that opened it. Not written in the cookie: the MAC covers it, and
+    /// [`Session::decode`] takes the presenting client's binding, so a cookie shown by another
+    /// client simply fails to verify.
+    pub client: ClientBinding,
 }
 
 impl Session {
-    /// The cookie name; one cookie per link path, so sessions for other links never collide.
-    pub const COOKIE: &'static str = "gf_session";
+    /// The cookie name. `__Secure-` makes browsers refuse it unless set by an HTTPS origin with
+    /// `Secure`, so nothing on a plain-HTTP path can plant or overwrite a session. One cookie
+    /// per link path, so sessions for other links never collide.
+    pub const COOKIE: &'static str = "__Secure-gf_session";
 
-    /// `<view>.<issued>.<expires>.<mac>`; only cookie-safe characters.
+    /// `<view>.<issued>.<expires>.<epoch>.<mac>`; only cookie-safe characters.
     pub fn encode(&self, key: &SigningKey, token: &str) -> String {
         let mac = key.session_mac(token, self);
-        format!("{}.{}.{}.{}", self.view_number, self.issued_at, self.expires_at, mac.to_hex())
+        format!("{}.{}.{}.{}.{}", self.view_number, self.issued_at, self.expires_at, self.epoch, mac.to_hex())
     }
 
-    /// Verifies a cookie value for the link `token`. A cookie issued for another link, altered
-    /// in any way, or signed with another key is rejected. The MAC comparison is constant-time.
-    /// Expiry is not checked here: an expired but authentic session is a different answer
-    /// (`session_expired`) from a forged one.
-    pub fn decode(value: &str, key: &SigningKey, token: &str) -> Option<Session> {
+    /// Verifies a cookie value for the link `token`, presented by `client`. A cookie issued for
+    /// another link or another client, altered in any way, or signed with another key is
+    /// rejected. The MAC comparison is constant-time. Expiry and epoch are not checked here:
+    /// an expired but authentic session is a different answer (`session_expired`) from a
+    /// forged one, and the current epoch lives in the link's runtime state.
+    pub fn decode(value: &str, key: &SigningKey, token: &str, client: ClientBinding) -> Option<Session> {
         let mut parts = value.split('.');
         let view_number = parts.next()?.parse().ok()?;
         let issued_at = parts.next()?.parse().ok()?;
         let expires_at = parts.next()?.parse().ok()?;
+        let epoch = parts.next()?.parse().ok()?;
         let mac = blake3::Hash::from_hex(parts.next()?).ok()?;
         if parts.next().is_some() {
             return None;
         }
-        let session = Session { view_number, issued_at, expires_at };
+        let session = Session { view_number, issued_at, expires_at, epoch, client };
         // blake3::Hash's PartialEq is constant-time.
         (key.session_mac(token, &session) == mac).then_some(session)
     }
@@ -160,28 +194,56 @@ mod tests {
         assert!(!is_token_shaped(&"a".repeat(TOKEN_CHARS + 1)));
     }
 
+    fn chrome_on_windows() -> ClientBinding {
+        ClientBinding::new("Chrome", "Windows 10")
+    }
+
+    fn session() -> Session {
+        Session { view_number: 7, issued_at: 100, expires_at: 160, epoch: 2, client: chrome_on_windows() }
+    }
+
     #[test]
     fn a_session_round_trips_for_its_own_link_only() {
         let key = SigningKey::dev();
-        let s = Session { view_number: 7, issued_at: 100, expires_at: 160 };
-        let cookie = s.encode(&key, "tokena");
-        assert_eq!(Session::decode(&cookie, &key, "tokena"), Some(s));
-        assert_eq!(Session::decode(&cookie, &key, "tokenb"), None, "cookie from another link");
-        assert_eq!(Session::decode(&cookie, &SigningKey::from_secret("other"), "tokena"), None, "other key");
+        let cookie = session().encode(&key, "tokena");
+        assert_eq!(Session::decode(&cookie, &key, "tokena", chrome_on_windows()), Some(session()));
+        assert_eq!(Session::decode(&cookie, &key, "tokenb", chrome_on_windows()), None, "cookie from another link");
+        assert_eq!(Session::decode(&cookie, &SigningKey::from_secret("other"), "tokena", chrome_on_windows()), None, "other key");
+    }
+
+    #[test]
+    fn a_session_is_no_session_in_another_browser_or_system() {
+        let key = SigningKey::dev();
+        let cookie = session().encode(&key, "t");
+        for other in [ClientBinding::new("Firefox", "Windows 10"), ClientBinding::new("Chrome", "Mac OSX"), ClientBinding::new("Chrome", "")] {
+            assert_eq!(Session::decode(&cookie, &key, "t", other), None, "{other:?}");
+        }
+        assert_ne!(ClientBinding::new("ab", "c"), ClientBinding::new("a", "bc"), "parts cannot slide into each other");
+    }
+
+    #[test]
+    fn the_epoch_is_signed_with_the_session() {
+        let key = SigningKey::dev();
+        let cookie = session().encode(&key, "t");
+        assert!(cookie.contains(".160.2."), "{cookie}");
+        let bumped = cookie.replacen(".160.2.", ".160.3.", 1);
+        assert_eq!(Session::decode(&bumped, &key, "t", chrome_on_windows()), None, "an epoch cannot be rewritten to the current one");
     }
 
     #[test]
     fn altered_sessions_are_rejected() {
         let key = SigningKey::dev();
-        let cookie = Session { view_number: 7, issued_at: 100, expires_at: 160 }.encode(&key, "t");
-        let longer = cookie.replacen(".160.", ".999999.", 1);
-        assert_eq!(Session::decode(&longer, &key, "t"), None);
+        let cookie = session().encode(&key, "t");
+        let decode = |v: &str| Session::decode(v, &key, "t", chrome_on_windows());
+        assert_eq!(decode(&cookie.replacen(".160.", ".999999.", 1)), None);
         let mut flipped = cookie.clone();
         let last = flipped.pop().unwrap();
         flipped.push(if last == '0' { '1' } else { '0' });
-        assert_eq!(Session::decode(&flipped, &key, "t"), None);
-        assert_eq!(Session::decode(&format!("{cookie}.x"), &key, "t"), None);
-        assert_eq!(Session::decode("garbage", &key, "t"), None);
+        assert_eq!(decode(&flipped), None);
+        assert_eq!(decode(&format!("{cookie}.x")), None);
+        assert_eq!(decode("garbage"), None);
+        let without_epoch = format!("7.100.160.{}", cookie.rsplit('.').next().unwrap());
+        assert_eq!(decode(&without_epoch), None, "a cookie in the old format");
     }
 
     #[test]

@@ -1,8 +1,101 @@
-//! Small pure pieces of HTTP the handlers share: cookies, content negotiation, fixed headers.
+//! Small pure pieces of HTTP the handlers share: cookies, content negotiation, fetch
+//! metadata, the security headers, and log-safe paths.
 
-/// The Content-Security-Policy every HTML response carries: the pages need nothing from
-/// anywhere else, so nothing from anywhere else may load.
-pub const CSP: &str = "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+pub use headers::CSP;
+
+/// The security headers, defined here and nowhere else: every page, gated file and admin
+/// response takes its set from this module.
+pub mod headers {
+    use worker::{Headers, Result};
+
+    /// A CSP whose only variable part is where forms may post.
+    macro_rules! csp {
+        ($form_action:literal) => {
+            concat!(
+                "default-src 'none'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; base-uri 'none'; form-action ",
+                $form_action,
+                "; frame-ancestors 'none'"
+            )
+        };
+    }
+
+    /// The Content-Security-Policy of every HTML page but one: the pages need nothing from
+    /// anywhere else, so nothing from anywhere else may load, and no form may post anywhere.
+    pub const CSP: &str = csp!("'none'");
+
+    /// The interstitial's policy: the same, except that its one form ("View gallery") may
+    /// post back to this origin.
+    pub const INTERSTITIAL_CSP: &str = csp!("'self'");
+
+    /// What a page's headers say beyond its content type.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct PageSecurity {
+        pub csp: &'static str,
+        pub referrer_policy: &'static str,
+    }
+
+    /// Gallery, denial and admin pages: no Referer ever leaves them (their URL holds a token).
+    pub const PAGE: PageSecurity = PageSecurity { csp: CSP, referrer_policy: "no-referrer" };
+
+    /// The interstitial: under `no-referrer` a browser sends `Origin: null` with the form's
+    /// POST, and a browser without fetch metadata would then have no way to prove the POST is
+    /// same-origin. `same-origin` keeps the Referer inside this site, where it came from.
+    pub const INTERSTITIAL: PageSecurity = PageSecurity { csp: INTERSTITIAL_CSP, referrer_policy: "same-origin" };
+
+    /// The headers of an HTML page (`text/html` plus [`locked_down`]).
+    pub fn html_page(h: &Headers, page: PageSecurity) -> Result<()> {
+        h.set("Content-Type", "text/html; charset=utf-8")?;
+        locked_down(h, page)
+    }
+
+    /// Everything but the content type, for any document or file of a page (the admin page's
+    /// script and style too).
+    pub fn locked_down(h: &Headers, page: PageSecurity) -> Result<()> {
+        set_all(h, &page_fields(page))
+    }
+
+    /// Headers of anything gated: never stored by a shared cache, never sniffed.
+    pub fn gated(h: &Headers) -> Result<()> {
+        set_all(h, &GATED)
+    }
+
+    pub fn page_fields(page: PageSecurity) -> [(&'static str, &'static str); 5] {
+        [
+            ("Content-Security-Policy", page.csp),
+            ("Referrer-Policy", page.referrer_policy),
+            ("X-Robots-Tag", "noindex, nofollow"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+        ]
+    }
+
+    pub const GATED: [(&str, &str); 3] = [
+        ("Cache-Control", "private, no-store"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Vary", "Accept-Language, Accept, Cookie"),
+    ];
+
+    fn set_all(h: &Headers, fields: &[(&str, &str)]) -> Result<()> {
+        fields.iter().try_for_each(|(name, value)| h.set(name, value))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn only_the_interstitial_may_post_a_form_and_only_here() {
+            assert!(CSP.contains("form-action 'none'") && !CSP.contains("'self'; frame"));
+            assert!(INTERSTITIAL_CSP.contains("form-action 'self'"));
+            assert_eq!(CSP.replace("form-action 'none'", "form-action 'self'"), INTERSTITIAL_CSP);
+            for page in [PAGE, INTERSTITIAL] {
+                let fields = page_fields(page);
+                assert!(fields.contains(&("X-Frame-Options", "DENY")) && fields.iter().any(|(_, v)| v.contains("frame-ancestors 'none'")));
+            }
+            assert!(GATED.contains(&("Cache-Control", "private, no-store")));
+        }
+    }
+}
 
 /// Sessions are kept this long past their end so that an authentic but ended session is
 /// recognised (and answered `session_expired`) instead of silently counting a new open.
@@ -27,6 +120,56 @@ pub fn wants_json(accept: Option<&str>) -> bool {
             media.eq_ignore_ascii_case("application/json") && !refused
         })
     })
+}
+
+/// What a request to a link's page is, as the browser's fetch metadata tells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchIntent {
+    /// A person's top-level navigation (`Sec-Fetch-Mode: navigate`, `Sec-Fetch-Dest:
+    /// document`), not marked as a prefetch: the only GET that may count an open.
+    Navigation,
+    /// Anything else: no fetch metadata at all (mail gateways, link checkers, curl, unfurlers,
+    /// browsers too old to send it), scripts, frames, and every prefetch or prerender.
+    Other,
+}
+
+/// Classifies a request by its fetch metadata; `header` looks a request header up by name.
+/// Browsers set `Sec-Fetch-*` themselves (scripts cannot), so a page cannot fake a navigation;
+/// a non-browser can, but then it pretends to be the person and gets the person's answer.
+pub fn fetch_intent(header: impl Fn(&str) -> Option<String>) -> FetchIntent {
+    let is = |name: &str, value: &str| header(name).is_some_and(|v| v.trim().eq_ignore_ascii_case(value));
+    // Chromium: `Sec-Purpose: prefetch` (`prefetch;prerender` for prerenders); Firefox and
+    // older Chromium: `Purpose: prefetch` or `X-Moz: prefetch`; Safari's Top Sites:
+    // `X-Purpose: preview`.
+    let marked = |name: &str, word: &str| header(name).is_some_and(|v| v.to_ascii_lowercase().contains(word));
+    let prefetch = marked("Sec-Purpose", "prefetch")
+        || marked("Purpose", "prefetch")
+        || marked("X-Moz", "prefetch")
+        || marked("X-Purpose", "preview");
+    if is("Sec-Fetch-Mode", "navigate") && is("Sec-Fetch-Dest", "document") && !prefetch {
+        FetchIntent::Navigation
+    } else {
+        FetchIntent::Other
+    }
+}
+
+/// Whether a POST comes from a page of this origin: `Sec-Fetch-Site: same-origin` from
+/// browsers that send fetch metadata, else an `Origin` equal to the request's own origin.
+/// Neither (or `Origin: null`) is refused: a form on another site, or a scanner replaying it.
+pub fn same_origin(origin: Option<&str>, sec_fetch_site: Option<&str>, request_origin: &str) -> bool {
+    if let Some(site) = sec_fetch_site {
+        return site.trim().eq_ignore_ascii_case("same-origin");
+    }
+    origin.is_some_and(|o| o.trim().eq_ignore_ascii_case(request_origin))
+}
+
+/// A request path fit for the worker's log: the link token (a bearer secret) replaced.
+pub fn redact_token(path: &str) -> String {
+    let Some(rest) = path.strip_prefix("/s/") else { return path.to_string() };
+    match rest.split_once('/') {
+        Some((_, tail)) => format!("/s/<redacted>/{tail}"),
+        None => "/s/<redacted>".to_string(),
+    }
 }
 
 /// `Set-Cookie` for a session scoped to one link's paths.
@@ -103,6 +246,50 @@ mod tests {
         assert!(!wants_json(Some("application/json;q=0")));
         assert!(!wants_json(Some("application/jsonp")));
         assert!(!wants_json(None));
+    }
+
+    fn headers<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_string())
+    }
+
+    #[test]
+    fn only_a_top_level_navigation_that_is_no_prefetch_is_a_navigation() {
+        let nav = [("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "document")];
+        assert_eq!(fetch_intent(headers(&nav)), FetchIntent::Navigation);
+        let table: [(&str, &[(&str, &str)]); 9] = [
+            ("no fetch metadata (curl, mail gateways)", &[("User-Agent", "curl/8.5.0")]),
+            ("script fetch", &[("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "empty")]),
+            ("frame", &[("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "iframe")]),
+            ("mode only", &[("Sec-Fetch-Mode", "navigate")]),
+            ("Chromium prefetch", &[("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "document"), ("Sec-Purpose", "prefetch")]),
+            ("Chromium prerender", &[("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "document"), ("Sec-Purpose", "prefetch;prerender")]),
+            ("Purpose header", &[("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "document"), ("Purpose", "prefetch")]),
+            ("Firefox X-Moz", &[("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "document"), ("X-Moz", "prefetch")]),
+            ("Safari Top Sites", &[("Sec-Fetch-Mode", "navigate"), ("Sec-Fetch-Dest", "document"), ("X-Purpose", "preview")]),
+        ];
+        for (name, h) in table {
+            assert_eq!(fetch_intent(headers(h)), FetchIntent::Other, "{name}");
+        }
+    }
+
+    #[test]
+    fn only_posts_from_this_origin_are_same_origin() {
+        let me = "https://gallery.example";
+        assert!(same_origin(None, Some("same-origin"), me));
+        assert!(same_origin(Some("https://gallery.example"), None, me));
+        assert!(!same_origin(Some("https://gallery.example"), Some("cross-site"), me), "fetch metadata wins over a forged Origin");
+        assert!(!same_origin(Some("https://evil.example"), None, me));
+        assert!(!same_origin(Some("null"), None, me));
+        assert!(!same_origin(None, None, me));
+        assert!(!same_origin(None, Some("same-site"), me));
+        assert!(!same_origin(None, Some("none"), me));
+    }
+
+    #[test]
+    fn logged_paths_carry_no_token() {
+        assert_eq!(redact_token("/s/abcdefghijklmnopqrstuvwxyz"), "/s/<redacted>");
+        assert_eq!(redact_token("/s/abcdefghijklmnopqrstuvwxyz/i/hero-640.webp"), "/s/<redacted>/i/hero-640.webp");
+        assert_eq!(redact_token("/admin/api/links"), "/admin/api/links");
     }
 
     #[test]

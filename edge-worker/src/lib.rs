@@ -1,10 +1,19 @@
 //! Gatefold's edge worker: gates every request to a gallery.
 //!
-//! - [`route`] decides which handler a path belongs to (exact shapes only);
-//! - [`visitor`] serves pages, gated images and originals, and denials;
-//! - [`gate`] is the `LinkGate` Durable Object that counts opens exactly;
-//! - [`access`] builds access-log events, which [`analytics`] stores;
-//! - [`bots`] and [`http`] are pure helpers, tested natively.
+//! This file is the entry: it refuses to serve with unfit secrets, routes, and hands each
+//! request to its module.
+//! - [`route`] decides which handler a path belongs to (exact shapes only) and which methods
+//!   it answers;
+//! - [`site`] loads the manifest and signing key once per isolate, and checks the secrets;
+//! - [`visitor`] serves a link's page (counted opens, the interstitial, sessions bound to
+//!   their client), gated images and originals, and denials;
+//! - [`gate`] is the `LinkGate` Durable Object that counts opens exactly and holds a link's
+//!   runtime overrides and session epoch, with its typed client;
+//! - [`access`] builds access-log events, which [`analytics`] stores (the `GalleryLog`
+//!   Durable Object per gallery: events, rollups, exports, sign-in throttling);
+//! - [`admin`] is the admin page and its bearer-token API;
+//! - [`bots`] (link-preview fetchers) and [`http`] (cookies, fetch metadata, the security
+//!   headers) are pure helpers, tested natively.
 
 pub mod access;
 pub mod admin;
@@ -24,12 +33,16 @@ use worker::{Context, Env, Request, Response, Result, event};
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    if let Err(problem) = site::check_secrets(&env) {
+        worker::console_error!("gatefold: refusing to serve: {problem}");
+        return refusal();
+    }
     let path = req.path();
     let route = route::route(&path);
     let method = req.method().to_string();
     if !route.allows_method(&method) {
         let resp = Response::error("Method Not Allowed", 405)?;
-        resp.headers().set("Allow", "GET, HEAD")?;
+        resp.headers().set("Allow", route.allowed_methods())?;
         return Ok(resp);
     }
     match route {
@@ -54,16 +67,27 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     }
 }
 
+/// The owner-facing answer while the deployment cannot serve; the reason is in the log (it
+/// names a secret, which a visitor has no business reading).
+fn refusal() -> Result<Response> {
+    let resp = Response::error(
+        "This gallery site is not available: its configuration is unsafe or incomplete. Owner: see the worker's log (`wrangler tail`) for what to fix.",
+        500,
+    )?;
+    resp.headers().set("Cache-Control", "no-store")?;
+    Ok(resp)
+}
+
 async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>) -> Result<Response> {
     let site = match site::load(env).await {
         Ok(site) => site,
         Err(e) => {
             worker::console_error!("gatefold: refusing to serve: {e}");
-            return Response::error("This gallery site is not available right now.", 500);
+            return refusal();
         }
     };
     let header = |name: &str| req.headers().get(name).ok().flatten();
-    let c = visitor::Ctx {
+    let v = visitor::Visit {
         req,
         env,
         ctx,
@@ -74,13 +98,14 @@ async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>
         site: &site,
     };
     let result = match route {
-        Route::Page { token } => visitor::open(&c, token).await,
-        Route::Image { token, file } => visitor::image(&c, token, file).await,
-        Route::Download { token, image } => visitor::download(&c, token, image).await,
-        _ => visitor::deny(&c, Denial::NotFound).await,
+        Route::Page { token } if req.method() == worker::Method::Post => visitor::confirm_open(&v, token).await,
+        Route::Page { token } => visitor::open(&v, token).await,
+        Route::Image { token, file } => visitor::image(&v, token, file).await,
+        Route::Download { token, image } => visitor::download(&v, token, image).await,
+        _ => visitor::deny(&v, Denial::NotFound).await,
     };
     result.or_else(|e| {
-        worker::console_error!("gatefold: {} {}: {e}", req.method().to_string(), req.path());
+        worker::console_error!("gatefold: {} {}: {e}", req.method().to_string(), http::redact_token(&req.path()));
         Response::error("Something went wrong on our side. Please try again.", 500)
     })
 }

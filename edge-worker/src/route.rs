@@ -9,7 +9,8 @@ use gatefold_contract::token::is_token_shaped;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Route<'a> {
-    /// `/s/<token>`: the gallery page, counted as an open unless a session exists.
+    /// `/s/<token>`: the gallery page. A person's navigation without a session counts an
+    /// open; anything else gets the interstitial, whose button POSTs back here to count it.
     Page { token: &'a str },
     /// `/s/<token>/i/<file>`: a display image or thumbnail of the link's gallery.
     Image { token: &'a str, file: &'a str },
@@ -24,11 +25,21 @@ pub enum Route<'a> {
 }
 
 impl Route<'_> {
-    /// Visitor routes answer GET and HEAD only; the admin API has its own verbs.
+    /// The methods a visitor route answers, as the `Allow` header lists them. POST exists on
+    /// a link's page only, for the interstitial's "View gallery" button (a GET with a flag
+    /// would be followed by every scanner).
+    pub fn allowed_methods(&self) -> &'static str {
+        match self {
+            Route::Page { .. } => "GET, HEAD, POST",
+            _ => "GET, HEAD",
+        }
+    }
+
+    /// Visitor routes answer [`Route::allowed_methods`] only; the admin API has its own verbs.
     pub fn allows_method(&self, method: &str) -> bool {
         match self {
             Route::Admin => true,
-            _ => method == "GET" || method == "HEAD",
+            _ => self.allowed_methods().split(", ").any(|m| m == method),
         }
     }
 }
@@ -143,12 +154,17 @@ mod tests {
     }
 
     #[test]
-    fn visitor_routes_answer_only_get_and_head() {
+    fn visitor_routes_answer_get_and_head_and_the_page_also_post() {
         let path = format!("/s/{T}");
         let page = route(&path);
-        assert!(page.allows_method("GET") && page.allows_method("HEAD"));
-        for m in ["POST", "PUT", "DELETE", "PATCH", "OPTIONS", "get"] {
+        assert!(page.allows_method("GET") && page.allows_method("HEAD") && page.allows_method("POST"));
+        for m in ["PUT", "DELETE", "PATCH", "OPTIONS", "get", "post", ""] {
             assert!(!page.allows_method(m), "{m}");
+        }
+        let file = format!("/s/{T}/i/hero-960.webp");
+        let download = format!("/s/{T}/download/hero");
+        for other in [route(&file), route(&download), Route::Asset, Route::Robots, Route::NotFound] {
+            assert!(other.allows_method("GET") && !other.allows_method("POST"), "{other:?}");
         }
         assert!(Route::Admin.allows_method("POST"));
     }

@@ -1,18 +1,23 @@
-//! Visitor handlers: the gallery page (counted opens, sessions, bot previews), gated display
-//! images and original downloads, and denials.
+//! Visitor handlers: the gallery page (counted opens, the interstitial, sessions, bot
+//! previews), gated display images and original downloads, and denials.
+//!
+//! Only a person opens a gallery: a top-level browser navigation without a session counts an
+//! open, as does the interstitial's "View gallery" button (a same-origin POST). Everything
+//! else that asks for a link's page (mail gateways, link checkers, unfurlers, bots, HEAD) is
+//! told the link's real state and counts nothing.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
-use crate::gate::{OpenRequest, OpenResponse, STUB_ORIGIN, overrides_key};
-use crate::http::{self, CSP};
+use crate::gate::{self, GateClient, OpenRequest, OpenResponse};
+use crate::http::{self, FetchIntent, headers};
 use crate::site::{ASSETS_ORIGIN, Site};
 use gatefold_contract::manifest::{self, Gallery, Link, SESSION_EXPIRES_PLACEHOLDER};
-use gatefold_contract::policy::{Access, decide_in_session};
-use gatefold_contract::token::Session;
-use gatefold_contract::{Denial, Locale, Overrides};
+use gatefold_contract::policy::{Access, decide_in_session, decide_open};
+use gatefold_contract::token::{ClientBinding, Session};
+use gatefold_contract::{Denial, Locale};
 use worker::{Context, Env, Headers, Method, Request, Response, Result};
 
-/// Everything a handler needs about the request, read once.
-pub struct Ctx<'a> {
+/// One visitor request and what the handlers need about it, read once.
+pub struct Visit<'a> {
     pub req: &'a Request,
     pub env: &'a Env,
     pub ctx: &'a Context,
@@ -23,7 +28,7 @@ pub struct Ctx<'a> {
     pub head: bool,
 }
 
-impl Ctx<'_> {
+impl Visit<'_> {
     pub fn now(&self) -> i64 {
         self.now_ms.div_euclid(1000)
     }
@@ -32,14 +37,17 @@ impl Ctx<'_> {
         self.req.headers().get(name).ok().flatten()
     }
 
+    /// `scheme://host[:port]` this request was made to.
+    fn origin(&self) -> Result<String> {
+        Ok(self.req.url()?.origin().ascii_serialization())
+    }
+
     fn visitor(&self) -> Visitor {
         let geo = js_cf(self.req).unwrap_or_default();
-        Visitor {
-            ip: self.header("CF-Connecting-IP"),
-            user_agent: self.header("User-Agent"),
-            referrer: self.header("Referer"),
-            geo,
-        }
+        // A Referer from this site is one of its own pages, whose URL holds a token.
+        let own = self.origin().ok();
+        let referrer = self.header("Referer").filter(|r| own.as_deref().is_none_or(|o| !r.starts_with(o)));
+        Visitor { ip: self.header("CF-Connecting-IP"), user_agent: self.header("User-Agent"), referrer, geo }
     }
 
     fn log(&self, gallery: &str, link: &str, kind: EventKind, outcome: Result<(), Denial>, image: Option<&str>) {
@@ -53,10 +61,20 @@ impl Ctx<'_> {
         access::record(self.env, self.ctx, event);
     }
 
-    fn session(&self, token: &str) -> Option<Session> {
+    /// The client a session is bound to: browser family and OS of this request's User-Agent.
+    fn client(&self) -> ClientBinding {
+        let (_, os, browser) = access::describe_user_agent(&self.header("User-Agent").unwrap_or_default());
+        ClientBinding::new(&browser, &os)
+    }
+
+    /// The session of `token`'s link this client presents, if authentic, made by this client
+    /// and not older than the link's current epoch (an owner's revoke ends older ones). A
+    /// newer epoch than the one read is a session the gate issued after a revoke that KV has
+    /// not yet shown here: epochs only grow and the MAC covers them, so it is genuine.
+    fn session(&self, token: &str, runtime: &gate::LinkRuntime) -> Option<Session> {
         let cookies = self.header("Cookie");
         let value = http::cookie(cookies.as_deref(), Session::COOKIE)?;
-        Session::decode(value, &self.site.key, token)
+        Session::decode(value, &self.site.key, token, self.client()).filter(|s| s.epoch >= runtime.session_epoch)
     }
 }
 
@@ -71,23 +89,6 @@ fn js_cf(req: &Request) -> Option<access::CfGeo> {
     serde_json::from_str(&text).ok()
 }
 
-fn html_headers(h: &Headers) -> Result<()> {
-    h.set("Content-Type", "text/html; charset=utf-8")?;
-    h.set("Content-Security-Policy", CSP)?;
-    h.set("Referrer-Policy", "no-referrer")?;
-    h.set("X-Robots-Tag", "noindex, nofollow")?;
-    h.set("X-Content-Type-Options", "nosniff")?;
-    h.set("X-Frame-Options", "DENY")?;
-    Ok(())
-}
-
-fn gated_headers(h: &Headers) -> Result<()> {
-    h.set("Cache-Control", "private, no-store")?;
-    h.set("X-Content-Type-Options", "nosniff")?;
-    h.set("Vary", "Accept-Language, Accept, Cookie")?;
-    Ok(())
-}
-
 async fn asset_text(env: &Env, path: &str) -> Result<Option<String>> {
     let mut resp = env.assets("ASSETS")?.fetch(format!("{ASSETS_ORIGIN}{path}"), None).await?;
     if resp.status_code() != 200 {
@@ -97,128 +98,196 @@ async fn asset_text(env: &Env, path: &str) -> Result<Option<String>> {
 }
 
 /// An HTML page from the private assets in the visitor's language, else the site default.
-async fn localized_html(c: &Ctx<'_>, path_for: impl Fn(Locale) -> String) -> Result<String> {
-    for locale in [c.locale, c.site.manifest.site.default_locale, Locale::En] {
-        if let Some(text) = asset_text(c.env, &path_for(locale)).await? {
+async fn localized_html(v: &Visit<'_>, path_for: impl Fn(Locale) -> String) -> Result<String> {
+    for locale in [v.locale, v.site.manifest.site.default_locale, Locale::En] {
+        if let Some(text) = asset_text(v.env, &path_for(locale)).await? {
             return Ok(text);
         }
     }
-    Err(worker::Error::RustError(format!("{} is missing from the assets: rebuild the site", path_for(c.locale))))
+    Err(worker::Error::RustError(format!("{} is missing from the assets: rebuild the site", path_for(v.locale))))
 }
 
-fn respond_html(c: &Ctx<'_>, status: u16, body: String) -> Result<Response> {
-    let resp = if c.head { Response::empty()? } else { Response::from_html(body)? };
+fn respond_html(v: &Visit<'_>, status: u16, body: String, page: headers::PageSecurity) -> Result<Response> {
+    let resp = if v.head { Response::empty()? } else { Response::from_html(body)? };
     let resp = resp.with_status(status);
-    html_headers(resp.headers())?;
-    gated_headers(resp.headers())?;
+    headers::html_page(resp.headers(), page)?;
+    headers::gated(resp.headers())?;
+    Ok(resp)
+}
+
+fn respond_json(v: &Visit<'_>, status: u16, body: &serde_json::Value) -> Result<Response> {
+    let resp = if v.head { Response::empty()? } else { Response::from_json(body)? };
+    let resp = resp.with_status(status);
+    resp.headers().set("Content-Type", "application/json; charset=utf-8")?;
+    headers::gated(resp.headers())?;
     Ok(resp)
 }
 
 /// A denial as the localized HTML page or, for API clients, JSON.
-pub async fn deny(c: &Ctx<'_>, denial: Denial) -> Result<Response> {
-    if c.json {
-        let body = serde_json::json!({"error": denial.code(), "message": denial.message(c.locale)});
-        let resp = if c.head { Response::empty()? } else { Response::from_json(&body)? };
-        let resp = resp.with_status(denial.status());
-        resp.headers().set("Content-Type", "application/json; charset=utf-8")?;
-        gated_headers(resp.headers())?;
-        return Ok(resp);
+pub async fn deny(v: &Visit<'_>, denial: Denial) -> Result<Response> {
+    if v.json {
+        return respond_json(v, denial.status(), &serde_json::json!({"error": denial.code(), "message": denial.message(v.locale)}));
     }
-    let body = localized_html(c, |l| manifest::denial_path(denial, l)).await?;
-    respond_html(c, denial.status(), body)
+    let body = localized_html(v, |l| manifest::denial_path(denial, l)).await?;
+    respond_html(v, denial.status(), body, headers::PAGE)
 }
 
-/// Overrides as last mirrored to KV. Edge-cached for 30 s: with KV's own propagation this
-/// bounds how long an already-open session keeps its images after a disable (≤ 60 s).
-async fn cached_overrides(env: &Env, gallery: &str, link: &str) -> Result<Overrides> {
-    let kv = env.kv("LINK_STATE")?;
-    Ok(kv.get(&overrides_key(gallery, link)).cache_ttl(30).json::<Overrides>().await?.unwrap_or_default())
-}
-
-async fn ask_gate(env: &Env, gallery: &str, link: &Link, now: i64) -> Result<OpenResponse> {
-    let stub = env.durable_object("LINK_GATE")?.id_from_name(&format!("{gallery}/{}", link.name))?.get_stub()?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(serde_json::to_string(&OpenRequest { policy: link.policy.clone(), now })?.into()));
-    let mut resp = stub.fetch_with_request(Request::new_with_init(&format!("{STUB_ORIGIN}/open"), &init)?).await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!("LinkGate /open answered {}: {}", resp.status_code(), resp.text().await.unwrap_or_default())));
-    }
-    resp.json().await
-}
-
-async fn page(c: &Ctx<'_>, gallery: &Gallery, link: &Link, token: &str, session: Session, set_cookie: bool) -> Result<Response> {
-    let html = localized_html(c, |l| manifest::page_path(&gallery.id, &link.name, l)).await?;
+async fn page(v: &Visit<'_>, gallery: &Gallery, link: &Link, session: Session) -> Result<Response> {
+    let html = localized_html(v, |l| manifest::page_path(&gallery.id, &link.name, l)).await?;
     let html = html.replace(SESSION_EXPIRES_PLACEHOLDER, &session.expires_at.to_string());
-    let resp = respond_html(c, 200, html)?;
-    if set_cookie {
-        let max_age = (session.expires_at - c.now()).max(0) + http::COOKIE_GRACE_SECONDS;
-        let value = session.encode(&c.site.key, token);
-        resp.headers().set("Set-Cookie", &http::session_cookie(Session::COOKIE, &value, token, max_age))?;
+    respond_html(v, 200, html, headers::PAGE)
+}
+
+/// `Set-Cookie` carrying a new session for `token`'s link.
+fn set_session(v: &Visit<'_>, resp: &Response, token: &str, session: &Session) -> Result<()> {
+    let max_age = (session.expires_at - v.now()).max(0) + http::COOKIE_GRACE_SECONDS;
+    let value = session.encode(&v.site.key, token);
+    resp.headers().set("Set-Cookie", &http::session_cookie(Session::COOKIE, &value, token, max_age))
+}
+
+/// What a request that counts nothing is told: the link's real state, read from its gate
+/// without taking an open. A closed link answers its denial (403 disabled, 410 expired or used
+/// up); an open one answers 200 with the interstitial, whose button makes the counted open.
+async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
+    let status = GateClient::new(v.env, &gallery.id, &link.name)?.status().await?;
+    let state = decide_open(&link.policy, &status.overrides, status.views, v.now()).map(drop);
+    if !v.head {
+        v.log(&gallery.id, &link.name, EventKind::Preview, state, None);
     }
-    Ok(resp)
+    if let Err(denial) = state {
+        return deny(v, denial).await;
+    }
+    if v.json {
+        return respond_json(v, 200, &serde_json::json!({"state": "active", "message": v.locale.open_in_a_browser()}));
+    }
+    let html = localized_html(v, |l| manifest::preview_path(&gallery.id, l)).await?;
+    respond_html(v, 200, html, headers::INTERSTITIAL)
+}
+
+/// Takes an open at the link's gate, logging it either way.
+async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std::result::Result<Session, Denial>> {
+    let now = v.now();
+    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest { policy: link.policy.clone(), now }).await?;
+    let session = match answer {
+        OpenResponse::Admitted(a) => Ok(Session {
+            view_number: a.view_number,
+            issued_at: now,
+            expires_at: a.session_expires_at,
+            epoch: a.session_epoch,
+            client: v.client(),
+        }),
+        OpenResponse::Denied(d) => Err(d),
+    };
+    v.log(&gallery.id, &link.name, EventKind::Open, session.map(drop), None);
+    Ok(session)
+}
+
+/// What a session presented on the page route comes to: the page, a final refusal, or
+/// nothing (no session, or one that simply ended: the visitor is like a new one).
+enum PageSession {
+    Show(Session),
+    Refuse(Denial),
+    None,
+}
+
+async fn page_session(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<PageSession> {
+    let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
+    let Some(session) = v.session(token, &runtime) else { return Ok(PageSession::None) };
+    let now = v.now();
+    if now < session.expires_at {
+        return Ok(match decide_in_session(&link.policy, &runtime.overrides, session.expires_at, Access::View, now) {
+            Ok(()) => PageSession::Show(session),
+            Err(d) => PageSession::Refuse(d),
+        });
+    }
+    if link.policy.effective(&runtime.overrides).session_end_is_final() {
+        v.log(&gallery.id, &link.name, EventKind::Open, Err(Denial::SessionExpired), None);
+        return Ok(PageSession::Refuse(Denial::SessionExpired));
+    }
+    // Sessions without a set duration just end: coming back is a new open.
+    Ok(PageSession::None)
 }
 
 /// `GET|HEAD /s/<token>`.
-pub async fn open(c: &Ctx<'_>, token: &str) -> Result<Response> {
-    let Some((gallery, link)) = c.site.by_token(token) else { return deny(c, Denial::NotFound).await };
-    let ua = c.header("User-Agent");
-    if c.head || crate::bots::is_preview_bot(ua.as_deref()) {
-        // Neither may use up a view: a bot (or a HEAD) sees the title-only preview.
-        if !c.head {
-            c.log(&gallery.id, &link.name, EventKind::Preview, Ok(()), None);
-        }
-        let html = localized_html(c, |l| manifest::preview_path(&gallery.id, l)).await?;
-        return respond_html(c, 200, html);
+pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
+    let Some((gallery, link)) = v.site.by_token(token) else { return deny(v, Denial::NotFound).await };
+    if v.head || crate::bots::is_preview_bot(v.header("User-Agent").as_deref()) {
+        return without_counting(v, gallery, link).await;
     }
-    let now = c.now();
-    if let Some(session) = c.session(token) {
-        let overrides = cached_overrides(c.env, &gallery.id, &link.name).await?;
-        if now < session.expires_at {
-            return match decide_in_session(&link.policy, &overrides, session.expires_at, Access::View, now) {
-                Ok(()) => page(c, gallery, link, token, session, false).await,
-                Err(d) => deny(c, d).await,
-            };
-        }
-        if link.policy.effective(&overrides).session_end_is_final() {
-            c.log(&gallery.id, &link.name, EventKind::Open, Err(Denial::SessionExpired), None);
-            return deny(c, Denial::SessionExpired).await;
-        }
-        // Sessions without a set duration just end: coming back is a new open.
+    match page_session(v, gallery, link, token).await? {
+        PageSession::Show(session) => return page(v, gallery, link, session).await,
+        PageSession::Refuse(d) => return deny(v, d).await,
+        PageSession::None => {}
     }
-    match ask_gate(c.env, &gallery.id, link, now).await? {
-        OpenResponse::Admitted(a) => {
-            c.log(&gallery.id, &link.name, EventKind::Open, Ok(()), None);
-            let session = Session { view_number: a.view_number, issued_at: now, expires_at: a.session_expires_at };
-            page(c, gallery, link, token, session, true).await
+    if http::fetch_intent(|name| v.header(name)) != FetchIntent::Navigation {
+        return without_counting(v, gallery, link).await;
+    }
+    match count_open(v, gallery, link).await? {
+        Ok(session) => {
+            let resp = page(v, gallery, link, session).await?;
+            set_session(v, &resp, token, &session)?;
+            Ok(resp)
         }
-        OpenResponse::Denied(d) => {
-            c.log(&gallery.id, &link.name, EventKind::Open, Err(d), None);
-            deny(c, d).await
-        }
+        Err(d) => deny(v, d).await,
     }
 }
 
-/// Session and in-session policy for a gated file of `token`'s link.
-async fn admit(c: &Ctx<'_>, gallery: &Gallery, link: &Link, token: &str, access: Access) -> Result<Result<(), Denial>> {
-    let Some(session) = c.session(token) else { return Ok(Err(Denial::NoSession)) };
-    let overrides = cached_overrides(c.env, &gallery.id, &link.name).await?;
-    Ok(decide_in_session(&link.policy, &overrides, session.expires_at, access, c.now()))
+/// `POST /s/<token>`: the interstitial's "View gallery" button. Counts the open, then sends
+/// the browser back to the page with a 303 so a reload never posts again.
+pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
+    let Some((gallery, link)) = v.site.by_token(token) else { return deny(v, Denial::NotFound).await };
+    let origin = v.header("Origin");
+    let fetch_site = v.header("Sec-Fetch-Site");
+    if !http::same_origin(origin.as_deref(), fetch_site.as_deref(), &v.origin()?) {
+        v.log(&gallery.id, &link.name, EventKind::Open, Err(Denial::CrossSiteRequest), None);
+        return deny(v, Denial::CrossSiteRequest).await;
+    }
+    let back = || -> Result<Response> {
+        let resp = Response::empty()?.with_status(303);
+        resp.headers().set("Location", &format!("/s/{token}"))?;
+        headers::gated(resp.headers())?;
+        Ok(resp)
+    };
+    match page_session(v, gallery, link, token).await? {
+        PageSession::Show(_) => return back(),
+        PageSession::Refuse(d) => return deny(v, d).await,
+        PageSession::None => {}
+    }
+    match count_open(v, gallery, link).await? {
+        Ok(session) => {
+            let resp = back()?;
+            set_session(v, &resp, token, &session)?;
+            Ok(resp)
+        }
+        Err(d) => deny(v, d).await,
+    }
+}
+
+/// Session and in-session policy for a gated file of `token`'s link. Checked before the file
+/// is looked up, so without a session a real and a made-up file answer the same.
+async fn admit(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, access: Access) -> Result<std::result::Result<(), Denial>> {
+    let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
+    let Some(session) = v.session(token, &runtime) else { return Ok(Err(Denial::NoSession)) };
+    Ok(decide_in_session(&link.policy, &runtime.overrides, session.expires_at, access, v.now()))
 }
 
 /// `GET|HEAD /s/<token>/i/<file>`.
-pub async fn image(c: &Ctx<'_>, token: &str, file: &str) -> Result<Response> {
-    let Some((gallery, link)) = c.site.by_token(token) else { return deny(c, Denial::NotFound).await };
-    let Some((img, variant)) = gallery.variant(file) else { return deny(c, Denial::NotFound).await };
-    let decision = admit(c, gallery, link, token, Access::View).await?;
-    if variant.full_size && !c.head {
-        c.log(&gallery.id, &link.name, EventKind::ImageView, decision, Some(&img.id));
+pub async fn image(v: &Visit<'_>, token: &str, file: &str) -> Result<Response> {
+    let Some((gallery, link)) = v.site.by_token(token) else { return deny(v, Denial::NotFound).await };
+    let decision = admit(v, gallery, link, token, Access::View).await?;
+    let found = gallery.variant(file);
+    if let Some((img, variant)) = found
+        && variant.full_size
+        && !v.head
+    {
+        v.log(&gallery.id, &link.name, EventKind::ImageView, decision, Some(&img.id));
     }
     if let Err(d) = decision {
-        return deny(c, d).await;
+        return deny(v, d).await;
     }
-    let assets = c.env.assets("ASSETS")?;
-    let method = if c.head { Method::Head } else { Method::Get };
+    let Some((_, variant)) = found else { return deny(v, Denial::NotFound).await };
+    let assets = v.env.assets("ASSETS")?;
+    let method = if v.head { Method::Head } else { Method::Get };
     let mut init = worker::RequestInit::new();
     init.with_method(method);
     let resp = assets
@@ -226,42 +295,45 @@ pub async fn image(c: &Ctx<'_>, token: &str, file: &str) -> Result<Response> {
         .await?;
     if resp.status_code() != 200 {
         worker::console_error!("{}/{} is in the manifest but not in the assets ({})", gallery.id, variant.file, resp.status_code());
-        return deny(c, Denial::NotFound).await;
+        return deny(v, Denial::NotFound).await;
     }
     let headers = Headers::new();
     headers.set("Content-Type", variant.content_type.as_str())?;
     if let Ok(Some(len)) = resp.headers().get("Content-Length") {
         headers.set("Content-Length", &len)?;
     }
-    gated_headers(&headers)?;
+    headers::gated(&headers)?;
     Ok(resp.with_headers(headers))
 }
 
 /// `GET|HEAD /s/<token>/download/<image-id>`.
-pub async fn download(c: &Ctx<'_>, token: &str, image_id: &str) -> Result<Response> {
-    let Some((gallery, link)) = c.site.by_token(token) else { return deny(c, Denial::NotFound).await };
-    let Some(img) = gallery.image(image_id) else { return deny(c, Denial::NotFound).await };
+pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Response> {
+    let Some((gallery, link)) = v.site.by_token(token) else { return deny(v, Denial::NotFound).await };
     // The published switch is checked before anything else, so where downloads are off no
     // session, cookie or header can reach the bucket.
     let decision = if !link.policy.download {
         Err(Denial::DownloadDisabled)
     } else {
-        admit(c, gallery, link, token, Access::Download).await?
+        admit(v, gallery, link, token, Access::Download).await?
     };
-    if !c.head {
-        c.log(&gallery.id, &link.name, EventKind::Download, decision, Some(&img.id));
+    let found = gallery.image(image_id);
+    if let Some(img) = found
+        && !v.head
+    {
+        v.log(&gallery.id, &link.name, EventKind::Download, decision, Some(&img.id));
     }
     if let Err(d) = decision {
-        return deny(c, d).await;
+        return deny(v, d).await;
     }
-    let bucket = c.env.bucket("ORIGINALS")?;
+    let Some(img) = found else { return deny(v, Denial::NotFound).await };
+    let bucket = v.env.bucket("ORIGINALS")?;
     let size = img.original.size;
-    let range = match http::byte_range(c.header("Range").as_deref(), size) {
+    let range = match http::byte_range(v.header("Range").as_deref(), size) {
         Ok(r) => r,
         Err(()) => {
             let resp = Response::empty()?.with_status(416);
             resp.headers().set("Content-Range", &format!("bytes */{size}"))?;
-            gated_headers(resp.headers())?;
+            headers::gated(resp.headers())?;
             return Ok(resp);
         }
     };
@@ -269,7 +341,7 @@ pub async fn download(c: &Ctx<'_>, token: &str, image_id: &str) -> Result<Respon
     headers.set("Content-Type", img.original.content_type.as_str())?;
     headers.set("Content-Disposition", &http::attachment_disposition(&img.file_name))?;
     headers.set("Accept-Ranges", "bytes")?;
-    gated_headers(&headers)?;
+    headers::gated(&headers)?;
     let (status, length) = match range {
         Some((first, last)) => {
             headers.set("Content-Range", &format!("bytes {first}-{last}/{size}"))?;
@@ -278,9 +350,9 @@ pub async fn download(c: &Ctx<'_>, token: &str, image_id: &str) -> Result<Respon
         None => (200, size),
     };
     headers.set("Content-Length", &length.to_string())?;
-    if c.head {
+    if v.head {
         if bucket.head(&img.original.key).await?.is_none() {
-            return missing_original(c, &img.original.key).await;
+            return missing_original(v, &img.original.key).await;
         }
         return Ok(Response::empty()?.with_status(status).with_headers(headers));
     }
@@ -288,12 +360,12 @@ pub async fn download(c: &Ctx<'_>, token: &str, image_id: &str) -> Result<Respon
     if let Some((first, last)) = range {
         get = get.range(worker::Range::OffsetWithLength { offset: first, length: last - first + 1 });
     }
-    let Some(object) = get.execute().await? else { return missing_original(c, &img.original.key).await };
-    let Some(body) = object.body() else { return missing_original(c, &img.original.key).await };
+    let Some(object) = get.execute().await? else { return missing_original(v, &img.original.key).await };
+    let Some(body) = object.body() else { return missing_original(v, &img.original.key).await };
     Ok(Response::from_body(body.response_body()?)?.with_status(status).with_headers(headers))
 }
 
-async fn missing_original(c: &Ctx<'_>, key: &str) -> Result<Response> {
+async fn missing_original(v: &Visit<'_>, key: &str) -> Result<Response> {
     worker::console_error!("original {key} is in the manifest but not in the ORIGINALS bucket: upload dist/originals");
-    deny(c, Denial::NotFound).await
+    deny(v, Denial::NotFound).await
 }

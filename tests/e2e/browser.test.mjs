@@ -25,3 +25,37 @@ test("a visitor sees the images, opens the lightbox, and sees the session end af
   await page.waitForFunction(() => document.body.dataset.state === "session-over", null, { timeout: (link.policy.view_seconds + 5) * 1000 });
   assert.ok(await page.locator("#gf-session-over").isVisible());
 });
+
+test("a browser's navigation counts one open, and a reload inside the session none", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const link = w.links["showroom/v-bound"];
+  const before = (await w.status("showroom/v-bound")).views;
+  assert.equal((await page.goto(`${w.url}${link.path}`)).status(), 200);
+  await page.waitForSelector("ul.gf-grid");
+  const cookies = await context.cookies();
+  assert.ok(cookies.some((c) => c.name === "__Secure-gf_session" && c.path === link.path && c.httpOnly), JSON.stringify(cookies));
+  await page.reload();
+  await page.waitForSelector("ul.gf-grid");
+  assert.equal((await w.status("showroom/v-bound")).views, before + 1);
+  await context.close();
+});
+
+test("reached without a navigation's fetch metadata, the interstitial's button opens the gallery", async () => {
+  // A prefetch marker on every request makes Chromium's navigation one that must not count:
+  // the worker answers the interstitial, as it does for browsers that send no fetch metadata.
+  const context = await browser.newContext({ extraHTTPHeaders: { purpose: "prefetch" } });
+  const page = await context.newPage();
+  const link = w.links["showroom/v-confirm"];
+  const before = (await w.status("showroom/v-confirm")).views;
+  const res = await page.goto(`${w.url}${link.path}`);
+  assert.equal(res.status(), 200);
+  assert.equal(await page.locator("ul.gf-grid").count(), 0, "the interstitial shows no gallery");
+  assert.equal((await w.status("showroom/v-confirm")).views, before);
+  await page.getByRole("button", { name: "View gallery" }).click();
+  await page.waitForSelector("ul.gf-grid");
+  assert.equal(page.url(), `${w.url}${link.path}`, "the 303 brings the browser back to the link");
+  await page.waitForFunction(() => [...document.querySelectorAll("ul.gf-grid img")].every((i) => i.complete && i.naturalWidth > 0));
+  assert.equal((await w.status("showroom/v-confirm")).views, before + 1, "the button made exactly one open");
+  await context.close();
+});

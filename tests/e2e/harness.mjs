@@ -50,12 +50,31 @@ export function cookieOf(res) {
   return set ? set.split(";")[0] : null;
 }
 
-export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true } = {}) {
+/**
+ * Polls `probe` (async) until `done(value)` holds or `ms` pass; answers the last value, so the
+ * caller's exact assertion reports what was seen. For effects that are allowed to lag (KV).
+ */
+export async function until(probe, done, { ms = 60_000, every = 500 } = {}) {
+  const started = Date.now();
+  let value = await probe();
+  while (!done(value) && Date.now() - started < ms) {
+    await new Promise((r) => setTimeout(r, every));
+    value = await probe();
+  }
+  return value;
+}
+
+/**
+ * Starts the real worker under Miniflare. `bindings` replace the default secrets (tests of the
+ * worker's own checks); `dist` another built site. `logs()` answers what the worker printed.
+ */
+export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {} } = {}) {
   if (!existsSync(join(BUILD, "index.js"))) {
     throw new Error(`no worker build at ${BUILD}: run scripts/build-worker.sh first`);
   }
   dist ??= buildSite();
   const manifest = JSON.parse(readFileSync(join(dist, "site/_gatefold/manifest.json"), "utf8"));
+  let printed = "";
   const mf = new Miniflare({
     modules: true,
     scriptPath: join(BUILD, "index.js"),
@@ -75,7 +94,10 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
       LINK_GATE: { className: "LinkGate", useSQLite: true },
       GALLERY_LOG: { className: "GalleryLog", useSQLite: true },
     },
-    bindings: { SIGNING_KEY, ADMIN_TOKEN },
+    bindings: { SIGNING_KEY, ADMIN_TOKEN, ...bindings },
+    handleRuntimeStdio(stdout, stderr) {
+      for (const stream of [stdout, stderr]) stream.on("data", (chunk) => { printed += chunk; });
+    },
     host: "127.0.0.1",
     port: http ? 0 : undefined,
   });
@@ -126,6 +148,7 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     setOverrides: (key, overrides) => gate(key, "overrides", { method: "PUT", body: JSON.stringify(overrides) }),
     status: (key) => gate(key, "status"),
     siteFiles: () => walk(join(dist, "site")),
+    logs: () => printed,
     stop: () => mf.dispose(),
   };
 }

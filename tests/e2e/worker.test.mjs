@@ -1,18 +1,21 @@
 // End-to-end tests of the edge worker under Miniflare, against the real generator's output.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, cookieOf } from "./harness.mjs";
+import { startWorker, cookieOf, until, NAVIGATION_HEADERS } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.stop(); });
 
 const L = (key) => w.links[key];
-const BROWSER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+const BROWSER = NAVIGATION_HEADERS["user-agent"];
+/** A person opening the link in their browser (a counted open when they have no session). */
 async function open(key, headers = {}) {
-  const res = await w.fetch(L(key).path, { headers: { "user-agent": BROWSER, ...headers } });
+  const res = await w.navigate(L(key).path, { headers });
   return { res, body: await res.text(), cookie: cookieOf(res) };
 }
+/** Later requests of the same browser: its session cookie and User-Agent (sessions are bound to it). */
+const sameBrowser = (cookie, headers = {}) => ({ headers: { "user-agent": BROWSER, cookie, ...headers } });
 function fullSizeFile(gallery) {
   return w.manifest.galleries[gallery].images[0].variants.find((v) => v.full_size).file;
 }
@@ -22,12 +25,13 @@ test("an open shows the page with its session end, sets a scoped session cookie 
   assert.equal(res.status, 200);
   assert.ok(!body.includes("__GATEFOLD_SESSION_EXPIRES__"), "placeholder replaced");
   const set = res.headers.get("set-cookie");
+  assert.ok(set.startsWith("__Secure-gf_session="), set);
   for (const part of [`Path=/s/${L("showroom/press").token}`, "HttpOnly", "Secure", "SameSite=Lax"]) assert.ok(set.includes(part), set);
   assert.equal(res.headers.get("cache-control"), "private, no-store");
   assert.match(res.headers.get("content-security-policy"), /default-src 'none'/);
   assert.equal(res.headers.get("referrer-policy"), "no-referrer");
   assert.equal(res.headers.get("x-robots-tag"), "noindex, nofollow");
-  const again = await w.fetch(L("showroom/press").path, { headers: { cookie } });
+  const again = await w.navigate(L("showroom/press").path, { headers: { cookie } });
   assert.equal(again.status, 200); await again.text();
   assert.equal((await w.status("showroom/press")).views, 1, "a returning session is not a new open");
 });
@@ -46,7 +50,7 @@ test("a link with two views admits two opens and then answers view_limit_reached
 });
 
 test("200 concurrent opens of a 50-view link admit exactly 50", async () => {
-  const results = await Promise.all(Array.from({ length: 200 }, () => w.fetch(L("showroom/crowd").path).then(async (r) => { await r.arrayBuffer(); return r.status; })));
+  const results = await Promise.all(Array.from({ length: 200 }, () => w.navigate(L("showroom/crowd").path).then((r) => r.status)));
   assert.equal(results.filter((s) => s === 200).length, 50);
   assert.equal(results.filter((s) => s === 410).length, 150);
   assert.equal((await w.status("showroom/crowd")).views, 50);
@@ -79,69 +83,58 @@ test("an already-open session loses its images within 60 s of a disable, and get
   assert.equal(visitor.res.status, 200);
   const image = `${L("showroom/toggle").path}/i/${fullSizeFile("showroom")}`;
   const fetchImage = async () => {
-    const res = await w.fetch(image, { headers: { cookie: visitor.cookie, accept: "application/json" } });
+    const res = await w.fetch(image, sameBrowser(visitor.cookie, { accept: "application/json" }));
     return { status: res.status, body: res.status === 200 ? (await res.arrayBuffer(), null) : await res.json() };
   };
   assert.equal((await fetchImage()).status, 200);
   await w.setOverrides("showroom/toggle", { disabled: true });
-  const started = Date.now();
-  let refused;
-  while (Date.now() - started < 60_000) {
-    refused = await fetchImage();
-    if (refused.status !== 200) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  const refused = await until(fetchImage, (r) => r.status !== 200);
   assert.equal(refused.status, 403, "still served 60 s after the disable");
   assert.equal(refused.body.error, "link_disabled");
   await w.setOverrides("showroom/toggle", {});
-  const back = Date.now();
-  let again;
-  while (Date.now() - back < 60_000) {
-    again = await fetchImage();
-    if (again.status === 200) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  const again = await until(fetchImage, (r) => r.status === 200);
   assert.equal(again.status, 200, "the session's images come back after enabling");
 });
 
 test("downloads: originals where on, nothing where off, whatever the request looks like", async () => {
   const press = await open("showroom/press");
-  const dl = await w.fetch(`${L("showroom/press").path}/download/hero`, { headers: { cookie: press.cookie } });
+  const dl = await w.fetch(`${L("showroom/press").path}/download/hero`, sameBrowser(press.cookie));
   assert.equal(dl.status, 200);
   assert.equal(dl.headers.get("content-disposition"), "attachment; filename*=UTF-8''hero.jpg");
   assert.equal(dl.headers.get("content-type"), "image/jpeg");
   const img = w.manifest.galleries.showroom.images.find((i) => i.id === "hero");
   assert.equal((await dl.arrayBuffer()).byteLength, img.original.size);
-  const part = await w.fetch(`${L("showroom/press").path}/download/hero`, { headers: { cookie: press.cookie, range: "bytes=0-9" } });
+  const part = await w.fetch(`${L("showroom/press").path}/download/hero`, sameBrowser(press.cookie, { range: "bytes=0-9" }));
   assert.equal(part.status, 206);
   assert.equal((await part.arrayBuffer()).byteLength, 10);
   assert.equal((await w.fetch(`${L("showroom/press").path}/download/hero`)).status, 403, "no session");
 
   const view = await open("showroom/viewonly");
   for (const [method, headers] of [["GET", {}], ["HEAD", {}], ["GET", { range: "bytes=0-9" }], ["GET", { "accept-encoding": "identity" }]]) {
-    const r = await w.fetch(`${L("showroom/viewonly").path}/download/hero`, { method, headers: { cookie: view.cookie, ...headers } });
+    const r = await w.fetch(`${L("showroom/viewonly").path}/download/hero`, { method, ...sameBrowser(view.cookie, headers) });
     assert.equal(r.status, 403, `${method} ${JSON.stringify(headers)}`);
     assert.ok(!r.headers.get("content-disposition"));
     await r.arrayBuffer();
   }
-  const cross = await w.fetch(`${L("showroom/viewonly").path}/download/hero`, { headers: { cookie: press.cookie } });
+  const cross = await w.fetch(`${L("showroom/viewonly").path}/download/hero`, sameBrowser(press.cookie));
   assert.equal(cross.status, 403, "another link's cookie");
+  await cross.arrayBuffer();
 });
 
 test("gated images need a session of that link, and only list the gallery's own files", async () => {
   const press = await open("showroom/press");
   const file = fullSizeFile("showroom");
-  const ok = await w.fetch(`${L("showroom/press").path}/i/${file}`, { headers: { cookie: press.cookie } });
+  const ok = await w.fetch(`${L("showroom/press").path}/i/${file}`, sameBrowser(press.cookie));
   assert.equal(ok.status, 200);
   assert.equal(ok.headers.get("cache-control"), "private, no-store");
   assert.ok((await ok.arrayBuffer()).byteLength > 0);
   const none = await w.fetch(`${L("showroom/press").path}/i/${file}`, { headers: { accept: "application/json" } });
   assert.equal(none.status, 403);
   assert.equal((await none.json()).error, "no_session");
-  const forged = await w.fetch(`${L("showroom/press").path}/i/${file}`, { headers: { cookie: press.cookie.replace(/.$/, (c) => (c === "0" ? "1" : "0")) } });
+  const forged = await w.fetch(`${L("showroom/press").path}/i/${file}`, sameBrowser(press.cookie.replace(/.$/, (c) => (c === "0" ? "1" : "0"))));
   assert.equal(forged.status, 403); await forged.arrayBuffer();
   const dealer = await open("dealer/shanghai");
-  const cross = await w.fetch(`${L("dealer/shanghai").path}/i/${file}`, { headers: { cookie: dealer.cookie } });
+  const cross = await w.fetch(`${L("dealer/shanghai").path}/i/${file}`, sameBrowser(dealer.cookie));
   assert.equal(cross.status, 404, "a file of another gallery"); await cross.arrayBuffer();
 });
 
@@ -152,7 +145,7 @@ test("link-preview bots and HEAD requests never use a view", async () => {
     assert.equal(r.headers.get("set-cookie"), null);
     await r.text();
   }
-  const head = await w.fetch(L("showroom/wechat").path, { method: "HEAD" });
+  const head = await w.raw(L("showroom/wechat").path, { method: "HEAD" });
   assert.equal(head.status, 200);
   assert.equal((await w.status("showroom/wechat")).views, 0);
   const human = await open("showroom/wechat", { "user-agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 MicroMessenger/8.0.44(0x18002c2d) NetType/WIFI Language/zh_CN" });
@@ -162,17 +155,18 @@ test("link-preview bots and HEAD requests never use a view", async () => {
 
 test("a timed session ends for good: the returning visitor is told their time is over", async () => {
   const timed = await open("showroom/timed");
+  assert.equal(timed.res.status, 200);
   const seconds = L("showroom/timed").policy.view_seconds;
-  await new Promise((r) => setTimeout(r, seconds * 1000 + 1100));
-  const back = await w.fetch(L("showroom/timed").path, { headers: { cookie: timed.cookie, accept: "application/json" } });
+  const comeBack = () => w.navigate(L("showroom/timed").path, { headers: { cookie: timed.cookie, accept: "application/json" } });
+  const back = await until(comeBack, (r) => r.status !== 200, { ms: (seconds + 5) * 1000 });
   assert.equal(back.status, 403);
   assert.equal((await back.json()).error, "session_expired");
-  const img = await w.fetch(`${L("showroom/timed").path}/i/${fullSizeFile("showroom")}`, { headers: { cookie: timed.cookie } });
+  const img = await w.fetch(`${L("showroom/timed").path}/i/${fullSizeFile("showroom")}`, sameBrowser(timed.cookie));
   assert.equal(img.status, 403); await img.arrayBuffer();
   assert.equal((await w.status("showroom/timed")).views, 1);
 });
 
-test("bypasses: encoded, doubled, case-changed, traversing and private paths are not found", async () => {
+test("bypasses: encoded, doubled, case-changed, traversing and private paths are not found and name no token", async () => {
   const t = L("showroom/press").token;
   const file = fullSizeFile("showroom");
   const paths = [
@@ -180,13 +174,29 @@ test("bypasses: encoded, doubled, case-changed, traversing and private paths are
     `/s/${t}%2fi%2f${file}`, `/s/${t}/I/${file}`, `/s/${t}/i/${file}/x`, `/s/${t}/download/hero.jpg`, `/s/${t}x`,
     "/_gatefold/manifest.json", "/%5fgatefold/manifest.json", "/assets/..%2f_gatefold/manifest.json", "/assets//x", "/", "/index.html",
   ];
+  const tokens = Object.values(w.links).map((l) => l.token);
+  const viewsBefore = (await w.status("showroom/press")).views;
   for (const p of paths) {
-    const r = await w.fetch(p);
-    assert.ok([404, 403].includes(r.status), `${p} → ${r.status}`);
+    const r = await w.navigate(p);
+    assert.equal(r.status, 404, `${p} → ${r.status}`);
     const body = await r.text();
-    assert.ok(!body.includes(t) || p.includes(t), `${p} leaks a token`);
+    const leaked = tokens.filter((tok) => body.includes(tok) || [...r.headers.values()].some((v) => v.includes(tok)));
+    assert.deepEqual(leaked, [], `${p} names a token`);
   }
-  assert.equal((await w.fetch(L("showroom/press").path, { method: "POST" })).status, 405);
+  assert.equal((await w.status("showroom/press")).views, viewsBefore, "no path shaped like a bypass counted an open");
+});
+
+test("a link's page answers GET, HEAD and POST; its files and every other path refuse other methods", async () => {
+  const t = L("showroom/press").token;
+  for (const [path, allow] of [[`/s/${t}`, "GET, HEAD, POST"], [`/s/${t}/i/${fullSizeFile("showroom")}`, "GET, HEAD"], [`/s/${t}/download/hero`, "GET, HEAD"]]) {
+    for (const method of ["PUT", "DELETE", "PATCH"]) {
+      const r = await w.raw(path, { method });
+      assert.equal(r.status, 405, `${method} ${path}`);
+      assert.equal(r.headers.get("allow"), allow);
+    }
+  }
+  const post = await w.raw(`/s/${t}/download/hero`, { method: "POST", headers: { origin: w.url } });
+  assert.equal(post.status, 405, "POST exists for the page's button only");
 });
 
 test("walking every file of dist/site directly: only /assets/* answers 200", async () => {

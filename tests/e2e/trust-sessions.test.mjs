@@ -1,0 +1,157 @@
+// Sessions bound to the client that opened them (issue 9 §2), files that answer the same
+// without a session, and a worker that refuses to run with unfit secrets (§4) or to log a
+// token (§5).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startWorker, cookieOf, until, NAVIGATION_HEADERS } from "./harness.mjs";
+
+let w;
+before(async () => { w = await startWorker(); });
+after(async () => { await w?.stop(); });
+
+const L = (name) => w.links[`showroom/${name}`];
+const views = async (name) => (await w.status(`showroom/${name}`)).views;
+const CHROME_WINDOWS = NAVIGATION_HEADERS["user-agent"];
+const CHROME_WINDOWS_NEXT = CHROME_WINDOWS.replace("Chrome/126", "Chrome/127");
+const FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const CHROME_MAC = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
+function fullSizeFile() {
+  return w.manifest.galleries.showroom.images[0].variants.find((v) => v.full_size).file;
+}
+const image = (name, ua, cookie) =>
+  w.fetch(`${L(name).path}/i/${fullSizeFile()}`, { headers: { "user-agent": ua, accept: "application/json", ...(cookie ? { cookie } : {}) } });
+
+test("the session cookie carries the __Secure- prefix and stays scoped to its link", async () => {
+  const res = await w.navigate(L("v-bound").path);
+  const set = res.headers.get("set-cookie");
+  assert.match(set, /^__Secure-gf_session=[^;]+; Path=\/s\/[a-z2-7]{26}; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
+  assert.ok(set.includes(`Path=${L("v-bound").path};`));
+});
+
+test("a session cookie copied to another browser or system is no session there: it counts a new open", async () => {
+  const opened = await w.navigate(L("v-bound").path);
+  assert.equal(opened.status, 200);
+  const cookie = cookieOf(opened);
+  const start = await views("v-bound");
+  const own = await image("v-bound", CHROME_WINDOWS, cookie);
+  assert.equal(own.status, 200, "the browser that opened it sees the images");
+  await own.arrayBuffer();
+  const updated = await image("v-bound", CHROME_WINDOWS_NEXT, cookie);
+  assert.equal(updated.status, 200, "a browser update keeps the session");
+  await updated.arrayBuffer();
+  for (const [name, ua] of [["Firefox on the same system", FIREFOX_WINDOWS], ["Chrome on a Mac", CHROME_MAC]]) {
+    const img = await image("v-bound", ua, cookie);
+    assert.equal(img.status, 403, name);
+    assert.equal((await img.json()).error, "no_session", name);
+    const before = await views("v-bound");
+    const page = await w.navigate(L("v-bound").path, { headers: { "user-agent": ua, cookie } });
+    assert.equal(page.status, 200, name);
+    assert.ok(cookieOf(page), `${name} gets its own session`);
+    await page.text();
+    assert.equal(await views("v-bound"), before + 1, `${name}: a new open`);
+  }
+  const back = await w.navigate(L("v-bound").path, { headers: { cookie } });
+  assert.equal(back.headers.get("set-cookie"), null);
+  await back.text();
+  assert.equal(await views("v-bound"), start + 2, "the original browser still has its session");
+});
+
+test("revoking a link's sessions ends every open session: the page counts a new open, images answer no_session", async () => {
+  const opened = await w.navigate(L("v-revoke").path);
+  const cookie = cookieOf(opened);
+  await opened.text();
+  const ok = await image("v-revoke", CHROME_WINDOWS, cookie);
+  assert.equal(ok.status, 200);
+  await ok.arrayBuffer();
+  const revoked = await w.gate("showroom/v-revoke", "revoke", { method: "POST" });
+  assert.ok(revoked.session_epoch >= 1, JSON.stringify(revoked));
+  const refused = await until(() => image("v-revoke", CHROME_WINDOWS, cookie).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) })), (r) => r.status !== 200);
+  assert.equal(refused.status, 403, "images still served 60 s after the revoke");
+  assert.equal(refused.body.error, "no_session");
+  const before = await views("v-revoke");
+  const again = await w.navigate(L("v-revoke").path, { headers: { cookie } });
+  assert.equal(again.status, 200);
+  const fresh = cookieOf(again);
+  assert.ok(fresh && fresh !== cookie, "a new session of the new epoch");
+  await again.text();
+  assert.equal(await views("v-revoke"), before + 1, "the old cookie's return is a new open");
+  const img = await image("v-revoke", CHROME_WINDOWS, fresh);
+  assert.equal(img.status, 200, "the new session sees the images");
+  await img.arrayBuffer();
+});
+
+test("without a session, a real and a made-up image answer the same", async () => {
+  const answer = async (path, method = "GET") => {
+    const res = await w.fetch(path, { method, headers: { accept: "application/json" } });
+    return { status: res.status, body: method === "HEAD" ? "" : await res.text() };
+  };
+  const base = L("v-ids").path;
+  for (const method of ["GET", "HEAD"]) {
+    assert.deepEqual(await answer(`${base}/i/${fullSizeFile()}`, method), await answer(`${base}/i/made-up-640.webp`, method), `${method} display image`);
+    assert.deepEqual(await answer(`${base}/download/hero`, method), await answer(`${base}/download/made-up`, method), `${method} original`);
+  }
+  const real = await answer(`${base}/i/${fullSizeFile()}`);
+  assert.equal(real.status, 403);
+  assert.equal(JSON.parse(real.body).error, "no_session");
+  const opened = await w.navigate(base);
+  const cookie = cookieOf(opened);
+  await opened.text();
+  const made = await w.fetch(`${base}/i/made-up-640.webp`, { headers: { "user-agent": CHROME_WINDOWS, cookie } });
+  assert.equal(made.status, 404, "inside a session a made-up file is not found");
+  await made.text();
+});
+
+test("a worker with a short or development secret refuses to serve and says why in its log", async () => {
+  const cases = {
+    "short SIGNING_KEY": { SIGNING_KEY: "too-short" },
+    "development SIGNING_KEY": { SIGNING_KEY: "gatefold-dev-signing-key-NOT-FOR-PRODUCTION" },
+    "short ADMIN_TOKEN": { ADMIN_TOKEN: "short-admin-token" },
+  };
+  for (const [name, bindings] of Object.entries(cases)) {
+    const bad = await startWorker({ bindings });
+    try {
+      for (const path of [L("v-quiet").path, "/admin", "/robots.txt"]) {
+        const res = await bad.navigate(path);
+        const body = await res.text();
+        assert.equal(res.status, 500, `${name}: ${path}`);
+        assert.match(body, /not available: its configuration is unsafe or incomplete/);
+        for (const secret of Object.values(bindings)) assert.ok(!body.includes(secret), "the page names no secret");
+      }
+      const logged = await until(async () => bad.logs(), (l) => l.includes("refusing to serve"), { ms: 5000, every: 100 });
+      assert.match(logged, new RegExp(`refusing to serve: secret ${Object.keys(bindings)[0]} is`), name);
+    } finally {
+      await bad.stop();
+    }
+  }
+  const dev = await startWorker({ bindings: { SIGNING_KEY: "gatefold-dev-signing-key-NOT-FOR-PRODUCTION", GATEFOLD_DEV: "1" } });
+  try {
+    const res = await dev.raw("/robots.txt");
+    assert.equal(res.status, 200, "a local run (GATEFOLD_DEV=1) may use the development key");
+  } finally {
+    await dev.stop();
+  }
+});
+
+test("a 500 logs the path with the link token redacted", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "gatefold-e2e-broken-"));
+  const dist = join(dir, "dist");
+  cpSync(w.dist, dist, { recursive: true });
+  // The gallery page's files gone: the worker cannot render it and answers 500.
+  rmSync(join(dist, "site/_gatefold/pages/showroom"), { recursive: true, force: true });
+  const broken = await startWorker({ dist });
+  try {
+    const token = broken.links["showroom/v-quiet"].token;
+    const res = await broken.navigate(`/s/${token}`);
+    assert.equal(res.status, 500);
+    await res.text();
+    const logged = await until(async () => broken.logs(), (l) => l.includes("gatefold: GET"), { ms: 5000, every: 100 });
+    assert.match(logged, /gatefold: GET \/s\/<redacted>: /);
+    assert.ok(!logged.includes(token), "the token is not in the log");
+  } finally {
+    await broken.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
