@@ -2,7 +2,7 @@
 //! images and original downloads, and denials.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
-use crate::gate::{OpenRequest, OpenResponse, STUB_ORIGIN, overrides_key};
+use crate::gate::{GateClient, OpenRequest, OpenResponse};
 use crate::http::{self, CSP};
 use crate::site::{ASSETS_ORIGIN, Site};
 use gatefold_contract::manifest::{self, Gallery, Link, SESSION_EXPIRES_PLACEHOLDER};
@@ -131,20 +131,11 @@ pub async fn deny(c: &Ctx<'_>, denial: Denial) -> Result<Response> {
 /// Overrides as last mirrored to KV. Edge-cached for 30 s: with KV's own propagation this
 /// bounds how long an already-open session keeps its images after a disable (≤ 60 s).
 async fn cached_overrides(env: &Env, gallery: &str, link: &str) -> Result<Overrides> {
-    let kv = env.kv("LINK_STATE")?;
-    Ok(kv.get(&overrides_key(gallery, link)).cache_ttl(30).json::<Overrides>().await?.unwrap_or_default())
+    Ok(crate::gate::runtime(env, gallery, link).await?.overrides)
 }
 
 async fn ask_gate(env: &Env, gallery: &str, link: &Link, now: i64) -> Result<OpenResponse> {
-    let stub = env.durable_object("LINK_GATE")?.id_from_name(&format!("{gallery}/{}", link.name))?.get_stub()?;
-    let mut init = worker::RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(serde_json::to_string(&OpenRequest { policy: link.policy.clone(), now })?.into()));
-    let mut resp = stub.fetch_with_request(Request::new_with_init(&format!("{STUB_ORIGIN}/open"), &init)?).await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!("LinkGate /open answered {}: {}", resp.status_code(), resp.text().await.unwrap_or_default())));
-    }
-    resp.json().await
+    GateClient::new(env, gallery, &link.name)?.open(&OpenRequest { policy: link.policy.clone(), now }).await
 }
 
 async fn page(c: &Ctx<'_>, gallery: &Gallery, link: &Link, token: &str, session: Session, set_cookie: bool) -> Result<Response> {
