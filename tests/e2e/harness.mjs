@@ -50,7 +50,8 @@ export function cookieOf(res) {
   return set ? set.split(";")[0] : null;
 }
 
-export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true } = {}) {
+/** `persist`: a folder keeping Durable Object and KV state across workers (a redeploy). */
+export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, persist } = {}) {
   if (!existsSync(join(BUILD, "index.js"))) {
     throw new Error(`no worker build at ${BUILD}: run scripts/build-worker.sh first`);
   }
@@ -70,6 +71,7 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
       assetConfig: { html_handling: "none", not_found_handling: "none" },
     },
     kvNamespaces: ["LINK_STATE"],
+    ...(persist ? { durableObjectsPersist: join(persist, "do"), kvPersist: join(persist, "kv") } : {}),
     r2Buckets: ["ORIGINALS"],
     durableObjects: {
       LINK_GATE: { className: "LinkGate", useSQLite: true },
