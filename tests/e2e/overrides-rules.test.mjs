@@ -60,7 +60,7 @@ test("a runtime extension lapses when a republish changes the expiry it was made
   writeFileSync(yaml, readFileSync(yaml, "utf8").replace(/(o-lapse:\n(?:.*\n)*?\s+expires: )2099-06-30/, "$12020-01-02"));
   const second = await startWorker({ dist: buildSite(site), persist });
   try {
-    assert.equal(second.links["dealer/o-lapse"].policy.expires_at, Date.UTC(2020, 0, 2) / 1000 - 8 * 3600, "the republish changed the expiry");
+    assert.equal(second.links["dealer/o-lapse"].policy.expires_at, Date.UTC(2020, 0, 3) / 1000 - 8 * 3600, "the republish changed the expiry");
     assert.equal((await open("dealer/o-lapse", second)).status, 410, "the newer decision in git wins");
     const st = await linkStatus("dealer/o-lapse", second);
     assert.equal(st.state, "expired");
