@@ -142,7 +142,7 @@ impl Overrides {
                 }
                 if let Some(at) = expiry {
                     if at <= now {
-                        return Err(Refusal::BadRequest("that expiry has already passed; give a future date to extend the link".into()));
+                        return Err(Refusal::BadRequest("the new expiry (`expires`) has already passed; give a future date to extend the link".into()));
                     }
                     if !force && in_force.expires_at.is_none_or(|current| at < current) {
                         return Err(Refusal::ShortensExpiry { in_force: in_force.expires_at, asked: at });
@@ -486,7 +486,7 @@ mod tests {
             ("forced days on a link that never expires", forever.clone(), none.clone(), limits(None, Some(3), None, true), 0, Ok((Some(NOW + 3 * day), Some(3), false))),
             ("an earlier expiry needs force", policy(), extended.clone(), limits(Some(NOW + day), None, None, false), 0, Err(Refusal::ShortensExpiry { in_force: Some(NOW + 10 * day), asked: NOW + day })),
             ("an earlier expiry with force", policy(), extended.clone(), limits(Some(NOW + 50), None, None, true), 0, Ok((Some(NOW + 50), Some(3), false))),
-            ("a past expiry is refused even with force", policy(), none.clone(), limits(Some(NOW - 1), None, None, true), 0, Err(Refusal::BadRequest("that expiry has already passed; give a future date to extend the link".into()))),
+            ("a past expiry is refused even with force", policy(), none.clone(), limits(Some(NOW - 1), None, None, true), 0, Err(Refusal::BadRequest("the new expiry (`expires`) has already passed; give a future date to extend the link".into()))),
             ("a limit above the views used", policy(), none.clone(), limits(None, None, Some(5), false), 2, Ok((Some(NOW + 100), Some(5), false))),
             ("a limit at the views used needs force", policy(), none.clone(), limits(None, None, Some(2), false), 2, Err(Refusal::LimitAtOrBelowViews { views: 2, asked: 2 })),
             ("a limit below the views used with force", policy(), none.clone(), limits(None, None, Some(1), true), 2, Ok((Some(NOW + 100), Some(1), false))),
