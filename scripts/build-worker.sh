@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 out=edge-worker/build/index_bg.wasm
 if [ -f "$out" ] && [ -f edge-worker/build/worker/shim.mjs ] && [ "${GATEFOLD_FORCE_WORKER_BUILD:-}" != 1 ]; then
-  changed="$(find edge-worker/src edge-worker/Cargo.toml contract Cargo.toml Cargo.lock themes/default/static \
+  changed="$(find edge-worker/src edge-worker/Cargo.toml contract Cargo.toml Cargo.lock edge-worker/admin-page \
     -type f -newer "$out" -print -quit)"
   if [ -z "$changed" ]; then
     echo "worker: up to date ($out)"

@@ -25,7 +25,10 @@ pub struct LinkStatus {
     pub label: String,
     pub url: String,
     pub policy: LinkPolicy,
+    /// The link's own runtime changes.
     pub overrides: Overrides,
+    /// Runtime changes made to the whole gallery (one write for all its links).
+    pub gallery_overrides: Overrides,
     pub state: LinkState,
     /// Expiry and limit in force (published policy with overrides applied).
     pub expires_at: Option<i64>,
@@ -35,10 +38,25 @@ pub struct LinkStatus {
     pub views_remaining: Option<u64>,
     pub first_open: Option<i64>,
     pub last_open: Option<i64>,
+    /// Moves on at every revoke; sessions issued before it are over.
+    pub session_epoch: u32,
+    /// What the owner must know: a stored state this version cannot read (the link answers
+    /// disabled), a runtime change a publish made lapse, a mirror write that failed.
+    pub notices: Vec<String>,
+}
+
+/// `POST /admin/api/galleries/<gallery>/disable|enable`: the gallery's own runtime state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GalleryStatus {
+    pub gallery: String,
+    pub overrides: Overrides,
+    pub notices: Vec<String>,
 }
 
 /// `PATCH /admin/api/links/<gallery>/<link>`: extend the expiry and/or change the view limit.
-/// Exactly one way of giving the expiry may be used.
+/// Exactly one way of giving the expiry may be used. A change that closes the link sooner (an
+/// expiry earlier than the one in force, a limit at or below the views used) answers 409
+/// `needs_force` naming the effect unless `force` is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct LinkPatch {
@@ -48,8 +66,13 @@ pub struct LinkPatch {
     /// `2026-12-31` (valid through the end of that day in the site timezone) or RFC 3339.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires: Option<String>,
+    /// Days added to the later of now and the expiry in force.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extend_days: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_views: Option<u32>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub force: bool,
 }
 
 /// Every admin API error: `{"error": "<code>", "message": "<English sentence>"}`.

@@ -32,22 +32,190 @@ pub struct LinkPolicy {
     pub disabled: bool,
 }
 
-/// Changes an owner made at runtime through the admin API. They sit on top of the published
-/// policy, survive republishing, and are only cleared by the owner.
+/// Changes an owner made at runtime through the admin API, at one scope (a link, or a whole
+/// gallery). They sit on top of the published policy under three rules:
+/// - disabled wins from either side: YAML or a runtime disable closes the link, and a runtime
+///   enable only lifts a runtime disable (`Some(false)`, which earlier versions stored to
+///   reopen a link published disabled, reads as no override);
+/// - a runtime expiry or view limit remembers the published value it was made against and
+///   lapses once a publish changes that value (the newer decision in git wins);
+/// - an override without that memory (stored by an earlier version) holds until the next
+///   owner action or open records it.
+///
+/// The JSON of the three first fields is the stored shape every version reads; the `_against`
+/// fields are stored beside it, so a rollback never loses a runtime disable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Overrides {
-    /// `Some(true)` disables, `Some(false)` enables even a link published as disabled.
+    /// `Some(true)` disables.
     pub disabled: Option<bool>,
     /// Replaces the published expiry (Unix seconds).
     pub expires_at: Option<i64>,
     /// Replaces the published view limit.
     pub max_views: Option<u32>,
+    /// The published expiry `expires_at` was set against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_against: Option<Against<i64>>,
+    /// The published view limit `max_views` was set against.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_views_against: Option<Against<u32>>,
+}
+
+/// The published value a runtime change replaced (`published: None`: there was none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Against<T> {
+    pub published: Option<T>,
 }
 
 impl Overrides {
     pub fn is_empty(&self) -> bool {
         *self == Overrides::default()
+    }
+
+    /// What a stored shape this version cannot read stands for: the link closed.
+    pub fn unreadable() -> Overrides {
+        Overrides { disabled: Some(true), ..Overrides::default() }
+    }
+
+    pub fn is_disabled(&self) -> bool {
+        self.disabled == Some(true)
+    }
+
+    /// These overrides under a wider scope's (the gallery's): its disable closes the link too.
+    pub fn within(mut self, wider: &Overrides) -> Overrides {
+        if wider.is_disabled() {
+            self.disabled = Some(true);
+        }
+        self
+    }
+
+    /// The three fields every version reads, without the published values they remember.
+    pub fn stored_shape(&self) -> Overrides {
+        Overrides { expires_against: None, max_views_against: None, ..self.clone() }
+    }
+
+    fn expiry_holds(&self, policy: &LinkPolicy) -> bool {
+        self.expires_at.is_some() && self.expires_against.is_none_or(|a| a.published == policy.expires_at())
+    }
+
+    fn limit_holds(&self, policy: &LinkPolicy) -> bool {
+        self.max_views.is_some() && self.max_views_against.is_none_or(|a| a.published == policy.max_views)
+    }
+
+    /// Without the changes a publish made stale; overrides without memory of the published
+    /// value get today's recorded, so they lapse at the next publish that changes it.
+    pub fn settled(&self, policy: &LinkPolicy) -> Overrides {
+        let mut next = self.clone();
+        if next.disabled == Some(false) {
+            next.disabled = None;
+        }
+        if self.expiry_holds(policy) {
+            next.expires_against = Some(Against { published: policy.expires_at() });
+        } else {
+            (next.expires_at, next.expires_against) = (None, None);
+        }
+        if self.limit_holds(policy) {
+            next.max_views_against = Some(Against { published: policy.max_views });
+        } else {
+            (next.max_views, next.max_views_against) = (None, None);
+        }
+        next
+    }
+
+    /// The overrides after an owner's action, or why it is refused. `views` is the link's count
+    /// now: the rules are checked where that count lives, in one step with the write.
+    pub fn apply(&self, change: &Change, policy: &LinkPolicy, views: u64, now: i64) -> Result<Overrides, Refusal> {
+        let mut next = self.settled(policy);
+        match *change {
+            Change::Disable => next.disabled = Some(true),
+            Change::Enable if policy.disabled => return Err(Refusal::DisabledInYaml),
+            Change::Enable => next.disabled = None,
+            Change::Limits { expires_at, extend_days, max_views, force } => {
+                let in_force = policy.effective(&next);
+                let expiry = match (expires_at, extend_days) {
+                    (Some(_), Some(_)) => return Err(Refusal::BadRequest("give either an expiry or a number of days to extend by, not both".into())),
+                    (Some(at), None) => Some(at),
+                    (None, Some(days)) => Some(in_force.expires_at.unwrap_or(now).max(now) + i64::from(days) * 86_400),
+                    (None, None) => None,
+                };
+                if expiry.is_none() && max_views.is_none() {
+                    return Err(Refusal::BadRequest("nothing to change: give an expiry, a number of days or a view limit".into()));
+                }
+                if let Some(at) = expiry {
+                    if at <= now {
+                        return Err(Refusal::BadRequest("the new expiry (`expires`) has already passed; give a future date to extend the link".into()));
+                    }
+                    if !force && in_force.expires_at.is_none_or(|current| at < current) {
+                        return Err(Refusal::ShortensExpiry { in_force: in_force.expires_at, asked: at });
+                    }
+                    next.expires_at = Some(at);
+                    next.expires_against = Some(Against { published: policy.expires_at() });
+                }
+                if let Some(max) = max_views {
+                    if !force && u64::from(max) <= views {
+                        return Err(Refusal::LimitAtOrBelowViews { views, asked: max });
+                    }
+                    next.max_views = Some(max);
+                    next.max_views_against = Some(Against { published: policy.max_views });
+                }
+            }
+        }
+        Ok(next)
+    }
+}
+
+/// An owner's action on a link's (or a scope's) overrides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Change {
+    Disable,
+    Enable,
+    /// A new expiry (an instant, or days counted from the later of now and the expiry in
+    /// force) and/or view limit. `force` allows closing the link sooner than it would close.
+    Limits { expires_at: Option<i64>, extend_days: Option<u32>, max_views: Option<u32>, force: bool },
+}
+
+/// Why an owner's action changed nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Refusal {
+    /// Enabling a link published disabled: only a publish reopens it.
+    DisabledInYaml,
+    /// The new expiry is earlier than the one in force (`None`: the link never expired).
+    ShortensExpiry { in_force: Option<i64>, asked: i64 },
+    /// The new view limit leaves no view for anyone new.
+    LimitAtOrBelowViews { views: u64, asked: u32 },
+    BadRequest(String),
+}
+
+impl Refusal {
+    /// HTTP status and stable code of the admin API answer.
+    pub fn status_and_code(&self) -> (u16, &'static str) {
+        match self {
+            Refusal::DisabledInYaml => (409, "disabled_in_yaml"),
+            Refusal::ShortensExpiry { .. } | Refusal::LimitAtOrBelowViews { .. } => (409, "needs_force"),
+            Refusal::BadRequest(_) => (400, "bad_request"),
+        }
+    }
+
+    /// An English sentence naming the effect; `time` renders an instant for the owner.
+    pub fn message(&self, time: impl Fn(i64) -> String) -> String {
+        match self {
+            Refusal::DisabledInYaml => "disabled in gallery.yaml: change it there".into(),
+            Refusal::ShortensExpiry { in_force: Some(current), asked } => format!(
+                "the link now expires {}; {} is earlier, so it would close sooner: confirm with force (CLI: --force)",
+                time(*current),
+                time(*asked)
+            ),
+            Refusal::ShortensExpiry { in_force: None, asked } => {
+                format!("the link never expires now; an expiry of {} would close it then: confirm with force (CLI: --force)", time(*asked))
+            }
+            Refusal::LimitAtOrBelowViews { views, asked } => format!(
+                "{views} views are used already; a limit of {asked} lets nobody new in: confirm with force (CLI: --force)"
+            ),
+            Refusal::BadRequest(why) => why.clone(),
+        }
     }
 }
 
@@ -67,13 +235,14 @@ impl LinkPolicy {
         self.expires.map(|e| e.at)
     }
 
+    /// The policy in force under `overrides` (see [`Overrides`] for the rules).
     pub fn effective(&self, overrides: &Overrides) -> Effective {
         Effective {
-            max_views: overrides.max_views.or(self.max_views),
-            expires_at: overrides.expires_at.or(self.expires_at()),
+            max_views: if overrides.limit_holds(self) { overrides.max_views } else { self.max_views },
+            expires_at: if overrides.expiry_holds(self) { overrides.expires_at } else { self.expires_at() },
             download: self.download,
             view_seconds: self.view_seconds,
-            disabled: overrides.disabled.unwrap_or(self.disabled),
+            disabled: self.disabled || overrides.is_disabled(),
         }
     }
 }
@@ -131,9 +300,8 @@ pub struct Admission {
     /// 1 for the link's first open, and so on: unique per link.
     pub view_number: u64,
     pub session_expires_at: i64,
-    /// The link's session epoch, which the new session carries. `decide_open` does not know
-    /// it (it is the link's runtime state): the `LinkGate` fills it in.
-    #[serde(default)]
+    /// The link's session epoch, which the session must carry: a revoke moves it on and ends
+    /// every session issued before. [`decide_open`] leaves 0; the link's `LinkGate` sets it.
     pub session_epoch: u32,
 }
 
@@ -212,7 +380,7 @@ mod tests {
             ("raised limit admits again", policy(), Overrides { max_views: Some(10), ..none.clone() }, 3, NOW, Ok(4)),
             ("extended expiry admits again", policy(), Overrides { expires_at: Some(NOW + 1000), ..none.clone() }, 0, NOW + 500, Ok(1)),
             ("runtime disable", policy(), Overrides { disabled: Some(true), ..none.clone() }, 0, NOW, Err(Denial::LinkDisabled)),
-            ("runtime enable of a link published disabled", LinkPolicy { disabled: true, ..policy() }, Overrides { disabled: Some(false), ..none.clone() }, 0, NOW, Ok(1)),
+            ("an enable stored by an earlier version does not reopen a link published disabled", LinkPolicy { disabled: true, ..policy() }, Overrides { disabled: Some(false), ..none.clone() }, 0, NOW, Err(Denial::LinkDisabled)),
             ("lowered limit below current views", policy(), Overrides { max_views: Some(1), ..none.clone() }, 2, NOW, Err(Denial::ViewLimitReached)),
             ("zero-view limit override closes the link", policy(), Overrides { max_views: Some(0), ..none.clone() }, 0, NOW, Err(Denial::ViewLimitReached)),
         ];
@@ -260,5 +428,110 @@ mod tests {
         assert_eq!(e.views_remaining(7), Some(0));
         assert_eq!(e.state(3, NOW), LinkState::LimitReached);
         assert_eq!(serde_json::to_string(&LinkState::LimitReached).unwrap(), "\"limit_reached\"");
+    }
+
+    fn against<T>(published: Option<T>) -> Option<Against<T>> {
+        Some(Against { published })
+    }
+
+    #[test]
+    fn overrides_hold_until_a_publish_changes_what_they_replaced() {
+        let extended = Overrides { expires_at: Some(NOW + 1000), expires_against: against(Some(NOW + 100)), ..Overrides::default() };
+        let raised = Overrides { max_views: Some(10), max_views_against: against(Some(3)), ..Overrides::default() };
+        let republished = LinkPolicy { expires: Some(ResolvedExpiry::at_instant(NOW - 86_400)), max_views: Some(5), ..policy() };
+        // (case, published policy, overrides, expiry in force, limit in force, disabled)
+        let table: Vec<(&str, LinkPolicy, Overrides, Option<i64>, Option<u32>, bool)> = vec![
+            ("no override: the published policy", policy(), Overrides::default(), Some(NOW + 100), Some(3), false),
+            ("extension over the expiry it was made against", policy(), extended.clone(), Some(NOW + 1000), Some(3), false),
+            ("a publish changed the expiry: the extension lapses", republished.clone(), extended.clone(), Some(NOW - 86_400), Some(5), false),
+            ("a publish removed the expiry: the extension lapses", LinkPolicy { expires: None, ..policy() }, extended.clone(), None, Some(3), false),
+            ("extension of a link that had no expiry", LinkPolicy { expires: None, ..policy() }, Overrides { expires_against: against(None), ..extended.clone() }, Some(NOW + 1000), Some(3), false),
+            ("raised limit over the limit it was made against", policy(), raised.clone(), Some(NOW + 100), Some(10), false),
+            ("a publish changed the limit: the raise lapses", republished.clone(), raised.clone(), Some(NOW - 86_400), Some(5), false),
+            ("a publish changing the expiry leaves the limit's override", LinkPolicy { expires: Some(ResolvedExpiry::at_instant(NOW + 5)), ..policy() }, raised.clone(), Some(NOW + 5), Some(10), false),
+            ("an override stored without memory holds", republished.clone(), Overrides { expires_at: Some(NOW + 1000), ..Overrides::default() }, Some(NOW + 1000), Some(5), false),
+            ("YAML disable beats everything", LinkPolicy { disabled: true, ..policy() }, extended.clone(), Some(NOW + 1000), Some(3), true),
+            ("runtime disable", policy(), Overrides { disabled: Some(true), ..Overrides::default() }, Some(NOW + 100), Some(3), true),
+            ("a gallery's disable closes its link", policy(), Overrides::default().within(&Overrides { disabled: Some(true), ..Overrides::default() }), Some(NOW + 100), Some(3), true),
+            ("a gallery without a disable leaves the link alone", policy(), extended.clone().within(&Overrides::default()), Some(NOW + 1000), Some(3), false),
+        ];
+        for (case, policy, overrides, expires_at, max_views, disabled) in table {
+            let e = policy.effective(&overrides);
+            assert_eq!((e.expires_at, e.max_views, e.disabled), (expires_at, max_views, disabled), "{case}");
+        }
+    }
+
+    #[test]
+    fn settling_records_the_published_values_and_drops_lapsed_changes() {
+        let legacy = Overrides { expires_at: Some(NOW + 1000), max_views: Some(9), disabled: Some(false), ..Overrides::default() };
+        let settled = legacy.settled(&policy());
+        assert_eq!(settled.expires_against, against(Some(NOW + 100)));
+        assert_eq!(settled.max_views_against, against(Some(3)));
+        assert_eq!(settled.disabled, None, "an old enable is no override");
+        let after_publish = settled.settled(&LinkPolicy { expires: Some(ResolvedExpiry::at_instant(NOW + 7)), ..policy() });
+        assert_eq!((after_publish.expires_at, after_publish.expires_against), (None, None));
+        assert_eq!(after_publish.max_views, Some(9));
+    }
+
+    #[test]
+    fn owner_actions_follow_the_decision_table() {
+        let none = Overrides::default();
+        let limits = |expires_at, extend_days, max_views, force| Change::Limits { expires_at, extend_days, max_views, force };
+        let day = 86_400;
+        let yaml_off = LinkPolicy { disabled: true, ..policy() };
+        let forever = LinkPolicy { expires: None, ..policy() };
+        let extended = Overrides { expires_at: Some(NOW + 10 * day), expires_against: against(Some(NOW + 100)), ..none.clone() };
+        // (case, policy, current, change, views, expiry in force after, limit after, refusal)
+        type Row<'a> = (&'a str, LinkPolicy, Overrides, Change, u64, Result<(Option<i64>, Option<u32>, bool), Refusal>);
+        let table: Vec<Row<'_>> = vec![
+            ("disable", policy(), none.clone(), Change::Disable, 0, Ok((Some(NOW + 100), Some(3), true))),
+            ("enable lifts a runtime disable", policy(), Overrides { disabled: Some(true), ..none.clone() }, Change::Enable, 0, Ok((Some(NOW + 100), Some(3), false))),
+            ("enable of a link published disabled", yaml_off.clone(), none.clone(), Change::Enable, 0, Err(Refusal::DisabledInYaml)),
+            ("days count from the expiry in force when later", policy(), extended.clone(), limits(None, Some(3), None, false), 0, Ok((Some(NOW + 13 * day), Some(3), false))),
+            ("days count from now once expired", LinkPolicy { expires: Some(ResolvedExpiry::at_instant(NOW - day)), ..policy() }, none.clone(), limits(None, Some(3), None, false), 0, Ok((Some(NOW + 3 * day), Some(3), false))),
+            ("days on a link that never expires would shorten it", forever.clone(), none.clone(), limits(None, Some(3), None, false), 0, Err(Refusal::ShortensExpiry { in_force: None, asked: NOW + 3 * day })),
+            ("forced days on a link that never expires", forever.clone(), none.clone(), limits(None, Some(3), None, true), 0, Ok((Some(NOW + 3 * day), Some(3), false))),
+            ("an earlier expiry needs force", policy(), extended.clone(), limits(Some(NOW + day), None, None, false), 0, Err(Refusal::ShortensExpiry { in_force: Some(NOW + 10 * day), asked: NOW + day })),
+            ("an earlier expiry with force", policy(), extended.clone(), limits(Some(NOW + 50), None, None, true), 0, Ok((Some(NOW + 50), Some(3), false))),
+            ("a past expiry is refused even with force", policy(), none.clone(), limits(Some(NOW - 1), None, None, true), 0, Err(Refusal::BadRequest("the new expiry (`expires`) has already passed; give a future date to extend the link".into()))),
+            ("a limit above the views used", policy(), none.clone(), limits(None, None, Some(5), false), 2, Ok((Some(NOW + 100), Some(5), false))),
+            ("a limit at the views used needs force", policy(), none.clone(), limits(None, None, Some(2), false), 2, Err(Refusal::LimitAtOrBelowViews { views: 2, asked: 2 })),
+            ("a limit below the views used with force", policy(), none.clone(), limits(None, None, Some(1), true), 2, Ok((Some(NOW + 100), Some(1), false))),
+            ("both kinds of expiry", policy(), none.clone(), limits(Some(NOW + day), Some(1), None, false), 0, Err(Refusal::BadRequest("give either an expiry or a number of days to extend by, not both".into()))),
+            ("nothing", policy(), none.clone(), limits(None, None, None, false), 0, Err(Refusal::BadRequest("nothing to change: give an expiry, a number of days or a view limit".into()))),
+        ];
+        for (case, policy, current, change, views, expected) in table {
+            let got = current.apply(&change, &policy, views, NOW).map(|o| {
+                let e = policy.effective(&o);
+                (e.expires_at, e.max_views, e.disabled)
+            });
+            assert_eq!(got, expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn a_change_remembers_the_published_value_it_replaced() {
+        let next = Overrides::default().apply(&Change::Limits { expires_at: Some(NOW + 500), extend_days: None, max_views: Some(7), force: false }, &policy(), 0, NOW).unwrap();
+        assert_eq!(next.expires_against, against(Some(NOW + 100)));
+        assert_eq!(next.max_views_against, against(Some(3)));
+    }
+
+    #[test]
+    fn the_stored_shape_is_the_one_earlier_versions_read() {
+        let o = Overrides { disabled: Some(true), expires_at: Some(5), max_views: Some(2), expires_against: against(None), max_views_against: against(Some(1)) };
+        assert_eq!(serde_json::to_string(&o.stored_shape()).unwrap(), r#"{"disabled":true,"expires_at":5,"max_views":2}"#);
+        let legacy: Overrides = serde_json::from_str(r#"{"disabled":true,"expires_at":null,"max_views":null}"#).unwrap();
+        assert!(legacy.is_disabled());
+        assert!(serde_json::from_str::<Overrides>(r#"{"disabled":true,"paused_until":9}"#).is_err(), "an unknown shape is not read as no override");
+        assert!(Overrides::unreadable().is_disabled());
+    }
+
+    #[test]
+    fn refusals_name_their_effect() {
+        let time = |t: i64| format!("@{t}");
+        assert_eq!(Refusal::DisabledInYaml.message(time), "disabled in gallery.yaml: change it there");
+        assert_eq!(Refusal::DisabledInYaml.status_and_code(), (409, "disabled_in_yaml"));
+        assert!(Refusal::ShortensExpiry { in_force: Some(9), asked: 5 }.message(time).contains("@9; @5 is earlier"));
+        assert!(Refusal::LimitAtOrBelowViews { views: 4, asked: 3 }.message(time).contains("4 views are used"));
     }
 }

@@ -1,27 +1,43 @@
-//! `LinkGate`: one Durable Object per link (`id_from_name("<gallery>/<link>")`, so counters
-//! survive token rotation) that decides every new open atomically.
+//! `LinkGate`: the Durable Object that decides every new open and holds every runtime change.
+//!
+//! One object per link (`id_from_name("<gallery>/<link>")`, so counters survive token
+//! rotation), and one per wider scope whose runtime changes apply to many links at once with a
+//! single write: a gallery (`<gallery>/*`) and, once recipient lists exist, an audience
+//! (`<gallery>/@<audience>`). Link names are slugs, so these names never collide with a link.
 //!
 //! SQLite calls are synchronous, so reading the count, deciding and storing the new count
 //! happen with no `await` in between: no other request to this object can interleave, and
-//! 200 concurrent opens of a 50-view link admit exactly 50.
+//! 200 concurrent opens of a 50-view link admit exactly 50. Owner actions are applied the same
+//! way (read, apply, write in one step inside the object), so two owners acting at once both
+//! land. The gallery's object is asked on every open before that step, which is what makes a
+//! gallery-wide disable close every link's next open at once.
 //!
-//! API (the admin module calls it too):
-//! - `POST /open` `{"policy": LinkPolicy, "now": i64}` → `{"admitted": {"view_number", "session_expires_at"}}` | `{"denied": "<code>"}`
-//! - `GET /status` → `{"views", "overrides", "first_open", "last_open"}`
-//! - `PUT /overrides` body `Overrides` (full replacement) → status; also mirrored to KV
-//!   `LINK_STATE` at `overrides/<gallery>/<link>` for in-session checks.
-//! - `POST /revoke` → `{"session_epoch"}`: ends every open session of the link by bumping its
-//!   session epoch (mirrored to KV at `session-epoch/<gallery>/<link>`).
+//! Storage keeps the `overrides` column in the JSON shape every earlier version reads; what
+//! this version adds (the published values a change was made against, the session epoch) sits
+//! in columns of its own, so rolling back the worker never drops a runtime disable.
 //!
-//! The worker talks to it through [`GateClient`]; open sessions read [`runtime`].
+//! Every change is mirrored to KV `LINK_STATE`, which the in-session checks read (see
+//! [`runtime`]): `runtime/<object name>` holds this version's shape, and for links
+//! `overrides/<gallery>/<link>` keeps the shape earlier versions read.
 
-use gatefold_contract::policy::{Admission, decide_open};
+use futures_util::future::join3;
+use gatefold_contract::policy::{Admission, Change, Refusal, decide_open};
 use gatefold_contract::{Denial, LinkPolicy, Overrides};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, SqlStorageValue, State, Stub, durable_object};
 
-pub const STUB_ORIGIN: &str = "https://link-gate";
+/// Any host works for a Durable Object stub; it only looks at the path.
+const STUB_ORIGIN: &str = "https://link-gate";
+
+/// How often a KV mirror write is tried before the failure is reported to the owner.
+const MIRROR_ATTEMPTS: u32 = 3;
+
+/// Version of the KV mirror's shape; a value this version does not know reads as disabled.
+const MIRROR_SHAPE: u32 = 1;
+
+/// How long an in-session check may use a mirrored state (edge cache): with KV's own
+/// propagation this bounds how long an open session keeps its images after a disable.
+const MIRROR_CACHE_SECONDS: u64 = 30;
 
 #[derive(Debug, Deserialize, Serialize)]
 pub struct OpenRequest {
@@ -36,91 +52,193 @@ pub enum OpenResponse {
     Denied(Denial),
 }
 
-#[derive(Debug, Deserialize, Serialize, PartialEq)]
+/// What an object holds, as `GET /status` answers it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 pub struct Status {
     pub views: u64,
+    /// This scope's own runtime changes (not its wider scopes').
     pub overrides: Overrides,
     pub first_open: Option<i64>,
     pub last_open: Option<i64>,
+    pub session_epoch: u32,
+    /// What the owner must be told (unreadable stored state, a failed mirror write).
+    pub notices: Vec<String>,
 }
 
-/// KV key the overrides of a link are mirrored to.
-pub fn overrides_key(gallery: &str, link: &str) -> String {
-    format!("overrides/{gallery}/{link}")
+/// An owner's action, with the published policy it is judged against (`LinkPolicy::default()`
+/// for a gallery or audience).
+#[derive(Debug, Deserialize, Serialize)]
+pub struct ChangeRequest {
+    pub change: Change,
+    pub policy: LinkPolicy,
+    pub now: i64,
 }
 
-/// KV key the session epoch of a link is mirrored to (a decimal number).
-pub fn session_epoch_key(gallery: &str, link: &str) -> String {
-    format!("session-epoch/{gallery}/{link}")
+#[derive(Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeResponse {
+    Changed(Status),
+    Refused(Refusal),
 }
 
-/// Typed client of one link's `LinkGate` Durable Object.
+/// What one `LinkGate` object stands for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Link { gallery: String, link: String },
+    Gallery { gallery: String },
+    /// Reserved for recipient lists: one write for every link of an audience.
+    Audience { gallery: String, audience: String },
+}
+
+impl Scope {
+    pub fn link(gallery: &str, link: &str) -> Scope {
+        Scope::Link { gallery: gallery.into(), link: link.into() }
+    }
+
+    pub fn gallery(gallery: &str) -> Scope {
+        Scope::Gallery { gallery: gallery.into() }
+    }
+
+    /// The Durable Object's name.
+    pub fn object_name(&self) -> String {
+        match self {
+            Scope::Link { gallery, link } => format!("{gallery}/{link}"),
+            Scope::Gallery { gallery } => format!("{gallery}/*"),
+            Scope::Audience { gallery, audience } => format!("{gallery}/@{audience}"),
+        }
+    }
+
+    pub fn from_object_name(name: &str) -> Option<Scope> {
+        let (gallery, rest) = name.split_once('/')?;
+        Some(match rest {
+            "*" => Scope::gallery(gallery),
+            _ => match rest.strip_prefix('@') {
+                Some(audience) => Scope::Audience { gallery: gallery.into(), audience: audience.into() },
+                None => Scope::link(gallery, rest),
+            },
+        })
+    }
+
+    /// KV key of this version's mirror.
+    fn mirror_key(&self) -> String {
+        format!("runtime/{}", self.object_name())
+    }
+
+    /// KV key earlier versions read a link's overrides from.
+    fn legacy_mirror_key(&self) -> Option<String> {
+        match self {
+            Scope::Link { gallery, link } => Some(format!("overrides/{gallery}/{link}")),
+            _ => None,
+        }
+    }
+
+    /// The scopes whose changes apply to this one's links.
+    fn wider(&self) -> Vec<Scope> {
+        match self {
+            Scope::Link { gallery, .. } => vec![Scope::gallery(gallery)],
+            _ => vec![],
+        }
+    }
+}
+
+/// Typed client of one `LinkGate` object.
 pub struct GateClient {
     stub: Stub,
+    name: String,
 }
 
 impl GateClient {
+    /// The client of one link's object.
     pub fn new(env: &Env, gallery: &str, link: &str) -> Result<GateClient> {
-        Ok(GateClient { stub: env.durable_object("LINK_GATE")?.id_from_name(&format!("{gallery}/{link}"))?.get_stub()? })
+        GateClient::for_scope(env, &Scope::link(gallery, link))
     }
 
-    /// Counts an open if the policy allows it: the only call that uses a view.
-    pub async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
-        self.call(Method::Post, "/open", Some(serde_json::to_string(req)?)).await
+    pub fn for_scope(env: &Env, scope: &Scope) -> Result<GateClient> {
+        let name = scope.object_name();
+        let stub = env.durable_object("LINK_GATE")?.id_from_name(&name)?.get_stub()?;
+        Ok(GateClient { stub, name })
     }
 
-    /// Views and overrides as they are now; counts nothing.
-    pub async fn status(&self) -> Result<Status> {
-        self.call(Method::Get, "/status", None).await
-    }
-
-    /// Ends every open session of the link; answers the new epoch.
-    pub async fn revoke(&self) -> Result<u32> {
-        let answer: Revoked = self.call(Method::Post, "/revoke", None).await?;
-        Ok(answer.session_epoch)
-    }
-
-    async fn call<T: DeserializeOwned>(&self, method: Method, op: &str, body: Option<String>) -> Result<T> {
+    async fn call<T: serde::de::DeserializeOwned>(&self, method: Method, op: &str, body: Option<String>) -> Result<T> {
         let mut init = RequestInit::new();
-        init.with_method(method).with_body(body.map(Into::into));
-        let mut resp = self.stub.fetch_with_request(Request::new_with_init(&format!("{STUB_ORIGIN}{op}"), &init)?).await?;
+        init.with_method(method);
+        if let Some(body) = body {
+            init.with_body(Some(body.into()));
+        }
+        let mut resp = self.stub.fetch_with_request(Request::new_with_init(&format!("{STUB_ORIGIN}/{op}"), &init)?).await?;
         if resp.status_code() != 200 {
-            return Err(worker::Error::RustError(format!("LinkGate {op} answered {}: {}", resp.status_code(), resp.text().await.unwrap_or_default())));
+            let detail = resp.text().await.unwrap_or_default();
+            return Err(worker::Error::RustError(format!("LinkGate {} /{op} answered {}: {detail}", self.name, resp.status_code())));
         }
         resp.json().await
     }
-}
 
-#[derive(Debug, Deserialize, Serialize)]
-struct Revoked {
-    session_epoch: u32,
+    /// Decides a new open (counts it when admitted).
+    pub async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
+        self.call(Method::Post, "open", Some(serde_json::to_string(req)?)).await
+    }
+
+    pub async fn status(&self) -> Result<Status> {
+        self.call(Method::Get, "status", None).await
+    }
+
+    /// Applies an owner's action inside the object, in one step with its checks.
+    pub async fn change(&self, req: &ChangeRequest) -> Result<ChangeResponse> {
+        self.call(Method::Post, "change", Some(serde_json::to_string(req)?)).await
+    }
+
+    /// Moves the session epoch on: every session issued before is over.
+    pub async fn revoke(&self) -> Result<Status> {
+        self.call(Method::Post, "revoke", None).await
+    }
 }
 
 /// What an open session checks on every gated request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct LinkRuntime {
+    /// The link's overrides with its wider scopes' disables folded in.
     pub overrides: Overrides,
     pub session_epoch: u32,
 }
 
-/// The link's runtime state as last mirrored to KV, edge-cached for 30 s: with KV's own
-/// propagation this bounds how long an open session outlives a disable or revoke (≤ 60 s).
-/// Fails closed: stored overrides this version cannot read disable the link, and an
-/// unreadable epoch matches no session.
+/// A KV mirror of one object's state, in this version's shape.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct Mirror {
+    shape: u32,
+    overrides: Overrides,
+    session_epoch: u32,
+}
+
+impl Mirror {
+    /// A stored shape this version cannot read stands for a closed link.
+    fn read(text: &str) -> LinkRuntime {
+        match serde_json::from_str::<Mirror>(text) {
+            Ok(m) if m.shape == MIRROR_SHAPE => LinkRuntime { overrides: m.overrides, session_epoch: m.session_epoch },
+            _ => LinkRuntime { overrides: Overrides::unreadable(), session_epoch: u32::MAX },
+        }
+    }
+}
+
+/// The link's runtime state as mirrored to KV (cached at the edge for 30 s), failing closed:
+/// a stored shape this version cannot read answers disabled.
 pub async fn runtime(env: &Env, gallery: &str, link: &str) -> Result<LinkRuntime> {
     let kv = env.kv("LINK_STATE")?;
-    let overrides = match kv.get(&overrides_key(gallery, link)).cache_ttl(30).text().await? {
-        None => Overrides::default(),
-        Some(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
-            worker::console_error!("overrides of {gallery}/{link} are unreadable ({e}): the link answers disabled until they are set again");
-            Overrides { disabled: Some(true), ..Overrides::default() }
-        }),
+    let scope = Scope::link(gallery, link);
+    let get = |key: String| {
+        let kv = &kv;
+        async move { kv.get(&key).cache_ttl(MIRROR_CACHE_SECONDS).text().await }
     };
-    let session_epoch = match kv.get(&session_epoch_key(gallery, link)).cache_ttl(30).text().await? {
-        None => 0,
-        Some(text) => text.trim().parse().unwrap_or(u32::MAX),
+    let legacy_key = scope.legacy_mirror_key().unwrap_or_default();
+    let (own, legacy, wider) = join3(get(scope.mirror_key()), get(legacy_key), get(Scope::gallery(gallery).mirror_key())).await;
+    let own = match (own?, legacy?) {
+        (Some(text), _) => Mirror::read(&text),
+        // Written by an earlier version only: its shape, no epoch yet.
+        (None, Some(text)) => LinkRuntime { overrides: serde_json::from_str(&text).unwrap_or_else(|_| Overrides::unreadable()), session_epoch: 0 },
+        (None, None) => LinkRuntime::default(),
     };
-    Ok(LinkRuntime { overrides, session_epoch })
+    let wider = wider?.map(|text| Mirror::read(&text).overrides).unwrap_or_default();
+    Ok(LinkRuntime { overrides: own.overrides.within(&wider), session_epoch: own.session_epoch })
 }
 
 #[durable_object]
@@ -135,16 +253,43 @@ struct Row {
     overrides: String,
     first_open: Option<i64>,
     last_open: Option<i64>,
-}
-
-#[derive(Deserialize)]
-struct Count {
-    n: i64,
-}
-
-#[derive(Deserialize)]
-struct EpochRow {
+    expires_against: Option<String>,
+    max_views_against: Option<String>,
     session_epoch: i64,
+    mirror_error: Option<String>,
+    revision: i64,
+}
+
+/// A row as read: its status, whether its overrides could be read, its revision.
+struct Loaded {
+    status: Status,
+    readable: bool,
+    revision: i64,
+}
+
+/// Columns added after the first version (for objects created before them).
+const ADDED_COLUMNS: [&str; 5] = [
+    "expires_against TEXT",
+    "max_views_against TEXT",
+    "session_epoch INTEGER NOT NULL DEFAULT 0",
+    "mirror_error TEXT",
+    "revision INTEGER NOT NULL DEFAULT 0",
+];
+
+fn text_or_null(value: Option<String>) -> SqlStorageValue {
+    value.map_or(SqlStorageValue::Null, SqlStorageValue::String)
+}
+
+/// `overrides` and its `_against` columns, or why they cannot be read.
+fn read_overrides(r: &Row) -> std::result::Result<Overrides, String> {
+    let mut o: Overrides = serde_json::from_str(&r.overrides).map_err(|e| format!("overrides {:.120}: {e}", r.overrides))?;
+    if let Some(text) = &r.expires_against {
+        o.expires_against = Some(serde_json::from_str(text).map_err(|e| format!("expires_against {text:.120}: {e}"))?);
+    }
+    if let Some(text) = &r.max_views_against {
+        o.max_views_against = Some(serde_json::from_str(text).map_err(|e| format!("max_views_against {text:.120}: {e}"))?);
+    }
+    Ok(o)
 }
 
 impl LinkGate {
@@ -152,44 +297,84 @@ impl LinkGate {
         self.state.storage().sql()
     }
 
-    fn status(&self) -> Result<Status> {
-        let rows: Vec<Row> = self.sql().exec("SELECT views, overrides, first_open, last_open FROM gate WHERE id = 1", None)?.to_array()?;
-        Ok(match rows.into_iter().next() {
-            None => Status { views: 0, overrides: Overrides::default(), first_open: None, last_open: None },
-            Some(r) => Status {
+    fn scope(&self) -> Result<Scope> {
+        let name = self.state.id().name().ok_or_else(|| worker::Error::RustError("LinkGate has no name: create it with id_from_name".into()))?;
+        Scope::from_object_name(&name).ok_or_else(|| worker::Error::RustError(format!("LinkGate name {name:?} is not <gallery>/<link>, <gallery>/* or <gallery>/@<audience>")))
+    }
+
+    fn load(&self) -> Result<Loaded> {
+        let rows: Vec<Row> = self
+            .sql()
+            .exec(
+                "SELECT views, overrides, first_open, last_open, expires_against, max_views_against, session_epoch, mirror_error, revision
+                 FROM gate WHERE id = 1",
+                None,
+            )?
+            .to_array()?;
+        let Some(r) = rows.into_iter().next() else {
+            return Ok(Loaded { status: Status::default(), readable: true, revision: 0 });
+        };
+        let mut notices: Vec<String> = r.mirror_error.iter().cloned().collect();
+        let (overrides, readable) = match read_overrides(&r) {
+            Ok(o) => (o, true),
+            Err(e) => {
+                notices.push(format!(
+                    "the stored runtime state is in a shape this version cannot read ({e}), so the link answers disabled; \
+                     deploy the version that wrote it, or disable/enable to start afresh"
+                ));
+                (Overrides::unreadable(), false)
+            }
+        };
+        Ok(Loaded {
+            status: Status {
                 views: r.views.max(0) as u64,
-                overrides: serde_json::from_str(&r.overrides).unwrap_or_default(),
+                overrides,
                 first_open: r.first_open,
                 last_open: r.last_open,
+                session_epoch: u32::try_from(r.session_epoch).unwrap_or(u32::MAX),
+                notices,
             },
+            readable,
+            revision: r.revision,
         })
     }
 
-    fn session_epoch(&self) -> Result<u32> {
-        let rows: Vec<EpochRow> = self.sql().exec("SELECT session_epoch FROM gate WHERE id = 1", None)?.to_array()?;
-        Ok(rows.first().map_or(0, |r| r.session_epoch.clamp(0, i64::from(u32::MAX)) as u32))
-    }
-
-    fn name(&self) -> Result<(String, String)> {
-        let name = self.state.id().name().ok_or_else(|| worker::Error::RustError("LinkGate has no name: create it with id_from_name(\"<gallery>/<link>\")".into()))?;
-        let (gallery, link) = name.split_once('/').ok_or_else(|| worker::Error::RustError(format!("LinkGate name {name:?} is not <gallery>/<link>")))?;
-        Ok((gallery.to_string(), link.to_string()))
-    }
-
-    async fn revoke(&self) -> Result<Revoked> {
+    /// Stores `overrides` (the row is created when missing) and bumps the revision.
+    fn save(&self, overrides: &Overrides) -> Result<()> {
+        let against = |a: Option<String>| text_or_null(a);
         self.sql().exec(
-            "INSERT INTO gate (id, views, session_epoch) VALUES (1, 0, 1) ON CONFLICT(id) DO UPDATE SET session_epoch = gate.session_epoch + 1",
-            None,
+            "INSERT INTO gate (id, views, overrides, expires_against, max_views_against, revision) VALUES (1, 0, ?, ?, ?, 1)
+             ON CONFLICT(id) DO UPDATE SET overrides = excluded.overrides, expires_against = excluded.expires_against,
+               max_views_against = excluded.max_views_against, revision = gate.revision + 1",
+            vec![
+                SqlStorageValue::String(serde_json::to_string(&overrides.stored_shape())?),
+                against(overrides.expires_against.map(|a| serde_json::to_string(&a)).transpose()?),
+                against(overrides.max_views_against.map(|a| serde_json::to_string(&a)).transpose()?),
+            ],
         )?;
-        let session_epoch = self.session_epoch()?;
-        let (gallery, link) = self.name()?;
-        self.env.kv("LINK_STATE")?.put(&session_epoch_key(&gallery, &link), session_epoch.to_string())?.execute().await?;
-        Ok(Revoked { session_epoch })
+        Ok(())
     }
 
-    fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
-        let status = self.status()?;
-        Ok(match decide_open(&req.policy, &status.overrides, status.views, req.now) {
+    /// The wider scopes' overrides, merged (each from its own object, so a gallery disable is
+    /// seen by the very next open).
+    async fn wider_overrides(&self, scope: &Scope) -> Result<Overrides> {
+        let mut merged = Overrides::default();
+        for wider in scope.wider() {
+            let status = GateClient::for_scope(&self.env, &wider)?.status().await?;
+            merged = merged.within(&status.overrides);
+        }
+        Ok(merged)
+    }
+
+    async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
+        let scope = self.scope()?;
+        let wider = self.wider_overrides(&scope).await?;
+        // From here to the writes: no await.
+        let loaded = self.load()?;
+        let status = loaded.status;
+        let settled = if loaded.readable { status.overrides.settled(&req.policy) } else { status.overrides.clone() };
+        let resettle = loaded.readable && settled != status.overrides;
+        let response = match decide_open(&req.policy, &settled.clone().within(&wider), status.views, req.now) {
             Err(denial) => OpenResponse::Denied(denial),
             Ok(admission) => {
                 self.sql().exec(
@@ -202,20 +387,90 @@ impl LinkGate {
                         SqlStorageValue::Integer(req.now),
                     ],
                 )?;
-                OpenResponse::Admitted(Admission { session_epoch: self.session_epoch()?, ..admission })
+                OpenResponse::Admitted(Admission { session_epoch: status.session_epoch, ..admission })
             }
-        })
+        };
+        if resettle {
+            // A publish made a runtime change lapse (or an earlier version's change gets the
+            // published value recorded): store it so a later publish cannot revive it.
+            self.save(&settled)?;
+            self.mirror(&scope).await?;
+        }
+        Ok(response)
     }
 
-    async fn set_overrides(&self, overrides: Overrides) -> Result<Status> {
-        let json = serde_json::to_string(&overrides)?;
+    async fn change(&self, req: &ChangeRequest) -> Result<ChangeResponse> {
+        let scope = self.scope()?;
+        let loaded = self.load()?;
+        let next = match loaded.status.overrides.apply(&req.change, &req.policy, loaded.status.views, req.now) {
+            Ok(next) => next,
+            Err(refusal) => return Ok(ChangeResponse::Refused(refusal)),
+        };
+        self.save(&next)?;
+        self.mirror(&scope).await?;
+        Ok(ChangeResponse::Changed(self.load()?.status))
+    }
+
+    async fn revoke(&self) -> Result<Status> {
+        let scope = self.scope()?;
         self.sql().exec(
-            "INSERT INTO gate (id, views, overrides) VALUES (1, 0, ?) ON CONFLICT(id) DO UPDATE SET overrides = excluded.overrides",
-            vec![SqlStorageValue::String(json.clone())],
+            "INSERT INTO gate (id, views, overrides, session_epoch, revision) VALUES (1, 0, '{}', 1, 1)
+             ON CONFLICT(id) DO UPDATE SET session_epoch = gate.session_epoch + 1, revision = gate.revision + 1",
+            None,
         )?;
-        let (gallery, link) = self.name()?;
-        self.env.kv("LINK_STATE")?.put(&overrides_key(&gallery, &link), json)?.execute().await?;
-        self.status()
+        self.mirror(&scope).await?;
+        Ok(self.load()?.status)
+    }
+
+    /// Writes the current state to KV, retrying; a write that still fails is recorded and
+    /// shown to the owner in every status until a later write succeeds. Concurrent changes may
+    /// finish their writes out of order, so a write that finds a newer revision writes again.
+    async fn mirror(&self, scope: &Scope) -> Result<()> {
+        let kv = self.env.kv("LINK_STATE")?;
+        let mut failure = None;
+        let mut written = -1;
+        for attempt in 1..=MIRROR_ATTEMPTS + 1 {
+            let loaded = self.load()?;
+            if !loaded.readable || loaded.revision == written {
+                break;
+            }
+            let status = &loaded.status;
+            let mirror = serde_json::to_string(&Mirror { shape: MIRROR_SHAPE, overrides: status.overrides.clone(), session_epoch: status.session_epoch })?;
+            let mut result = kv.put(&scope.mirror_key(), mirror)?.execute().await;
+            if let (Ok(()), Some(legacy)) = (&result, scope.legacy_mirror_key()) {
+                result = kv.put(&legacy, serde_json::to_string(&status.overrides.stored_shape())?)?.execute().await;
+            }
+            match result {
+                Ok(()) => {
+                    written = loaded.revision;
+                    failure = None;
+                }
+                Err(e) => {
+                    worker::console_error!("LinkGate {}: mirroring to KV failed (attempt {attempt}): {e}", scope.object_name());
+                    failure = Some(e.to_string());
+                    if attempt < MIRROR_ATTEMPTS {
+                        worker::Delay::from(std::time::Duration::from_millis(200 * u64::from(attempt))).await;
+                    }
+                }
+            }
+        }
+        let notice = failure.map(|e| {
+            format!(
+                "the change is stored, but copying it to KV failed {MIRROR_ATTEMPTS} times ({e}): open sessions keep their images \
+                 until a later change copies it; repeat the action"
+            )
+        });
+        self.sql().exec("UPDATE gate SET mirror_error = ? WHERE id = 1", vec![text_or_null(notice)])?;
+        Ok(())
+    }
+
+    /// Replaces the overrides wholesale: kept for tools that set a known state directly (the
+    /// end-to-end harness); owner actions go through `/change`.
+    async fn replace(&self, overrides: &Overrides) -> Result<Status> {
+        let scope = self.scope()?;
+        self.save(overrides)?;
+        self.mirror(&scope).await?;
+        Ok(self.load()?.status)
     }
 }
 
@@ -223,20 +478,23 @@ impl DurableObject for LinkGate {
     fn new(state: State, env: Env) -> Self {
         // Idempotent and cheap; running it here keeps every handler free of schema checks.
         let sql = state.storage().sql();
-        let schema = sql
-            .exec(
-                "CREATE TABLE IF NOT EXISTS gate (
-                    id INTEGER PRIMARY KEY CHECK (id = 1),
-                    views INTEGER NOT NULL DEFAULT 0,
-                    overrides TEXT NOT NULL DEFAULT '{}',
-                    first_open INTEGER,
-                    last_open INTEGER)",
-                None,
-            )
-            .and_then(|_| sql.exec("SELECT COUNT(*) AS n FROM pragma_table_info('gate') WHERE name = 'session_epoch'", None)?.one::<Count>())
-            .and_then(|c| if c.n == 0 { sql.exec("ALTER TABLE gate ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0", None).map(drop) } else { Ok(()) });
-        if let Err(e) = schema {
-            worker::console_error!("LinkGate: preparing its table failed: {e}");
+        if let Err(e) = sql.exec(
+            "CREATE TABLE IF NOT EXISTS gate (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                views INTEGER NOT NULL DEFAULT 0,
+                overrides TEXT NOT NULL DEFAULT '{}',
+                first_open INTEGER,
+                last_open INTEGER)",
+            None,
+        ) {
+            worker::console_error!("LinkGate: creating its table failed: {e}");
+        }
+        for column in ADDED_COLUMNS {
+            if let Err(e) = sql.exec(&format!("ALTER TABLE gate ADD COLUMN {column}"), None)
+                && !e.to_string().contains("duplicate column")
+            {
+                worker::console_error!("LinkGate: adding column {column} failed: {e}");
+            }
         }
         LinkGate { state, env }
     }
@@ -244,23 +502,46 @@ impl DurableObject for LinkGate {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let path = req.path();
         match (req.method(), path.as_str()) {
-            (Method::Post, "/open") => {
-                let body: OpenRequest = match req.json().await {
-                    Ok(b) => b,
-                    Err(e) => return Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
-                };
-                Response::from_json(&self.open(&body)?)
-            }
-            (Method::Get, "/status") => Response::from_json(&self.status()?),
+            (Method::Post, "/open") => match req.json::<OpenRequest>().await {
+                Ok(body) => Response::from_json(&self.open(&body).await?),
+                Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
+            },
+            (Method::Get, "/status") => Response::from_json(&self.load()?.status),
+            (Method::Post, "/change") => match req.json::<ChangeRequest>().await {
+                Ok(body) => Response::from_json(&self.change(&body).await?),
+                Err(e) => Response::error(format!("body must be a ChangeRequest: {e}"), 400),
+            },
             (Method::Post, "/revoke") => Response::from_json(&self.revoke().await?),
-            (Method::Put, "/overrides") => {
-                let overrides: Overrides = match req.json().await {
-                    Ok(o) => o,
-                    Err(e) => return Response::error(format!("body must be Overrides JSON: {e}"), 400),
-                };
-                Response::from_json(&self.set_overrides(overrides).await?)
-            }
+            (Method::Put, "/overrides") => match req.json::<Overrides>().await {
+                Ok(o) => Response::from_json(&self.replace(&o).await?),
+                Err(e) => Response::error(format!("body must be Overrides JSON: {e}"), 400),
+            },
             _ => Response::error("LinkGate: unknown operation", 404),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_name_their_objects_without_colliding_with_links() {
+        for scope in [Scope::link("spring", "market"), Scope::gallery("spring"), Scope::Audience { gallery: "spring".into(), audience: "dealers".into() }] {
+            assert_eq!(Scope::from_object_name(&scope.object_name()), Some(scope.clone()));
+        }
+        assert_eq!(Scope::gallery("spring").object_name(), "spring/*");
+        assert_eq!(Scope::link("spring", "market").legacy_mirror_key().as_deref(), Some("overrides/spring/market"));
+        assert_eq!(Scope::gallery("spring").legacy_mirror_key(), None);
+        assert_eq!(Scope::link("spring", "market").wider(), vec![Scope::gallery("spring")]);
+    }
+
+    #[test]
+    fn a_mirror_in_an_unknown_shape_reads_as_disabled() {
+        let ok = r#"{"shape":1,"overrides":{"disabled":null,"expires_at":null,"max_views":null},"session_epoch":3}"#;
+        assert_eq!(Mirror::read(ok), LinkRuntime { overrides: Overrides::default(), session_epoch: 3 });
+        for unknown in [r#"{"shape":2,"overrides":{},"session_epoch":3}"#, r#"{"shape":1,"overrides":{"paused":true},"session_epoch":0}"#, "not json"] {
+            assert!(Mirror::read(unknown).overrides.is_disabled(), "{unknown}");
         }
     }
 }

@@ -1,8 +1,6 @@
 //! Small pure pieces of HTTP the handlers share: cookies, content negotiation, fetch
 //! metadata, the security headers, and log-safe paths.
 
-pub use headers::CSP;
-
 /// The security headers, defined here and nowhere else: every page, gated file and admin
 /// response takes its set from this module.
 pub mod headers {
@@ -74,6 +72,21 @@ pub mod headers {
         ("X-Content-Type-Options", "nosniff"),
         ("Vary", "Accept-Language, Accept, Cookie"),
     ];
+
+    /// Owner-only answers (admin page files, API JSON, exports): never stored anywhere.
+    pub const OWNER: [(&str, &str); 2] = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")];
+
+    /// Public, content-hashed theme files: cacheable for good, never sniffed.
+    pub const PUBLIC_IMMUTABLE: [(&str, &str); 2] =
+        [("Cache-Control", "public, max-age=31536000, immutable"), ("X-Content-Type-Options", "nosniff")];
+
+    pub fn owner(h: &Headers) -> Result<()> {
+        set_all(h, &OWNER)
+    }
+
+    pub fn public_immutable(h: &Headers) -> Result<()> {
+        set_all(h, &PUBLIC_IMMUTABLE)
+    }
 
     fn set_all(h: &Headers, fields: &[(&str, &str)]) -> Result<()> {
         fields.iter().try_for_each(|(name, value)| h.set(name, value))

@@ -55,8 +55,7 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
             let resp = env.assets("ASSETS")?.fetch_request(req).await?;
             if resp.status_code() == 200 {
                 let headers = resp.headers().clone();
-                headers.set("Cache-Control", "public, max-age=31536000, immutable")?;
-                headers.set("X-Content-Type-Options", "nosniff")?;
+                http::headers::public_immutable(&headers)?;
                 Ok(resp.with_headers(headers))
             } else {
                 Ok(Response::error("Not Found", 404)?)

@@ -1,4 +1,4 @@
-//! `gatefold stats|disable|enable|extend|export`: the admin API from the command line.
+//! `gatefold stats|disable|enable|extend|revoke|export`: the admin API from the command line.
 //!
 //! Mount with `#[command(flatten)] Admin(admin::AdminCommand)` in the CLI's `Command` enum and
 //! call [`run`]. The server and token come from `GATEFOLD_URL` (default the local
@@ -6,8 +6,8 @@
 //! from `.dev.vars`, which `scripts/dev.sh` writes).
 
 use anyhow::{Context, Result, bail};
-use gatefold_contract::LinkState;
-use gatefold_contract::admin::{ApiError, Count, GalleryStats, LinkPatch, LinkStatus, LinksResponse};
+use gatefold_contract::admin::{ApiError, Count, GalleryStats, GalleryStatus, LinkPatch, LinkStatus, LinksResponse};
+use gatefold_contract::{LinkState, Overrides};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -31,9 +31,9 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Turn a link off at once: `gatefold disable <gallery>/<link>`.
+    /// Turn a link off at once (`<gallery>/<link>`), or every link of a gallery (`<gallery>`).
     Disable { target: String },
-    /// Turn a link back on.
+    /// Lift a runtime disable (a link disabled in gallery.yaml stays off until a publish).
     Enable { target: String },
     /// Extend a link's expiry and/or change its view limit.
     Extend {
@@ -41,13 +41,19 @@ pub enum AdminCommand {
         /// Valid through this day (YYYY-MM-DD, site timezone) or an RFC 3339 time.
         #[arg(long, conflicts_with = "days")]
         until: Option<String>,
-        /// Valid for this many more days from now.
+        /// Valid for this many more days, counted from the later of now and the expiry in force.
         #[arg(long)]
         days: Option<u32>,
         /// New view limit.
         #[arg(long)]
         max_views: Option<u32>,
+        /// Allow a change that closes the link sooner (an earlier expiry, a limit at or below
+        /// the views already used).
+        #[arg(long)]
+        force: bool,
     },
+    /// End every open session of a link at once, keeping its URL: `gatefold revoke <gallery>/<link>`.
+    Revoke { target: String },
     /// Save a gallery's access log as CSV or Excel.
     Export {
         gallery: String,
@@ -79,10 +85,9 @@ impl Server {
             Some(t) => t,
             None => {
                 let path = dir.join(".dev.vars");
-                let text = std::fs::read_to_string(&path).with_context(|| {
+                crate::keys::read_dev_vars(&path)?.remove("ADMIN_TOKEN").filter(|t| !t.is_empty()).with_context(|| {
                     format!("no admin token: set GATEFOLD_ADMIN_TOKEN, or run from the project folder where {} holds ADMIN_TOKEN", path.display())
-                })?;
-                dev_var(&text, "ADMIN_TOKEN").with_context(|| format!("{} has no ADMIN_TOKEN line; set GATEFOLD_ADMIN_TOKEN instead", path.display()))?
+                })?
             }
         };
         Ok(Server { url: url.trim_end_matches('/').to_string(), token })
@@ -123,8 +128,7 @@ impl Server {
         let detail = api.map(|a| a.message).unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
         match status {
             401 => bail!("the server refused the admin token ({detail}): check GATEFOLD_ADMIN_TOKEN or ADMIN_TOKEN in .dev.vars"),
-            429 => bail!("{detail}"),
-            404 => bail!("{detail}"),
+            404 | 409 | 429 => bail!("{detail}"),
             _ => bail!("{method} {url} answered {status}: {detail}"),
         }
     }
@@ -134,22 +138,29 @@ impl Server {
     }
 
     pub fn stats(&self, gallery: &str, q: &Window) -> Result<GalleryStats> {
-        let path = format!("galleries/{}/stats{}", enc(gallery), q.query());
+        let path = format!("galleries/{}/stats{}", url_component(gallery), q.query());
         serde_json::from_slice(&self.send("GET", &path, None)?).context("reading the statistics")
     }
 
-    pub fn set_enabled(&self, gallery: &str, link: &str, enabled: bool) -> Result<LinkStatus> {
-        let path = format!("links/{}/{}/{}", enc(gallery), enc(link), if enabled { "enable" } else { "disable" });
+    /// `action` is `disable`, `enable` or `revoke`.
+    pub fn link_action(&self, gallery: &str, link: &str, action: &str) -> Result<LinkStatus> {
+        let path = format!("links/{}/{}/{action}", url_component(gallery), url_component(link));
         serde_json::from_slice(&self.send("POST", &path, None)?).context("reading the link's new state")
     }
 
+    /// `action` is `disable` or `enable`: one write for every link of the gallery.
+    pub fn gallery_action(&self, gallery: &str, action: &str) -> Result<GalleryStatus> {
+        let path = format!("galleries/{}/{action}", url_component(gallery));
+        serde_json::from_slice(&self.send("POST", &path, None)?).context("reading the gallery's new state")
+    }
+
     pub fn patch(&self, gallery: &str, link: &str, patch: &LinkPatch) -> Result<LinkStatus> {
-        let path = format!("links/{}/{}", enc(gallery), enc(link));
+        let path = format!("links/{}/{}", url_component(gallery), url_component(link));
         serde_json::from_slice(&self.send("PATCH", &path, Some(&serde_json::to_value(patch)?))?).context("reading the link's new state")
     }
 
     pub fn export(&self, gallery: &str, ext: &str, q: &Window) -> Result<Vec<u8>> {
-        self.send("GET", &format!("galleries/{}/export.{ext}{}", enc(gallery), q.query()), None)
+        self.send("GET", &format!("galleries/{}/export.{ext}{}", url_component(gallery), q.query()), None)
     }
 }
 
@@ -165,22 +176,15 @@ impl Window {
     fn query(&self) -> String {
         let pairs: Vec<String> = [("link", &self.link), ("from", &self.from), ("to", &self.to)]
             .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", enc(v))))
+            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", url_component(v))))
             .collect();
         if pairs.is_empty() { String::new() } else { format!("?{}", pairs.join("&")) }
     }
 }
 
-fn enc(s: &str) -> String {
+/// `s` escaped for one path segment or query value.
+fn url_component(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// `KEY=value` (optionally quoted) from a `.dev.vars` file.
-pub fn dev_var(text: &str, key: &str) -> Option<String> {
-    text.lines().find_map(|line| {
-        let (k, v) = line.trim().split_once('=')?;
-        (k.trim() == key).then(|| v.trim().trim_matches('"').trim_matches('\'').to_string()).filter(|v| !v.is_empty())
-    })
 }
 
 /// `<gallery>/<link>` → the two names.
@@ -193,31 +197,33 @@ pub fn split_target(target: &str) -> Result<(&str, &str)> {
 
 pub fn run(cmd: AdminCommand) -> Result<()> {
     let server = Server::from_env(Path::new("."))?;
+    // Every change answers with the link as it now stands, shown in the site timezone.
+    let show = |l: LinkStatus| -> Result<()> {
+        println!("{}", render_link(&l, site_timezone(&server.links()?.timezone)?));
+        Ok(())
+    };
     match cmd {
         AdminCommand::Stats { gallery, link, from, to, json } => {
             let stats = server.stats(&gallery, &Window { link, from, to })?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
-                print!("{}", render_stats(&stats));
+                print!("{}", render_stats(&stats, site_timezone(&stats.timezone)?));
             }
         }
-        AdminCommand::Disable { target } => {
+        AdminCommand::Disable { target } => switch(&server, &target, "disable", show)?,
+        AdminCommand::Enable { target } => switch(&server, &target, "enable", show)?,
+        AdminCommand::Revoke { target } => {
             let (g, l) = split_target(&target)?;
-            println!("{}", render_link(&server.set_enabled(g, l, false)?));
+            show(server.link_action(g, l, "revoke")?)?;
         }
-        AdminCommand::Enable { target } => {
+        AdminCommand::Extend { target, until, days, max_views, force } => {
             let (g, l) = split_target(&target)?;
-            println!("{}", render_link(&server.set_enabled(g, l, true)?));
-        }
-        AdminCommand::Extend { target, until, days, max_views } => {
-            let (g, l) = split_target(&target)?;
-            let expires_at = days.map(|d| chrono::Utc::now().timestamp() + i64::from(d) * 86_400);
-            let patch = LinkPatch { expires_at, expires: until, max_views };
-            if patch == LinkPatch::default() {
+            let patch = LinkPatch { expires: until, extend_days: days, max_views, force, ..LinkPatch::default() };
+            if patch == (LinkPatch { force, ..LinkPatch::default() }) {
                 bail!("nothing to change: give --until DATE, --days N and/or --max-views N");
             }
-            println!("{}", render_link(&server.patch(g, l, &patch)?));
+            show(server.patch(g, l, &patch)?)?;
         }
         AdminCommand::Export { gallery, csv, xlsx, link, from, to } => {
             let (ext, path) = match (csv, xlsx) {
@@ -233,6 +239,73 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
     Ok(())
 }
 
+/// The runtime overrides still in force on `links` (`(gallery, link)` pairs), one line each,
+/// for `gatefold publish` and `plan` to show; empty when there are none.
+pub fn overrides_in_force(server: &Server, links: &[(String, String)]) -> Result<String> {
+    let all = server.links()?;
+    Ok(render_overrides_in_force(&all, links, site_timezone(&all.timezone)?))
+}
+
+/// What `gatefold publish` and `plan` say about runtime overrides on the links of `manifest`,
+/// when an admin token is at hand (`GATEFOLD_ADMIN_TOKEN`; pull-request checks have none):
+/// the worker at `GATEFOLD_URL`, else at the site's `base_url`. `None` without a token. A
+/// worker that cannot be asked is said, never an error: the publish itself is done.
+pub fn overrides_report(manifest: &gatefold_contract::Manifest) -> Option<String> {
+    let token = std::env::var("GATEFOLD_ADMIN_TOKEN").ok().filter(|t| !t.is_empty())?;
+    let url = std::env::var("GATEFOLD_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| manifest.site.base_url.clone());
+    let server = Server { url: url.trim_end_matches('/').to_string(), token };
+    let links: Vec<(String, String)> =
+        manifest.galleries.values().flat_map(|g| g.links.keys().map(|l| (g.id.clone(), l.clone()))).collect();
+    Some(match overrides_in_force(&server, &links) {
+        Ok(report) if report.is_empty() => "No runtime overrides in force on the published links.\n".to_string(),
+        Ok(report) => report,
+        Err(e) => format!("Could not list the runtime overrides in force ({}): {e:#}\n", server.url),
+    })
+}
+
+fn render_overrides_in_force(all: &LinksResponse, links: &[(String, String)], tz: chrono_tz::Tz) -> String {
+    let mut out = String::new();
+    for l in all.links.iter().filter(|l| links.iter().any(|(g, n)| *g == l.gallery && *n == l.name)) {
+        let changes = describe_overrides(&l.overrides, &l.gallery_overrides, tz);
+        if !changes.is_empty() {
+            out.push_str(&format!("  {}/{}: {}\n", l.gallery, l.name, changes.join(", ")));
+        }
+    }
+    if out.is_empty() { out } else { format!("Runtime overrides still in force (the admin page or `gatefold enable|extend` changes them):\n{out}") }
+}
+
+fn describe_overrides(own: &Overrides, gallery: &Overrides, tz: chrono_tz::Tz) -> Vec<String> {
+    let mut changes = Vec::new();
+    if gallery.is_disabled() {
+        changes.push("gallery disabled at runtime".to_string());
+    }
+    if own.is_disabled() {
+        changes.push("disabled at runtime".to_string());
+    }
+    if let Some(at) = own.expires_at {
+        changes.push(format!("expiry set to {}", site_time(Some(at), tz)));
+    }
+    if let Some(max) = own.max_views {
+        changes.push(format!("view limit set to {max}"));
+    }
+    changes
+}
+
+/// `disable`/`enable` of a link (`<gallery>/<link>`) or of a whole gallery (`<gallery>`).
+fn switch(server: &Server, target: &str, action: &str, show: impl Fn(LinkStatus) -> Result<()>) -> Result<()> {
+    if target.contains('/') {
+        let (g, l) = split_target(target)?;
+        return show(server.link_action(g, l, action)?);
+    }
+    let st = server.gallery_action(target, action)?;
+    let state = if st.overrides.is_disabled() { "disabled at runtime: every link refuses new opens" } else { "no runtime disable" };
+    println!("gallery {}: {state}", st.gallery);
+    for notice in &st.notices {
+        println!("  note: {notice}");
+    }
+    Ok(())
+}
+
 fn state_word(state: LinkState) -> &'static str {
     match state {
         LinkState::Active => "active",
@@ -242,17 +315,31 @@ fn state_word(state: LinkState) -> &'static str {
     }
 }
 
-fn when(unix: Option<i64>) -> String {
-    unix.and_then(|t| chrono::DateTime::from_timestamp(t, 0)).map_or("never".into(), |d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+/// The site timezone the API names, for showing times as the admin page does.
+fn site_timezone(name: &str) -> Result<chrono_tz::Tz> {
+    name.parse().map_err(|e| anyhow::anyhow!("the server's site timezone {name:?} is unknown to this gatefold ({e}): update gatefold"))
 }
 
-pub fn render_link(l: &LinkStatus) -> String {
+/// An instant in the site timezone (`never` for none).
+fn site_time(unix: Option<i64>, tz: chrono_tz::Tz) -> String {
+    unix.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
+        .map_or("never".into(), |d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+}
+
+pub fn render_link(l: &LinkStatus, tz: chrono_tz::Tz) -> String {
     let views = match l.max_views {
         Some(max) => format!("{}/{max} views ({} left)", l.views, l.views_remaining.unwrap_or(0)),
         None => format!("{} views (unlimited)", l.views),
     };
-    let expires = l.expires_at.map_or("no expiry".to_string(), |t| format!("expires {}", when(Some(t))));
-    format!("{}/{}: {} · {views} · {expires} · last open {}", l.gallery, l.name, state_word(l.state), when(l.last_open))
+    let expires = l.expires_at.map_or("no expiry".to_string(), |t| format!("expires {}", site_time(Some(t), tz)));
+    let mut out = format!("{}/{}: {} · {views} · {expires} · last open {}", l.gallery, l.name, state_word(l.state), site_time(l.last_open, tz));
+    if l.policy.disabled {
+        out.push_str("\n  disabled in gallery.yaml: change it there and publish to reopen it");
+    }
+    for notice in &l.notices {
+        out.push_str(&format!("\n  note: {notice}"));
+    }
+    out
 }
 
 fn table(out: &mut String, title: &str, rows: &[Count]) {
@@ -265,7 +352,7 @@ fn table(out: &mut String, title: &str, rows: &[Count]) {
     }
 }
 
-pub fn render_stats(s: &GalleryStats) -> String {
+pub fn render_stats(s: &GalleryStats, tz: chrono_tz::Tz) -> String {
     let t = &s.totals;
     let mut out = format!(
         "{} ({}){}\n  opens {:>8}\n  refused {:>6}\n  unique visitors {}\n  downloads {:>4}\n  full-size views {}\n",
@@ -283,7 +370,7 @@ pub fn render_stats(s: &GalleryStats) -> String {
     }
     out.push_str("\nLinks\n");
     for l in &s.links {
-        out.push_str(&format!("  {:<20} opens {:>6}  refused {:>5}  downloads {:>5}  last open {}\n", l.name, l.opens_admitted, l.opens_denied, l.downloads, when(l.last_open)));
+        out.push_str(&format!("  {:<20} opens {:>6}  refused {:>5}  downloads {:>5}  last open {}\n", l.name, l.opens_admitted, l.opens_denied, l.downloads, site_time(l.last_open, tz)));
     }
     if !s.never_opened.is_empty() {
         out.push_str(&format!("  never opened: {}\n", s.never_opened.join(", ")));
@@ -310,11 +397,44 @@ pub fn render_stats(s: &GalleryStats) -> String {
 mod tests {
     use super::*;
 
+    fn link(overrides: Overrides, gallery_overrides: Overrides) -> LinkStatus {
+        LinkStatus {
+            gallery: "spring".into(),
+            gallery_title: "Spring".into(),
+            name: "market".into(),
+            label: "Market".into(),
+            url: "https://g.example/s/x".into(),
+            policy: Default::default(),
+            overrides,
+            gallery_overrides,
+            state: LinkState::Active,
+            expires_at: Some(1_798_732_800),
+            max_views: None,
+            views: 2,
+            views_remaining: None,
+            first_open: None,
+            last_open: None,
+            session_epoch: 0,
+            notices: vec![],
+        }
+    }
+
     #[test]
-    fn the_token_is_read_from_dev_vars_quoted_or_not() {
-        assert_eq!(dev_var("SIGNING_KEY=abc\nADMIN_TOKEN=\"s3cret\"\n", "ADMIN_TOKEN").as_deref(), Some("s3cret"));
-        assert_eq!(dev_var("ADMIN_TOKEN = plain", "ADMIN_TOKEN").as_deref(), Some("plain"));
-        assert_eq!(dev_var("ADMIN_TOKEN_OLD=x", "ADMIN_TOKEN"), None);
+    fn times_are_shown_in_the_site_timezone() {
+        let line = render_link(&link(Overrides::default(), Overrides::default()), chrono_tz::Asia::Shanghai);
+        assert!(line.contains("expires 2027-01-01 00:00 CST"), "{line}");
+        assert!(site_timezone("Mars/Olympus").unwrap_err().to_string().contains("update gatefold"));
+    }
+
+    #[test]
+    fn publish_lists_the_overrides_still_in_force_on_the_links_it_touches() {
+        let extended = Overrides { expires_at: Some(1_798_732_800), max_views: Some(9), ..Overrides::default() };
+        let off = Overrides { disabled: Some(true), ..Overrides::default() };
+        let all = LinksResponse { timezone: "Asia/Shanghai".into(), links: vec![link(extended, off)] };
+        let touched = vec![("spring".to_string(), "market".to_string())];
+        let out = render_overrides_in_force(&all, &touched, chrono_tz::Asia::Shanghai);
+        assert!(out.contains("spring/market: gallery disabled at runtime, expiry set to 2027-01-01 00:00 CST, view limit set to 9"), "{out}");
+        assert_eq!(render_overrides_in_force(&all, &[("spring".into(), "other".into())], chrono_tz::Asia::Shanghai), "");
     }
 
     #[test]

@@ -17,9 +17,8 @@ const UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML,
 
 test("an owner signs in, reads the charts and disables a link that a visitor is then refused", async () => {
   for (const [ip, cf] of [["203.0.113.1", { country: "JP", city: "Tokyo" }], ["203.0.113.2", { country: "JP", city: "Osaka" }], ["203.0.113.3", { country: "CN", city: "Shanghai" }]]) {
-    const res = await w.fetch(w.links["showroom/crowd"].path, { headers: { "user-agent": UA, "cf-connecting-ip": ip }, cf });
+    const res = await w.navigate(w.links["showroom/crowd"].path, { headers: { "user-agent": UA, "cf-connecting-ip": ip }, cf });
     assert.equal(res.status, 200);
-    await res.arrayBuffer();
   }
   await new Promise((r) => setTimeout(r, 300));
 
@@ -55,6 +54,18 @@ test("an owner signs in, reads the charts and disables a link that a visitor is 
   const refused = await w.fetch(w.links["showroom/crowd"].path, { headers: { "user-agent": UA, accept: "application/json" } });
   assert.equal(refused.status, 403);
   assert.equal((await refused.json()).error, "link_disabled");
+
+  const off = page.locator('#links tr[data-gallery="showroom"][data-link="off"]');
+  await off.locator('[data-why="disabled_in_yaml"]').waitFor();
+  assert.equal(await off.locator('button[data-action="enable"]').count(), 0, "a link published disabled shows why instead of an Enable button");
+
+  const before = (await w.status("showroom/press")).session_epoch;
+  await page.locator('#links tr[data-gallery="showroom"][data-link="press"] button[data-action="revoke"]').click();
+  await page.waitForSelector("dialog#confirm[open]");
+  assert.match(await page.textContent("#confirm-text"), /End every open session/);
+  await page.click("#confirm-ok");
+  await page.waitForFunction(() => document.querySelector("#status").textContent === "Saved.");
+  assert.equal((await w.status("showroom/press")).session_epoch, before + 1);
 
   await page.click("#lang");
   assert.equal(await page.textContent("#dashboard h2"), "分享链接");

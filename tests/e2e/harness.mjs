@@ -66,9 +66,10 @@ export async function until(probe, done, { ms = 60_000, every = 500 } = {}) {
 
 /**
  * Starts the real worker under Miniflare. `bindings` replace the default secrets (tests of the
- * worker's own checks); `dist` another built site. `logs()` answers what the worker printed.
+ * worker's own checks); `dist` another built site; `persist` a folder keeping Durable Object and
+ * KV state across workers (a redeploy). `logs()` answers what the worker printed.
  */
-export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {} } = {}) {
+export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {}, persist } = {}) {
   if (!existsSync(join(BUILD, "index.js"))) {
     throw new Error(`no worker build at ${BUILD}: run scripts/build-worker.sh first`);
   }
@@ -89,6 +90,7 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
       assetConfig: { html_handling: "none", not_found_handling: "none" },
     },
     kvNamespaces: ["LINK_STATE"],
+    ...(persist ? { durableObjectsPersist: join(persist, "do"), kvPersist: join(persist, "kv") } : {}),
     r2Buckets: ["ORIGINALS"],
     durableObjects: {
       LINK_GATE: { className: "LinkGate", useSQLite: true },

@@ -1,16 +1,21 @@
 //! The admin API's pure parts: routes, bearer parsing, windows and patches. Everything that
 //! decides something is here and unit-tested natively; `super` only does I/O.
 
+use crate::gate::Status;
 use gatefold_contract::admin::{LinkPatch, LinkStatus};
 use gatefold_contract::manifest::{Gallery, Link, Site, link_url};
-use gatefold_contract::Overrides;
-use serde::{Deserialize, Serialize};
+use gatefold_contract::policy::{Change, Refusal};
+use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
+use chrono::NaiveDate;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiRoute<'a> {
     Links,
     Disable { gallery: &'a str, link: &'a str },
     Enable { gallery: &'a str, link: &'a str },
+    Revoke { gallery: &'a str, link: &'a str },
+    DisableGallery { gallery: &'a str },
+    EnableGallery { gallery: &'a str },
     Patch { gallery: &'a str, link: &'a str },
     Stats { gallery: &'a str },
     ExportCsv { gallery: &'a str },
@@ -41,6 +46,9 @@ pub fn route<'a>(method: &str, rest: &'a str) -> Result<ApiRoute<'a>, Failure> {
         ["links"] => ("GET", ApiRoute::Links),
         ["links", gallery, link, "disable"] => ("POST", ApiRoute::Disable { gallery, link }),
         ["links", gallery, link, "enable"] => ("POST", ApiRoute::Enable { gallery, link }),
+        ["links", gallery, link, "revoke"] => ("POST", ApiRoute::Revoke { gallery, link }),
+        ["galleries", gallery, "disable"] => ("POST", ApiRoute::DisableGallery { gallery }),
+        ["galleries", gallery, "enable"] => ("POST", ApiRoute::EnableGallery { gallery }),
         ["links", gallery, link] => ("PATCH", ApiRoute::Patch { gallery, link }),
         ["galleries", gallery, "stats"] => ("GET", ApiRoute::Stats { gallery }),
         ["galleries", gallery, "export.csv"] => ("GET", ApiRoute::ExportCsv { gallery }),
@@ -61,17 +69,19 @@ pub fn bearer(header: Option<&str>) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// What a link's `LinkGate` answers to `GET /status`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
-pub struct GateStatus {
-    pub views: u64,
-    pub overrides: Overrides,
-    pub first_open: Option<i64>,
-    pub last_open: Option<i64>,
-}
-
-pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: GateStatus, now: i64) -> LinkStatus {
-    let effective = link.policy.effective(&gate.overrides);
+/// A link as owners see it: `gate` is the link's object, `wider` its gallery's.
+pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wider: &Status, now: i64) -> LinkStatus {
+    // What the next open will find: a change a publish made stale is already gone.
+    let overrides = gate.overrides.settled(&link.policy);
+    let mut notices = gate.notices;
+    if gate.overrides.expires_at.is_some() && overrides.expires_at.is_none() {
+        notices.push("the runtime expiry lapsed: a publish changed the published expiry it was made against".into());
+    }
+    if gate.overrides.max_views.is_some() && overrides.max_views.is_none() {
+        notices.push("the runtime view limit lapsed: a publish changed the published limit it was made against".into());
+    }
+    notices.extend(wider.notices.iter().map(|n| format!("gallery {}: {n}", gallery.id)));
+    let effective = link.policy.effective(&overrides.clone().within(&wider.overrides));
     LinkStatus {
         gallery: gallery.id.clone(),
         gallery_title: gallery.title.clone(),
@@ -86,67 +96,60 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: GateStatus
         views_remaining: effective.views_remaining(gate.views),
         first_open: gate.first_open,
         last_open: gate.last_open,
-        overrides: gate.overrides,
+        overrides,
+        gallery_overrides: wider.overrides.clone(),
+        session_epoch: gate.session_epoch,
+        notices,
     }
 }
 
-/// Days since 1970-01-01 of a `YYYY-MM-DD` date.
-fn parse_date(s: &str) -> Option<i64> {
-    let d = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?;
-    Some((d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?).num_days())
-}
-
-/// Unix seconds of local midnight starting day `days` in the site timezone.
-fn local_midnight(site: &Site, days: i64) -> i64 {
-    let naive = days * 86_400;
-    // The offset at the instant itself; the guess from the naive time is right except within
-    // hours of a DST change, and re-asking with the corrected instant settles it.
-    let guess = naive - i64::from(site.utc_offset_at(naive));
-    naive - i64::from(site.utc_offset_at(guess))
-}
-
-/// `expires` as an instant: a date means "valid through that whole day" in the site timezone.
-pub fn parse_expiry(site: &Site, s: &str) -> Result<i64, Failure> {
-    let s = s.trim();
-    if let Some(days) = parse_date(s) {
-        return Ok(local_midnight(site, days + 1));
-    }
-    chrono::DateTime::parse_from_rfc3339(s).map(|t| t.timestamp()).map_err(|_| {
-        Failure::new(400, "bad_request", format!("field `expires`: {s:?} is neither a date like 2026-12-31 nor an RFC 3339 time like 2026-12-31T18:00:00+08:00"))
+/// An owner's typed expiry (API `expires`, the admin page's date field) as an instant, through
+/// the one conversion the generator uses too (`gatefold_contract::expiry`): a date means "valid
+/// through that whole day" in the site timezone.
+pub fn expiry_from_owner_input(site: &Site, s: &str) -> Result<i64, Failure> {
+    parse_owner_expiry(s, &site.utc_offsets).map(|e| e.at).map_err(|e| {
+        Failure::new(400, "bad_request", format!("field `expires`: {e}; write a date like 2026-12-31 or an RFC 3339 time like 2026-12-31T18:00:00+08:00"))
     })
 }
 
-/// The overrides after an owner's patch; published values the patch does not touch stay.
-pub fn apply_patch(site: &Site, current: &Overrides, patch: &LinkPatch, now: i64) -> Result<Overrides, Failure> {
+/// The first instant of local day `date` in the site timezone (the end of the day before).
+fn start_of_day(site: &Site, date: NaiveDate) -> Option<i64> {
+    Expiry::EndOfDay(date.pred_opt()?).instant(&site.utc_offsets).ok()
+}
+
+/// An instant in the site timezone, for messages to owners.
+pub fn site_time(site: &Site, unix: i64) -> String {
+    let local = unix + i64::from(site.utc_offset_at(unix));
+    chrono::DateTime::from_timestamp(local, 0).map_or_else(|| unix.to_string(), |t| format!("{} ({})", t.format("%Y-%m-%d %H:%M"), site.timezone))
+}
+
+/// The owner's patch as the change the link's object applies.
+pub fn patch_change(site: &Site, patch: &LinkPatch) -> Result<Change, Failure> {
     if patch.expires_at.is_some() && patch.expires.is_some() {
         return Err(Failure::new(400, "bad_request", "give either `expires_at` (Unix seconds) or `expires` (date), not both"));
     }
-    if *patch == LinkPatch::default() {
-        return Err(Failure::new(400, "bad_request", "nothing to change: give `expires_at`, `expires` or `max_views`"));
-    }
-    let mut next = current.clone();
-    let expires = match (&patch.expires, patch.expires_at) {
-        (Some(s), _) => Some(parse_expiry(site, s)?),
+    let expires_at = match (&patch.expires, patch.expires_at) {
+        (Some(s), _) => Some(expiry_from_owner_input(site, s)?),
         (None, at) => at,
     };
-    if let Some(at) = expires {
-        if at <= now {
-            return Err(Failure::new(400, "bad_request", "field `expires`: that time has already passed; give a future date to extend the link"));
-        }
-        next.expires_at = Some(at);
-    }
-    if let Some(max) = patch.max_views {
-        next.max_views = Some(max);
-    }
-    Ok(next)
+    Ok(Change::Limits { expires_at, extend_days: patch.extend_days, max_views: patch.max_views, force: patch.force })
+}
+
+/// A refused change as the API's answer.
+pub fn refusal(site: &Site, r: &Refusal) -> Failure {
+    let (status, code) = r.status_and_code();
+    Failure::new(status, code, r.message(|t| site_time(site, t)))
 }
 
 /// Parses `from`/`to` query values: a date (`to` includes that whole day) or Unix seconds.
 /// Defaults: from the beginning to now.
 pub fn window(site: &Site, from: Option<&str>, to: Option<&str>, now: i64) -> Result<(i64, i64), Failure> {
     let parse = |name: &str, v: &str, end: bool| -> Result<i64, Failure> {
-        if let Some(days) = parse_date(v) {
-            return Ok(local_midnight(site, if end { days + 1 } else { days }));
+        if let Ok(date) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            let day = if end { date.succ_opt() } else { Some(date) };
+            if let Some(at) = day.and_then(|d| start_of_day(site, d)) {
+                return Ok(at);
+            }
         }
         v.parse::<i64>().map_err(|_| Failure::new(400, "bad_request", format!("query `{name}`: {v:?} is neither a date like 2026-03-01 nor Unix seconds")))
     };
@@ -162,7 +165,8 @@ pub fn window(site: &Site, from: Option<&str>, to: Option<&str>, now: i64) -> Re
 mod tests {
     use super::*;
     use gatefold_contract::manifest::IpLogging;
-    use gatefold_contract::{LinkPolicy, LinkState, Locale};
+    use gatefold_contract::policy::Against;
+    use gatefold_contract::{LinkPolicy, LinkState, Locale, Overrides};
 
     fn shanghai() -> Site {
         Site {
@@ -182,6 +186,9 @@ mod tests {
         assert_eq!(route("GET", "links"), Ok(ApiRoute::Links));
         assert_eq!(route("POST", "links/spring/market/disable"), Ok(ApiRoute::Disable { gallery: "spring", link: "market" }));
         assert_eq!(route("PATCH", "links/spring/market"), Ok(ApiRoute::Patch { gallery: "spring", link: "market" }));
+        assert_eq!(route("POST", "links/spring/market/revoke"), Ok(ApiRoute::Revoke { gallery: "spring", link: "market" }));
+        assert_eq!(route("POST", "galleries/spring/disable"), Ok(ApiRoute::DisableGallery { gallery: "spring" }));
+        assert_eq!(route("GET", "galleries/spring/enable").unwrap_err().status, 405);
         assert_eq!(route("GET", "galleries/spring/export.xlsx"), Ok(ApiRoute::ExportXlsx { gallery: "spring" }));
         assert_eq!(route("GET", "links/spring/market/disable").unwrap_err().status, 405);
         assert_eq!(route("POST", "links/spring/market/delete").unwrap_err().status, 404);
@@ -200,26 +207,28 @@ mod tests {
     #[test]
     fn a_date_extends_through_the_end_of_that_day_in_the_site_timezone() {
         // 2027-01-01 00:00 in Shanghai is 2026-12-31 16:00 UTC.
-        assert_eq!(parse_expiry(&shanghai(), "2026-12-31").unwrap(), 1_798_732_800);
-        assert_eq!(parse_expiry(&shanghai(), "2026-12-31T18:00:00+08:00").unwrap(), 1_798_711_200);
-        assert!(parse_expiry(&shanghai(), "31/12/2026").unwrap_err().message.contains("`expires`"));
+        assert_eq!(expiry_from_owner_input(&shanghai(), "2026-12-31").unwrap(), 1_798_732_800);
+        assert_eq!(expiry_from_owner_input(&shanghai(), "2026-12-31T18:00:00+08:00").unwrap(), 1_798_711_200);
+        assert!(expiry_from_owner_input(&shanghai(), "31/12/2026").unwrap_err().message.contains("`expires`"));
     }
 
     #[test]
-    fn a_patch_raises_the_limit_and_keeps_other_overrides() {
-        let current = Overrides { disabled: Some(true), ..Overrides::default() };
-        let patch = LinkPatch { max_views: Some(100), expires_at: Some(2_000), ..LinkPatch::default() };
-        let next = apply_patch(&shanghai(), &current, &patch, 1_000).unwrap();
-        assert_eq!(next, Overrides { disabled: Some(true), expires_at: Some(2_000), max_views: Some(100) });
+    fn a_patch_becomes_one_change_with_its_date_read_in_the_site_timezone() {
+        let patch = LinkPatch { expires: Some("2026-12-31".into()), max_views: Some(100), force: true, ..LinkPatch::default() };
+        assert_eq!(
+            patch_change(&shanghai(), &patch).unwrap(),
+            Change::Limits { expires_at: Some(1_798_732_800), extend_days: None, max_views: Some(100), force: true }
+        );
+        let both = LinkPatch { expires_at: Some(50), expires: Some("2030-01-01".into()), ..LinkPatch::default() };
+        assert_eq!(patch_change(&shanghai(), &both).unwrap_err().status, 400);
     }
 
     #[test]
-    fn a_patch_refuses_past_dates_double_expiries_and_nothing() {
-        let none = Overrides::default();
-        assert_eq!(apply_patch(&shanghai(), &none, &LinkPatch { expires_at: Some(5), ..LinkPatch::default() }, 10).unwrap_err().status, 400);
-        let both = LinkPatch { expires_at: Some(50), expires: Some("2030-01-01".into()), max_views: None };
-        assert!(apply_patch(&shanghai(), &none, &both, 10).is_err());
-        assert!(apply_patch(&shanghai(), &none, &LinkPatch::default(), 10).is_err());
+    fn refusals_show_times_in_the_site_timezone() {
+        let f = refusal(&shanghai(), &Refusal::ShortensExpiry { in_force: Some(1_798_732_800), asked: 1_798_711_200 });
+        assert_eq!((f.status, f.code), (409, "needs_force"));
+        assert!(f.message.contains("2027-01-01 00:00 (Asia/Shanghai)") && f.message.contains("2026-12-31 18:00"), "{}", f.message);
+        assert_eq!(refusal(&shanghai(), &Refusal::DisabledInYaml).message, "disabled in gallery.yaml: change it there");
     }
 
     #[test]
@@ -239,11 +248,24 @@ mod tests {
         let s = shanghai();
         let link = Link { name: "market".into(), label: "Market".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() } };
         let gallery = Gallery { id: "spring".into(), title: "Spring".into(), images: vec![], links: Default::default() };
-        let gate = GateStatus { views: 4, overrides: Overrides { max_views: Some(5), ..Overrides::default() }, first_open: Some(1), last_open: Some(2) };
-        let st = link_status(&s, &gallery, &link, gate, 100);
+        let gate = Status { views: 4, overrides: Overrides { max_views: Some(5), ..Overrides::default() }, first_open: Some(1), last_open: Some(2), ..Status::default() };
+        let st = link_status(&s, &gallery, &link, gate.clone(), &Status::default(), 100);
         assert_eq!(st.url, "https://g.example/s/abc");
         assert_eq!(st.max_views, Some(5));
         assert_eq!(st.views_remaining, Some(1));
         assert_eq!(st.state, LinkState::Active);
+        let gallery_off = Status { overrides: Overrides { disabled: Some(true), ..Overrides::default() }, ..Status::default() };
+        assert_eq!(link_status(&s, &gallery, &link, gate, &gallery_off, 100).state, LinkState::Disabled);
+    }
+
+    #[test]
+    fn a_link_status_says_when_a_publish_made_a_change_lapse() {
+        let s = shanghai();
+        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() } };
+        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default() };
+        let stale = Overrides { max_views: Some(50), max_views_against: Some(Against { published: Some(20) }), ..Overrides::default() };
+        let st = link_status(&s, &gallery, &link, Status { overrides: stale, ..Status::default() }, &Status::default(), 100);
+        assert_eq!(st.max_views, Some(10));
+        assert!(st.notices.iter().any(|n| n.contains("view limit lapsed")), "{:?}", st.notices);
     }
 }

@@ -1,16 +1,19 @@
 //! The admin module's I/O (wasm only).
 
-use super::api::{self, ApiRoute, Failure, GateStatus};
-use super::{CSS_PATH, JS_PATH, PAGE_CSP, PAGE_CSS, PAGE_HTML, PAGE_JS};
+use super::api::{self, ApiRoute, Failure};
+use super::{CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
+use crate::http;
 use crate::analytics::throttle::AuthRequest;
 use crate::analytics::{GalleryLogClient, export, rollup};
 use futures_util::future::join_all;
-use gatefold_contract::admin::{ApiError, LinkPatch, LinksResponse};
+use crate::gate::{ChangeRequest, ChangeResponse, GateClient, Scope, Status};
+use gatefold_contract::admin::{ApiError, GalleryStatus, LinkPatch, LinksResponse};
 use gatefold_contract::manifest::{Gallery, Manifest};
+use gatefold_contract::policy::Change;
 use gatefold_contract::token::secrets_equal;
-use gatefold_contract::Overrides;
+use gatefold_contract::LinkPolicy;
 use std::collections::HashMap;
-use worker::{Context, Env, Headers, Method, Request, RequestInit, Response, Result};
+use worker::{Context, Env, Headers, Method, Request, Response, Result};
 
 pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
@@ -19,12 +22,8 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let page = |body: &str, content_type: &str| -> Result<Response> {
         let headers = Headers::new();
         headers.set("Content-Type", content_type)?;
-        headers.set("Cache-Control", "no-store")?;
-        headers.set("Content-Security-Policy", PAGE_CSP)?;
-        headers.set("X-Content-Type-Options", "nosniff")?;
-        headers.set("Referrer-Policy", "no-referrer")?;
-        headers.set("X-Robots-Tag", "noindex, nofollow")?;
-        headers.set("X-Frame-Options", "DENY")?;
+        http::headers::owner(&headers)?;
+        http::headers::locked_down(&headers, http::headers::PAGE)?;
         Ok(Response::ok(body)?.with_headers(headers))
     };
     match path.as_str() {
@@ -59,9 +58,7 @@ fn now_secs() -> i64 {
 }
 
 fn no_store(mut resp: Response) -> Result<Response> {
-    let h = resp.headers_mut();
-    h.set("Cache-Control", "no-store")?;
-    h.set("X-Content-Type-Options", "nosniff")?;
+    http::headers::owner(resp.headers_mut())?;
     Ok(resp)
 }
 
@@ -118,21 +115,12 @@ fn find_gallery<'m>(m: &'m Manifest, gallery: &str) -> std::result::Result<&'m G
     m.galleries.get(gallery).ok_or_else(|| unknown_gallery(gallery))
 }
 
-async fn gate(env: &Env, gallery: &str, link: &str, put: Option<&Overrides>) -> Result<GateStatus> {
-    let stub = env.durable_object("LINK_GATE")?.id_from_name(&format!("{gallery}/{link}"))?.get_stub()?;
-    let req = match put {
-        None => Request::new("https://link-gate/status", Method::Get)?,
-        Some(o) => {
-            let mut init = RequestInit::new();
-            init.with_method(Method::Put).with_body(Some(serde_json::to_string(o)?.into()));
-            Request::new_with_init("https://link-gate/overrides", &init)?
-        }
-    };
-    let mut resp = stub.fetch_with_request(req).await?;
-    if resp.status_code() != 200 {
-        return Err(worker::Error::RustError(format!("LinkGate {gallery}/{link} answered {}", resp.status_code())));
-    }
-    resp.json().await
+async fn link_gate_status(env: &Env, gallery: &str, link: &str) -> Result<Status> {
+    GateClient::new(env, gallery, link)?.status().await
+}
+
+async fn gallery_gate_status(env: &Env, gallery: &str) -> Result<Status> {
+    GateClient::for_scope(env, &Scope::gallery(gallery))?.status().await
 }
 
 type Answer = std::result::Result<Response, Failure>;
@@ -145,14 +133,34 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
     match route {
         ApiRoute::Links => {
             let pairs: Vec<_> = m.galleries.values().flat_map(|g| g.links.values().map(move |l| (g, l))).collect();
-            let statuses = join_all(pairs.iter().map(|(g, l)| gate(env, &g.id, &l.name, None))).await;
+            let (statuses, wider) = futures_util::future::join(
+                join_all(pairs.iter().map(|(g, l)| link_gate_status(env, &g.id, &l.name))),
+                join_all(m.galleries.keys().map(|g| gallery_gate_status(env, g))),
+            )
+            .await;
+            let mut gallery_status = HashMap::new();
+            for (g, st) in m.galleries.keys().zip(wider) {
+                gallery_status.insert(g.as_str(), st?);
+            }
             let mut links = Vec::with_capacity(pairs.len());
             for ((g, l), status) in pairs.into_iter().zip(statuses) {
-                links.push(api::link_status(&m.site, g, l, status?, now));
+                links.push(api::link_status(&m.site, g, l, status?, &gallery_status[g.id.as_str()], now));
             }
             Ok(Ok(json(&LinksResponse { timezone: m.site.timezone.clone(), links })?))
         }
-        ApiRoute::Disable { gallery, link } | ApiRoute::Enable { gallery, link } | ApiRoute::Patch { gallery, link } => {
+        ApiRoute::DisableGallery { gallery } | ApiRoute::EnableGallery { gallery } => {
+            if let Err(f) = find_gallery(m, gallery) {
+                return Ok(Err(f));
+            }
+            let change = if matches!(route, ApiRoute::DisableGallery { .. }) { Change::Disable } else { Change::Enable };
+            // One write for the whole gallery: every link's object consults it on open.
+            let req = ChangeRequest { change, policy: LinkPolicy::default(), now };
+            match GateClient::for_scope(env, &Scope::gallery(gallery))?.change(&req).await? {
+                ChangeResponse::Changed(st) => Ok(Ok(json(&GalleryStatus { gallery: gallery.to_string(), overrides: st.overrides, notices: st.notices })?)),
+                ChangeResponse::Refused(r) => Ok(Err(api::refusal(&m.site, &r))),
+            }
+        }
+        ApiRoute::Disable { gallery, link } | ApiRoute::Enable { gallery, link } | ApiRoute::Revoke { gallery, link } | ApiRoute::Patch { gallery, link } => {
             let (g, l) = match m.galleries.get(gallery) {
                 None => return Ok(Err(unknown_gallery(gallery))),
                 Some(g) => match g.links.get(link) {
@@ -160,29 +168,34 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                     Some(l) => (g, l),
                 },
             };
-            let current = gate(env, gallery, link, None).await?;
-            let mut next = current.overrides.clone();
-            match route {
-                ApiRoute::Disable { .. } => next.disabled = Some(true),
-                // Back to the published switch when that already means "on", so the override
-                // list only holds real departures from the YAML.
-                ApiRoute::Enable { .. } => next.disabled = l.policy.disabled.then_some(false),
+            let client = GateClient::new(env, gallery, link)?;
+            let change = match route {
+                ApiRoute::Disable { .. } => Change::Disable,
+                ApiRoute::Enable { .. } => Change::Enable,
+                ApiRoute::Revoke { .. } => {
+                    let (updated, wider) = futures_util::future::join(client.revoke(), gallery_gate_status(env, gallery)).await;
+                    return Ok(Ok(json(&api::link_status(&m.site, g, l, updated?, &wider?, now))?));
+                }
                 _ => {
                     let patch: LinkPatch = match req.json().await {
                         Ok(p) => p,
                         Err(e) => return Ok(Err(Failure::new(400, "bad_request", format!("body must be JSON like {{\"expires\": \"2026-12-31\", \"max_views\": 100}}: {e}")))),
                     };
-                    next = match api::apply_patch(&m.site, &current.overrides, &patch, now) {
-                        Ok(n) => n,
+                    match api::patch_change(&m.site, &patch) {
+                        Ok(c) => c,
                         Err(f) => return Ok(Err(f)),
-                    };
+                    }
                 }
+            };
+            let req = ChangeRequest { change, policy: l.policy.clone(), now };
+            let (answer, wider) = futures_util::future::join(client.change(&req), gallery_gate_status(env, gallery)).await;
+            match answer? {
+                ChangeResponse::Changed(updated) => Ok(Ok(json(&api::link_status(&m.site, g, l, updated, &wider?, now))?)),
+                ChangeResponse::Refused(r) => Ok(Err(api::refusal(&m.site, &r))),
             }
-            let updated = gate(env, gallery, link, Some(&next)).await?;
-            Ok(Ok(json(&api::link_status(&m.site, g, l, updated, now))?))
         }
         ApiRoute::Stats { gallery } | ApiRoute::ExportCsv { gallery } | ApiRoute::ExportXlsx { gallery } => {
-            let g = match find_gallery(&m, gallery) {
+            let g = match find_gallery(m, gallery) {
                 Ok(g) => g,
                 Err(f) => return Ok(Err(f)),
             };
@@ -235,7 +248,7 @@ async fn stats(
 ) -> Result<gatefold_contract::admin::GalleryStats> {
     let (rollup, gates) = futures_util::future::join(
         GalleryLogClient::new(env, &g.id)?.stats(query),
-        join_all(g.links.values().map(|l| gate(env, &g.id, &l.name, None))),
+        join_all(g.links.values().map(|l| link_gate_status(env, &g.id, &l.name))),
     )
     .await;
     let rollup = rollup?;

@@ -4,23 +4,22 @@
 //! windows, link states) are pure functions in [`api`]; this module does the I/O: the
 //! manifest, the links' `LinkGate` objects, the galleries' `GalleryLog` objects.
 //!
-//! The page is three static files from the theme (`themes/default/static/admin.*`),
-//! compiled into the worker so `/admin` never depends on the theme's content-hashed asset
-//! folder name. They hold no data: everything comes from the API after sign-in.
+//! The page is product UI, not part of a visitor theme: its three files live in
+//! `edge-worker/admin-page/`, compiled into the worker and served only here (never copied to
+//! the public assets). They hold no data: everything comes from the API after sign-in.
 
 pub mod api;
 
 mod handler;
 pub use handler::handle;
 
-/// The admin page's CSP: the page, its script and its style come from this origin; charts are
-/// inline SVG built by the script; exports are fetched with the token and saved as blobs.
-/// It is the visitor pages' policy, kept in one place.
-pub const PAGE_CSP: &str = crate::http::CSP;
+// The page takes the visitor pages' security headers (`http::headers::PAGE`): its script and
+// style come from this origin, charts are inline SVG built by the script, exports are fetched
+// with the token and saved as blobs, and no form posts anywhere.
 
-pub const PAGE_HTML: &str = include_str!("../../../themes/default/static/admin.html");
-pub const PAGE_JS: &str = include_str!("../../../themes/default/static/admin.js");
-pub const PAGE_CSS: &str = include_str!("../../../themes/default/static/admin.css");
+pub const PAGE_HTML: &str = include_str!("../../admin-page/admin.html");
+pub const PAGE_JS: &str = include_str!("../../admin-page/admin.js");
+pub const PAGE_CSS: &str = include_str!("../../admin-page/admin.css");
 
 /// Where the page loads its script and style from (the HTML names these paths).
 pub const JS_PATH: &str = "/admin/admin.js";

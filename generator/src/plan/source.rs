@@ -62,6 +62,9 @@ pub fn run_plan(galleries: &Path, args: &PlanArgs) -> Result<()> {
         bail!("the two builds used different signing keys, so every token would differ; run both with the same SIGNING_KEY");
     }
 
+    if let Some(report) = crate::admin::overrides_report(&new) {
+        eprint!("{report}");
+    }
     let plan = diff(&old, &new);
     let shown = if args.reveal_tokens { plan } else { plan.redacted() };
     if args.json {

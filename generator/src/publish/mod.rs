@@ -103,6 +103,9 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<()> {
         .put(&args.bucket, PUBLISHED_MANIFEST_KEY, &args.paths.out.out_dir.join("site/_gatefold/manifest.json"), "application/json")
         .context("the deploy succeeded, but recording the published manifest failed; the next publish will upload every original again")?;
 
+    if let Some(report) = crate::admin::overrides_report(&manifest) {
+        eprint!("{report}");
+    }
     if args.skip_smoke {
         return Ok(());
     }

@@ -15,6 +15,9 @@
       st_active: "active", st_disabled: "disabled", st_expired: "expired", st_limit_reached: "limit reached",
       confirmDisable: "Disable {link} of {gallery}? Visitors are refused at once; open sessions lose their images within a minute.",
       confirmEnable: "Enable {link} of {gallery} again?",
+      revoke: "End sessions", confirmRevoke: "End every open session of {link} of {gallery}? Everyone viewing it now must open the link again (which uses a view); the link itself stays the same.",
+      disabledInYaml: "Disabled in gallery.yaml: change it there and publish.", galleryDisabled: "The whole gallery is disabled at runtime.",
+      confirmForce: "{message}\n\nSave anyway?",
       extendTitle: "Extend {gallery} / {link}", nothingToChange: "Give a date or a view limit.",
       opensAdmitted: "Opens", opensDenied: "Refused", uniqueVisitors: "Unique visitors", downloads: "Downloads", imageViews: "Full-size views",
       denied: "Refused: {reason}", noData: "No data yet", neverOpened: "Never opened: {links}",
@@ -33,6 +36,9 @@
       st_active: "有效", st_disabled: "已禁用", st_expired: "已过期", st_limit_reached: "次数已用完",
       confirmDisable: "确定禁用图库 {gallery} 的链接 {link}？新访问立即被拒绝，已打开的页面一分钟内无法再看图片。",
       confirmEnable: "确定重新启用图库 {gallery} 的链接 {link}？",
+      revoke: "结束会话", confirmRevoke: "确定结束图库 {gallery} 的链接 {link} 的所有已打开会话？正在查看的人需要重新打开链接（会使用一次查看次数）；链接本身不变。",
+      disabledInYaml: "已在 gallery.yaml 中禁用：请在那里修改并重新发布。", galleryDisabled: "整个图库已在运行时禁用。",
+      confirmForce: "{message}\n\n仍要保存？",
       extendTitle: "延期 {gallery} / {link}", nothingToChange: "请填写日期或查看次数上限。",
       opensAdmitted: "打开次数", opensDenied: "被拒绝", uniqueVisitors: "独立访客", downloads: "下载次数", imageViews: "大图查看",
       denied: "拒绝：{reason}", noData: "暂无数据", neverOpened: "从未打开：{links}",
@@ -130,18 +136,24 @@
     body.replaceChildren();
     for (const l of links) {
       const views = l.max_views == null ? `${l.views} / ${t("unlimited")}` : `${l.views} / ${l.max_views} (${t("left")} ${l.views_remaining})`;
-      const toggle = l.state === "disabled"
-        ? el("button", { type: "button", class: "ghost", "data-action": "enable", onclick: () => confirmToggle(l, "enable") }, t("enable"))
-        : el("button", { type: "button", class: "danger", "data-action": "disable", onclick: () => confirmToggle(l, "disable") }, t("disable"));
+      // Only a runtime disable can be lifted here; a YAML disable is lifted by a publish.
+      const toggle = l.policy.disabled
+        ? el("small", { class: "why", "data-why": "disabled_in_yaml" }, t("disabledInYaml"))
+        : l.overrides.disabled === true
+          ? el("button", { type: "button", class: "ghost", "data-action": "enable", onclick: () => confirmAction(l, "enable") }, t("enable"))
+          : el("button", { type: "button", class: "danger", "data-action": "disable", onclick: () => confirmAction(l, "disable") }, t("disable"));
+      const why = l.gallery_overrides.disabled === true ? [el("small", { class: "why", "data-why": "gallery_disabled" }, t("galleryDisabled"))] : [];
+      const notices = (l.notices || []).map((n) => el("small", { class: "notice", role: "note" }, n));
       body.append(el("tr", { "data-gallery": l.gallery, "data-link": l.name },
         el("td", {}, l.gallery_title, el("small", {}, l.gallery)),
         el("td", {}, l.label, el("small", {}, l.name)),
-        el("td", {}, el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`))),
+        el("td", {}, el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...why, ...notices),
         el("td", { class: "views" }, views),
         el("td", {}, l.expires_at == null ? t("noExpiry") : fmtTime(l.expires_at)),
         el("td", {}, fmtTime(l.last_open)),
         el("td", { class: "actions" }, toggle,
-          el("button", { type: "button", class: "ghost", "data-action": "extend", onclick: () => openExtend(l) }, t("extend"))),
+          el("button", { type: "button", class: "ghost", "data-action": "extend", onclick: () => openExtend(l) }, t("extend")),
+          el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(l, "revoke") }, t("revoke"))),
       ));
     }
   }
@@ -156,8 +168,9 @@
     });
   }
 
-  async function confirmToggle(l, action) {
-    const ok = await ask(t(action === "disable" ? "confirmDisable" : "confirmEnable", { gallery: l.gallery_title, link: l.label }));
+  const CONFIRM = { disable: "confirmDisable", enable: "confirmEnable", revoke: "confirmRevoke" };
+  async function confirmAction(l, action) {
+    const ok = await ask(t(CONFIRM[action], { gallery: l.gallery_title, link: l.label }));
     if (!ok) return;
     try {
       await api(`links/${encodeURIComponent(l.gallery)}/${encodeURIComponent(l.name)}/${action}`, { method: "POST" });
@@ -185,11 +198,20 @@
     const views = $("#extend-views").value;
     if (views !== "" && Number(views) !== l.max_views) patch.max_views = Number(views);
     if (!Object.keys(patch).length) { $("#extend-error").textContent = t("nothingToChange"); $("#extend-error").hidden = false; return; }
+    const send = (body) => api(`links/${encodeURIComponent(l.gallery)}/${encodeURIComponent(l.name)}`, {
+      method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+    });
     try {
-      await api(`links/${encodeURIComponent(l.gallery)}/${encodeURIComponent(l.name)}`, {
-        method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(patch),
-      });
-      $("#extend").close("ok");
+      try {
+        await send(patch);
+      } catch (e) {
+        // A change that closes the link sooner: the server names the effect; ask, then force.
+        if (e.code !== "needs_force") throw e;
+        $("#extend").close("cancel");
+        if (!(await ask(t("confirmForce", { message: e.message })))) return;
+        await send({ ...patch, force: true });
+      }
+      if ($("#extend").open) $("#extend").close("ok");
       await loadLinks();
       status(t("saved"));
     } catch (e) { $("#extend-error").textContent = e.message; $("#extend-error").hidden = false; }
