@@ -89,6 +89,10 @@ pub struct Count {
     pub count: u64,
 }
 
+/// The longest per-day series a window gives whole (a little over a year, the default access
+/// log retention); see [`GalleryStats::opens_per_day`].
+pub const MAX_SERIES_DAYS: i64 = 400;
+
 /// `GET /admin/api/galleries/<gallery>/stats`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GalleryStats {
@@ -102,11 +106,18 @@ pub struct GalleryStats {
     /// The timezone days and hours are bucketed in.
     pub timezone: String,
     pub totals: Totals,
-    /// Admitted opens per local day (`YYYY-MM-DD`), oldest first, days without opens included
-    /// between the first and the last day with opens.
+    /// Admitted opens per local day (`YYYY-MM-DD`), oldest first: every day of the window,
+    /// zero where nothing happened, the first and the last day included. A window longer than
+    /// [`MAX_SERIES_DAYS`] (the default "from the beginning") starts at the first day with
+    /// opens instead and ends no later than [`MAX_SERIES_DAYS`] days on, or the last day
+    /// with opens.
     pub opens_per_day: Vec<Count>,
     /// Admitted opens per local hour of day, index 0 = 00:00–00:59.
     pub opens_per_hour: Vec<u64>,
+    /// Admitted opens per local weekday and hour: 7 rows, Monday first (ISO 8601), of 24
+    /// hours each, index 0 = 00:00–00:59, in the site timezone.
+    #[serde(default)]
+    pub opens_by_weekday_hour: Vec<Vec<u64>>,
     /// Admitted opens by country (ISO code, `unknown` when the edge did not say), most first.
     pub countries: Vec<Count>,
     /// `City, CC`, most first.

@@ -1,7 +1,7 @@
 //! The admin module's I/O (wasm only).
 
 use super::api::{self, ApiRoute, Failure};
-use super::{CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
+use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
 use crate::http;
 use crate::analytics::throttle::AuthRequest;
 use crate::analytics::{GalleryLogClient, export, rollup};
@@ -30,6 +30,7 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         "/admin" if get => return page(PAGE_HTML, "text/html; charset=utf-8"),
         p if p == JS_PATH && get => return page(PAGE_JS, "text/javascript; charset=utf-8"),
         p if p == CSS_PATH && get => return page(PAGE_CSS, "text/css; charset=utf-8"),
+        p if p == CHARTS_PATH && get => return page(CHARTS_JS, "text/javascript; charset=utf-8"),
         "/admin" => return failure(Failure::new(405, "method_not_allowed", "/admin takes GET")),
         _ => {}
     }
