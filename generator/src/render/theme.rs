@@ -4,6 +4,7 @@ use super::{site_file, write};
 use anyhow::{Context, Result, bail};
 use gatefold_contract::Locale;
 use gatefold_contract::manifest::PUBLIC_PREFIX;
+use gatefold_contract::owner::{ShownExpiry, Wording};
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, UndefinedBehavior};
 use std::collections::BTreeMap;
@@ -105,6 +106,34 @@ impl Theme {
 
     pub(super) fn strings(&self, locale: Locale) -> &BTreeMap<String, String> {
         &self.strings[&locale]
+    }
+
+    /// How `locale` words a link's terms in the owner files, from its strings; the date format
+    /// is tried once here so a bad one fails the build, not an owner's card.
+    pub(super) fn wording(&self, locale: Locale) -> Result<Wording> {
+        let strings = self.strings(locale);
+        let get = |key: &str| {
+            strings.get(key).cloned().with_context(|| format!("strings/{}.yaml has no string {key:?}: the owner files need it", locale.tag()))
+        };
+        let wording = Wording {
+            date_format: get("date_format")?,
+            available_until: get("available_until")?,
+            no_expiry: get("no_expiry")?,
+            share_expires: get("share_expires")?,
+            share_no_expiry: get("share_no_expiry")?,
+            downloads_on: get("downloads_on")?,
+            downloads_off: get("downloads_off")?,
+            views_limit: get("views_limit")?,
+            views_unlimited: get("views_unlimited")?,
+            view_time: get("view_time")?,
+            duration_hours: get("duration_hours")?,
+            duration_minutes: get("duration_minutes")?,
+            duration_seconds: get("duration_seconds")?,
+        };
+        wording
+            .date(&ShownExpiry { at: 0, utc_offset: 0, end_of_day: false })
+            .map_err(|e| anyhow::anyhow!("strings/{}.yaml: {e}", locale.tag()))?;
+        Ok(wording)
     }
 }
 
