@@ -62,10 +62,10 @@ pub struct OwnerKit {
     pub wording: BTreeMap<Locale, Wording>,
 }
 
-/// How a language words a link's terms (from the theme's strings). `{date}`, `{tz}`, `{n}` and
-/// `{duration}` are filled in.
+/// How a language words a link's terms: the theme's strings of the same names (the generator
+/// reads them out of the whole strings file, so unknown fields are ignored). `{date}`, `{tz}`,
+/// `{n}` and `{duration}` are filled in.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct Wording {
     /// strftime, e.g. `%-d %b %Y %H:%M`.
     pub date_format: String,
@@ -146,9 +146,9 @@ impl Wording {
 
     /// "Each open lasts 10 min", in whole hours or minutes where they fit.
     pub fn view_time(&self, seconds: u32) -> String {
-        let d = if seconds % 3600 == 0 {
+        let d = if seconds.is_multiple_of(3600) {
             fill_words(&self.duration_hours, &[("n", &(seconds / 3600).to_string())])
-        } else if seconds % 60 == 0 {
+        } else if seconds.is_multiple_of(60) {
             fill_words(&self.duration_minutes, &[("n", &(seconds / 60).to_string())])
         } else {
             fill_words(&self.duration_seconds, &[("n", &seconds.to_string())])
@@ -246,7 +246,8 @@ fn fill_words(text: &str, values: &[(&str, &str)]) -> String {
     values.iter().fold(text.to_string(), |out, (k, v)| out.replace(&format!("{{{k}}}"), v))
 }
 
-/// Escapes what matters in HTML text and quoted attributes.
+/// Escapes the five characters that matter in HTML text and quoted attributes, and nothing
+/// else (the theme's pages use it too: URLs stay readable).
 pub fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

@@ -427,7 +427,10 @@ mod tests {
         assert!(st.notices.iter().any(|n| n.contains("view limit lapsed")), "{:?}", st.notices);
     }
 
-    fn site_of(galleries: &[(&str, &str, &[(&str, &str)])]) -> Manifest {
+    /// `(gallery id, title, [(link name, label)])`.
+    type SiteSpec<'a> = [(&'a str, &'a str, &'a [(&'a str, &'a str)])];
+
+    fn site_of(galleries: &SiteSpec<'_>) -> Manifest {
         let galleries = galleries
             .iter()
             .map(|(id, title, links)| {

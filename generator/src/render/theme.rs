@@ -111,25 +111,10 @@ impl Theme {
     /// How `locale` words a link's terms in the owner files, from its strings; the date format
     /// is tried once here so a bad one fails the build, not an owner's card.
     pub(super) fn wording(&self, locale: Locale) -> Result<Wording> {
-        let strings = self.strings(locale);
-        let get = |key: &str| {
-            strings.get(key).cloned().with_context(|| format!("strings/{}.yaml has no string {key:?}: the owner files need it", locale.tag()))
-        };
-        let wording = Wording {
-            date_format: get("date_format")?,
-            available_until: get("available_until")?,
-            no_expiry: get("no_expiry")?,
-            share_expires: get("share_expires")?,
-            share_no_expiry: get("share_no_expiry")?,
-            downloads_on: get("downloads_on")?,
-            downloads_off: get("downloads_off")?,
-            views_limit: get("views_limit")?,
-            views_unlimited: get("views_unlimited")?,
-            view_time: get("view_time")?,
-            duration_hours: get("duration_hours")?,
-            duration_minutes: get("duration_minutes")?,
-            duration_seconds: get("duration_seconds")?,
-        };
+        // The fields are the theme's string keys: serde picks them out of the whole map.
+        let strings = serde_json::to_value(self.strings(locale))?;
+        let wording: Wording = serde_json::from_value(strings)
+            .map_err(|e| anyhow::anyhow!("strings/{}.yaml: {e}: the owner files need it", locale.tag()))?;
         wording
             .date(&ShownExpiry { at: 0, utc_offset: 0, end_of_day: false })
             .map_err(|e| anyhow::anyhow!("strings/{}.yaml: {e}", locale.tag()))?;
@@ -148,18 +133,7 @@ fn html_formatter(
         return minijinja::escape_formatter(out, state, value);
     }
     let text = if value.is_none() { String::new() } else { value.to_string() };
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    out.write_str(&escaped)
+    out.write_str(&gatefold_contract::owner::escape_html(&text))
         .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "writing template output"))
 }
 
