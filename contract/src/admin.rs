@@ -8,13 +8,38 @@ use std::collections::BTreeMap;
 /// Prefix of every admin API route.
 pub const API_PREFIX: &str = "/admin/api/";
 
-/// `GET /admin/api/links`.
+/// `GET /admin/api/links?gallery=&state=&q=&offset=&limit=`: one page of links.
+///
+/// `gallery` and `q` filter on the published site; only the page's links have their runtime
+/// state asked, and `state` is applied to those answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinksResponse {
     /// The site timezone (IANA name) the admin page shows times in.
     pub timezone: String,
     pub links: Vec<LinkStatus>,
+    /// Links matching `gallery` and `q` (before `state`, which needs each link's runtime state).
+    pub total: usize,
+    /// Where this page starts, in the `gallery` + `q` matches.
+    pub offset: usize,
+    /// The `offset` of the next page; `None` at the end.
+    pub next_offset: Option<usize>,
+    /// Every gallery of the site, for the filter, whatever the query.
+    pub galleries: Vec<GallerySummary>,
 }
+
+/// A gallery as the links filter lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GallerySummary {
+    pub id: String,
+    pub title: String,
+    /// How many links it has.
+    pub links: usize,
+}
+
+/// Links per page when the query gives no `limit`.
+pub const LINKS_PAGE_DEFAULT: usize = 50;
+/// The largest `limit` answered.
+pub const LINKS_PAGE_MAX: usize = 100;
 
 /// One link as owners see it: published policy, runtime changes and what is left.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

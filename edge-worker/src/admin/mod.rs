@@ -11,6 +11,8 @@
 pub mod api;
 
 mod handler;
+mod owner;
+pub use owner::CSS_PATH as OWNER_CSS_PATH;
 pub use handler::handle;
 
 // The page takes the visitor pages' security headers (`http::headers::PAGE`): its script and
