@@ -14,14 +14,16 @@ use worker::Env;
 /// Any host works for the assets binding; it only looks at the path.
 pub const ASSETS_ORIGIN: &str = "https://assets.gatefold.internal";
 
-pub struct Site {
+/// What this isolate serves: the published manifest, its token index and the signing key
+/// (`manifest::Site` is the site's settings inside the manifest).
+pub struct Deployment {
     pub manifest: Manifest,
     /// Token → (gallery id, link name).
     pub tokens: HashMap<String, (String, String)>,
     pub key: SigningKey,
 }
 
-impl Site {
+impl Deployment {
     /// The gallery and link a token opens, if it is a current token.
     pub fn by_token(&self, token: &str) -> Option<(&gatefold_contract::manifest::Gallery, &gatefold_contract::manifest::Link)> {
         let (g, l) = self.tokens.get(token)?;
@@ -73,13 +75,13 @@ pub fn check_secrets(env: &Env) -> Result<(), String> {
 
 thread_local! {
     // Workers isolates are single-threaded: a thread-local is the isolate-wide cache.
-    static SITE: RefCell<Option<Rc<Site>>> = const { RefCell::new(None) };
+    static SITE: RefCell<Option<Rc<Deployment>>> = const { RefCell::new(None) };
     static SECRETS_OK: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The cached site, loading it on first use. An error names what is wrong for the log; the
 /// caller answers 500 without details.
-pub async fn load(env: &Env) -> Result<Rc<Site>, String> {
+pub async fn load(env: &Env) -> Result<Rc<Deployment>, String> {
     if let Some(site) = SITE.with(|s| s.borrow().clone()) {
         return Ok(site);
     }
@@ -95,7 +97,7 @@ pub async fn load(env: &Env) -> Result<Rc<Site>, String> {
     }
     let text = resp.text().await.map_err(|e| format!("reading {MANIFEST_PATH}: {e}"))?;
     let manifest = Manifest::from_json(&text).map_err(|e| format!("{MANIFEST_PATH}: {e}; rebuild the site with this version of gatefold"))?;
-    let site = Rc::new(Site { tokens: manifest.token_index(), manifest, key: SigningKey::from_secret(&secret) });
+    let site = Rc::new(Deployment { tokens: manifest.token_index(), manifest, key: SigningKey::from_secret(&secret) });
     SITE.with(|s| *s.borrow_mut() = Some(site.clone()));
     Ok(site)
 }

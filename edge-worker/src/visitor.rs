@@ -9,7 +9,7 @@
 use crate::access::{self, EventKind, EventSpec, Visitor};
 use crate::gate::{self, GateClient, OpenRequest, OpenResponse};
 use crate::http::{self, FetchIntent, headers};
-use crate::site::{ASSETS_ORIGIN, Site};
+use crate::site::{ASSETS_ORIGIN, Deployment};
 use gatefold_contract::manifest::{self, Gallery, Link, SESSION_EXPIRES_PLACEHOLDER};
 use gatefold_contract::policy::{Access, decide_in_session, decide_open};
 use gatefold_contract::token::{ClientBinding, Session};
@@ -21,7 +21,7 @@ pub struct Visit<'a> {
     pub req: &'a Request,
     pub env: &'a Env,
     pub ctx: &'a Context,
-    pub site: &'a Site,
+    pub site: &'a Deployment,
     pub now_ms: i64,
     pub locale: Locale,
     pub json: bool,
