@@ -8,13 +8,38 @@ use std::collections::BTreeMap;
 /// Prefix of every admin API route.
 pub const API_PREFIX: &str = "/admin/api/";
 
-/// `GET /admin/api/links`.
+/// `GET /admin/api/links?gallery=&state=&q=&offset=&limit=`: one page of links.
+///
+/// `gallery` and `q` filter on the published site; only the page's links have their runtime
+/// state asked, and `state` is applied to those answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinksResponse {
     /// The site timezone (IANA name) the admin page shows times in.
     pub timezone: String,
     pub links: Vec<LinkStatus>,
+    /// Links matching `gallery` and `q` (before `state`, which needs each link's runtime state).
+    pub total: usize,
+    /// Where this page starts, in the `gallery` + `q` matches.
+    pub offset: usize,
+    /// The `offset` of the next page; `None` at the end.
+    pub next_offset: Option<usize>,
+    /// Every gallery of the site, for the filter, whatever the query.
+    pub galleries: Vec<GallerySummary>,
 }
+
+/// A gallery as the links filter lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GallerySummary {
+    pub id: String,
+    pub title: String,
+    /// How many links it has.
+    pub links: usize,
+}
+
+/// Links per page when the query gives no `limit`.
+pub const LINKS_PAGE_DEFAULT: usize = 50;
+/// The largest `limit` answered.
+pub const LINKS_PAGE_MAX: usize = 100;
 
 /// One link as owners see it: published policy, runtime changes and what is left.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -89,6 +114,10 @@ pub struct Count {
     pub count: u64,
 }
 
+/// The longest per-day series a window gives whole (a little over a year, the default access
+/// log retention); see [`GalleryStats::opens_per_day`].
+pub const MAX_SERIES_DAYS: i64 = 400;
+
 /// `GET /admin/api/galleries/<gallery>/stats`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 pub struct GalleryStats {
@@ -102,11 +131,18 @@ pub struct GalleryStats {
     /// The timezone days and hours are bucketed in.
     pub timezone: String,
     pub totals: Totals,
-    /// Admitted opens per local day (`YYYY-MM-DD`), oldest first, days without opens included
-    /// between the first and the last day with opens.
+    /// Admitted opens per local day (`YYYY-MM-DD`), oldest first: every day of the window,
+    /// zero where nothing happened, the first and the last day included. A window longer than
+    /// [`MAX_SERIES_DAYS`] (the default "from the beginning") starts at the first day with
+    /// opens instead and ends no later than [`MAX_SERIES_DAYS`] days on, or the last day
+    /// with opens.
     pub opens_per_day: Vec<Count>,
     /// Admitted opens per local hour of day, index 0 = 00:00–00:59.
     pub opens_per_hour: Vec<u64>,
+    /// Admitted opens per local weekday and hour: 7 rows, Monday first (ISO 8601), of 24
+    /// hours each, index 0 = 00:00–00:59, in the site timezone.
+    #[serde(default)]
+    pub opens_by_weekday_hour: Vec<Vec<u64>>,
     /// Admitted opens by country (ISO code, `unknown` when the edge did not say), most first.
     pub countries: Vec<Count>,
     /// `City, CC`, most first.

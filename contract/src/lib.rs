@@ -10,7 +10,9 @@
 //! - [`token`]: link tokens and signed visitor sessions;
 //! - [`denial`]: denial codes, their HTTP statuses and messages in every supported language;
 //! - [`locale`]: the supported languages and Accept-Language negotiation;
-//! - [`admin`]: the admin API's requests and answers, shared by the worker and the CLI.
+//! - [`admin`]: the admin API's requests and answers, shared by the worker and the CLI;
+//! - [`qr`]: a link's QR code (SVG, and PNG with the `png` feature);
+//! - [`owner`]: the owner kit's card and share-kit templates and the one function filling them.
 //!
 //! Nothing here reads a clock or the environment: time and secrets are passed in, which keeps
 //! every rule a pure function with table tests next to it.
@@ -21,7 +23,9 @@ pub mod expiry;
 pub mod locale;
 pub mod manifest;
 pub mod media;
+pub mod owner;
 pub mod policy;
+pub mod qr;
 pub mod token;
 
 pub use denial::Denial;

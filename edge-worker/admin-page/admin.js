@@ -446,55 +446,6 @@
     } catch (e) { status(e.message); }
   }
 
-  const SVG = "http://www.w3.org/2000/svg";
-  function svg(tag, attrs = {}, text) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
-    if (text != null) node.textContent = text;
-    return node;
-  }
-
-  // Horizontal bars: label, bar, value. Used for every ranked breakdown.
-  function barList(target, items, max = 10) {
-    const box = $(target);
-    const rows = items.slice(0, max);
-    if (!rows.length || rows.every((r) => !r.count)) { box.replaceChildren(el("p", { class: "empty" }, t("noData"))); return; }
-    const top = Math.max(...rows.map((r) => r.count), 1);
-    const rowH = 22, labelW = 130, width = 360;
-    const root = svg("svg", { viewBox: `0 0 ${width} ${rows.length * rowH}`, role: "img", class: "bars" });
-    rows.forEach((r, i) => {
-      const y = i * rowH;
-      const w = Math.max(1, ((width - labelW - 40) * r.count) / top);
-      const g = svg("g", { "data-key": r.key, "data-count": r.count });
-      g.append(svg("text", { x: 0, y: y + 15, class: "label" }, r.key.length > 20 ? `${r.key.slice(0, 19)}…` : r.key));
-      g.append(svg("rect", { x: labelW, y: y + 4, width: w, height: rowH - 8, rx: 3, class: "bar-fill" }));
-      g.append(svg("text", { x: labelW + w + 4, y: y + 15, class: "value" }, r.count));
-      root.append(g);
-    });
-    box.replaceChildren(root);
-  }
-
-  // Vertical columns over time or hours; every column carries its label and count.
-  function columns(target, items, labelEvery = 1) {
-    const box = $(target);
-    if (!items.length || items.every((r) => !r.count)) { box.replaceChildren(el("p", { class: "empty" }, t("noData"))); return; }
-    const top = Math.max(...items.map((r) => r.count), 1);
-    const width = 720, height = 180, pad = 24;
-    const colW = (width - pad) / items.length;
-    const root = svg("svg", { viewBox: `0 0 ${width} ${height + 20}`, role: "img", class: "columns" });
-    root.append(svg("text", { x: 0, y: 12, class: "axis" }, top));
-    items.forEach((r, i) => {
-      const h = ((height - 20) * r.count) / top;
-      const x = pad + i * colW;
-      const g = svg("g", { "data-key": r.key, "data-count": r.count });
-      g.append(svg("rect", { x: x + 1, y: height - h, width: Math.max(1, colW - 2), height: h, class: "bar-fill" }, null));
-      g.lastChild.append(svg("title", {}, `${r.key}: ${r.count}`));
-      if (i % labelEvery === 0) g.append(svg("text", { x: x + colW / 2, y: height + 14, class: "axis", "text-anchor": "middle" }, r.key));
-      root.append(g);
-    });
-    box.replaceChildren(root);
-  }
-
   function renderStats(s) {
     const totals = [
       ["opensAdmitted", s.totals.opens_admitted], ["opensDenied", s.totals.opens_denied], ["uniqueVisitors", s.totals.unique_visitors],
@@ -506,18 +457,7 @@
       box.append(el("div", { class: "total", "data-denied": reason }, el("b", {}, n), el("span", {}, t("denied", { reason }))));
     }
     if (s.never_opened.length) box.append(el("p", { class: "never" }, t("neverOpened", { links: s.never_opened.join(", ") })));
-    const days = s.opens_per_day;
-    columns("#chart-days", days.map((d) => ({ key: d.key.slice(5), count: d.count })), Math.max(1, Math.ceil(days.length / 12)));
-    columns("#chart-hours", s.opens_per_hour.map((count, h) => ({ key: String(h).padStart(2, "0"), count })), 3);
-    barList("#chart-countries", s.countries);
-    barList("#chart-cities", s.cities);
-    barList("#chart-devices", s.devices);
-    barList("#chart-os", s.os);
-    barList("#chart-browsers", s.browsers);
-    barList("#chart-referrers", s.referrers);
-    const images = [...s.images].sort((a, b) => b.views + b.downloads - (a.views + a.downloads));
-    barList("#chart-images", images.map((i) => ({ key: `${i.file_name} (${i.downloads})`, count: i.views })), 25);
-    barList("#chart-links", s.links.map((l) => ({ key: l.label, count: l.opens_admitted })), 50);
+    Charts.render(s, $(".charts"), { lang, t });
   }
 
   async function exportFile(kind) {

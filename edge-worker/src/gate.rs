@@ -215,7 +215,9 @@ impl Mirror {
     fn read(text: &str) -> LinkRuntime {
         match serde_json::from_str::<Mirror>(text) {
             Ok(m) if m.shape == MIRROR_SHAPE => LinkRuntime { overrides: m.overrides, session_epoch: m.session_epoch },
-            _ => LinkRuntime { overrides: Overrides::unreadable(), session_epoch: u32::MAX },
+            // Closed by the overrides alone: every request of every session is refused as
+            // `link_disabled`, which is what the owner is told, whatever epoch it carries.
+            _ => LinkRuntime { overrides: Overrides::unreadable(), session_epoch: 0 },
         }
     }
 }

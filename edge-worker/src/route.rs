@@ -48,7 +48,7 @@ pub fn route(path: &str) -> Route<'_> {
     if path == "/robots.txt" {
         return Route::Robots;
     }
-    let admin_page_file = path == crate::admin::JS_PATH || path == crate::admin::CSS_PATH;
+    let admin_page_file = [crate::admin::JS_PATH, crate::admin::CSS_PATH, crate::admin::CHARTS_PATH, crate::admin::OWNER_CSS_PATH].contains(&path);
     if path == "/admin" || admin_page_file || path.strip_prefix("/admin/api/").is_some_and(|rest| all_segments_clean(rest)) {
         return Route::Admin;
     }
@@ -111,6 +111,8 @@ mod tests {
         assert_eq!(route("/admin/api/links"), Route::Admin);
         assert_eq!(route("/admin/admin.js"), Route::Admin);
         assert_eq!(route("/admin/admin.css"), Route::Admin);
+        assert_eq!(route("/admin/charts.js"), Route::Admin);
+        assert_eq!(route("/admin/owner.css"), Route::Admin);
     }
 
     #[test]

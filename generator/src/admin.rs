@@ -6,7 +6,7 @@
 //! from `.dev.vars`, which `scripts/dev.sh` writes).
 
 use anyhow::{Context, Result, bail};
-use gatefold_contract::admin::{ApiError, Count, GalleryStats, GalleryStatus, LinkPatch, LinkStatus, LinksResponse};
+use gatefold_contract::admin::{ApiError, Count, GalleryStats, GalleryStatus, LINKS_PAGE_MAX, LinkPatch, LinkStatus, LinksResponse};
 use gatefold_contract::{LinkState, Overrides};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -133,8 +133,30 @@ impl Server {
         }
     }
 
+    /// One page of the links list (`query`: `offset=…&limit=…`, filters).
+    pub fn links_page(&self, query: &str) -> Result<LinksResponse> {
+        serde_json::from_slice(&self.send("GET", &format!("links?{query}"), None)?).context("reading the links list")
+    }
+
+    /// Every link, page by page (the worker asks a page's links only).
     pub fn links(&self) -> Result<LinksResponse> {
-        serde_json::from_slice(&self.send("GET", "links", None)?).context("reading the links list")
+        let mut all = self.links_page(&format!("offset=0&limit={LINKS_PAGE_MAX}"))?;
+        let mut next = all.next_offset;
+        while let Some(offset) = next {
+            let page = self.links_page(&format!("offset={offset}&limit={LINKS_PAGE_MAX}"))?;
+            if page.next_offset.is_some_and(|n| n <= offset) {
+                bail!("the server's links list did not move on from offset {offset}: update the worker");
+            }
+            all.links.extend(page.links);
+            next = page.next_offset;
+        }
+        all.next_offset = None;
+        Ok(all)
+    }
+
+    /// The site timezone the server shows times in.
+    pub fn timezone(&self) -> Result<String> {
+        Ok(self.links_page("limit=1")?.timezone)
     }
 
     pub fn stats(&self, gallery: &str, q: &Window) -> Result<GalleryStats> {
@@ -199,7 +221,7 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
     let server = Server::from_env(Path::new("."))?;
     // Every change answers with the link as it now stands, shown in the site timezone.
     let show = |l: LinkStatus| -> Result<()> {
-        println!("{}", render_link(&l, site_timezone(&server.links()?.timezone)?));
+        println!("{}", render_link(&l, site_timezone(&server.timezone()?)?));
         Ok(())
     };
     match cmd {
@@ -430,7 +452,7 @@ mod tests {
     fn publish_lists_the_overrides_still_in_force_on_the_links_it_touches() {
         let extended = Overrides { expires_at: Some(1_798_732_800), max_views: Some(9), ..Overrides::default() };
         let off = Overrides { disabled: Some(true), ..Overrides::default() };
-        let all = LinksResponse { timezone: "Asia/Shanghai".into(), links: vec![link(extended, off)] };
+        let all = LinksResponse { timezone: "Asia/Shanghai".into(), links: vec![link(extended, off)], total: 1, offset: 0, next_offset: None, galleries: vec![] };
         let touched = vec![("spring".to_string(), "market".to_string())];
         let out = render_overrides_in_force(&all, &touched, chrono_tz::Asia::Shanghai);
         assert!(out.contains("spring/market: gallery disabled at runtime, expiry set to 2027-01-01 00:00 CST, view limit set to 9"), "{out}");

@@ -3,7 +3,7 @@
 //! A build reads like a checklist (see [`build::build`]), one model per stage:
 //! load and validate the YAML ([`config`]: a [`config::Project`]) → process images in parallel
 //! ([`images`]) → assemble the built site ([`built`]: a [`built::BuiltSite`]) → render pages, QR
-//! codes and owner kits from the theme ([`render`], [`qr`]) and write the manifest the worker
+//! codes and owner kits from the theme ([`render`], QR codes from [`gatefold_contract::qr`]) and write the manifest the worker
 //! reads ([`gatefold_contract::manifest`]) from the built site → swap the new `dist/` into place
 //! atomically.
 //!
@@ -15,7 +15,6 @@
 //! - [`built`]: the generator's model of a built site, from which the manifest is written;
 //! - [`build`]: the build itself, into a staging directory swapped into `dist/`;
 //! - [`render`]: gallery, preview and denial pages, and the owner kit, from the theme;
-//! - [`qr`]: QR codes for link URLs;
 //! - [`keys`]: the signing key (production from the environment, development from `.dev.vars`);
 //! - [`plan`]: `gatefold plan`, what publishing would change for the people holding links;
 //! - [`publish`]: `gatefold publish` (originals to R2, deploy) and the smoke test;
@@ -31,5 +30,7 @@ pub mod images;
 pub mod keys;
 pub mod plan;
 pub mod publish;
-pub mod qr;
+/// Scanner checks of the contract's QR codes (zbar, libvips).
+#[cfg(test)]
+mod qr;
 pub mod render;

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, buildSite, cookieOf, FIXTURE, ROOT, walk } from "./harness.mjs";
+import { startWorker, buildSite, cookieOf, until, FIXTURE, NAVIGATION_HEADERS, ROOT, walk } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -22,7 +22,9 @@ const open = (target, worker = w) => worker.navigate(worker.links[target].path, 
 const image = (target, cookie, worker = w) => {
   const g = worker.manifest.galleries[worker.links[target].gallery];
   const file = g.images[0].variants[0].file;
-  return worker.fetch(`${worker.links[target].path}/i/${file}`, { headers: { cookie, accept: "application/json" } });
+  // The same browser that opened the link: sessions are bound to their client.
+  const ua = NAVIGATION_HEADERS["user-agent"];
+  return worker.fetch(`${worker.links[target].path}/i/${file}`, { headers: { cookie, accept: "application/json", "user-agent": ua } });
 };
 // 2099-06-30 through the end of that day in Shanghai, as the fixture publishes it.
 const PUBLISHED_EXPIRY = Date.UTC(2099, 6, 1) / 1000 - 8 * 3600;
@@ -60,7 +62,7 @@ test("a runtime extension lapses when a republish changes the expiry it was made
   writeFileSync(yaml, readFileSync(yaml, "utf8").replace(/(o-lapse:\n(?:.*\n)*?\s+expires: )2099-06-30/, "$12020-01-02"));
   const second = await startWorker({ dist: buildSite(site), persist });
   try {
-    assert.equal(second.links["dealer/o-lapse"].policy.expires_at, Date.UTC(2020, 0, 3) / 1000 - 8 * 3600, "the republish changed the expiry");
+    assert.equal(second.links["dealer/o-lapse"].policy.expires?.at, Date.UTC(2020, 0, 3) / 1000 - 8 * 3600, "the republish changed the expiry");
     assert.equal((await open("dealer/o-lapse", second)).status, 410, "the newer decision in git wins");
     const st = await linkStatus("dealer/o-lapse", second);
     assert.equal(st.state, "expired");
@@ -100,9 +102,11 @@ test("two owners changing different fields at once both land", async () => {
   }
 });
 
-test("revoke moves the link's session epoch on without changing its URL", async () => {
+test("revoke ends the link's open sessions without changing its URL", async () => {
   const first = await open("dealer/o-revoke");
   assert.equal(first.status, 200);
+  const cookie = cookieOf(first);
+  assert.equal((await image("dealer/o-revoke", cookie)).status, 200);
   const before = await w.status("dealer/o-revoke");
   const res = await admin("links/dealer/o-revoke/revoke", { method: "POST" });
   assert.equal(res.status, 200);
@@ -112,6 +116,10 @@ test("revoke moves the link's session epoch on without changing its URL", async 
   assert.equal((await w.status("dealer/o-revoke")).session_epoch, before.session_epoch + 1);
   const mirrored = await (await w.mf.getKVNamespace("LINK_STATE")).get("runtime/dealer/o-revoke", "json");
   assert.equal(mirrored.session_epoch, before.session_epoch + 1, "in-session checks see the new epoch");
+  // The session opened before the revoke loses its images once the edge sees the new epoch.
+  const refused = await until(() => image("dealer/o-revoke", cookie), (r) => r.status === 403);
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).error, "no_session");
   const viaCli = cli(["revoke", "dealer/o-revoke"]);
   assert.equal(viaCli.code, 0, viaCli.out);
   assert.equal((await w.status("dealer/o-revoke")).session_epoch, before.session_epoch + 2);

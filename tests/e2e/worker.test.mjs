@@ -200,6 +200,7 @@ test("a link's page answers GET, HEAD and POST; its files and every other path r
 });
 
 test("walking every file of dist/site directly: only /assets/* answers 200", async () => {
+  assert.ok(w.siteFiles().some((f) => f.startsWith("_gatefold/owner/")), "the private owner kits are walked too");
   for (const f of w.siteFiles()) {
     const r = await w.fetch(`/${f}`);
     await r.arrayBuffer();

@@ -2,8 +2,10 @@
 //! decides something is here and unit-tested natively; `super` only does I/O.
 
 use crate::gate::Status;
-use gatefold_contract::admin::{LinkPatch, LinkStatus};
-use gatefold_contract::manifest::{Gallery, Link, Site, link_url};
+use gatefold_contract::admin::{GallerySummary, LINKS_PAGE_DEFAULT, LINKS_PAGE_MAX, LinkPatch, LinkStatus};
+use gatefold_contract::manifest::{Gallery, Link, Manifest, Site, link_url};
+use gatefold_contract::owner::{LinkTerms, ShownExpiry};
+use gatefold_contract::{LinkState, Locale};
 use gatefold_contract::policy::{Change, Refusal};
 use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
 use chrono::NaiveDate;
@@ -20,6 +22,10 @@ pub enum ApiRoute<'a> {
     Stats { gallery: &'a str },
     ExportCsv { gallery: &'a str },
     ExportXlsx { gallery: &'a str },
+    QrSvg { gallery: &'a str, link: &'a str },
+    QrPng { gallery: &'a str, link: &'a str },
+    Card { gallery: &'a str, link: &'a str },
+    ShareKit { gallery: &'a str },
 }
 
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
@@ -53,6 +59,10 @@ pub fn route<'a>(method: &str, rest: &'a str) -> Result<ApiRoute<'a>, Failure> {
         ["galleries", gallery, "stats"] => ("GET", ApiRoute::Stats { gallery }),
         ["galleries", gallery, "export.csv"] => ("GET", ApiRoute::ExportCsv { gallery }),
         ["galleries", gallery, "export.xlsx"] => ("GET", ApiRoute::ExportXlsx { gallery }),
+        ["links", gallery, link, "qr.svg"] => ("GET", ApiRoute::QrSvg { gallery, link }),
+        ["links", gallery, link, "qr.png"] => ("GET", ApiRoute::QrPng { gallery, link }),
+        ["links", gallery, link, "card.html"] => ("GET", ApiRoute::Card { gallery, link }),
+        ["galleries", gallery, "share-kit.txt"] => ("GET", ApiRoute::ShareKit { gallery }),
         _ => return Err(not_found()),
     };
     if method == want || (want == "GET" && method == "HEAD") {
@@ -161,6 +171,154 @@ pub fn window(site: &Site, from: Option<&str>, to: Option<&str>, now: i64) -> Re
     Ok((from, to))
 }
 
+/// `GET links`'s query: filters on the published site, the runtime state asked for, the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinksQuery {
+    pub gallery: Option<String>,
+    pub state: Option<LinkState>,
+    /// Lowercased search text.
+    pub q: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl LinksQuery {
+    /// From the query string's values (`param(name)`); empty values mean "not given".
+    pub fn parse<'p>(param: impl Fn(&str) -> Option<&'p str>) -> Result<LinksQuery, Failure> {
+        let given = |name: &str| param(name).map(str::trim).filter(|v| !v.is_empty());
+        let bad = |msg: String| Failure::new(400, "bad_request", msg);
+        let number = |name: &str, default: usize| -> Result<usize, Failure> {
+            given(name).map_or(Ok(default), |v| v.parse().map_err(|_| bad(format!("query `{name}`: {v:?} is not a whole number"))))
+        };
+        let state = given("state")
+            .map(|v| {
+                serde_json::from_value(serde_json::Value::String(v.to_string()))
+                    .map_err(|_| bad(format!("query `state`: {v:?} is not one of active, disabled, expired, limit_reached")))
+            })
+            .transpose()?;
+        let limit = number("limit", LINKS_PAGE_DEFAULT)?;
+        if limit == 0 {
+            return Err(bad(format!("query `limit`: give 1 to {LINKS_PAGE_MAX} links per page")));
+        }
+        Ok(LinksQuery {
+            gallery: given("gallery").map(str::to_string),
+            state,
+            q: given("q").map(str::to_lowercase),
+            offset: number("offset", 0)?,
+            limit: limit.min(LINKS_PAGE_MAX),
+        })
+    }
+
+    /// The links of `m` that `gallery` and `q` select, in the site's order (galleries by id,
+    /// links by name): the order pages are cut from.
+    pub fn matching<'m>(&self, m: &'m Manifest) -> Vec<(&'m Gallery, &'m Link)> {
+        let found = |text: &str, q: &str| text.to_lowercase().contains(q);
+        m.galleries
+            .values()
+            .filter(|g| self.gallery.as_ref().is_none_or(|id| *id == g.id))
+            .flat_map(|g| g.links.values().map(move |l| (g, l)))
+            .filter(|(g, l)| {
+                self.q.as_deref().is_none_or(|q| found(&l.name, q) || found(&l.label, q) || found(&g.id, q) || found(&g.title, q))
+            })
+            .collect()
+    }
+}
+
+/// Every gallery of the site, for the links filter.
+pub fn gallery_summaries(m: &Manifest) -> Vec<GallerySummary> {
+    m.galleries.values().map(|g| GallerySummary { id: g.id.clone(), title: g.title.clone(), links: g.links.len() }).collect()
+}
+
+/// Links asked per round when `state` filters, so a page of rare states fills in few rounds.
+pub const STATE_CHUNK: usize = 25;
+/// Link objects asked in one request at most: past it a page ends early, `next_offset` saying
+/// where to go on, rather than one request fanning out to every link of a large site.
+pub const MAX_ASKS: usize = 200;
+
+/// Cuts one page out of `total` matches, asking their runtime state chunk by chunk:
+/// `while let Some(r) = p.next_chunk() { p.absorb(ask(r)) }`, then [`Pager::finish`].
+#[derive(Debug)]
+pub struct Pager<T> {
+    total: usize,
+    limit: usize,
+    filtered: bool,
+    /// The next match not looked at yet.
+    pos: usize,
+    asked: usize,
+    page: Vec<T>,
+}
+
+impl<T> Pager<T> {
+    /// `filtered`: a `state` filter drops answers, so more than a page may need asking.
+    pub fn new(total: usize, offset: usize, limit: usize, filtered: bool) -> Pager<T> {
+        Pager { total, limit, filtered, pos: offset.min(total), asked: 0, page: Vec::new() }
+    }
+
+    /// The matches to ask next, `None` when the page is full, the matches end or the budget is spent.
+    pub fn next_chunk(&self) -> Option<std::ops::Range<usize>> {
+        let wanted = self.limit - self.page.len();
+        let n = if self.filtered { wanted.max(STATE_CHUNK) } else { wanted };
+        let n = n.min(MAX_ASKS - self.asked).min(self.total - self.pos);
+        (n > 0 && wanted > 0).then(|| self.pos..self.pos + n)
+    }
+
+    /// The answers for the chunk last given, in order; `keep` says which belong on the page.
+    /// Answers past a full page are dropped unseen: the next page starts at the first of them.
+    pub fn absorb(&mut self, answers: Vec<T>, keep: impl Fn(&T) -> bool) {
+        self.asked += answers.len();
+        for answer in answers {
+            if self.page.len() == self.limit {
+                break;
+            }
+            self.pos += 1;
+            if keep(&answer) {
+                self.page.push(answer);
+            }
+        }
+    }
+
+    /// The page and the next page's offset (`None` at the end).
+    pub fn finish(self) -> (Vec<T>, Option<usize>) {
+        let next = (self.pos < self.total).then_some(self.pos);
+        (self.page, next)
+    }
+}
+
+/// `?locale=`: a supported language, the site's when not given.
+pub fn locale_param(site: &Site, given: Option<&str>) -> Result<Locale, Failure> {
+    match given.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(site.default_locale),
+        Some(v) => Locale::ALL.into_iter().find(|l| l.tag() == v).ok_or_else(|| {
+            let tags: Vec<&str> = Locale::ALL.iter().map(|l| l.tag()).collect();
+            Failure::new(400, "bad_request", format!("query `locale`: {v:?} is not one of {}", tags.join(", ")))
+        }),
+    }
+}
+
+/// What a card or share kit says about a link as it stands: its terms in force (runtime changes
+/// applied), its expiry written the way the owner gave it when it is still the published one.
+pub fn link_terms(site: &Site, link: &Link, st: &LinkStatus) -> LinkTerms {
+    let expiry = st.expires_at.map(|at| {
+        let utc_offset = site.utc_offset_at(at);
+        match &link.policy.expires {
+            Some(published) if published.at == at => ShownExpiry {
+                at,
+                utc_offset,
+                end_of_day: matches!(published.written, gatefold_contract::Expiry::EndOfDay(_)),
+            },
+            _ => ShownExpiry::at_instant(at, utc_offset),
+        }
+    });
+    LinkTerms {
+        label: link.label.clone(),
+        url: st.url.clone(),
+        expiry,
+        download: link.policy.download,
+        max_views: st.max_views,
+        view_seconds: link.policy.view_seconds,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -267,5 +425,129 @@ mod tests {
         let st = link_status(&s, &gallery, &link, Status { overrides: stale, ..Status::default() }, &Status::default(), 100);
         assert_eq!(st.max_views, Some(10));
         assert!(st.notices.iter().any(|n| n.contains("view limit lapsed")), "{:?}", st.notices);
+    }
+
+    /// `(gallery id, title, [(link name, label)])`.
+    type SiteSpec<'a> = [(&'a str, &'a str, &'a [(&'a str, &'a str)])];
+
+    fn site_of(galleries: &SiteSpec<'_>) -> Manifest {
+        let galleries = galleries
+            .iter()
+            .map(|(id, title, links)| {
+                let links = links
+                    .iter()
+                    .map(|(name, label)| (name.to_string(), Link { name: name.to_string(), label: label.to_string(), token: format!("t{name}"), rotate: 0, policy: LinkPolicy::default() }))
+                    .collect();
+                (id.to_string(), Gallery { id: id.to_string(), title: title.to_string(), images: vec![], links })
+            })
+            .collect();
+        Manifest { format: gatefold_contract::manifest::FORMAT, site: shanghai(), galleries }
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> Result<LinksQuery, Failure> {
+        LinksQuery::parse(|name| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v))
+    }
+
+    /// Drives a pager over `states` as the handler does over the links' objects.
+    fn page_of(states: &[LinkState], offset: usize, limit: usize, state: Option<LinkState>) -> (Vec<usize>, Option<usize>, usize) {
+        let mut pager = Pager::new(states.len(), offset, limit, state.is_some());
+        let mut asked = 0;
+        while let Some(r) = pager.next_chunk() {
+            asked += r.len();
+            pager.absorb(r.map(|i| (i, states[i])).collect(), |(_, s)| state.is_none_or(|want| *s == want));
+        }
+        let (page, next) = pager.finish();
+        (page.into_iter().map(|(i, _)| i).collect(), next, asked)
+    }
+
+    #[test]
+    fn the_links_query_has_defaults_a_cap_and_clear_errors() {
+        let q = query(&[]).unwrap();
+        assert_eq!((q.offset, q.limit, q.state, q.gallery, q.q), (0, 50, None, None, None));
+        let q = query(&[("limit", "500"), ("offset", "7"), ("state", "limit_reached"), ("q", " Dealer "), ("gallery", "spring")]).unwrap();
+        assert_eq!((q.offset, q.limit, q.state, q.gallery.as_deref(), q.q.as_deref()), (7, 100, Some(LinkState::LimitReached), Some("spring"), Some("dealer")));
+        assert!(query(&[("state", "open")]).unwrap_err().message.contains("active, disabled, expired, limit_reached"));
+        assert!(query(&[("offset", "-1")]).unwrap_err().message.contains("`offset`"));
+        assert_eq!(query(&[("limit", "0")]).unwrap_err().status, 400);
+        assert_eq!(query(&[("state", "")]).unwrap().state, None);
+    }
+
+    #[test]
+    fn search_matches_name_label_gallery_id_or_title_in_any_case() {
+        let m = site_of(&[("spring", "Spring Launch", &[("market", "Marketing"), ("press", "Press")]), ("dealer", "Dealer kit", &[("sh", "Shanghai")])]);
+        let names = |pairs: &[(&str, &str)]| -> Vec<String> { query(pairs).unwrap().matching(&m).iter().map(|(g, l)| format!("{}/{}", g.id, l.name)).collect() };
+        assert_eq!(names(&[]), ["dealer/sh", "spring/market", "spring/press"]);
+        assert_eq!(names(&[("q", "MARK")]), ["spring/market"]);
+        assert_eq!(names(&[("q", "launch")]), ["spring/market", "spring/press"]);
+        assert_eq!(names(&[("q", "shang")]), ["dealer/sh"]);
+        assert_eq!(names(&[("gallery", "spring"), ("q", "press")]), ["spring/press"]);
+        assert_eq!(names(&[("gallery", "nope")]), Vec::<String>::new());
+        assert_eq!(gallery_summaries(&m)[1], GallerySummary { id: "spring".into(), title: "Spring Launch".into(), links: 2 });
+    }
+
+    #[test]
+    fn pages_without_a_state_filter_ask_exactly_the_page() {
+        let states = vec![LinkState::Active; 120];
+        assert_eq!(page_of(&states, 0, 50, None), ((0..50).collect(), Some(50), 50));
+        assert_eq!(page_of(&states, 100, 50, None), ((100..120).collect(), None, 20));
+        assert_eq!(page_of(&states, 500, 50, None), (vec![], None, 0));
+    }
+
+    #[test]
+    fn a_state_filter_asks_in_chunks_until_the_page_is_full_and_resumes_after_the_last_one_kept() {
+        // Every 10th link is disabled.
+        let states: Vec<LinkState> = (0..300).map(|i| if i % 10 == 0 { LinkState::Disabled } else { LinkState::Active }).collect();
+        let (page, next, _) = page_of(&states, 0, 3, Some(LinkState::Disabled));
+        assert_eq!((page, next), (vec![0, 10, 20], Some(21)));
+        let (page, next, _) = page_of(&states, 21, 3, Some(LinkState::Disabled));
+        assert_eq!((page, next), (vec![30, 40, 50], Some(51)));
+    }
+
+    #[test]
+    fn a_sparse_state_ends_the_page_early_at_the_ask_budget_and_paging_on_finds_every_link_once() {
+        let states: Vec<LinkState> = (0..1000).map(|i| if i % 97 == 0 { LinkState::Expired } else { LinkState::Active }).collect();
+        let (first, next, asked) = page_of(&states, 0, 50, Some(LinkState::Expired));
+        assert!(asked <= MAX_ASKS, "{asked}");
+        assert_eq!(next, Some(MAX_ASKS));
+        assert_eq!(first, vec![0, 97, 194]);
+        let mut seen = Vec::new();
+        let mut offset = Some(0);
+        while let Some(o) = offset {
+            let (page, next, _) = page_of(&states, o, 4, Some(LinkState::Expired));
+            seen.extend(page);
+            offset = next;
+        }
+        assert_eq!(seen, (0..1000).filter(|i| i % 97 == 0).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_locale_defaults_to_the_site_and_refuses_unknown_tags() {
+        assert_eq!(locale_param(&shanghai(), None), Ok(Locale::ZhCn));
+        assert_eq!(locale_param(&shanghai(), Some("en")), Ok(Locale::En));
+        assert!(locale_param(&shanghai(), Some("fr")).unwrap_err().message.contains("en, zh-CN"));
+    }
+
+    #[test]
+    fn owner_file_routes_are_get_only() {
+        assert_eq!(route("GET", "links/spring/market/qr.svg"), Ok(ApiRoute::QrSvg { gallery: "spring", link: "market" }));
+        assert_eq!(route("GET", "links/spring/market/qr.png"), Ok(ApiRoute::QrPng { gallery: "spring", link: "market" }));
+        assert_eq!(route("GET", "links/spring/market/card.html"), Ok(ApiRoute::Card { gallery: "spring", link: "market" }));
+        assert_eq!(route("GET", "galleries/spring/share-kit.txt"), Ok(ApiRoute::ShareKit { gallery: "spring" }));
+        assert_eq!(route("POST", "links/spring/market/qr.svg").unwrap_err().status, 405);
+    }
+
+    #[test]
+    fn link_terms_keep_a_published_date_as_the_end_of_that_day_and_take_runtime_limits() {
+        let s = shanghai();
+        let published = gatefold_contract::ResolvedExpiry { written: Expiry::EndOfDay(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()), at: 1_798_732_800 };
+        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { expires: Some(published), max_views: Some(10), ..LinkPolicy::default() } };
+        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default() };
+        let st = link_status(&s, &gallery, &link, Status::default(), &Status::default(), 100);
+        let t = link_terms(&s, &link, &st);
+        assert_eq!((t.max_views, t.expiry.unwrap().end_of_day, t.url.as_str()), (Some(10), true, "https://g.example/s/abc"));
+        let extended = Status { overrides: Overrides { max_views: Some(20), expires_at: Some(1_798_736_400), ..Overrides::default() }, ..Status::default() };
+        let st = link_status(&s, &gallery, &link, extended, &Status::default(), 100);
+        let t = link_terms(&s, &link, &st);
+        assert_eq!((t.max_views, t.expiry.unwrap().at, t.expiry.unwrap().end_of_day), (Some(20), 1_798_736_400, false));
     }
 }

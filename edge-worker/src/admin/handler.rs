@@ -1,14 +1,15 @@
 //! The admin module's I/O (wasm only).
 
 use super::api::{self, ApiRoute, Failure};
-use super::{CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
+use super::owner;
+use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
 use crate::http;
 use crate::analytics::throttle::AuthRequest;
 use crate::analytics::{GalleryLogClient, export, rollup};
 use futures_util::future::join_all;
 use crate::gate::{ChangeRequest, ChangeResponse, GateClient, Scope, Status};
-use gatefold_contract::admin::{ApiError, GalleryStatus, LinkPatch, LinksResponse};
-use gatefold_contract::manifest::{Gallery, Manifest};
+use gatefold_contract::admin::{ApiError, GalleryStatus, LinkPatch, LinkStatus, LinksResponse};
+use gatefold_contract::manifest::{Gallery, Link, Manifest};
 use gatefold_contract::policy::Change;
 use gatefold_contract::token::secrets_equal;
 use gatefold_contract::LinkPolicy;
@@ -30,6 +31,13 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         "/admin" if get => return page(PAGE_HTML, "text/html; charset=utf-8"),
         p if p == JS_PATH && get => return page(PAGE_JS, "text/javascript; charset=utf-8"),
         p if p == CSS_PATH && get => return page(PAGE_CSS, "text/css; charset=utf-8"),
+        p if p == CHARTS_PATH && get => return page(CHARTS_JS, "text/javascript; charset=utf-8"),
+        p if p == owner::CSS_PATH && get => {
+            return match owner::css(&env).await? {
+                Some(css) => page(&css, "text/css; charset=utf-8"),
+                None => failure(Failure::new(404, "not_found", "this site was published without the owner stylesheet: publish it with this version of gatefold")),
+            };
+        }
         "/admin" => return failure(Failure::new(405, "method_not_allowed", "/admin takes GET")),
         _ => {}
     }
@@ -123,6 +131,44 @@ async fn gallery_gate_status(env: &Env, gallery: &str) -> Result<Status> {
     GateClient::for_scope(env, &Scope::gallery(gallery))?.status().await
 }
 
+/// The links as owners see them, asking their objects (and their galleries' once each) at once.
+async fn link_statuses(env: &Env, m: &Manifest, links: &[(&Gallery, &Link)], now: i64) -> Result<Vec<LinkStatus>> {
+    let mut galleries: Vec<&str> = links.iter().map(|(g, _)| g.id.as_str()).collect();
+    galleries.dedup();
+    let (statuses, wider) = futures_util::future::join(
+        join_all(links.iter().map(|(g, l)| link_gate_status(env, &g.id, &l.name))),
+        join_all(galleries.iter().map(|g| gallery_gate_status(env, g))),
+    )
+    .await;
+    let mut gallery_status = HashMap::new();
+    for (g, st) in galleries.into_iter().zip(wider) {
+        gallery_status.insert(g, st?);
+    }
+    links
+        .iter()
+        .zip(statuses)
+        .map(|((g, l), st)| Ok(api::link_status(&m.site, g, l, st?, &gallery_status[g.id.as_str()], now)))
+        .collect()
+}
+
+fn find_link<'m>(m: &'m Manifest, gallery: &str, link: &str) -> std::result::Result<(&'m Gallery, &'m Link), Failure> {
+    let g = find_gallery(m, gallery)?;
+    let l = g.links.get(link).ok_or_else(|| Failure::new(404, "unknown_link", format!("gallery {gallery:?} has no link {link:?}")))?;
+    Ok((g, l))
+}
+
+fn query_params(req: &Request) -> Result<HashMap<String, String>> {
+    Ok(req.url()?.query_pairs().into_owned().collect())
+}
+
+/// An owner file: never stored, never sniffed, and as locked down as the admin page.
+fn owner_file(mut resp: Response, content_type: &str) -> Result<Response> {
+    let h = resp.headers_mut();
+    h.set("Content-Type", content_type)?;
+    http::headers::locked_down(h, http::headers::PAGE)?;
+    no_store(resp)
+}
+
 type Answer = std::result::Result<Response, Failure>;
 
 async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answer> {
@@ -132,21 +178,67 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
     let now = now_secs();
     match route {
         ApiRoute::Links => {
-            let pairs: Vec<_> = m.galleries.values().flat_map(|g| g.links.values().map(move |l| (g, l))).collect();
-            let (statuses, wider) = futures_util::future::join(
-                join_all(pairs.iter().map(|(g, l)| link_gate_status(env, &g.id, &l.name))),
-                join_all(m.galleries.keys().map(|g| gallery_gate_status(env, g))),
-            )
-            .await;
-            let mut gallery_status = HashMap::new();
-            for (g, st) in m.galleries.keys().zip(wider) {
-                gallery_status.insert(g.as_str(), st?);
+            let params = query_params(&req)?;
+            let q = match api::LinksQuery::parse(|n| params.get(n).map(String::as_str)) {
+                Ok(q) => q,
+                Err(f) => return Ok(Err(f)),
+            };
+            let matches = q.matching(m);
+            let mut pager = api::Pager::new(matches.len(), q.offset, q.limit, q.state.is_some());
+            while let Some(chunk) = pager.next_chunk() {
+                let answers = link_statuses(env, m, &matches[chunk], now).await?;
+                pager.absorb(answers, |st| q.state.is_none_or(|s| st.state == s));
             }
-            let mut links = Vec::with_capacity(pairs.len());
-            for ((g, l), status) in pairs.into_iter().zip(statuses) {
-                links.push(api::link_status(&m.site, g, l, status?, &gallery_status[g.id.as_str()], now));
+            let (links, next_offset) = pager.finish();
+            Ok(Ok(json(&LinksResponse {
+                timezone: m.site.timezone.clone(),
+                links,
+                total: matches.len(),
+                offset: q.offset,
+                next_offset,
+                galleries: api::gallery_summaries(m),
+            })?))
+        }
+        ApiRoute::QrSvg { gallery, link } | ApiRoute::QrPng { gallery, link } | ApiRoute::Card { gallery, link } => {
+            let (g, l) = match find_link(m, gallery, link) {
+                Ok(found) => found,
+                Err(f) => return Ok(Err(f)),
+            };
+            let url = gatefold_contract::manifest::link_url(&m.site.base_url, &l.token);
+            let file = match route {
+                ApiRoute::QrSvg { .. } => owner::qr_svg(&url).map(|(svg, ct)| (Response::ok(svg), ct)),
+                ApiRoute::QrPng { .. } => owner::qr_png(&url).map(|(png, ct)| (Response::from_bytes(png), ct)),
+                _ => {
+                    let locale = match api::locale_param(&m.site, query_params(&req)?.get("locale").map(String::as_str)) {
+                        Ok(l) => l,
+                        Err(f) => return Ok(Err(f)),
+                    };
+                    let st = link_statuses(env, m, &[(g, l)], now).await?.remove(0);
+                    let origin = req.url()?.origin().ascii_serialization();
+                    match owner::card(env, &m.site, g, l, &st, locale, &origin).await? {
+                        Ok(resp) => Ok((Ok(resp), "text/html; charset=utf-8")),
+                        Err(f) => Err(f),
+                    }
+                }
+            };
+            match file {
+                Ok((resp, content_type)) => Ok(Ok(owner_file(resp?, content_type)?)),
+                Err(f) => Ok(Err(f)),
             }
-            Ok(Ok(json(&LinksResponse { timezone: m.site.timezone.clone(), links })?))
+        }
+        ApiRoute::ShareKit { gallery } => {
+            let g = match find_gallery(m, gallery) {
+                Ok(g) => g,
+                Err(f) => return Ok(Err(f)),
+            };
+            let locale = match api::locale_param(&m.site, query_params(&req)?.get("locale").map(String::as_str)) {
+                Ok(l) => l,
+                Err(f) => return Ok(Err(f)),
+            };
+            let pairs: Vec<_> = g.links.values().map(|l| (g, l)).collect();
+            let statuses = link_statuses(env, m, &pairs, now).await?;
+            let resp = owner::share_kit(env, &m.site, g, &statuses, locale).await?;
+            Ok(Ok(owner_file(resp, "text/plain; charset=utf-8")?))
         }
         ApiRoute::DisableGallery { gallery } | ApiRoute::EnableGallery { gallery } => {
             if let Err(f) = find_gallery(m, gallery) {

@@ -210,6 +210,22 @@ impl<'a> Xlsx<'a> {
         section(summary, &mut r, "Opens per link", stats.links.iter().map(|l| (l.name.clone(), l.opens_admitted)).collect())?;
         section(summary, &mut r, "Opens per day", counts(&stats.opens_per_day))?;
         section(summary, &mut r, "Opens per hour of day", stats.opens_per_hour.iter().enumerate().map(|(h, n)| (format!("{h:02}:00"), *n)).collect())?;
+        // The admin page's peak-hours grid, as a grid: a row per weekday, a column per hour.
+        r += 1;
+        summary.write_string_with_format(r, 0, "Opens by weekday and hour", &bold)?;
+        r += 1;
+        summary.write_string_with_format(r, 0, "Weekday", &bold)?;
+        for h in 0..24u16 {
+            summary.write_string_with_format(r, h + 1, format!("{h:02}:00"), &bold)?;
+        }
+        for (day, row) in ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"].iter().zip(&stats.opens_by_weekday_hour) {
+            r += 1;
+            summary.write_string(r, 0, *day)?;
+            for (h, n) in row.iter().enumerate() {
+                summary.write_number(r, h as u16 + 1, *n as f64)?;
+            }
+        }
+        r += 1;
         section(summary, &mut r, "Countries", counts(&stats.countries))?;
         section(summary, &mut r, "Cities", counts(&stats.cities))?;
         section(summary, &mut r, "Devices", counts(&stats.devices))?;
@@ -338,7 +354,7 @@ mod tests {
 
     #[test]
     fn a_workbook_is_a_zip_with_both_sheets() {
-        let stats = GalleryStats { gallery: "g".into(), gallery_title: "春季".into(), opens_per_hour: vec![0; 24], ..GalleryStats::default() };
+        let stats = GalleryStats { gallery: "g".into(), gallery_title: "春季".into(), opens_per_hour: vec![0; 24], opens_by_weekday_hour: vec![vec![1; 24]; 7], ..GalleryStats::default() };
         let bytes = xlsx(&site(), &stats, &[row()]).unwrap();
         assert_eq!(&bytes[..2], b"PK");
         let text = String::from_utf8_lossy(&bytes);

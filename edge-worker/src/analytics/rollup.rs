@@ -4,7 +4,7 @@
 //! natively.
 
 use crate::access::{ADMITTED, EventKind, referrer_origin};
-use gatefold_contract::admin::{Count, GalleryStats, ImageStats, LinkStats, Totals};
+use gatefold_contract::admin::{Count, GalleryStats, ImageStats, LinkStats, MAX_SERIES_DAYS, Totals};
 use gatefold_contract::manifest::{Gallery, Site};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -186,7 +186,10 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
         .collect();
     let never_opened = links.iter().filter(|l| l.last_open.is_none()).map(|l| l.name.clone()).collect();
 
-    let (opens_per_day, opens_per_hour) = local_days_and_hours(&rollup.local_hours);
+    let first_day = local_day(cx.site, cx.from);
+    let last_day = local_day(cx.site, cx.to.saturating_sub(1)).max(first_day);
+    let LocalTime { per_day, per_hour: opens_per_hour, per_weekday_hour } = local_time(&rollup.local_hours);
+    let opens_per_day = day_series(&per_day, first_day, last_day);
 
     let mut places: HashMap<String, u64> = HashMap::new();
     let mut cities: HashMap<String, u64> = HashMap::new();
@@ -232,6 +235,7 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
         totals,
         opens_per_day,
         opens_per_hour,
+        opens_by_weekday_hour: per_weekday_hour.iter().map(|row| row.to_vec()).collect(),
         countries: ranked(places),
         cities: ranked(cities),
         devices: ranked_values(&rollup.devices),
@@ -263,21 +267,49 @@ fn ranked(map: HashMap<String, u64>) -> Vec<Count> {
     v
 }
 
-/// Opens per local calendar day (gaps filled with zero) and per local hour of day.
-pub fn local_days_and_hours(hours: &[HourRow]) -> (Vec<Count>, Vec<u64>) {
-    let mut per_hour = vec![0u64; 24];
-    let mut per_day: BTreeMap<i64, u64> = BTreeMap::new();
+/// Admitted opens by local time, from the per-local-hour counts of SQLite.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LocalTime {
+    /// Local day number (days since 1970-01-01 in the site timezone) → opens.
+    pub per_day: BTreeMap<i64, u64>,
+    /// Index 0 = 00:00–00:59.
+    pub per_hour: Vec<u64>,
+    /// Monday first, then hour of day.
+    pub per_weekday_hour: [[u64; 24]; 7],
+}
+
+/// Buckets local hour numbers (hours since the local epoch, [`Query::local_hour_sql`]) into
+/// days, hours of day and weekday × hour. 1970-01-01 was a Thursday.
+pub fn local_time(hours: &[HourRow]) -> LocalTime {
+    let mut out = LocalTime { per_hour: vec![0; 24], ..LocalTime::default() };
     for h in hours {
-        per_hour[h.hour.rem_euclid(24) as usize] += h.n;
-        *per_day.entry(h.hour.div_euclid(24)).or_default() += h.n;
+        let day = h.hour.div_euclid(24);
+        let hour = h.hour.rem_euclid(24) as usize;
+        let weekday = (day + 3).rem_euclid(7) as usize;
+        out.per_hour[hour] += h.n;
+        out.per_weekday_hour[weekday][hour] += h.n;
+        *out.per_day.entry(day).or_default() += h.n;
     }
-    let days = match (per_day.keys().next(), per_day.keys().next_back()) {
-        (Some(&first), Some(&last)) => (first..=last)
-            .map(|d| Count { key: civil_date(d), count: per_day.get(&d).copied().unwrap_or(0) })
-            .collect(),
-        _ => Vec::new(),
-    };
-    (days, per_hour)
+    out
+}
+
+/// The local day number of an instant (Unix seconds) in the site timezone.
+pub fn local_day(site: &Site, unix: i64) -> i64 {
+    unix.saturating_add(i64::from(site.utc_offset_at(unix))).div_euclid(86_400)
+}
+
+/// Opens per day over the local days `first..=last` of the window, zero where nothing
+/// happened. A window longer than [`MAX_SERIES_DAYS`] (the default "from the beginning", or a
+/// far-off end) is narrowed to the days with opens, padded up to [`MAX_SERIES_DAYS`]: no day
+/// with opens is ever left out, and the series stays bounded by the log's retention.
+pub fn day_series(per_day: &BTreeMap<i64, u64>, first: i64, last: i64) -> Vec<Count> {
+    let (mut first, mut last) = (first, last);
+    if last - first >= MAX_SERIES_DAYS {
+        let (Some(&data_first), Some(&data_last)) = (per_day.keys().next(), per_day.keys().next_back()) else { return Vec::new() };
+        first = first.max(data_first);
+        last = last.min(data_last.max(first + MAX_SERIES_DAYS - 1));
+    }
+    (first..=last).map(|d| Count { key: civil_date(d), count: per_day.get(&d).copied().unwrap_or(0) }).collect()
 }
 
 /// `YYYY-MM-DD` of a day number counted from 1970-01-01 (proleptic Gregorian; Howard
@@ -335,17 +367,100 @@ mod tests {
         assert_eq!(civil_date(19_782), "2024-02-29");
     }
 
+    /// The local hour number SQLite computes for an event at `ts_ms` ([`Query::local_hour_sql`]
+    /// with one offset).
+    fn local_hour(ts_ms: i64, offset: i32) -> i64 {
+        (ts_ms / 1000 + i64::from(offset)) / 3600
+    }
+
+    /// Unix seconds of `hh:mm` UTC on day number `day`.
+    fn utc(day: i64, hh: i64, mm: i64) -> i64 {
+        day * 86_400 + hh * 3600 + mm * 60
+    }
+
+    /// 2026-11-30, a Monday.
+    const NOV_30: i64 = 20_787;
+
+    /// Stats of `opens` (Unix seconds, count) in the window `[from, to)` of a site at `offset`.
+    fn stats_of(offset: i32, from: i64, to: i64, opens: &[(i64, u64)]) -> GalleryStats {
+        let rows = opens.iter().map(|&(at, n)| HourRow { hour: local_hour(at * 1000, offset), n }).collect();
+        let rollup = Rollup { local_hours: rows, ..Rollup::default() };
+        let s = site(vec![(i64::MIN, offset)]);
+        aggregate(&rollup, &Context { site: &s, gallery: &gallery(), from, to, link: None, last_open: &HashMap::new() })
+    }
+
+    fn days(stats: &GalleryStats) -> Vec<(&str, u64)> {
+        stats.opens_per_day.iter().map(|c| (c.key.as_str(), c.count)).collect()
+    }
+
     #[test]
     fn opens_late_in_the_utc_evening_land_on_the_next_local_morning() {
         // 2026-03-01 17:30 UTC is 2026-03-02 01:30 in Shanghai (+8).
-        let ts_ms = (20_513 * 86_400 + 17 * 3600 + 1800) * 1000;
         let q = Query { from_ms: 0, to_ms: i64::MAX, link: None, offsets: Query::offsets_for(&site(vec![(0, 8 * 3600)]), 0, i64::MAX) };
         assert_eq!(q.local_hour_sql(), "((ts / 1000 + (28800)) / 3600)");
-        let local_hour = (ts_ms / 1000 + 8 * 3600) / 3600;
-        let (days, hours) = local_days_and_hours(&[HourRow { hour: local_hour, n: 3 }]);
-        assert_eq!(days, vec![Count { key: "2026-03-02".into(), count: 3 }]);
-        assert_eq!(hours[1], 3);
-        assert_eq!(hours.iter().sum::<u64>(), 3);
+        let local = local_time(&[HourRow { hour: local_hour(utc(20_513, 17, 30) * 1000, 8 * 3600), n: 3 }]);
+        assert_eq!(local.per_day, BTreeMap::from([(20_514, 3)]));
+        assert_eq!(civil_date(20_514), "2026-03-02");
+        assert_eq!(local.per_hour[1], 3);
+        assert_eq!(local.per_hour.iter().sum::<u64>(), 3);
+    }
+
+    #[test]
+    fn a_sunday_evening_open_in_utc_is_a_monday_early_hour_in_shanghai() {
+        // Sunday 2026-11-29 17:30 UTC is Monday 2026-11-30 01:30 in Shanghai.
+        let week = (utc(NOV_30 - 6, 0, 0) - 8 * 3600, utc(NOV_30 + 1, 0, 0) - 8 * 3600);
+        let stats = stats_of(8 * 3600, week.0, week.1, &[(utc(NOV_30 - 1, 17, 30), 3), (utc(NOV_30 - 1, 17, 59), 1), (utc(NOV_30 - 1, 15, 59), 2)]);
+        assert_eq!(stats.opens_by_weekday_hour.len(), 7);
+        assert!(stats.opens_by_weekday_hour.iter().all(|row| row.len() == 24));
+        assert_eq!(stats.opens_by_weekday_hour[0][1], 4, "Monday 01:00–01:59");
+        assert_eq!(stats.opens_by_weekday_hour[6][23], 2, "Sunday 23:00–23:59");
+        assert_eq!(stats.opens_by_weekday_hour.iter().flatten().sum::<u64>(), 6);
+        assert_eq!(stats.opens_per_hour[1], 4);
+        assert_eq!(&days(&stats)[5..], &[("2026-11-29", 2), ("2026-11-30", 4)]);
+    }
+
+    #[test]
+    fn a_monday_morning_open_in_utc_is_a_sunday_evening_in_new_york() {
+        // Monday 2026-11-30 03:00 UTC is Sunday 2026-11-29 22:00 at UTC-5.
+        let day = (utc(NOV_30 - 1, 0, 0) + 5 * 3600, utc(NOV_30 + 1, 0, 0) + 5 * 3600);
+        let stats = stats_of(-5 * 3600, day.0, day.1, &[(utc(NOV_30, 3, 0), 7)]);
+        assert_eq!(stats.opens_by_weekday_hour[6][22], 7);
+        assert_eq!(stats.opens_by_weekday_hour[0].iter().sum::<u64>(), 0);
+        assert_eq!(days(&stats), vec![("2026-11-29", 7), ("2026-11-30", 0)]);
+    }
+
+    #[test]
+    fn every_day_of_the_window_is_in_the_series_with_zeros_at_both_edges() {
+        let week = (utc(NOV_30 - 6, 0, 0) - 8 * 3600, utc(NOV_30 + 1, 0, 0) - 8 * 3600);
+        let stats = stats_of(8 * 3600, week.0, week.1, &[(utc(NOV_30 - 4, 2, 0), 2), (utc(NOV_30 - 2, 9, 0), 1)]);
+        assert_eq!(
+            days(&stats),
+            vec![("2026-11-24", 0), ("2026-11-25", 0), ("2026-11-26", 2), ("2026-11-27", 0), ("2026-11-28", 1), ("2026-11-29", 0), ("2026-11-30", 0)]
+        );
+    }
+
+    #[test]
+    fn a_one_day_window_is_one_day_even_without_opens() {
+        let stats = stats_of(8 * 3600, utc(NOV_30, 0, 0) - 8 * 3600, utc(NOV_30 + 1, 0, 0) - 8 * 3600, &[]);
+        assert_eq!(days(&stats), vec![("2026-11-30", 0)]);
+    }
+
+    #[test]
+    fn a_window_from_the_beginning_starts_at_the_first_day_with_opens_and_ends_today() {
+        let now = utc(NOV_30, 6, 0);
+        let stats = stats_of(8 * 3600, 0, now + 1, &[(utc(NOV_30 - 2, 1, 0), 5)]);
+        assert_eq!(days(&stats), vec![("2026-11-28", 5), ("2026-11-29", 0), ("2026-11-30", 0)]);
+        assert!(stats_of(8 * 3600, 0, now + 1, &[]).opens_per_day.is_empty(), "no opens ever: nothing to draw");
+    }
+
+    #[test]
+    fn a_window_ending_far_off_stops_after_the_last_day_with_opens_padded_to_the_maximum() {
+        let far = utc(NOV_30 + 3 * MAX_SERIES_DAYS, 0, 0);
+        let stats = stats_of(0, utc(NOV_30, 0, 0), far, &[(utc(NOV_30, 1, 0), 1), (utc(NOV_30 + MAX_SERIES_DAYS + 9, 1, 0), 2)]);
+        assert_eq!(stats.opens_per_day.len() as i64, MAX_SERIES_DAYS + 10, "no day with opens is left out");
+        assert_eq!(stats.opens_per_day.iter().map(|c| c.count).sum::<u64>(), 3);
+        let padded = stats_of(0, utc(NOV_30, 0, 0), far, &[(utc(NOV_30, 1, 0), 1)]);
+        assert_eq!(padded.opens_per_day.len() as i64, MAX_SERIES_DAYS);
     }
 
     #[test]
@@ -354,13 +469,6 @@ mod tests {
         let q = Query { from_ms: 500_000_000, to_ms: 2_000_000_000, link: None, offsets: Query::offsets_for(&s, 500_000_000, 2_000_000_000) };
         assert_eq!(q.offsets, vec![(i64::MIN, 3600), (1_000_000, 7200)]);
         assert_eq!(q.local_hour_sql(), "((ts / 1000 + (CASE WHEN ts < 1000000000 THEN 3600 ELSE 7200 END)) / 3600)");
-    }
-
-    #[test]
-    fn days_without_opens_between_busy_days_are_zero() {
-        let (days, _) = local_days_and_hours(&[HourRow { hour: 24 * 10 + 5, n: 1 }, HourRow { hour: 24 * 12, n: 2 }]);
-        let got: Vec<(String, u64)> = days.into_iter().map(|c| (c.key, c.count)).collect();
-        assert_eq!(got, vec![("1970-01-11".into(), 1), ("1970-01-12".into(), 0), ("1970-01-13".into(), 2)]);
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub fn render(
     }
     report.pages = report.gallery_pages + report.preview_pages + report.denial_pages;
 
-    pages.owner_kit(owner_dir, &mut report)?;
+    pages.owner_kit(site_dir, owner_dir, &mut report)?;
     Ok(report)
 }
 

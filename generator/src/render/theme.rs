@@ -4,6 +4,7 @@ use super::{site_file, write};
 use anyhow::{Context, Result, bail};
 use gatefold_contract::Locale;
 use gatefold_contract::manifest::PUBLIC_PREFIX;
+use gatefold_contract::owner::{ShownExpiry, Wording};
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, UndefinedBehavior};
 use std::collections::BTreeMap;
@@ -106,6 +107,19 @@ impl Theme {
     pub(super) fn strings(&self, locale: Locale) -> &BTreeMap<String, String> {
         &self.strings[&locale]
     }
+
+    /// How `locale` words a link's terms in the owner files, from its strings; the date format
+    /// is tried once here so a bad one fails the build, not an owner's card.
+    pub(super) fn wording(&self, locale: Locale) -> Result<Wording> {
+        // The fields are the theme's string keys: serde picks them out of the whole map.
+        let strings = serde_json::to_value(self.strings(locale))?;
+        let wording: Wording = serde_json::from_value(strings)
+            .map_err(|e| anyhow::anyhow!("strings/{}.yaml: {e}: the owner files need it", locale.tag()))?;
+        wording
+            .date(&ShownExpiry { at: 0, utc_offset: 0, end_of_day: false })
+            .map_err(|e| anyhow::anyhow!("strings/{}.yaml: {e}", locale.tag()))?;
+        Ok(wording)
+    }
 }
 
 /// Escapes the five characters that matter in HTML text and quoted attributes, and nothing
@@ -119,18 +133,7 @@ fn html_formatter(
         return minijinja::escape_formatter(out, state, value);
     }
     let text = if value.is_none() { String::new() } else { value.to_string() };
-    let mut escaped = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    out.write_str(&escaped)
+    out.write_str(&gatefold_contract::owner::escape_html(&text))
         .map_err(|_| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, "writing template output"))
 }
 

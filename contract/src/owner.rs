@@ -1,0 +1,381 @@
+//! The owner files both sides fill: a link's printable QR card and a gallery's share kit.
+//!
+//! The generator renders the theme's owner templates once per gallery and language, with
+//! placeholders where a link's fields go, into one private [`OwnerKit`] file
+//! ([`kit_path`]: never a file per link). Its own `dist/owner/` kit and the worker's admin API
+//! then fill the same kit with [`OwnerKit::card`] and [`OwnerKit::share_kit`], so both say
+//! exactly the same thing; the worker fills in the link's terms as they stand at runtime.
+//!
+//! Placeholders are `{{gf:<name>}}`. Filling is one pass over the template: a value is never
+//! scanned again, so a label that contains a placeholder stays text. In the card every value
+//! except the QR code (which [`crate::qr`] draws) is HTML-escaped.
+
+use crate::Locale;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+/// Asset path of a gallery's owner kit in one language (private: the worker reads it for an
+/// authenticated admin only).
+pub fn kit_path(gallery: &str, locale: Locale) -> String {
+    format!("/_gatefold/owner/{gallery}/kit.{}.json", locale.tag())
+}
+
+/// Asset path of the theme's owner stylesheet, which the worker serves at a fixed admin path.
+pub const OWNER_CSS_PATH: &str = "/_gatefold/owner/owner.css";
+
+/// The card's placeholders, in the order a template usually has them.
+pub const LABEL: &str = "label";
+pub const URL: &str = "url";
+pub const QR: &str = "qr";
+/// The stylesheet's URL (absolute in the worker: a card opened from a blob URL has no base).
+pub const CSS: &str = "css";
+/// `expiry:<locale tag>`: the "available until" line in that language (the card prints all).
+pub const EXPIRY: &str = "expiry";
+/// The share kit's link blocks, each [`OwnerKit::share_link`] filled.
+pub const LINKS: &str = "links";
+pub const DOWNLOADS: &str = "downloads";
+pub const VIEWS: &str = "views";
+/// The session length line, with its indent and line break, or nothing.
+pub const VIEW_TIME: &str = "view_time";
+
+/// `{{gf:name}}`, as the generator puts it into a template.
+pub fn placeholder(name: &str) -> String {
+    format!("{{{{gf:{name}}}}}")
+}
+
+/// One gallery's owner templates in one language, with the wording of link terms in every
+/// language.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OwnerKit {
+    pub locale: Locale,
+    /// The site timezone's IANA name, printed next to times.
+    pub timezone: String,
+    /// The card's HTML: [`LABEL`], [`URL`], [`QR`], [`CSS`], `expiry:<tag>` per language.
+    pub card: String,
+    /// The share message: [`LINKS`] where the links go.
+    pub share_kit: String,
+    /// One link's block of the share message: [`LABEL`], [`URL`], [`EXPIRY`], [`DOWNLOADS`],
+    /// [`VIEWS`], [`VIEW_TIME`].
+    pub share_link: String,
+    pub wording: BTreeMap<Locale, Wording>,
+}
+
+/// How a language words a link's terms: the theme's strings of the same names (the generator
+/// reads them out of the whole strings file, so unknown fields are ignored). `{date}`, `{tz}`,
+/// `{n}` and `{duration}` are filled in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Wording {
+    /// strftime, e.g. `%-d %b %Y %H:%M`.
+    pub date_format: String,
+    pub available_until: String,
+    pub no_expiry: String,
+    pub share_expires: String,
+    pub share_no_expiry: String,
+    pub downloads_on: String,
+    pub downloads_off: String,
+    pub views_limit: String,
+    pub views_unlimited: String,
+    pub view_time: String,
+    pub duration_hours: String,
+    pub duration_minutes: String,
+    pub duration_seconds: String,
+}
+
+/// A link's expiry as owners read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShownExpiry {
+    /// Unix seconds: the link closes at this instant.
+    pub at: i64,
+    /// The site timezone's UTC offset at `at`, in seconds.
+    pub utc_offset: i32,
+    /// Valid through a whole day: shown as that day's last minute ("until 5 Dec 23:59"), not
+    /// as the midnight the link closes at.
+    pub end_of_day: bool,
+}
+
+impl ShownExpiry {
+    /// An expiry whose written form is unknown (a runtime change): an instant at local
+    /// midnight reads as the end of the day before, which is how owners give dates.
+    pub fn at_instant(at: i64, utc_offset: i32) -> ShownExpiry {
+        ShownExpiry { at, utc_offset, end_of_day: (at + i64::from(utc_offset)).rem_euclid(86_400) == 0 }
+    }
+}
+
+/// What a card or share kit says about one link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkTerms {
+    pub label: String,
+    pub url: String,
+    pub expiry: Option<ShownExpiry>,
+    pub download: bool,
+    pub max_views: Option<u32>,
+    pub view_seconds: Option<u32>,
+}
+
+/// Why a date could not be written in a language's format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadDateFormat(pub String);
+
+impl std::fmt::Display for BadDateFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "date_format {:?} is not a valid strftime format", self.0)
+    }
+}
+
+impl Wording {
+    /// The expiry's date and time in this language's format, in the site timezone.
+    pub fn date(&self, e: &ShownExpiry) -> Result<String, BadDateFormat> {
+        let shown = if e.end_of_day { e.at - 60 } else { e.at };
+        let bad = || BadDateFormat(self.date_format.clone());
+        let offset = chrono::FixedOffset::east_opt(e.utc_offset).ok_or_else(bad)?;
+        let at = chrono::DateTime::from_timestamp(shown, 0).ok_or_else(bad)?.with_timezone(&offset);
+        let mut out = String::new();
+        write!(out, "{}", at.format(&self.date_format)).map_err(|_| bad())?;
+        Ok(out)
+    }
+
+    /// "Available until …" (the card's line), or "No expiry".
+    fn available(&self, e: Option<&ShownExpiry>, tz: &str) -> Result<String, BadDateFormat> {
+        Ok(match e {
+            Some(e) => fill_words(&self.available_until, &[("date", &self.date(e)?), ("tz", tz)]),
+            None => self.no_expiry.clone(),
+        })
+    }
+
+    /// "Each open lasts 10 min", in whole hours or minutes where they fit.
+    pub fn view_time(&self, seconds: u32) -> String {
+        let d = if seconds.is_multiple_of(3600) {
+            fill_words(&self.duration_hours, &[("n", &(seconds / 3600).to_string())])
+        } else if seconds.is_multiple_of(60) {
+            fill_words(&self.duration_minutes, &[("n", &(seconds / 60).to_string())])
+        } else {
+            fill_words(&self.duration_seconds, &[("n", &seconds.to_string())])
+        };
+        fill_words(&self.view_time, &[("duration", &d)])
+    }
+}
+
+impl OwnerKit {
+    fn words(&self, locale: Locale) -> &Wording {
+        // The generator writes every language; a kit without one is refused when it is read.
+        &self.wording[&locale]
+    }
+
+    /// Reads a kit as the generator wrote it, checking it can word every language.
+    pub fn from_json(json: &str) -> Result<OwnerKit, String> {
+        let kit: OwnerKit = serde_json::from_str(json).map_err(|e| format!("owner kit: {e}"))?;
+        if let Some(l) = Locale::ALL.into_iter().find(|l| !kit.wording.contains_key(l)) {
+            return Err(format!("owner kit: no wording for {}", l.tag()));
+        }
+        Ok(kit)
+    }
+
+    /// The link's printable card: every value HTML-escaped but the QR code's SVG.
+    pub fn card(&self, link: &LinkTerms, qr_svg: &str, css_url: &str) -> Result<String, BadDateFormat> {
+        let mut expiries = BTreeMap::new();
+        for locale in Locale::ALL {
+            expiries.insert(format!("{EXPIRY}:{}", locale.tag()), self.words(locale).available(link.expiry.as_ref(), &self.timezone)?);
+        }
+        Ok(fill(&self.card, |name| match name {
+            LABEL => Some(escape_html(&link.label)),
+            URL => Some(escape_html(&link.url)),
+            QR => Some(qr_svg.to_string()),
+            CSS => Some(escape_html(css_url)),
+            other => expiries.get(other).map(|s| escape_html(s)),
+        }))
+    }
+
+    /// The ready-to-send message with one block per link, in the order given.
+    pub fn share_kit(&self, links: &[LinkTerms]) -> Result<String, BadDateFormat> {
+        let w = self.words(self.locale);
+        let mut blocks = String::new();
+        for link in links {
+            let expiry = match &link.expiry {
+                Some(e) => fill_words(&w.share_expires, &[("date", &w.date(e)?), ("tz", &self.timezone)]),
+                None => w.share_no_expiry.clone(),
+            };
+            let views = match link.max_views {
+                Some(n) => fill_words(&w.views_limit, &[("n", &n.to_string())]),
+                None => w.views_unlimited.clone(),
+            };
+            let view_time = link.view_seconds.map(|s| format!("  {}\n", w.view_time(s))).unwrap_or_default();
+            blocks.push_str(&fill(&self.share_link, |name| {
+                Some(match name {
+                    LABEL => link.label.clone(),
+                    URL => link.url.clone(),
+                    EXPIRY => expiry.clone(),
+                    DOWNLOADS => if link.download { w.downloads_on.clone() } else { w.downloads_off.clone() },
+                    VIEWS => views.clone(),
+                    VIEW_TIME => view_time.clone(),
+                    _ => return None,
+                })
+            }));
+        }
+        Ok(fill(&self.share_kit, |name| (name == LINKS).then(|| blocks.clone())))
+    }
+}
+
+/// Replaces every `{{gf:name}}` of `template` whose `value(name)` is known, in one pass; an
+/// unknown placeholder is left as it is.
+pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
+    const OPEN: &str = "{{gf:";
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(start) = rest.find(OPEN) {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + OPEN.len()..];
+        match after.find("}}").and_then(|end| value(&after[..end]).map(|v| (end, v))) {
+            Some((end, v)) => {
+                out.push_str(&v);
+                rest = &after[end + 2..];
+            }
+            None => {
+                out.push_str(OPEN);
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `{name}` in a sentence from the theme's strings (the translator's word order).
+fn fill_words(text: &str, values: &[(&str, &str)]) -> String {
+    values.iter().fold(text.to_string(), |out, (k, v)| out.replace(&format!("{{{k}}}"), v))
+}
+
+/// Escapes the five characters that matter in HTML text and quoted attributes, and nothing
+/// else (the theme's pages use it too: URLs stay readable).
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wording(lang: &str) -> Wording {
+        Wording {
+            date_format: "%-d %b %Y %H:%M".into(),
+            available_until: format!("[{lang}] until {{date}} ({{tz}})"),
+            no_expiry: format!("[{lang}] no expiry"),
+            share_expires: "Valid until: {date} ({tz})".into(),
+            share_no_expiry: "Valid until: no expiry".into(),
+            downloads_on: "downloads on".into(),
+            downloads_off: "downloads off".into(),
+            views_limit: "up to {n} opens".into(),
+            views_unlimited: "unlimited opens".into(),
+            view_time: "each open lasts {duration}".into(),
+            duration_hours: "{n} h".into(),
+            duration_minutes: "{n} min".into(),
+            duration_seconds: "{n} s".into(),
+        }
+    }
+
+    fn kit() -> OwnerKit {
+        OwnerKit {
+            locale: Locale::En,
+            timezone: "Asia/Shanghai".into(),
+            card: format!(
+                "<link href=\"{}\"><h2>{}</h2>{}<p>{}</p><p>{}</p><p>{}</p>",
+                placeholder(CSS), placeholder(LABEL), placeholder(QR), placeholder(URL),
+                placeholder("expiry:en"), placeholder("expiry:zh-CN")
+            ),
+            share_kit: format!("Hello\n\n{}Bye\n", placeholder(LINKS)),
+            share_link: format!(
+                "* {}\n  {}\n  {}\n  {}\n  {}\n{}\n",
+                placeholder(LABEL), placeholder(URL), placeholder(EXPIRY), placeholder(DOWNLOADS), placeholder(VIEWS), placeholder(VIEW_TIME)
+            ),
+            wording: [(Locale::En, wording("en")), (Locale::ZhCn, wording("zh"))].into_iter().collect(),
+        }
+    }
+
+    // 2026-12-31 end of day in Shanghai: 2027-01-01 00:00 +08:00.
+    const NEW_YEAR: i64 = 1_798_732_800;
+
+    fn terms(label: &str) -> LinkTerms {
+        LinkTerms {
+            label: label.into(),
+            url: "https://g.example/s/tok?a=1&b=2".into(),
+            expiry: Some(ShownExpiry::at_instant(NEW_YEAR, 8 * 3600)),
+            download: true,
+            max_views: Some(20),
+            view_seconds: Some(600),
+        }
+    }
+
+    #[test]
+    fn the_card_escapes_every_value_but_the_qr_code() {
+        let card = kit().card(&terms("<script>alert('x')</script> & co"), "<svg></svg>", "https://a.example/admin/owner.css?v=\"1\"").unwrap();
+        assert!(card.contains("<h2>&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co</h2>"), "{card}");
+        assert!(card.contains("<svg></svg>"));
+        assert!(card.contains("https://g.example/s/tok?a=1&amp;b=2"));
+        assert!(card.contains("href=\"https://a.example/admin/owner.css?v=&quot;1&quot;\""));
+    }
+
+    #[test]
+    fn the_card_prints_the_expiry_in_every_language_as_the_last_minute_of_the_day() {
+        let card = kit().card(&terms("Market"), "", "x.css").unwrap();
+        assert!(card.contains("[en] until 31 Dec 2026 23:59 (Asia/Shanghai)"), "{card}");
+        assert!(card.contains("[zh] until 31 Dec 2026 23:59 (Asia/Shanghai)"), "{card}");
+        let open_ended = LinkTerms { expiry: None, ..terms("Market") };
+        assert!(kit().card(&open_ended, "", "x.css").unwrap().contains("<p>[en] no expiry</p><p>[zh] no expiry</p>"));
+    }
+
+    #[test]
+    fn a_placeholder_inside_a_value_stays_text() {
+        let card = kit().card(&terms("{{gf:url}}"), "", "x.css").unwrap();
+        assert!(card.contains("<h2>{{gf:url}}</h2>"), "{card}");
+        assert_eq!(fill("a {{gf:nope}} {{gf:x", |_| None), "a {{gf:nope}} {{gf:x");
+    }
+
+    #[test]
+    fn the_share_kit_lists_each_link_with_its_terms() {
+        let exact = LinkTerms { expiry: Some(ShownExpiry { at: NEW_YEAR + 3600, utc_offset: 8 * 3600, end_of_day: false }), view_seconds: None, max_views: None, download: false, ..terms("B") };
+        let text = kit().share_kit(&[terms("A & <b>"), exact]).unwrap();
+        assert_eq!(
+            text,
+            "Hello\n\n\
+             * A & <b>\n  https://g.example/s/tok?a=1&b=2\n  Valid until: 31 Dec 2026 23:59 (Asia/Shanghai)\n  downloads on\n  up to 20 opens\n  each open lasts 10 min\n\n\
+             * B\n  https://g.example/s/tok?a=1&b=2\n  Valid until: 1 Jan 2027 01:00 (Asia/Shanghai)\n  downloads off\n  unlimited opens\n\n\
+             Bye\n"
+        );
+    }
+
+    #[test]
+    fn durations_read_in_the_largest_whole_unit() {
+        let w = wording("en");
+        assert_eq!(w.view_time(7200), "each open lasts 2 h");
+        assert_eq!(w.view_time(90), "each open lasts 90 s");
+    }
+
+    #[test]
+    fn a_kit_must_word_every_language_and_a_bad_date_format_is_an_error() {
+        let mut k = kit();
+        k.wording.remove(&Locale::ZhCn);
+        assert!(OwnerKit::from_json(&serde_json::to_string(&k).unwrap()).unwrap_err().contains("zh-CN"));
+        assert!(OwnerKit::from_json(&serde_json::to_string(&kit()).unwrap()).is_ok());
+        let mut w = wording("en");
+        w.date_format = "%Q".into();
+        assert!(w.date(&ShownExpiry::at_instant(NEW_YEAR, 0)).is_err());
+    }
+
+    #[test]
+    fn only_local_midnight_reads_as_the_end_of_the_day_before() {
+        assert!(ShownExpiry::at_instant(NEW_YEAR, 8 * 3600).end_of_day);
+        assert!(!ShownExpiry::at_instant(NEW_YEAR, 0).end_of_day);
+    }
+}
