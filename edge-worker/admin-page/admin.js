@@ -168,9 +168,9 @@
     if (asked !== linksAsked) return;
     links = data.links;
     timezone = data.timezone;
-    total = data.total ?? data.links.length; // TEMP until the paged API lands
+    total = data.total;
     nextOffset = data.next_offset ?? null;
-    galleries = data.galleries ?? [...new Map(data.links.map((l) => [l.gallery, { id: l.gallery, title: l.gallery_title, links: 0 }])).values()]; // TEMP
+    galleries = data.galleries;
     renderLinks();
     fillGalleries();
   }

@@ -57,6 +57,8 @@ test("on a phone, links are cards without sideways scrolling, and two taps disab
   const card = await search(page, "showroom", "toggle");
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0, "no sideways scrolling");
   assert.equal(await card.evaluate((tr) => getComputedStyle(tr).display), "grid", "a link is a card, not a table row");
+  const [cardWidth, urlWidth] = await card.evaluate((tr) => [tr.clientWidth, tr.querySelector(".url-line").clientWidth]);
+  assert.ok(urlWidth > cardWidth * 0.8, `the URL line spans the card: ${urlWidth} of ${cardWidth}px`);
   const text = await card.innerText();
   for (const part of ["Disabled and enabled at runtime", "Showroom launch", "active", "used", "no expiry", publishedUrl("showroom/toggle")]) {
     assert.ok(text.includes(part), `the card shows ${part}: ${text}`);
@@ -245,6 +247,9 @@ test("screenshots: the admin page at phone and desktop width in Chinese and Engl
       await page.waitForSelector("#totals .total");
       assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0, `${tag} ${width}px: no sideways scrolling`);
       await page.screenshot({ path: join(OUTPUT, `admin-${width}-${tag}.png`), fullPage: width > 400 });
+      await page.locator('#links tbody tr button[data-action="share"]').first().click();
+      await page.waitForSelector("dialog#share[open] #share-qr:not([hidden])");
+      await page.screenshot({ path: join(OUTPUT, `admin-${width}-${tag}-share.png`) });
       await context.close();
     }
   }
