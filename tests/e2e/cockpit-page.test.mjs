@@ -9,7 +9,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, launchBrowser, ROOT } from "./harness.mjs";
+import { startWorker, launchBrowser, signInAdmin, ROOT } from "./harness.mjs";
 
 let w, browser;
 const OUTPUT = join(ROOT, "tests/output");
@@ -31,13 +31,7 @@ async function signedIn({ locale = "en-US", permissions = [], ...options } = {})
   const context = await browser.newContext({ ...DESKTOP, locale, ...options });
   if (permissions.length) await context.grantPermissions(permissions, { origin: w.url });
   const page = await context.newPage();
-  const errors = [];
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(`${w.url}/admin`);
-  await page.fill("#token", w.adminToken);
-  await page.click("#sign-in-form button[type=submit]");
-  await page.waitForSelector("#dashboard:not([hidden])");
+  const errors = await signInAdmin(page, w);
   await page.waitForSelector("#links tbody tr");
   return { context, page, errors };
 }
