@@ -6,7 +6,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startWorker, launchBrowser, signInAdmin, ROOT } from "./harness.mjs";
@@ -173,6 +173,7 @@ test("the QR code shown decodes to the link's URL; PNG, SVG and the printable ca
   assert.equal((await context.cookies()).length, 0, "no cookie");
   assert.deepEqual(errors, []);
   await context.close();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test("the share kit comes in the owner's language with every enabled link, ready to copy", async () => {
