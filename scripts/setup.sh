@@ -5,12 +5,14 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 # Debian packages: nasm (mozjpeg's SIMD), chromium (browser tests), zbar-tools (QR decoding in
-# tests), libvips-tools (SVG→PNG in QR tests, image benchmark reference).
+# tests), libvips-tools (SVG→PNG in QR tests, image benchmark reference), fonts-noto-cjk (so the
+# browser tests draw Chinese with glyphs, not boxes: a test fails without it).
 need=()
 command -v nasm >/dev/null || need+=(nasm)
 command -v chromium >/dev/null || need+=(chromium)
 command -v zbarimg >/dev/null || need+=(zbar-tools)
 command -v vips >/dev/null || need+=(libvips-tools)
+[ -n "$(fc-list :lang=zh-cn family 2>/dev/null)" ] || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${need[*]}"
   sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"

@@ -5,7 +5,7 @@
   const STRINGS = {
     en: {
       title: "Gatefold admin", signInTitle: "Sign in", tokenLabel: "Admin token", signIn: "Sign in", signOut: "Sign out",
-      links: "Links", gallery: "Gallery", link: "Link", state: "State", views: "Views", expires: "Expires", lastOpen: "Last open",
+      links: "Links", gallery: "Gallery", link: "Link", state: "State", views: "Views", expires: "Expires",
       actions: "Actions", stats: "Statistics", allLinks: "All links", from: "From", to: "To", refresh: "Refresh",
       exportCsv: "Export CSV", exportXlsx: "Export Excel", opensPerDay: "Opens per day", peakHours: "Opens by hour of day",
       countries: "Countries", cities: "Cities", devices: "Devices", os: "Operating systems", browsers: "Browsers",
@@ -23,10 +23,19 @@
       denied: "Refused: {reason}", noData: "No data yet", neverOpened: "Never opened: {links}",
       wrongToken: "Wrong admin token.", tooMany: "Too many attempts. {message}", unreachable: "The server cannot be reached.",
       saved: "Saved.", loading: "Loading…", updated: "Updated {time}",
+      allGalleries: "All galleries", allStates: "Any state", search: "Search", searchHint: "Name, label or gallery",
+      noLinks: "No link matches.", previous: "Previous", next: "Next",
+      pageInfo: "{from}–{to} of {total}", pageShown: "{count} shown ({total} match gallery and search)",
+      timesIn: "Times in {tz}", lastOpenAt: "last open: {time}", viewsUsed: "{used} used · {left} left", viewsUnlimited: "{used} used · no limit",
+      galleries: "Galleries", linkCount: "{count} links", shareKit: "Share kit", kitTitle: "Share kit: {gallery}",
+      copyLink: "Copy link", copyText: "Copy text", copied: "Copied", copiedLink: "Copied the link of {link}.", copiedKit: "Copied the share kit of {gallery}.",
+      copyFailed: "The browser refused to copy: the text is selected, press Ctrl+C (⌘C).",
+      share: "QR code & card", downloadPng: "Download PNG", downloadSvg: "Download SVG", printCard: "Printable card", close: "Close",
+      qrAlt: "QR code of {link}: {url}",
     },
     "zh-CN": {
       title: "Gatefold 管理", signInTitle: "登录", tokenLabel: "管理令牌", signIn: "登录", signOut: "退出",
-      links: "分享链接", gallery: "图库", link: "链接", state: "状态", views: "查看次数", expires: "有效期", lastOpen: "最近打开",
+      links: "分享链接", gallery: "图库", link: "链接", state: "状态", views: "查看次数", expires: "有效期",
       actions: "操作", stats: "统计", allLinks: "全部链接", from: "开始", to: "结束", refresh: "刷新",
       exportCsv: "导出 CSV", exportXlsx: "导出 Excel", opensPerDay: "每日打开次数", peakHours: "各时段打开次数",
       countries: "国家/地区", cities: "城市", devices: "设备类型", os: "操作系统", browsers: "浏览器",
@@ -44,15 +53,32 @@
       denied: "拒绝：{reason}", noData: "暂无数据", neverOpened: "从未打开：{links}",
       wrongToken: "管理令牌错误。", tooMany: "尝试次数过多。{message}", unreachable: "无法连接服务器。",
       saved: "已保存。", loading: "加载中…", updated: "更新于 {time}",
+      allGalleries: "全部图库", allStates: "全部状态", search: "搜索", searchHint: "名称、标签或图库",
+      noLinks: "没有符合条件的链接。", previous: "上一页", next: "下一页",
+      pageInfo: "第 {from}–{to} 条，共 {total} 条", pageShown: "显示 {count} 条（图库和搜索匹配 {total} 条）",
+      timesIn: "时间按 {tz} 显示", lastOpenAt: "最近打开：{time}", viewsUsed: "已用 {used} · 剩余 {left}", viewsUnlimited: "已用 {used} · 不限次数",
+      galleries: "图库", linkCount: "{count} 个链接", shareKit: "分享文案", kitTitle: "分享文案：{gallery}",
+      copyLink: "复制链接", copyText: "复制文案", copied: "已复制", copiedLink: "已复制 {link} 的链接。", copiedKit: "已复制 {gallery} 的分享文案。",
+      copyFailed: "浏览器不允许复制：文字已选中，请按 Ctrl+C（⌘C）。",
+      share: "二维码与卡片", downloadPng: "下载 PNG", downloadSvg: "下载 SVG", printCard: "打印卡片", close: "关闭",
+      qrAlt: "{link} 的二维码：{url}",
     },
   };
   const $ = (sel) => document.querySelector(sel);
   let lang = localStorage.getItem("gf-admin-lang") || ((navigator.language || "").toLowerCase().startsWith("zh") ? "zh-CN" : "en");
   if (!STRINGS[lang]) lang = "en";
   const t = (key, vars = {}) => (STRINGS[lang][key] || STRINGS.en[key] || key).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
+  const enc = encodeURIComponent;
   let token = sessionStorage.getItem("gf-admin-token") || "";
+  // One page of links as the API answered it; filtering and paging happen in the worker.
+  const PAGE_SIZE = 20;
   let links = [];
+  let galleries = [];
   let timezone = "";
+  let total = 0;
+  let nextOffset = null;
+  let offsets = [0]; // the offsets of the pages walked through; the last is the one shown
+  let linksAsked = 0; // answers to an older filter are dropped
 
   class ApiError extends Error {
     constructor(status, body) { super(body.message || `HTTP ${status}`); this.status = status; this.code = body.error; }
@@ -75,6 +101,7 @@
   function applyLanguage() {
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    $("#f-q").placeholder = t("searchHint");
     document.title = t("title");
     $("#lang").textContent = lang === "en" ? "中文" : "English";
   }
@@ -120,41 +147,211 @@
     sessionStorage.setItem("gf-admin-token", token);
     $("#sign-in-error").hidden = true;
     showSignedIn(true);
-    fillGalleries();
     await loadStats();
   }
 
-  async function loadLinks() {
-    const data = await (await api("links")).json();
+  function linksQuery(offset) {
+    const q = new URLSearchParams();
+    for (const [k, id] of [["gallery", "#f-gallery"], ["state", "#f-state"], ["q", "#f-q"]]) {
+      const v = $(id).value.trim();
+      if (v) q.set(k, v);
+    }
+    q.set("offset", offset);
+    q.set("limit", PAGE_SIZE);
+    return q.toString();
+  }
+
+  /** Asks the worker for one page of links under the current filters (the page shown by default). */
+  async function loadLinks(offset = offsets[offsets.length - 1]) {
+    const asked = ++linksAsked;
+    const data = await (await api(`links?${linksQuery(offset)}`)).json();
+    if (asked !== linksAsked) return;
     links = data.links;
     timezone = data.timezone;
+    total = data.total;
+    nextOffset = data.next_offset ?? null;
+    galleries = data.galleries;
     renderLinks();
+    fillGalleries();
+  }
+
+  /** Filters changed: back to the first page. */
+  function refilter() {
+    offsets = [0];
+    loadLinks(0).catch((e) => status(e.message));
+  }
+
+  function turnPage(forward) {
+    if (forward && nextOffset != null) offsets.push(nextOffset);
+    else if (!forward && offsets.length > 1) offsets.pop();
+    else return;
+    loadLinks().catch((e) => status(e.message));
+  }
+
+  // One element per link: a table row on a wide screen, a card on a phone (admin.css); each cell
+  // carries its column name for the card's labels.
+  function linkRow(l) {
+    const views = l.max_views == null ? t("viewsUnlimited", { used: l.views }) : t("viewsUsed", { used: l.views, left: l.views_remaining });
+    // Only a runtime disable can be lifted here; a YAML disable is lifted by a publish.
+    const toggle = l.policy.disabled
+      ? el("small", { class: "why", "data-why": "disabled_in_yaml" }, t("disabledInYaml"))
+      : l.overrides.disabled === true
+        ? el("button", { type: "button", class: "ghost", "data-action": "enable", onclick: () => confirmAction(l, "enable") }, t("enable"))
+        : el("button", { type: "button", class: "danger", "data-action": "disable", onclick: () => confirmAction(l, "disable") }, t("disable"));
+    const why = l.gallery_overrides.disabled === true ? [el("small", { class: "why", "data-why": "gallery_disabled" }, t("galleryDisabled"))] : [];
+    const notices = (l.notices || []).map((n) => el("small", { class: "notice", role: "note" }, n));
+    const url = el("code", { class: "url" }, l.url);
+    const cell = (key, cls, ...children) => el("td", { class: cls, "data-label": t(key) }, ...children);
+    return el("tr", { "data-gallery": l.gallery, "data-link": l.name },
+      el("td", { class: "link-cell" }, el("b", { class: "label" }, l.label), el("small", {}, l.name),
+        el("span", { class: "url-line" }, url,
+          el("button", { type: "button", class: "ghost copy", "data-action": "copy", "data-i18n": "copyLink", onclick: (e) => copy(l.url, e.currentTarget, url, t("copiedLink", { link: l.label })) }, t("copyLink")))),
+      cell("gallery", "gallery-cell", l.gallery_title, el("small", {}, l.gallery)),
+      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...why, ...notices),
+      cell("views", "views-cell", el("span", { class: "views" }, views), el("small", {}, t("lastOpenAt", { time: fmtTime(l.last_open) }))),
+      cell("expires", "expires", l.expires_at == null ? t("noExpiry") : fmtTime(l.expires_at)),
+      el("td", { class: "actions" }, el("div", { class: "action-list" }, toggle,
+        el("button", { type: "button", class: "ghost", "data-action": "share", onclick: () => openShare(l) }, t("share")),
+        el("button", { type: "button", class: "ghost", "data-action": "extend", onclick: () => openExtend(l) }, t("extend")),
+        el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(l, "revoke") }, t("revoke")))),
+    );
   }
 
   function renderLinks() {
-    const body = $("#links tbody");
-    body.replaceChildren();
-    for (const l of links) {
-      const views = l.max_views == null ? `${l.views} / ${t("unlimited")}` : `${l.views} / ${l.max_views} (${t("left")} ${l.views_remaining})`;
-      // Only a runtime disable can be lifted here; a YAML disable is lifted by a publish.
-      const toggle = l.policy.disabled
-        ? el("small", { class: "why", "data-why": "disabled_in_yaml" }, t("disabledInYaml"))
-        : l.overrides.disabled === true
-          ? el("button", { type: "button", class: "ghost", "data-action": "enable", onclick: () => confirmAction(l, "enable") }, t("enable"))
-          : el("button", { type: "button", class: "danger", "data-action": "disable", onclick: () => confirmAction(l, "disable") }, t("disable"));
-      const why = l.gallery_overrides.disabled === true ? [el("small", { class: "why", "data-why": "gallery_disabled" }, t("galleryDisabled"))] : [];
-      const notices = (l.notices || []).map((n) => el("small", { class: "notice", role: "note" }, n));
-      body.append(el("tr", { "data-gallery": l.gallery, "data-link": l.name },
-        el("td", {}, l.gallery_title, el("small", {}, l.gallery)),
-        el("td", {}, l.label, el("small", {}, l.name)),
-        el("td", {}, el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...why, ...notices),
-        el("td", { class: "views" }, views),
-        el("td", {}, l.expires_at == null ? t("noExpiry") : fmtTime(l.expires_at)),
-        el("td", {}, fmtTime(l.last_open)),
-        el("td", { class: "actions" }, toggle,
-          el("button", { type: "button", class: "ghost", "data-action": "extend", onclick: () => openExtend(l) }, t("extend")),
-          el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(l, "revoke") }, t("revoke"))),
-      ));
+    $("#links tbody").replaceChildren(...links.map(linkRow));
+    $("#links-empty").hidden = links.length > 0;
+    $("#tz-note").textContent = timezone ? t("timesIn", { tz: timezone }) : "";
+    const offset = offsets[offsets.length - 1];
+    $("#prev-page").hidden = offsets.length < 2;
+    $("#next-page").hidden = nextOffset == null;
+    $("#page-info").textContent = !links.length ? ""
+      : $("#f-state").value ? t("pageShown", { count: links.length, total })
+        : t("pageInfo", { from: offset + 1, to: offset + links.length, total });
+  }
+
+  /** The galleries the API names fill both gallery pickers and the share-kit list. */
+  function fillGalleries() {
+    const option = (g) => el("option", { value: g.id }, `${g.title} (${g.id})`);
+    const filter = $("#f-gallery");
+    const filtered = filter.value;
+    filter.replaceChildren(filter.options[0], ...galleries.map(option));
+    filter.value = filtered;
+    const stats = $("#gallery");
+    const chosen = stats.value;
+    stats.replaceChildren(...galleries.map(option));
+    if (galleries.some((g) => g.id === chosen)) stats.value = chosen;
+    $("#gallery-list").replaceChildren(...galleries.map((g) => el("li", { "data-gallery": g.id },
+      el("span", {}, el("b", {}, g.title), el("small", {}, `${g.id} · ${t("linkCount", { count: g.links })}`)),
+      el("button", { type: "button", class: "ghost", "data-action": "kit", onclick: () => openKit(g) }, t("shareKit")))));
+  }
+
+  /** Copies `text`; the button says so. Where the browser refuses, selects `shown` for Ctrl+C. */
+  async function copy(text, button, shown, done) {
+    try {
+      await navigator.clipboard.writeText(text);
+    } catch {
+      if (shown instanceof HTMLTextAreaElement) shown.select();
+      else getSelection().selectAllChildren(shown);
+      status(t("copyFailed"));
+      return;
+    }
+    button.textContent = `✓ ${t("copied")}`;
+    button.dataset.copied = "true";
+    clearTimeout(button.copiedTimer);
+    button.copiedTimer = setTimeout(() => { delete button.dataset.copied; button.textContent = t(button.dataset.i18n); }, 2500);
+    status(done);
+  }
+
+  function saveBlob(blob, name) {
+    const a = el("a", { href: URL.createObjectURL(blob), download: name });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+  }
+
+  // The link's QR code and card come from the worker with the token and are shown from memory:
+  // the image as a data: URL (the page's CSP allows data: images, not blob: ones), the card and
+  // the SVG download as blob URLs. The token never appears in a URL.
+  let sharing = null;
+  let shareBlobs = [];
+  function dropShareBlobs() { shareBlobs.forEach((u) => URL.revokeObjectURL(u)); shareBlobs = []; }
+
+  function readAsDataUrl(blob) {
+    return new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+      r.readAsDataURL(blob);
+    });
+  }
+
+  function blobLink(a, blob, name) {
+    const href = URL.createObjectURL(blob);
+    shareBlobs.push(href);
+    a.href = href;
+    if (name) a.download = name;
+    a.removeAttribute("aria-disabled");
+  }
+
+  async function openShare(l) {
+    sharing = l;
+    dropShareBlobs();
+    $("#share-title").textContent = l.label;
+    $("#share-gallery").textContent = `${l.gallery_title} (${l.gallery}) · ${t(`st_${l.state}`)}`;
+    $("#share-url").textContent = l.url;
+    const img = $("#share-qr");
+    img.hidden = true;
+    img.removeAttribute("src");
+    img.alt = t("qrAlt", { link: l.label, url: l.url });
+    $("#share-qr-wait").hidden = false;
+    for (const a of [$("#dl-svg"), $("#open-card")]) { a.removeAttribute("href"); a.setAttribute("aria-disabled", "true"); }
+    $("#share-error").hidden = true;
+    $("#share").showModal();
+    const base = `links/${enc(l.gallery)}/${enc(l.name)}`;
+    try {
+      const [svg, card] = await Promise.all([
+        api(`${base}/qr.svg`).then((r) => r.blob()),
+        api(`${base}/card.html?locale=${enc(lang)}`).then((r) => r.blob()),
+      ]);
+      if (sharing !== l) return;
+      img.src = await readAsDataUrl(svg);
+      img.hidden = false;
+      $("#share-qr-wait").hidden = true;
+      blobLink($("#dl-svg"), svg, `${l.gallery}-${l.name}-qr.svg`);
+      blobLink($("#open-card"), card);
+    } catch (e) {
+      if (sharing !== l) return;
+      $("#share-qr-wait").hidden = true;
+      $("#share-error").textContent = e.message;
+      $("#share-error").hidden = false;
+    }
+  }
+
+  async function downloadPng() {
+    const l = sharing;
+    try {
+      const png = await (await api(`links/${enc(l.gallery)}/${enc(l.name)}/qr.png`)).blob();
+      saveBlob(png, `${l.gallery}-${l.name}-qr.png`);
+    } catch (e) { $("#share-error").textContent = e.message; $("#share-error").hidden = false; }
+  }
+
+  let kitGallery = null;
+  async function openKit(g) {
+    kitGallery = g;
+    $("#kit-title").textContent = t("kitTitle", { gallery: g.title });
+    const text = $("#kit-text");
+    text.value = t("loading");
+    $("#kit-error").hidden = true;
+    $("#kit").showModal();
+    try {
+      const body = await (await api(`galleries/${enc(g.id)}/share-kit.txt?locale=${enc(lang)}`)).text();
+      if (kitGallery === g) text.value = body;
+    } catch (e) {
+      if (kitGallery !== g) return;
+      text.value = "";
+      $("#kit-error").textContent = e.message;
+      $("#kit-error").hidden = false;
     }
   }
 
@@ -173,7 +370,7 @@
     const ok = await ask(t(CONFIRM[action], { gallery: l.gallery_title, link: l.label }));
     if (!ok) return;
     try {
-      await api(`links/${encodeURIComponent(l.gallery)}/${encodeURIComponent(l.name)}/${action}`, { method: "POST" });
+      await api(`links/${enc(l.gallery)}/${enc(l.name)}/${action}`, { method: "POST" });
       await loadLinks();
       status(t("saved"));
     } catch (e) { status(e.message); }
@@ -198,7 +395,7 @@
     const views = $("#extend-views").value;
     if (views !== "" && Number(views) !== l.max_views) patch.max_views = Number(views);
     if (!Object.keys(patch).length) { $("#extend-error").textContent = t("nothingToChange"); $("#extend-error").hidden = false; return; }
-    const send = (body) => api(`links/${encodeURIComponent(l.gallery)}/${encodeURIComponent(l.name)}`, {
+    const send = (body) => api(`links/${enc(l.gallery)}/${enc(l.name)}`, {
       method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
     try {
@@ -217,21 +414,18 @@
     } catch (e) { $("#extend-error").textContent = e.message; $("#extend-error").hidden = false; }
   }
 
-  function fillGalleries() {
-    const select = $("#gallery");
-    const current = select.value;
-    const seen = new Map();
-    for (const l of links) seen.set(l.gallery, l.gallery_title);
-    select.replaceChildren(...[...seen].map(([id, title]) => el("option", { value: id }, `${title} (${id})`)));
-    if (seen.has(current)) select.value = current;
-    fillLinkFilter();
+  // The statistics' link picker lists the links the gallery's statistics name (every link of it).
+  function resetLinkFilter() {
+    const select = $("#link-filter");
+    select.replaceChildren(el("option", { value: "", "data-i18n": "allLinks" }, t("allLinks")));
+    delete select.dataset.gallery;
   }
 
-  function fillLinkFilter() {
-    const g = $("#gallery").value;
+  function fillLinkFilter(stats) {
     const select = $("#link-filter");
-    select.replaceChildren(el("option", { value: "" }, t("allLinks")),
-      ...links.filter((l) => l.gallery === g).map((l) => el("option", { value: l.name }, l.label)));
+    if (select.dataset.gallery === stats.gallery) return;
+    select.append(...stats.links.map((l) => el("option", { value: l.name }, l.label)));
+    select.dataset.gallery = stats.gallery;
   }
 
   function statsQuery() {
@@ -245,7 +439,8 @@
     if (!g) return;
     status(t("loading"));
     try {
-      const stats = await (await api(`galleries/${encodeURIComponent(g)}/stats?${statsQuery()}`)).json();
+      const stats = await (await api(`galleries/${enc(g)}/stats?${statsQuery()}`)).json();
+      fillLinkFilter(stats);
       renderStats(stats);
       status(t("updated", { time: new Date().toLocaleTimeString(lang) }));
     } catch (e) { status(e.message); }
@@ -268,14 +463,9 @@
   async function exportFile(kind) {
     const g = $("#gallery").value;
     try {
-      const resp = await api(`galleries/${encodeURIComponent(g)}/export.${kind}?${statsQuery()}`);
-      const blob = await resp.blob();
+      const resp = await api(`galleries/${enc(g)}/export.${kind}?${statsQuery()}`);
       const name = (resp.headers.get("Content-Disposition") || "").match(/filename\*=UTF-8''([^;]+)/);
-      const a = el("a", { href: URL.createObjectURL(blob), download: name ? decodeURIComponent(name[1]) : `${g}.${kind}` });
-      document.body.append(a);
-      a.click();
-      a.remove();
-      setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+      saveBlob(await resp.blob(), name ? decodeURIComponent(name[1]) : `${g}.${kind}`);
     } catch (e) { status(e.message); }
   }
 
@@ -285,17 +475,28 @@
       lang = lang === "en" ? "zh-CN" : "en";
       localStorage.setItem("gf-admin-lang", lang);
       applyLanguage();
-      if (links.length) { renderLinks(); fillLinkFilter(); loadStats(); }
+      if (document.body.dataset.state === "signed-in") { renderLinks(); fillGalleries(); loadStats(); }
     });
     $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()); });
     $("#sign-out").addEventListener("click", () => {
-      token = ""; links = [];
+      token = ""; links = []; galleries = [];
       sessionStorage.removeItem("gf-admin-token");
       $("#token").value = "";
       showSignedIn(false);
     });
+    $("#links-filter").addEventListener("submit", (e) => { e.preventDefault(); refilter(); });
+    $("#f-gallery").addEventListener("change", refilter);
+    $("#f-state").addEventListener("change", refilter);
+    let typing;
+    $("#f-q").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(refilter, 300); });
+    $("#prev-page").addEventListener("click", () => turnPage(false));
+    $("#next-page").addEventListener("click", () => turnPage(true));
+    $("#share-copy").addEventListener("click", (e) => copy(sharing.url, e.currentTarget, $("#share-url"), t("copiedLink", { link: sharing.label })));
+    $("#dl-png").addEventListener("click", downloadPng);
+    $("#share").addEventListener("close", () => { sharing = null; });
+    $("#kit-copy").addEventListener("click", (e) => copy($("#kit-text").value, e.currentTarget, $("#kit-text"), t("copiedKit", { gallery: kitGallery.title })));
     $("#stats-form").addEventListener("submit", (e) => { e.preventDefault(); loadStats(); });
-    $("#gallery").addEventListener("change", () => { fillLinkFilter(); loadStats(); });
+    $("#gallery").addEventListener("change", () => { resetLinkFilter(); loadStats(); });
     $("#export-csv").addEventListener("click", () => exportFile("csv"));
     $("#export-xlsx").addEventListener("click", () => exportFile("xlsx"));
     $("#extend-form").addEventListener("submit", submitExtend);

@@ -2,7 +2,9 @@
 // timed session ends on screen.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, launchBrowser } from "./harness.mjs";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { startWorker, launchBrowser, ROOT } from "./harness.mjs";
 
 let w, browser;
 before(async () => {
@@ -58,4 +60,22 @@ test("reached without a navigation's fetch metadata, the interstitial's button o
   await page.waitForFunction(() => [...document.querySelectorAll("ul.gf-grid img")].every((i) => i.complete && i.naturalWidth > 0));
   assert.equal((await w.status("showroom/v-confirm")).views, before + 1, "the button made exactly one open");
   await context.close();
+});
+
+test("screenshots: the gallery page at phone and desktop width in Chinese and English", async () => {
+  const output = join(ROOT, "tests/output");
+  mkdirSync(output, { recursive: true });
+  const link = w.links["showroom/press"];
+  for (const [locale, tag] of [["zh-CN", "zh-CN"], ["en-US", "en"]]) {
+    for (const [width, height, mobile] of [[390, 844, true], [1280, 900, false]]) {
+      const context = await browser.newContext({ viewport: { width, height }, isMobile: mobile, hasTouch: mobile, locale });
+      const page = await context.newPage();
+      assert.equal((await page.goto(`${w.url}${link.path}`)).status(), 200);
+      assert.equal(await page.getAttribute("html", "lang"), tag, "the page speaks the browser's language");
+      await page.waitForFunction(() => [...document.querySelectorAll("ul.gf-grid img")].every((i) => i.complete && i.naturalWidth > 0));
+      assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0, `${tag} ${width}px: no sideways scrolling`);
+      await page.screenshot({ path: join(output, `gallery-${width}-${tag}.png`), fullPage: true });
+      await context.close();
+    }
+  }
 });

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startWorker, launchBrowser, ROOT } from "./harness.mjs";
+import { startWorker, launchBrowser, signInAdmin, ROOT } from "./harness.mjs";
 
 let w, browser;
 before(async () => { browser = await launchBrowser(); });
@@ -57,14 +57,7 @@ async function knownTraffic() {
 
 async function signIn(viewport, locale = "en-US") {
   const page = await browser.newPage({ viewport, locale, isMobile: viewport.width < 600 });
-  const errors = [];
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  page.on("pageerror", (e) => errors.push(String(e)));
-  await page.goto(`${w.url}/admin`);
-  await page.fill("#token", w.adminToken);
-  await page.click("#sign-in-form button[type=submit]");
-  await page.waitForSelector("#dashboard:not([hidden])");
-  return { page, errors };
+  return { page, errors: await signInAdmin(page, w) };
 }
 
 /** Shows the dealer gallery's statistics for `from`..`to` (dates, both included). */

@@ -202,6 +202,21 @@ export function rawRequest(baseUrl, path, { method = "GET", headers = {}, body, 
   });
 }
 
+/**
+ * Opens the admin page in a browser `page` and signs in with the admin token; answers the
+ * console and page errors collected from then on.
+ */
+export async function signInAdmin(page, w) {
+  const errors = [];
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  page.on("pageerror", (e) => errors.push(String(e)));
+  await page.goto(`${w.url}/admin`);
+  await page.fill("#token", w.adminToken);
+  await page.click("#sign-in-form button[type=submit]");
+  await page.waitForSelector("#dashboard:not([hidden])");
+  return errors;
+}
+
 /** Debian's Chromium, headless, without the background traffic a closed network refuses. */
 export async function launchBrowser() {
   const { chromium } = await import("playwright-core");
