@@ -233,10 +233,19 @@ pub async fn runtime(env: &Env, gallery: &str, link: &str) -> Result<LinkRuntime
     };
     let legacy_key = scope.legacy_mirror_key().unwrap_or_default();
     let (own, legacy, wider) = join3(get(scope.mirror_key()), get(legacy_key), get(Scope::gallery(gallery).mirror_key())).await;
+    let read_legacy = |text: &str| serde_json::from_str::<Overrides>(text).unwrap_or_else(|_| Overrides::unreadable());
     let own = match (own?, legacy?) {
-        (Some(text), _) => Mirror::read(&text),
+        // A worker from before scopes (after a rollback) writes only the legacy key: a disable
+        // it made must hold for open sessions too, so the stricter of the two wins.
+        (Some(text), legacy) => {
+            let mut current = Mirror::read(&text);
+            if let Some(old) = legacy {
+                current.overrides = current.overrides.within(&read_legacy(&old));
+            }
+            current
+        }
         // Written by an earlier version only: its shape, no epoch yet.
-        (None, Some(text)) => LinkRuntime { overrides: serde_json::from_str(&text).unwrap_or_else(|_| Overrides::unreadable()), session_epoch: 0 },
+        (None, Some(text)) => LinkRuntime { overrides: read_legacy(&text), session_epoch: 0 },
         (None, None) => LinkRuntime::default(),
     };
     let wider = wider?.map(|text| Mirror::read(&text).overrides).unwrap_or_default();

@@ -105,6 +105,8 @@ async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>
     };
     result.or_else(|e| {
         worker::console_error!("gatefold: {} {}: {e}", req.method().to_string(), http::redact_token(&req.path()));
-        Response::error("Something went wrong on our side. Please try again.", 500)
+        let resp = Response::error("Something went wrong on our side. Please try again.", 500)?;
+        resp.headers().set("Cache-Control", "no-store")?;
+        Ok(resp)
     })
 }

@@ -7,7 +7,7 @@
 //! told the link's real state and counts nothing.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
-use crate::gate::{self, GateClient, OpenRequest, OpenResponse};
+use crate::gate::{self, GateClient, OpenRequest, OpenResponse, Scope};
 use crate::http::{self, FetchIntent, headers};
 use crate::site::{ASSETS_ORIGIN, Deployment};
 use gatefold_contract::manifest::{self, Gallery, Link, SESSION_EXPIRES_PLACEHOLDER};
@@ -149,8 +149,14 @@ fn set_session(v: &Visit<'_>, resp: &Response, token: &str, session: &Session) -
 /// without taking an open. A closed link answers its denial (403 disabled, 410 expired or used
 /// up); an open one answers 200 with the interstitial, whose button makes the counted open.
 async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
-    let status = GateClient::new(v.env, &gallery.id, &link.name)?.status().await?;
-    let state = decide_open(&link.policy, &status.overrides, status.views, v.now()).map(drop);
+    // The link's own state and its gallery's (a gallery-wide disable closes every link).
+    let (own, wider) = futures_util::future::join(
+        GateClient::new(v.env, &gallery.id, &link.name)?.status(),
+        GateClient::for_scope(v.env, &Scope::gallery(&gallery.id))?.status(),
+    )
+    .await;
+    let (own, wider) = (own?, wider?);
+    let state = decide_open(&link.policy, &own.overrides.within(&wider.overrides), own.views, v.now()).map(drop);
     if !v.head {
         v.log(&gallery.id, &link.name, EventKind::Preview, state, None);
     }

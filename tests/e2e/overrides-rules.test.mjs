@@ -86,6 +86,12 @@ test("disabling a gallery is one write and closes every one of its links", async
   }
   assert.equal((await image("dealer/shanghai", session.headers.get("set-cookie").split(";")[0])).status, 403, "an open session loses its images");
   assert.equal((await linkStatus("dealer/shanghai")).state, "disabled");
+  // What counts nothing is told the real state too: HEAD, a mail scanner's GET, an API client.
+  const path = w.links["dealer/shanghai"].path;
+  assert.equal((await w.fetch(path, { method: "HEAD" })).status, 403, "HEAD sees the gallery-wide disable");
+  assert.equal((await w.raw(path, { headers: { "user-agent": "Mozilla/5.0 (compatible; SafeLinks)" } })).status, 403, "a scanner sees it");
+  const asJson = await w.fetch(path, { headers: { accept: "application/json" } });
+  assert.deepEqual([asJson.status, (await asJson.json()).error], [403, "link_disabled"]);
   assert.equal((await admin("galleries/dealer/enable", { method: "POST" })).status, 200);
   assert.equal((await open("dealer/shanghai")).status, 200);
 });
@@ -123,6 +129,22 @@ test("revoke ends the link's open sessions without changing its URL", async () =
   const viaCli = cli(["revoke", "dealer/o-revoke"]);
   assert.equal(viaCli.code, 0, viaCli.out);
   assert.equal((await w.status("dealer/o-revoke")).session_epoch, before.session_epoch + 2);
+});
+
+test("a disable written by the previous worker after a rollback also ends open sessions", async () => {
+  const session = await open("dealer/o-rollback");
+  assert.equal(session.status, 200);
+  const cookie = cookieOf(session);
+  // This version has mirrored the link (a runtime change of its limit), then a rolled-back
+  // worker disables it, writing only the key it knows, in the shape it knows.
+  assert.equal((await patch("dealer/o-rollback", { max_views: 50 })).status, 200);
+  assert.equal((await image("dealer/o-rollback", cookie)).status, 200);
+  const kv = await w.mf.getKVNamespace("LINK_STATE");
+  assert.ok(await kv.get("runtime/dealer/o-rollback"), "this version's mirror exists");
+  await kv.put("overrides/dealer/o-rollback", JSON.stringify({ disabled: true, expires_at: null, max_views: 50 }));
+  const refused = await until(() => image("dealer/o-rollback", cookie), (r) => r.status !== 200);
+  assert.equal(refused.status, 403);
+  assert.equal((await refused.json()).error, "link_disabled");
 });
 
 test("a stored state this version cannot read answers disabled and the owner is told", async () => {

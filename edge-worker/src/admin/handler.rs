@@ -94,6 +94,12 @@ async fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<(), F
     if expected.len() < 16 {
         return Ok(Err(Failure::new(503, "admin_disabled", "ADMIN_TOKEN is shorter than 16 characters: set a long random one")));
     }
+    let header = req.headers().get("Authorization")?;
+    let Some(given) = api::bearer(header.as_deref()) else {
+        // Nothing to compare, so nothing to throttle: crawlers knocking on /admin/api/ must not
+        // spend the global sign-in budget and lock the owner out.
+        return Ok(Err(Failure::new(401, "unauthorized", "send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`")));
+    };
     let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_else(|| "unknown".into());
     // Checked and booked as a failure in one step before comparing: see analytics::throttle.
     let (throttle, ask) = (GalleryLogClient::admin_auth(env)?, AuthRequest::new(&ip, now_secs()));
@@ -103,16 +109,11 @@ async fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<(), F
         f.retry_after = Some(wait.retry_after);
         return Ok(Err(f));
     }
-    let header = req.headers().get("Authorization")?;
-    let given = api::bearer(header.as_deref());
-    if given.is_some_and(|t| secrets_equal(t, &expected)) {
+    if secrets_equal(given, &expected) {
         throttle.signed_in(&ask).await?;
         return Ok(Ok(()));
     }
-    Ok(Err(match given {
-        None => Failure::new(401, "unauthorized", "send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`"),
-        Some(_) => Failure::new(401, "unauthorized", "wrong admin token"),
-    }))
+    Ok(Err(Failure::new(401, "unauthorized", "wrong admin token")))
 }
 
 fn unknown_gallery(gallery: &str) -> Failure {
