@@ -222,9 +222,41 @@ impl Mirror {
     }
 }
 
-/// The link's runtime state as mirrored to KV (cached at the edge for 30 s), failing closed:
-/// a stored shape this version cannot read answers disabled.
+/// How long an isolate reuses a link's runtime state it read: a gallery page asks for dozens of
+/// images at once, and each would otherwise read three KV keys. Small next to the edge cache's
+/// 30 s, so a disable still stops open sessions within a minute.
+const RUNTIME_MEMO_MS: f64 = 5_000.0;
+/// Links remembered per isolate at most; past it the memo starts over.
+const RUNTIME_MEMO_LINKS: usize = 4_096;
+
+thread_local! {
+    // Workers isolates are single-threaded: a thread-local is the isolate-wide memo.
+    static RUNTIME_MEMO: std::cell::RefCell<std::collections::HashMap<(String, String), (f64, LinkRuntime)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The link's runtime state as mirrored to KV (cached at the edge for 30 s, and in the isolate
+/// for [`RUNTIME_MEMO_MS`]), failing closed: a stored shape this version cannot read answers
+/// disabled.
 pub async fn runtime(env: &Env, gallery: &str, link: &str) -> Result<LinkRuntime> {
+    let now = worker::Date::now().as_millis() as f64;
+    let key = (gallery.to_string(), link.to_string());
+    let memo = RUNTIME_MEMO.with(|m| m.borrow().get(&key).filter(|(at, _)| now - at < RUNTIME_MEMO_MS).map(|(_, rt)| rt.clone()));
+    if let Some(rt) = memo {
+        return Ok(rt);
+    }
+    let rt = runtime_from_kv(env, gallery, link).await?;
+    RUNTIME_MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= RUNTIME_MEMO_LINKS {
+            m.clear();
+        }
+        m.insert(key, (now, rt.clone()));
+    });
+    Ok(rt)
+}
+
+async fn runtime_from_kv(env: &Env, gallery: &str, link: &str) -> Result<LinkRuntime> {
     let kv = env.kv("LINK_STATE")?;
     let scope = Scope::link(gallery, link);
     let get = |key: String| {

@@ -84,7 +84,9 @@ test("disabling a gallery is one write and closes every one of its links", async
   for (const target of Object.keys(w.links).filter((t) => t.startsWith("dealer/"))) {
     assert.equal((await open(target)).status, 403, `${target} refuses new opens at once`);
   }
-  assert.equal((await image("dealer/shanghai", session.headers.get("set-cookie").split(";")[0])).status, 403, "an open session loses its images");
+  const cookie = session.headers.get("set-cookie").split(";")[0];
+  const lost = await until(() => image("dealer/shanghai", cookie), (r) => r.status !== 200);
+  assert.equal(lost.status, 403, "an open session loses its images");
   assert.equal((await linkStatus("dealer/shanghai")).state, "disabled");
   // What counts nothing is told the real state too: HEAD, a mail scanner's GET, an API client.
   const path = w.links["dealer/shanghai"].path;
@@ -154,7 +156,7 @@ test("a stored state this version cannot read answers disabled and the owner is 
   assert.equal((await image("dealer/o-shape", cookie)).status, 200);
   const kv = await w.mf.getKVNamespace("LINK_STATE");
   await kv.put("runtime/dealer/o-shape", JSON.stringify({ shape: 2, overrides: {}, session_epoch: 0 }));
-  const refused = await image("dealer/o-shape", cookie);
+  const refused = await until(() => image("dealer/o-shape", cookie), (r) => r.status !== 200);
   assert.equal(refused.status, 403);
   assert.equal((await refused.json()).error, "link_disabled");
 
