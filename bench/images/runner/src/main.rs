@@ -3,11 +3,8 @@
 //! settings are the defaults (display 1920/960/480 + a 360 thumbnail, WebP q80, JPEG q82);
 //! `avif` turns AVIF variants on as well.
 
-#[path = "../../../../generator/src/images/mod.rs"]
-#[allow(dead_code, unused_imports)]
-mod images;
-
 use anyhow::{Context, Result};
+use gatefold::images;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -16,6 +13,7 @@ fn main() -> Result<()> {
     let input = PathBuf::from(args.get(1).context("usage: gatefold-bench-images <input dir> <work dir> [runs]")?);
     let work = PathBuf::from(args.get(2).context("missing <work dir>")?);
     let runs: usize = args.get(3).map_or(Ok(3), |s| s.parse())?;
+    let settings = images::Settings { avif: args.get(4).is_some_and(|a| a == "avif"), ..images::Settings::default() };
     let mut jobs = Vec::new();
     for e in std::fs::read_dir(&input).with_context(|| format!("reading {}", input.display()))? {
         let path = e?.path();
@@ -23,24 +21,24 @@ fn main() -> Result<()> {
         if name.starts_with('.') {
             continue;
         }
-        jobs.push(images::Job { gallery: "bench".into(), image_id: name.split('.').next().unwrap().into(), source: path, file_name: name });
+        let probe = images::probe(&path, &settings.limits).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        jobs.push(images::Job { gallery: "bench".into(), image_id: name.split('.').next().unwrap().into(), source: path, file_name: name, probe });
     }
     jobs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
-    let settings = images::Settings { avif: args.get(4).is_some_and(|a| a == "avif"), ..images::Settings::default() };
     let mut cold = Vec::new();
     for run in 0..runs {
         let _ = std::fs::remove_dir_all(&work);
         let staging = work.join(format!("staging{run}"));
         let (assets, originals, cache) = (staging.join("site/_gatefold/g"), staging.join("originals"), work.join("cache"));
         let t = Instant::now();
-        images::process(&jobs, &settings, &images::Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, images::Progress::Quiet)?;
+        images::process(&jobs, &settings, &images::Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, &|_, _| {})?;
         cold.push(t.elapsed().as_secs_f64());
     }
     cold.sort_by(f64::total_cmp);
     let staging = work.join("staging-warm");
     let (assets, originals, cache) = (staging.join("site/_gatefold/g"), staging.join("originals"), work.join("cache"));
     let t = Instant::now();
-    images::process(&jobs, &settings, &images::Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, images::Progress::Quiet)?;
+    images::process(&jobs, &settings, &images::Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, &|_, _| {})?;
     let warm = t.elapsed().as_secs_f64();
     println!("images={}", jobs.len());
     println!("cold_median_s={:.3}", cold[cold.len() / 2]);
