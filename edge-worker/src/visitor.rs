@@ -228,14 +228,18 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
     if http::fetch_intent(|name| v.header(name)) != FetchIntent::Navigation {
         return without_counting(v, gallery, link).await;
     }
-    match count_open(v, gallery, link).await? {
-        Ok(session) => {
-            let resp = page(v, gallery, link, session).await?;
-            set_session(v, &resp, token, &session)?;
-            Ok(resp)
-        }
-        Err(d) => deny(v, d).await,
-    }
+    let shown = match count_open(v, gallery, link).await? {
+        Ok(session) => page(v, gallery, link, session).await.map(|resp| (resp, session)),
+        Err(d) => return deny(v, d).await,
+    };
+    with_new_session(v, token, shown)
+}
+
+/// The answer to a counted open, carrying the new session's cookie.
+fn with_new_session(v: &Visit<'_>, token: &str, answer: Result<(Response, Session)>) -> Result<Response> {
+    let (resp, session) = answer?;
+    set_session(v, &resp, token, &session)?;
+    Ok(resp)
 }
 
 /// `POST /s/<token>`: the interstitial's "View gallery" button. Counts the open, then sends
@@ -260,11 +264,7 @@ pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
         PageSession::None => {}
     }
     match count_open(v, gallery, link).await? {
-        Ok(session) => {
-            let resp = back()?;
-            set_session(v, &resp, token, &session)?;
-            Ok(resp)
-        }
+        Ok(session) => with_new_session(v, token, back().map(|resp| (resp, session))),
         Err(d) => deny(v, d).await,
     }
 }
