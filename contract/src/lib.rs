@@ -2,8 +2,8 @@
 //!
 //! Everything both sides must agree on lives here and only here, compiled natively for the
 //! generator and its tests, and into the WASM worker:
-//! - [`manifest`]: the JSON the generator writes and the worker reads (token → gallery, link,
-//!   policy, assets), and the asset paths both sides use;
+//! - [`manifest`]: the full manifest and the small records the worker reads (site, token
+//!   shards, one per gallery), the asset paths and the R2 keys both sides use;
 //! - [`policy`]: the published link policy, runtime overrides and the admission decisions;
 //! - [`expiry`]: link expiries as owners write them, and their one conversion to an instant;
 //! - [`media`]: the image media types written into the manifest and served;
@@ -12,7 +12,9 @@
 //! - [`locale`]: the supported languages and Accept-Language negotiation;
 //! - [`admin`]: the admin API's requests and answers, shared by the worker and the CLI;
 //! - [`qr`]: a link's QR code (SVG, and PNG with the `png` feature);
-//! - [`owner`]: the owner kit's card and share-kit templates and the one function filling them.
+//! - [`owner`]: the owner kit's card and share-kit templates and the one function filling them;
+//! - [`page`]: the gallery page template (one per gallery, language and download mode) the
+//!   worker fills in for a link.
 //!
 //! Nothing here reads a clock or the environment: time and secrets are passed in, which keeps
 //! every rule a pure function with table tests next to it.
@@ -24,6 +26,7 @@ pub mod locale;
 pub mod manifest;
 pub mod media;
 pub mod owner;
+pub mod page;
 pub mod policy;
 pub mod qr;
 pub mod token;

@@ -1,36 +1,88 @@
-//! The manifest: what the generator publishes and the worker reads, and the paths both use.
+//! The manifest and the records the worker reads: what the generator publishes, and the paths
+//! both sides use.
 //!
-//! It holds every token, so it lives under [`PRIVATE_PREFIX`] in the static-assets directory,
-//! which the worker never serves to anyone: the worker alone reads it through its assets
-//! binding.
+//! The full [`Manifest`] (every gallery, image and link) is written compactly to
+//! `dist/manifest.json` for `plan`, `publish` and `smoke`, and stored in R2 by each publish; it
+//! is never a static asset, so it can grow with the archive. The worker reads small records
+//! instead, each under [`PRIVATE_PREFIX`] in the static-assets directory (which the worker never
+//! serves to anyone), so what one request reads does not grow with the number of galleries:
+//! - [`SITE_PATH`]: the site's settings ([`SiteRecord`]);
+//! - [`token_shard_path`]: one of [`TOKEN_SHARDS`] shards mapping tokens to their link
+//!   ([`TokenShard`]), found by a hash of the token ([`token_shard`]);
+//! - [`gallery_record_path`]: one gallery, its images and links ([`GalleryRecord`]);
+//! - [`GALLERY_INDEX_PATH`]: gallery ids, titles and link names, for the admin API only.
+//!
+//! Display images and originals live in R2 under content-addressed keys ([`display_key`],
+//! [`original_key`]): the source's content hash, the pipeline version and the image settings
+//! name them, so a build knows every key without encoding anything.
 
 use crate::media::MediaType;
 use crate::{LinkPolicy, Locale};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Bumped on any incompatible change; the worker refuses a manifest of another format.
-pub const FORMAT: u32 = 2;
+/// Bumped on any incompatible change; the worker refuses records of another format.
+pub const FORMAT: u32 = 3;
 
 /// Everything under this prefix in the assets directory is for the worker's eyes only.
 pub const PRIVATE_PREFIX: &str = "/_gatefold/";
 /// Theme files (CSS, JS, fonts): public, content-hashed, cached for a year.
 pub const PUBLIC_PREFIX: &str = "/assets/";
-/// Where the manifest sits inside the assets directory.
-pub const MANIFEST_PATH: &str = "/_gatefold/manifest.json";
+/// The full manifest's file name in `dist/` (beside `site/`, never deployed as an asset).
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// The site's settings, read once per isolate.
+pub const SITE_PATH: &str = "/_gatefold/site.json";
+/// Gallery ids, titles and link names: the admin API's list (visitors never read it).
+pub const GALLERY_INDEX_PATH: &str = "/_gatefold/galleries.json";
+/// How many token shards a build writes. Fixed, so a token's shard never depends on the archive:
+/// at 1,000 galleries of 4 links a shard holds about 16 tokens.
+pub const TOKEN_SHARDS: usize = 256;
 
-/// Placeholder in a rendered gallery page that the worker replaces with the visitor's session
-/// end (Unix seconds) when it serves the page, so the page can hide its images at that moment.
-pub const SESSION_EXPIRES_PLACEHOLDER: &str = "__GATEFOLD_SESSION_EXPIRES__";
-
-/// Asset path of a display image or thumbnail of a gallery.
-pub fn gallery_asset_path(gallery: &str, file: &str) -> String {
-    format!("/_gatefold/g/{gallery}/{file}")
+/// The shard holding `token`: the first byte of its BLAKE3 hash.
+pub fn token_shard(token: &str) -> u8 {
+    blake3::hash(token.as_bytes()).as_bytes()[0]
 }
 
-/// Asset path of the gallery page rendered for one link in one language.
-pub fn page_path(gallery: &str, link: &str, locale: Locale) -> String {
-    format!("/_gatefold/pages/{gallery}/{link}.{}.html", locale.tag())
+/// Asset path of token shard `shard`.
+pub fn token_shard_path(shard: u8) -> String {
+    format!("/_gatefold/t/{shard:02x}.json")
+}
+
+/// Asset path of one gallery's record.
+pub fn gallery_record_path(gallery: &str) -> String {
+    format!("/_gatefold/g/{gallery}.json")
+}
+
+/// A gallery page is rendered once per gallery, language and download mode; the worker fills in
+/// the link ([`crate::page`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageMode {
+    /// Images only.
+    View,
+    /// Images and a download button per original.
+    Download,
+}
+
+impl PageMode {
+    pub const ALL: [PageMode; 2] = [PageMode::View, PageMode::Download];
+
+    pub fn of(policy: &LinkPolicy) -> PageMode {
+        if policy.download { PageMode::Download } else { PageMode::View }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PageMode::View => "view",
+            PageMode::Download => "download",
+        }
+    }
+}
+
+/// Asset path of a gallery's page template ([`crate::page::PageTemplate`]) for one download
+/// mode and language.
+pub fn page_path(gallery: &str, mode: PageMode, locale: Locale) -> String {
+    format!("/_gatefold/pages/{gallery}/{}.{}.json", mode.name(), locale.tag())
 }
 
 /// Asset path of the title-only page shown to link-preview bots.
@@ -42,6 +94,20 @@ pub fn preview_path(gallery: &str, locale: Locale) -> String {
 pub fn denial_path(denial: crate::Denial, locale: Locale) -> String {
     format!("/_gatefold/denied/{}.{}.html", denial.code(), locale.tag())
 }
+
+/// R2 key of a display image or thumbnail: `hash16` derives from the source's content hash, the
+/// pipeline version and the settings that made it; `suffix` is its size and type (`960.webp`).
+pub fn display_key(hash16: &str, suffix: &str) -> String {
+    format!("display/{hash16}-{suffix}")
+}
+
+/// R2 key of a metadata-stripped original, named by the hash of its bytes.
+pub fn original_key(hash16: &str, extension: &str) -> String {
+    format!("originals/{hash16}.{extension}")
+}
+
+/// R2 key where each publish records the manifest it deployed (`publish` diffs against it).
+pub const PUBLISHED_MANIFEST_KEY: &str = "gatefold/published-manifest.json";
 
 /// Path a visitor opens: `<base_url>/s/<token>`.
 pub fn link_path(token: &str) -> String {
@@ -215,8 +281,10 @@ pub struct Variant {
     pub height: u32,
     /// WebP, JPEG, GIF or AVIF.
     pub content_type: MediaType,
-    /// File name under the gallery's asset directory; content-hashed, so immutable.
+    /// Name in the visitor's URL (`/s/<token>/i/<file>`), unique in its gallery.
     pub file: String,
+    /// Object key in R2 ([`display_key`]): content-addressed, so immutable.
+    pub key: String,
     /// Whether viewing it counts as a full-size view in analytics.
     pub full_size: bool,
 }
@@ -224,32 +292,135 @@ pub struct Variant {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Original {
-    /// Object key in the originals R2 bucket, and path under `dist/originals/`.
+    /// Object key in R2 ([`original_key`]).
     pub key: String,
     pub size: u64,
     pub content_type: MediaType,
+    /// CRC-32 (IEEE) of the stripped original, so a ZIP of originals needs no pass over bytes.
+    pub crc32: u32,
 }
 
-impl Manifest {
-    /// Token → (gallery id, link name), built once per worker isolate.
-    pub fn token_index(&self) -> std::collections::HashMap<String, (String, String)> {
-        self.galleries
-            .values()
-            .flat_map(|g| g.links.values().map(move |l| (l.token.clone(), (g.id.clone(), l.name.clone()))))
-            .collect()
-    }
+/// `site.json`: the site's settings, read once per isolate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteRecord {
+    pub format: u32,
+    pub site: Site,
+}
 
+/// Where a token leads: a gallery and one of its links.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkRef {
+    pub gallery: String,
+    pub link: String,
+}
+
+/// One token shard: every token whose [`token_shard`] is this shard's number.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenShard {
+    pub format: u32,
+    pub tokens: BTreeMap<String, LinkRef>,
+}
+
+/// One gallery's record: the gallery as the manifest has it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GalleryRecord {
+    pub format: u32,
+    pub gallery: Gallery,
+}
+
+/// The admin API's list of galleries: enough to page and filter links without reading every
+/// gallery's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GalleryIndex {
+    pub format: u32,
+    pub galleries: Vec<IndexedGallery>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexedGallery {
+    pub id: String,
+    pub title: String,
+    /// Link names, in the gallery's order.
+    pub links: Vec<String>,
+}
+
+/// Everything the worker reads, cut from one manifest; the generator writes exactly this.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Records {
+    pub site: SiteRecord,
+    /// Every shard, empty ones included, so a lookup never misses a file.
+    pub shards: Vec<TokenShard>,
+    pub galleries: Vec<GalleryRecord>,
+    pub index: GalleryIndex,
+}
+
+/// A record of another format is refused: the worker and the build must be of one version.
+pub fn check_format(what: &str, format: u32) -> Result<(), String> {
+    if format == FORMAT {
+        Ok(())
+    } else {
+        Err(format!("{what}: format {format} but this worker reads format {FORMAT}; rebuild the site with this version of gatefold"))
+    }
+}
+
+/// Reads one record (`site.json`, a shard, a gallery, the index), checking its format.
+pub fn read_record<T: serde::de::DeserializeOwned + HasFormat>(what: &str, json: &str) -> Result<T, String> {
+    let record: T = serde_json::from_str(json).map_err(|e| format!("{what}: {e}"))?;
+    check_format(what, record.format())?;
+    Ok(record)
+}
+
+/// Records carry their format so a stale file is caught where it is read.
+pub trait HasFormat {
+    fn format(&self) -> u32;
+}
+
+macro_rules! has_format {
+    ($($t:ty),*) => { $(impl HasFormat for $t { fn format(&self) -> u32 { self.format } })* };
+}
+has_format!(SiteRecord, TokenShard, GalleryRecord, GalleryIndex, Manifest);
+
+impl Manifest {
     pub fn link(&self, gallery: &str, link: &str) -> Option<(&Gallery, &Link)> {
         let g = self.galleries.get(gallery)?;
         Some((g, g.links.get(link)?))
     }
 
     pub fn from_json(json: &str) -> Result<Manifest, String> {
-        let manifest: Manifest = serde_json::from_str(json).map_err(|e| format!("manifest: {e}"))?;
-        if manifest.format != FORMAT {
-            return Err(format!("manifest format {} but this worker reads format {FORMAT}", manifest.format));
+        read_record("manifest", json)
+    }
+
+    /// The records the worker reads: the site, [`TOKEN_SHARDS`] token shards, one record per
+    /// gallery and the admin index.
+    pub fn records(&self) -> Records {
+        let mut shards: Vec<TokenShard> =
+            (0..TOKEN_SHARDS).map(|_| TokenShard { format: FORMAT, tokens: BTreeMap::new() }).collect();
+        for g in self.galleries.values() {
+            for l in g.links.values() {
+                shards[usize::from(token_shard(&l.token))]
+                    .tokens
+                    .insert(l.token.clone(), LinkRef { gallery: g.id.clone(), link: l.name.clone() });
+            }
         }
-        Ok(manifest)
+        Records {
+            site: SiteRecord { format: FORMAT, site: self.site.clone() },
+            shards,
+            galleries: self.galleries.values().map(|g| GalleryRecord { format: FORMAT, gallery: g.clone() }).collect(),
+            index: GalleryIndex {
+                format: FORMAT,
+                galleries: self
+                    .galleries
+                    .values()
+                    .map(|g| IndexedGallery { id: g.id.clone(), title: g.title.clone(), links: g.links.keys().cloned().collect() })
+                    .collect(),
+            },
+        }
     }
 }
 
@@ -285,13 +456,74 @@ mod tests {
     #[test]
     fn private_paths_stay_under_the_private_prefix() {
         for p in [
-            MANIFEST_PATH.to_string(),
-            gallery_asset_path("g", "a.webp"),
-            page_path("g", "l", Locale::ZhCn),
+            SITE_PATH.to_string(),
+            GALLERY_INDEX_PATH.to_string(),
+            token_shard_path(0xab),
+            gallery_record_path("g"),
+            page_path("g", PageMode::Download, Locale::ZhCn),
             preview_path("g", Locale::En),
             denial_path(crate::Denial::NotFound, Locale::En),
         ] {
             assert!(p.starts_with(PRIVATE_PREFIX), "{p}");
         }
+    }
+
+    fn manifest_with_tokens(tokens: &[(&str, &str, &str)]) -> Manifest {
+        let mut galleries: BTreeMap<String, Gallery> = BTreeMap::new();
+        for (g, l, t) in tokens {
+            let gallery = galleries.entry(g.to_string()).or_insert_with(|| Gallery {
+                id: g.to_string(),
+                title: format!("Gallery {g}"),
+                images: vec![],
+                links: BTreeMap::new(),
+            });
+            gallery.links.insert(
+                l.to_string(),
+                Link { name: l.to_string(), label: l.to_string(), token: t.to_string(), rotate: 0, policy: LinkPolicy::default() },
+            );
+        }
+        Manifest {
+            format: FORMAT,
+            site: Site {
+                title: String::new(),
+                base_url: String::new(),
+                default_locale: Locale::En,
+                timezone: "UTC".into(),
+                ip_logging: IpLogging::Off,
+                utc_offsets: vec![(0, 0)],
+                dev_key: true,
+                analytics: Analytics::default(),
+            },
+            galleries,
+        }
+    }
+
+    #[test]
+    fn records_put_every_token_in_its_shard_and_every_gallery_in_its_record() {
+        let m = manifest_with_tokens(&[("a", "sales", "t1aaaa"), ("a", "press", "t2bbbb"), ("b", "sales", "t3cccc")]);
+        let r = m.records();
+        assert_eq!(r.shards.len(), TOKEN_SHARDS);
+        assert_eq!(r.shards.iter().map(|s| s.tokens.len()).sum::<usize>(), 3);
+        for (g, l, t) in [("a", "sales", "t1aaaa"), ("a", "press", "t2bbbb"), ("b", "sales", "t3cccc")] {
+            let shard = &r.shards[usize::from(token_shard(t))];
+            assert_eq!(shard.tokens[t], LinkRef { gallery: g.into(), link: l.into() });
+        }
+        assert_eq!(r.galleries.iter().map(|g| g.gallery.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(r.index.galleries[0].links, ["press", "sales"]);
+    }
+
+    #[test]
+    fn a_record_of_another_format_is_refused() {
+        let json = serde_json::to_string(&SiteRecord { format: FORMAT + 1, site: manifest_with_tokens(&[]).site }).unwrap();
+        let err = read_record::<SiteRecord>("site.json", &json).unwrap_err();
+        assert!(err.contains("rebuild the site"), "{err}");
+        let json = serde_json::to_string(&manifest_with_tokens(&[]).records().site).unwrap();
+        assert!(read_record::<SiteRecord>("site.json", &json).is_ok());
+    }
+
+    #[test]
+    fn token_shards_spread_tokens() {
+        let used: std::collections::HashSet<u8> = (0..2000).map(|i| token_shard(&format!("token{i}"))).collect();
+        assert!(used.len() > 200, "{}", used.len());
     }
 }

@@ -137,7 +137,7 @@ impl Wording {
     }
 
     /// "Available until …" (the card's line), or "No expiry".
-    fn available(&self, e: Option<&ShownExpiry>, tz: &str) -> Result<String, BadDateFormat> {
+    pub(crate) fn available(&self, e: Option<&ShownExpiry>, tz: &str) -> Result<String, BadDateFormat> {
         Ok(match e {
             Some(e) => fill_words(&self.available_until, &[("date", &self.date(e)?), ("tz", tz)]),
             None => self.no_expiry.clone(),
@@ -264,10 +264,10 @@ pub fn escape_html(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn wording(lang: &str) -> Wording {
+    pub(crate) fn wording(lang: &str) -> Wording {
         Wording {
             date_format: "%-d %b %Y %H:%M".into(),
             available_until: format!("[{lang}] until {{date}} ({{tz}})"),
