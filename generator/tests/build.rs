@@ -126,6 +126,16 @@ fn the_records_are_the_manifests_records_and_no_image_or_manifest_is_deployed() 
 }
 
 #[test]
+fn check_counts_exactly_the_files_a_build_deploys() {
+    let root = project("good");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let deployed = walkdir::WalkDir::new(opts.out.join("site")).into_iter().filter(|e| e.as_ref().unwrap().file_type().is_file()).count();
+    let (project, _) = gatefold::build::load(&opts.galleries, &opts.themes, false, 1_790_000_000).unwrap();
+    assert_eq!(gatefold::build::deployed_files(&project, &opts.themes).unwrap(), deployed);
+}
+
+#[test]
 fn a_filled_page_template_is_the_page_a_visitor_of_that_link_gets() {
     let root = project("good");
     let opts = options(root.path());
