@@ -16,7 +16,6 @@ use gatefold_contract::owner::ShownExpiry;
 use gatefold_contract::token::{DEV_SECRET, MIN_SECRET_CHARS};
 use gatefold_contract::{LinkPolicy, SigningKey};
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 use worker::Env;
 
@@ -116,30 +115,33 @@ async fn read<T: serde::de::DeserializeOwned + HasFormat>(env: &Env, path: &str)
     manifest::read_record(path, &text).map(Some)
 }
 
-/// The last `capacity` entries used, most recent first. A linear scan over a few dozen
-/// entries costs less than hashing, and the WASM carries no map crate for it.
+/// The last `capacity` entries used, most recent last. A linear scan over a few dozen entries
+/// costs less than hashing, and the WASM carries no map crate for it (Workers bill startup by
+/// script size).
 pub struct Recent<K, V> {
     capacity: usize,
-    entries: VecDeque<(K, Rc<V>)>,
+    entries: Vec<(K, Rc<V>)>,
 }
 
 impl<K: PartialEq, V> Recent<K, V> {
     pub const fn new(capacity: usize) -> Recent<K, V> {
-        Recent { capacity, entries: VecDeque::new() }
+        Recent { capacity, entries: Vec::new() }
     }
 
     pub fn get<Q: PartialEq<K> + ?Sized>(&mut self, key: &Q) -> Option<Rc<V>> {
         let at = self.entries.iter().position(|(k, _)| key == k)?;
-        let entry = self.entries.remove(at)?;
+        let entry = self.entries.remove(at);
         let value = entry.1.clone();
-        self.entries.push_front(entry);
+        self.entries.push(entry);
         Some(value)
     }
 
     pub fn insert(&mut self, key: K, value: Rc<V>) {
         self.entries.retain(|(k, _)| *k != key);
-        self.entries.push_front((key, value));
-        self.entries.truncate(self.capacity);
+        if self.entries.len() >= self.capacity {
+            self.entries.remove(0);
+        }
+        self.entries.push((key, value));
     }
 
     pub fn len(&self) -> usize {
