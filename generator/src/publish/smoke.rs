@@ -60,7 +60,7 @@ pub fn smoke_checks(manifest: &Manifest, previous: Option<&Manifest>, now: i64) 
             }
         }
     }
-    checks.push(SmokeCheck { what: "private manifest".into(), path: gatefold_contract::manifest::MANIFEST_PATH.into(), expect: Expect::NotFound });
+    checks.push(SmokeCheck { what: "private site record".into(), path: gatefold_contract::manifest::SITE_PATH.into(), expect: Expect::NotFound });
     checks
 }
 

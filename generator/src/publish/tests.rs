@@ -18,7 +18,7 @@ fn image(key: &str) -> Image {
         height: 10,
         animated: false,
         variants: Vec::new(),
-        original: Original { key: format!("originals/g/{key}.jpg"), size: 3, content_type: gatefold_contract::MediaType::Jpeg },
+        original: Original { key: format!("originals/g/{key}.jpg"), size: 3, content_type: gatefold_contract::MediaType::Jpeg, crc32: 0 },
     }
 }
 
@@ -68,7 +68,7 @@ fn smoke_checks_expect_each_links_published_state_and_retired_urls_gone() {
             ("link g/press", "/s/tokenp", Expect::Denied(Denial::LinkExpired)),
             ("link g/sales", "/s/tokens", Expect::Denied(Denial::LinkDisabled)),
             ("retired URL of g/market", "/s/tokenold", Expect::NotFound),
-            ("private manifest", "/_gatefold/manifest.json", Expect::NotFound),
+            ("private site record", "/_gatefold/site.json", Expect::NotFound),
         ]
     );
     assert!(checks.iter().all(|c| !c.what.contains("token")), "check names must not carry tokens");
