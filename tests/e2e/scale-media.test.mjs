@@ -2,6 +2,9 @@
 // gate as ever; gallery pages are one template per gallery that the worker fills per link.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { startWorker, cookieOf, until, NAVIGATION_HEADERS } from "./harness.mjs";
 
 let w;
@@ -169,4 +172,43 @@ test("a gallery page fills in its link's label, expiry and token, escaped, and s
   );
   assert.match(zh, /有效期至 2100年1月15日 23:59/);
   assert.equal((await w.status("dealer/c-card")).views, 1, "showing the page to its session counted no open");
+});
+
+test("a gallery record or token shard of another format fails closed, the reason in the log, other galleries unharmed", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "gatefold-e2e-format-"));
+  const dist = join(dir, "dist");
+  cpSync(w.dist, dist, { recursive: true });
+  const records = join(dist, "site/_gatefold");
+  const bump = (file) => {
+    const record = JSON.parse(readFileSync(file, "utf8"));
+    record.format += 1;
+    writeFileSync(file, JSON.stringify(record));
+    return record.format;
+  };
+  const wrong = bump(join(records, "g/showroom.json"));
+  // The shard holding one dealer link's token (found by content: the hash is the worker's business).
+  const inShard = (f, token) => readFileSync(join(records, "t", f), "utf8").includes(`"${token}"`);
+  const token = w.links["dealer/o-shape"].token;
+  const shard = readdirSync(join(records, "t")).find((f) => inShard(f, token));
+  assert.ok(shard, "the token is in some shard");
+  bump(join(records, "t", shard));
+  const current = Object.keys(w.links).find((k) => k.startsWith("dealer/") && w.links[k].policy.disabled === false && !inShard(shard, w.links[k].token) && !w.links[k].policy.expires);
+  const stale = await startWorker({ dist });
+  try {
+    for (const [key, path] of [["showroom/press", "/_gatefold/g/showroom.json"], ["dealer/o-shape", `/_gatefold/t/${shard}`]]) {
+      const res = await stale.navigate(stale.links[key].path);
+      const body = await res.text();
+      assert.equal(res.status, 500, key);
+      assert.equal(res.headers.get("cache-control"), "no-store", key);
+      assert.ok(!body.includes(stale.links[key].token), `${key}: the answer names no token`);
+      const logged = await until(async () => stale.logs(), (l) => l.includes(path), { ms: 5000, every: 100 });
+      assert.ok(logged.includes(`${path}: format ${wrong} but this worker reads format ${wrong - 1}`), logged);
+    }
+    const open = await stale.navigate(stale.links[current].path);
+    assert.equal(open.status, 200, `${current}: a gallery whose records are current still opens`); await open.text();
+    assert.ok(!Object.values(stale.links).some((l) => stale.logs().includes(l.token)), "no token in the log");
+  } finally {
+    await stale.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
