@@ -68,9 +68,10 @@ if (!opt.dist) fail("--dist <dir> is required (the dist the running worker serve
 const base = new URL(opt.base);
 if (base.hostname !== "127.0.0.1") fail(`--base must be on 127.0.0.1 (got ${base.hostname}): this benchmark only loads a local server`);
 
-// The worker reads the same manifest through its ASSETS binding; reading it here means the
-// benchmark follows whatever the generator built instead of hard-coding tokens or file names.
-const manifestPath = path.join(opt.dist, "site/_gatefold/manifest.json");
+// The full manifest the build writes beside the site (the worker reads the records cut from
+// it): the benchmark follows whatever the generator built instead of hard-coding tokens or
+// file names.
+const manifestPath = path.join(opt.dist, "manifest.json");
 let manifest;
 try {
   manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Edge worker benchmark against `wrangler dev` on this machine (see BENCHMARKS.md, "Edge worker"):
-# gated vs public image throughput, page-open latency through the link's Durable Object, and the
-# wasm size. Everything it writes goes under $WB_DIR (default /tmp/wb); the repo is only read.
+# gated image throughput (session checked, then the Cache API in front of R2) vs public static
+# assets, page-open latency through the link's Durable Object, and the wasm size. Everything it
+# writes goes under $WB_DIR (default /tmp/wb); the repo is only read.
 #
 #   bash bench/worker/run.sh                  # 3 runs, medians
 #   WB_REQUESTS=500 WB_OPENS=100 WB_RUNS=1 bash bench/worker/run.sh   # a quick look
@@ -50,7 +51,9 @@ cp -r edge-worker/build/index.js edge-worker/build/index_bg.wasm edge-worker/bui
 say "worker build: $(date -u -r "$work/worker/index_bg.wasm" '+%Y-%m-%d %H:%M UTC')"
 
 # 2. The site: the benchmark gallery (bench/worker/galleries) with the launch photos, built
-#    with a local key; then the same display files copied to a public path as the reference.
+#    with a local key; its display images and originals are R2 objects (dist/objects.json),
+#    seeded into each run's fresh local state. The same display files, copied to a public path
+#    under the names visitors' URLs use, are the reference.
 if [ ! -f "$work/.dev.vars" ]; then
   (umask 077; printf 'SIGNING_KEY=%s\nADMIN_TOKEN=%s\n' \
     "$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')" \
@@ -65,7 +68,15 @@ cp galleries/aurora-launch/*.jpg "$work/galleries/bench/"
 say "building the benchmark site…"
 cargo run -q -p gatefold -- --galleries "$work/galleries" build --out "$work/dist" --cache "$work/cache" >&2
 rm -rf "$work/dist/site/assets/bench"
-cp -r "$work/dist/site/_gatefold/g/bench" "$work/dist/site/assets/bench"
+node -e '
+  const fs = require("fs"), path = require("path");
+  const [dist] = process.argv.slice(1);
+  const manifest = JSON.parse(fs.readFileSync(path.join(dist, "manifest.json"), "utf8"));
+  const bytes = new Map(JSON.parse(fs.readFileSync(path.join(dist, "objects.json"), "utf8")).map((o) => [o.key, o.file]));
+  const out = path.join(dist, "site/assets/bench");
+  fs.mkdirSync(out, { recursive: true });
+  for (const v of manifest.galleries.bench.images.flatMap((i) => i.variants)) fs.copyFileSync(bytes.get(v.key), path.join(out, v.file));
+' "$work/dist"
 
 # 3. wrangler.toml with absolute paths and no [build] (which would rebuild the worker in the
 #    shared tree) or [dev] section; bindings stay exactly the repo's.
@@ -78,6 +89,9 @@ awk -v main="$work/worker/worker/shim.mjs" -v assets="$work/dist/site" '
 ' wrangler.toml > "$work/wrangler.toml"
 grep -q "^main = \"$work" "$work/wrangler.toml" && grep -q "^directory = \"$work" "$work/wrangler.toml" \
   || die "could not rewrite main/directory in wrangler.toml for the temp config"
+# The bucket bound as MEDIA, which the worker serves display images and originals from.
+bucket="$(awk '/^\[/ { media = 0 } /^binding *= *"MEDIA"/ { media = 1 } media && /^bucket_name *=/ { gsub(/^[^"]*"|"$/, ""); print; exit }' wrangler.toml)"
+[ -n "$bucket" ] || die "wrangler.toml binds no R2 bucket as MEDIA"
 
 # 4. One fresh `wrangler dev` per run (fresh state, so view counts start at zero): under
 #    sustained load wrangler's proxy process grows by ~16 MB/s and, after ~5 minutes, has
@@ -96,6 +110,7 @@ trap stop_server EXIT
 
 start_server() {
   rm -rf "$work/state"
+  node scripts/r2.mjs put-list "$work/dist/objects.json" --bucket "$bucket" --local --persist-to "$work/state" >&2
   (cd "$work" && exec setsid "$wrangler" dev --config "$work/wrangler.toml" --ip 127.0.0.1 --port "$port" \
     --persist-to "$work/state" --log-level warn </dev/null >"$work/wrangler.log" 2>&1) &
   server=$!

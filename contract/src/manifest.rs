@@ -346,8 +346,16 @@ pub struct GalleryIndex {
 pub struct IndexedGallery {
     pub id: String,
     pub title: String,
-    /// Link names, in the gallery's order.
-    pub links: Vec<String>,
+    /// The gallery's links, in its order.
+    pub links: Vec<IndexedLink>,
+}
+
+/// A link as the admin API's list filters it: its search matches the audience label too.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexedLink {
+    pub name: String,
+    pub label: String,
 }
 
 /// Everything the worker reads, cut from one manifest; the generator writes exactly this.
@@ -417,7 +425,11 @@ impl Manifest {
                 galleries: self
                     .galleries
                     .values()
-                    .map(|g| IndexedGallery { id: g.id.clone(), title: g.title.clone(), links: g.links.keys().cloned().collect() })
+                    .map(|g| IndexedGallery {
+                        id: g.id.clone(),
+                        title: g.title.clone(),
+                        links: g.links.values().map(|l| IndexedLink { name: l.name.clone(), label: l.label.clone() }).collect(),
+                    })
                     .collect(),
             },
         }
@@ -509,7 +521,8 @@ mod tests {
             assert_eq!(shard.tokens[t], LinkRef { gallery: g.into(), link: l.into() });
         }
         assert_eq!(r.galleries.iter().map(|g| g.gallery.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
-        assert_eq!(r.index.galleries[0].links, ["press", "sales"]);
+        let names: Vec<&str> = r.index.galleries[0].links.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["press", "sales"]);
     }
 
     #[test]

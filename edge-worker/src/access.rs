@@ -255,7 +255,7 @@ pub fn record(env: &worker::Env, ctx: &worker::Context, event: GalleryEvent) {
             let site = crate::site::load(&env).await.map_err(worker::Error::RustError)?;
             let batch = crate::analytics::Batch {
                 now_ms: event.event.ts,
-                retention_days: site.manifest.site.analytics.retention_days,
+                retention_days: site.settings.analytics.retention_days,
                 events: vec![event.event.clone()],
             };
             crate::analytics::GalleryLogClient::new(&env, &event.gallery)?.record(&batch).await

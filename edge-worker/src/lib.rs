@@ -4,7 +4,8 @@
 //! request to its module.
 //! - [`route`] decides which handler a path belongs to (exact shapes only) and which methods
 //!   it answers;
-//! - [`site`] loads the manifest and signing key once per isolate, and checks the secrets;
+//! - [`site`] reads the site's settings once per isolate and the records a request needs
+//!   (a token shard, a gallery), holds the signing key, and checks the secrets;
 //! - [`visitor`] serves a link's page (counted opens, the interstitial, sessions bound to
 //!   their client), gated images and originals, and denials;
 //! - [`gate`] is the `LinkGate` Durable Object that counts opens exactly and holds a link's
@@ -91,7 +92,7 @@ async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>
         env,
         ctx,
         now_ms: worker::Date::now().as_millis() as i64,
-        locale: Locale::negotiate(header("Accept-Language").as_deref(), site.manifest.site.default_locale),
+        locale: Locale::negotiate(header("Accept-Language").as_deref(), site.settings.default_locale),
         json: http::wants_json(header("Accept").as_deref()),
         head: req.method() == worker::Method::Head,
         site: &site,

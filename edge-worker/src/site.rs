@@ -1,33 +1,155 @@
-//! The manifest and signing key, loaded once per isolate.
+//! What this isolate serves, read from the private records in the static assets: the site's
+//! settings once, and per request only the records it needs (one token shard, one gallery's
+//! record), each remembered in a small bounded memo, so nothing read or kept per isolate grows
+//! with the archive. Also the signing key and the secrets check.
 //!
-//! The manifest holds every token, so it sits under the private prefix of the static assets;
-//! the worker reads it through its `ASSETS` binding, never through a public URL.
+//! The records hold every token, so they sit under the private prefix of the static assets;
+//! the worker reads them through its `ASSETS` binding, never through a public URL. Assets
+//! belong to the deployed version, as the isolate does: a record read once stays current for
+//! the isolate's life. A record that is missing, unreadable or of another format is the
+//! deployment's fault: the request fails (500, the reason in the log) rather than guessing.
 
-use gatefold_contract::manifest::{MANIFEST_PATH, Manifest};
+use gatefold_contract::manifest::{
+    self, GALLERY_INDEX_PATH, Gallery, GalleryIndex, GalleryRecord, HasFormat, Link, SITE_PATH, Site, SiteRecord, TokenShard,
+};
+use gatefold_contract::owner::ShownExpiry;
 use gatefold_contract::token::{DEV_SECRET, MIN_SECRET_CHARS};
-use gatefold_contract::SigningKey;
+use gatefold_contract::{LinkPolicy, SigningKey};
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::Rc;
 use worker::Env;
 
 /// Any host works for the assets binding; it only looks at the path.
 pub const ASSETS_ORIGIN: &str = "https://assets.gatefold.internal";
 
-/// What this isolate serves: the published manifest, its token index and the signing key
-/// (`manifest::Site` is the site's settings inside the manifest).
+/// Gallery records kept per isolate: a page's images and a burst of visitors of one launch hit
+/// a handful of galleries, and 64 records of 25 images are well under a megabyte.
+const GALLERY_MEMO: usize = 64;
+/// Token shards kept per isolate: a shard is small (about 16 tokens at 1,000 galleries), but
+/// all 256 would grow with the archive.
+const SHARD_MEMO: usize = 32;
+
+/// What this isolate serves: the site's settings (`site.json`) and the signing key. Galleries
+/// and tokens are read on demand ([`Deployment::link_by_token`], [`Deployment::gallery`]).
 pub struct Deployment {
-    pub manifest: Manifest,
-    /// Token → (gallery id, link name).
-    pub tokens: HashMap<String, (String, String)>,
+    pub settings: Site,
     pub key: SigningKey,
 }
 
 impl Deployment {
-    /// The gallery and link a token opens, if it is a current token.
-    pub fn by_token(&self, token: &str) -> Option<(&gatefold_contract::manifest::Gallery, &gatefold_contract::manifest::Link)> {
-        let (g, l) = self.tokens.get(token)?;
-        self.manifest.link(g, l)
+    /// The gallery and link a token opens, if it is a current token. `Err` when the records
+    /// are missing or unreadable (a broken deployment: the caller answers 500).
+    pub async fn link_by_token(&self, env: &Env, token: &str) -> Result<Option<(Rc<Gallery>, Link)>, String> {
+        let shard = token_shard(env, manifest::token_shard(token)).await?;
+        let Some(at) = shard.tokens.get(token) else { return Ok(None) };
+        let gallery = self.gallery(env, &at.gallery).await?.ok_or_else(|| {
+            format!("{} names gallery {:?}, which has no record: rebuild and deploy the site", manifest::token_shard_path(manifest::token_shard(token)), at.gallery)
+        })?;
+        let link = gallery.links.get(&at.link).cloned().ok_or_else(|| {
+            format!("{} names link {:?}, which {} lacks: rebuild and deploy the site", manifest::token_shard_path(manifest::token_shard(token)), at.link, manifest::gallery_record_path(&at.gallery))
+        })?;
+        Ok(Some((gallery, link)))
+    }
+
+    /// One gallery's record, `None` when the site has no such gallery.
+    pub async fn gallery(&self, env: &Env, id: &str) -> Result<Option<Rc<Gallery>>, String> {
+        if let Some(g) = GALLERIES.with(|m| m.borrow_mut().get(id)) {
+            return Ok(Some(g));
+        }
+        let path = manifest::gallery_record_path(id);
+        let Some(record) = read::<GalleryRecord>(env, &path).await? else { return Ok(None) };
+        if record.gallery.id != id {
+            return Err(format!("{path} holds gallery {:?}: rebuild and deploy the site", record.gallery.id));
+        }
+        let gallery = Rc::new(record.gallery);
+        GALLERIES.with(|m| m.borrow_mut().insert(id.to_string(), gallery.clone()));
+        Ok(Some(gallery))
+    }
+
+    /// The admin API's list of galleries and links. Read per request, never kept: it grows
+    /// with the archive and only owners ask for it.
+    pub async fn index(&self, env: &Env) -> Result<GalleryIndex, String> {
+        read(env, GALLERY_INDEX_PATH).await?.ok_or_else(|| missing(GALLERY_INDEX_PATH))
+    }
+}
+
+/// `policy`'s expiry instant as pages, cards and share kits show it: written the way the owner
+/// gave it when it is still the published one, else (a runtime change) as an instant.
+pub fn shown_expiry(site: &Site, policy: &LinkPolicy, at: i64) -> ShownExpiry {
+    let utc_offset = site.utc_offset_at(at);
+    match &policy.expires {
+        Some(published) if published.at == at => {
+            ShownExpiry { at, utc_offset, end_of_day: matches!(published.written, gatefold_contract::Expiry::EndOfDay(_)) }
+        }
+        _ => ShownExpiry::at_instant(at, utc_offset),
+    }
+}
+
+fn missing(path: &str) -> String {
+    format!("{path} is missing from the assets: build the site with this version of gatefold (`gatefold build`) and deploy it")
+}
+
+async fn token_shard(env: &Env, shard: u8) -> Result<Rc<TokenShard>, String> {
+    if let Some(s) = SHARDS.with(|m| m.borrow_mut().get(&shard)) {
+        return Ok(s);
+    }
+    // Every build writes all shards, empty ones too: a missing one is a broken deployment.
+    let path = manifest::token_shard_path(shard);
+    let record = Rc::new(read::<TokenShard>(env, &path).await?.ok_or_else(|| missing(&path))?);
+    SHARDS.with(|m| m.borrow_mut().insert(shard, record.clone()));
+    Ok(record)
+}
+
+/// Text of a private asset, `None` when the deployment has no such file.
+pub async fn asset_text(env: &Env, path: &str) -> worker::Result<Option<String>> {
+    let mut resp = env.assets("ASSETS")?.fetch(format!("{ASSETS_ORIGIN}{path}"), None).await?;
+    if resp.status_code() != 200 {
+        return Ok(None);
+    }
+    Ok(Some(resp.text().await?))
+}
+
+/// One record, its format checked; `None` when the file does not exist.
+async fn read<T: serde::de::DeserializeOwned + HasFormat>(env: &Env, path: &str) -> Result<Option<T>, String> {
+    let Some(text) = asset_text(env, path).await.map_err(|e| format!("reading {path}: {e}"))? else { return Ok(None) };
+    manifest::read_record(path, &text).map(Some)
+}
+
+/// The last `capacity` entries used, most recent last. A linear scan over a few dozen entries
+/// costs less than hashing, and the WASM carries no map crate for it (Workers bill startup by
+/// script size).
+pub struct Recent<K, V> {
+    capacity: usize,
+    entries: Vec<(K, Rc<V>)>,
+}
+
+impl<K: PartialEq, V> Recent<K, V> {
+    pub const fn new(capacity: usize) -> Recent<K, V> {
+        Recent { capacity, entries: Vec::new() }
+    }
+
+    pub fn get<Q: PartialEq<K> + ?Sized>(&mut self, key: &Q) -> Option<Rc<V>> {
+        let at = self.entries.iter().position(|(k, _)| key == k)?;
+        let entry = self.entries.remove(at);
+        let value = entry.1.clone();
+        self.entries.push(entry);
+        Some(value)
+    }
+
+    pub fn insert(&mut self, key: K, value: Rc<V>) {
+        self.entries.retain(|(k, _)| *k != key);
+        if self.entries.len() >= self.capacity {
+            self.entries.remove(0);
+        }
+        self.entries.push((key, value));
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
     }
 }
 
@@ -77,27 +199,20 @@ thread_local! {
     // Workers isolates are single-threaded: a thread-local is the isolate-wide cache.
     static SITE: RefCell<Option<Rc<Deployment>>> = const { RefCell::new(None) };
     static SECRETS_OK: Cell<bool> = const { Cell::new(false) };
+    static GALLERIES: RefCell<Recent<String, Gallery>> = const { RefCell::new(Recent::new(GALLERY_MEMO)) };
+    static SHARDS: RefCell<Recent<u8, TokenShard>> = const { RefCell::new(Recent::new(SHARD_MEMO)) };
 }
 
-/// The cached site, loading it on first use. An error names what is wrong for the log; the
-/// caller answers 500 without details.
+/// The cached site, loading `site.json` on first use. An error names what is wrong for the
+/// log; the caller answers 500 without details.
 pub async fn load(env: &Env) -> Result<Rc<Deployment>, String> {
     if let Some(site) = SITE.with(|s| s.borrow().clone()) {
         return Ok(site);
     }
     // `check_secrets` ran before any route: the key is present and fit to use.
     let secret = env.secret("SIGNING_KEY").map_err(|e| format!("SIGNING_KEY: {e}"))?.to_string();
-    let assets = env.assets("ASSETS").map_err(|e| format!("ASSETS binding: {e}"))?;
-    let mut resp = assets
-        .fetch(format!("{ASSETS_ORIGIN}{MANIFEST_PATH}"), None)
-        .await
-        .map_err(|e| format!("reading {MANIFEST_PATH}: {e}"))?;
-    if resp.status_code() != 200 {
-        return Err(format!("reading {MANIFEST_PATH}: status {} (was the site built with `gatefold build`?)", resp.status_code()));
-    }
-    let text = resp.text().await.map_err(|e| format!("reading {MANIFEST_PATH}: {e}"))?;
-    let manifest = Manifest::from_json(&text).map_err(|e| format!("{MANIFEST_PATH}: {e}; rebuild the site with this version of gatefold"))?;
-    let site = Rc::new(Deployment { tokens: manifest.token_index(), manifest, key: SigningKey::from_secret(&secret) });
+    let record = read::<SiteRecord>(env, SITE_PATH).await?.ok_or_else(|| missing(SITE_PATH))?;
+    let site = Rc::new(Deployment { settings: record.site, key: SigningKey::from_secret(&secret) });
     SITE.with(|s| *s.borrow_mut() = Some(site.clone()));
     Ok(site)
 }
@@ -129,5 +244,24 @@ mod tests {
         }
         let message = secrets_problem(Some(GOOD), Some(short), false).unwrap();
         assert!(message.contains("ADMIN_TOKEN") && message.contains("wrangler secret put ADMIN_TOKEN"), "{message}");
+    }
+
+    #[test]
+    fn the_memo_keeps_the_most_recently_used_up_to_its_capacity() {
+        let mut m: Recent<String, u32> = Recent::new(3);
+        for (k, v) in [("a", 1), ("b", 2), ("c", 3)] {
+            m.insert(k.to_string(), Rc::new(v));
+        }
+        assert_eq!(m.get("a").as_deref(), Some(&1), "a is now the most recent");
+        m.insert("d".to_string(), Rc::new(4));
+        assert_eq!(m.len(), 3);
+        assert_eq!(m.get("b"), None, "the least recently used went");
+        assert_eq!(m.get("a").as_deref(), Some(&1));
+        m.insert("a".to_string(), Rc::new(10));
+        assert_eq!((m.len(), m.get("a").as_deref()), (3, Some(&10)), "a key is held once, with its newest value");
+        for i in 0..100 {
+            m.insert(format!("k{i}"), Rc::new(i));
+        }
+        assert_eq!(m.len(), 3, "bounded whatever was read");
     }
 }

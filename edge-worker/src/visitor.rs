@@ -9,12 +9,23 @@
 use crate::access::{self, EventKind, EventSpec, Visitor};
 use crate::gate::{self, GateClient, OpenRequest, OpenResponse, Scope};
 use crate::http::{self, FetchIntent, headers};
-use crate::site::{ASSETS_ORIGIN, Deployment};
-use gatefold_contract::manifest::{self, Gallery, Link, SESSION_EXPIRES_PLACEHOLDER};
+use crate::site::{self, Deployment};
+use gatefold_contract::manifest::{self, Gallery, Link, PageMode, Variant};
+use gatefold_contract::page::{PageLink, PageTemplate};
 use gatefold_contract::policy::{Access, decide_in_session, decide_open};
 use gatefold_contract::token::{ClientBinding, Session};
 use gatefold_contract::{Denial, Locale};
-use worker::{Context, Env, Headers, Method, Request, Response, Result};
+use std::rc::Rc;
+use worker::{Cache, Context, Env, Headers, Request, Response, Result};
+
+/// The R2 bucket holding display images and originals under content-addressed keys.
+pub const MEDIA_BUCKET: &str = "MEDIA";
+
+/// Origin of the internal URLs display images are cached under (`<origin>/<R2 key>`): only
+/// this worker reaches its data centre's cache, and it puts and looks up images there only
+/// after a visitor's session passed, so the cached copy can be public and immutable while
+/// every visitor's answer stays `private, no-store`.
+pub const MEDIA_CACHE_ORIGIN: &str = "https://media.gatefold.internal";
 
 /// One visitor request and what the handlers need about it, read once.
 pub struct Visit<'a> {
@@ -54,7 +65,7 @@ impl Visit<'_> {
         let event = access::build_event(
             EventSpec { gallery, link, kind, outcome: access::outcome(outcome), image },
             &self.visitor(),
-            self.site.manifest.site.ip_logging,
+            self.site.settings.ip_logging,
             &self.site.key,
             self.now_ms,
         );
@@ -65,6 +76,11 @@ impl Visit<'_> {
     fn client(&self) -> ClientBinding {
         let (_, os, browser) = access::describe_user_agent(&self.header("User-Agent").unwrap_or_default());
         ClientBinding::new(&browser, &os)
+    }
+
+    /// The gallery and link `token` opens. Records that cannot be read fail the request.
+    async fn link(&self, token: &str) -> Result<Option<(Rc<Gallery>, Link)>> {
+        self.site.link_by_token(self.env, token).await.map_err(worker::Error::RustError)
     }
 
     /// The session of `token`'s link this client presents, if authentic, made by this client
@@ -89,22 +105,20 @@ fn js_cf(req: &Request) -> Option<access::CfGeo> {
     serde_json::from_str(&text).ok()
 }
 
-async fn asset_text(env: &Env, path: &str) -> Result<Option<String>> {
-    let mut resp = env.assets("ASSETS")?.fetch(format!("{ASSETS_ORIGIN}{path}"), None).await?;
-    if resp.status_code() != 200 {
-        return Ok(None);
-    }
-    Ok(Some(resp.text().await?))
-}
-
-/// An HTML page from the private assets in the visitor's language, else the site default.
-async fn localized_html(v: &Visit<'_>, path_for: impl Fn(Locale) -> String) -> Result<String> {
-    for locale in [v.locale, v.site.manifest.site.default_locale, Locale::En] {
-        if let Some(text) = asset_text(v.env, &path_for(locale)).await? {
-            return Ok(text);
+/// A private asset in the visitor's language, else the site default, else English: its path
+/// and text.
+async fn localized(v: &Visit<'_>, path_for: impl Fn(Locale) -> String) -> Result<(String, String)> {
+    for locale in [v.locale, v.site.settings.default_locale, Locale::En] {
+        let path = path_for(locale);
+        if let Some(text) = site::asset_text(v.env, &path).await? {
+            return Ok((path, text));
         }
     }
     Err(worker::Error::RustError(format!("{} is missing from the assets: rebuild the site", path_for(v.locale))))
+}
+
+async fn localized_html(v: &Visit<'_>, path_for: impl Fn(Locale) -> String) -> Result<String> {
+    Ok(localized(v, path_for).await?.1)
 }
 
 fn respond_html(v: &Visit<'_>, status: u16, body: String, page: headers::PageSecurity) -> Result<Response> {
@@ -132,9 +146,25 @@ pub async fn deny(v: &Visit<'_>, denial: Denial) -> Result<Response> {
     respond_html(v, denial.status(), body, headers::PAGE)
 }
 
-async fn page(v: &Visit<'_>, gallery: &Gallery, link: &Link, session: Session) -> Result<Response> {
-    let html = localized_html(v, |l| manifest::page_path(&gallery.id, &link.name, l)).await?;
-    let html = html.replace(SESSION_EXPIRES_PLACEHOLDER, &session.expires_at.to_string());
+/// The gallery's page for this link and session: the gallery's template in the link's download
+/// mode, filled with the link's label, its expiry and view time as they stand now (runtime
+/// changes included) and the session's end.
+async fn page(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, session: &Session) -> Result<Response> {
+    let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
+    let effective = link.policy.effective(&runtime.overrides);
+    let mode = PageMode::of(&link.policy);
+    let (path, text) = localized(v, |l| manifest::page_path(&gallery.id, mode, l)).await?;
+    let rebuild = |e: String| worker::Error::RustError(format!("{path}: {e}; rebuild the site with this version of gatefold"));
+    let template = PageTemplate::from_json(&text).map_err(rebuild)?;
+    let html = template
+        .fill(&PageLink {
+            token,
+            label: &link.label,
+            expiry: effective.expires_at.map(|at| site::shown_expiry(&v.site.settings, &link.policy, at)),
+            view_seconds: effective.view_seconds,
+            session_expires_at: session.expires_at,
+        })
+        .map_err(|e| rebuild(e.to_string()))?;
     respond_html(v, 200, html, headers::PAGE)
 }
 
@@ -216,12 +246,13 @@ async fn page_session(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str
 
 /// `GET|HEAD /s/<token>`.
 pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.site.by_token(token) else { return deny(v, Denial::NotFound).await };
+    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
+    let (gallery, link) = (gallery.as_ref(), &link);
     if v.head || crate::bots::is_preview_bot(v.header("User-Agent").as_deref()) {
         return without_counting(v, gallery, link).await;
     }
     match page_session(v, gallery, link, token).await? {
-        PageSession::Show(session) => return page(v, gallery, link, session).await,
+        PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
         PageSession::Refuse(d) => return deny(v, d).await,
         PageSession::None => {}
     }
@@ -229,7 +260,7 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
         return without_counting(v, gallery, link).await;
     }
     let shown = match count_open(v, gallery, link).await? {
-        Ok(session) => page(v, gallery, link, session).await.map(|resp| (resp, session)),
+        Ok(session) => page(v, gallery, link, token, &session).await.map(|resp| (resp, session)),
         Err(d) => return deny(v, d).await,
     };
     with_new_session(v, token, shown)
@@ -245,7 +276,8 @@ fn with_new_session(v: &Visit<'_>, token: &str, answer: Result<(Response, Sessio
 /// `POST /s/<token>`: the interstitial's "View gallery" button. Counts the open, then sends
 /// the browser back to the page with a 303 so a reload never posts again.
 pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.site.by_token(token) else { return deny(v, Denial::NotFound).await };
+    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
+    let (gallery, link) = (gallery.as_ref(), &link);
     let origin = v.header("Origin");
     let fetch_site = v.header("Sec-Fetch-Site");
     if !http::same_origin(origin.as_deref(), fetch_site.as_deref(), &v.origin()?) {
@@ -279,8 +311,8 @@ async fn admit(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, acces
 
 /// `GET|HEAD /s/<token>/i/<file>`.
 pub async fn image(v: &Visit<'_>, token: &str, file: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.site.by_token(token) else { return deny(v, Denial::NotFound).await };
-    let decision = admit(v, gallery, link, token, Access::View).await?;
+    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
+    let decision = admit(v, &gallery, &link, token, Access::View).await?;
     let found = gallery.variant(file);
     if let Some((img, variant)) = found
         && variant.full_size
@@ -292,29 +324,60 @@ pub async fn image(v: &Visit<'_>, token: &str, file: &str) -> Result<Response> {
         return deny(v, d).await;
     }
     let Some((_, variant)) = found else { return deny(v, Denial::NotFound).await };
-    let assets = v.env.assets("ASSETS")?;
-    let method = if v.head { Method::Head } else { Method::Get };
-    let mut init = worker::RequestInit::new();
-    init.with_method(method);
-    let resp = assets
-        .fetch(format!("{ASSETS_ORIGIN}{}", manifest::gallery_asset_path(&gallery.id, &variant.file)), Some(init))
-        .await?;
-    if resp.status_code() != 200 {
-        worker::console_error!("{}/{} is in the manifest but not in the assets ({})", gallery.id, variant.file, resp.status_code());
-        return deny(v, Denial::NotFound).await;
-    }
+    display_image(v, variant).await
+}
+
+/// A display image for a visitor whose session passed: from this data centre's cache, else
+/// from R2, putting R2's answer in the cache after the response (so repeat views cost no R2
+/// operation). The visitor's answer is always rebuilt with the gated headers: the cache's
+/// public ones never reach a browser.
+async fn display_image(v: &Visit<'_>, variant: &Variant) -> Result<Response> {
+    let cache_key = format!("{MEDIA_CACHE_ORIGIN}/{}", variant.key);
+    let source = match Cache::default().get(cache_key.as_str(), false).await? {
+        Some(hit) => hit,
+        None => {
+            let bucket = v.env.bucket(MEDIA_BUCKET)?;
+            let object = if v.head { bucket.head(&variant.key).await? } else { bucket.get(&variant.key).execute().await? };
+            let Some(object) = object else { return missing_media(v, &variant.key).await };
+            let headers = Headers::new();
+            headers.set("Content-Type", variant.content_type.as_str())?;
+            headers.set("Content-Length", &object.size().to_string())?;
+            headers.set("ETag", &object.http_etag())?;
+            if v.head {
+                return gated_image(Response::empty()?.with_headers(headers), true);
+            }
+            let Some(body) = object.body() else { return missing_media(v, &variant.key).await };
+            headers::public_immutable(&headers)?;
+            let mut cached = Response::from_body(body.response_body()?)?.with_headers(headers);
+            let visitor = cached.cloned()?;
+            v.ctx.wait_until(async move {
+                if let Err(e) = Cache::default().put(cache_key.as_str(), cached).await {
+                    worker::console_error!("caching {cache_key}: {e}");
+                }
+            });
+            visitor
+        }
+    };
+    gated_image(source, v.head)
+}
+
+/// `source`'s body (none for HEAD) with its type, length and tag, and the gated headers.
+fn gated_image(source: Response, head: bool) -> Result<Response> {
     let headers = Headers::new();
-    headers.set("Content-Type", variant.content_type.as_str())?;
-    if let Ok(Some(len)) = resp.headers().get("Content-Length") {
-        headers.set("Content-Length", &len)?;
+    for name in ["Content-Type", "Content-Length", "ETag"] {
+        if let Some(value) = source.headers().get(name)? {
+            headers.set(name, &value)?;
+        }
     }
     headers::gated(&headers)?;
-    Ok(resp.with_headers(headers))
+    let resp = if head { Response::empty()? } else { source };
+    Ok(resp.with_status(200).with_headers(headers))
 }
 
 /// `GET|HEAD /s/<token>/download/<image-id>`.
 pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.site.by_token(token) else { return deny(v, Denial::NotFound).await };
+    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
+    let (gallery, link) = (gallery.as_ref(), &link);
     // The published switch is checked before anything else, so where downloads are off no
     // session, cookie or header can reach the bucket.
     let decision = if !link.policy.download {
@@ -332,7 +395,7 @@ pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Resp
         return deny(v, d).await;
     }
     let Some(img) = found else { return deny(v, Denial::NotFound).await };
-    let bucket = v.env.bucket("ORIGINALS")?;
+    let bucket = v.env.bucket(MEDIA_BUCKET)?;
     let size = img.original.size;
     let range = match http::byte_range(v.header("Range").as_deref(), size) {
         Ok(r) => r,
@@ -358,7 +421,7 @@ pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Resp
     headers.set("Content-Length", &length.to_string())?;
     if v.head {
         if bucket.head(&img.original.key).await?.is_none() {
-            return missing_original(v, &img.original.key).await;
+            return missing_media(v, &img.original.key).await;
         }
         return Ok(Response::empty()?.with_status(status).with_headers(headers));
     }
@@ -366,12 +429,13 @@ pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Resp
     if let Some((first, last)) = range {
         get = get.range(worker::Range::OffsetWithLength { offset: first, length: last - first + 1 });
     }
-    let Some(object) = get.execute().await? else { return missing_original(v, &img.original.key).await };
-    let Some(body) = object.body() else { return missing_original(v, &img.original.key).await };
+    let Some(object) = get.execute().await? else { return missing_media(v, &img.original.key).await };
+    let Some(body) = object.body() else { return missing_media(v, &img.original.key).await };
     Ok(Response::from_body(body.response_body()?)?.with_status(status).with_headers(headers))
 }
 
-async fn missing_original(v: &Visit<'_>, key: &str) -> Result<Response> {
-    worker::console_error!("original {key} is in the manifest but not in the ORIGINALS bucket: upload dist/originals");
+/// An object the gallery's record names but R2 lacks: the publish did not upload it.
+async fn missing_media(v: &Visit<'_>, key: &str) -> Result<Response> {
+    worker::console_error!("{key} is in the site's records but not in the {MEDIA_BUCKET} bucket: publish the site again (`gatefold publish`), or locally `make run`");
     deny(v, Denial::NotFound).await
 }

@@ -1,5 +1,6 @@
 // Shared Miniflare harness for the end-to-end tests: builds the fixture site with the real
-// generator, loads the real worker build, seeds R2 with the originals.
+// generator, loads the real worker build, seeds R2 (binding MEDIA) with the build's display
+// images and originals as `dist/objects.json` lists them.
 //
 //   const w = await startWorker();
 //   const res = await w.fetch(`/s/${w.links["showroom/press"].token}`);
@@ -74,7 +75,8 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     throw new Error(`no worker build at ${BUILD}: run scripts/build-worker.sh first`);
   }
   dist ??= buildSite();
-  const manifest = JSON.parse(readFileSync(join(dist, "site/_gatefold/manifest.json"), "utf8"));
+  // The full manifest (never deployed) names every link and image the tests use.
+  const manifest = JSON.parse(readFileSync(join(dist, "manifest.json"), "utf8"));
   let printed = "";
   const mf = new Miniflare({
     modules: true,
@@ -91,7 +93,9 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     },
     kvNamespaces: ["LINK_STATE"],
     ...(persist ? { durableObjectsPersist: join(persist, "do"), kvPersist: join(persist, "kv") } : {}),
-    r2Buckets: ["ORIGINALS"],
+    r2Buckets: ["MEDIA"],
+    // The Cache API in front of R2 (Miniflare's default, stated because tests rely on it).
+    cache: true,
     durableObjects: {
       LINK_GATE: { className: "LinkGate", useSQLite: true },
       GALLERY_LOG: { className: "GalleryLog", useSQLite: true },
@@ -105,16 +109,8 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
   });
   const url = (await mf.ready).toString().replace(/\/$/, "");
 
-  const bucket = await mf.getR2Bucket("ORIGINALS");
-  const originals = join(dist, "originals");
-  for (const g of Object.values(manifest.galleries)) {
-    for (const img of g.images) {
-      // A plain Uint8Array copy: Miniflare's serialiser rejects Node's pooled Buffers.
-      await bucket.put(img.original.key, new Uint8Array(readFileSync(join(originals, img.original.key))), {
-        httpMetadata: { contentType: img.original.content_type },
-      });
-    }
-  }
+  const media = await mf.getR2Bucket("MEDIA");
+  await seedMedia(media, JSON.parse(readFileSync(join(dist, "objects.json"), "utf8")));
 
   const links = {};
   for (const g of Object.values(manifest.galleries)) {
@@ -138,6 +134,8 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     dist,
     manifest,
     links,
+    /** The R2 bucket of display images and originals (binding MEDIA). */
+    media,
     signingKey: SIGNING_KEY,
     adminToken: ADMIN_TOKEN,
     /** Request through Miniflare's dispatcher (supports `cf` in init), path relative to the worker. */
@@ -153,6 +151,21 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     logs: () => printed,
     stop: () => mf.dispose(),
   };
+}
+
+/**
+ * Puts every object of `objects` (`dist/objects.json`: `{key, file, content_type}`) into
+ * `bucket`, a few at a time.
+ */
+async function seedMedia(bucket, objects) {
+  const queue = [...objects];
+  const worker = async () => {
+    for (let o = queue.shift(); o; o = queue.shift()) {
+      // A plain Uint8Array copy: Miniflare's serialiser rejects Node's pooled Buffers.
+      await bucket.put(o.key, new Uint8Array(readFileSync(o.file)), { httpMetadata: { contentType: o.content_type } });
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
 }
 
 /** What a current desktop Chrome sends for a top-level navigation typed or clicked by a person. */

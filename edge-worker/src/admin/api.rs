@@ -3,8 +3,8 @@
 
 use crate::gate::Status;
 use gatefold_contract::admin::{GallerySummary, LINKS_PAGE_DEFAULT, LINKS_PAGE_MAX, LinkPatch, LinkStatus};
-use gatefold_contract::manifest::{Gallery, Link, Manifest, Site, link_url};
-use gatefold_contract::owner::{LinkTerms, ShownExpiry};
+use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url};
+use gatefold_contract::owner::LinkTerms;
 use gatefold_contract::{LinkState, Locale};
 use gatefold_contract::policy::{Change, Refusal};
 use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
@@ -209,14 +209,15 @@ impl LinksQuery {
         })
     }
 
-    /// The links of `m` that `gallery` and `q` select, in the site's order (galleries by id,
-    /// links by name): the order pages are cut from.
-    pub fn matching<'m>(&self, m: &'m Manifest) -> Vec<(&'m Gallery, &'m Link)> {
+    /// The links of the site's index that `gallery` and `q` select, in the site's order
+    /// (galleries by id, links by name): the order pages are cut from.
+    pub fn matching<'m>(&self, index: &'m GalleryIndex) -> Vec<(&'m IndexedGallery, &'m IndexedLink)> {
         let found = |text: &str, q: &str| text.to_lowercase().contains(q);
-        m.galleries
-            .values()
+        index
+            .galleries
+            .iter()
             .filter(|g| self.gallery.as_ref().is_none_or(|id| *id == g.id))
-            .flat_map(|g| g.links.values().map(move |l| (g, l)))
+            .flat_map(|g| g.links.iter().map(move |l| (g, l)))
             .filter(|(g, l)| {
                 self.q.as_deref().is_none_or(|q| found(&l.name, q) || found(&l.label, q) || found(&g.id, q) || found(&g.title, q))
             })
@@ -225,8 +226,8 @@ impl LinksQuery {
 }
 
 /// Every gallery of the site, for the links filter.
-pub fn gallery_summaries(m: &Manifest) -> Vec<GallerySummary> {
-    m.galleries.values().map(|g| GallerySummary { id: g.id.clone(), title: g.title.clone(), links: g.links.len() }).collect()
+pub fn gallery_summaries(index: &GalleryIndex) -> Vec<GallerySummary> {
+    index.galleries.iter().map(|g| GallerySummary { id: g.id.clone(), title: g.title.clone(), links: g.links.len() }).collect()
 }
 
 /// Links asked per round when `state` filters, so a page of rare states fills in few rounds.
@@ -298,21 +299,10 @@ pub fn locale_param(site: &Site, given: Option<&str>) -> Result<Locale, Failure>
 /// What a card or share kit says about a link as it stands: its terms in force (runtime changes
 /// applied), its expiry written the way the owner gave it when it is still the published one.
 pub fn link_terms(site: &Site, link: &Link, st: &LinkStatus) -> LinkTerms {
-    let expiry = st.expires_at.map(|at| {
-        let utc_offset = site.utc_offset_at(at);
-        match &link.policy.expires {
-            Some(published) if published.at == at => ShownExpiry {
-                at,
-                utc_offset,
-                end_of_day: matches!(published.written, gatefold_contract::Expiry::EndOfDay(_)),
-            },
-            _ => ShownExpiry::at_instant(at, utc_offset),
-        }
-    });
     LinkTerms {
         label: link.label.clone(),
         url: st.url.clone(),
-        expiry,
+        expiry: st.expires_at.map(|at| crate::site::shown_expiry(site, &link.policy, at)),
         download: link.policy.download,
         max_views: st.max_views,
         view_seconds: link.policy.view_seconds,
@@ -430,7 +420,8 @@ mod tests {
     /// `(gallery id, title, [(link name, label)])`.
     type SiteSpec<'a> = [(&'a str, &'a str, &'a [(&'a str, &'a str)])];
 
-    fn site_of(galleries: &SiteSpec<'_>) -> Manifest {
+    /// The admin index the generator writes for these galleries.
+    fn site_of(galleries: &SiteSpec<'_>) -> GalleryIndex {
         let galleries = galleries
             .iter()
             .map(|(id, title, links)| {
@@ -441,7 +432,7 @@ mod tests {
                 (id.to_string(), Gallery { id: id.to_string(), title: title.to_string(), images: vec![], links })
             })
             .collect();
-        Manifest { format: gatefold_contract::manifest::FORMAT, site: shanghai(), galleries }
+        gatefold_contract::manifest::Manifest { format: gatefold_contract::manifest::FORMAT, site: shanghai(), galleries }.records().index
     }
 
     fn query(pairs: &[(&str, &str)]) -> Result<LinksQuery, Failure> {

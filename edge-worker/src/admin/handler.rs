@@ -9,11 +9,13 @@ use crate::analytics::{GalleryLogClient, export, rollup};
 use futures_util::future::join_all;
 use crate::gate::{ChangeRequest, ChangeResponse, GateClient, Scope, Status};
 use gatefold_contract::admin::{ApiError, GalleryStatus, LinkPatch, LinkStatus, LinksResponse};
-use gatefold_contract::manifest::{Gallery, Link, Manifest};
+use crate::site::Deployment;
+use gatefold_contract::manifest::{Gallery, IndexedGallery, IndexedLink, Link, Site};
 use gatefold_contract::policy::Change;
 use gatefold_contract::token::secrets_equal;
 use gatefold_contract::LinkPolicy;
 use std::collections::HashMap;
+use std::rc::Rc;
 use worker::{Context, Env, Headers, Method, Request, Response, Result};
 
 pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -120,8 +122,32 @@ fn unknown_gallery(gallery: &str) -> Failure {
     Failure::new(404, "unknown_gallery", format!("no gallery {gallery:?} in the published site"))
 }
 
-fn find_gallery<'m>(m: &'m Manifest, gallery: &str) -> std::result::Result<&'m Gallery, Failure> {
-    m.galleries.get(gallery).ok_or_else(|| unknown_gallery(gallery))
+/// A gallery's record: read from the deployment, never from a list of every gallery.
+async fn find_gallery(site: &Deployment, env: &Env, gallery: &str) -> Result<std::result::Result<Rc<Gallery>, Failure>> {
+    Ok(site.gallery(env, gallery).await.map_err(worker::Error::RustError)?.ok_or_else(|| unknown_gallery(gallery)))
+}
+
+/// The records of the galleries of `links` (each read once), paired with their links, in order.
+async fn records_of(site: &Deployment, env: &Env, links: &[(&IndexedGallery, &IndexedLink)]) -> Result<Vec<(Rc<Gallery>, Link)>> {
+    let mut ids: Vec<&str> = links.iter().map(|(g, _)| g.id.as_str()).collect();
+    ids.dedup();
+    let mut records = HashMap::new();
+    for (id, found) in ids.iter().zip(join_all(ids.iter().map(|id| site.gallery(env, id))).await) {
+        let record = found.map_err(worker::Error::RustError)?.ok_or_else(|| {
+            worker::Error::RustError(format!("{} lists gallery {id:?}, which has no record: rebuild and deploy the site", gatefold_contract::manifest::GALLERY_INDEX_PATH))
+        })?;
+        records.insert(*id, record);
+    }
+    links
+        .iter()
+        .map(|(g, l)| {
+            let record = &records[g.id.as_str()];
+            let link = record.links.get(&l.name).cloned().ok_or_else(|| {
+                worker::Error::RustError(format!("{} lists link {}/{}, which its record lacks: rebuild and deploy the site", gatefold_contract::manifest::GALLERY_INDEX_PATH, g.id, l.name))
+            })?;
+            Ok((record.clone(), link))
+        })
+        .collect()
 }
 
 async fn link_gate_status(env: &Env, gallery: &str, link: &str) -> Result<Status> {
@@ -133,7 +159,7 @@ async fn gallery_gate_status(env: &Env, gallery: &str) -> Result<Status> {
 }
 
 /// The links as owners see them, asking their objects (and their galleries' once each) at once.
-async fn link_statuses(env: &Env, m: &Manifest, links: &[(&Gallery, &Link)], now: i64) -> Result<Vec<LinkStatus>> {
+async fn link_statuses(env: &Env, site: &Site, links: &[(&Gallery, &Link)], now: i64) -> Result<Vec<LinkStatus>> {
     let mut galleries: Vec<&str> = links.iter().map(|(g, _)| g.id.as_str()).collect();
     galleries.dedup();
     let (statuses, wider) = futures_util::future::join(
@@ -148,14 +174,19 @@ async fn link_statuses(env: &Env, m: &Manifest, links: &[(&Gallery, &Link)], now
     links
         .iter()
         .zip(statuses)
-        .map(|((g, l), st)| Ok(api::link_status(&m.site, g, l, st?, &gallery_status[g.id.as_str()], now)))
+        .map(|((g, l), st)| Ok(api::link_status(site, g, l, st?, &gallery_status[g.id.as_str()], now)))
         .collect()
 }
 
-fn find_link<'m>(m: &'m Manifest, gallery: &str, link: &str) -> std::result::Result<(&'m Gallery, &'m Link), Failure> {
-    let g = find_gallery(m, gallery)?;
-    let l = g.links.get(link).ok_or_else(|| Failure::new(404, "unknown_link", format!("gallery {gallery:?} has no link {link:?}")))?;
-    Ok((g, l))
+async fn find_link(site: &Deployment, env: &Env, gallery: &str, link: &str) -> Result<std::result::Result<(Rc<Gallery>, Link), Failure>> {
+    let g = match find_gallery(site, env, gallery).await? {
+        Ok(g) => g,
+        Err(f) => return Ok(Err(f)),
+    };
+    Ok(match g.links.get(link).cloned() {
+        Some(l) => Ok((g, l)),
+        None => Err(Failure::new(404, "unknown_link", format!("gallery {gallery:?} has no link {link:?}"))),
+    })
 }
 
 fn query_params(req: &Request) -> Result<HashMap<String, String>> {
@@ -173,9 +204,9 @@ fn owner_file(mut resp: Response, content_type: &str) -> Result<Response> {
 type Answer = std::result::Result<Response, Failure>;
 
 async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answer> {
-    // The same isolate-wide manifest the visitor routes use.
+    // The same isolate-wide settings and record memo the visitor routes use.
     let site = crate::site::load(env).await.map_err(worker::Error::RustError)?;
-    let m = &site.manifest;
+    let settings = &site.settings;
     let now = now_secs();
     match route {
         ApiRoute::Links => {
@@ -184,39 +215,44 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 Ok(q) => q,
                 Err(f) => return Ok(Err(f)),
             };
-            let matches = q.matching(m);
+            // The index pages and filters; only the records of the galleries on the page are read.
+            let index = site.index(env).await.map_err(worker::Error::RustError)?;
+            let matches = q.matching(&index);
             let mut pager = api::Pager::new(matches.len(), q.offset, q.limit, q.state.is_some());
             while let Some(chunk) = pager.next_chunk() {
-                let answers = link_statuses(env, m, &matches[chunk], now).await?;
+                let records = records_of(&site, env, &matches[chunk]).await?;
+                let pairs: Vec<(&Gallery, &Link)> = records.iter().map(|(g, l)| (g.as_ref(), l)).collect();
+                let answers = link_statuses(env, settings, &pairs, now).await?;
                 pager.absorb(answers, |st| q.state.is_none_or(|s| st.state == s));
             }
             let (links, next_offset) = pager.finish();
             Ok(Ok(json(&LinksResponse {
-                timezone: m.site.timezone.clone(),
+                timezone: settings.timezone.clone(),
                 links,
                 total: matches.len(),
                 offset: q.offset,
                 next_offset,
-                galleries: api::gallery_summaries(m),
+                galleries: api::gallery_summaries(&index),
             })?))
         }
         ApiRoute::QrSvg { gallery, link } | ApiRoute::QrPng { gallery, link } | ApiRoute::Card { gallery, link } => {
-            let (g, l) = match find_link(m, gallery, link) {
+            let (g, l) = match find_link(&site, env, gallery, link).await? {
                 Ok(found) => found,
                 Err(f) => return Ok(Err(f)),
             };
-            let url = gatefold_contract::manifest::link_url(&m.site.base_url, &l.token);
+            let (g, l) = (g.as_ref(), &l);
+            let url = gatefold_contract::manifest::link_url(&settings.base_url, &l.token);
             let file = match route {
                 ApiRoute::QrSvg { .. } => owner::qr_svg(&url).map(|(svg, ct)| (Response::ok(svg), ct)),
                 ApiRoute::QrPng { .. } => owner::qr_png(&url).map(|(png, ct)| (Response::from_bytes(png), ct)),
                 _ => {
-                    let locale = match api::locale_param(&m.site, query_params(&req)?.get("locale").map(String::as_str)) {
+                    let locale = match api::locale_param(settings, query_params(&req)?.get("locale").map(String::as_str)) {
                         Ok(l) => l,
                         Err(f) => return Ok(Err(f)),
                     };
-                    let st = link_statuses(env, m, &[(g, l)], now).await?.remove(0);
+                    let st = link_statuses(env, settings, &[(g, l)], now).await?.remove(0);
                     let origin = req.url()?.origin().ascii_serialization();
-                    match owner::card(env, &m.site, g, l, &st, locale, &origin).await? {
+                    match owner::card(env, settings, g, l, &st, locale, &origin).await? {
                         Ok(resp) => Ok((Ok(resp), "text/html; charset=utf-8")),
                         Err(f) => Err(f),
                     }
@@ -228,21 +264,21 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             }
         }
         ApiRoute::ShareKit { gallery } => {
-            let g = match find_gallery(m, gallery) {
+            let g = match find_gallery(&site, env, gallery).await? {
                 Ok(g) => g,
                 Err(f) => return Ok(Err(f)),
             };
-            let locale = match api::locale_param(&m.site, query_params(&req)?.get("locale").map(String::as_str)) {
+            let locale = match api::locale_param(settings, query_params(&req)?.get("locale").map(String::as_str)) {
                 Ok(l) => l,
                 Err(f) => return Ok(Err(f)),
             };
-            let pairs: Vec<_> = g.links.values().map(|l| (g, l)).collect();
-            let statuses = link_statuses(env, m, &pairs, now).await?;
-            let resp = owner::share_kit(env, &m.site, g, &statuses, locale).await?;
+            let pairs: Vec<_> = g.links.values().map(|l| (g.as_ref(), l)).collect();
+            let statuses = link_statuses(env, settings, &pairs, now).await?;
+            let resp = owner::share_kit(env, settings, &g, &statuses, locale).await?;
             Ok(Ok(owner_file(resp, "text/plain; charset=utf-8")?))
         }
         ApiRoute::DisableGallery { gallery } | ApiRoute::EnableGallery { gallery } => {
-            if let Err(f) = find_gallery(m, gallery) {
+            if let Err(f) = find_gallery(&site, env, gallery).await? {
                 return Ok(Err(f));
             }
             let change = if matches!(route, ApiRoute::DisableGallery { .. }) { Change::Disable } else { Change::Enable };
@@ -250,31 +286,29 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             let req = ChangeRequest { change, policy: LinkPolicy::default(), now };
             match GateClient::for_scope(env, &Scope::gallery(gallery))?.change(&req).await? {
                 ChangeResponse::Changed(st) => Ok(Ok(json(&GalleryStatus { gallery: gallery.to_string(), overrides: st.overrides, notices: st.notices })?)),
-                ChangeResponse::Refused(r) => Ok(Err(api::refusal(&m.site, &r))),
+                ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
             }
         }
         ApiRoute::Disable { gallery, link } | ApiRoute::Enable { gallery, link } | ApiRoute::Revoke { gallery, link } | ApiRoute::Patch { gallery, link } => {
-            let (g, l) = match m.galleries.get(gallery) {
-                None => return Ok(Err(unknown_gallery(gallery))),
-                Some(g) => match g.links.get(link) {
-                    None => return Ok(Err(Failure::new(404, "unknown_link", format!("gallery {gallery:?} has no link {link:?}")))),
-                    Some(l) => (g, l),
-                },
+            let (g, l) = match find_link(&site, env, gallery, link).await? {
+                Ok(found) => found,
+                Err(f) => return Ok(Err(f)),
             };
+            let (g, l) = (g.as_ref(), &l);
             let client = GateClient::new(env, gallery, link)?;
             let change = match route {
                 ApiRoute::Disable { .. } => Change::Disable,
                 ApiRoute::Enable { .. } => Change::Enable,
                 ApiRoute::Revoke { .. } => {
                     let (updated, wider) = futures_util::future::join(client.revoke(), gallery_gate_status(env, gallery)).await;
-                    return Ok(Ok(json(&api::link_status(&m.site, g, l, updated?, &wider?, now))?));
+                    return Ok(Ok(json(&api::link_status(settings, g, l, updated?, &wider?, now))?));
                 }
                 _ => {
                     let patch: LinkPatch = match req.json().await {
                         Ok(p) => p,
                         Err(e) => return Ok(Err(Failure::new(400, "bad_request", format!("body must be JSON like {{\"expires\": \"2026-12-31\", \"max_views\": 100}}: {e}")))),
                     };
-                    match api::patch_change(&m.site, &patch) {
+                    match api::patch_change(settings, &patch) {
                         Ok(c) => c,
                         Err(f) => return Ok(Err(f)),
                     }
@@ -283,18 +317,18 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             let req = ChangeRequest { change, policy: l.policy.clone(), now };
             let (answer, wider) = futures_util::future::join(client.change(&req), gallery_gate_status(env, gallery)).await;
             match answer? {
-                ChangeResponse::Changed(updated) => Ok(Ok(json(&api::link_status(&m.site, g, l, updated, &wider?, now))?)),
-                ChangeResponse::Refused(r) => Ok(Err(api::refusal(&m.site, &r))),
+                ChangeResponse::Changed(updated) => Ok(Ok(json(&api::link_status(settings, g, l, updated, &wider?, now))?)),
+                ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
             }
         }
         ApiRoute::Stats { gallery } | ApiRoute::ExportCsv { gallery } | ApiRoute::ExportXlsx { gallery } => {
-            let g = match find_gallery(m, gallery) {
+            let g = match find_gallery(&site, env, gallery).await? {
                 Ok(g) => g,
                 Err(f) => return Ok(Err(f)),
             };
             let url = req.url()?;
             let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
-            let (from, to) = match api::window(&m.site, params.get("from").map(String::as_str), params.get("to").map(String::as_str), now) {
+            let (from, to) = match api::window(settings, params.get("from").map(String::as_str), params.get("to").map(String::as_str), now) {
                 Ok(w) => w,
                 Err(f) => return Ok(Err(f)),
             };
@@ -308,17 +342,17 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 from_ms: from.saturating_mul(1000),
                 to_ms: to.saturating_mul(1000),
                 link: link.clone(),
-                offsets: rollup::Query::offsets_for(&m.site, from.saturating_mul(1000), to.saturating_mul(1000)),
+                offsets: rollup::Query::offsets_for(settings, from.saturating_mul(1000), to.saturating_mul(1000)),
             };
-            let file_base = format!("{gallery}-{}", rollup::civil_date((now + i64::from(m.site.utc_offset_at(now))).div_euclid(86_400)));
+            let file_base = format!("{gallery}-{}", rollup::civil_date((now + i64::from(settings.utc_offset_at(now))).div_euclid(86_400)));
             let log = GalleryLogClient::new(env, gallery)?;
             if let ApiRoute::ExportCsv { .. } = route {
-                let body = Response::from_stream(export::csv_stream(log, m.site.clone(), query))?;
+                let body = Response::from_stream(export::csv_stream(log, settings.clone(), query))?;
                 return Ok(Ok(download(body, "text/csv; charset=utf-8", &format!("{file_base}.csv"))?));
             }
-            let stats = stats(env, &m, g, &query, from, to, link.as_deref()).await?;
+            let stats = stats(env, settings, &g, &query, from, to, link.as_deref()).await?;
             if let ApiRoute::ExportXlsx { .. } = route {
-                let body = match export::xlsx_from_log(&log, &m.site, &stats, &query).await {
+                let body = match export::xlsx_from_log(&log, settings, &stats, &query).await {
                     Ok(body) => Response::from_bytes(body)?,
                     Err(export::XlsxRefused::TooManyRows) => return Ok(Err(Failure::new(413, "too_many_rows", export::XlsxRefused::message()))),
                     Err(export::XlsxRefused::Failed(e)) => return Err(e),
@@ -332,7 +366,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
 
 async fn stats(
     env: &Env,
-    m: &Manifest,
+    site: &Site,
     g: &Gallery,
     query: &rollup::Query,
     from: i64,
@@ -349,7 +383,7 @@ async fn stats(
     for (l, st) in g.links.values().zip(gates) {
         last_open.insert(l.name.clone(), st?.last_open);
     }
-    Ok(rollup::aggregate(&rollup, &rollup::Context { site: &m.site, gallery: g, from, to, link, last_open: &last_open }))
+    Ok(rollup::aggregate(&rollup, &rollup::Context { site, gallery: g, from, to, link, last_open: &last_open }))
 }
 
 fn download(body: Response, content_type: &str, file_name: &str) -> Result<Response> {

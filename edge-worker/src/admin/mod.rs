@@ -1,8 +1,9 @@
 //! Admin API (`/admin/api/…`, bearer token) and the admin page (`/admin`).
 //!
 //! The router hands every `/admin` request to [`handle`]. Decisions (routes, patches,
-//! windows, link states) are pure functions in [`api`]; this module does the I/O: the
-//! manifest, the links' `LinkGate` objects, the galleries' `GalleryLog` objects.
+//! windows, link states) are pure functions in [`api`]; this module does the I/O: the site's
+//! records (the admin index, the galleries' records), the links' `LinkGate` objects, the
+//! galleries' `GalleryLog` objects.
 //!
 //! The page is product UI, not part of a visitor theme: its files live in
 //! `edge-worker/admin-page/`, compiled into the worker and served only here (never copied to

@@ -4,7 +4,7 @@
 //! No file per link exists anywhere: the card and the codes are drawn per request.
 
 use super::api::{self, Failure};
-use crate::site::ASSETS_ORIGIN;
+use crate::site::asset_text;
 use gatefold_contract::admin::LinkStatus;
 use gatefold_contract::manifest::{Gallery, Link, Site};
 use gatefold_contract::owner::{self, OwnerKit};
@@ -15,14 +15,6 @@ use worker::{Env, Response, Result};
 /// style (it holds nothing private), because a card opened from a blob URL loads it without
 /// the bearer token.
 pub const CSS_PATH: &str = "/admin/owner.css";
-
-async fn asset_text(env: &Env, path: &str) -> Result<Option<String>> {
-    let mut resp = env.assets("ASSETS")?.fetch(format!("{ASSETS_ORIGIN}{path}"), None).await?;
-    if resp.status_code() != 200 {
-        return Ok(None);
-    }
-    Ok(Some(resp.text().await?))
-}
 
 /// The theme's owner stylesheet, as the last publish wrote it.
 pub async fn css(env: &Env) -> Result<Option<String>> {
