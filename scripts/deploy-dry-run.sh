@@ -7,7 +7,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 if [ "${GATEFOLD_SKIP_BUILD:-0}" != 1 ] || [ ! -f dist/site/_gatefold/manifest.json ]; then
-  cargo run -q --locked -p gatefold -- build
+  cargo run --release -q --locked -p gatefold -- build
 fi
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT

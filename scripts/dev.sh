@@ -13,17 +13,13 @@ fi
 grep -qx 'GATEFOLD_DEV=1' .dev.vars || echo 'GATEFOLD_DEV=1' >> .dev.vars
 SIGNING_KEY="$(sed -n 's/^SIGNING_KEY=//p' .dev.vars)"
 export SIGNING_KEY
-cargo run -q -p gatefold -- --galleries galleries build --out dist
+cargo run --release -q --locked -p gatefold -- --galleries galleries build --out dist
 scripts/build-worker.sh
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 state=.wrangler/state
 mkdir -p "$state"
-seeded="$state/seeded-originals.txt"; touch "$seeded"
-( cd dist/originals && find . -type f | sed 's|^\./||' ) | while read -r key; do
-  grep -qxF "$key" "$seeded" && continue
-  node_modules/.bin/wrangler r2 object put "gatefold-originals/$key" --file "dist/originals/$key" --local --persist-to "$state" >/dev/null
-  echo "$key" >> "$seeded"
-done
+# Display images and originals into local R2, in one process, only what it lacks.
+node scripts/r2.mjs put-list dist/objects.json --bucket gatefold-media --local --persist-to "$state"
 echo "Links:"
-cargo run -q -p gatefold -- --galleries galleries links --out dist || true
+cargo run --release -q --locked -p gatefold -- --galleries galleries links --out dist || true
 exec node_modules/.bin/wrangler dev --ip 127.0.0.1 --port 8787 --persist-to "$state"

@@ -7,4 +7,4 @@
 #   scripts/smoke.sh --previous-manifest old.json      # also check URLs retired since old.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec cargo run -q --locked -p gatefold -- smoke --manifest dist/site/_gatefold/manifest.json "$@"
+exec cargo run --release -q --locked -p gatefold -- smoke --manifest dist/site/_gatefold/manifest.json "$@"
