@@ -6,7 +6,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-if [ "${GATEFOLD_SKIP_BUILD:-0}" != 1 ] || [ ! -f dist/site/_gatefold/manifest.json ]; then
+if [ "${GATEFOLD_SKIP_BUILD:-0}" != 1 ] || [ ! -f dist/manifest.json ]; then
   cargo run --release -q --locked -p gatefold -- build
 fi
 out="$(mktemp -d)"
