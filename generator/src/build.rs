@@ -1,29 +1,52 @@
 //! `gatefold build`: galleries → `dist/`, as a checklist.
 //!
-//! load and validate ([`Project`]) → pick the signing key → process images → assemble the
-//! built site ([`BuiltSite`]) → render pages and owner kits from it and write the manifest from
-//! it → swap the finished tree into place.
+//! load and validate ([`Project`]) → pick the signing key → plan (and encode) images → assemble
+//! the built site ([`BuiltSite`]) → render pages and owner kits from it, and write the records
+//! the worker reads and the full manifest from it → list the R2 objects → swap the finished
+//! tree into place.
 //!
-//! Everything is written into a staging directory next to `dist/` and only renamed into place
-//! once complete, so a failed build leaves the last good `dist/` untouched.
+//! `dist/` holds `site/` (the static assets: theme files, records, page templates, preview,
+//! denial and owner files), `owner/` (never deployed), `manifest.json` and, when the build
+//! encoded its images, `objects.json`: the display images and originals are R2 objects whose
+//! bytes stay in the image cache. Everything is written into a staging directory next to
+//! `dist/` and only renamed into place once complete, so a failed build leaves the last good
+//! `dist/` untouched.
 
 use crate::built::{BuiltGallery, BuiltSite};
 use crate::cli::Progress;
 use crate::config::{self, GalleryConfig, LoadOptions, Project};
 use crate::diagnostics::{Diagnostics, InvalidInput};
-use crate::images::{self, Job, Processed};
+use crate::images::{self, Job, Outcome, Planned, Plans, Processed};
 use crate::keys::{self, KeyOrigin};
 use crate::render;
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use gatefold_contract::manifest::{self, Image, Link};
+use gatefold_contract::manifest::{self, Image, Link, Manifest};
 use gatefold_contract::SigningKey;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The image cache's folder name, next to the galleries directory unless `--cache` says otherwise.
 pub const CACHE_DIR: &str = ".gatefold-cache";
+
+/// The list of the build's R2 objects in `dist/` (written only by a build that encoded them).
+pub const OBJECTS_FILE: &str = "objects.json";
+
+pub use crate::images::Object;
+
+/// Whether a build encodes its images.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ImageMode {
+    /// Encode every image the cache lacks and list every object in `dist/objects.json`
+    /// (`gatefold build`).
+    #[default]
+    Encode,
+    /// Plan only: every key, size and page is known, nothing is encoded and no `objects.json`
+    /// is written (`gatefold plan`; `publish` then [`materialize`]s what R2 lacks).
+    PlanOnly,
+}
 
 #[derive(Debug, Clone)]
 pub struct BuildOptions {
@@ -40,6 +63,7 @@ pub struct BuildOptions {
     pub progress: Progress,
     /// "Now" for expiry warnings; tests pin it.
     pub now: Option<i64>,
+    pub images: ImageMode,
 }
 
 impl BuildOptions {
@@ -54,6 +78,7 @@ impl BuildOptions {
             production: false,
             progress: Progress::Lines,
             now: None,
+            images: ImageMode::Encode,
         }
     }
 
@@ -70,12 +95,24 @@ pub fn project_root_of(galleries: &Path) -> PathBuf {
 
 #[derive(Debug)]
 pub struct BuildReport {
-    /// What was built; `dist/site/_gatefold/manifest.json` was written from it.
+    /// What was built; `dist/manifest.json` and the records were written from it.
     pub site: BuiltSite,
     pub warnings: Diagnostics,
     pub key_origin: KeyOrigin,
     pub images: usize,
+    /// Images encoded by this build (the others came from the cache, or were only planned).
+    pub encoded_images: usize,
+    /// Every image's plan: where [`materialize`] finds what to encode.
+    pub plans: Plans,
     pub elapsed: Duration,
+}
+
+/// The files of some of a build's R2 objects, all in the image cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Materialized {
+    pub objects: Vec<Object>,
+    /// Images encoded to make them (the others were cached).
+    pub encoded_images: usize,
 }
 
 pub fn now_unix() -> i64 {
@@ -106,28 +143,69 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 
     let staging = Staging::create(&opts.out)?;
     let jobs = image_jobs(&project);
+    let encode = opts.images == ImageMode::Encode;
     let progress = opts.progress.start(jobs.len());
-    let processed = images::process(
-        &jobs,
-        &images::Settings::from(&project.site.images),
-        &images::Outputs {
-            gallery_assets: &staging.path.join("site/_gatefold/g"),
-            originals: &staging.path.join("originals"),
-            cache: &opts.cache.join("images"),
-        },
-        &|job, outcome| progress.image_done(job, outcome),
-    );
+    let encoded = AtomicUsize::new(0);
+    let plans = images::process(&jobs, &images::Settings::from(&project.site.images), &opts.cache.join("images"), encode, &|job, outcome| {
+        if matches!(outcome, Outcome::Built(_)) {
+            encoded.fetch_add(1, Ordering::Relaxed);
+        }
+        progress.image_done(job, outcome)
+    });
     progress.finish();
-    let processed = processed?;
+    let plans = plans?;
 
-    let site = assemble(&project, &key, processed, !opts.production)?;
+    let site = assemble(&project, &key, plans.images.iter().map(|p| p.processed.clone()).collect(), !opts.production)?;
+    let site_dir = staging.path.join("site");
     let theme_dir = opts.themes.join(&project.site.theme);
-    render::render(&theme_dir, &site, &staging.path.join("site"), &staging.path.join("owner"))
+    render::render(&theme_dir, &site, &site_dir, &staging.path.join("owner"))
         .with_context(|| format!("rendering pages with the theme in {}", theme_dir.display()))?;
-    write_json(&staging.path.join("site").join(manifest::MANIFEST_PATH.trim_start_matches('/')), &site.manifest())?;
+    let manifest = site.manifest();
+    write_records(&site_dir, &manifest)?;
+    write_json(&staging.path.join(manifest::MANIFEST_FILE), &manifest)?;
+    if encode {
+        write_json(&staging.path.join(OBJECTS_FILE), &plans.objects())?;
+    }
 
     staging.swap_into(&opts.out)?;
-    Ok(BuildReport { images: jobs.len(), site, warnings, key_origin, elapsed: started.elapsed() })
+    Ok(BuildReport { images: jobs.len(), encoded_images: encoded.into_inner(), plans, site, warnings, key_origin, elapsed: started.elapsed() })
+}
+
+/// The files of `keys` (R2 keys of `report.site`), encoding into the cache only the images that
+/// own one of them and are not cached yet; never touches `dist/`. A key the build does not know
+/// is refused: uploading fewer objects than asked would leave a broken image live.
+pub fn materialize(opts: &BuildOptions, report: &BuildReport, keys: &BTreeSet<String>) -> Result<Materialized> {
+    let known = report.site.r2_keys();
+    let unknown: Vec<&str> = keys.iter().filter(|k| !known.contains(*k)).map(String::as_str).collect();
+    if !unknown.is_empty() {
+        bail!(
+            "{} R2 key(s) are not objects of this build: {} (fix: build again and ask for keys of that build)",
+            unknown.len(),
+            unknown.join(", ")
+        );
+    }
+    let cache = report.plans.cache();
+    let owns = |p: &Planned| p.objects(cache).iter().any(|o| keys.contains(&o.key));
+    let progress = opts.progress.start(report.plans.images.iter().filter(|p| owns(p)).count());
+    let encoded = report.plans.encode(owns, &|job, outcome| progress.image_done(job, outcome));
+    progress.finish();
+    let objects = report.plans.objects().into_iter().filter(|o| keys.contains(&o.key)).collect();
+    Ok(Materialized { objects, encoded_images: encoded? })
+}
+
+/// The records the worker reads ([`Manifest::records`]), each at its contract path.
+fn write_records(site_dir: &Path, manifest: &Manifest) -> Result<()> {
+    let file = |contract_path: &str| site_dir.join(contract_path.trim_start_matches('/'));
+    let records = manifest.records();
+    write_json(&file(manifest::SITE_PATH), &records.site)?;
+    for (shard, tokens) in records.shards.iter().enumerate() {
+        let shard = u8::try_from(shard).context("more token shards than one byte numbers")?;
+        write_json(&file(&manifest::token_shard_path(shard)), tokens)?;
+    }
+    for gallery in &records.galleries {
+        write_json(&file(&manifest::gallery_record_path(&gallery.gallery.id)), gallery)?;
+    }
+    write_json(&file(manifest::GALLERY_INDEX_PATH), &records.index)
 }
 
 fn image_jobs(project: &Project) -> Vec<Job> {
@@ -211,12 +289,15 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
     })
 }
 
+/// Compact JSON: the worker parses records per request and the manifest grows with the archive.
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
     }
-    let json = serde_json::to_vec_pretty(value).context("serialising JSON")?;
-    std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))
+    let file = std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    serde_json::to_writer(&mut out, value).with_context(|| format!("writing {}", path.display()))?;
+    std::io::Write::flush(&mut out).with_context(|| format!("writing {}", path.display()))
 }
 
 /// A build's output while it is being made: `<out>.staging-<pid>`, next to `out` so the final
@@ -232,7 +313,7 @@ impl Staging {
         if path.exists() {
             std::fs::remove_dir_all(&path).with_context(|| format!("removing stale {}", path.display()))?;
         }
-        for sub in ["site", "originals", "owner"] {
+        for sub in ["site", "owner"] {
             let dir = path.join(sub);
             std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         }

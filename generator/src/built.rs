@@ -8,7 +8,7 @@
 use chrono_tz::Tz;
 use gatefold_contract::Locale;
 use gatefold_contract::manifest::{self, Analytics, Image, IpLogging, Link, Manifest};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuiltSite {
@@ -72,6 +72,15 @@ impl BuiltSite {
                 })
                 .collect(),
         }
+    }
+
+    /// Every R2 object key the site's images use: each variant's and each original's.
+    pub fn r2_keys(&self) -> BTreeSet<String> {
+        self.galleries
+            .values()
+            .flat_map(|g| &g.images)
+            .flat_map(|i| i.variants.iter().map(|v| v.key.clone()).chain([i.original.key.clone()]))
+            .collect()
     }
 
     pub fn links(&self) -> usize {

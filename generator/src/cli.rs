@@ -110,6 +110,7 @@ impl BuildPaths {
             production: false,
             progress: Progress::auto(),
             now: None,
+            images: build::ImageMode::Encode,
         }
     }
 }
@@ -170,6 +171,7 @@ impl ProgressReport {
             (None, Progress::Lines) => {
                 let what = match outcome {
                     Outcome::Cached => "cached".to_string(),
+                    Outcome::Planned => "planned".to_string(),
                     Outcome::Built(took) => format!("built in {:.2}s", took.as_secs_f64()),
                     Outcome::Failed => "FAILED".to_string(),
                 };

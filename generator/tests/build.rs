@@ -1,9 +1,11 @@
 //! The built site, from fixture galleries into temporary directories.
 
-use gatefold::build::{BuildOptions, build};
+use gatefold::build::{BuildOptions, Object, build};
 use gatefold::cli::Progress;
-use gatefold_contract::manifest::{self, Manifest};
+use gatefold_contract::manifest::{self, GalleryIndex, GalleryRecord, Manifest, PageMode, SiteRecord, TokenShard};
+use gatefold_contract::page::{PageLink, PageTemplate};
 use gatefold_contract::{Denial, Locale};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 mod common;
@@ -26,8 +28,15 @@ fn options(root: &Path) -> BuildOptions {
 }
 
 fn read_manifest(dist: &Path) -> Manifest {
-    let path = dist.join("site").join(manifest::MANIFEST_PATH.trim_start_matches('/'));
-    Manifest::from_json(&std::fs::read_to_string(path).unwrap()).unwrap()
+    Manifest::from_json(&std::fs::read_to_string(dist.join(manifest::MANIFEST_FILE)).unwrap()).unwrap()
+}
+
+fn read_objects(dist: &Path) -> Vec<Object> {
+    serde_json::from_slice(&std::fs::read(dist.join("objects.json")).unwrap()).unwrap()
+}
+
+fn read_record<T: serde::de::DeserializeOwned + manifest::HasFormat>(dist: &Path, contract_path: &str) -> T {
+    manifest::read_record(contract_path, &std::fs::read_to_string(site_file(dist, contract_path)).unwrap()).unwrap()
 }
 
 fn site_file(dist: &Path, contract_path: &str) -> PathBuf {
@@ -35,29 +44,47 @@ fn site_file(dist: &Path, contract_path: &str) -> PathBuf {
 }
 
 #[test]
-fn building_the_good_site_writes_pages_images_originals_and_owner_kits() {
+fn building_the_good_site_writes_records_page_templates_and_owner_kits_and_lists_every_object() {
     let root = project("good");
     let opts = options(root.path());
     build(&opts).unwrap();
     let dist = &opts.out;
     let m = read_manifest(dist);
     assert!(!m.galleries.is_empty());
+    let objects = read_objects(dist);
+    let listed: BTreeSet<&str> = objects.iter().map(|o| o.key.as_str()).collect();
+    assert_eq!(listed.len(), objects.len(), "each object once");
+    for o in &objects {
+        assert!(o.file.is_absolute() && o.file.is_file(), "{} at {}", o.key, o.file.display());
+        assert!(o.file.starts_with(std::path::absolute(&opts.cache).unwrap()), "{} is read from the image cache", o.key);
+    }
     for g in m.galleries.values() {
         for locale in Locale::ALL {
             assert!(site_file(dist, &manifest::preview_path(&g.id, locale)).is_file());
+            for mode in PageMode::ALL {
+                let json = std::fs::read_to_string(site_file(dist, &manifest::page_path(&g.id, mode, locale))).unwrap();
+                let template = PageTemplate::from_json(&json).unwrap();
+                assert_eq!((template.locale, template.timezone.as_str()), (locale, m.site.timezone.as_str()));
+            }
         }
         for img in &g.images {
-            assert!(dist.join("originals").join(&img.original.key).is_file(), "original {}", img.original.key);
+            let original = objects.iter().find(|o| o.key == img.original.key).unwrap();
+            let bytes = std::fs::read(&original.file).unwrap();
+            assert_eq!((bytes.len() as u64, crc32fast::hash(&bytes)), (img.original.size, img.original.crc32), "{}", img.id);
+            assert_eq!(original.content_type, img.original.content_type);
             for v in &img.variants {
-                assert!(site_file(dist, &manifest::gallery_asset_path(&g.id, &v.file)).is_file(), "variant {}", v.file);
+                let object = objects.iter().find(|o| o.key == v.key).unwrap_or_else(|| panic!("variant {} is not listed", v.key));
+                if v.content_type == "image/avif" {
+                    // The `image` crate here reads no AVIF; the pipeline's own tests check its size.
+                    assert_eq!(&std::fs::read(&object.file).unwrap()[4..12], b"ftypavif", "{}", v.key);
+                } else {
+                    assert_eq!(image::image_dimensions(&object.file).unwrap(), (v.width, v.height), "{}", v.key);
+                }
+                assert!(v.file.starts_with(&format!("{}-", img.id)), "{} names its image in the URL", v.file);
             }
             assert!(img.variants.iter().any(|v| v.full_size), "{} has a full-size variant", img.id);
         }
         for l in g.links.values() {
-            for locale in Locale::ALL {
-                let page = std::fs::read_to_string(site_file(dist, &manifest::page_path(&g.id, &l.name, locale))).unwrap();
-                assert!(page.contains(manifest::SESSION_EXPIRES_PLACEHOLDER));
-            }
             for ext in ["svg", "png"] {
                 assert!(dist.join(format!("owner/qr/{}/{}.{ext}", g.id, l.name)).is_file());
             }
@@ -67,6 +94,58 @@ fn building_the_good_site_writes_pages_images_originals_and_owner_kits() {
     for d in Denial::ALL {
         assert!(site_file(dist, &manifest::denial_path(d, Locale::ZhCn)).is_file());
     }
+}
+
+#[test]
+fn the_records_are_the_manifests_records_and_no_image_or_manifest_is_deployed() {
+    let root = project("good");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let dist = &opts.out;
+    let records = read_manifest(dist).records();
+    assert_eq!(read_record::<SiteRecord>(dist, manifest::SITE_PATH), records.site);
+    for (n, shard) in records.shards.iter().enumerate() {
+        assert_eq!(&read_record::<TokenShard>(dist, &manifest::token_shard_path(n as u8)), shard);
+    }
+    for g in &records.galleries {
+        assert_eq!(&read_record::<GalleryRecord>(dist, &manifest::gallery_record_path(&g.gallery.id)), g);
+    }
+    assert_eq!(read_record::<GalleryIndex>(dist, manifest::GALLERY_INDEX_PATH), records.index);
+    let json = std::fs::read_to_string(dist.join(manifest::MANIFEST_FILE)).unwrap();
+    assert!(!json.contains("\n  "), "the manifest is written compactly");
+
+    assert!(!dist.join("originals").exists());
+    // Display images and originals are R2 objects now: the private tree holds JSON and HTML.
+    for entry in walkdir::WalkDir::new(dist.join("site/_gatefold")) {
+        let path = entry.unwrap().into_path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+        assert!(path.is_dir() || ["json", "html", "css"].contains(&ext.as_str()), "{} is deployed", path.display());
+        assert_ne!(name, manifest::MANIFEST_FILE, "{} is deployed", path.display());
+    }
+}
+
+#[test]
+fn a_filled_page_template_is_the_page_a_visitor_of_that_link_gets() {
+    let root = project("good");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let m = read_manifest(&opts.out);
+    let (g, l) = m.galleries.values().flat_map(|g| g.links.values().map(move |l| (g, l))).find(|(_, l)| l.policy.download).unwrap();
+    let path = manifest::page_path(&g.id, PageMode::of(&l.policy), Locale::En);
+    let template = PageTemplate::from_json(&std::fs::read_to_string(site_file(&opts.out, &path)).unwrap()).unwrap();
+    let page = template
+        .fill(&PageLink { token: &l.token, label: &l.label, expiry: None, view_seconds: Some(90), session_expires_at: 1_900_000_000 })
+        .unwrap();
+    assert!(!page.contains("{{gf:"), "every placeholder is filled");
+    for img in &g.images {
+        for v in &img.variants {
+            assert!(page.contains(&manifest::image_path(&l.token, &v.file)), "{} is shown from the link's URL", v.file);
+        }
+        assert!(page.contains(&manifest::download_path(&l.token, &img.id)));
+    }
+    assert!(page.contains("<meta name=\"gatefold-view-seconds\" content=\"90\">"));
+    assert!(page.contains("<meta name=\"gatefold-session-expires\" content=\"1900000000\">"));
 }
 
 #[test]
@@ -81,10 +160,11 @@ fn the_deployed_tree_holds_only_private_files_and_public_theme_assets() {
     let mut top = top;
     top.sort();
     assert_eq!(top, ["_gatefold", "assets"]);
-    // Tokens must not leak into public files.
+    // Tokens must not leak into public files, nor into the page templates shared by every link.
     let m = read_manifest(&opts.out);
     let tokens: Vec<&str> = m.galleries.values().flat_map(|g| g.links.values().map(|l| l.token.as_str())).collect();
-    for entry in walkdir::WalkDir::new(opts.out.join("site/assets")) {
+    let shared = [opts.out.join("site/assets"), opts.out.join("site/_gatefold/pages")];
+    for entry in shared.iter().flat_map(walkdir::WalkDir::new) {
         let entry = entry.unwrap();
         if entry.file_type().is_file() {
             let bytes = std::fs::read(entry.path()).unwrap();
@@ -143,7 +223,7 @@ fn a_failed_build_leaves_the_last_good_dist_untouched() {
     let root = project("good");
     let opts = options(root.path());
     build(&opts).unwrap();
-    let manifest_path = opts.out.join("site").join(manifest::MANIFEST_PATH.trim_start_matches('/'));
+    let manifest_path = opts.out.join(manifest::MANIFEST_FILE);
     let good = std::fs::read(&manifest_path).unwrap();
 
     std::fs::write(opts.galleries.join("site.yaml"), "title: [unclosed\n").unwrap();
@@ -164,7 +244,7 @@ fn a_build_that_fails_late_also_leaves_dist_untouched() {
     let root = project("good");
     let opts = options(root.path());
     build(&opts).unwrap();
-    let manifest_path = opts.out.join("site").join(manifest::MANIFEST_PATH.trim_start_matches('/'));
+    let manifest_path = opts.out.join(manifest::MANIFEST_FILE);
     let good = std::fs::read(&manifest_path).unwrap();
     // A theme without templates fails in the render step, after images were processed.
     let broken_themes = root.path().join("broken-themes/default");

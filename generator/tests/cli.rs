@@ -92,7 +92,9 @@ fn build_writes_the_site_and_says_what_it_built() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("built 2 galleries, 6 images, 5 links into dist in "), "{}", stdout(&out));
     assert!(stdout(&out).contains("(key: "), "{}", stdout(&out));
-    assert!(root.path().join("dist/site/_gatefold/manifest.json").is_file());
+    assert!(root.path().join("dist/manifest.json").is_file());
+    assert!(root.path().join("dist/objects.json").is_file(), "a plain build encodes its images and lists them");
+    assert!(!root.path().join("dist/site/_gatefold/manifest.json").exists(), "the full manifest is never deployed");
     assert!(root.path().join(".gatefold-cache/images").is_dir(), "the cache defaults to .gatefold-cache next to the galleries");
 }
 

@@ -3,7 +3,9 @@
 
 use gatefold::built::{BuiltGallery, BuiltSite};
 use gatefold::render::{self, RenderReport};
-use gatefold_contract::manifest::{self, Image, IpLogging, Link, Original, Variant, VariantRole};
+use gatefold_contract::manifest::{self, Image, IpLogging, Link, Original, PageMode, Variant, VariantRole};
+use gatefold_contract::owner::ShownExpiry;
+use gatefold_contract::page::{PageLink, PageTemplate};
 use gatefold_contract::{Denial, LinkPolicy, Locale, ResolvedExpiry};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +14,8 @@ const SALES_TOKEN: &str = "salestokensalestokensalest";
 const MARKET_TOKEN: &str = "markettokenmarkettokenmark";
 /// 5 Dec 2026 15:59 UTC = 23:59 in Shanghai.
 const EXPIRES: i64 = 1_796_486_340;
+/// The visitor's session end the worker fills in.
+const SESSION_END: i64 = 1_796_000_000;
 
 fn theme_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../themes/default")
@@ -24,6 +28,7 @@ fn variant(id: &str, role: VariantRole, width: u32, ext: &str, full_size: bool) 
         height: width * 3 / 4,
         content_type: format!("image/{ext}").parse().unwrap(),
         file: format!("{id}-{width}.{ext}"),
+        key: manifest::display_key(&format!("{id:0>16}"), &format!("{width}.{ext}")),
         full_size,
     }
 }
@@ -44,7 +49,12 @@ fn image(id: &str, caption: Option<&str>) -> Image {
         height: 3000,
         animated: false,
         variants,
-        original: Original { key: format!("launch/{id}.jpg"), size: 12_000_000, content_type: gatefold_contract::MediaType::Jpeg },
+        original: Original {
+            key: manifest::original_key(&format!("{id:0>16}"), "jpg"),
+            size: 12_000_000,
+            content_type: gatefold_contract::MediaType::Jpeg,
+            crc32: 7,
+        },
     }
 }
 
@@ -99,6 +109,17 @@ impl Rendered {
     fn site(&self, contract_path: &str) -> String {
         read(&self.site.join(contract_path.trim_start_matches('/')))
     }
+    fn template(&self, mode: PageMode, locale: Locale) -> PageTemplate {
+        PageTemplate::from_json(&self.site(&manifest::page_path("launch", mode, locale))).unwrap()
+    }
+    /// What a visitor of `link` gets: the template of its mode, filled as the worker fills it.
+    fn page(&self, link: &str, locale: Locale) -> String {
+        let built = site(false);
+        let l = &built.galleries["launch"].links[link];
+        let expiry = l.policy.expires.map(|e| ShownExpiry { at: e.at, utc_offset: 8 * 3600, end_of_day: false });
+        let visit = PageLink { token: &l.token, label: &l.label, expiry, view_seconds: l.policy.view_seconds, session_expires_at: SESSION_END };
+        self.template(PageMode::of(&l.policy), locale).fill(&visit).unwrap()
+    }
     fn owner(&self, rel: &str) -> String {
         read(&self.owner.join(rel))
     }
@@ -116,12 +137,13 @@ fn render_with(built: &BuiltSite) -> Rendered {
     Rendered { _dir: dir, site, owner, report }
 }
 
+/// Every page under the site directory, gallery pages as their templates' HTML.
 fn all_site_pages(r: &Rendered) -> Vec<(String, String)> {
     let mut pages = Vec::new();
     for locale in Locale::ALL {
-        for l in ["sales", "market"] {
-            let p = manifest::page_path("launch", l, locale);
-            pages.push((p.clone(), r.site(&p)));
+        for mode in PageMode::ALL {
+            let p = manifest::page_path("launch", mode, locale);
+            pages.push((p, r.template(mode, locale).html));
         }
         let p = manifest::preview_path("launch", locale);
         pages.push((p.clone(), r.site(&p)));
@@ -136,7 +158,7 @@ fn all_site_pages(r: &Rendered) -> Vec<(String, String)> {
 #[test]
 fn every_expected_file_is_written_and_counted() {
     let r = render_with(&site(false));
-    assert_eq!(r.report.gallery_pages, 4);
+    assert_eq!(r.report.gallery_pages, 4, "1 gallery × 2 download modes × 2 languages, whatever the links");
     assert_eq!(r.report.preview_pages, 2);
     assert_eq!(r.report.denial_pages, 16);
     assert_eq!(r.report.pages, 22);
@@ -168,7 +190,7 @@ fn theme_assets_live_under_one_content_hashed_folder() {
     for file in ["gallery.css", "gallery.js"] {
         assert!(r.site(&format!("{base}{file}")).len() > 100, "{file}");
     }
-    let page = r.site(&manifest::page_path("launch", "sales", Locale::En));
+    let page = r.page("sales", Locale::En);
     assert!(page.contains(&format!("href=\"{base}gallery.css\"")));
     assert!(page.contains(&format!("src=\"{base}gallery.js\"")));
 }
@@ -177,12 +199,12 @@ fn theme_assets_live_under_one_content_hashed_folder() {
 fn download_markup_appears_only_on_the_link_that_allows_downloads() {
     let r = render_with(&site(false));
     for locale in Locale::ALL {
-        let sales = r.site(&manifest::page_path("launch", "sales", locale));
+        let sales = r.page("sales", locale);
         assert!(sales.contains("class=\"gf-download\""), "{locale}");
         assert!(sales.contains(&format!("href=\"{}\"", manifest::download_path(SALES_TOKEN, "hero"))));
         assert!(sales.contains(&format!("href=\"{}\"", manifest::download_path(SALES_TOKEN, "detail"))));
 
-        let market = r.site(&manifest::page_path("launch", "market", locale));
+        let market = r.page("market", locale);
         assert!(!market.contains("/download/"), "{locale}: a download URL on a view-only page");
         assert!(
             !market.contains("gf-download") && !market.contains(" download"),
@@ -195,14 +217,15 @@ fn download_markup_appears_only_on_the_link_that_allows_downloads() {
 fn no_page_names_an_original() {
     let r = render_with(&site(false));
     for (path, html) in all_site_pages(&r) {
-        assert!(!html.contains("launch/hero.jpg") && !html.contains("originals"), "{path}");
+        // R2 keys stay between the build and the worker: URLs name images by link and file.
+        assert!(!html.contains("originals/") && !html.contains("display/"), "{path}: an R2 key");
     }
 }
 
 #[test]
 fn gallery_pages_show_every_image_from_its_own_link() {
     let r = render_with(&site(false));
-    let page = r.site(&manifest::page_path("launch", "market", Locale::En));
+    let page = r.page("market", Locale::En);
     assert!(page.contains(&format!("src=\"{}\"", manifest::image_path(MARKET_TOKEN, "hero-400.jpeg"))));
     assert!(
         page.contains(&format!("{} 1600w", manifest::image_path(MARKET_TOKEN, "detail-1600.webp"))),
@@ -225,7 +248,7 @@ fn gallery_pages_show_every_image_from_its_own_link() {
 #[test]
 fn grid_images_never_load_the_full_size_file() {
     let r = render_with(&site(false));
-    let page = r.site(&manifest::page_path("launch", "market", Locale::En));
+    let page = r.page("market", Locale::En);
     let (outside_templates, _) = page.split_once("<template").unwrap();
     assert!(!outside_templates.contains("-1600."), "full-size variants appear outside the lightbox template");
 }
@@ -250,35 +273,36 @@ fn pages_keep_to_the_strict_content_security_policy() {
 }
 
 #[test]
-fn gallery_pages_carry_the_session_placeholder_and_the_session_over_notice() {
+fn gallery_pages_carry_the_session_end_the_view_duration_and_the_session_over_notice() {
     let r = render_with(&site(false));
     for locale in Locale::ALL {
-        let page = r.site(&manifest::page_path("launch", "market", locale));
-        assert!(page.contains(&format!(
-            "<meta name=\"gatefold-session-expires\" content=\"{}\">",
-            manifest::SESSION_EXPIRES_PLACEHOLDER
-        )));
+        let page = r.page("market", locale);
+        assert!(page.contains(&format!("<meta name=\"gatefold-session-expires\" content=\"{SESSION_END}\">")));
         assert!(page.contains("<meta name=\"gatefold-view-seconds\" content=\"600\">"));
         assert!(page.contains("<section id=\"gf-session-over\""));
         assert!(page.contains(Denial::SessionExpired.title(locale)));
         assert!(page.contains(Denial::SessionExpired.message(locale)));
     }
-    let untimed = r.site(&manifest::page_path("launch", "sales", Locale::En));
-    assert!(!untimed.contains("gatefold-view-seconds"));
+    // gallery.js reads an empty duration as none: no countdown.
+    let untimed = r.page("sales", Locale::En);
+    assert!(untimed.contains("<meta name=\"gatefold-view-seconds\" content=\"\">"), "{untimed}");
 }
 
 #[test]
-fn pages_speak_both_languages() {
+fn one_template_per_gallery_download_mode_and_language_serves_every_link() {
     let r = render_with(&site(false));
-    let en = r.site(&manifest::page_path("launch", "sales", Locale::En));
-    let zh = r.site(&manifest::page_path("launch", "sales", Locale::ZhCn));
-    assert!(en.contains("<html lang=\"en\">"));
-    assert!(zh.contains("<html lang=\"zh-CN\">"));
-    assert!(en.contains("Available until 5 Dec 2026 23:59 (Asia/Shanghai)"), "{en}");
-    assert!(zh.contains("有效期至 2026年12月5日 23:59（Asia/Shanghai）"));
-    assert!(en.contains("Download original") && zh.contains("下载原图"));
-    let market = r.site(&manifest::page_path("launch", "market", Locale::En));
-    assert!(market.contains("No expiry"));
+    for locale in Locale::ALL {
+        for mode in PageMode::ALL {
+            let t = r.template(mode, locale);
+            assert_eq!((t.locale, t.timezone.as_str()), (locale, "Asia/Shanghai"));
+            assert!(!t.html.contains(SALES_TOKEN) && !t.html.contains(MARKET_TOKEN), "a template never holds a token");
+            assert!(!t.html.contains("Sales team"), "nor a label");
+        }
+    }
+    // The expiry line is worded from the theme's strings, exactly as the owner files read them.
+    let en = r.template(PageMode::View, Locale::En);
+    assert_eq!(en.wording.available_until, "Available until {date} ({tz})");
+    assert_eq!(en.wording.no_expiry, "No expiry");
 }
 
 #[test]

@@ -1,10 +1,13 @@
 //! The content-addressed image cache (`.gatefold-cache/images`).
 //!
-//! One directory per (source content, settings, pipeline version), named by its blake3 hash,
-//! holding the encoded files and `entry.json`. Entries are built in a temporary directory and
-//! renamed into place, so a crash never leaves half an entry. `sources.json` remembers each
-//! source file's size, mtime and content hash, so a no-change rebuild neither reads nor hashes
-//! the images.
+//! One directory per (source content, settings, pipeline version), named by its blake3 hash.
+//! Its `entry.json` is the image's plan ([`Entry`]: sizes, R2 keys, the stripped original's
+//! hash, size and CRC-32), written as soon as the image is planned, so a build that encodes
+//! nothing (`gatefold plan`, `publish` before it knows what R2 lacks) reads no image bytes the
+//! second time. The encoded files join it later: an encode fills a temporary directory and
+//! renames it over the entry, so a crash never leaves half an entry. `sources.json` remembers
+//! each source file's size, mtime and content hash, so a no-change rebuild neither reads nor
+//! hashes the images.
 
 use anyhow::{Context, Result};
 use gatefold_contract::MediaType;
@@ -20,23 +23,39 @@ use std::time::Duration;
 pub(crate) const PIPELINE_VERSION: &str = "gatefold-images-3";
 
 /// Name (before the extension) of the stripped original inside an entry.
-pub(crate) const ORIGINAL_NAME: &str = "original";
+const ORIGINAL_NAME: &str = "original";
+
+/// The plan's file name inside an entry directory.
+const ENTRY_FILE: &str = "entry.json";
+
+/// How one file of an entry is made: the plan fixes every parameter, so the encode that
+/// follows it has nothing left to decide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "codec")]
+pub(crate) enum Encoding {
+    /// The stripped animation itself (a GIF, APNG or animated WebP shown as it is).
+    Animation,
+    Webp { quality: u8, method: u8 },
+    Jpeg { quality: u8 },
+    Avif { quality: u8, speed: u8 },
+}
 
 /// One encoded file of a cache entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct EntryFile {
     pub role: VariantRole,
     pub width: u32,
     pub height: u32,
     pub content_type: MediaType,
     pub full_size: bool,
-    /// Name inside the entry directory, and the tail of the published file name.
+    /// Name inside the entry directory, and the tail of the published file name and R2 key.
     pub suffix: String,
     pub hash16: String,
+    pub encoding: Encoding,
 }
 
-/// `entry.json`: what one source image was encoded into.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// `entry.json`: what one source image is (or will be) encoded into.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Entry {
     pub width: u32,
     pub height: u32,
@@ -46,6 +65,14 @@ pub(crate) struct Entry {
     pub original_content_type: MediaType,
     pub original_size: u64,
     pub original_hash16: String,
+    pub original_crc32: u32,
+}
+
+impl Entry {
+    /// Name of the stripped original inside the entry directory.
+    pub fn original_name(&self) -> String {
+        format!("{ORIGINAL_NAME}.{}", self.original_ext)
+    }
 }
 
 /// What `sources.json` remembers of one source file.
@@ -98,8 +125,10 @@ pub(crate) struct Cache {
 impl Cache {
     pub fn open(dir: &Path) -> Result<Cache> {
         fs::create_dir_all(dir).with_context(|| format!("creating the image cache {}", dir.display()))?;
+        // Absolute, because `dist/objects.json` names the cached files for tools run elsewhere.
+        let dir = std::path::absolute(dir).with_context(|| format!("resolving the image cache path {}", dir.display()))?;
         let sources = fs::read(dir.join("sources.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-        Ok(Cache { dir: dir.to_path_buf(), sources })
+        Ok(Cache { dir, sources })
     }
 
     /// The entry key of a source's content under the given settings fingerprint.
@@ -115,36 +144,47 @@ impl Cache {
             .to_string()
     }
 
-    /// A complete entry, or `None` (missing, unreadable or with files missing).
-    pub fn read_entry(&self, key: &str) -> Option<Entry> {
-        let dir = self.dir.join(key);
-        let entry: Entry = serde_json::from_slice(&fs::read(dir.join("entry.json")).ok()?).ok()?;
-        let complete = entry.files.iter().all(|f| dir.join(&f.suffix).is_file()) && dir.join(format!("{ORIGINAL_NAME}.{}", entry.original_ext)).is_file();
-        complete.then_some(entry)
+    /// The plan stored under `key`, or `None` (missing, or written by another version).
+    pub fn read_plan(&self, key: &str) -> Option<Entry> {
+        serde_json::from_slice(&fs::read(self.dir.join(key).join(ENTRY_FILE)).ok()?).ok()
     }
 
-    /// Fills a new entry through `fill` (given a temporary directory) and renames it into place.
-    pub fn store(&self, key: &str, fill: impl FnOnce(&Path) -> Result<Entry>) -> Result<Entry> {
+    /// Whether every file of `entry` is in its directory: encoded and ready to upload.
+    pub fn is_complete(&self, key: &str, entry: &Entry) -> bool {
+        let dir = self.dir.join(key);
+        entry.files.iter().all(|f| dir.join(&f.suffix).is_file()) && dir.join(entry.original_name()).is_file()
+    }
+
+    /// Records a plan whose files are not encoded yet, replacing `entry.json` atomically.
+    pub fn write_plan(&self, key: &str, entry: &Entry) -> Result<()> {
+        let dir = self.dir.join(key);
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        write_atomically(&dir.join(ENTRY_FILE), &serde_json::to_vec_pretty(entry)?)
+    }
+
+    /// Encodes `entry`'s files through `fill` (given a temporary directory) and renames the
+    /// whole entry into place.
+    pub fn store(&self, key: &str, entry: &Entry, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{key}-"))
             .tempdir_in(&self.dir)
             .with_context(|| format!("creating a temporary directory in {}", self.dir.display()))?;
-        let entry = fill(tmp.path())?;
-        fs::write(tmp.path().join("entry.json"), serde_json::to_vec_pretty(&entry)?).with_context(|| format!("writing {}", tmp.path().display()))?;
+        fill(tmp.path())?;
+        fs::write(tmp.path().join(ENTRY_FILE), serde_json::to_vec_pretty(entry)?).with_context(|| format!("writing {}", tmp.path().display()))?;
         let tmp_path = tmp.keep();
         let dir = self.dir.join(key);
         if dir.exists() {
-            // An unreadable or incomplete entry from an older run.
+            // Its plan alone, or an unreadable or incomplete entry from an older run.
             fs::remove_dir_all(&dir).with_context(|| format!("replacing {}", dir.display()))?;
         }
         if let Err(e) = fs::rename(&tmp_path, &dir) {
             let _ = fs::remove_dir_all(&tmp_path);
             // Another process may have stored the same entry at the same moment.
-            if self.read_entry(key).is_none() {
+            if !self.is_complete(key, entry) {
                 return Err(e).with_context(|| format!("storing {}", dir.display()));
             }
         }
-        Ok(entry)
+        Ok(())
     }
 
     /// Records the sources of a successful run and removes every entry it did not use.

@@ -1,12 +1,19 @@
-//! Encoding one source image into its cache entry: the stripped original for download, the
-//! display sizes and thumbnail in WebP and JPEG (and, opt-in, AVIF), or the animation itself.
+//! One source image's plan and its encode.
+//!
+//! [`plan`] decides everything about an image without decoding a pixel: its upright size (from
+//! the probe and the EXIF orientation), whether it is shown animated, every output file with its
+//! size, codec and parameters, and the stripped original's hash, size and CRC-32 (a container
+//! rewrite, no decode). From the plan alone the build knows every R2 key and writes every
+//! record and page. [`encode`] then makes exactly the files the plan names: the stripped
+//! original for download, the display sizes and thumbnail in WebP and JPEG (and, opt-in,
+//! AVIF), or the animation itself.
 
-use super::cache::{Entry, EntryFile, ORIGINAL_NAME, PIPELINE_VERSION, hex16};
-use super::container::{self, KeptExif};
+use super::cache::{Encoding, Entry, EntryFile, PIPELINE_VERSION, hex16};
+use super::container::{self, KeptExif, Layout};
 use super::pixels::{self, Pixels};
 use super::process::Settings;
 use super::{Probe, SourceFormat};
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use gatefold_contract::MediaType;
 use gatefold_contract::manifest::VariantRole;
 use rayon::prelude::*;
@@ -56,32 +63,39 @@ pub(crate) fn webp_method(role: VariantRole, width: u32, top_width: Option<u32>)
     if role == VariantRole::Display && Some(width) == top_width { WEBP_METHOD_WIDEST } else { WEBP_METHOD }
 }
 
-fn height_for(w: u32, h: u32, width: u32) -> u32 {
+/// Height of a `width` px wide output of an upright `w`×`h` image, rounded, at least 1.
+pub(crate) fn height_for(w: u32, h: u32, width: u32) -> u32 {
     ((u64::from(h) * u64::from(width) + u64::from(w) / 2) / u64::from(w)).max(1) as u32
 }
 
-/// Encodes `bytes` (the source at `path`, checked at load as `probe`) into the cache entry
-/// directory `dir`. `big_decode` serialises the full decodes of very large sources.
-pub(crate) fn build_entry(path: &Path, bytes: &[u8], probe: &Probe, source_hash: &str, settings: &Settings, dir: &Path, big_decode: &Mutex<()>) -> Result<Entry> {
+fn damaged(m: String) -> anyhow::Error {
+    anyhow!("{m} (fix: re-export or re-copy the image from its source)")
+}
+
+/// The container's metadata (EXIF, ICC, frames) and the EXIF block the original keeps.
+fn read_container(probe: &Probe, bytes: &[u8]) -> Result<(Layout, KeptExif)> {
     // The probe is from the load; the bytes are read now: a file cut since then is refused.
     if let Some(p) = super::cut_short(probe.format, bytes) {
         return Err(anyhow!("{p}"));
     }
-    let format = probe.format;
-    let layout = container::layout(format, bytes).map_err(|m| anyhow!("{m} (fix: re-export or re-copy the image from its source)"))?;
+    let layout = container::layout(probe.format, bytes).map_err(damaged)?;
     let kept = layout.exif.as_deref().map(container::read_exif).unwrap_or(KeptExif { orientation: 1, copyright: None });
+    Ok((layout, kept))
+}
+
+/// The original, for download: private metadata out, pixels untouched.
+fn stripped_original(probe: &Probe, bytes: &[u8], kept: &KeptExif) -> Result<Vec<u8>> {
+    container::strip(probe.format, bytes, container::minimal_exif(kept).as_deref()).map_err(damaged)
+}
+
+/// Plans `bytes` (the source at `path`, checked at load as `probe`, with content hash
+/// `source_hash`): reads the container, never the pixels.
+pub(crate) fn plan(path: &Path, bytes: &[u8], probe: &Probe, source_hash: &str, settings: &Settings) -> Result<Entry> {
+    let format = probe.format;
+    let (layout, kept) = read_container(probe, bytes)?;
     let (w, h) = if kept.orientation >= 5 { (probe.height, probe.width) } else { (probe.width, probe.height) };
-
-    let hash16 = |op: &str| hex16(&blake3::Hasher::new().update(PIPELINE_VERSION.as_bytes()).update(source_hash.as_bytes()).update(op.as_bytes()).finalize());
-    let write = |name: &str, data: &[u8]| -> Result<()> {
-        fs::write(dir.join(name), data).with_context(|| format!("writing {}", dir.join(name).display()))
-    };
-
-    // The original, for download: private metadata out, pixels untouched.
-    let original = container::strip(format, bytes, container::minimal_exif(&kept).as_deref())
-        .map_err(|m| anyhow!("{m} (fix: re-export or re-copy the image from its source)"))?;
+    let original = stripped_original(probe, bytes, &kept)?;
     let ext = format.media_type().extension();
-    write(&format!("{ORIGINAL_NAME}.{ext}"), &original)?;
 
     let animated = layout.animated && (original.len() as u64) <= MAX_ASSET_BYTES;
     if layout.animated && !animated {
@@ -91,78 +105,59 @@ pub(crate) fn build_entry(path: &Path, bytes: &[u8], probe: &Probe, source_hash:
             original.len() as f64 / 1e6
         );
     }
-    // Hashed from memory: reading the written file back cost a second pass over every original.
-    let original_hash16 = hex16(&blake3::hash(&original));
-    let original_size = original.len() as u64;
-    drop(original);
-    let widths = if animated { Vec::new() } else { display_widths(settings, w) };
-    let thumb_w = settings.thumb_width.min(w);
-    let widest = widths.last().copied().unwrap_or(thumb_w).max(thumb_w);
-
-    let pixels = {
-        let scaled_jpeg = format == SourceFormat::Jpeg;
-        let _guard = (!scaled_jpeg && u64::from(w) * u64::from(h) > BIG_FULL_DECODE_PIXELS).then(|| big_decode.lock());
-        pixels::decode(format, bytes, &layout, kept.orientation, Some(widest)).map_err(|m| anyhow!("{m} (fix: re-export the image from its source)"))?
-    };
+    let hash16 = |op: &str| hex16(&blake3::Hasher::new().update(PIPELINE_VERSION.as_bytes()).update(source_hash.as_bytes()).update(op.as_bytes()).finalize());
 
     let mut files = Vec::new();
     if animated {
         // The animation itself, stripped like the download, is the display image.
         let suffix = format!("anim.{ext}");
-        fs::copy(dir.join(format!("{ORIGINAL_NAME}.{ext}")), dir.join(&suffix)).with_context(|| format!("writing {}", dir.join(&suffix).display()))?;
-        files.push(EntryFile { role: VariantRole::Display, width: w, height: h, content_type: format.media_type(), full_size: true, hash16: hash16(&suffix), suffix });
+        files.push(EntryFile {
+            role: VariantRole::Display,
+            width: w,
+            height: h,
+            content_type: format.media_type(),
+            full_size: true,
+            hash16: hash16(&suffix),
+            suffix,
+            encoding: Encoding::Animation,
+        });
     }
-    // One Lanczos3 step from the decoded image to the widest size, then every smaller size
-    // straight from that one (as sharp does): chaining 1920→960→480 compounds the blur.
-    let mut sizes: Vec<(VariantRole, u32)> = widths.iter().rev().map(|x| (VariantRole::Display, *x)).collect();
-    sizes.push((VariantRole::Thumb, thumb_w));
+    let widths = if animated { Vec::new() } else { display_widths(settings, w) };
     let top_width = widths.last().copied();
-    let base = pixels::resize(&pixels, widest, height_for(w, h, widest)).map_err(|m| anyhow!("resizing to {widest} px: {m}"))?;
-    drop(pixels);
-    let resized: Vec<(VariantRole, u32, Pixels)> = sizes
-        .par_iter()
-        .map(|&(role, width)| {
-            let p = pixels::resize(&base, width, height_for(w, h, width)).map_err(|m| anyhow!("resizing to {width} px: {m}"))?;
-            Ok((role, width, p))
-        })
-        .collect::<Result<_>>()?;
-    drop(base);
-    let mut kinds = vec![MediaType::Webp, MediaType::Jpeg];
-    if settings.avif {
-        kinds.push(MediaType::Avif);
-    }
-    let tasks: Vec<(usize, MediaType)> = (0..resized.len()).flat_map(|i| kinds.iter().map(move |k| (i, *k))).collect();
-    // Across sizes and formats too, so one large image does not leave a core idle.
-    let encoded: Vec<Vec<u8>> = tasks
-        .par_iter()
-        .map(|&(i, kind)| {
-            let (role, width, ref p) = resized[i];
-            match kind {
-                MediaType::Webp => pixels::encode_webp(p, settings.webp_quality, webp_method(role, width, top_width)),
-                MediaType::Jpeg => pixels::encode_jpeg(p, settings.jpeg_quality),
-                MediaType::Avif => pixels::encode_avif(p, AVIF_QUALITY, AVIF_SPEED),
-                other => unreachable!("{other} is not an output format"),
-            }
-            .map_err(|m| anyhow!(m))
-        })
-        .collect::<Result<_>>()?;
-    for (&(i, kind), data) in tasks.iter().zip(encoded) {
-        let (role, width, ref p) = resized[i];
+    let mut sizes: Vec<(VariantRole, u32)> = widths.iter().rev().map(|x| (VariantRole::Display, *x)).collect();
+    sizes.push((VariantRole::Thumb, settings.thumb_width.min(w)));
+    for (role, width) in sizes {
         let name = match role {
             VariantRole::Thumb => "thumb".to_string(),
             VariantRole::Display => width.to_string(),
         };
-        let op = match kind {
-            MediaType::Webp => format!("q={};m={}", settings.webp_quality, webp_method(role, width, top_width)),
-            MediaType::Avif => format!("q={AVIF_QUALITY};s={AVIF_SPEED}"),
-            _ => format!("q={}", settings.jpeg_quality),
-        };
-        let suffix = format!("{name}.{}", kind.extension());
-        write(&suffix, &data)?;
-        // Every format of the widest display size counts as a full-size view when fetched.
-        let full_size = role == VariantRole::Display && Some(width) == top_width;
-        let op = format!("{suffix};w={width};{op}");
-        files.push(EntryFile { role, width, height: p.height, content_type: kind, full_size, hash16: hash16(&op), suffix });
+        let mut encodings = vec![
+            Encoding::Webp { quality: settings.webp_quality, method: webp_method(role, width, top_width) },
+            Encoding::Jpeg { quality: settings.jpeg_quality },
+        ];
+        if settings.avif {
+            encodings.push(Encoding::Avif { quality: AVIF_QUALITY, speed: AVIF_SPEED });
+        }
+        for encoding in encodings {
+            let (kind, op) = match encoding {
+                Encoding::Webp { quality, method } => (MediaType::Webp, format!("q={quality};m={method}")),
+                Encoding::Jpeg { quality } => (MediaType::Jpeg, format!("q={quality}")),
+                Encoding::Avif { quality, speed } => (MediaType::Avif, format!("q={quality};s={speed}")),
+                Encoding::Animation => unreachable!("stills are never animations"),
+            };
+            let suffix = format!("{name}.{}", kind.extension());
+            files.push(EntryFile {
+                role,
+                width,
+                height: height_for(w, h, width),
+                content_type: kind,
+                // Every format of the widest display size counts as a full-size view when fetched.
+                full_size: role == VariantRole::Display && Some(width) == top_width,
+                hash16: hash16(&format!("{suffix};w={width};{op}")),
+                suffix,
+                encoding,
+            });
+        }
     }
     Ok(Entry {
         width: w,
@@ -171,7 +166,64 @@ pub(crate) fn build_entry(path: &Path, bytes: &[u8], probe: &Probe, source_hash:
         files,
         original_ext: ext.into(),
         original_content_type: format.media_type(),
-        original_size,
-        original_hash16,
+        original_size: original.len() as u64,
+        // Hashed from memory: reading the written file back cost a second pass over every original.
+        original_hash16: hex16(&blake3::hash(&original)),
+        original_crc32: crc32fast::hash(&original),
     })
+}
+
+/// Makes every file `plan` names from `bytes` into the cache entry directory `dir`.
+/// `big_decode` serialises the full decodes of very large sources.
+pub(crate) fn encode(bytes: &[u8], probe: &Probe, plan: &Entry, dir: &Path, big_decode: &Mutex<()>) -> Result<()> {
+    let format = probe.format;
+    let (layout, kept) = read_container(probe, bytes)?;
+    let write = |name: &str, data: &[u8]| -> Result<()> {
+        fs::write(dir.join(name), data).with_context(|| format!("writing {}", dir.join(name).display()))
+    };
+    let original = stripped_original(probe, bytes, &kept)?;
+    if hex16(&blake3::hash(&original)) != plan.original_hash16 {
+        bail!("the file changed since it was planned (fix: build again)");
+    }
+    write(&plan.original_name(), &original)?;
+    for f in plan.files.iter().filter(|f| f.encoding == Encoding::Animation) {
+        write(&f.suffix, &original)?;
+    }
+    drop(original);
+
+    let stills: Vec<&EntryFile> = plan.files.iter().filter(|f| f.encoding != Encoding::Animation).collect();
+    // Every plan has a thumbnail, so there is a widest still.
+    let widest = stills.iter().max_by_key(|f| f.width).context("the plan names no still image")?;
+    let (w, h) = (plan.width, plan.height);
+    let pixels = {
+        let scaled_jpeg = format == SourceFormat::Jpeg;
+        let _guard = (!scaled_jpeg && u64::from(w) * u64::from(h) > BIG_FULL_DECODE_PIXELS).then(|| big_decode.lock());
+        pixels::decode(format, bytes, &layout, kept.orientation, Some(widest.width)).map_err(|m| anyhow!("{m} (fix: re-export the image from its source)"))?
+    };
+    // One Lanczos3 step from the decoded image to the widest size, then every smaller size
+    // straight from that one (as sharp does): chaining 1920→960→480 compounds the blur.
+    let base = pixels::resize(&pixels, widest.width, widest.height).map_err(|m| anyhow!("resizing to {} px: {m}", widest.width))?;
+    drop(pixels);
+    let mut sizes: Vec<(u32, u32)> = stills.iter().map(|f| (f.width, f.height)).collect();
+    sizes.dedup();
+    let resized: Vec<Pixels> = sizes
+        .par_iter()
+        .map(|&(width, height)| pixels::resize(&base, width, height).map_err(|m| anyhow!("resizing to {width} px: {m}")))
+        .collect::<Result<_>>()?;
+    drop(base);
+    // Across sizes and formats too, so one large image does not leave a core idle.
+    stills
+        .par_iter()
+        .map(|f| {
+            let p = &resized[sizes.iter().position(|s| *s == (f.width, f.height)).expect("every size was resized")];
+            let data = match f.encoding {
+                Encoding::Webp { quality, method } => pixels::encode_webp(p, quality, method),
+                Encoding::Jpeg { quality } => pixels::encode_jpeg(p, quality),
+                Encoding::Avif { quality, speed } => pixels::encode_avif(p, quality, speed),
+                Encoding::Animation => unreachable!("animations were written above"),
+            }
+            .map_err(|m| anyhow!(m))?;
+            write(&f.suffix, &data)
+        })
+        .collect::<Result<()>>()
 }

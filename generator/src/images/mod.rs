@@ -2,7 +2,8 @@
 //!
 //! [`probe`] is the cheap check `gatefold check` and every build run on each source file:
 //! format judged by content, size, dimensions (decompression bombs) and truncation.
-//! [`verify`] adds a full decode (`gatefold check`); [`process`] is the build's image step.
+//! [`verify`] adds a full decode (`gatefold check`); [`process`] is the build's image step
+//! (plan, and encode when asked).
 
 mod cache;
 mod container;
@@ -11,7 +12,7 @@ mod pixels;
 mod process;
 
 pub use cache::prune_cache;
-pub use process::{Job, OnDone, Outcome, Outputs, Processed, Settings, process};
+pub use process::{Job, Object, OnDone, Outcome, Planned, Plans, Processed, Settings, process};
 
 use gatefold_contract::MediaType;
 use std::fmt;

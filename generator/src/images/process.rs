@@ -2,18 +2,22 @@
 //! variants, a grid thumbnail and a metadata-stripped original, through the content-addressed
 //! [cache](super::cache).
 //!
-//! As Zola's `imageproc`: enqueue (one task per image, settings checked once) → process in
-//! parallel (from the cache, or encoded by [`super::encode`]) → prune the cache entries no
-//! task used. Outputs are hard-linked (or copied) into the staging directories under
-//! content-hashed names.
+//! As Zola's `imageproc`: enqueue (one task per image, settings checked once) → plan and, when
+//! asked, encode in parallel (from the cache, or by [`super::encode`]) → prune the cache entries
+//! no task used. Nothing is copied out of the cache: the files are R2 objects
+//! ([`Plans::objects`]) that the build lists and `publish` uploads. A build that only plans
+//! ([`process`] with `encode` off) knows every key and size all the same, and
+//! [`Plans::encode`] makes the files of any of its images later.
 
-use super::cache::{Cache, Entry, ORIGINAL_NAME, SourceStamp};
+use super::cache::{Cache, Entry, SourceStamp};
 use super::encode;
 use super::{Limits, Probe};
 use crate::config::ImageSettings;
-use anyhow::{Context, Result, anyhow, bail};
-use gatefold_contract::manifest::{Original, Variant};
+use anyhow::{Context, Result, bail};
+use gatefold_contract::MediaType;
+use gatefold_contract::manifest::{Original, Variant, display_key, original_key};
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -70,6 +74,7 @@ pub struct Job {
     pub probe: Probe,
 }
 
+/// What the manifest says of one image: its sizes, variants and original, keys included.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Processed {
     pub image_id: String,
@@ -81,19 +86,22 @@ pub struct Processed {
     pub original: Original,
 }
 
-pub struct Outputs<'a> {
-    /// Variants go in `<gallery_assets>/<gallery>/<file>` (`<staging>/site/_gatefold/g`).
-    pub gallery_assets: &'a Path,
-    /// Originals go in `<originals>/<Original.key>`.
-    pub originals: &'a Path,
-    /// Persistent cache outside `dist/`, e.g. `.gatefold-cache/images`.
-    pub cache: &'a Path,
+/// One R2 object of a build: its key, the file holding its bytes (in the image cache) and its
+/// type. `dist/objects.json` is a list of these.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Object {
+    pub key: String,
+    pub file: PathBuf,
+    pub content_type: MediaType,
 }
 
 /// How one image went, for progress reports.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Outcome {
+    /// Its plan (and, when encoding, its files) came from the cache.
     Cached,
+    /// Planned from its bytes; nothing encoded.
+    Planned,
     Built(Duration),
     Failed,
 }
@@ -101,19 +109,162 @@ pub enum Outcome {
 /// Called once per image as it finishes, from any thread.
 pub type OnDone<'a> = &'a (dyn Fn(&Job, Outcome) + Sync);
 
-/// What processing one image gave: its outputs, and what the cache must remember of it.
-struct ImageResult {
-    processed: Processed,
-    /// The cache entry it used, kept by the prune.
-    cache_key: String,
-    /// Its source path and stamp, for `sources.json`.
-    source: (String, SourceStamp),
-    from_cache: bool,
+/// One image's plan: what the manifest says of it and the cache entry that holds (or will hold)
+/// its files.
+#[derive(Debug, Clone)]
+pub struct Planned {
+    pub job: Job,
+    pub processed: Processed,
+    /// The cache entry, kept by the prune.
+    key: String,
+    entry: Entry,
 }
 
-/// The work of one run: every image, the settings checked once, and the cache.
+impl Planned {
+    /// Every R2 object of this image: its variants and its original.
+    pub fn objects(&self, cache: &Path) -> Vec<Object> {
+        let dir = cache.join(&self.key);
+        let variants = self.entry.files.iter().zip(&self.processed.variants).map(|(f, v)| Object {
+            key: v.key.clone(),
+            file: dir.join(&f.suffix),
+            content_type: v.content_type,
+        });
+        let original = &self.processed.original;
+        variants
+            .chain([Object { key: original.key.clone(), file: dir.join(self.entry.original_name()), content_type: original.content_type }])
+            .collect()
+    }
+}
+
+/// Every image of a build, planned, in job order.
+#[derive(Debug)]
+pub struct Plans {
+    pub images: Vec<Planned>,
+    settings: Settings,
+    /// The image cache (absolute).
+    cache: PathBuf,
+}
+
+/// Plans every job and, with `encode`, encodes every image whose files are not cached yet (in
+/// parallel).
+///
+/// Pass every image of the build in one call: afterwards, cache entries no job used are
+/// pruned. On failure nothing is pruned and the error lists every failing source file.
+pub fn process(jobs: &[Job], settings: &Settings, cache: &Path, encode: bool, on_done: OnDone<'_>) -> Result<Plans> {
+    let queue = enqueue(settings, cache)?;
+    let results = run_all(jobs, "processed", |job| {
+        let started = Instant::now();
+        let (planned, bytes, source, from_plan_cache) = queue.plan_one(job)?;
+        let outcome = if encode && !queue.cache.is_complete(&planned.key, &planned.entry) {
+            queue.encode_one(&planned, bytes)?;
+            Outcome::Built(started.elapsed())
+        } else if from_plan_cache {
+            Outcome::Cached
+        } else {
+            Outcome::Planned
+        };
+        Ok((planned, source, outcome))
+    }, on_done)?;
+    let mut images = Vec::with_capacity(results.len());
+    let mut used = HashSet::new();
+    let mut sources = BTreeMap::new();
+    for (planned, source, _) in results {
+        used.insert(planned.key.clone());
+        sources.insert(source.0, source.1);
+        images.push(planned);
+    }
+    queue.cache.finish(&sources, &used)?;
+    Ok(Plans { images, settings: settings.clone(), cache: queue.cache.dir })
+}
+
+impl Plans {
+    /// The image cache holding every encoded file (absolute).
+    pub fn cache(&self) -> &Path {
+        &self.cache
+    }
+
+    /// Every R2 object of every image, each key once (an image in two galleries has one key).
+    pub fn objects(&self) -> Vec<Object> {
+        let mut seen = HashSet::new();
+        self.images.iter().flat_map(|p| p.objects(&self.cache)).filter(|o| seen.insert(o.key.clone())).collect()
+    }
+
+    /// Encodes the images `which` picks whose files are not cached yet, exactly as planned.
+    /// Returns how many were encoded. A source changed since it was planned is refused.
+    pub fn encode(&self, which: impl Fn(&Planned) -> bool + Sync, on_done: OnDone<'_>) -> Result<usize> {
+        let queue = enqueue(&self.settings, &self.cache)?;
+        let picked: Vec<&Planned> = self.images.iter().filter(|p| which(p)).collect();
+        let done = run_all(&picked, "encoded", |planned| {
+            let started = Instant::now();
+            if queue.cache.is_complete(&planned.key, &planned.entry) {
+                return Ok(Outcome::Cached);
+            }
+            queue.encode_one(planned, None)?;
+            Ok(Outcome::Built(started.elapsed()))
+        }, &|p: &&Planned, outcome| on_done(&p.job, outcome))?;
+        Ok(done.iter().filter(|o| matches!(o, Outcome::Built(_))).count())
+    }
+}
+
+/// The source a task works on, for error messages and progress.
+trait Task {
+    fn job(&self) -> &Job;
+}
+impl Task for Job {
+    fn job(&self) -> &Job {
+        self
+    }
+}
+impl Task for &Planned {
+    fn job(&self) -> &Job {
+        &self.job
+    }
+}
+
+/// Runs `work` on every task in parallel; on failure, one error naming every failing file.
+fn run_all<T: Task + Sync, R: Send>(
+    tasks: &[T],
+    verb: &str,
+    work: impl Fn(&T) -> Result<R> + Sync,
+    on_done: &(dyn Fn(&T, Outcome) + Sync),
+) -> Result<Vec<R>>
+where
+    R: HasOutcome,
+{
+    let results: Vec<Result<R>> = tasks
+        .par_iter()
+        .map(|task| {
+            let job = task.job();
+            let r = work(task).with_context(|| format!("{} (gallery {}, image {})", job.source.display(), job.gallery, job.image_id));
+            on_done(task, r.as_ref().map_or(Outcome::Failed, HasOutcome::outcome));
+            r
+        })
+        .collect();
+    let (ok, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
+    if !failed.is_empty() {
+        let failures: Vec<String> = failed.into_iter().filter_map(Result::err).map(|e| format!("{e:#}")).collect();
+        bail!("{} of {} images could not be {verb}:\n  {}", failures.len(), tasks.len(), failures.join("\n  "));
+    }
+    Ok(ok.into_iter().filter_map(Result::ok).collect())
+}
+
+/// What a task's result says about how it went.
+trait HasOutcome {
+    fn outcome(&self) -> Outcome;
+}
+impl HasOutcome for Outcome {
+    fn outcome(&self) -> Outcome {
+        *self
+    }
+}
+impl<A, B> HasOutcome for (A, B, Outcome) {
+    fn outcome(&self) -> Outcome {
+        self.2
+    }
+}
+
+/// The work of one run: the settings checked once, and the cache.
 struct Queue<'a> {
-    jobs: &'a [Job],
     settings: &'a Settings,
     fingerprint: String,
     cache: Cache,
@@ -121,135 +272,79 @@ struct Queue<'a> {
     big_decode: Mutex<()>,
 }
 
-/// Processes every job (in parallel) and places its outputs in the staging directories.
-///
-/// Pass every image of the build in one call: afterwards, cache entries no job used are
-/// pruned. On failure nothing is pruned and the error lists every failing source file.
-pub fn process(jobs: &[Job], settings: &Settings, out: &Outputs<'_>, on_done: OnDone<'_>) -> Result<Vec<Processed>> {
-    let queue = enqueue(jobs, settings, out.cache)?;
-    let results = queue.process_all(out, on_done)?;
-    let mut processed = Vec::with_capacity(results.len());
-    let mut used = HashSet::new();
-    let mut sources = BTreeMap::new();
-    for r in results {
-        used.insert(r.cache_key);
-        sources.insert(r.source.0, r.source.1);
-        processed.push(r.processed);
-    }
-    queue.cache.finish(&sources, &used)?;
-    Ok(processed)
-}
-
-fn enqueue<'a>(jobs: &'a [Job], settings: &'a Settings, cache: &Path) -> Result<Queue<'a>> {
+fn enqueue<'a>(settings: &'a Settings, cache: &Path) -> Result<Queue<'a>> {
     if settings.widths.is_empty() || settings.widths.contains(&0) || settings.thumb_width == 0 {
         bail!("images.widths and images.thumb_width must be positive pixel widths, e.g. widths [480, 960, 1920] and thumb_width 360");
     }
-    Ok(Queue { jobs, settings, fingerprint: settings.fingerprint(), cache: Cache::open(cache)?, big_decode: Mutex::new(()) })
+    Ok(Queue { settings, fingerprint: settings.fingerprint(), cache: Cache::open(cache)?, big_decode: Mutex::new(()) })
 }
 
-impl Queue<'_> {
-    fn process_all(&self, out: &Outputs<'_>, on_done: OnDone<'_>) -> Result<Vec<ImageResult>> {
-        let results: Vec<Result<ImageResult>> = self
-            .jobs
-            .par_iter()
-            .map(|job| {
-                let started = Instant::now();
-                let r = self
-                    .process_one(job, out, &self.cache.sources)
-                    .with_context(|| format!("{} (gallery {}, image {})", job.source.display(), job.gallery, job.image_id));
-                let outcome = match &r {
-                    Ok(r) if r.from_cache => Outcome::Cached,
-                    Ok(_) => Outcome::Built(started.elapsed()),
-                    Err(_) => Outcome::Failed,
-                };
-                on_done(job, outcome);
-                r
-            })
-            .collect();
-        let (ok, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
-        if !failed.is_empty() {
-            let failures: Vec<String> = failed.into_iter().filter_map(Result::err).map(|e| format!("{e:#}")).collect();
-            bail!("{} of {} images could not be processed:\n  {}", failures.len(), self.jobs.len(), failures.join("\n  "));
-        }
-        Ok(ok.into_iter().filter_map(Result::ok).collect())
-    }
+/// A source's path and stamp, for `sources.json`.
+type SourceRecord = (String, SourceStamp);
 
-    fn process_one(&self, job: &Job, out: &Outputs<'_>, known: &BTreeMap<String, SourceStamp>) -> Result<ImageResult> {
+impl Queue<'_> {
+    /// The plan of `job`: from the cache when its stamp and plan are known (no byte of the image
+    /// read), else from its bytes, which are returned for an encode to reuse.
+    fn plan_one(&self, job: &Job) -> Result<(Planned, Option<Vec<u8>>, SourceRecord, bool)> {
         let meta = fs::metadata(&job.source).with_context(|| format!("reading {}", job.source.display()))?;
         let index_key = job.source.to_string_lossy().into_owned();
-        let known = known.get(&index_key).filter(|s| s.matches(&meta));
-
-        let mut bytes = None;
-        let source_hash = match known {
-            Some(s) => s.hash.clone(),
-            None => {
-                let b = fs::read(&job.source).with_context(|| format!("reading {}", job.source.display()))?;
-                let h = blake3::hash(&b).to_hex().to_string();
-                bytes = Some(b);
-                h
+        if let Some(stamp) = self.cache.sources.get(&index_key).filter(|s| s.matches(&meta)) {
+            let key = Cache::key(&self.fingerprint, &stamp.hash);
+            if let Some(entry) = self.cache.read_plan(&key) {
+                return Ok((planned(job, key, entry), None, (index_key, stamp.clone()), true));
             }
-        };
+        }
+        let bytes = fs::read(&job.source).with_context(|| format!("reading {}", job.source.display()))?;
+        let source_hash = blake3::hash(&bytes).to_hex().to_string();
         let key = Cache::key(&self.fingerprint, &source_hash);
         let source = (index_key, SourceStamp::of(&meta, source_hash.clone()));
-        let dir = self.cache.dir.join(&key);
-
-        if let Some(entry) = self.cache.read_entry(&key) {
-            let processed = place(job, &entry, &dir, out)?;
-            return Ok(ImageResult { processed, cache_key: key, source, from_cache: true });
+        if let Some(entry) = self.cache.read_plan(&key) {
+            return Ok((planned(job, key, entry), Some(bytes), source, true));
         }
+        let entry = encode::plan(&job.source, &bytes, &job.probe, &source_hash, self.settings)?;
+        self.cache.write_plan(&key, &entry)?;
+        Ok((planned(job, key, entry), Some(bytes), source, false))
+    }
+
+    /// Encodes `planned` into its cache entry, from `bytes` or the file read again.
+    fn encode_one(&self, planned: &Planned, bytes: Option<Vec<u8>>) -> Result<()> {
+        let job = &planned.job;
         let bytes = match bytes {
             Some(b) => b,
             None => fs::read(&job.source).with_context(|| format!("reading {}", job.source.display()))?,
         };
-        if blake3::hash(&bytes).to_hex().as_str() != source_hash {
-            // Changed without its size/mtime changing: start over with the real content.
-            return self.process_one(job, out, &BTreeMap::new());
-        }
-        let entry = self.cache.store(&key, |tmp| {
-            encode::build_entry(&job.source, &bytes, &job.probe, &source_hash, self.settings, tmp, &self.big_decode)
-        })?;
-        let processed = place(job, &entry, &dir, out)?;
-        Ok(ImageResult { processed, cache_key: key, source, from_cache: false })
+        self.cache.store(&planned.key, &planned.entry, |dir| encode::encode(&bytes, &job.probe, &planned.entry, dir, &self.big_decode))
     }
 }
 
-/// Hard-links (or copies) a cache entry's files into the staging directories under their
-/// published names.
-fn place(job: &Job, entry: &Entry, dir: &Path, out: &Outputs<'_>) -> Result<Processed> {
-    let gallery_dir = out.gallery_assets.join(&job.gallery);
-    fs::create_dir_all(&gallery_dir).with_context(|| format!("creating {}", gallery_dir.display()))?;
-    let mut variants = Vec::with_capacity(entry.files.len());
-    for f in &entry.files {
-        let file = format!("{}-{}-{}", job.image_id, f.hash16, f.suffix);
-        link_or_copy(&dir.join(&f.suffix), &gallery_dir.join(&file))?;
-        variants.push(Variant {
+/// The manifest's view of one planned image: display files are named in the visitor's URL by
+/// image id and content hash, and stored in R2 under the content hash alone.
+fn planned(job: &Job, key: String, entry: Entry) -> Planned {
+    let variants = entry
+        .files
+        .iter()
+        .map(|f| Variant {
             role: f.role,
             width: f.width,
             height: f.height,
             content_type: f.content_type,
-            file,
+            file: format!("{}-{}-{}", job.image_id, f.hash16, f.suffix),
+            key: display_key(&f.hash16, &f.suffix),
             full_size: f.full_size,
-        });
-    }
-    let key = format!("{}/{}.{}", job.gallery, entry.original_hash16, entry.original_ext);
-    link_or_copy(&dir.join(format!("{ORIGINAL_NAME}.{}", entry.original_ext)), &out.originals.join(&key))?;
-    Ok(Processed {
+        })
+        .collect();
+    let processed = Processed {
         image_id: job.image_id.clone(),
         width: entry.width,
         height: entry.height,
         animated: entry.animated,
         variants,
-        original: Original { key, size: entry.original_size, content_type: entry.original_content_type },
-    })
-}
-
-fn link_or_copy(from: &Path, to: &Path) -> Result<()> {
-    let parent = to.parent().ok_or_else(|| anyhow!("{} has no parent directory", to.display()))?;
-    fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-    let tmp = parent.join(format!(".{}.tmp-{}", to.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
-    let _ = fs::remove_file(&tmp);
-    if fs::hard_link(from, &tmp).is_err() {
-        fs::copy(from, &tmp).with_context(|| format!("copying {} to {}", from.display(), tmp.display()))?;
-    }
-    fs::rename(&tmp, to).with_context(|| format!("moving {} into place", to.display()))
+        original: Original {
+            key: original_key(&entry.original_hash16, &entry.original_ext),
+            size: entry.original_size,
+            content_type: entry.original_content_type,
+            crc32: entry.original_crc32,
+        },
+    };
+    Planned { job: job.clone(), processed, key, entry }
 }

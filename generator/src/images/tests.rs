@@ -4,7 +4,8 @@ use super::container::{self, KeptExif};
 use super::*;
 use super::encode;
 use gatefold_contract::manifest::VariantRole;
-use std::collections::HashSet;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -72,13 +73,15 @@ fn jpeg_with(p: &pixels::Pixels, exif: Option<&[u8]>, icc: Option<&[u8]>) -> Vec
 struct Workspace {
     _dir: tempfile::TempDir,
     root: PathBuf,
+    /// R2 key → cached file, of every run so far (keys are content-addressed).
+    objects: RefCell<BTreeMap<String, PathBuf>>,
 }
 
 impl Workspace {
     fn new() -> Workspace {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
-        Workspace { _dir: dir, root }
+        Workspace { _dir: dir, root, objects: RefCell::default() }
     }
     fn source(&self, name: &str, data: &[u8]) -> PathBuf {
         let path = self.root.join("src").join(name);
@@ -92,17 +95,19 @@ impl Workspace {
         let probe = probe(&source, &Limits::default()).unwrap();
         Job { gallery: "launch".into(), image_id: name.split('.').next().unwrap().into(), source, file_name: name.into(), probe }
     }
-    fn run(&self, staging: &str, jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<Processed>> {
-        let assets = self.root.join(staging).join("site/_gatefold/g");
-        let originals = self.root.join(staging).join("originals");
-        let cache = self.root.join("cache");
-        process(jobs, settings, &Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, &|_, _| {})
+    fn plans(&self, jobs: &[Job], settings: &Settings, encode: bool) -> anyhow::Result<Plans> {
+        let plans = process(jobs, settings, &self.root.join("cache"), encode, &|_, _| {})?;
+        self.objects.borrow_mut().extend(plans.objects().into_iter().map(|o| (o.key, o.file)));
+        Ok(plans)
     }
-    fn asset(&self, staging: &str, file: &str) -> Vec<u8> {
-        fs::read(self.root.join(staging).join("site/_gatefold/g/launch").join(file)).unwrap()
+    /// A build's image step: every image planned and encoded.
+    fn run(&self, jobs: &[Job], settings: &Settings) -> anyhow::Result<Vec<Processed>> {
+        Ok(self.plans(jobs, settings, true)?.images.into_iter().map(|p| p.processed).collect())
     }
-    fn original(&self, staging: &str, p: &Processed) -> Vec<u8> {
-        fs::read(self.root.join(staging).join("originals").join(&p.original.key)).unwrap()
+    /// The bytes of an R2 object a run listed.
+    fn bytes(&self, key: &str) -> Vec<u8> {
+        let file = self.objects.borrow().get(key).cloned().unwrap_or_else(|| panic!("no object {key}"));
+        fs::read(&file).unwrap_or_else(|e| panic!("reading {}: {e}", file.display()))
     }
     fn cache_entries(&self) -> Vec<PathBuf> {
         let mut v: Vec<PathBuf> = fs::read_dir(self.root.join("cache")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
@@ -127,11 +132,11 @@ fn close(a: [u8; 3], b: [u8; 3], tolerance: i32) -> bool {
 fn exif_orientation_is_applied_to_every_variant() {
     let site = Workspace::new();
     let jpeg = jpeg_with(&halves(400, 200), Some(&exif_with_gps(6)), None);
-    let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
+    let out = site.run(&[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
     let p = &out[0];
     assert_eq!((p.width, p.height), (200, 400), "stored 400×200 turned 90° is 200 wide");
     for v in &p.variants {
-        let img = image::load_from_memory(&site.asset("s1", &v.file)).unwrap().to_rgb8();
+        let img = image::load_from_memory(&site.bytes(&v.key)).unwrap().to_rgb8();
         assert_eq!((img.width(), img.height()), (v.width, v.height), "{}", v.file);
         assert_eq!(v.height, v.width * 2, "{} keeps the upright 1:2 shape", v.file);
         // Orientation 6: the stored left (red) half is on top once upright.
@@ -148,10 +153,10 @@ fn gps_is_stripped_from_every_output_while_the_original_keeps_orientation_and_co
     assert!(fixture.fields().any(|f| f.ifd_num == exif::In::PRIMARY && f.tag == exif::Tag::GPSLatitudeRef), "the fixture has GPS");
     let jpeg = jpeg_with(&halves(400, 200), Some(&tiff), None);
     assert!(jpeg.windows(11).any(|w| w == b"SECRETPLACE"));
-    let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
+    let out = site.run(&[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
     let p = &out[0];
-    let mut files: Vec<(String, Vec<u8>)> = p.variants.iter().map(|v| (v.file.clone(), site.asset("s1", &v.file))).collect();
-    files.push((p.original.key.clone(), site.original("s1", p)));
+    let mut files: Vec<(String, Vec<u8>)> = p.variants.iter().map(|v| (v.file.clone(), site.bytes(&v.key))).collect();
+    files.push((p.original.key.clone(), site.bytes(&p.original.key)));
     for (name, bytes) in &files {
         assert!(!bytes.windows(11).any(|w| w == b"SECRETPLACE"), "{name} still holds the GPS block");
         let format = if name.ends_with(".webp") { SourceFormat::WebP } else { SourceFormat::Jpeg };
@@ -160,11 +165,12 @@ fn gps_is_stripped_from_every_output_while_the_original_keeps_orientation_and_co
             assert!(parsed.fields().all(|f| !format!("{:?}", f.tag).starts_with("GPS")), "{name} has GPS tags");
         }
     }
-    let original = site.original("s1", p);
+    let original = site.bytes(&p.original.key);
     let kept = container::read_exif(&container::layout(SourceFormat::Jpeg, &original).unwrap().exif.unwrap());
     assert_eq!(kept, KeptExif { orientation: 6, copyright: Some("(c) Brand".into()) });
     assert_eq!(p.original.size, original.len() as u64);
-    assert!(p.original.key.starts_with("launch/") && p.original.key.ends_with(".jpg"), "{}", p.original.key);
+    assert!(p.original.key.starts_with("originals/") && p.original.key.ends_with(".jpg"), "{}", p.original.key);
+    assert_eq!(p.original.crc32, crc32fast::hash(&original), "the CRC-32 a ZIP of originals uses");
 }
 
 #[test]
@@ -188,7 +194,7 @@ fn sources_are_never_upscaled() {
     let site = Workspace::new();
     let mut png = Vec::new();
     image::RgbImage::from_pixel(80, 40, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
-    let out = site.run("s1", &[site.job("small.png", &png)], &small_settings()).unwrap();
+    let out = site.run(&[site.job("small.png", &png)], &small_settings()).unwrap();
     let widths: HashSet<u32> = out[0].variants.iter().map(|v| v.width).collect();
     assert_eq!(widths, HashSet::from([80, 50]), "one display at source size plus the thumbnail");
     let full: Vec<_> = out[0].variants.iter().filter(|v| v.full_size).collect();
@@ -209,14 +215,14 @@ fn an_animated_gif_stays_animated() {
         }
     }
     let site = Workspace::new();
-    let out = site.run("s1", &[site.job("spin.gif", &gif)], &small_settings()).unwrap();
+    let out = site.run(&[site.job("spin.gif", &gif)], &small_settings()).unwrap();
     let p = &out[0];
     assert!(p.animated);
     let display: Vec<_> = p.variants.iter().filter(|v| v.role == VariantRole::Display).collect();
     assert_eq!(display.len(), 1);
     assert_eq!(display[0].content_type, "image/gif");
     assert!(display[0].full_size);
-    assert_eq!(pixels::decode_all_frames(SourceFormat::Gif, &site.asset("s1", &display[0].file)).unwrap(), 3);
+    assert_eq!(pixels::decode_all_frames(SourceFormat::Gif, &site.bytes(&display[0].key)).unwrap(), 3);
     assert!(p.variants.iter().any(|v| v.role == VariantRole::Thumb && v.content_type == "image/webp"), "a still thumbnail");
 }
 
@@ -242,13 +248,13 @@ fn display_p3_colours_are_converted_to_srgb() {
 
     let flat = pixels::Pixels { data: colour.repeat(200 * 100), width: 200, height: 100, alpha: false };
     let site = Workspace::new();
-    let out = site.run("s1", &[site.job("p3.jpg", &jpeg_with(&flat, None, Some(&icc)))], &small_settings()).unwrap();
+    let out = site.run(&[site.job("p3.jpg", &jpeg_with(&flat, None, Some(&icc)))], &small_settings()).unwrap();
     for v in &out[0].variants {
-        let img = image::load_from_memory(&site.asset("s1", &v.file)).unwrap().to_rgb8();
+        let img = image::load_from_memory(&site.bytes(&v.key)).unwrap().to_rgb8();
         let got = rgb_at(&img, v.width / 2, v.height / 2);
         assert!(close(got, expected, 6), "{}: {got:?} is not the sRGB {expected:?}", v.file);
     }
-    let original = site.original("s1", &out[0]);
+    let original = site.bytes(&out[0].original.key);
     assert_eq!(container::layout(SourceFormat::Jpeg, &original).unwrap().icc.as_deref(), Some(&icc[..]), "the download keeps its profile");
 }
 
@@ -267,13 +273,13 @@ fn mark(entry: &Path, file: &str) {
 fn a_rebuild_without_changes_takes_everything_from_the_cache() {
     let site = Workspace::new();
     let jobs = [site.job("photo.jpg", &jpeg_with(&halves(400, 200), None, None))];
-    let first = site.run("s1", &jobs, &small_settings()).unwrap();
+    let first = site.run(&jobs, &small_settings()).unwrap();
     // Tamper with the cached file: if the second run re-encoded, the mark would be gone.
     mark(&only_entry(&site), "100.webp");
-    let second = site.run("s2", &jobs, &small_settings()).unwrap();
+    let second = site.run(&jobs, &small_settings()).unwrap();
     assert_eq!(first, second);
     let v = second[0].variants.iter().find(|v| v.file.ends_with("-100.webp")).unwrap();
-    assert_eq!(site.asset("s2", &v.file), b"FROM-CACHE");
+    assert_eq!(site.bytes(&v.key), b"FROM-CACHE");
 }
 
 #[test]
@@ -281,24 +287,25 @@ fn a_changed_source_rebuilds_only_itself_and_its_old_outputs_are_pruned() {
     let site = Workspace::new();
     let a = site.job("a.jpg", &jpeg_with(&halves(400, 200), None, None));
     let b = site.job("b.jpg", &jpeg_with(&halves(300, 200), None, None));
-    let first = site.run("s1", &[a.clone(), b.clone()], &small_settings()).unwrap();
+    let first = site.run(&[a.clone(), b.clone()], &small_settings()).unwrap();
     for entry in site.cache_entries() {
         mark(&entry, "100.webp");
     }
     let old_entries = site.cache_entries();
     // New content for b (and a later mtime is not needed: size changes).
     site.source("b.jpg", &jpeg_with(&halves(320, 200), None, None));
-    let second = site.run("s2", &[a.clone(), b.clone()], &small_settings()).unwrap();
-    let file = |p: &Processed| p.variants.iter().find(|v| v.file.ends_with("-100.webp")).unwrap().file.clone();
-    assert_eq!(site.asset("s2", &file(&second[0])), b"FROM-CACHE", "a came from the cache");
-    assert_ne!(site.asset("s2", &file(&second[1])), b"FROM-CACHE", "b was rebuilt");
+    let second = site.run(&[a.clone(), b.clone()], &small_settings()).unwrap();
+    let variant = |p: &Processed| p.variants.iter().find(|v| v.file.ends_with("-100.webp")).unwrap().clone();
+    let file = |p: &Processed| variant(p).file;
+    assert_eq!(site.bytes(&variant(&second[0]).key), b"FROM-CACHE", "a came from the cache");
+    assert_ne!(site.bytes(&variant(&second[1]).key), b"FROM-CACHE", "b was rebuilt");
     assert_ne!(file(&first[1]), file(&second[1]), "b's file names follow its content");
     assert_eq!(file(&first[0]), file(&second[0]));
     let now = site.cache_entries();
     assert_eq!(now.len(), 2);
     // a's entry, found independently: the only entry a cache holding a alone has.
     let alone = Workspace::new();
-    alone.run("s", &[alone.job("a.jpg", &jpeg_with(&halves(400, 200), None, None))], &small_settings()).unwrap();
+    alone.run(&[alone.job("a.jpg", &jpeg_with(&halves(400, 200), None, None))], &small_settings()).unwrap();
     let a_entry = alone.cache_entries()[0].file_name().unwrap().to_owned();
     let kept: Vec<_> = old_entries.iter().filter(|e| now.contains(e)).map(|e| e.file_name().unwrap().to_owned()).collect();
     assert_eq!(kept, [a_entry], "a's entry stayed and b's old entry was pruned");
@@ -316,7 +323,7 @@ fn a_failing_build_names_every_bad_file() {
         job
     };
     let jobs = [site.job("ok.jpg", &good), cut_after_check("cut1.jpg"), cut_after_check("cut2.jpg")];
-    let err = format!("{:#}", site.run("s1", &jobs, &small_settings()).unwrap_err());
+    let err = format!("{:#}", site.run(&jobs, &small_settings()).unwrap_err());
     assert!(err.contains("2 of 3"), "{err}");
     assert!(err.contains("cut1.jpg") && err.contains("cut2.jpg") && !err.contains("ok.jpg"), "{err}");
     assert!(err.contains("cut short"), "{err}");
@@ -370,13 +377,13 @@ fn avif_on_adds_an_avif_of_every_size_and_its_largest_counts_as_full_size() {
     let site = Workspace::new();
     let jpeg = jpeg_with(&halves(400, 200), None, None);
     let settings = Settings { avif: true, ..small_settings() };
-    let out = site.run("s1", &[site.job("photo.jpg", &jpeg)], &settings).unwrap();
+    let out = site.run(&[site.job("photo.jpg", &jpeg)], &settings).unwrap();
     let p = &out[0];
     let avifs: Vec<_> = p.variants.iter().filter(|v| v.content_type == "image/avif").collect();
     let sizes = |t: &str| p.variants.iter().filter(|v| v.content_type == t).map(|v| (v.role, v.width, v.height)).collect::<Vec<_>>();
     assert_eq!(sizes("image/avif"), sizes("image/webp"), "the same sizes as WebP, thumbnail included");
     for v in &avifs {
-        let data = site.asset("s1", &v.file);
+        let data = site.bytes(&v.key);
         assert_eq!(&data[4..12], b"ftypavif", "{} is an AVIF file", v.file);
         assert_eq!(avif_size(&data), (v.width, v.height), "{} has the size the manifest says", v.file);
         assert!(v.file.ends_with(".avif"), "{}", v.file);
@@ -384,7 +391,7 @@ fn avif_on_adds_an_avif_of_every_size_and_its_largest_counts_as_full_size() {
     let full: Vec<_> = p.variants.iter().filter(|v| v.full_size).map(|v| (v.content_type.as_str(), v.width)).collect();
     assert_eq!(full, vec![("image/webp", 160), ("image/jpeg", 160), ("image/avif", 160)], "one full-size file per format, all the largest");
 
-    let without = site.run("s2", &[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
+    let without = site.run(&[site.job("photo.jpg", &jpeg)], &small_settings()).unwrap();
     assert!(without[0].variants.iter().all(|v| v.content_type != "image/avif"), "AVIF is opt-in");
 }
 

@@ -82,7 +82,8 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
     Manifest::from_json(&json).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
 }
 
-/// Builds `galleries` into `out` (a scratch directory) and returns the manifest.
+/// Builds `galleries` into `out` (a scratch directory) and returns the manifest. Only plans the
+/// images: a plan compares keys and sizes, which are known without encoding a pixel.
 pub fn build_manifest(galleries: &Path, themes: &Path, cache: &Path, out: &Path) -> Result<Manifest> {
     let report = crate::build::build(&crate::build::BuildOptions {
         galleries: galleries.to_path_buf(),
@@ -92,6 +93,7 @@ pub fn build_manifest(galleries: &Path, themes: &Path, cache: &Path, out: &Path)
         production: false,
         progress: Progress::Quiet,
         now: None,
+        images: crate::build::ImageMode::PlanOnly,
     })
     .with_context(|| format!("building {}", galleries.display()))?;
     Ok(report.site.manifest())

@@ -27,7 +27,7 @@ fn image(id: &str, content: &str) -> Image {
         height: 900,
         animated: false,
         variants: Vec::new(),
-        original: Original { key: format!("originals/launch/{content}.jpg"), size: 1000, content_type: gatefold_contract::MediaType::Jpeg },
+        original: Original { key: format!("originals/launch/{content}.jpg"), size: 1000, content_type: gatefold_contract::MediaType::Jpeg, crc32: 0 },
     }
 }
 

@@ -4,10 +4,10 @@
 //! `templates/`, interface strings from `strings/<locale>.yaml`, denial wording from
 //! [`Denial::title`]/[`Denial::message`]. This module only decides *what* goes where:
 //!
-//! - `site_dir` (deployed, served only through the worker): one gallery page per link and
-//!   language, a title-only preview page per gallery and language for link-preview bots, a
-//!   denial page per reason and language, and the theme's static files under
-//!   `/assets/<content-hash>/`;
+//! - `site_dir` (deployed, served only through the worker): one gallery page template per
+//!   gallery, download mode and language (never one per link: the worker fills in the link), a
+//!   title-only preview page per gallery and language for link-preview bots, a denial page per
+//!   reason and language, and the theme's static files under `/assets/<content-hash>/`;
 //! - `owner_dir` (never deployed; it holds every token): QR codes, printable QR cards, ready-to-
 //!   send share messages and an overview page.
 //!
@@ -21,7 +21,7 @@ mod theme;
 use crate::built::BuiltSite;
 use anyhow::{Context, Result, bail};
 use chrono::TimeZone;
-use gatefold_contract::manifest;
+use gatefold_contract::manifest::{self, PageMode};
 use gatefold_contract::{Denial, Expiry, Locale, ResolvedExpiry};
 use minijinja::context;
 use minijinja::value::Value;
@@ -31,8 +31,9 @@ use theme::{Theme, copy_static};
 /// Counts of what [`render`] wrote.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RenderReport {
-    /// Every HTML page written under `site_dir`: gallery, preview and denial pages.
+    /// Every page written under `site_dir`: gallery page templates, preview and denial pages.
     pub pages: usize,
+    /// Gallery page templates: galleries × download modes × languages.
     pub gallery_pages: usize,
     pub preview_pages: usize,
     pub denial_pages: usize,
@@ -67,9 +68,10 @@ pub fn render(
 
     for gallery in site.galleries.values() {
         for locale in Locale::ALL {
-            for link in gallery.links.values() {
-                let html = pages.gallery_page(gallery, link, locale)?;
-                write(&site_file(site_dir, &manifest::page_path(&gallery.id, &link.name, locale)), html)?;
+            for mode in PageMode::ALL {
+                let template = pages.gallery_page(gallery, mode, locale)?;
+                let json = serde_json::to_vec(&template).context("serialising a page template")?;
+                write(&site_file(site_dir, &manifest::page_path(&gallery.id, mode, locale)), json)?;
                 report.gallery_pages += 1;
             }
             let html = pages.preview_page(gallery, locale)?;

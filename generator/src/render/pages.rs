@@ -1,10 +1,13 @@
-//! What visitors and bots get: one gallery page per link and language, a title-only preview
+//! What visitors and bots get: one gallery page template per gallery, download mode and
+//! language (the worker fills in the link: [`gatefold_contract::page`]), a title-only preview
 //! per gallery and language, and a denial page per reason and language.
 
 use super::Renderer;
 use crate::built::BuiltGallery;
 use anyhow::{Context, Result};
-use gatefold_contract::manifest::{self, Image, Link, SESSION_EXPIRES_PLACEHOLDER, Variant, VariantRole};
+use gatefold_contract::manifest::{self, Image, PageMode, Variant, VariantRole};
+use gatefold_contract::owner::placeholder;
+use gatefold_contract::page::{self, PageTemplate};
 use gatefold_contract::{Denial, Locale, MediaType};
 use minijinja::context;
 use minijinja::value::Value;
@@ -39,7 +42,7 @@ struct ImageView {
     thumb: Picture,
     /// Lightbox: every display size, the largest being the full-size view.
     large: Picture,
-    /// Only on links that allow downloads.
+    /// Only on pages for links that allow downloads.
     download: Option<String>,
 }
 
@@ -84,7 +87,8 @@ fn picture(token: &str, variants: &[&Variant]) -> Option<Picture> {
 }
 
 impl Renderer<'_> {
-    fn images(&self, gallery: &BuiltGallery, link: &Link) -> Result<Vec<ImageView>> {
+    /// Every image's markup, with `token` in its URLs (the placeholder, in a page template).
+    fn images(&self, gallery: &BuiltGallery, token: &str, download: bool) -> Result<Vec<ImageView>> {
         gallery
             .images
             .iter()
@@ -96,10 +100,9 @@ impl Renderer<'_> {
                     .filter(|v| v.role == VariantRole::Thumb || (v.role == VariantRole::Display && !v.full_size))
                     .collect();
                 let display: Vec<&Variant> = image.variants.iter().filter(|v| v.role == VariantRole::Display).collect();
-                let large = picture(&link.token, &display).with_context(|| no_variants(gallery, image, "display"))?;
+                let large = picture(token, &display).with_context(|| no_variants(gallery, image, "display"))?;
                 // An image too small for a separate thumbnail shows its display file in the grid.
-                let thumb =
-                    picture(&link.token, &grid).or_else(|| picture(&link.token, &display)).expect("display exists");
+                let thumb = picture(token, &grid).or_else(|| picture(token, &display)).expect("display exists");
                 Ok(ImageView {
                     index,
                     number: index + 1,
@@ -109,36 +112,42 @@ impl Renderer<'_> {
                     file_name: image.file_name.clone(),
                     thumb,
                     large,
-                    download: link.policy.download.then(|| manifest::download_path(&link.token, &image.id)),
+                    download: download.then(|| manifest::download_path(token, &image.id)),
                 })
             })
             .collect()
     }
 
-    pub(super) fn gallery_page(&self, gallery: &BuiltGallery, link: &Link, locale: Locale) -> Result<String> {
-        let images = self.images(gallery, link)?;
+    /// The gallery's page for every link of one download mode, in `locale`: placeholders where
+    /// the link's token, label, expiry line, view duration and the session's end go.
+    pub(super) fn gallery_page(&self, gallery: &BuiltGallery, mode: PageMode, locale: Locale) -> Result<PageTemplate> {
+        let what = || format!("rendering the {} page of gallery {} in {locale}", mode.name(), gallery.id);
+        let download = mode == PageMode::Download;
+        let images = self.images(gallery, &placeholder(page::TOKEN), download)?;
         let cover = gallery.cover.as_deref().and_then(|id| images.iter().find(|i| i.id == id));
         let description = gallery.description_html.clone().map(Value::from_safe_string);
-        let expires = link.policy.expires.map(|e| self.format_expiry(&e, locale)).transpose()?;
         let session_over = Denial::SessionExpired;
-        self.theme
+        let html = self
+            .theme
             .render(
                 "gallery.html",
                 context! {
                 gallery_title => &gallery.title,
-                label => &link.label,
+                label => placeholder(page::LABEL),
                 description,
                 images,
                 cover,
-                download => link.policy.download,
-                view_seconds => link.policy.view_seconds,
-                expires,
-                timezone => self.site.timezone.name(),
-                session_placeholder => SESSION_EXPIRES_PLACEHOLDER,
+                download,
+                view_seconds => placeholder(page::VIEW_SECONDS),
+                expiry => placeholder(page::EXPIRY),
+                session_expires => placeholder(page::SESSION_EXPIRES),
                 session_over_title => session_over.title(locale),
                 session_over_message => session_over.message(locale), ..self.base(locale) },
             )
-            .with_context(|| format!("rendering the page of link {} of gallery {} in {locale}", link.name, gallery.id))
+            .with_context(what)?;
+        // The worker words the expiry line exactly as the owner files do: the same strings.
+        let wording = self.theme.wording(locale).with_context(what)?;
+        Ok(PageTemplate { locale, timezone: self.site.timezone.name().to_string(), wording, html })
     }
 
     pub(super) fn preview_page(&self, gallery: &BuiltGallery, locale: Locale) -> Result<String> {
@@ -174,6 +183,7 @@ mod tests {
             height: width * 2 / 3,
             content_type: content_type.parse().unwrap(),
             file: format!("a-{width}.{ext}"),
+            key: manifest::display_key("0123456789abcdef", &format!("{width}.{ext}")),
             full_size,
         }
     }

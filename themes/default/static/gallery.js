@@ -86,7 +86,10 @@
   const endMs = endsAt * 1000;
   const countdown = $("#gf-countdown");
   const countdownValue = $("#gf-countdown-value");
-  const timed = Boolean($('meta[name="gatefold-view-seconds"]'));
+  // Empty when the link has no view duration: then the session lasts as long as the link and
+  // no countdown is shown.
+  const viewSeconds = $('meta[name="gatefold-view-seconds"]');
+  const timed = Boolean(viewSeconds) && viewSeconds.content.trim() !== "" && Number(viewSeconds.content) > 0;
 
   function endSession() {
     if (sessionOver) return;

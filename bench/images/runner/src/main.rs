@@ -28,21 +28,25 @@ fn main() -> Result<()> {
     let mut cold = Vec::new();
     for run in 0..runs {
         let _ = std::fs::remove_dir_all(&work);
-        let staging = work.join(format!("staging{run}"));
-        let (assets, originals, cache) = (staging.join("site/_gatefold/g"), staging.join("originals"), work.join("cache"));
         let t = Instant::now();
-        images::process(&jobs, &settings, &images::Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, &|_, _| {})?;
+        images::process(&jobs, &settings, &work.join("cache"), true, &|_, _| {})?;
         cold.push(t.elapsed().as_secs_f64());
     }
     cold.sort_by(f64::total_cmp);
-    let staging = work.join("staging-warm");
-    let (assets, originals, cache) = (staging.join("site/_gatefold/g"), staging.join("originals"), work.join("cache"));
     let t = Instant::now();
-    images::process(&jobs, &settings, &images::Outputs { gallery_assets: &assets, originals: &originals, cache: &cache }, &|_, _| {})?;
+    let plans = images::process(&jobs, &settings, &work.join("cache"), true, &|_, _| {})?;
     let warm = t.elapsed().as_secs_f64();
     println!("images={}", jobs.len());
     println!("cold_median_s={:.3}", cold[cold.len() / 2]);
     println!("warm_s={warm:.4}");
-    println!("outputs={}", assets.join("bench").display());
+    // The display files under their URL names (`<image>-<hash>-<size>.<ext>`), which is how
+    // quality.py matches outputs to sources.
+    let outputs = work.join("outputs");
+    std::fs::create_dir_all(&outputs)?;
+    let files: std::collections::BTreeMap<String, PathBuf> = plans.objects().into_iter().map(|o| (o.key, o.file)).collect();
+    for v in plans.images.iter().flat_map(|p| &p.processed.variants) {
+        std::fs::hard_link(&files[&v.key], outputs.join(&v.file)).with_context(|| format!("linking {}", v.file))?;
+    }
+    println!("outputs={}", outputs.display());
     Ok(())
 }
