@@ -68,7 +68,7 @@ pub fn smoke_checks(manifest: &Manifest, previous: Option<&Manifest>, now: i64) 
 fn private_files(manifest: &Manifest) -> Vec<(&'static str, String)> {
     let mut files = vec![("site record", manifest::SITE_PATH.to_string()), ("gallery index", manifest::GALLERY_INDEX_PATH.to_string())];
     let first_token = manifest.galleries.values().flat_map(|g| g.links.values()).next().map(|l| l.token.as_str());
-    files.push(("token shard", manifest::token_shard_path(first_token.map_or(0, manifest::token_shard))));
+    files.push(("link shard", manifest::token_shard_path(first_token.map_or(0, manifest::token_shard))));
     if let Some(g) = manifest.galleries.values().next() {
         files.push(("gallery record", manifest::gallery_record_path(&g.id)));
         files.push(("page template", manifest::page_path(&g.id, PageMode::View, manifest.site.default_locale)));

@@ -85,7 +85,7 @@ fn smoke_checks_expect_each_links_published_state_and_retired_urls_gone() {
             ("retired URL of g/market", "/s/tokenold", Expect::NotFound),
             ("private site record", "/_gatefold/site.json", Expect::NotFound),
             ("private gallery index", "/_gatefold/galleries.json", Expect::NotFound),
-            ("private token shard", shard.as_str(), Expect::NotFound),
+            ("private link shard", shard.as_str(), Expect::NotFound),
             ("private gallery record", "/_gatefold/g/g.json", Expect::NotFound),
             ("private page template", "/_gatefold/pages/g/view.en.json", Expect::NotFound),
         ]
