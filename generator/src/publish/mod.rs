@@ -116,10 +116,7 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
     step(&format!("{} of {keys} objects to upload to R2 bucket {}", missing.len(), args.bucket));
 
     let materialized = build::materialize(&opts, &report, &missing)?;
-    let scratch = tempfile::tempdir().context("creating a temporary directory")?;
-    let list = scratch.path().join("objects.json");
-    std::fs::write(&list, serde_json::to_vec(&materialized.objects)?).with_context(|| format!("writing {}", list.display()))?;
-    let uploaded = r2.put_list(&list).context("uploading to R2 failed; nothing was deployed, the previous deployment is still serving")?;
+    let uploaded = upload(&r2, &materialized.objects).context("uploading to R2 failed; nothing was deployed, the previous deployment is still serving")?;
     let published = Published {
         encoded_images: materialized.encoded_images,
         uploaded: uploaded.objects,
@@ -161,6 +158,17 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
         );
     }
     Ok(published)
+}
+
+/// Uploads `objects` in one `r2.mjs put-list` process (none for an empty list).
+fn upload(r2: &R2Tool, objects: &[build::Object]) -> Result<Uploaded> {
+    if objects.is_empty() {
+        return Ok(Uploaded { objects: 0, bytes: 0, already_there: 0 });
+    }
+    let scratch = tempfile::tempdir().context("creating a temporary directory")?;
+    let list = scratch.path().join("objects.json");
+    std::fs::write(&list, serde_json::to_vec(objects)?).with_context(|| format!("writing {}", list.display()))?;
+    r2.put_list(&list)
 }
 
 fn step(what: &str) {
