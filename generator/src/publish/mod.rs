@@ -102,7 +102,14 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
         let outdir = tempfile::tempdir().context("creating a directory for wrangler's dry-run bundle")?;
         step("wrangler deploy --dry-run");
         wrangler(&root, &args.wrangler, &["deploy", "--dry-run", "--outdir", &outdir.path().display().to_string()])?;
-        println!("dry run complete: nothing was encoded, uploaded or deployed");
+        let bundled: Vec<PathBuf> = walkdir::WalkDir::new(outdir.path())
+            .into_iter()
+            .filter_map(|e| e.ok().filter(|e| e.file_type().is_file()).map(|e| e.into_path()))
+            .collect();
+        if !bundled.iter().any(|f| f.extension().is_some_and(|e| e == "wasm")) {
+            bail!("wrangler's dry-run bundle has no .wasm module (fix: check scripts/build-worker.sh, which wrangler.toml's [build] runs)");
+        }
+        println!("dry run complete: {} files bundled; nothing was encoded, uploaded or deployed", bundled.len());
         return Ok(Published { encoded_images: 0, uploaded: 0, already_in_r2: 0 });
     }
 
