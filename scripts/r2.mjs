@@ -14,7 +14,7 @@
 // uses (it keeps R2 under <dir>/v3/r2), so what is seeded here is what the local worker serves;
 // put-list skips keys the bucket already has (a head per key: cheap, and the local state can be
 // deleted at any time). Remote mode speaks R2's S3-compatible API (CLOUDFLARE_ACCOUNT_ID,
-// R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY) and uploads every entry it is given: the caller diffs
+// R2_ACCESS_KEY_ID, R2_SECRET_ACCESS_KEY; R2_ENDPOINT for another endpoint) and uploads every entry it is given: the caller diffs
 // against the manifest it published last, which costs no R2 operation per object.
 //
 // The functions are exported for tests and the end-to-end harness.
@@ -56,7 +56,14 @@ async function openLocal(bucket, persistTo) {
     r2Buckets: { MEDIA: bucket },
     r2Persist: localR2Persist(persistTo),
   });
-  const r2 = await mf.getR2Bucket("MEDIA");
+  return { ...wrapR2Binding(await mf.getR2Bucket("MEDIA")), close: () => mf.dispose() };
+}
+
+/**
+ * The bucket interface over an R2 binding from Miniflare (`mf.getR2Bucket(name)`), e.g. for a test
+ * harness that runs its own Miniflare: `putList(wrapR2Binding(bucket), list)`.
+ */
+export function wrapR2Binding(r2) {
   return {
     skipsExisting: true,
     async has(key) {
@@ -71,7 +78,7 @@ async function openLocal(bucket, persistTo) {
       const plain = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       await r2.put(key, plain, { httpMetadata: contentType ? { contentType } : undefined });
     },
-    close: () => mf.dispose(),
+    close: async () => {},
   };
 }
 
@@ -91,7 +98,10 @@ async function openRemote(bucket, env) {
     // aws4fetch retries 5xx and 429 answers and network errors with backoff.
     retries: 5,
   });
-  const base = `https://${env.CLOUDFLARE_ACCOUNT_ID}.r2.cloudflarestorage.com/${encodeURIComponent(bucket)}`;
+  // R2_ENDPOINT: another S3 endpoint of the account, e.g. `https://<account>.eu.r2.cloudflarestorage.com`
+  // for a bucket under the EU jurisdiction.
+  const endpoint = (env.R2_ENDPOINT || `https://${env.CLOUDFLARE_ACCOUNT_ID}.r2.cloudflarestorage.com`).replace(/\/+$/, "");
+  const base = `${endpoint}/${encodeURIComponent(bucket)}`;
   const url = (key) => `${base}/${key.split("/").map(encodeURIComponent).join("/")}`;
   const fail = async (what, key, res) => {
     const body = (await res.text()).slice(0, 300).replace(/\s+/g, " ");

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { createServer } from "node:http";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const run = promisify(execFile);
@@ -121,4 +122,54 @@ test("usage errors name the fix: one mode, remote credentials, a well-formed lis
   const bad = await r2("put-list", f.list, ...f.local);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /entry 0 \(display\/x-960\.webp\) has no content_type/);
+});
+
+test("remote mode speaks S3: signed PUTs with their type, path-style keys, a 404 is exit 2", async (t) => {
+  // A stand-in for R2's S3 endpoint that records what it is sent and holds objects in memory.
+  const objects = new Map();
+  const seen = [];
+  const server = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      seen.push({ method: req.method, url: req.url, type: req.headers["content-type"], auth: req.headers.authorization ?? "" });
+      if (req.method === "PUT") {
+        objects.set(req.url, Buffer.concat(chunks));
+        res.end();
+      } else if (objects.has(req.url)) {
+        res.end(objects.get(req.url));
+      } else {
+        res.writeHead(404).end("<Error><Code>NoSuchKey</Code></Error>");
+      }
+    });
+  });
+  await new Promise((ok) => server.listen(0, "127.0.0.1", ok));
+  const f = fixture();
+  t.after(() => {
+    server.close();
+    rmSync(f.dir, { recursive: true, force: true });
+  });
+  const env = {
+    ...process.env,
+    CLOUDFLARE_ACCOUNT_ID: "0123456789abcdef",
+    R2_ACCESS_KEY_ID: "test-access-key",
+    R2_SECRET_ACCESS_KEY: "test-secret",
+    R2_ENDPOINT: `http://127.0.0.1:${server.address().port}`,
+  };
+  const remote = (...args) =>
+    run(process.execPath, [join(root, "scripts/r2.mjs"), ...args, "--bucket", BUCKET, "--remote"], { env }).then(
+      (r) => ({ code: 0, ...r }),
+      (e) => e,
+    );
+  const put = await remote("put-list", f.list);
+  assert.equal(put.code, 0, put.stderr);
+  assert.equal(put.stdout.trim(), "uploaded 3 objects (51 bytes), 0 already there", "remote uploads every entry: the caller diffs");
+  const puts = seen.filter((r) => r.method === "PUT");
+  assert.deepEqual(puts.map((r) => [r.url, r.type]).sort(), f.objects.map((o) => [`/${BUCKET}/${o.key}`, o.content_type]).sort());
+  assert.ok(puts.every((r) => r.auth.startsWith("AWS4-HMAC-SHA256 Credential=test-access-key/") && r.auth.includes("/auto/s3/aws4_request")), puts[0].auth);
+
+  const back = join(f.dir, "back");
+  assert.equal((await remote("get", f.objects[2].key, back)).code, 0);
+  assert.equal(readFileSync(back, "utf8"), "original bytes");
+  assert.equal((await remote("get", "gatefold/published-manifest.json", back)).code, 2);
 });
