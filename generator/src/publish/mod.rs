@@ -118,6 +118,12 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
         _ => Target::Remote,
     };
     let r2 = R2Tool { script: root.join(&args.r2_tool), bucket: args.bucket.clone(), target };
+    if !r2.script.is_file() {
+        bail!(
+            "the R2 upload tool is not at {} (fix: run gatefold from the repository, or pass --r2-tool <path to scripts/r2.mjs>)",
+            r2.script.display()
+        );
+    }
     let previous = previous_manifest(&r2)?;
     let missing = objects_to_upload(&manifest, previous.as_ref());
     step(&format!("{} of {keys} objects to upload to R2 bucket {}", missing.len(), args.bucket));
