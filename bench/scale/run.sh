@@ -7,7 +7,8 @@
 # how many images a publish encodes and how many objects it uploads. Prints figures, asserts
 # nothing. Everything it writes goes under $SCALE_DIR (default /tmp/gatefold-scale).
 #
-#   bash bench/scale/run.sh                     # 10, 100, 1000 galleries (about 10 minutes on 2 cores)
+#   bash bench/scale/run.sh                     # 10, 100, 1000 galleries (about 15 minutes on 2 cores,
+#                                               # most of it the first publish of 125,000 objects)
 #   SCALE_SIZES="10 100" bash bench/scale/run.sh
 #
 # Not measured here: CPU time of a first request on a fresh isolate against a warm open under
