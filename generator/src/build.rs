@@ -15,7 +15,7 @@
 use crate::built::{BuiltGallery, BuiltSite};
 use crate::cli::Progress;
 use crate::config::{self, GalleryConfig, LoadOptions, Project};
-use crate::diagnostics::{Diagnostics, InvalidInput};
+use crate::diagnostics::{Diagnostic, Diagnostics, InvalidInput};
 use crate::images::{self, Job, Outcome, Planned, Plans, Processed};
 use crate::keys::{self, KeyOrigin};
 use crate::render;
@@ -93,6 +93,28 @@ pub fn project_root_of(galleries: &Path) -> PathBuf {
     abs.parent().map(Path::to_path_buf).unwrap_or(abs)
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_file_budget_warns_from_80_percent_of_the_plans_limit_and_names_the_fix() {
+        let yaml = Path::new("galleries/site.yaml");
+        let free = config::WorkersPlan::Free;
+        assert!(budget_warning(yaml, free, 15_999, 9).is_none(), "79.99 % is fine");
+        let warning = budget_warning(yaml, free, 16_000, 9).expect("80 % warns");
+        assert!(!warning.is_error());
+        let text = warning.to_string();
+        assert!(text.starts_with("warning: galleries/site.yaml: plan: a deployment of this site holds 16000 static files, 80% of the 20000"), "{text}");
+        assert!(text.contains("`plan: paid`") && text.contains("fewer galleries") && text.contains("each adds 9 files"), "{text}");
+        assert!(budget_warning(yaml, free, 20_001, 9).unwrap().to_string().contains("will refuse it"));
+        let paid = config::WorkersPlan::Paid;
+        assert!(budget_warning(yaml, paid, 20_001, 9).is_none(), "the paid plan allows 100,000");
+        let text = budget_warning(yaml, paid, 80_000, 9).unwrap().to_string();
+        assert!(text.contains("Workers paid plan") && !text.contains("`plan: paid`"), "{text}");
+    }
+}
+
 #[derive(Debug)]
 pub struct BuildReport {
     /// What was built; `dist/manifest.json` and the records were written from it.
@@ -138,7 +160,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     let now = opts.now.unwrap_or_else(now_unix);
 
-    let (project, warnings) = load(&opts.galleries, &opts.themes, false, now)?;
+    let (project, mut warnings) = load(&opts.galleries, &opts.themes, false, now)?;
+    warnings.0.extend(asset_budget(&project, &opts.themes)?);
     let (key, key_origin) = keys::signing_key(&opts.project_root(), opts.production)?;
 
     let staging = Staging::create(&opts.out)?;
@@ -206,6 +229,51 @@ fn write_records(site_dir: &Path, manifest: &Manifest) -> Result<()> {
         write_json(&file(&manifest::gallery_record_path(&gallery.gallery.id)), gallery)?;
     }
     write_json(&file(manifest::GALLERY_INDEX_PATH), &records.index)
+}
+
+/// Static-asset files a build of `project` deploys (`dist/site`), counted from the project
+/// alone: the rendered files ([`render::site_file_count`]) and the records (site, index, token
+/// shards, one per gallery).
+pub fn deployed_files(project: &Project, themes: &Path) -> Result<usize> {
+    let galleries = project.galleries.len();
+    let records = 2 + manifest::TOKEN_SHARDS + galleries * RECORDS_PER_GALLERY;
+    Ok(render::site_file_count(&themes.join(&project.site.theme), galleries)? + records)
+}
+
+/// [`write_records`] writes one record per gallery.
+const RECORDS_PER_GALLERY: usize = 1;
+
+/// From 80 % of the files the site's Workers plan allows a deployment: a warning naming the
+/// way out, before `wrangler deploy` refuses the version.
+pub fn asset_budget(project: &Project, themes: &Path) -> Result<Option<Diagnostic>> {
+    let files = deployed_files(project, themes)?;
+    let per_gallery = render::files_per_gallery() + RECORDS_PER_GALLERY;
+    Ok(budget_warning(&project.dir.join("site.yaml"), project.site.plan, files, per_gallery))
+}
+
+fn budget_warning(site_yaml: &Path, plan: config::WorkersPlan, files: usize, per_gallery: usize) -> Option<Diagnostic> {
+    let limit = plan.asset_file_limit();
+    // 80 %, in integers: the warning must not flicker on rounding.
+    if files * 5 < limit * 4 {
+        return None;
+    }
+    let state = if files > limit { "over the limit: `wrangler deploy` will refuse it" } else { "close to the limit" };
+    let fix = match plan {
+        config::WorkersPlan::Free => format!(
+            "if the Cloudflare account is on Workers Paid, write `plan: paid` in site.yaml (100,000 files); otherwise publish fewer galleries per deployment (each adds {per_gallery} files: its page templates and previews in every language, its owner kits and its record)"
+        ),
+        config::WorkersPlan::Paid => format!(
+            "publish fewer galleries per deployment (each adds {per_gallery} files: its page templates and previews in every language, its owner kits and its record), e.g. a second site for the archive"
+        ),
+    };
+    Some(
+        Diagnostic::warning(
+            site_yaml,
+            format!("a deployment of this site holds {files} static files, {}% of the {limit} the Workers {} plan allows: {state}", files * 100 / limit, plan.name()),
+        )
+        .field("plan")
+        .fix(fix),
+    )
 }
 
 fn image_jobs(project: &Project) -> Vec<Job> {

@@ -218,13 +218,20 @@ pub fn run(cli: Cli) -> Result<()> {
 }
 
 fn check(galleries: &Path, themes: &Path, quick: bool) -> Result<()> {
-    let (project, warnings) = build::load(galleries, themes, !quick, build::now_unix())?;
+    let (project, mut warnings) = build::load(galleries, themes, !quick, build::now_unix())?;
+    warnings.0.extend(build::asset_budget(&project, themes)?);
     if !warnings.0.is_empty() {
         eprintln!("{warnings}");
     }
     let links: usize = project.galleries.iter().map(|g| g.links.len()).sum();
     let images: usize = project.galleries.iter().map(|g| g.images.len()).sum();
-    println!("ok: {} galleries, {images} images, {links} links", project.galleries.len());
+    let files = build::deployed_files(&project, themes)?;
+    println!(
+        "ok: {} galleries, {images} images, {links} links; a deployment holds {files} static files (Workers {} plan: {})",
+        project.galleries.len(),
+        project.site.plan.name(),
+        project.site.plan.asset_file_limit()
+    );
     Ok(())
 }
 

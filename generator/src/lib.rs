@@ -1,17 +1,18 @@
 //! Gatefold's generator: gallery folders in git → a deployable `dist/`.
 //!
 //! A build reads like a checklist (see [`build::build`]), one model per stage:
-//! load and validate the YAML ([`config`]: a [`config::Project`]) → process images in parallel
-//! ([`images`]) → assemble the built site ([`built`]: a [`built::BuiltSite`]) → render pages, QR
-//! codes and owner kits from the theme ([`render`], QR codes from [`gatefold_contract::qr`]) and write the manifest the worker
-//! reads ([`gatefold_contract::manifest`]) from the built site → swap the new `dist/` into place
+//! load and validate the YAML ([`config`]: a [`config::Project`]) → plan (and encode) images in
+//! parallel ([`images`]) → assemble the built site ([`built`]: a [`built::BuiltSite`]) → render
+//! page templates, QR codes and owner kits from the theme ([`render`], QR codes from
+//! [`gatefold_contract::qr`]) and write the records the worker reads and the full manifest
+//! ([`gatefold_contract::manifest`]) from the built site → swap the new `dist/` into place
 //! atomically.
 //!
 //! Modules:
 //! - [`cli`]: the `gatefold` command line (argument groups, progress, `check`/`build`/`links`);
 //! - [`config`]: `site.yaml`, `gallery.yaml` and the images they list, checked all at once;
 //! - [`diagnostics`]: problems reported to owners with file, line, field and fix;
-//! - [`images`]: image checks, and the build's image step with its cache;
+//! - [`images`]: image checks, and the build's image step (plan, then encode) with its cache;
 //! - [`built`]: the generator's model of a built site, from which the manifest is written;
 //! - [`build`]: the build itself, into a staging directory swapped into `dist/`;
 //! - [`render`]: gallery, preview and denial pages, and the owner kit, from the theme;

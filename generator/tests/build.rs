@@ -1,6 +1,6 @@
 //! The built site, from fixture galleries into temporary directories.
 
-use gatefold::build::{BuildOptions, Object, build};
+use gatefold::build::{BuildOptions, ImageMode, Object, build, materialize};
 use gatefold::cli::Progress;
 use gatefold_contract::manifest::{self, GalleryIndex, GalleryRecord, Manifest, PageMode, SiteRecord, TokenShard};
 use gatefold_contract::page::{PageLink, PageTemplate};
@@ -123,6 +123,16 @@ fn the_records_are_the_manifests_records_and_no_image_or_manifest_is_deployed() 
         assert!(path.is_dir() || ["json", "html", "css"].contains(&ext.as_str()), "{} is deployed", path.display());
         assert_ne!(name, manifest::MANIFEST_FILE, "{} is deployed", path.display());
     }
+}
+
+#[test]
+fn check_counts_exactly_the_files_a_build_deploys() {
+    let root = project("good");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let deployed = walkdir::WalkDir::new(opts.out.join("site")).into_iter().filter(|e| e.as_ref().unwrap().file_type().is_file()).count();
+    let (project, _) = gatefold::build::load(&opts.galleries, &opts.themes, false, 1_790_000_000).unwrap();
+    assert_eq!(gatefold::build::deployed_files(&project, &opts.themes).unwrap(), deployed);
 }
 
 #[test]
@@ -252,4 +262,53 @@ fn a_build_that_fails_late_also_leaves_dist_untouched() {
     let err = build(&BuildOptions { themes: root.path().join("broken-themes"), ..opts.clone() }).unwrap_err();
     assert!(format!("{err:#}").contains("theme"), "{err:#}");
     assert_eq!(std::fs::read(&manifest_path).unwrap(), good);
+}
+
+/// Every file under `dir` with its length and modification time.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, u64, std::time::SystemTime)> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let meta = e.metadata().unwrap();
+            (e.into_path(), meta.len(), meta.modified().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn a_plan_only_build_encodes_nothing_and_materialize_encodes_only_the_images_owning_the_keys_asked_for() {
+    let root = project("good");
+    let encoded = options(root.path());
+    let full = build(&encoded).unwrap();
+    let opts = BuildOptions { out: root.path().join("planned"), cache: root.path().join("plan-cache"), images: ImageMode::PlanOnly, ..encoded.clone() };
+    let report = build(&opts).unwrap();
+    assert_eq!(report.encoded_images, 0);
+    assert!(!opts.out.join("objects.json").exists(), "nothing encoded, nothing to list");
+    assert_eq!(read_manifest(&opts.out), read_manifest(&encoded.out), "planning alone gives the manifest encoding gives");
+    assert_eq!(report.site.r2_keys(), read_objects(&encoded.out).into_iter().map(|o| o.key).collect(), "every object the full build listed");
+    assert_eq!(full.encoded_images, full.images);
+
+    let plans = &report.plans.images;
+    let (a, b) = (&plans[0].processed, &plans[1].processed);
+    let wanted: BTreeSet<String> = [a.original.key.clone(), b.variants[0].key.clone()].into();
+    let dist_before = snapshot(&opts.out);
+    let got = materialize(&opts, &report, &wanted).unwrap();
+    assert_eq!(got.encoded_images, 2);
+    assert_eq!(got.objects.iter().map(|o| o.key.clone()).collect::<BTreeSet<_>>(), wanted);
+    for o in &got.objects {
+        let made = std::fs::read(&o.file).unwrap();
+        let same = read_objects(&encoded.out).into_iter().find(|e| e.key == o.key).unwrap();
+        assert_eq!(made, std::fs::read(&same.file).unwrap(), "{} is the file a full build makes", o.key);
+    }
+    for other in &plans[2..] {
+        assert!(other.objects(report.plans.cache()).iter().all(|o| !o.file.exists()), "{} was not asked for", other.job.file_name);
+    }
+    assert_eq!(snapshot(&opts.out), dist_before, "dist/ is untouched");
+    assert_eq!(materialize(&opts, &report, &wanted).unwrap().encoded_images, 0, "now cached");
+
+    let err = format!("{:#}", materialize(&opts, &report, &BTreeSet::from(["display/0000000000000000-1.webp".to_string()])).unwrap_err());
+    assert!(err.contains("display/0000000000000000-1.webp") && err.contains("not objects of this build"), "{err}");
 }

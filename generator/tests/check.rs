@@ -85,6 +85,7 @@ fn the_good_site_loads_with_every_setting() {
     assert_eq!(site.timezone, chrono_tz::Tz::Asia__Shanghai);
     assert_eq!(site.theme, "default");
     assert_eq!(site.ip_logging, IpLogging::Full);
+    assert_eq!(site.plan, gatefold::config::WorkersPlan::Paid);
     assert_eq!(site.images.widths, vec![480, 960, 1920], "sorted and deduplicated");
     assert_eq!((site.images.thumbnail, site.images.webp_quality, site.images.jpeg_quality), (300, 75, 85));
     assert!(site.images.avif);

@@ -53,6 +53,34 @@ pub struct SiteConfig {
     pub link_defaults: LinkDefaults,
     pub ip_logging: IpLogging,
     pub analytics: Analytics,
+    /// The Workers plan the site deploys to (`plan:`): how many files a deployment may hold.
+    pub plan: WorkersPlan,
+}
+
+/// The Cloudflare Workers plan of the account the site deploys to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WorkersPlan {
+    #[default]
+    Free,
+    Paid,
+}
+
+impl WorkersPlan {
+    /// Static-asset files one Worker version may have (Cloudflare's Static Assets limits):
+    /// `wrangler deploy` refuses a version with more.
+    pub fn asset_file_limit(self) -> usize {
+        match self {
+            WorkersPlan::Free => 20_000,
+            WorkersPlan::Paid => 100_000,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkersPlan::Free => "free",
+            WorkersPlan::Paid => "paid",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,10 +9,10 @@ use gatefold_contract::manifest::{Analytics, IpLogging};
 
 use super::policy;
 use super::yaml::{self, FileDiagnostics, Node, did_you_mean, join};
-use super::{ImageSettings, LinkDefaults, MAX_IMAGE_BYTES, SiteConfig, is_slug};
+use super::{ImageSettings, LinkDefaults, MAX_IMAGE_BYTES, SiteConfig, WorkersPlan, is_slug};
 use crate::images::Limits;
 
-pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "images", "links"];
+pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "plan", "images", "links"];
 const ANALYTICS_FIELDS: &[&str] = &["retention_days"];
 const IMAGE_FIELDS: &[&str] = &["widths", "thumbnail", "webp_quality", "jpeg_quality", "avif", "max_megapixels"];
 const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds"];
@@ -104,6 +104,7 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
         link_defaults: LinkDefaults::default(),
         ip_logging: IpLogging::Truncated,
         analytics: Analytics::default(),
+        plan: WorkersPlan::default(),
     };
     let Some(root) = root else {
         ctx.error(None, "", "site.yaml is empty", "write at least `title:` and `base_url:` (see galleries/README.md)");
@@ -183,6 +184,20 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
                 "ip_logging",
                 format!("`{other}` is not an IP logging mode"),
                 "write `truncated` (network only: rough location, not the person), `full` or `off`",
+            ),
+        }
+    }
+    if let Some(node) = map.value("plan")
+        && let Some(t) = ctx.text(node, "plan")
+    {
+        match t.trim() {
+            "free" => site.plan = WorkersPlan::Free,
+            "paid" => site.plan = WorkersPlan::Paid,
+            other => ctx.error(
+                Some(node),
+                "plan",
+                format!("`{other}` is not a Workers plan"),
+                "write `free` (20,000 files per deployment, the default) or `paid` (100,000), as your Cloudflare account has",
             ),
         }
     }
@@ -318,6 +333,18 @@ mod tests {
         assert_eq!(s.ip_logging, IpLogging::Truncated);
         assert_eq!(s.link_defaults, LinkDefaults::default());
         assert_eq!(s.analytics.retention_days, 400);
+        assert_eq!(s.plan, WorkersPlan::Free);
+    }
+
+    #[test]
+    fn the_workers_plan_is_read_and_checked() {
+        let (s, diags) = site("title: T\nbase_url: https://x.example\nplan: paid\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(s.plan, WorkersPlan::Paid);
+        let (s, diags) = site("title: T\nbase_url: https://x.example\nplan: business\n");
+        assert_eq!(diags.len(), 1, "{diags:?}");
+        assert_eq!((diags[0].line, diags[0].field.as_deref()), (Some(3), Some("plan")));
+        assert_eq!(s.plan, WorkersPlan::Free, "a wrong value keeps the default");
     }
 
     #[test]

@@ -190,10 +190,13 @@ impl Plans {
     }
 
     /// Encodes the images `which` picks whose files are not cached yet, exactly as planned.
-    /// Returns how many were encoded. A source changed since it was planned is refused.
+    /// Returns how many were encoded. A source changed since it was planned is refused: its
+    /// files would not be the ones the manifest names.
     pub fn encode(&self, which: impl Fn(&Planned) -> bool + Sync, on_done: OnDone<'_>) -> Result<usize> {
         let queue = enqueue(&self.settings, &self.cache)?;
-        let picked: Vec<&Planned> = self.images.iter().filter(|p| which(p)).collect();
+        // One task per cache entry: the same source in two galleries is encoded once.
+        let mut entries = HashSet::new();
+        let picked: Vec<&Planned> = self.images.iter().filter(|p| which(p) && entries.insert(p.key.as_str())).collect();
         let done = run_all(&picked, "encoded", |planned| {
             let started = Instant::now();
             if queue.cache.is_complete(&planned.key, &planned.entry) {
@@ -222,15 +225,12 @@ impl Task for &Planned {
 }
 
 /// Runs `work` on every task in parallel; on failure, one error naming every failing file.
-fn run_all<T: Task + Sync, R: Send>(
+fn run_all<T: Task + Sync, R: HasOutcome + Send>(
     tasks: &[T],
     verb: &str,
     work: impl Fn(&T) -> Result<R> + Sync,
     on_done: &(dyn Fn(&T, Outcome) + Sync),
-) -> Result<Vec<R>>
-where
-    R: HasOutcome,
-{
+) -> Result<Vec<R>> {
     let results: Vec<Result<R>> = tasks
         .par_iter()
         .map(|task| {

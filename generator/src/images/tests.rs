@@ -402,3 +402,93 @@ fn a_jpeg_is_decoded_at_a_power_of_two_scale_leaving_room_for_lanczos() {
     assert_eq!(pixels::jpeg_scale(24000, 1920), 1, "1/8 gives 3000 px");
     assert_eq!(pixels::jpeg_scale(4000, 1920), 8, "1/2 would give 2000 px, too close to 1920: full size");
 }
+
+/// One source of every kind the pipeline treats differently: each format, an animation, an
+/// EXIF-rotated JPEG and an image smaller than the thumbnail.
+fn every_kind(site: &Workspace) -> Vec<Job> {
+    let png = |w: u32, h: u32| {
+        let mut png = Vec::new();
+        image::RgbImage::from_pixel(w, h, image::Rgb(RED)).write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+        png
+    };
+    let mut gif = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
+        for c in [RED, BLUE] {
+            enc.encode_frame(image::Frame::new(image::RgbaImage::from_pixel(60, 40, image::Rgba([c[0], c[1], c[2], 255])))).unwrap();
+        }
+    }
+    vec![
+        site.job("flat.png", &png(300, 200)),
+        site.job("turned.jpg", &jpeg_with(&halves(400, 200), Some(&exif_with_gps(6)), None)),
+        site.job("still.webp", &pixels::encode_webp(&halves(240, 160), 80, 4).unwrap()),
+        site.job("spin.gif", &gif),
+        site.job("tiny.png", &png(8, 6)),
+    ]
+}
+
+fn manifest_view(plans: &Plans) -> Vec<Processed> {
+    plans.images.iter().map(|p| p.processed.clone()).collect()
+}
+
+#[test]
+fn planning_alone_gives_exactly_the_manifest_encoding_gives() {
+    let planned = Workspace::new();
+    let plans = planned.plans(&every_kind(&planned), &small_settings(), false).unwrap();
+    assert!(plans.objects().iter().all(|o| !o.file.exists()), "planning encodes nothing");
+
+    let encoded = Workspace::new();
+    let built = encoded.plans(&every_kind(&encoded), &small_settings(), true).unwrap();
+    assert_eq!(manifest_view(&plans), manifest_view(&built));
+    let turned = &built.images[1].processed;
+    assert_eq!((turned.width, turned.height), (200, 400), "the plan turns the probe's size upright");
+    assert!(built.images[3].processed.animated);
+    for o in built.objects() {
+        let bytes = encoded.bytes(&o.key);
+        if let Some(v) = built.images.iter().flat_map(|p| &p.processed.variants).find(|v| v.key == o.key) {
+            let img = image::load_from_memory(&bytes).unwrap();
+            assert_eq!((img.width(), img.height()), (v.width, v.height), "{} has the size its plan gave", v.key);
+        }
+    }
+
+    // Encoding the plan later makes the very files a build that encoded at once made.
+    assert_eq!(plans.encode(|_| true, &|_, _| {}).unwrap(), 5);
+    for o in plans.objects() {
+        assert_eq!(fs::read(&o.file).unwrap(), encoded.bytes(&o.key), "{}", o.key);
+    }
+}
+
+#[test]
+fn a_plan_without_changes_reads_no_image_bytes() {
+    let site = Workspace::new();
+    let jpeg = jpeg_with(&halves(400, 200), None, None);
+    let job = site.job("photo.jpg", &jpeg);
+    let first = site.plans(std::slice::from_ref(&job), &small_settings(), false).unwrap();
+    // Other bytes under the same size, mtime and inode: only reading the file would notice
+    // (and refuse it: zeros are no JPEG).
+    let mtime = fs::metadata(&job.source).unwrap().modified().unwrap();
+    let file = fs::OpenOptions::new().write(true).open(&job.source).unwrap();
+    std::io::Write::write_all(&mut &file, &vec![0; jpeg.len()]).unwrap();
+    file.set_modified(mtime).unwrap();
+    drop(file);
+    let second = site.plans(&[job], &small_settings(), false).unwrap();
+    assert_eq!(manifest_view(&first), manifest_view(&second));
+}
+
+#[test]
+fn encoding_picks_only_the_images_asked_for_and_refuses_a_source_changed_since_its_plan() {
+    let site = Workspace::new();
+    let jobs = [site.job("a.jpg", &jpeg_with(&halves(400, 200), None, None)), site.job("b.jpg", &jpeg_with(&halves(300, 200), None, None))];
+    let plans = site.plans(&jobs, &small_settings(), false).unwrap();
+    assert_eq!(plans.encode(|p| p.job.image_id == "b", &|_, _| {}).unwrap(), 1);
+    let made = |i: usize| plans.images[i].objects(plans.cache()).iter().all(|o| o.file.is_file());
+    assert!(!made(0) && made(1));
+    assert_eq!(plans.encode(|_| true, &|_, _| {}).unwrap(), 1, "b is cached: only a is encoded");
+
+    let again = Workspace::new();
+    let job = again.job("c.jpg", &jpeg_with(&halves(400, 200), None, None));
+    let plans = again.plans(std::slice::from_ref(&job), &small_settings(), false).unwrap();
+    again.source("c.jpg", &jpeg_with(&halves(420, 200), None, None));
+    let err = format!("{:#}", plans.encode(|_| true, &|_, _| {}).unwrap_err());
+    assert!(err.contains("c.jpg") && err.contains("changed since it was planned"), "{err}");
+}

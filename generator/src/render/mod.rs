@@ -92,6 +92,23 @@ pub fn render(
     Ok(report)
 }
 
+/// How many files [`render`] writes under `site_dir` for `galleries` galleries with the theme
+/// in `theme_dir`, counted without rendering (`gatefold check` weighs a deployment with it):
+/// the theme's static files, the denial pages and the owner stylesheet, and per gallery its
+/// page templates, previews and owner kits.
+pub fn site_file_count(theme_dir: &Path, galleries: usize) -> Result<usize> {
+    let denials = Denial::ALL.len() * Locale::ALL.len();
+    let owner_css = 1;
+    Ok(theme::static_files(&theme_dir.join("static"))?.len() + denials + owner_css + galleries * files_per_gallery())
+}
+
+/// Files [`render`] writes for each gallery: its page templates (download modes × languages),
+/// its previews and its owner kits (one per language each).
+pub fn files_per_gallery() -> usize {
+    let languages = Locale::ALL.len();
+    PageMode::ALL.len() * languages + languages + languages
+}
+
 /// Gallery ids and link names become file names in the owner kit: refuse anything that could
 /// climb out of its folder, even though the config loader validates them first.
 fn check_segment(what: &str, value: &str) -> Result<()> {

@@ -8,24 +8,17 @@ use gatefold_contract::owner::{ShownExpiry, Wording};
 use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, UndefinedBehavior};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Copies the theme's `static/` files to `site_dir/assets/<hash>/`, the hash covering every
 /// file's path and bytes, so a changed theme gets new URLs and browsers may cache the old
 /// ones forever. Returns the public base path, ending in `/`.
 pub(super) fn copy_static(static_dir: &Path, site_dir: &Path) -> Result<String> {
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(static_dir).sort_by_file_name() {
-        let entry = entry.with_context(|| format!("listing {}", static_dir.display()))?;
-        if !entry.file_type().is_file() {
-            continue;
-        }
-        let rel = entry.path().strip_prefix(static_dir).expect("walkdir stays under its root").to_path_buf();
-        let bytes = std::fs::read(entry.path()).with_context(|| format!("reading {}", entry.path().display()))?;
+    for rel in static_files(static_dir)? {
+        let path = static_dir.join(&rel);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         files.push((rel, bytes));
-    }
-    if files.is_empty() {
-        bail!("{} has no files: the theme needs at least gallery.css and gallery.js", static_dir.display());
     }
     let mut hasher = blake3::Hasher::new();
     for (rel, bytes) in &files {
@@ -42,6 +35,21 @@ pub(super) fn copy_static(static_dir: &Path, site_dir: &Path) -> Result<String> 
         write(&dir.join(rel), bytes)?;
     }
     Ok(base)
+}
+
+/// The theme's static files, relative to `static_dir`, sorted.
+pub(super) fn static_files(static_dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(static_dir).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("listing {}", static_dir.display()))?;
+        if entry.file_type().is_file() {
+            files.push(entry.path().strip_prefix(static_dir).expect("walkdir stays under its root").to_path_buf());
+        }
+    }
+    if files.is_empty() {
+        bail!("{} has no files: the theme needs at least gallery.css and gallery.js", static_dir.display());
+    }
+    Ok(files)
 }
 
 /// The theme: its templates and its interface strings in every language.

@@ -26,7 +26,7 @@ fn main() -> Result<()> {
     }
     jobs.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     let mut cold = Vec::new();
-    for run in 0..runs {
+    for _ in 0..runs {
         let _ = std::fs::remove_dir_all(&work);
         let t = Instant::now();
         images::process(&jobs, &settings, &work.join("cache"), true, &|_, _| {})?;
