@@ -32,18 +32,19 @@ test-publish:
 	bash scripts/deploy-dry-run.sh
 
 check:
-	cargo run -q -p gatefold -- check
+	cargo run --release -q --locked -p gatefold -- check
 
 build:
-	cargo run -q -p gatefold -- build
+	cargo run --release -q --locked -p gatefold -- build
 
 links:
-	cargo run -q -p gatefold -- links
+	cargo run --release -q --locked -p gatefold -- links
 
 bench: setup
 	bash bench/images/run.sh
 	bash bench/worker/run.sh
 	bash scripts/build-worker.sh && node bench/analytics/run.mjs 100000
+	bash bench/scale/run.sh
 
 fmt:
 	cargo fmt --all

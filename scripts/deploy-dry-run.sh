@@ -1,16 +1,9 @@
 #!/usr/bin/env bash
-# Proves the deployment would go through without touching Cloudflare: builds the galleries into
-# dist/ (unless GATEFOLD_SKIP_BUILD=1 and dist/ exists), then `wrangler deploy --dry-run`, which
-# builds the worker through wrangler.toml's [build] command and bundles worker + assets +
-# bindings + Durable Object migrations into a temporary directory.
+# Proves the deployment would go through without touching Cloudflare: `gatefold publish
+# --dry-run` builds dist/ (pages and records; images are planned, not encoded, so a large archive
+# costs no encoding in a pull request), then runs `wrangler deploy --dry-run`, which builds the
+# worker through wrangler.toml's [build] command and bundles worker + assets + bindings + Durable
+# Object migrations into a temporary directory, and checks the bundle holds the worker's wasm.
 set -euo pipefail
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-if [ "${GATEFOLD_SKIP_BUILD:-0}" != 1 ] || [ ! -f dist/site/_gatefold/manifest.json ]; then
-  cargo run -q --locked -p gatefold -- build
-fi
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
-WRANGLER_SEND_METRICS=false node_modules/.bin/wrangler deploy --dry-run --outdir "$out"
-test -n "$(find "$out" -name '*.wasm' -print -quit)" || { echo "wrangler's bundle has no .wasm module" >&2; exit 1; }
-echo "deploy dry run ok: $(find "$out" -type f | wc -l) files bundled ($(du -sh "$out" | cut -f1))"
+cd "$(dirname "$0")/.."
+exec cargo run --release -q --locked -p gatefold -- publish --dry-run

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Local run (make run): secrets, example galleries, worker build, local R2, wrangler dev.
+# Local run (make run): secrets, example galleries into dist/ and local R2, worker build, wrangler dev.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -13,17 +13,12 @@ fi
 grep -qx 'GATEFOLD_DEV=1' .dev.vars || echo 'GATEFOLD_DEV=1' >> .dev.vars
 SIGNING_KEY="$(sed -n 's/^SIGNING_KEY=//p' .dev.vars)"
 export SIGNING_KEY
-cargo run -q -p gatefold -- --galleries galleries build --out dist
-scripts/build-worker.sh
 export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
 state=.wrangler/state
-mkdir -p "$state"
-seeded="$state/seeded-originals.txt"; touch "$seeded"
-( cd dist/originals && find . -type f | sed 's|^\./||' ) | while read -r key; do
-  grep -qxF "$key" "$seeded" && continue
-  node_modules/.bin/wrangler r2 object put "gatefold-originals/$key" --file "dist/originals/$key" --local --persist-to "$state" >/dev/null
-  echo "$key" >> "$seeded"
-done
+# Builds dist/ and puts the display images and originals local R2 lacks into it, in one process,
+# encoding only images the local cache lacks (the state directory is what wrangler dev serves).
+cargo run --release -q --locked -p gatefold -- --galleries galleries publish --local --persist-to "$state" --out dist
+scripts/build-worker.sh
 echo "Links:"
-cargo run -q -p gatefold -- --galleries galleries links --out dist || true
+cargo run --release -q --locked -p gatefold -- --galleries galleries links --out dist || true
 exec node_modules/.bin/wrangler dev --ip 127.0.0.1 --port 8787 --persist-to "$state"

@@ -48,7 +48,8 @@ pub enum Command {
     },
     /// Show what publishing would change for recipients (links, policies, images, URLs).
     Plan(crate::plan::PlanArgs),
-    /// Build with the production key, upload originals to R2, deploy the worker, smoke-test every link.
+    /// Build with the production key, encode and upload the images R2 lacks, deploy the worker,
+    /// smoke-test every link (`--local --persist-to DIR`: into wrangler dev's local R2 only).
     Publish(crate::publish::PublishArgs),
     /// Check that every published link answers with its page or its intended denial (HEAD only: no views used).
     Smoke(crate::publish::SmokeArgs),
@@ -210,7 +211,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Build(args) => build_command(&cli.galleries, args),
         Command::Links { json, out, production } => links(&cli.galleries, &out.out_dir, json, production),
         Command::Plan(args) => crate::plan::run_plan(&cli.galleries, &args),
-        Command::Publish(args) => crate::publish::run_publish(&cli.galleries, &args),
+        Command::Publish(args) => crate::publish::run_publish(&cli.galleries, &args).map(|_| ()),
         Command::Smoke(args) => crate::publish::run_smoke(&args),
         Command::Admin(cmd) => crate::admin::run(cmd),
     }

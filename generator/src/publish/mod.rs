@@ -1,32 +1,37 @@
-//! `gatefold publish`: production build → new originals to R2 → `wrangler deploy` → smoke test.
+//! `gatefold publish`: plan the production build → read the manifest the last publish recorded
+//! in R2 → encode only the images whose objects R2 lacks → upload them in one process →
+//! `wrangler deploy` → record the new manifest in R2 → smoke test.
 //!
-//! The order is what keeps a failed publish harmless: originals are uploaded before the deploy
-//! (content-hashed keys, so a new object never overwrites one the live site uses), and
+//! The deployed state is the build cache: every display variant and original is an R2 object
+//! under a content-addressed key, and a build knows every key without encoding anything, so a
+//! publish where one gallery changed encodes and uploads that gallery's new images only, with no
+//! image cache on the CI machine at all.
+//!
+//! The order is what keeps a failed publish harmless: objects are uploaded before the deploy
+//! (content-addressed keys, so a new object never overwrites one the live site uses), and
 //! `wrangler deploy` switches versions atomically, so until it succeeds the previous deployment
-//! keeps serving. Counters, logs and runtime overrides live in Durable Objects keyed by
-//! gallery/link and are never touched by a deploy.
+//! keeps serving. The manifest is recorded only after a successful deploy: a failed run must not
+//! make the next one skip objects it never uploaded. Counters, logs and runtime overrides live in
+//! Durable Objects keyed by gallery/link and are never touched by a deploy.
 //!
-//! Which originals R2 already has is known from the manifest the last successful publish stored
-//! next to them in the (private) bucket; without it every original is uploaded again, which is
-//! slower but never wrong.
+//! `--local --persist-to DIR` does the same against the local R2 of `wrangler dev --persist-to
+//! DIR` and stops before deploying: `make run` seeds its R2 this way, and the tests publish so.
 
+mod r2;
 mod smoke;
 #[cfg(test)]
 mod tests;
 
+pub use r2::{R2Tool, Target, Uploaded};
 pub use smoke::{Expect, SmokeArgs, SmokeCheck, SmokeOutcome, Verdict, judge, run_smoke, run_smoke_checks, smoke_checks};
 
-use crate::build::{self, BuildOptions};
+use crate::build::{self, BuildOptions, ImageMode};
 use crate::cli::BuildPaths;
 use anyhow::{Context, Result, bail};
-use gatefold_contract::manifest::Manifest;
+use gatefold_contract::manifest::{MANIFEST_FILE, Manifest, PUBLISHED_MANIFEST_KEY};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Key, in the originals bucket, of the manifest the last successful publish deployed. The
-/// worker only ever serves keys listed as an image's original, so this is never downloadable.
-pub const PUBLISHED_MANIFEST_KEY: &str = "gatefold/published-manifest.json";
 
 /// Sent by the smoke test: a browser-like agent without any bot marker, so the worker answers
 /// as it would a recipient (link-preview bots get a title-only page).
@@ -37,16 +42,27 @@ pub struct PublishArgs {
     /// The build's paths; `--out` must hold the `[assets] directory` of wrangler.toml (dist/site).
     #[command(flatten)]
     pub paths: BuildPaths,
-    /// The wrangler executable (the repository pins its version in package.json).
+    /// The wrangler executable (the repository pins its version in package.json), relative to
+    /// the folder holding the galleries directory.
     #[arg(long, env = "WRANGLER", default_value = "node_modules/.bin/wrangler")]
     pub wrangler: PathBuf,
-    /// R2 bucket holding originals (binding ORIGINALS in wrangler.toml).
-    #[arg(long, default_value = "gatefold-originals")]
+    /// The R2 upload tool, relative to the folder holding the galleries directory.
+    #[arg(long, default_value = "scripts/r2.mjs")]
+    pub r2_tool: PathBuf,
+    /// R2 bucket of display images and originals (binding MEDIA in wrangler.toml).
+    #[arg(long, default_value = "gatefold-media")]
     pub bucket: String,
     /// Build and bundle everything, run `wrangler deploy --dry-run`, change nothing remote.
     /// Uses SIGNING_KEY when set, otherwise the development key.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "local")]
     pub dry_run: bool,
+    /// Publish to the local R2 `wrangler dev --persist-to DIR` serves, and stop before deploying
+    /// (no deploy, no smoke test; the development key is allowed).
+    #[arg(long, requires = "persist_to")]
+    pub local: bool,
+    /// The `--persist-to` directory of `wrangler dev` (with --local).
+    #[arg(long, value_name = "DIR", requires = "local")]
+    pub persist_to: Option<PathBuf>,
     /// Skip the smoke test after deploying.
     #[arg(long)]
     pub skip_smoke: bool,
@@ -55,59 +71,93 @@ pub struct PublishArgs {
     pub smoke_url: Option<String>,
 }
 
-pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<()> {
+/// What a publish did to R2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Published {
+    /// Images encoded for it (those whose objects R2 lacked and the image cache did not hold).
+    pub encoded_images: usize,
+    pub uploaded: usize,
+    /// Objects of the build R2 already had.
+    pub already_in_r2: usize,
+}
+
+pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
     let root = build::project_root_of(galleries);
-    let production = !args.dry_run || std::env::var("SIGNING_KEY").is_ok_and(|k| !k.is_empty());
-    step(&format!("building {} ({})", galleries.display(), if production { "production key" } else { "development key, dry run" }));
-    let report = build::build(&BuildOptions { production, ..args.paths.options(galleries) })?;
+    // A dry run signs as production would when it has the key; a local publish serves the
+    // local worker, which accepts the development key.
+    let signing_key_set = std::env::var("SIGNING_KEY").is_ok_and(|k| !k.is_empty());
+    let production = !args.local && (!args.dry_run || signing_key_set);
+    let key = if production { "production key" } else { "development key" };
+    step(&format!("planning {} ({key}; images are encoded only where R2 lacks them)", galleries.display()));
+    let opts = BuildOptions { production, images: ImageMode::PlanOnly, ..args.paths.options(galleries) };
+    let report = build::build(&opts)?;
     let manifest = report.site.manifest();
-    if !args.dry_run && manifest.site.dev_key {
+    if !(args.dry_run || args.local) && manifest.site.dev_key {
         bail!("refusing to publish a build made with the development key (fix: set SIGNING_KEY to the production secret)");
     }
-    let originals = args.paths.out.out_dir.join("originals");
-    check_originals(&manifest, &originals)?;
-
-    let wrangler = Wrangler { bin: args.wrangler.clone(), dir: root.clone() };
-    let previous = if args.dry_run { None } else { wrangler.previous_manifest(&args.bucket)? };
-    let uploads = originals_to_upload(&manifest, previous.as_ref());
-    step(&format!(
-        "{} original{} to upload to R2 bucket {} ({} already there)",
-        uploads.len(),
-        if uploads.len() == 1 { "" } else { "s" },
-        args.bucket,
-        all_original_keys(&manifest).len() - uploads.len()
-    ));
-    for key in &uploads {
-        let (size, content_type) = original_meta(&manifest, key);
-        if args.dry_run {
-            println!("  would upload {key} ({size} bytes)");
-        } else {
-            wrangler.put(&args.bucket, key, &originals.join(key), content_type)?;
-        }
-    }
+    let keys = r2_keys(&manifest).len();
 
     if args.dry_run {
+        println!("would upload the objects R2 lacks of {keys} (this dry run does not read R2)");
         let outdir = tempfile::tempdir().context("creating a directory for wrangler's dry-run bundle")?;
         step("wrangler deploy --dry-run");
-        wrangler.run(&["deploy", "--dry-run", "--outdir", &outdir.path().display().to_string()])?;
-        println!("dry run complete: nothing was uploaded or deployed");
-        return Ok(());
+        wrangler(&root, &args.wrangler, &["deploy", "--dry-run", "--outdir", &outdir.path().display().to_string()])?;
+        let bundled: Vec<PathBuf> = walkdir::WalkDir::new(outdir.path())
+            .into_iter()
+            .filter_map(|e| e.ok().filter(|e| e.file_type().is_file()).map(|e| e.into_path()))
+            .collect();
+        if !bundled.iter().any(|f| f.extension().is_some_and(|e| e == "wasm")) {
+            bail!("wrangler's dry-run bundle has no .wasm module (fix: check scripts/build-worker.sh, which wrangler.toml's [build] runs)");
+        }
+        println!("dry run complete: {} files bundled; nothing was encoded, uploaded or deployed", bundled.len());
+        return Ok(Published { encoded_images: 0, uploaded: 0, already_in_r2: 0 });
     }
 
-    // wrangler.toml's `[build] command` builds the worker first, for deploy and dry run alike.
+    let target = match (&args.local, &args.persist_to) {
+        (true, Some(dir)) => Target::Local { persist_to: std::path::absolute(dir).context("resolving --persist-to")? },
+        _ => Target::Remote,
+    };
+    let r2 = R2Tool { script: root.join(&args.r2_tool), bucket: args.bucket.clone(), target };
+    if !r2.script.is_file() {
+        bail!(
+            "the R2 upload tool is not at {} (fix: run gatefold from the repository, or pass --r2-tool <path to scripts/r2.mjs>)",
+            r2.script.display()
+        );
+    }
+    let previous = previous_manifest(&r2)?;
+    let missing = objects_to_upload(&manifest, previous.as_ref());
+    step(&format!("{} of {keys} objects to upload to R2 bucket {}", missing.len(), args.bucket));
+
+    let materialized = build::materialize(&opts, &report, &missing)?;
+    let uploaded = upload(&r2, &materialized.objects).context("uploading to R2 failed; nothing was deployed, the previous deployment is still serving")?;
+    let published = Published {
+        encoded_images: materialized.encoded_images,
+        uploaded: uploaded.objects,
+        already_in_r2: keys - missing.len() + uploaded.already_there,
+    };
+    println!(
+        "encoded {} images, uploaded {} objects ({} already in R2)",
+        published.encoded_images, published.uploaded, published.already_in_r2
+    );
+
+    let manifest_file = args.paths.out.out_dir.join(MANIFEST_FILE);
+    if args.local {
+        r2.put(PUBLISHED_MANIFEST_KEY, &manifest_file, "application/json").context("recording the published manifest in local R2")?;
+        return Ok(published);
+    }
+
+    // wrangler.toml's `[build] command` builds the worker first.
     step("wrangler deploy");
-    wrangler.run(&["deploy"]).context("wrangler deploy failed; the previous deployment is still serving")?;
-    // Recorded only after a successful deploy: a failed run must not make the next one skip
-    // uploads the live site never got.
-    wrangler
-        .put(&args.bucket, PUBLISHED_MANIFEST_KEY, &args.paths.out.out_dir.join("site/_gatefold/manifest.json"), "application/json")
-        .context("the deploy succeeded, but recording the published manifest failed; the next publish will upload every original again")?;
+    wrangler(&root, &args.wrangler, &["deploy"]).context("wrangler deploy failed; the previous deployment is still serving")?;
+    r2.put(PUBLISHED_MANIFEST_KEY, &manifest_file, "application/json").context(
+        "the deploy succeeded, but recording the published manifest failed; the next publish will encode and upload every image again",
+    )?;
 
     if let Some(report) = crate::admin::overrides_report(&manifest) {
         eprint!("{report}");
     }
     if args.skip_smoke {
-        return Ok(());
+        return Ok(published);
     }
     let base = args.smoke_url.clone().unwrap_or_else(|| manifest.site.base_url.clone());
     step(&format!("smoke test against {base}"));
@@ -120,89 +170,68 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<()> {
             checks.len()
         );
     }
-    Ok(())
+    Ok(published)
+}
+
+/// Uploads `objects` in one `r2.mjs put-list` process (none for an empty list).
+fn upload(r2: &R2Tool, objects: &[build::Object]) -> Result<Uploaded> {
+    if objects.is_empty() {
+        return Ok(Uploaded { objects: 0, bytes: 0, already_there: 0 });
+    }
+    let scratch = tempfile::tempdir().context("creating a temporary directory")?;
+    let list = scratch.path().join("objects.json");
+    std::fs::write(&list, serde_json::to_vec(objects)?).with_context(|| format!("writing {}", list.display()))?;
+    r2.put_list(&list)
 }
 
 fn step(what: &str) {
     eprintln!("==> {what}");
 }
 
-fn all_original_keys(manifest: &Manifest) -> BTreeSet<&str> {
-    manifest.galleries.values().flat_map(|g| g.images.iter().map(|i| i.original.key.as_str())).collect()
-}
-
-/// Originals of `manifest` that the last publish did not already put into R2. Keys are content
-/// hashes, so a key present before holds exactly the same bytes.
-pub fn originals_to_upload(manifest: &Manifest, previous: Option<&Manifest>) -> Vec<String> {
-    let known = previous.map(all_original_keys).unwrap_or_default();
-    all_original_keys(manifest).into_iter().filter(|k| !known.contains(k)).map(str::to_string).collect()
-}
-
-fn original_meta<'a>(manifest: &'a Manifest, key: &str) -> (u64, &'a str) {
+/// Every R2 object a manifest's images use: each display variant and each original. Keys are
+/// content-addressed, so a key the last publish uploaded holds exactly the bytes wanted now.
+pub fn r2_keys(manifest: &Manifest) -> BTreeSet<&str> {
     manifest
         .galleries
         .values()
-        .flat_map(|g| g.images.iter())
-        .find(|i| i.original.key == key)
-        .map_or((0, "application/octet-stream"), |i| (i.original.size, i.original.content_type.as_str()))
+        .flat_map(|g| &g.images)
+        .flat_map(|i| i.variants.iter().map(|v| v.key.as_str()).chain([i.original.key.as_str()]))
+        .collect()
 }
 
-/// Every original the manifest names must be in the build output, or downloads would 404.
-fn check_originals(manifest: &Manifest, dir: &Path) -> Result<()> {
-    let missing: Vec<&str> = all_original_keys(manifest).into_iter().filter(|k| !dir.join(k).is_file()).collect();
-    if !missing.is_empty() {
-        bail!("the build is missing {} original(s) under {}: {}", missing.len(), dir.display(), missing.join(", "));
-    }
-    Ok(())
+/// Objects of `manifest` the last publish did not already put into R2.
+pub fn objects_to_upload(manifest: &Manifest, previous: Option<&Manifest>) -> BTreeSet<String> {
+    let known = previous.map(r2_keys).unwrap_or_default();
+    r2_keys(manifest).into_iter().filter(|k| !known.contains(k)).map(str::to_string).collect()
 }
 
-struct Wrangler {
-    bin: PathBuf,
-    dir: PathBuf,
-}
-
-impl Wrangler {
-    fn command(&self) -> Command {
-        let mut cmd = Command::new(&self.bin);
-        // Secrets reach wrangler through the inherited environment (CLOUDFLARE_API_TOKEN), never
-        // through arguments, so they cannot show up in a printed command line.
-        cmd.current_dir(&self.dir).env("WRANGLER_SEND_METRICS", "false");
-        cmd
+/// The manifest the last successful publish recorded, or `None` when there is none (the first
+/// publish) or it cannot be read (written by another version): then every object is encoded
+/// and uploaded again, which is slower but never wrong. Failing to ask R2 at all is an error.
+fn previous_manifest(r2: &R2Tool) -> Result<Option<Manifest>> {
+    let dir = tempfile::tempdir().context("creating a temporary directory")?;
+    let file = dir.path().join("published-manifest.json");
+    if !r2.get(PUBLISHED_MANIFEST_KEY, &file).context("reading the previously published manifest from R2")? {
+        eprintln!("    no previously published manifest in R2 ({PUBLISHED_MANIFEST_KEY}): every object is uploaded");
+        return Ok(None);
     }
-
-    fn run(&self, args: &[&str]) -> Result<()> {
-        run(self.command().args(args), &format!("wrangler {}", args.join(" ")))
-    }
-
-    fn put(&self, bucket: &str, key: &str, file: &Path, content_type: &str) -> Result<()> {
-        let object = format!("{bucket}/{key}");
-        let file = file.display().to_string();
-        self.run(&["r2", "object", "put", &object, "--file", &file, "--content-type", content_type, "--remote"])
-    }
-
-    /// The manifest the last successful publish recorded, or `None` (first publish, or the
-    /// object cannot be read: then every original is uploaded, which is safe).
-    fn previous_manifest(&self, bucket: &str) -> Result<Option<Manifest>> {
-        let dir = tempfile::tempdir().context("creating a temporary directory")?;
-        let file = dir.path().join("published-manifest.json");
-        let object = format!("{bucket}/{PUBLISHED_MANIFEST_KEY}");
-        let output = self
-            .command()
-            .args(["r2", "object", "get", &object, "--file", &file.display().to_string(), "--remote"])
-            .output()
-            .with_context(|| format!("running {}", self.bin.display()))?;
-        if !output.status.success() || !file.is_file() {
-            eprintln!("    no previously published manifest in R2 ({object}): uploading every original");
-            return Ok(None);
-        }
-        match crate::plan::read_manifest(&file) {
-            Ok(m) => Ok(Some(m)),
-            Err(e) => {
-                eprintln!("    ignoring the previously published manifest ({e:#}): uploading every original");
-                Ok(None)
-            }
+    match crate::plan::read_manifest(&file) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) => {
+            eprintln!("    ignoring the previously published manifest ({e:#}): every object is uploaded");
+            Ok(None)
         }
     }
+}
+
+/// Runs wrangler in the project root. Secrets reach it through the inherited environment
+/// (CLOUDFLARE_API_TOKEN), never through arguments, so they cannot show up in a printed command.
+fn wrangler(root: &Path, bin: &Path, args: &[&str]) -> Result<()> {
+    // A bare name is looked up on PATH; a path is taken from the project root.
+    let program = if bin.components().count() > 1 { root.join(bin) } else { bin.to_path_buf() };
+    let mut cmd = Command::new(program);
+    cmd.current_dir(root).env("WRANGLER_SEND_METRICS", "false").args(args);
+    run(&mut cmd, &format!("wrangler {}", args.join(" ")))
 }
 
 fn run(cmd: &mut Command, what: &str) -> Result<()> {

@@ -1,11 +1,11 @@
 //! The smoke test: every published link answers as its policy says, removed links answer not_found,
-//! and the private manifest is not served. HEAD requests only: the worker never counts them, so
+//! and none of the records only the worker reads is served. HEAD requests only: the worker never counts them, so
 //! checking a link costs it no view.
 
 use super::SMOKE_USER_AGENT;
 use crate::build;
 use anyhow::{Result, bail};
-use gatefold_contract::manifest::{Manifest, link_path};
+use gatefold_contract::manifest::{self, Manifest, PageMode, link_path};
 use gatefold_contract::{Denial, LinkState, Overrides};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -60,8 +60,20 @@ pub fn smoke_checks(manifest: &Manifest, previous: Option<&Manifest>, now: i64) 
             }
         }
     }
-    checks.push(SmokeCheck { what: "private site record".into(), path: gatefold_contract::manifest::SITE_PATH.into(), expect: Expect::NotFound });
+    checks.extend(private_files(manifest).into_iter().map(|(what, path)| SmokeCheck { what: format!("private {what}"), path, expect: Expect::NotFound }));
     checks
+}
+
+/// One of each kind of file only the worker may read (what it is, its path): none may be served.
+fn private_files(manifest: &Manifest) -> Vec<(&'static str, String)> {
+    let mut files = vec![("site record", manifest::SITE_PATH.to_string()), ("gallery index", manifest::GALLERY_INDEX_PATH.to_string())];
+    let first_token = manifest.galleries.values().flat_map(|g| g.links.values()).next().map(|l| l.token.as_str());
+    files.push(("link shard", manifest::token_shard_path(first_token.map_or(0, manifest::token_shard))));
+    if let Some(g) = manifest.galleries.values().next() {
+        files.push(("gallery record", manifest::gallery_record_path(&g.id)));
+        files.push(("page template", manifest::page_path(&g.id, PageMode::View, manifest.site.default_locale)));
+    }
+    files
 }
 
 /// Judges one answer's HTTP status against what the check expects.
@@ -142,8 +154,8 @@ pub fn run_smoke_checks(base_url: &str, checks: &[SmokeCheck]) -> Result<SmokeOu
 /// (production, or `wrangler dev` locally).
 #[derive(Debug, Clone, clap::Args)]
 pub struct SmokeArgs {
-    /// The deployed manifest.
-    #[arg(long, default_value = "dist/site/_gatefold/manifest.json")]
+    /// The deployed manifest (`dist/manifest.json`: written by the build, never deployed).
+    #[arg(long, default_value = "dist/manifest.json")]
     pub manifest: PathBuf,
     /// A manifest published before: its links missing from the current one must answer not_found.
     #[arg(long)]

@@ -2,7 +2,8 @@
 //! HTTP server.
 
 use super::*;
-use gatefold_contract::manifest::{Gallery, Image, IpLogging, Link, Original, Site};
+use gatefold_contract::manifest::{Gallery, Image, IpLogging, Link, Original, Site, Variant, VariantRole};
+use gatefold_contract::MediaType;
 use gatefold_contract::{Denial, LinkPolicy, Locale, ResolvedExpiry};
 use std::collections::BTreeMap;
 
@@ -17,8 +18,19 @@ fn image(key: &str) -> Image {
         width: 10,
         height: 10,
         animated: false,
-        variants: Vec::new(),
-        original: Original { key: format!("originals/g/{key}.jpg"), size: 3, content_type: gatefold_contract::MediaType::Jpeg, crc32: 0 },
+        variants: ["480.webp", "480.jpg"]
+            .into_iter()
+            .map(|suffix| Variant {
+                role: VariantRole::Display,
+                width: 10,
+                height: 10,
+                content_type: if suffix.ends_with("webp") { MediaType::Webp } else { MediaType::Jpeg },
+                file: format!("{key}-{suffix}"),
+                key: format!("display/{key}-{suffix}"),
+                full_size: true,
+            })
+            .collect(),
+        original: Original { key: format!("originals/{key}.jpg"), size: 3, content_type: MediaType::Jpeg, crc32: 0 },
     }
 }
 
@@ -45,11 +57,13 @@ fn manifest(links: &[(&str, &str, LinkPolicy)], images: &[&str]) -> Manifest {
 }
 
 #[test]
-fn only_originals_the_last_publish_lacked_are_uploaded() {
+fn only_objects_the_last_publish_lacked_are_uploaded_display_variants_and_originals_alike() {
     let before = manifest(&[], &["a", "b"]);
     let after = manifest(&[], &["b", "c"]);
-    assert_eq!(originals_to_upload(&after, Some(&before)), vec!["originals/g/c.jpg"]);
-    assert_eq!(originals_to_upload(&after, None), vec!["originals/g/b.jpg", "originals/g/c.jpg"], "first publish uploads all");
+    let keys = |ks: &[&str]| ks.iter().map(|k| k.to_string()).collect::<BTreeSet<String>>();
+    assert_eq!(objects_to_upload(&after, Some(&before)), keys(&["display/c-480.jpg", "display/c-480.webp", "originals/c.jpg"]));
+    assert_eq!(objects_to_upload(&after, None).len(), 6, "the first publish uploads every object");
+    assert_eq!(objects_to_upload(&after, Some(&after)), keys(&[]), "nothing changed, nothing uploaded");
 }
 
 #[test]
@@ -60,6 +74,7 @@ fn smoke_checks_expect_each_links_published_state_and_retired_urls_gone() {
     let before = manifest(&[("market", "tokenold", open.clone())], &[]);
     let after = manifest(&[("market", "tokennew", open), ("press", "tokenp", expired), ("sales", "tokens", disabled)], &[]);
     let checks = smoke_checks(&after, Some(&before), NOW);
+    let shard = gatefold_contract::manifest::token_shard_path(gatefold_contract::manifest::token_shard("tokennew"));
     let got: Vec<(&str, &str, Expect)> = checks.iter().map(|c| (c.what.as_str(), c.path.as_str(), c.expect)).collect();
     assert_eq!(
         got,
@@ -69,6 +84,10 @@ fn smoke_checks_expect_each_links_published_state_and_retired_urls_gone() {
             ("link g/sales", "/s/tokens", Expect::Denied(Denial::LinkDisabled)),
             ("retired URL of g/market", "/s/tokenold", Expect::NotFound),
             ("private site record", "/_gatefold/site.json", Expect::NotFound),
+            ("private gallery index", "/_gatefold/galleries.json", Expect::NotFound),
+            ("private link shard", shard.as_str(), Expect::NotFound),
+            ("private gallery record", "/_gatefold/g/g.json", Expect::NotFound),
+            ("private page template", "/_gatefold/pages/g/view.en.json", Expect::NotFound),
         ]
     );
     assert!(checks.iter().all(|c| !c.what.contains("token")), "check names must not carry tokens");
@@ -84,17 +103,6 @@ fn answers_are_judged_strictly_where_it_matters() {
     assert!(matches!(judge(Expect::NotFound, 200), Verdict::Fail(_)), "a retired URL must never open");
     assert!(matches!(judge(Expect::NotFound, 403), Verdict::Fail(_)));
     assert_eq!(judge(Expect::NotFound, 404), Verdict::Pass);
-}
-
-#[test]
-fn missing_originals_stop_a_publish_before_anything_is_uploaded() {
-    let dir = tempfile::tempdir().unwrap();
-    let m = manifest(&[], &["a"]);
-    let err = check_originals(&m, dir.path()).unwrap_err().to_string();
-    assert!(err.contains("originals/g/a.jpg"), "{err}");
-    std::fs::create_dir_all(dir.path().join("originals/g")).unwrap();
-    std::fs::write(dir.path().join("originals/g/a.jpg"), b"abc").unwrap();
-    check_originals(&m, dir.path()).unwrap();
 }
 
 #[test]
@@ -126,7 +134,7 @@ fn the_smoke_test_speaks_http_to_a_real_server() {
     });
     let checks = vec![
         SmokeCheck { what: "good".into(), path: "/s/good".into(), expect: Expect::Page },
-        SmokeCheck { what: "private".into(), path: "/_gatefold/manifest.json".into(), expect: Expect::NotFound },
+        SmokeCheck { what: "private".into(), path: "/_gatefold/site.json".into(), expect: Expect::NotFound },
     ];
     let outcome = run_smoke_checks(&format!("http://{addr}/"), &checks).unwrap();
     assert_eq!(outcome, SmokeOutcome { passed: 2, noted: 0, failed: 0 });
