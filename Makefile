@@ -20,8 +20,10 @@ run: setup
 
 test: setup test-rust test-e2e test-publish
 
+# Tests build the release profile too: the CLI the other steps run is then compiled once, not in
+# two profiles (the image codecs and rav1e dominate a cold compile).
 test-rust:
-	cargo test --workspace --locked
+	cargo test --workspace --release --locked
 
 test-e2e:
 	bash scripts/test-e2e.sh

@@ -4,7 +4,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
-cargo test -q -p gatefold-edge-worker
+cargo test -q --release --locked -p gatefold-edge-worker
 # The R2 tool the local run, publish and the tests upload with, against real local R2.
 node --test scripts/r2.test.mjs
 scripts/build-worker.sh

@@ -25,7 +25,7 @@ const files = {
   site: "_gatefold/site.json",
   shard: `_gatefold/t/${shards[0]}`,
   gallery: `_gatefold/g/${gallery.id}.json`,
-  page: `_gatefold/pages/${gallery.id}/${mode}.${manifest.site.default_locale}.json`,
+  page: `_gatefold/pages/${gallery.id}.${mode}.${manifest.site.default_locale}.json`,
 };
 const bytes = Object.fromEntries(Object.entries(files).map(([k, p]) => [k, size(p)]));
 bytes.total = Object.values(bytes).reduce((a, b) => a + b, 0);

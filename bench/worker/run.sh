@@ -66,7 +66,7 @@ rm -rf "$work/galleries"
 cp -r bench/worker/galleries "$work/galleries"
 cp galleries/aurora-launch/*.jpg "$work/galleries/bench/"
 say "building the benchmark site…"
-cargo run -q -p gatefold -- --galleries "$work/galleries" build --out "$work/dist" --cache "$work/cache" >&2
+cargo run --release -q --locked -p gatefold -- --galleries "$work/galleries" build --out "$work/dist" --cache "$work/cache" >&2
 rm -rf "$work/dist/site/assets/bench"
 node -e '
   const fs = require("fs"), path = require("path");

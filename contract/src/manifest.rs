@@ -80,9 +80,10 @@ impl PageMode {
 }
 
 /// Asset path of a gallery's page template ([`crate::page::PageTemplate`]) for one download
-/// mode and language.
+/// mode and language. One folder for every gallery's pages: a folder per gallery would cost a
+/// thousand directory creations on every build of a large archive.
 pub fn page_path(gallery: &str, mode: PageMode, locale: Locale) -> String {
-    format!("/_gatefold/pages/{gallery}/{}.{}.json", mode.name(), locale.tag())
+    format!("/_gatefold/pages/{gallery}.{}.{}.json", mode.name(), locale.tag())
 }
 
 /// Asset path of the title-only page shown to link-preview bots.

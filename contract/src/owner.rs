@@ -18,7 +18,7 @@ use std::fmt::Write;
 /// Asset path of a gallery's owner kit in one language (private: the worker reads it for an
 /// authenticated admin only).
 pub fn kit_path(gallery: &str, locale: Locale) -> String {
-    format!("/_gatefold/owner/{gallery}/kit.{}.json", locale.tag())
+    format!("/_gatefold/owner/{gallery}.kit.{}.json", locale.tag())
 }
 
 /// Asset path of the theme's owner stylesheet, which the worker serves at a fixed admin path.

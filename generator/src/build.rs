@@ -181,8 +181,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let site = assemble(&project, &key, plans.images.iter().map(|p| p.processed.clone()).collect(), !opts.production)?;
     let site_dir = staging.path.join("site");
     let theme_dir = opts.themes.join(&project.site.theme);
-    render::render(&theme_dir, &site, &site_dir, &staging.path.join("owner"))
+    // Galleries whose inputs did not change get the last build's files back (hard links):
+    // a no-change build of a large archive renders no page and draws no QR code.
+    let previous = render::RenderState::read(&opts.out).map(|state| render::Previous { root: &opts.out, state });
+    let (_, rendered) = render::render_reusing(&theme_dir, &site, &site_dir, &staging.path.join("owner"), previous.as_ref())
         .with_context(|| format!("rendering pages with the theme in {}", theme_dir.display()))?;
+    write_json(&staging.path.join(render::RenderState::FILE), &rendered)?;
     let manifest = site.manifest();
     write_records(&site_dir, &manifest)?;
     write_json(&staging.path.join(manifest::MANIFEST_FILE), &manifest)?;

@@ -43,34 +43,34 @@ pub struct BuiltGallery {
     pub links: BTreeMap<String, Link>,
 }
 
+impl BuiltGallery {
+    /// The gallery as the manifest carries it.
+    pub fn manifest(&self) -> manifest::Gallery {
+        manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone() }
+    }
+}
+
 impl BuiltSite {
     /// The manifest the worker reads: this model without what only the pages need.
     pub fn manifest(&self) -> Manifest {
         Manifest {
             format: manifest::FORMAT,
-            site: manifest::Site {
-                title: self.title.clone(),
-                base_url: self.base_url.clone(),
-                default_locale: self.default_locale,
-                timezone: self.timezone.name().to_string(),
-                ip_logging: self.ip_logging,
-                utc_offsets: self.utc_offsets.clone(),
-                dev_key: self.dev_key,
-                analytics: self.analytics,
-            },
-            galleries: self
-                .galleries
-                .iter()
-                .map(|(id, g)| {
-                    let gallery = manifest::Gallery {
-                        id: g.id.clone(),
-                        title: g.title.clone(),
-                        images: g.images.clone(),
-                        links: g.links.clone(),
-                    };
-                    (id.clone(), gallery)
-                })
-                .collect(),
+            site: self.manifest_site(),
+            galleries: self.galleries.values().map(|g| (g.id.clone(), g.manifest())).collect(),
+        }
+    }
+
+    /// The site's settings as the manifest carries them.
+    pub fn manifest_site(&self) -> manifest::Site {
+        manifest::Site {
+            title: self.title.clone(),
+            base_url: self.base_url.clone(),
+            default_locale: self.default_locale,
+            timezone: self.timezone.name().to_string(),
+            ip_logging: self.ip_logging,
+            utc_offsets: self.utc_offsets.clone(),
+            dev_key: self.dev_key,
+            analytics: self.analytics,
         }
     }
 

@@ -148,7 +148,7 @@ impl Progress {
             );
             bar
         });
-        ProgressReport { mode: self, bar, done: AtomicUsize::new(0), total }
+        ProgressReport { mode: self, bar, done: AtomicUsize::new(0), unchanged: AtomicUsize::new(0), total }
     }
 }
 
@@ -157,6 +157,9 @@ pub struct ProgressReport {
     mode: Progress,
     bar: Option<indicatif::ProgressBar>,
     done: AtomicUsize,
+    /// Images that needed no encoding (cached or only planned): in line mode they get one
+    /// summary line instead of one each, so a large archive's log stays readable.
+    unchanged: AtomicUsize,
     total: usize,
 }
 
@@ -170,8 +173,10 @@ impl ProgressReport {
             }
             (None, Progress::Lines) => {
                 let what = match outcome {
-                    Outcome::Cached => "cached".to_string(),
-                    Outcome::Planned => "planned".to_string(),
+                    Outcome::Cached | Outcome::Planned => {
+                        self.unchanged.fetch_add(1, Ordering::Relaxed);
+                        return;
+                    }
                     Outcome::Built(took) => format!("built in {:.2}s", took.as_secs_f64()),
                     Outcome::Failed => "FAILED".to_string(),
                 };
@@ -184,6 +189,10 @@ impl ProgressReport {
     pub fn finish(self) {
         if let Some(bar) = self.bar {
             bar.finish_and_clear();
+        }
+        let unchanged = self.unchanged.into_inner();
+        if unchanged > 0 {
+            eprintln!("images: {unchanged} of {} from the cache or planned without encoding", self.total);
         }
     }
 }

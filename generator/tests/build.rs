@@ -195,6 +195,41 @@ fn rebuilding_without_changes_gives_the_same_manifest() {
     assert_eq!(first, second);
 }
 
+/// The inode of a built file: a reused file is a hard link to the previous build's.
+fn inode(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).ino()
+}
+
+#[test]
+fn a_rebuild_reuses_the_files_of_unchanged_galleries_and_renders_changed_ones_again() {
+    let root = project("good");
+    let mut opts = options(root.path());
+    let themes = root.path().join("themes");
+    copy_tree(&repo().join("themes"), &themes);
+    opts.themes = themes.clone();
+    build(&opts).unwrap();
+    let page = |g: &str| site_file(&opts.out, &manifest::page_path(g, PageMode::View, Locale::En));
+    let kit = |g: &str| site_file(&opts.out, &gatefold_contract::owner::kit_path(g, Locale::En));
+    let (launch_page, launch_kit, preview_page) = (inode(&page("launch")), inode(&kit("launch")), inode(&page("preview")));
+
+    let yaml = opts.galleries.join("preview/gallery.yaml");
+    let text = std::fs::read_to_string(&yaml).unwrap().replace("title: Internal preview", "title: Internal preview, second round");
+    std::fs::write(&yaml, text).unwrap();
+    build(&opts).unwrap();
+    assert_eq!(inode(&page("launch")), launch_page, "an unchanged gallery's page is the previous build's file");
+    assert_eq!(inode(&kit("launch")), launch_kit, "and so is its owner kit");
+    assert_ne!(inode(&page("preview")), preview_page, "a changed gallery is rendered again");
+    assert!(std::fs::read_to_string(page("preview")).unwrap().contains("second round"));
+    assert!(opts.out.join("owner/qr/launch").read_dir().unwrap().count() > 0, "reused owner files are in place");
+
+    // A theme change touches every gallery's pages.
+    let strings = themes.join("default/strings/en.yaml");
+    std::fs::write(&strings, std::fs::read_to_string(&strings).unwrap() + "\n# edited\n").unwrap();
+    build(&opts).unwrap();
+    assert_ne!(inode(&page("launch")), launch_page, "a new theme renders every gallery again");
+}
+
 #[test]
 fn replacing_images_keeps_every_url() {
     let root = project("good");

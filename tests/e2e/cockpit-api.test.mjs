@@ -182,10 +182,10 @@ test("gallery, search and state filters narrow the list and page on", async () =
 });
 
 test("the private owner kits are not reachable directly", async () => {
-  for (const path of ["/_gatefold/owner/dealer/kit.en.json", "/_gatefold/owner/owner.css", "/assets/../_gatefold/owner/dealer/kit.en.json", "/admin/api/../../_gatefold/owner/dealer/kit.en.json"]) {
+  for (const path of ["/_gatefold/owner/dealer.kit.en.json", "/_gatefold/owner/owner.css", "/assets/../_gatefold/owner/dealer.kit.en.json", "/admin/api/../../_gatefold/owner/dealer.kit.en.json"]) {
     const res = await w.fetch(path, { headers: { authorization: `Bearer ${w.adminToken}` } });
     assert.equal(res.status, 404, path);
     assert.ok(!(await res.text()).includes("{{gf:"), path);
   }
-  assert.ok(w.siteFiles().includes("_gatefold/owner/dealer/kit.en.json"), "the kit is in the deployed assets");
+  assert.ok(w.siteFiles().includes("_gatefold/owner/dealer.kit.en.json"), "the kit is in the deployed assets");
 });

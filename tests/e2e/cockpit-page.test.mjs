@@ -140,6 +140,8 @@ test("the QR code shown decodes to the link's URL; PNG, SVG and the printable ca
   const url = publishedUrl("showroom/press");
   assert.equal(await page.textContent("#share-url"), url);
 
+  // Loaded is not yet painted: on a busy machine a screenshot could catch the image half drawn.
+  await page.evaluate(() => document.querySelector("#share-qr").decode());
   const dir = mkdtempSync(join(tmpdir(), "gatefold-qr-"));
   const shot = join(dir, "shown.png");
   await page.locator("#share-qr").screenshot({ path: shot });

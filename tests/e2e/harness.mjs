@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from "no
 import { tmpdir } from "node:os";
 import { join, relative, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { putList, readObjectList, wrapR2Binding } from "../../scripts/r2.mjs";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const FIXTURE = join(ROOT, "tests/fixtures/sites/e2e");
@@ -68,9 +69,10 @@ export async function until(probe, done, { ms = 60_000, every = 500 } = {}) {
 /**
  * Starts the real worker under Miniflare. `bindings` replace the default secrets (tests of the
  * worker's own checks); `dist` another built site; `persist` a folder keeping Durable Object and
- * KV state across workers (a redeploy). `logs()` answers what the worker printed.
+ * KV state across workers (a redeploy); `seed: false` leaves R2 empty (benchmarks of page opens).
+ * `logs()` answers what the worker printed.
  */
-export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {}, persist } = {}) {
+export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {}, persist, seed = true } = {}) {
   if (!existsSync(join(BUILD, "index.js"))) {
     throw new Error(`no worker build at ${BUILD}: run scripts/build-worker.sh first`);
   }
@@ -110,7 +112,8 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
   const url = (await mf.ready).toString().replace(/\/$/, "");
 
   const media = await mf.getR2Bucket("MEDIA");
-  await seedMedia(media, JSON.parse(readFileSync(join(dist, "objects.json"), "utf8")));
+  // The same upload `make run` and `publish --local` use (scripts/r2.mjs), into this worker's R2.
+  if (seed) await putList(wrapR2Binding(media), await readObjectList(join(dist, "objects.json")));
 
   const links = {};
   for (const g of Object.values(manifest.galleries)) {
@@ -151,21 +154,6 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     logs: () => printed,
     stop: () => mf.dispose(),
   };
-}
-
-/**
- * Puts every object of `objects` (`dist/objects.json`: `{key, file, content_type}`) into
- * `bucket`, a few at a time.
- */
-async function seedMedia(bucket, objects) {
-  const queue = [...objects];
-  const worker = async () => {
-    for (let o = queue.shift(); o; o = queue.shift()) {
-      // A plain Uint8Array copy: Miniflare's serialiser rejects Node's pooled Buffers.
-      await bucket.put(o.key, new Uint8Array(readFileSync(o.file)), { httpMetadata: { contentType: o.content_type } });
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
 }
 
 /** What a current desktop Chrome sends for a top-level navigation typed or clicked by a person. */

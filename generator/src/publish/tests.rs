@@ -87,7 +87,7 @@ fn smoke_checks_expect_each_links_published_state_and_retired_urls_gone() {
             ("private gallery index", "/_gatefold/galleries.json", Expect::NotFound),
             ("private link shard", shard.as_str(), Expect::NotFound),
             ("private gallery record", "/_gatefold/g/g.json", Expect::NotFound),
-            ("private page template", "/_gatefold/pages/g/view.en.json", Expect::NotFound),
+            ("private page template", "/_gatefold/pages/g.view.en.json", Expect::NotFound),
         ]
     );
     assert!(checks.iter().all(|c| !c.what.contains("token")), "check names must not carry tokens");

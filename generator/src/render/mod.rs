@@ -18,13 +18,16 @@ mod owner;
 mod pages;
 mod theme;
 
-use crate::built::BuiltSite;
+use crate::built::{BuiltGallery, BuiltSite};
 use anyhow::{Context, Result, bail};
 use chrono::TimeZone;
 use gatefold_contract::manifest::{self, PageMode};
 use gatefold_contract::{Denial, Expiry, Locale, ResolvedExpiry};
 use minijinja::context;
 use minijinja::value::Value;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use theme::{Theme, copy_static};
 
@@ -48,12 +51,57 @@ pub struct RenderReport {
 
 /// Renders every page and owner file. `site_dir` = the static-assets root (`<staging>/site`),
 /// `owner_dir` = `<staging>/owner` (never deployed).
-pub fn render(
+pub fn render(theme_dir: &Path, site: &BuiltSite, site_dir: &Path, owner_dir: &Path) -> Result<RenderReport> {
+    Ok(render_reusing(theme_dir, site, site_dir, owner_dir, None)?.0)
+}
+
+/// What a previous build rendered, read back from its output directory: a gallery whose
+/// inputs are unchanged gets that build's files again (hard links) instead of being rendered.
+pub struct Previous<'a> {
+    /// The previous build's output directory (`dist/`), the same layout as the staging root.
+    pub root: &'a Path,
+    pub state: RenderState,
+}
+
+/// What a build rendered per gallery, kept beside its output ([`RenderState::FILE`]) so the
+/// next build can reuse what did not change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RenderState {
+    /// Everything outside the galleries that their files depend on: this generator's version,
+    /// the theme's files and the site's settings.
+    pub context: String,
+    pub galleries: BTreeMap<String, GalleryRender>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GalleryRender {
+    /// Hash of everything the gallery's files are rendered from (with the context).
+    pub fingerprint: String,
+    /// The files rendered for it, relative to the output directory.
+    pub files: Vec<String>,
+    /// What it counted in the report.
+    pub counts: [usize; 5],
+}
+
+impl RenderState {
+    /// Beside `site/` and `owner/` in the output directory (never deployed).
+    pub const FILE: &'static str = "render-state.json";
+
+    /// The state a previous build left in `root`, if readable: anything else means render all.
+    pub fn read(root: &Path) -> Option<RenderState> {
+        serde_json::from_slice(&std::fs::read(root.join(Self::FILE)).ok()?).ok()
+    }
+}
+
+/// [`render`], reusing the files of `previous` for every gallery whose inputs are unchanged;
+/// the others are rendered in parallel. Answers what was rendered for the next build.
+pub fn render_reusing(
     theme_dir: &Path,
     site: &BuiltSite,
     site_dir: &Path,
     owner_dir: &Path,
-) -> Result<RenderReport> {
+    previous: Option<&Previous<'_>>,
+) -> Result<(RenderReport, RenderState)> {
     let theme = Theme::load(theme_dir)?;
     for gallery in site.galleries.values() {
         check_segment("gallery id", &gallery.id)?;
@@ -61,23 +109,39 @@ pub fn render(
             check_segment(&format!("link name in gallery {}", gallery.id), &link.name)?;
         }
     }
-
+    let root = site_dir.parent().context("the site directory has no parent")?;
     let assets_base = copy_static(&theme_dir.join("static"), site_dir)?;
     let pages = Renderer { theme: &theme, site, assets_base: &assets_base };
     let mut report = RenderReport { assets_base: assets_base.clone(), ..RenderReport::default() };
+    let context = render_context(theme_dir, site, &assets_base)?;
 
-    for gallery in site.galleries.values() {
-        for locale in Locale::ALL {
-            for mode in PageMode::ALL {
-                let template = pages.gallery_page(gallery, mode, locale)?;
-                let json = serde_json::to_vec(&template).context("serialising a page template")?;
-                write(&site_file(site_dir, &manifest::page_path(&gallery.id, mode, locale)), json)?;
-                report.gallery_pages += 1;
-            }
-            let html = pages.preview_page(gallery, locale)?;
-            write(&site_file(site_dir, &manifest::preview_path(&gallery.id, locale)), html)?;
-            report.preview_pages += 1;
-        }
+    let rendered: Vec<(String, GalleryRender)> = site
+        .galleries
+        .values()
+        .collect::<Vec<_>>()
+        .par_iter()
+        .map(|gallery| {
+            let fingerprint = gallery_fingerprint(&context, gallery)?;
+            let reused = previous
+                .filter(|p| p.state.context == context)
+                .and_then(|p| p.state.galleries.get(&gallery.id).filter(|g| g.fingerprint == fingerprint).map(|g| (p, g)))
+                .and_then(|(p, g)| relink(p.root, root, &g.files).then(|| g.clone()));
+            let done = match reused {
+                Some(g) => g,
+                None => pages.gallery_files(gallery, root, site_dir, owner_dir, fingerprint)?,
+            };
+            Ok((gallery.id.clone(), done))
+        })
+        .collect::<Result<_>>()?;
+    let mut state = RenderState { context, galleries: BTreeMap::new() };
+    for (id, g) in rendered {
+        let [gallery_pages, preview_pages, qr_codes, cards, share_kits] = g.counts;
+        report.gallery_pages += gallery_pages;
+        report.preview_pages += preview_pages;
+        report.qr_codes += qr_codes;
+        report.cards += cards;
+        report.share_kits += share_kits;
+        state.galleries.insert(id, g);
     }
     for denial in Denial::ALL {
         for locale in Locale::ALL {
@@ -87,9 +151,50 @@ pub fn render(
         }
     }
     report.pages = report.gallery_pages + report.preview_pages + report.denial_pages;
+    pages.owner_css(site_dir, owner_dir)?;
+    pages.owner_index(owner_dir)?;
+    Ok((report, state))
+}
 
-    pages.owner_kit(site_dir, owner_dir, &mut report)?;
-    Ok(report)
+/// Everything but the gallery itself that its files depend on.
+fn render_context(theme_dir: &Path, site: &BuiltSite, assets_base: &str) -> Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update(theme::fingerprint(theme_dir)?.as_bytes());
+    hasher.update(assets_base.as_bytes());
+    hasher.update(&serde_json::to_vec(&site.manifest_site()).context("hashing the site settings")?);
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+fn gallery_fingerprint(context: &str, gallery: &BuiltGallery) -> Result<String> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(context.as_bytes());
+    let inputs = (&gallery.id, &gallery.title, &gallery.description_html, &gallery.cover, &gallery.images, &gallery.links);
+    hasher.update(&serde_json::to_vec(&inputs).context("hashing a gallery")?);
+    Ok(hasher.finalize().to_hex().to_string())
+}
+
+/// Hard-links `files` from the previous output into the new one. False (and nothing left
+/// behind) when any is missing: the gallery is then rendered afresh. A hard link shares the
+/// previous build's bytes, which no build ever rewrites in place: every file is written anew.
+fn relink(from: &Path, to: &Path, files: &[String]) -> bool {
+    let mut made = Vec::with_capacity(files.len());
+    // Each folder once: `create_dir_all` on an existing folder still takes its parent's lock,
+    // which the threads relinking other galleries contend for.
+    let mut folders = std::collections::BTreeSet::new();
+    for file in files {
+        let target = to.join(file);
+        let folder_ready = target.parent().is_some_and(|p| folders.contains(p) || (std::fs::create_dir_all(p).is_ok() && folders.insert(p.to_path_buf())));
+        let linked = folder_ready && std::fs::hard_link(from.join(file), &target).is_ok();
+        if !linked {
+            for m in made {
+                let _ = std::fs::remove_file(m);
+            }
+            return false;
+        }
+        made.push(target);
+    }
+    true
 }
 
 /// How many files [`render`] writes under `site_dir` for `galleries` galleries with the theme
@@ -142,6 +247,33 @@ struct Renderer<'a> {
 }
 
 impl Renderer<'_> {
+    /// Every file of one gallery: page templates (download modes × languages), previews and
+    /// owner files.
+    fn gallery_files(&self, gallery: &BuiltGallery, root: &Path, site_dir: &Path, owner_dir: &Path, fingerprint: String) -> Result<GalleryRender> {
+        let mut files = Vec::new();
+        let mut counts = RenderReport::default();
+        for locale in Locale::ALL {
+            for mode in PageMode::ALL {
+                let template = self.gallery_page(gallery, mode, locale)?;
+                let path = site_file(site_dir, &manifest::page_path(&gallery.id, mode, locale));
+                write(&path, serde_json::to_vec(&template).context("serialising a page template")?)?;
+                files.push(path);
+                counts.gallery_pages += 1;
+            }
+            let path = site_file(site_dir, &manifest::preview_path(&gallery.id, locale));
+            write(&path, self.preview_page(gallery, locale)?)?;
+            files.push(path);
+            counts.preview_pages += 1;
+        }
+        files.extend(self.gallery_owner_files(gallery, site_dir, owner_dir, &mut counts)?);
+        let files = files
+            .into_iter()
+            .map(|f| f.strip_prefix(root).map(|r| r.to_string_lossy().into_owned()).context("a rendered file outside the output"))
+            .collect::<Result<_>>()?;
+        let counts = [counts.gallery_pages, counts.preview_pages, counts.qr_codes, counts.cards, counts.share_kits];
+        Ok(GalleryRender { fingerprint, files, counts })
+    }
+
     fn base(&self, locale: Locale) -> Value {
         context! {
             lang => locale.tag(),

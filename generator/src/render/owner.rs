@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use minijinja::context;
 use minijinja::value::Value;
 use serde::Serialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Side of the PNG QR codes in the owner kit: sharp on an A4 poster at 300 dpi up to ~8 cm.
 const QR_PNG_PX: u32 = 1024;
@@ -43,9 +43,9 @@ impl Renderer<'_> {
             max_views: link.policy.max_views,
             view_seconds: link.policy.view_seconds,
             expires: link.policy.expires.map(|e| self.format_expiry(&e, locale)).transpose()?,
-            qr_svg: format!("qr/{}/{}.svg", gallery.id, link.name),
-            qr_png: format!("qr/{}/{}.png", gallery.id, link.name),
-            card: format!("cards/{}/{}.html", gallery.id, link.name),
+            qr_svg: qr_file(gallery, link, "svg"),
+            qr_png: qr_file(gallery, link, "png"),
+            card: card_file(gallery, link),
             url,
         })
     }
@@ -107,50 +107,57 @@ impl Renderer<'_> {
         }
     }
 
-    /// The private owner kits the worker fills for an admin (one file per gallery and
-    /// language, never one per link), and the local `owner_dir` kit filled from the same kits.
-    pub(super) fn owner_kit(&self, site_dir: &Path, owner_dir: &Path, report: &mut RenderReport) -> Result<()> {
-        let primary = self.site.default_locale;
+    /// The owner stylesheet, in the local kit and where the worker serves it to admins.
+    pub(super) fn owner_css(&self, site_dir: &Path, owner_dir: &Path) -> Result<()> {
         write(&owner_dir.join("owner.css"), &self.theme.owner_css)?;
-        write(&super::site_file(site_dir, owner::OWNER_CSS_PATH), &self.theme.owner_css)?;
+        write(&super::site_file(site_dir, owner::OWNER_CSS_PATH), &self.theme.owner_css)
+    }
 
+    /// One gallery's private owner kits (one file per language, never one per link, which the
+    /// worker fills for an admin) and its local `owner_dir` files filled from the same kits: a
+    /// QR code (SVG, PNG) and card per link, a share kit per language. Answers the files written.
+    pub(super) fn gallery_owner_files(&self, gallery: &BuiltGallery, site_dir: &Path, owner_dir: &Path, counts: &mut RenderReport) -> Result<Vec<PathBuf>> {
+        let primary = self.site.default_locale;
+        let mut written = Vec::new();
+        let mut put = |path: PathBuf, contents: &[u8]| -> Result<()> {
+            write(&path, contents)?;
+            written.push(path);
+            Ok(())
+        };
+        let mut kits = BTreeMap::new();
+        for locale in Locale::ALL {
+            let kit = self.gallery_kit(gallery, locale)?;
+            put(super::site_file(site_dir, &owner::kit_path(&gallery.id, locale)), &serde_json::to_vec(&kit)?)?;
+            kits.insert(locale, kit);
+        }
+        let bad_format = |e: owner::BadDateFormat| anyhow::anyhow!("theme strings: {e}");
+        for link in gallery.links.values() {
+            let url = manifest::link_url(&self.site.base_url, &link.token);
+            put(owner_dir.join(qr_file(gallery, link, "svg")), qr::svg(&url)?.as_bytes())?;
+            put(owner_dir.join(qr_file(gallery, link, "png")), &qr::png(&url, QR_PNG_PX)?)?;
+            counts.qr_codes += 1;
+            let card = kits[&primary].card(&self.link_terms(link), &qr::inline_svg(&url)?, "../../owner.css").map_err(bad_format)?;
+            put(owner_dir.join(card_file(gallery, link)), card.as_bytes())?;
+            counts.cards += 1;
+        }
+        let enabled: Vec<LinkTerms> = gallery.links.values().filter(|l| !l.policy.disabled).map(|l| self.link_terms(l)).collect();
+        for (locale, kit) in &kits {
+            put(owner_dir.join(share_kit_file(gallery, *locale)), kit.share_kit(&enabled).map_err(bad_format)?.as_bytes())?;
+            counts.share_kits += 1;
+        }
+        Ok(written)
+    }
+
+    /// The local kit's overview page: every gallery, its links and their files.
+    pub(super) fn owner_index(&self, owner_dir: &Path) -> Result<()> {
+        let primary = self.site.default_locale;
         let mut overview = Vec::new();
         for gallery in self.site.galleries.values() {
-            let mut kits = BTreeMap::new();
-            for locale in Locale::ALL {
-                let kit = self.gallery_kit(gallery, locale)?;
-                write(&super::site_file(site_dir, &owner::kit_path(&gallery.id, locale)), serde_json::to_vec(&kit)?)?;
-                kits.insert(locale, kit);
-            }
-            let bad_format = |e: owner::BadDateFormat| anyhow::anyhow!("theme strings: {e}");
-
-            let mut links = Vec::new();
-            for link in gallery.links.values() {
-                let url = manifest::link_url(&self.site.base_url, &link.token);
-                let dir = owner_dir.join("qr").join(&gallery.id);
-                write(&dir.join(format!("{}.svg", link.name)), qr::svg(&url)?)?;
-                write(&dir.join(format!("{}.png", link.name)), qr::png(&url, QR_PNG_PX)?)?;
-                report.qr_codes += 1;
-
-                let card = kits[&primary].card(&self.link_terms(link), &qr::inline_svg(&url)?, "../../owner.css").map_err(bad_format)?;
-                write(&owner_dir.join("cards").join(&gallery.id).join(format!("{}.html", link.name)), card)?;
-                report.cards += 1;
-                links.push(self.link_view(gallery, link, primary)?);
-            }
-
-            let mut kit_files = Vec::new();
-            let enabled: Vec<LinkTerms> = gallery.links.values().filter(|l| !l.policy.disabled).map(|l| self.link_terms(l)).collect();
-            for (locale, kit) in &kits {
-                let file = format!("share-kit/{}.{}.txt", gallery.id, locale.tag());
-                write(&owner_dir.join(&file), kit.share_kit(&enabled).map_err(bad_format)?)?;
-                kit_files.push(context! { lang => locale.tag(), file });
-                report.share_kits += 1;
-            }
-            overview.push(
-                context! { id => &gallery.id, title => &gallery.title, images => gallery.images.len(), links, kits => kit_files },
-            );
+            let links = gallery.links.values().map(|link| self.link_view(gallery, link, primary)).collect::<Result<Vec<_>>>()?;
+            let kits: Vec<Value> =
+                Locale::ALL.into_iter().map(|l| context! { lang => l.tag(), file => share_kit_file(gallery, l) }).collect();
+            overview.push(context! { id => &gallery.id, title => &gallery.title, images => gallery.images.len(), links, kits });
         }
-
         let index = self
             .theme
             .render(
@@ -162,3 +169,14 @@ impl Renderer<'_> {
     }
 }
 
+fn qr_file(gallery: &BuiltGallery, link: &Link, ext: &str) -> String {
+    format!("qr/{}/{}.{ext}", gallery.id, link.name)
+}
+
+fn card_file(gallery: &BuiltGallery, link: &Link) -> String {
+    format!("cards/{}/{}.html", gallery.id, link.name)
+}
+
+fn share_kit_file(gallery: &BuiltGallery, locale: Locale) -> String {
+    format!("share-kit/{}.{}.txt", gallery.id, locale.tag())
+}

@@ -37,6 +37,24 @@ pub(super) fn copy_static(static_dir: &Path, site_dir: &Path) -> Result<String> 
     Ok(base)
 }
 
+/// A hash of every file of the theme (templates, strings, static files): a build reuses a
+/// gallery's previous pages only when the theme they were rendered with is the same.
+pub(super) fn fingerprint(theme_dir: &Path) -> Result<blake3::Hash> {
+    let mut hasher = blake3::Hasher::new();
+    for entry in walkdir::WalkDir::new(theme_dir).sort_by_file_name() {
+        let entry = entry.with_context(|| format!("listing {}", theme_dir.display()))?;
+        if entry.file_type().is_file() {
+            let name = entry.path().strip_prefix(theme_dir).expect("walkdir stays under its root").to_string_lossy().into_owned();
+            let bytes = std::fs::read(entry.path()).with_context(|| format!("reading {}", entry.path().display()))?;
+            for part in [name.as_bytes(), &bytes] {
+                hasher.update(&(part.len() as u64).to_le_bytes());
+                hasher.update(part);
+            }
+        }
+    }
+    Ok(hasher.finalize())
+}
+
 /// The theme's static files, relative to `static_dir`, sorted.
 pub(super) fn static_files(static_dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
