@@ -11,8 +11,8 @@
 #                                               # most of it the first publish of 125,000 objects)
 #   SCALE_SIZES="10 100" bash bench/scale/run.sh
 #
-# Not measured here: CPU time of a first request on a fresh isolate against a warm open under
-# workerd (bench/worker runs the worker itself).
+# Then the worker itself (bench/scale/first-request.mjs): a link opened on a fresh isolate and on
+# warm ones, under Miniflare (workerd), on the smallest and the largest archive.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${SCALE_DIR:-/tmp/gatefold-scale}"
@@ -85,4 +85,8 @@ if [ "$has_publish_local" = 1 ]; then
 else
   printf '\n(publish figures skipped: this gatefold has no `publish --local`)\n'
 fi
+printf '\nopening a link under workerd (wall ms, median; first = fresh isolate, warm = later opens of other links)\n'
+bash scripts/build-worker.sh >&2
+first="$(echo "$sizes" | awk '{ print $1 }')" last="$(echo "$sizes" | awk '{ print $NF }')"
+node bench/scale/first-request.mjs "$work/dist-$first" "$work/dist-$last"
 printf '\nload after:%s\n' "$(uptime | sed 's/.*load average://')"

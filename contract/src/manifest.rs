@@ -395,7 +395,20 @@ macro_rules! has_format {
 }
 has_format!(SiteRecord, TokenShard, GalleryRecord, GalleryIndex, Manifest);
 
+impl Image {
+    /// The R2 objects this image needs: every display variant and the original.
+    pub fn r2_keys(&self) -> impl Iterator<Item = &str> {
+        self.variants.iter().map(|v| v.key.as_str()).chain([self.original.key.as_str()])
+    }
+}
+
 impl Manifest {
+    /// Every R2 object the site's images need. Keys are content-addressed, so a key the last
+    /// publish uploaded holds exactly the bytes wanted now.
+    pub fn r2_keys(&self) -> std::collections::BTreeSet<&str> {
+        self.galleries.values().flat_map(|g| &g.images).flat_map(Image::r2_keys).collect()
+    }
+
     pub fn link(&self, gallery: &str, link: &str) -> Option<(&Gallery, &Link)> {
         let g = self.galleries.get(gallery)?;
         Some((g, g.links.get(link)?))

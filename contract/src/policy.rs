@@ -357,6 +357,8 @@ pub fn decide_in_session(
 }
 
 #[cfg(test)]
+// Decision tables spell their row type out where they are read; a type alias would hide the columns.
+#[allow(clippy::type_complexity)]
 mod tests {
     use super::*;
 

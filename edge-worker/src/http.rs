@@ -204,9 +204,13 @@ pub fn attachment_disposition(file_name: &str) -> String {
     format!("attachment; filename*=UTF-8''{encoded}")
 }
 
+/// A `Range` no byte of the object satisfies: answered 416.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unsatisfiable;
+
 /// A single byte range from a `Range` header, resolved against the object size.
-/// `Ok(None)`: no (usable) range, send everything; `Err(())`: unsatisfiable (416).
-pub fn byte_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, ()> {
+/// `Ok(None)`: no (usable) range, send everything; `Err(Unsatisfiable)`: 416.
+pub fn byte_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>, Unsatisfiable> {
     let Some(spec) = header.and_then(|h| h.trim().strip_prefix("bytes=")) else { return Ok(None) };
     // Several ranges would need a multipart answer: sending the whole file is allowed instead.
     if spec.contains(',') {
@@ -217,13 +221,13 @@ pub fn byte_range(header: Option<&str>, size: u64) -> Result<Option<(u64, u64)>,
     let range = if start.is_empty() {
         let Ok(suffix) = end.parse::<u64>() else { return Ok(None) };
         if suffix == 0 || size == 0 {
-            return Err(());
+            return Err(Unsatisfiable);
         }
         (size.saturating_sub(suffix), size - 1)
     } else {
         let Ok(first) = start.parse::<u64>() else { return Ok(None) };
         if first >= size {
-            return Err(());
+            return Err(Unsatisfiable);
         }
         let last = if end.is_empty() { size - 1 } else {
             let Ok(last) = end.parse::<u64>() else { return Ok(None) };
@@ -327,7 +331,7 @@ mod tests {
         assert_eq!(byte_range(Some("bytes=90-"), 100), Ok(Some((90, 99))));
         assert_eq!(byte_range(Some("bytes=-10"), 100), Ok(Some((90, 99))));
         assert_eq!(byte_range(Some("bytes=50-500"), 100), Ok(Some((50, 99))));
-        assert_eq!(byte_range(Some("bytes=100-"), 100), Err(()));
+        assert_eq!(byte_range(Some("bytes=100-"), 100), Err(Unsatisfiable));
         assert_eq!(byte_range(Some("bytes=0-1,5-6"), 100), Ok(None));
         assert_eq!(byte_range(Some("items=0-1"), 100), Ok(None));
         assert_eq!(byte_range(Some("bytes=9-3"), 100), Ok(None));

@@ -49,7 +49,7 @@ pub fn route(path: &str) -> Route<'_> {
         return Route::Robots;
     }
     let admin_page_file = [crate::admin::JS_PATH, crate::admin::CSS_PATH, crate::admin::CHARTS_PATH, crate::admin::OWNER_CSS_PATH].contains(&path);
-    if path == "/admin" || admin_page_file || path.strip_prefix("/admin/api/").is_some_and(|rest| all_segments_clean(rest)) {
+    if path == "/admin" || admin_page_file || path.strip_prefix("/admin/api/").is_some_and(all_segments_clean) {
         return Route::Admin;
     }
     if let Some(rest) = path.strip_prefix("/assets/") {

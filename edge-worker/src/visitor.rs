@@ -399,7 +399,7 @@ pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Resp
     let size = img.original.size;
     let range = match http::byte_range(v.header("Range").as_deref(), size) {
         Ok(r) => r,
-        Err(()) => {
+        Err(http::Unsatisfiable) => {
             let resp = Response::empty()?.with_status(416);
             resp.headers().set("Content-Range", &format!("bytes */{size}"))?;
             headers::gated(resp.headers())?;

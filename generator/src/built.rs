@@ -76,11 +76,7 @@ impl BuiltSite {
 
     /// Every R2 object key the site's images use: each variant's and each original's.
     pub fn r2_keys(&self) -> BTreeSet<String> {
-        self.galleries
-            .values()
-            .flat_map(|g| &g.images)
-            .flat_map(|i| i.variants.iter().map(|v| v.key.clone()).chain([i.original.key.clone()]))
-            .collect()
+        self.galleries.values().flat_map(|g| &g.images).flat_map(Image::r2_keys).map(str::to_string).collect()
     }
 
     pub fn links(&self) -> usize {

@@ -95,7 +95,7 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
     if !(args.dry_run || args.local) && manifest.site.dev_key {
         bail!("refusing to publish a build made with the development key (fix: set SIGNING_KEY to the production secret)");
     }
-    let keys = r2_keys(&manifest).len();
+    let keys = manifest.r2_keys().len();
 
     if args.dry_run {
         println!("would upload the objects R2 lacks of {keys} (this dry run does not read R2)");
@@ -188,21 +188,10 @@ fn step(what: &str) {
     eprintln!("==> {what}");
 }
 
-/// Every R2 object a manifest's images use: each display variant and each original. Keys are
-/// content-addressed, so a key the last publish uploaded holds exactly the bytes wanted now.
-pub fn r2_keys(manifest: &Manifest) -> BTreeSet<&str> {
-    manifest
-        .galleries
-        .values()
-        .flat_map(|g| &g.images)
-        .flat_map(|i| i.variants.iter().map(|v| v.key.as_str()).chain([i.original.key.as_str()]))
-        .collect()
-}
-
 /// Objects of `manifest` the last publish did not already put into R2.
 pub fn objects_to_upload(manifest: &Manifest, previous: Option<&Manifest>) -> BTreeSet<String> {
-    let known = previous.map(r2_keys).unwrap_or_default();
-    r2_keys(manifest).into_iter().filter(|k| !known.contains(k)).map(str::to_string).collect()
+    let known = previous.map(Manifest::r2_keys).unwrap_or_default();
+    manifest.r2_keys().into_iter().filter(|k| !known.contains(k)).map(str::to_string).collect()
 }
 
 /// The manifest the last successful publish recorded, or `None` when there is none (the first
