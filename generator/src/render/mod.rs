@@ -182,6 +182,10 @@ fn relink(from: &Path, to: &Path, files: &[String]) -> bool {
     // Each folder once: `create_dir_all` on an existing folder still takes its parent's lock,
     // which the threads relinking other galleries contend for.
     let mut folders = std::collections::BTreeSet::new();
+    // Only plain relative paths: a state file naming anything else is not ours to follow.
+    if !files.iter().all(|f| Path::new(f).components().all(|c| matches!(c, std::path::Component::Normal(_)))) {
+        return false;
+    }
     for file in files {
         let target = to.join(file);
         let folder_ready = target.parent().is_some_and(|p| folders.contains(p) || (std::fs::create_dir_all(p).is_ok() && folders.insert(p.to_path_buf())));
@@ -310,6 +314,21 @@ impl Renderer<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn relinking_takes_every_file_or_none_and_only_plain_relative_paths() {
+        let (from, to) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        std::fs::create_dir_all(from.path().join("site/p")).unwrap();
+        std::fs::write(from.path().join("site/p/a.json"), "a").unwrap();
+        let files = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+
+        assert!(!relink(from.path(), to.path(), &files(&["site/p/a.json", "site/p/missing.json"])));
+        assert!(!to.path().join("site/p/a.json").exists(), "a failed relink leaves nothing behind");
+        assert!(!relink(from.path(), to.path(), &files(&["site/../../etc/passwd"])));
+        assert!(!relink(from.path(), to.path(), &files(&["/etc/passwd"])));
+        assert!(relink(from.path(), to.path(), &files(&["site/p/a.json"])));
+        assert_eq!(std::fs::read_to_string(to.path().join("site/p/a.json")).unwrap(), "a");
+    }
 
     #[test]
     fn names_that_could_leave_their_folder_are_refused() {
