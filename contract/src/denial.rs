@@ -19,10 +19,18 @@ pub enum Denial {
     /// The "View gallery" confirmation was posted from another site (or with no sign of where
     /// it came from): only the link's own page may make that open.
     CrossSiteRequest,
+    /// The link needs a password: the password page (counts nothing).
+    PasswordRequired,
+    /// A password was posted and it is not the link's.
+    WrongPassword,
+    /// Too many wrong passwords from this client or for this link lately.
+    TooManyAttempts,
+    /// `password: required` in git, but the owner has not set one yet: closed until they do.
+    PasswordNotSet,
 }
 
 impl Denial {
-    pub const ALL: [Denial; 8] = [
+    pub const ALL: [Denial; 12] = [
         Denial::NotFound,
         Denial::LinkDisabled,
         Denial::LinkExpired,
@@ -31,6 +39,10 @@ impl Denial {
         Denial::DownloadDisabled,
         Denial::NoSession,
         Denial::CrossSiteRequest,
+        Denial::PasswordRequired,
+        Denial::WrongPassword,
+        Denial::TooManyAttempts,
+        Denial::PasswordNotSet,
     ];
 
     pub fn code(self) -> &'static str {
@@ -43,6 +55,10 @@ impl Denial {
             Denial::DownloadDisabled => "download_disabled",
             Denial::NoSession => "no_session",
             Denial::CrossSiteRequest => "cross_site_request",
+            Denial::PasswordRequired => "password_required",
+            Denial::WrongPassword => "wrong_password",
+            Denial::TooManyAttempts => "too_many_attempts",
+            Denial::PasswordNotSet => "password_not_set",
         }
     }
 
@@ -56,7 +72,14 @@ impl Denial {
         match self {
             Denial::NotFound => 404,
             Denial::LinkExpired | Denial::ViewLimitReached => 410,
-            Denial::LinkDisabled | Denial::SessionExpired | Denial::DownloadDisabled | Denial::NoSession | Denial::CrossSiteRequest => 403,
+            Denial::LinkDisabled
+            | Denial::SessionExpired
+            | Denial::DownloadDisabled
+            | Denial::NoSession
+            | Denial::CrossSiteRequest
+            | Denial::PasswordNotSet => 403,
+            Denial::PasswordRequired | Denial::WrongPassword => 401,
+            Denial::TooManyAttempts => 429,
         }
     }
 
@@ -79,6 +102,14 @@ impl Denial {
             (Denial::NoSession, Locale::ZhCn) => "请先打开图库链接",
             (Denial::CrossSiteRequest, Locale::En) => "This request did not come from the gallery page",
             (Denial::CrossSiteRequest, Locale::ZhCn) => "此请求并非来自图库页面",
+            (Denial::PasswordRequired, Locale::En) => "This gallery is protected by a password",
+            (Denial::PasswordRequired, Locale::ZhCn) => "此图库需要密码",
+            (Denial::WrongPassword, Locale::En) => "That password is not correct",
+            (Denial::WrongPassword, Locale::ZhCn) => "密码不正确",
+            (Denial::TooManyAttempts, Locale::En) => "Too many attempts",
+            (Denial::TooManyAttempts, Locale::ZhCn) => "尝试次数过多",
+            (Denial::PasswordNotSet, Locale::En) => "This link is not available yet",
+            (Denial::PasswordNotSet, Locale::ZhCn) => "此链接暂不可用",
         }
     }
 
@@ -101,6 +132,14 @@ impl Denial {
             (Denial::NoSession, Locale::ZhCn) => "图片只能在图库中查看，请打开您收到的链接。",
             (Denial::CrossSiteRequest, Locale::En) => "The gallery can only be opened from its own link. Open the link you were given and press “View gallery” there.",
             (Denial::CrossSiteRequest, Locale::ZhCn) => "图库只能通过其自身链接打开。请打开您收到的链接，并在该页面点击“查看图库”。",
+            (Denial::PasswordRequired, Locale::En) => "Enter the password you were given with this link to open the gallery.",
+            (Denial::PasswordRequired, Locale::ZhCn) => "请输入与此链接一同提供给您的密码以打开图库。",
+            (Denial::WrongPassword, Locale::En) => "Check the password and try again, or ask the person who shared the link.",
+            (Denial::WrongPassword, Locale::ZhCn) => "请核对密码后重试，或联系分享者。",
+            (Denial::TooManyAttempts, Locale::En) => "Too many wrong passwords were tried. Wait a few minutes before trying again.",
+            (Denial::TooManyAttempts, Locale::ZhCn) => "密码错误次数过多，请等待几分钟后再试。",
+            (Denial::PasswordNotSet, Locale::En) => "The owner has not finished setting up this link. Try again later, or contact the person who shared it.",
+            (Denial::PasswordNotSet, Locale::ZhCn) => "分享者尚未完成此链接的设置。请稍后再试，或联系分享者。",
         }
     }
 }
@@ -126,6 +165,10 @@ mod tests {
             ("download_disabled", 403),
             ("no_session", 403),
             ("cross_site_request", 403),
+            ("password_required", 401),
+            ("wrong_password", 401),
+            ("too_many_attempts", 429),
+            ("password_not_set", 403),
         ];
         for (code, status) in table {
             let denial = Denial::from_code(code).expect(code);

@@ -17,12 +17,13 @@
 //! name them, so a build knows every key without encoding anything.
 
 use crate::media::MediaType;
+use crate::policy::Downloads;
 use crate::{LinkPolicy, Locale};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Bumped on any incompatible change; the worker refuses records of another format.
-pub const FORMAT: u32 = 3;
+pub const FORMAT: u32 = 4;
 
 /// Everything under this prefix in the assets directory is for the worker's eyes only.
 pub const PRIVATE_PREFIX: &str = "/_gatefold/";
@@ -53,28 +54,49 @@ pub fn gallery_record_path(gallery: &str) -> String {
     format!("/_gatefold/g/{gallery}.json")
 }
 
-/// A gallery page is rendered once per gallery, language and download mode; the worker fills in
-/// the link ([`crate::page`]).
+/// A gallery page is rendered once per gallery, language and download mode its links use; the
+/// worker fills in the link ([`crate::page`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PageMode {
     /// Images only.
     View,
-    /// Images and a download button per original.
-    Download,
+    /// Images, a download per original and "download all" (one ZIP of originals).
+    Original,
+    /// Images and a web-size JPEG download per image.
+    Web,
+    /// Both sizes offered.
+    Both,
 }
 
 impl PageMode {
-    pub const ALL: [PageMode; 2] = [PageMode::View, PageMode::Download];
+    pub const ALL: [PageMode; 4] = [PageMode::View, PageMode::Original, PageMode::Web, PageMode::Both];
 
     pub fn of(policy: &LinkPolicy) -> PageMode {
-        if policy.download { PageMode::Download } else { PageMode::View }
+        match (policy.download.original, policy.download.web) {
+            (false, false) => PageMode::View,
+            (true, false) => PageMode::Original,
+            (false, true) => PageMode::Web,
+            (true, true) => PageMode::Both,
+        }
+    }
+
+    /// The download sizes a page of this mode offers.
+    pub fn downloads(self) -> Downloads {
+        match self {
+            PageMode::View => Downloads::NONE,
+            PageMode::Original => Downloads::ORIGINAL,
+            PageMode::Web => Downloads::WEB,
+            PageMode::Both => Downloads::BOTH,
+        }
     }
 
     pub fn name(self) -> &'static str {
         match self {
             PageMode::View => "view",
-            PageMode::Download => "download",
+            PageMode::Original => "original",
+            PageMode::Web => "web",
+            PageMode::Both => "both",
         }
     }
 }
@@ -89,6 +111,12 @@ pub fn page_path(gallery: &str, mode: PageMode, locale: Locale) -> String {
 /// Asset path of the title-only page shown to link-preview bots.
 pub fn preview_path(gallery: &str, locale: Locale) -> String {
     format!("/_gatefold/preview/{gallery}.{}.html", locale.tag())
+}
+
+/// Asset path of the password page of links with `password: required` (one per language, for
+/// every gallery: it names no gallery, so it tells nobody what the link holds).
+pub fn password_page_path(locale: Locale) -> String {
+    format!("/_gatefold/password.{}.html", locale.tag())
 }
 
 /// Asset path of a denial page.
@@ -123,6 +151,16 @@ pub fn image_path(token: &str, file: &str) -> String {
 /// Path a visitor downloads an original at.
 pub fn download_path(token: &str, image_id: &str) -> String {
     format!("/s/{token}/download/{image_id}")
+}
+
+/// Path a visitor downloads an image's web size at ([`Image::web_download`]).
+pub fn web_download_path(token: &str, image_id: &str) -> String {
+    format!("/s/{token}/web/{image_id}")
+}
+
+/// Path a visitor downloads every original of the gallery at, as one ZIP.
+pub fn download_all_path(token: &str) -> String {
+    format!("/s/{token}/download-all")
 }
 
 pub fn link_url(base_url: &str, token: &str) -> String {
@@ -222,8 +260,40 @@ pub struct Gallery {
     pub id: String,
     pub title: String,
     pub images: Vec<Image>,
-    /// Link name → link.
+    /// Link name → link. A recipient's link is named `<audience>/<recipient>`, so its id
+    /// everywhere (CLI, admin API, stats, exports, Durable Object) is
+    /// `<gallery>/<audience>/<recipient>`; every other link is `<link>`.
     pub links: BTreeMap<String, Link>,
+    /// Audiences that expanded into one link per recipient (`recipients:` in YAML), by name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub audiences: BTreeMap<String, Audience>,
+}
+
+/// An audience whose links are one per recipient; runtime changes to it (`<gallery>/@<name>`
+/// scope) apply to all of them with one write.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Audience {
+    pub label: String,
+    /// How many recipients (links named `<audience>/<recipient>`) it has.
+    pub recipients: u32,
+}
+
+/// The parts of a link name: `(Some(audience), recipient)` for a recipient's link,
+/// `(None, link)` otherwise.
+pub fn split_link_name(name: &str) -> (Option<&str>, &str) {
+    match name.split_once('/') {
+        Some((audience, recipient)) => (Some(audience), recipient),
+        None => (None, name),
+    }
+}
+
+/// A link's name from its parts.
+pub fn link_name(audience: Option<&str>, name: &str) -> String {
+    match audience {
+        Some(audience) => format!("{audience}/{name}"),
+        None => name.to_string(),
+    }
 }
 
 impl Gallery {
@@ -240,12 +310,35 @@ impl Gallery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Link {
+    /// `<link>`, or `<audience>/<recipient>` for a recipient's link ([`split_link_name`]).
     pub name: String,
-    /// Audience label shown to owners and on the QR card, e.g. "Sales team".
+    /// Label shown to owners and on the QR card, e.g. "Sales team" (a recipient's own label,
+    /// e.g. "上海经销商", for a recipient's link).
     pub label: String,
     pub token: String,
     pub rotate: u32,
     pub policy: LinkPolicy,
+    /// What the recipient list says about the person (recipient links only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<Recipient>,
+}
+
+impl Link {
+    /// The audience a recipient's link belongs to.
+    pub fn audience(&self) -> Option<&str> {
+        split_link_name(&self.name).0
+    }
+}
+
+/// A recipient's contact details from the list, for the owner's mail merge and exports (never
+/// shown to visitors).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -396,6 +489,17 @@ macro_rules! has_format {
 has_format!(SiteRecord, TokenShard, GalleryRecord, GalleryIndex, Manifest);
 
 impl Image {
+    /// The web-size download: the widest display JPEG (its pixels re-encoded, so no metadata),
+    /// or for an animation its widest display file. `None` only for an image without display
+    /// variants.
+    pub fn web_download(&self) -> Option<&Variant> {
+        let display = || self.variants.iter().filter(|v| v.role == VariantRole::Display);
+        display()
+            .filter(|v| v.content_type == MediaType::Jpeg)
+            .max_by_key(|v| v.width)
+            .or_else(|| display().filter(|v| v.full_size).max_by_key(|v| v.width))
+    }
+
     /// The R2 objects this image needs: every display variant and the original.
     pub fn r2_keys(&self) -> impl Iterator<Item = &str> {
         self.variants.iter().map(|v| v.key.as_str()).chain([self.original.key.as_str()])
@@ -486,8 +590,9 @@ mod tests {
             GALLERY_INDEX_PATH.to_string(),
             token_shard_path(0xab),
             gallery_record_path("g"),
-            page_path("g", PageMode::Download, Locale::ZhCn),
+            page_path("g", PageMode::Original, Locale::ZhCn),
             preview_path("g", Locale::En),
+            password_page_path(Locale::En),
             denial_path(crate::Denial::NotFound, Locale::En),
         ] {
             assert!(p.starts_with(PRIVATE_PREFIX), "{p}");
@@ -502,10 +607,11 @@ mod tests {
                 title: format!("Gallery {g}"),
                 images: vec![],
                 links: BTreeMap::new(),
+                audiences: BTreeMap::new(),
             });
             gallery.links.insert(
                 l.to_string(),
-                Link { name: l.to_string(), label: l.to_string(), token: t.to_string(), rotate: 0, policy: LinkPolicy::default() },
+                Link { name: l.to_string(), label: l.to_string(), token: t.to_string(), rotate: 0, policy: LinkPolicy::default(), recipient: None },
             );
         }
         Manifest {

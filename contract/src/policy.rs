@@ -23,13 +23,57 @@ pub struct LinkPolicy {
     /// When the link starts answering `link_expired`, as the owner wrote it and as an instant;
     /// `None` means never.
     pub expires: Option<ResolvedExpiry>,
-    /// Whether originals may be downloaded. Display images are always shown.
-    pub download: bool,
+    /// What may be downloaded (originals, web-size JPEGs, both or nothing). Display images
+    /// are always shown.
+    pub download: Downloads,
     /// Length of a visitor's session. When set, the session ends for good after this many
     /// seconds (`session_expired`); when unset a session lasts [`DEFAULT_SESSION_SECONDS`].
     pub view_seconds: Option<u32>,
     /// Published as disabled (the link's own `disabled` or its gallery's).
     pub disabled: bool,
+    /// `password: required`: no open without the password the owner set at runtime (git
+    /// never holds it); until one is set the link answers `password_not_set`.
+    #[serde(default)]
+    pub password: bool,
+}
+
+/// The download sizes a link offers (`download:` in YAML: `false`, `true`/`original`, `web`,
+/// or a list of both).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Downloads {
+    /// The metadata-stripped original, and "download all" as one ZIP of originals.
+    pub original: bool,
+    /// The widest display JPEG (metadata stripped): for slides and chat.
+    pub web: bool,
+}
+
+impl Downloads {
+    pub const NONE: Downloads = Downloads { original: false, web: false };
+    pub const ORIGINAL: Downloads = Downloads { original: true, web: false };
+    pub const WEB: Downloads = Downloads { original: false, web: true };
+    pub const BOTH: Downloads = Downloads { original: true, web: true };
+
+    /// Whether anything may be downloaded.
+    pub fn any(self) -> bool {
+        self.original || self.web
+    }
+
+    /// Whether `size` is offered.
+    pub fn allows(self, size: DownloadSize) -> bool {
+        match size {
+            DownloadSize::Original => self.original,
+            DownloadSize::Web => self.web,
+        }
+    }
+}
+
+/// One download size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DownloadSize {
+    Original,
+    Web,
 }
 
 /// Changes an owner made at runtime through the admin API, at one scope (a link, or a whole
@@ -224,9 +268,10 @@ impl Refusal {
 pub struct Effective {
     pub max_views: Option<u32>,
     pub expires_at: Option<i64>,
-    pub download: bool,
+    pub download: Downloads,
     pub view_seconds: Option<u32>,
     pub disabled: bool,
+    pub password: bool,
 }
 
 impl LinkPolicy {
@@ -243,6 +288,7 @@ impl LinkPolicy {
             download: self.download,
             view_seconds: self.view_seconds,
             disabled: self.disabled || overrides.is_disabled(),
+            password: self.password,
         }
     }
 }
@@ -326,8 +372,8 @@ pub fn decide_open(policy: &LinkPolicy, overrides: &Overrides, views: u64, now: 
 pub enum Access {
     /// The gallery page, thumbnails and display-size images.
     View,
-    /// An original file.
-    Download,
+    /// A file to download, in one size (the ZIP of originals is [`DownloadSize::Original`]).
+    Download(DownloadSize),
 }
 
 /// Decides a request made inside an admitted session. The view limit does not apply here:
@@ -350,7 +396,9 @@ pub fn decide_in_session(
     if now >= session_expires_at {
         return Err(Denial::SessionExpired);
     }
-    if access == Access::Download && !effective.download {
+    if let Access::Download(size) = access
+        && !effective.download.allows(size)
+    {
         return Err(Denial::DownloadDisabled);
     }
     Ok(())
@@ -365,7 +413,7 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn policy() -> LinkPolicy {
-        LinkPolicy { max_views: Some(3), expires: Some(ResolvedExpiry::at_instant(NOW + 100)), download: false, view_seconds: None, disabled: false }
+        LinkPolicy { max_views: Some(3), expires: Some(ResolvedExpiry::at_instant(NOW + 100)), download: Downloads::NONE, view_seconds: None, disabled: false, password: false }
     }
 
     #[test]
@@ -407,12 +455,16 @@ mod tests {
     #[test]
     fn requests_inside_a_session_follow_the_decision_table() {
         let none = Overrides::default();
-        let dl = LinkPolicy { download: true, ..policy() };
+        let dl = LinkPolicy { download: Downloads::ORIGINAL, ..policy() };
+        let web = LinkPolicy { download: Downloads::WEB, ..policy() };
         let table: Vec<(&str, LinkPolicy, Overrides, i64, Access, i64, Result<(), Denial>)> = vec![
             ("view inside the session", policy(), none.clone(), NOW + 10, Access::View, NOW, Ok(())),
             ("session over", policy(), none.clone(), NOW + 10, Access::View, NOW + 10, Err(Denial::SessionExpired)),
-            ("download refused where off", policy(), none.clone(), NOW + 10, Access::Download, NOW, Err(Denial::DownloadDisabled)),
-            ("download allowed where on", dl.clone(), none.clone(), NOW + 10, Access::Download, NOW, Ok(())),
+            ("download refused where off", policy(), none.clone(), NOW + 10, Access::Download(DownloadSize::Original), NOW, Err(Denial::DownloadDisabled)),
+            ("download allowed where on", dl.clone(), none.clone(), NOW + 10, Access::Download(DownloadSize::Original), NOW, Ok(())),
+            ("web size refused where only originals are offered", dl.clone(), none.clone(), NOW + 10, Access::Download(DownloadSize::Web), NOW, Err(Denial::DownloadDisabled)),
+            ("original refused where only the web size is offered", web.clone(), none.clone(), NOW + 10, Access::Download(DownloadSize::Original), NOW, Err(Denial::DownloadDisabled)),
+            ("web size allowed where offered", web.clone(), none.clone(), NOW + 10, Access::Download(DownloadSize::Web), NOW, Ok(())),
             ("disable stops open sessions", dl.clone(), Overrides { disabled: Some(true), ..none.clone() }, NOW + 10, Access::View, NOW, Err(Denial::LinkDisabled)),
             ("expiry stops open sessions", dl.clone(), none.clone(), NOW + 1000, Access::View, NOW + 100, Err(Denial::LinkExpired)),
             ("limit does not stop admitted sessions", policy(), Overrides { max_views: Some(0), ..none.clone() }, NOW + 10, Access::View, NOW, Ok(())),

@@ -12,7 +12,7 @@ use crate::http::{self, FetchIntent, headers};
 use crate::site::{self, Deployment};
 use gatefold_contract::manifest::{self, Gallery, Link, PageMode, Variant};
 use gatefold_contract::page::{PageLink, PageTemplate};
-use gatefold_contract::policy::{Access, decide_in_session, decide_open};
+use gatefold_contract::policy::{Access, DownloadSize, decide_in_session, decide_open};
 use gatefold_contract::token::{ClientBinding, Session};
 use gatefold_contract::{Denial, Locale};
 use std::rc::Rc;
@@ -380,10 +380,10 @@ pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Resp
     let (gallery, link) = (gallery.as_ref(), &link);
     // The published switch is checked before anything else, so where downloads are off no
     // session, cookie or header can reach the bucket.
-    let decision = if !link.policy.download {
+    let decision = if !link.policy.download.original {
         Err(Denial::DownloadDisabled)
     } else {
-        admit(v, gallery, link, token, Access::Download).await?
+        admit(v, gallery, link, token, Access::Download(DownloadSize::Original)).await?
     };
     let found = gallery.image(image_id);
     if let Some(img) = found

@@ -309,6 +309,7 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
                 token: key.link_token(&gallery.id, &l.name, l.rotate),
                 rotate: l.rotate,
                 policy: l.policy(gallery.disabled),
+                recipient: None,
             };
             (l.name.clone(), link)
         })

@@ -46,7 +46,7 @@ pub struct BuiltGallery {
 impl BuiltGallery {
     /// The gallery as the manifest carries it.
     pub fn manifest(&self) -> manifest::Gallery {
-        manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone() }
+        manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone(), audiences: Default::default() }
     }
 }
 

@@ -310,7 +310,7 @@ fn links(galleries: &Path, out: &Path, json: bool, production: bool) -> Result<(
         let views = p.max_views.map_or("unlimited views".to_string(), |n| format!("{n} views"));
         let site = &project.site;
         let expires = p.expires.map_or("no expiry".to_string(), |e| format!("expires {}", e.describe(site.timezone.name(), &site.utc_offsets)));
-        let download = if p.download { "download on" } else { "download off" };
+        let download = if p.download.any() { "download on" } else { "download off" };
         let duration = p.view_seconds.map(|s| format!(", {s}s sessions")).unwrap_or_default();
         let disabled = if p.disabled { ", DISABLED" } else { "" };
         println!("{}/{} ({})\n  {}\n  {views}, {expires}, {download}{duration}{disabled}\n  QR: {}", r.gallery, r.link, r.label, r.url, r.qr_png.display());

@@ -141,7 +141,7 @@ fn a_filled_page_template_is_the_page_a_visitor_of_that_link_gets() {
     let opts = options(root.path());
     build(&opts).unwrap();
     let m = read_manifest(&opts.out);
-    let (g, l) = m.galleries.values().flat_map(|g| g.links.values().map(move |l| (g, l))).find(|(_, l)| l.policy.download).unwrap();
+    let (g, l) = m.galleries.values().flat_map(|g| g.links.values().map(move |l| (g, l))).find(|(_, l)| l.policy.download.original).unwrap();
     let path = manifest::page_path(&g.id, PageMode::of(&l.policy), Locale::En);
     let template = PageTemplate::from_json(&std::fs::read_to_string(site_file(&opts.out, &path)).unwrap()).unwrap();
     let page = template

@@ -1,6 +1,7 @@
 //! Renders a hand-built site with the default theme and checks what visitors, bots and
 //! owners get.
 
+use gatefold_contract::policy::Downloads;
 use gatefold::built::{BuiltGallery, BuiltSite};
 use gatefold::render::{self, RenderReport};
 use gatefold_contract::manifest::{self, Image, IpLogging, Link, Original, PageMode, Variant, VariantRole};
@@ -59,7 +60,7 @@ fn image(id: &str, caption: Option<&str>) -> Image {
 }
 
 fn link(name: &str, label: &str, token: &str, policy: LinkPolicy) -> (String, Link) {
-    (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy })
+    (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy, recipient: None })
 }
 
 fn site(dev_key: bool) -> BuiltSite {
@@ -68,7 +69,7 @@ fn site(dev_key: bool) -> BuiltSite {
             "sales",
             "Sales team",
             SALES_TOKEN,
-            LinkPolicy { download: true, max_views: Some(200), expires: Some(ResolvedExpiry::at_instant(EXPIRES)), ..LinkPolicy::default() },
+            LinkPolicy { download: Downloads::ORIGINAL, max_views: Some(200), expires: Some(ResolvedExpiry::at_instant(EXPIRES)), ..LinkPolicy::default() },
         ),
         link(
             "market",

@@ -303,7 +303,7 @@ pub fn link_terms(site: &Site, link: &Link, st: &LinkStatus) -> LinkTerms {
         label: link.label.clone(),
         url: st.url.clone(),
         expiry: st.expires_at.map(|at| crate::site::shown_expiry(site, &link.policy, at)),
-        download: link.policy.download,
+        download: link.policy.download.any(),
         max_views: st.max_views,
         view_seconds: link.policy.view_seconds,
     }
@@ -394,8 +394,8 @@ mod tests {
     #[test]
     fn a_link_status_applies_overrides_and_counts_what_is_left() {
         let s = shanghai();
-        let link = Link { name: "market".into(), label: "Market".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() } };
-        let gallery = Gallery { id: "spring".into(), title: "Spring".into(), images: vec![], links: Default::default() };
+        let link = Link { name: "market".into(), label: "Market".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None };
+        let gallery = Gallery { id: "spring".into(), title: "Spring".into(), images: vec![], links: Default::default(), audiences: Default::default() };
         let gate = Status { views: 4, overrides: Overrides { max_views: Some(5), ..Overrides::default() }, first_open: Some(1), last_open: Some(2), ..Status::default() };
         let st = link_status(&s, &gallery, &link, gate.clone(), &Status::default(), 100);
         assert_eq!(st.url, "https://g.example/s/abc");
@@ -409,8 +409,8 @@ mod tests {
     #[test]
     fn a_link_status_says_when_a_publish_made_a_change_lapse() {
         let s = shanghai();
-        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() } };
-        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default() };
+        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None };
+        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default() };
         let stale = Overrides { max_views: Some(50), max_views_against: Some(Against { published: Some(20) }), ..Overrides::default() };
         let st = link_status(&s, &gallery, &link, Status { overrides: stale, ..Status::default() }, &Status::default(), 100);
         assert_eq!(st.max_views, Some(10));
@@ -427,9 +427,9 @@ mod tests {
             .map(|(id, title, links)| {
                 let links = links
                     .iter()
-                    .map(|(name, label)| (name.to_string(), Link { name: name.to_string(), label: label.to_string(), token: format!("t{name}"), rotate: 0, policy: LinkPolicy::default() }))
+                    .map(|(name, label)| (name.to_string(), Link { name: name.to_string(), label: label.to_string(), token: format!("t{name}"), rotate: 0, policy: LinkPolicy::default(), recipient: None }))
                     .collect();
-                (id.to_string(), Gallery { id: id.to_string(), title: title.to_string(), images: vec![], links })
+                (id.to_string(), Gallery { id: id.to_string(), title: title.to_string(), images: vec![], links, audiences: Default::default() })
             })
             .collect();
         gatefold_contract::manifest::Manifest { format: gatefold_contract::manifest::FORMAT, site: shanghai(), galleries }.records().index
@@ -531,8 +531,8 @@ mod tests {
     fn link_terms_keep_a_published_date_as_the_end_of_that_day_and_take_runtime_limits() {
         let s = shanghai();
         let published = gatefold_contract::ResolvedExpiry { written: Expiry::EndOfDay(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()), at: 1_798_732_800 };
-        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { expires: Some(published), max_views: Some(10), ..LinkPolicy::default() } };
-        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default() };
+        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { expires: Some(published), max_views: Some(10), ..LinkPolicy::default() }, recipient: None };
+        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default() };
         let st = link_status(&s, &gallery, &link, Status::default(), &Status::default(), 100);
         let t = link_terms(&s, &link, &st);
         assert_eq!((t.max_views, t.expiry.unwrap().end_of_day, t.url.as_str()), (Some(10), true, "https://g.example/s/abc"));

@@ -504,12 +504,14 @@ mod tests {
             token: "t".repeat(26),
             rotate: 0,
             policy: LinkPolicy::default(),
+            recipient: None,
         };
         Gallery {
             id: "spring".into(),
             title: "Spring".into(),
             images: Vec::new(),
             links: [("market".to_string(), link("market")), ("sales".to_string(), link("sales"))].into_iter().collect(),
+            audiences: Default::default(),
         }
     }
 

@@ -13,6 +13,7 @@ mod yaml;
 
 use std::path::{Path, PathBuf};
 
+use gatefold_contract::policy::Downloads;
 use gatefold_contract::{LinkPolicy, Locale, ResolvedExpiry, manifest::Analytics, manifest::IpLogging};
 use rayon::prelude::*;
 
@@ -151,9 +152,10 @@ impl LinkConfig {
         LinkPolicy {
             max_views: self.max_views,
             expires: self.expires,
-            download: self.download,
+            download: if self.download { Downloads::ORIGINAL } else { Downloads::NONE },
             view_seconds: self.view_seconds,
             disabled: self.disabled || gallery_disabled,
+            password: false,
         }
     }
 }
@@ -384,7 +386,7 @@ mod tests {
         };
         assert_eq!(
             link.policy(true),
-            LinkPolicy { max_views: Some(5), expires: Some(ResolvedExpiry::at_instant(100)), download: true, view_seconds: Some(60), disabled: true }
+            LinkPolicy { max_views: Some(5), expires: Some(ResolvedExpiry::at_instant(100)), download: Downloads::ORIGINAL, view_seconds: Some(60), disabled: true, password: false }
         );
         assert!(!link.policy(false).disabled);
     }

@@ -17,6 +17,7 @@ pub use report::redact_url;
 pub use source::{PlanArgs, build_manifest, manifest_at_ref, read_manifest, run_plan};
 
 use gatefold_contract::manifest::{Gallery, Image, Manifest, Site, link_url};
+use gatefold_contract::policy::Downloads;
 use gatefold_contract::{LinkPolicy, ResolvedExpiry};
 use serde::Serialize;
 use std::collections::BTreeSet;
@@ -280,7 +281,15 @@ fn image_fields(a: &Image, b: &Image) -> Vec<FieldChange> {
 fn policy_fields(a: &LinkPolicy, b: &LinkPolicy, tz: &Site, all: bool) -> Vec<FieldChange> {
     let views = |v: Option<u32>| v.map_or("unlimited".to_string(), |n| n.to_string());
     let expiry = |e: Option<ResolvedExpiry>| e.map_or("never".to_string(), |e| e.describe(&tz.timezone, &tz.utc_offsets));
-    let download = |d: bool| if d { "allowed" } else { "not allowed" }.to_string();
+    let download = |d: Downloads| {
+        match (d.original, d.web) {
+            (false, false) => "not allowed",
+            (true, false) => "originals",
+            (false, true) => "web size",
+            (true, true) => "originals and web size",
+        }
+        .to_string()
+    };
     let seconds = |s: Option<u32>| s.map_or("no limit".to_string(), format_duration);
     let state = |d: bool| if d { "yes" } else { "no" }.to_string();
     let rows = [

@@ -1,5 +1,6 @@
 //! Plans of hand-built manifests: what recipients are told for each kind of change.
 
+use gatefold_contract::policy::Downloads;
 use super::*;
 use gatefold_contract::Expiry;
 use gatefold_contract::manifest::{IpLogging, Link, Original, Site};
@@ -14,7 +15,7 @@ fn key() -> SigningKey {
 }
 
 fn link(gallery: &str, name: &str, rotate: u32, policy: LinkPolicy) -> Link {
-    Link { name: name.into(), label: format!("{name} team"), token: key().link_token(gallery, name, rotate), rotate, policy }
+    Link { name: name.into(), label: format!("{name} team"), token: key().link_token(gallery, name, rotate), rotate, policy, recipient: None }
 }
 
 fn image(id: &str, content: &str) -> Image {
@@ -32,7 +33,7 @@ fn image(id: &str, content: &str) -> Image {
 }
 
 fn market() -> LinkPolicy {
-    LinkPolicy { max_views: Some(100), expires: Some(ResolvedExpiry { written: Expiry::parse("2026-12-05").unwrap(), at: END_OF_DEC_5_SHANGHAI }), download: false, view_seconds: None, disabled: false }
+    LinkPolicy { max_views: Some(100), expires: Some(ResolvedExpiry { written: Expiry::parse("2026-12-05").unwrap(), at: END_OF_DEC_5_SHANGHAI }), download: Downloads::NONE, view_seconds: None, disabled: false, password: false }
 }
 
 fn manifest(links: Vec<Link>, images: Vec<Image>) -> Manifest {
@@ -41,6 +42,7 @@ fn manifest(links: Vec<Link>, images: Vec<Image>) -> Manifest {
         title: "Aurora X1 launch".into(),
         images,
         links: links.into_iter().map(|l| (l.name.clone(), l)).collect(),
+        audiences: Default::default(),
     };
     Manifest {
         format: gatefold_contract::manifest::FORMAT,
@@ -78,7 +80,7 @@ fn a_policy_change_is_reported_old_to_new_in_the_site_timezone() {
     let m = g.links.get_mut("market").unwrap();
     m.policy.max_views = Some(200);
     m.policy.expires = Some(ResolvedExpiry::at_instant(END_OF_DEC_5_SHANGHAI + 15 * 86_400 + 3600));
-    m.policy.download = true;
+    m.policy.download = Downloads::ORIGINAL;
     m.policy.view_seconds = Some(600);
     let plan = diff(&base(), &new);
     let l = &plan.galleries[0].links[0];
@@ -89,7 +91,7 @@ fn a_policy_change_is_reported_old_to_new_in_the_site_timezone() {
         vec![
             ("max_views", "100", "200"),
             ("expires", "end of 2026-12-05 (Asia/Shanghai)", "2026-12-21 01:00 (Asia/Shanghai)"),
-            ("download", "not allowed", "allowed"),
+            ("download", "not allowed", "originals"),
             ("view_seconds", "no limit", "10 min"),
         ]
     );
@@ -112,7 +114,7 @@ fn bumping_rotate_flags_the_link_whose_old_url_stops_working() {
 
 #[test]
 fn links_added_and_removed_are_listed_with_the_new_links_policy() {
-    let new = manifest(vec![link("launch", "market", 0, market()), link("launch", "press", 0, LinkPolicy { max_views: Some(30), download: true, ..LinkPolicy::default() })], base().galleries["launch"].images.clone());
+    let new = manifest(vec![link("launch", "market", 0, market()), link("launch", "press", 0, LinkPolicy { max_views: Some(30), download: Downloads::ORIGINAL, ..LinkPolicy::default() })], base().galleries["launch"].images.clone());
     let plan = diff(&base(), &new);
     let links: Vec<(&str, Change)> = plan.galleries[0].links.iter().map(|l| (l.name.as_str(), l.change)).collect();
     assert_eq!(links, vec![("press", Change::Added), ("sales", Change::Removed)]);

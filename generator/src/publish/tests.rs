@@ -37,9 +37,9 @@ fn image(key: &str) -> Image {
 fn manifest(links: &[(&str, &str, LinkPolicy)], images: &[&str]) -> Manifest {
     let links = links
         .iter()
-        .map(|(name, token, policy)| (name.to_string(), Link { name: name.to_string(), label: name.to_string(), token: token.to_string(), rotate: 0, policy: policy.clone() }))
+        .map(|(name, token, policy)| (name.to_string(), Link { name: name.to_string(), label: name.to_string(), token: token.to_string(), rotate: 0, policy: policy.clone(), recipient: None }))
         .collect();
-    let gallery = Gallery { id: "g".into(), title: "G".into(), images: images.iter().map(|k| image(k)).collect(), links };
+    let gallery = Gallery { id: "g".into(), title: "G".into(), images: images.iter().map(|k| image(k)).collect(), links, audiences: Default::default() };
     Manifest {
         format: gatefold_contract::manifest::FORMAT,
         site: Site {

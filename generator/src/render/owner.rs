@@ -39,7 +39,7 @@ impl Renderer<'_> {
             name: link.name.clone(),
             label: link.label.clone(),
             disabled: link.policy.disabled,
-            download: link.policy.download,
+            download: link.policy.download.any(),
             max_views: link.policy.max_views,
             view_seconds: link.policy.view_seconds,
             expires: link.policy.expires.map(|e| self.format_expiry(&e, locale)).transpose()?,
@@ -101,7 +101,7 @@ impl Renderer<'_> {
                 utc_offset: gatefold_contract::expiry::utc_offset_at(&self.site.utc_offsets, e.at),
                 end_of_day: matches!(e.written, Expiry::EndOfDay(_)),
             }),
-            download: link.policy.download,
+            download: link.policy.download.any(),
             max_views: link.policy.max_views,
             view_seconds: link.policy.view_seconds,
         }

@@ -122,7 +122,7 @@ impl Renderer<'_> {
     /// the link's token, label, expiry line, view duration and the session's end go.
     pub(super) fn gallery_page(&self, gallery: &BuiltGallery, mode: PageMode, locale: Locale) -> Result<PageTemplate> {
         let what = || format!("rendering the {} page of gallery {} in {locale}", mode.name(), gallery.id);
-        let download = mode == PageMode::Download;
+        let download = mode.downloads().original;
         let images = self.images(gallery, &placeholder(page::TOKEN), download)?;
         let cover = gallery.cover.as_deref().and_then(|id| images.iter().find(|i| i.id == id));
         let description = gallery.description_html.clone().map(Value::from_safe_string);
