@@ -8,10 +8,12 @@ use std::collections::BTreeMap;
 /// Prefix of every admin API route.
 pub const API_PREFIX: &str = "/admin/api/";
 
-/// `GET /admin/api/links?gallery=&state=&q=&offset=&limit=`: one page of links.
+/// `GET /admin/api/links?gallery=&audience=&state=&q=&offset=&limit=`: one page of links.
 ///
-/// `gallery` and `q` filter on the published site; only the page's links have their runtime
-/// state asked, and `state` is applied to those answers.
+/// `gallery`, `audience` and `q` filter on the published site; only the page's links have
+/// their runtime state asked, and `state` is applied to those answers. A recipient's link
+/// (named `<audience>/<recipient>`) comes right after the others of its audience, and the
+/// audiences of the page's recipients come in `audiences`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinksResponse {
     /// The site timezone (IANA name) the admin page shows times in.
@@ -25,8 +27,60 @@ pub struct LinksResponse {
     pub next_offset: Option<usize>,
     /// Every gallery of the site, for the filter, whatever the query.
     pub galleries: Vec<GallerySummary>,
+    /// The audiences of the recipients on this page (and the one filtered on), in site order.
+    #[serde(default)]
+    pub audiences: Vec<AudienceStatus>,
 }
 
+/// An audience as owners see it: one row above its recipients, acted on as a whole with one
+/// write (`/admin/api/audiences/<gallery>/<audience>/…`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AudienceStatus {
+    pub gallery: String,
+    pub name: String,
+    pub label: String,
+    pub recipients: u32,
+    /// Recipients with at least one admitted open, and with at least one download, as the
+    /// gallery's access log holds them (its retention).
+    pub opened: u32,
+    pub downloaded: u32,
+    /// The audience scope's own runtime changes (they apply to each recipient that has none of
+    /// its own; its disable closes them all).
+    pub overrides: Overrides,
+    /// Closed by the audience's or the gallery's disable.
+    pub disabled: bool,
+    pub notices: Vec<String>,
+}
+
+/// What a recipient did with their link, from the gallery's access log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Activity {
+    /// Never opened.
+    Neither,
+    /// Opened, nothing downloaded.
+    Opened,
+    /// Downloaded at least one file.
+    Downloaded,
+}
+
+impl Activity {
+    pub fn of(opens: u64, downloads: u64) -> Activity {
+        match (opens, downloads) {
+            (_, 1..) => Activity::Downloaded,
+            (1.., 0) => Activity::Opened,
+            (0, 0) => Activity::Neither,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Activity::Neither => "neither",
+            Activity::Opened => "opened",
+            Activity::Downloaded => "downloaded",
+        }
+    }
+}
 /// A gallery as the links filter lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GallerySummary {
@@ -46,14 +100,24 @@ pub const LINKS_PAGE_MAX: usize = 100;
 pub struct LinkStatus {
     pub gallery: String,
     pub gallery_title: String,
+    /// `<link>`, or `<audience>/<recipient>` for a recipient's link.
     pub name: String,
     pub label: String,
+    /// The audience of a recipient's link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    /// A recipient's activity (recipients' links only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
     pub url: String,
     pub policy: LinkPolicy,
     /// The link's own runtime changes.
     pub overrides: Overrides,
     /// Runtime changes made to the whole gallery (one write for all its links).
     pub gallery_overrides: Overrides,
+    /// Runtime changes made to a recipient's whole audience (one write for all its recipients).
+    #[serde(default)]
+    pub audience_overrides: Overrides,
     pub state: LinkState,
     /// Expiry and limit in force (published policy with overrides applied).
     pub expires_at: Option<i64>,
@@ -63,7 +127,8 @@ pub struct LinkStatus {
     pub views_remaining: Option<u64>,
     pub first_open: Option<i64>,
     pub last_open: Option<i64>,
-    /// Moves on at every revoke; sessions issued before it are over.
+    /// Moves on at every revoke (the link's, or its whole audience's); sessions issued before
+    /// it are over.
     pub session_epoch: u32,
     /// What the owner must know: a stored state this version cannot read (the link answers
     /// disabled), a runtime change a publish made lapse, a mirror write that failed.
@@ -158,6 +223,21 @@ pub struct GalleryStats {
     pub links: Vec<LinkStats>,
     /// Links without a single admitted open ever.
     pub never_opened: Vec<String>,
+    /// Every audience of the gallery (or the asked link's) with its recipients' activity.
+    #[serde(default)]
+    pub audiences: Vec<AudienceStats>,
+}
+
+/// An audience's recipients by activity, from the gallery's access log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct AudienceStats {
+    pub name: String,
+    pub label: String,
+    pub recipients: u32,
+    pub opened: u32,
+    pub downloaded: u32,
+    /// Neither opened nor downloaded.
+    pub neither: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -188,11 +268,23 @@ pub struct ImageStats {
 pub struct LinkStats {
     pub name: String,
     pub label: String,
+    /// A recipient's audience and own name (the two parts of `name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient: Option<String>,
+    /// A recipient's activity ever (not limited to the window; recipients' links only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity: Option<Activity>,
+    /// First admitted open ever, as the log holds it.
+    #[serde(default)]
+    pub first_open: Option<i64>,
     pub opens_admitted: u64,
     pub opens_denied: u64,
     pub image_views: u64,
     pub downloads: u64,
-    /// Last admitted open ever (from the link's counter, not limited to the window).
+    /// Last admitted open ever (not limited to the window), as the gallery's access log holds
+    /// it: one query for every link, however many recipients.
     pub last_open: Option<i64>,
 }
 

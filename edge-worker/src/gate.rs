@@ -1,9 +1,14 @@
 //! `LinkGate`: the Durable Object that decides every new open and holds every runtime change.
 //!
-//! One object per link (`id_from_name("<gallery>/<link>")`, so counters survive token
-//! rotation), and one per wider scope whose runtime changes apply to many links at once with a
-//! single write: a gallery (`<gallery>/*`) and, once recipient lists exist, an audience
-//! (`<gallery>/@<audience>`). Link names are slugs, so these names never collide with a link.
+//! One object per link (`id_from_name("<gallery>/<link>")`, a recipient's link
+//! `<gallery>/<audience>/<recipient>`, so counters survive token rotation), and one per wider
+//! scope whose runtime changes apply to many links at once with a single write: a gallery
+//! (`<gallery>/*`) and an audience (`<gallery>/@<audience>`, every recipient of it). Link names
+//! are slugs, so these names never collide with a link.
+//!
+//! A session carries the sum of its link's and its wider scopes' session epochs
+//! ([`session_epoch`]): epochs only grow, so a revoke at any of the scopes makes every earlier
+//! session's sum smaller than the one in force.
 //!
 //! SQLite calls are synchronous, so reading the count, deciding and storing the new count
 //! happen with no `await` in between: no other request to this object can interleave, and
@@ -20,7 +25,8 @@
 //! [`runtime`]): `runtime/<object name>` holds this version's shape, and for links
 //! `overrides/<gallery>/<link>` keeps the shape earlier versions read.
 
-use futures_util::future::join3;
+use futures_util::future::{join, join_all};
+use gatefold_contract::manifest::split_link_name;
 use gatefold_contract::policy::{Admission, Change, Refusal, decide_open};
 use gatefold_contract::{Denial, LinkPolicy, Overrides};
 use serde::{Deserialize, Serialize};
@@ -84,9 +90,10 @@ pub enum ChangeResponse {
 /// What one `LinkGate` object stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
+    /// A link; `link` is `<audience>/<recipient>` for a recipient's link.
     Link { gallery: String, link: String },
     Gallery { gallery: String },
-    /// Reserved for recipient lists: one write for every link of an audience.
+    /// Every recipient of an audience: one write for all their links.
     Audience { gallery: String, audience: String },
 }
 
@@ -99,6 +106,10 @@ impl Scope {
         Scope::Gallery { gallery: gallery.into() }
     }
 
+    pub fn audience(gallery: &str, audience: &str) -> Scope {
+        Scope::Audience { gallery: gallery.into(), audience: audience.into() }
+    }
+
     /// The Durable Object's name.
     pub fn object_name(&self) -> String {
         match self {
@@ -108,15 +119,22 @@ impl Scope {
         }
     }
 
+    /// The scope an object name stands for: `<gallery>/*`, `<gallery>/@<audience>`,
+    /// `<gallery>/<link>` or `<gallery>/<audience>/<recipient>`; `None` for any other shape.
     pub fn from_object_name(name: &str) -> Option<Scope> {
         let (gallery, rest) = name.split_once('/')?;
-        Some(match rest {
-            "*" => Scope::gallery(gallery),
-            _ => match rest.strip_prefix('@') {
-                Some(audience) => Scope::Audience { gallery: gallery.into(), audience: audience.into() },
-                None => Scope::link(gallery, rest),
-            },
-        })
+        let part = |s: &str| !s.is_empty() && !s.contains(['/', '@', '*']);
+        if !part(gallery) {
+            return None;
+        }
+        if rest == "*" {
+            return Some(Scope::gallery(gallery));
+        }
+        if let Some(audience) = rest.strip_prefix('@') {
+            return part(audience).then(|| Scope::audience(gallery, audience));
+        }
+        let (audience, link) = split_link_name(rest);
+        (audience.is_none_or(part) && part(link)).then(|| Scope::link(gallery, rest))
     }
 
     /// KV key of this version's mirror.
@@ -124,21 +142,57 @@ impl Scope {
         format!("runtime/{}", self.object_name())
     }
 
-    /// KV key earlier versions read a link's overrides from.
+    /// KV key earlier versions read a link's overrides from (recipients' links are newer
+    /// than every such version: they have none).
     fn legacy_mirror_key(&self) -> Option<String> {
         match self {
-            Scope::Link { gallery, link } => Some(format!("overrides/{gallery}/{link}")),
+            Scope::Link { gallery, link } if !link.contains('/') => Some(format!("overrides/{gallery}/{link}")),
             _ => None,
         }
     }
 
-    /// The scopes whose changes apply to this one's links.
-    fn wider(&self) -> Vec<Scope> {
+    /// The scopes whose changes apply to this one's links, narrowest first: a recipient's
+    /// audience, then the gallery.
+    pub fn wider(&self) -> Vec<Scope> {
         match self {
-            Scope::Link { gallery, .. } => vec![Scope::gallery(gallery)],
+            Scope::Link { gallery, link } => match split_link_name(link).0 {
+                Some(audience) => vec![Scope::audience(gallery, audience), Scope::gallery(gallery)],
+                None => vec![Scope::gallery(gallery)],
+            },
             _ => vec![],
         }
     }
+}
+
+/// A link's own overrides under its wider scopes' (narrowest first, as [`Scope::wider`] lists
+/// them): any wider disable closes it, and an expiry or view limit set on a wider scope (an
+/// audience's extend) applies where the link has none of its own: the narrower scope wins.
+/// A wider change is the owner's runtime change for all its links, never lapsed by a publish
+/// of one of them, so it carries no published value it was made against.
+pub fn under_wider<'a>(own: Overrides, wider: impl IntoIterator<Item = &'a Overrides>) -> Overrides {
+    wider.into_iter().fold(own, |mut o, w| {
+        if o.expires_at.is_none() && w.expires_at.is_some() {
+            (o.expires_at, o.expires_against) = (w.expires_at, None);
+        }
+        if o.max_views.is_none() && w.max_views.is_some() {
+            (o.max_views, o.max_views_against) = (w.max_views, None);
+        }
+        o.within(w)
+    })
+}
+
+/// The session epoch a link's sessions must reach: its own plus its wider scopes'. Each only
+/// grows, so a revoke at any scope ends every session issued before it (saturating: a link
+/// revoked four billion times stays revoked).
+pub fn session_epoch(own: u32, wider: impl IntoIterator<Item = u32>) -> u32 {
+    wider.into_iter().fold(own, u32::saturating_add)
+}
+
+/// The current state of a scope's wider scopes, asked of their objects at once, in
+/// [`Scope::wider`] order.
+pub async fn wider_statuses(env: &Env, scope: &Scope) -> Result<Vec<Status>> {
+    let clients = scope.wider().iter().map(|w| GateClient::for_scope(env, w)).collect::<Result<Vec<_>>>()?;
+    join_all(clients.iter().map(GateClient::status)).await.into_iter().collect()
 }
 
 /// Typed client of one `LinkGate` object.
@@ -148,7 +202,7 @@ pub struct GateClient {
 }
 
 impl GateClient {
-    /// The client of one link's object.
+    /// The client of one link's object (`link` is `<audience>/<recipient>` for a recipient).
     pub fn new(env: &Env, gallery: &str, link: &str) -> Result<GateClient> {
         GateClient::for_scope(env, &Scope::link(gallery, link))
     }
@@ -196,8 +250,9 @@ impl GateClient {
 /// What an open session checks on every gated request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LinkRuntime {
-    /// The link's overrides with its wider scopes' disables folded in.
+    /// The link's overrides under its wider scopes' ([`under_wider`]).
     pub overrides: Overrides,
+    /// What a session's epoch must reach ([`session_epoch`]).
     pub session_epoch: u32,
 }
 
@@ -263,8 +318,14 @@ async fn runtime_from_kv(env: &Env, gallery: &str, link: &str) -> Result<LinkRun
         let kv = &kv;
         async move { kv.get(&key).cache_ttl(MIRROR_CACHE_SECONDS).text().await }
     };
-    let legacy_key = scope.legacy_mirror_key().unwrap_or_default();
-    let (own, legacy, wider) = join3(get(scope.mirror_key()), get(legacy_key), get(Scope::gallery(gallery).mirror_key())).await;
+    let legacy = async {
+        match scope.legacy_mirror_key() {
+            Some(key) => get(key).await,
+            None => Ok(None),
+        }
+    };
+    // The link's keys and every wider scope's (its gallery's, a recipient's audience's) at once.
+    let ((own, legacy), wider) = join(join(get(scope.mirror_key()), legacy), join_all(scope.wider().iter().map(|w| get(w.mirror_key())))).await;
     let read_legacy = |text: &str| serde_json::from_str::<Overrides>(text).unwrap_or_else(|_| Overrides::unreadable());
     let own = match (own?, legacy?) {
         // A worker from before scopes (after a rollback) writes only the legacy key: a disable
@@ -280,8 +341,13 @@ async fn runtime_from_kv(env: &Env, gallery: &str, link: &str) -> Result<LinkRun
         (None, Some(text)) => LinkRuntime { overrides: read_legacy(&text), session_epoch: 0 },
         (None, None) => LinkRuntime::default(),
     };
-    let wider = wider?.map(|text| Mirror::read(&text).overrides).unwrap_or_default();
-    Ok(LinkRuntime { overrides: own.overrides.within(&wider), session_epoch: own.session_epoch })
+    // A wider mirror this version cannot read closes the link (Mirror::read); one never
+    // written is a scope never changed.
+    let wider = wider.into_iter().map(|w| Ok(w?.map(|text| Mirror::read(&text)).unwrap_or_default())).collect::<Result<Vec<_>>>()?;
+    Ok(LinkRuntime {
+        overrides: under_wider(own.overrides, wider.iter().map(|w| &w.overrides)),
+        session_epoch: session_epoch(own.session_epoch, wider.iter().map(|w| w.session_epoch)),
+    })
 }
 
 #[durable_object]
@@ -342,7 +408,9 @@ impl LinkGate {
 
     fn scope(&self) -> Result<Scope> {
         let name = self.state.id().name().ok_or_else(|| worker::Error::RustError("LinkGate has no name: create it with id_from_name".into()))?;
-        Scope::from_object_name(&name).ok_or_else(|| worker::Error::RustError(format!("LinkGate name {name:?} is not <gallery>/<link>, <gallery>/* or <gallery>/@<audience>")))
+        Scope::from_object_name(&name).ok_or_else(|| {
+            worker::Error::RustError(format!("LinkGate name {name:?} is not <gallery>/<link>, <gallery>/<audience>/<recipient>, <gallery>/* or <gallery>/@<audience>"))
+        })
     }
 
     fn load(&self) -> Result<Loaded> {
@@ -398,15 +466,10 @@ impl LinkGate {
         Ok(())
     }
 
-    /// The wider scopes' overrides, merged (each from its own object, so a gallery disable is
-    /// seen by the very next open).
-    async fn wider_overrides(&self, scope: &Scope) -> Result<Overrides> {
-        let mut merged = Overrides::default();
-        for wider in scope.wider() {
-            let status = GateClient::for_scope(&self.env, &wider)?.status().await?;
-            merged = merged.within(&status.overrides);
-        }
-        Ok(merged)
+    /// The wider scopes' states, each from its own object (asked at once), so a gallery's or
+    /// an audience's disable or revoke is seen by the very next open.
+    async fn wider_overrides(&self, scope: &Scope) -> Result<Vec<Status>> {
+        wider_statuses(&self.env, scope).await
     }
 
     async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
@@ -417,7 +480,8 @@ impl LinkGate {
         let status = loaded.status;
         let settled = if loaded.readable { status.overrides.settled(&req.policy) } else { status.overrides.clone() };
         let resettle = loaded.readable && settled != status.overrides;
-        let response = match decide_open(&req.policy, &settled.clone().within(&wider), status.views, req.now) {
+        let in_force = under_wider(settled.clone(), wider.iter().map(|w| &w.overrides));
+        let response = match decide_open(&req.policy, &in_force, status.views, req.now) {
             Err(denial) => OpenResponse::Denied(denial),
             Ok(admission) => {
                 self.sql().exec(
@@ -430,7 +494,8 @@ impl LinkGate {
                         SqlStorageValue::Integer(req.now),
                     ],
                 )?;
-                OpenResponse::Admitted(Admission { session_epoch: status.session_epoch, ..admission })
+                let epoch = session_epoch(status.session_epoch, wider.iter().map(|w| w.session_epoch));
+                OpenResponse::Admitted(Admission { session_epoch: epoch, ..admission })
             }
         };
         if resettle {
@@ -567,6 +632,7 @@ impl DurableObject for LinkGate {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gatefold_contract::policy::Against;
 
     #[test]
     fn scopes_name_their_objects_without_colliding_with_links() {
@@ -577,6 +643,44 @@ mod tests {
         assert_eq!(Scope::link("spring", "market").legacy_mirror_key().as_deref(), Some("overrides/spring/market"));
         assert_eq!(Scope::gallery("spring").legacy_mirror_key(), None);
         assert_eq!(Scope::link("spring", "market").wider(), vec![Scope::gallery("spring")]);
+    }
+
+    #[test]
+    fn a_recipient_link_round_trips_and_has_its_audience_and_gallery_as_wider_scopes() {
+        let recipient = Scope::link("launch-a", "channel/dealer-001");
+        assert_eq!(recipient.object_name(), "launch-a/channel/dealer-001");
+        assert_eq!(Scope::from_object_name("launch-a/channel/dealer-001"), Some(recipient.clone()));
+        assert_eq!(recipient.wider(), vec![Scope::audience("launch-a", "channel"), Scope::gallery("launch-a")]);
+        assert_eq!(Scope::audience("launch-a", "channel").object_name(), "launch-a/@channel");
+        assert_eq!(recipient.legacy_mirror_key(), None, "no earlier version knew recipients");
+        assert!(Scope::audience("launch-a", "channel").wider().is_empty());
+        for bad in ["launch-a", "launch-a/", "/x", "launch-a/a/b/c", "launch-a//b", "launch-a/a/", "launch-a/@", "launch-a/@a/b", "launch-a/a/@b", "launch-a/a/*", "@x/y"] {
+            assert_eq!(Scope::from_object_name(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn wider_scopes_disable_and_fill_in_what_the_link_leaves_unset() {
+        let audience = Overrides { expires_at: Some(500), max_views: Some(9), expires_against: Some(Against { published: None }), ..Overrides::default() };
+        let gallery = Overrides::default();
+        let plain = under_wider(Overrides::default(), [&audience, &gallery]);
+        assert_eq!((plain.expires_at, plain.max_views, plain.expires_against, plain.is_disabled()), (Some(500), Some(9), None, false));
+        let own = Overrides { expires_at: Some(100), ..Overrides::default() };
+        let narrower_wins = under_wider(own, [&audience, &gallery]);
+        assert_eq!((narrower_wins.expires_at, narrower_wins.max_views), (Some(100), Some(9)));
+        let closed = Overrides { disabled: Some(true), ..Overrides::default() };
+        assert!(under_wider(Overrides { disabled: Some(false), ..Overrides::default() }, [&closed, &gallery]).is_disabled());
+        assert!(under_wider(Overrides::default(), [&gallery, &Overrides::unreadable()]).is_disabled(), "an unreadable wider state closes the link");
+    }
+
+    #[test]
+    fn a_revoke_at_any_scope_leaves_every_earlier_session_behind() {
+        // (link, audience, gallery) epochs: each revoke moves one on.
+        let issued = session_epoch(2, [0, 0]);
+        for (after, label) in [(session_epoch(3, [0, 0]), "link revoked"), (session_epoch(2, [1, 0]), "audience revoked"), (session_epoch(2, [0, 1]), "gallery revoked")] {
+            assert!(issued < after, "{label}");
+        }
+        assert_eq!(session_epoch(u32::MAX, [1]), u32::MAX);
     }
 
     #[test]

@@ -179,14 +179,16 @@ fn set_session(v: &Visit<'_>, resp: &Response, token: &str, session: &Session) -
 /// without taking an open. A closed link answers its denial (403 disabled, 410 expired or used
 /// up); an open one answers 200 with the interstitial, whose button makes the counted open.
 async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
-    // The link's own state and its gallery's (a gallery-wide disable closes every link).
+    // The link's own state and its wider scopes' (a gallery's or an audience's disable closes
+    // every link under it), asked at once.
     let (own, wider) = futures_util::future::join(
         GateClient::new(v.env, &gallery.id, &link.name)?.status(),
-        GateClient::for_scope(v.env, &Scope::gallery(&gallery.id))?.status(),
+        gate::wider_statuses(v.env, &Scope::link(&gallery.id, &link.name)),
     )
     .await;
     let (own, wider) = (own?, wider?);
-    let state = decide_open(&link.policy, &own.overrides.within(&wider.overrides), own.views, v.now()).map(drop);
+    let in_force = gate::under_wider(own.overrides.settled(&link.policy), wider.iter().map(|w| &w.overrides));
+    let state = decide_open(&link.policy, &in_force, own.views, v.now()).map(drop);
     if !v.head {
         v.log(&gallery.id, &link.name, EventKind::Preview, state, None);
     }

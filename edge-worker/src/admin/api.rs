@@ -1,18 +1,26 @@
 //! The admin API's pure parts: routes, bearer parsing, windows and patches. Everything that
 //! decides something is here and unit-tested natively; `super` only does I/O.
 
-use crate::gate::Status;
+use crate::gate::{Status, session_epoch, under_wider};
 use gatefold_contract::admin::{GallerySummary, LINKS_PAGE_DEFAULT, LINKS_PAGE_MAX, LinkPatch, LinkStatus};
-use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url};
+use gatefold_contract::admin::AudienceStatus;
+use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url, split_link_name};
 use gatefold_contract::owner::LinkTerms;
-use gatefold_contract::{LinkState, Locale};
+use gatefold_contract::{LinkPolicy, LinkState, Locale};
+use crate::analytics::rollup;
 use gatefold_contract::policy::{Change, Refusal};
 use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
 use chrono::NaiveDate;
 
+/// An admin API route. `link` is a link's name in its gallery: `<link>`, or
+/// `<audience>/<recipient>` for a recipient's link (its id has three parts).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiRoute<'a> {
     Links,
+    DisableAudience { gallery: &'a str, audience: &'a str },
+    EnableAudience { gallery: &'a str, audience: &'a str },
+    RevokeAudience { gallery: &'a str, audience: &'a str },
+    PatchAudience { gallery: &'a str, audience: &'a str },
     Disable { gallery: &'a str, link: &'a str },
     Enable { gallery: &'a str, link: &'a str },
     Revoke { gallery: &'a str, link: &'a str },
@@ -44,32 +52,78 @@ impl Failure {
     }
 }
 
+/// The methods the admin API answers, each tried in turn to tell 405 from 404.
+const METHODS: [&str; 5] = ["GET", "POST", "PATCH", "PUT", "DELETE"];
+
 /// Matches `path` (after `/admin/api/`) and method. `Err` carries 404 or 405.
+///
+/// A link's id has two parts (`<gallery>/<link>`) or three (`<gallery>/<audience>/<recipient>`),
+/// so the method says whether the last segment is an action: POST and GET routes end in one,
+/// PATCH routes do not. Every segment is non-empty; a segment holding an encoded `/` is a name
+/// no link has.
 pub fn route<'a>(method: &str, rest: &'a str) -> Result<ApiRoute<'a>, Failure> {
-    let parts: Vec<&str> = rest.split('/').collect();
-    let not_found = || Failure::new(404, "not_found", format!("no admin API route /admin/api/{rest}"));
-    let (want, route) = match parts.as_slice() {
-        ["links"] => ("GET", ApiRoute::Links),
-        ["links", gallery, link, "disable"] => ("POST", ApiRoute::Disable { gallery, link }),
-        ["links", gallery, link, "enable"] => ("POST", ApiRoute::Enable { gallery, link }),
-        ["links", gallery, link, "revoke"] => ("POST", ApiRoute::Revoke { gallery, link }),
-        ["galleries", gallery, "disable"] => ("POST", ApiRoute::DisableGallery { gallery }),
-        ["galleries", gallery, "enable"] => ("POST", ApiRoute::EnableGallery { gallery }),
-        ["links", gallery, link] => ("PATCH", ApiRoute::Patch { gallery, link }),
-        ["galleries", gallery, "stats"] => ("GET", ApiRoute::Stats { gallery }),
-        ["galleries", gallery, "export.csv"] => ("GET", ApiRoute::ExportCsv { gallery }),
-        ["galleries", gallery, "export.xlsx"] => ("GET", ApiRoute::ExportXlsx { gallery }),
-        ["links", gallery, link, "qr.svg"] => ("GET", ApiRoute::QrSvg { gallery, link }),
-        ["links", gallery, link, "qr.png"] => ("GET", ApiRoute::QrPng { gallery, link }),
-        ["links", gallery, link, "card.html"] => ("GET", ApiRoute::Card { gallery, link }),
-        ["galleries", gallery, "share-kit.txt"] => ("GET", ApiRoute::ShareKit { gallery }),
-        _ => return Err(not_found()),
-    };
-    if method == want || (want == "GET" && method == "HEAD") {
-        Ok(route)
-    } else {
-        Err(Failure::new(405, "method_not_allowed", format!("/admin/api/{rest} takes {want}")))
+    let method = if method == "HEAD" { "GET" } else { method };
+    if let Some(route) = route_for(method, rest) {
+        return Ok(route);
     }
+    match METHODS.into_iter().find(|m| *m != method && route_for(m, rest).is_some()) {
+        Some(want) => Err(Failure::new(405, "method_not_allowed", format!("/admin/api/{rest} takes {want}"))),
+        None => Err(Failure::new(404, "not_found", format!("no admin API route /admin/api/{rest}"))),
+    }
+}
+
+/// A link id of two or three non-empty parts: the gallery and the link's name (one slice of
+/// `id`, `<audience>/<recipient>` for a recipient).
+fn link_id(id: &str) -> Option<(&str, &str)> {
+    let (gallery, link) = id.split_once('/')?;
+    let parts = id.split('/').count();
+    ((2..=3).contains(&parts) && id.split('/').all(|p| !p.is_empty())).then_some((gallery, link))
+}
+
+fn route_for<'a>(method: &str, rest: &'a str) -> Option<ApiRoute<'a>> {
+    let parts: Vec<&'a str> = rest.split('/').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    // What comes between the first segment and the last (an action's target).
+    let before_last = || rest.get(first.len() + 1..rest.len() - last.len() - 1);
+    Some(match (method, first) {
+        ("GET", "links") if parts.len() == 1 => ApiRoute::Links,
+        ("POST" | "GET", "links") => {
+            let (gallery, link) = link_id(before_last()?)?;
+            match (method, last) {
+                ("POST", "disable") => ApiRoute::Disable { gallery, link },
+                ("POST", "enable") => ApiRoute::Enable { gallery, link },
+                ("POST", "revoke") => ApiRoute::Revoke { gallery, link },
+                ("GET", "qr.svg") => ApiRoute::QrSvg { gallery, link },
+                ("GET", "qr.png") => ApiRoute::QrPng { gallery, link },
+                ("GET", "card.html") => ApiRoute::Card { gallery, link },
+                _ => return None,
+            }
+        }
+        ("PATCH", "links") => {
+            let (gallery, link) = link_id(rest.get(first.len() + 1..)?)?;
+            ApiRoute::Patch { gallery, link }
+        }
+        (_, "audiences") => match (method, parts.as_slice()) {
+            ("POST", [_, gallery, audience, "disable"]) => ApiRoute::DisableAudience { gallery, audience },
+            ("POST", [_, gallery, audience, "enable"]) => ApiRoute::EnableAudience { gallery, audience },
+            ("POST", [_, gallery, audience, "revoke"]) => ApiRoute::RevokeAudience { gallery, audience },
+            ("PATCH", [_, gallery, audience]) => ApiRoute::PatchAudience { gallery, audience },
+            _ => return None,
+        },
+        (_, "galleries") => match (method, parts.as_slice()) {
+            ("POST", [_, gallery, "disable"]) => ApiRoute::DisableGallery { gallery },
+            ("POST", [_, gallery, "enable"]) => ApiRoute::EnableGallery { gallery },
+            ("GET", [_, gallery, "stats"]) => ApiRoute::Stats { gallery },
+            ("GET", [_, gallery, "export.csv"]) => ApiRoute::ExportCsv { gallery },
+            ("GET", [_, gallery, "export.xlsx"]) => ApiRoute::ExportXlsx { gallery },
+            ("GET", [_, gallery, "share-kit.txt"]) => ApiRoute::ShareKit { gallery },
+            _ => return None,
+        },
+        _ => return None,
+    })
 }
 
 /// The token of an `Authorization: Bearer <token>` header.
@@ -79,8 +133,9 @@ pub fn bearer(header: Option<&str>) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
-/// A link as owners see it: `gate` is the link's object, `wider` its gallery's.
-pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wider: &Status, now: i64) -> LinkStatus {
+/// A link as owners see it: `gate` is the link's object, `wider` its wider scopes' in
+/// [`crate::gate::Scope::wider`] order (a recipient's audience, then the gallery).
+pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wider: &[Status], now: i64) -> LinkStatus {
     // What the next open will find: a change a publish made stale is already gone.
     let overrides = gate.overrides.settled(&link.policy);
     let mut notices = gate.notices;
@@ -90,13 +145,24 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
     if gate.overrides.max_views.is_some() && overrides.max_views.is_none() {
         notices.push("the runtime view limit lapsed: a publish changed the published limit it was made against".into());
     }
-    notices.extend(wider.notices.iter().map(|n| format!("gallery {}: {n}", gallery.id)));
-    let effective = link.policy.effective(&overrides.clone().within(&wider.overrides));
+    let audience = link.audience();
+    let last = wider.len().saturating_sub(1);
+    for (i, w) in wider.iter().enumerate() {
+        let scope = match audience {
+            Some(a) if i < last => format!("audience {}/{a}", gallery.id),
+            _ => format!("gallery {}", gallery.id),
+        };
+        notices.extend(w.notices.iter().map(|n| format!("{scope}: {n}")));
+    }
+    let effective = link.policy.effective(&under_wider(overrides.clone(), wider.iter().map(|w| &w.overrides)));
+    let scope_overrides = |i: Option<usize>| i.and_then(|i| wider.get(i)).map(|w| w.overrides.clone()).unwrap_or_default();
     LinkStatus {
         gallery: gallery.id.clone(),
         gallery_title: gallery.title.clone(),
         name: link.name.clone(),
         label: link.label.clone(),
+        audience: audience.map(str::to_string),
+        activity: None,
         url: link_url(&site.base_url, &link.token),
         policy: link.policy.clone(),
         state: effective.state(gate.views, now),
@@ -107,8 +173,9 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         first_open: gate.first_open,
         last_open: gate.last_open,
         overrides,
-        gallery_overrides: wider.overrides.clone(),
-        session_epoch: gate.session_epoch,
+        gallery_overrides: scope_overrides(wider.len().checked_sub(1)),
+        audience_overrides: scope_overrides(audience.and(wider.len().checked_sub(2))),
+        session_epoch: session_epoch(gate.session_epoch, wider.iter().map(|w| w.session_epoch)),
         notices,
     }
 }
@@ -175,6 +242,8 @@ pub fn window(site: &Site, from: Option<&str>, to: Option<&str>, now: i64) -> Re
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinksQuery {
     pub gallery: Option<String>,
+    /// Only the recipients of audiences of this name.
+    pub audience: Option<String>,
     pub state: Option<LinkState>,
     /// Lowercased search text.
     pub q: Option<String>,
@@ -202,6 +271,7 @@ impl LinksQuery {
         }
         Ok(LinksQuery {
             gallery: given("gallery").map(str::to_string),
+            audience: given("audience").map(str::to_string),
             state,
             q: given("q").map(str::to_lowercase),
             offset: number("offset", 0)?,
@@ -209,8 +279,9 @@ impl LinksQuery {
         })
     }
 
-    /// The links of the site's index that `gallery` and `q` select, in the site's order
-    /// (galleries by id, links by name): the order pages are cut from.
+    /// The links of the site's index that `gallery`, `audience` and `q` select, in the site's
+    /// order (galleries by id, links by name, so an audience's recipients come together): the
+    /// order pages are cut from.
     pub fn matching<'m>(&self, index: &'m GalleryIndex) -> Vec<(&'m IndexedGallery, &'m IndexedLink)> {
         let found = |text: &str, q: &str| text.to_lowercase().contains(q);
         index
@@ -218,11 +289,45 @@ impl LinksQuery {
             .iter()
             .filter(|g| self.gallery.as_ref().is_none_or(|id| *id == g.id))
             .flat_map(|g| g.links.iter().map(move |l| (g, l)))
+            .filter(|(_, l)| self.audience.as_deref().is_none_or(|a| split_link_name(&l.name).0 == Some(a)))
             .filter(|(g, l)| {
                 self.q.as_deref().is_none_or(|q| found(&l.name, q) || found(&l.label, q) || found(&g.id, q) || found(&g.title, q))
             })
             .collect()
     }
+}
+
+/// What an owner's change to a whole audience is judged against: the widest terms its
+/// recipients were published with (the latest expiry, the largest view limit, `None` where any
+/// recipient has none), so "extend by 7 days" starts from the last day any recipient has and
+/// never shortens anyone's published terms without `force`. A publish that moves those terms
+/// makes the audience's change lapse, as a link's does.
+pub fn audience_policy(gallery: &Gallery, audience: &str) -> LinkPolicy {
+    let recipients: Vec<&LinkPolicy> = gallery.links.values().filter(|l| l.audience() == Some(audience)).map(|l| &l.policy).collect();
+    let expires = if recipients.iter().all(|p| p.expires.is_some()) { recipients.iter().filter_map(|p| p.expires).max_by_key(|e| e.at) } else { None };
+    let max_views = if recipients.iter().all(|p| p.max_views.is_some()) { recipients.iter().filter_map(|p| p.max_views).max() } else { None };
+    LinkPolicy { expires, max_views, ..LinkPolicy::default() }
+}
+
+/// An audience as its row in the links list shows it: `gate` is its scope's object, `wider`
+/// the gallery's, `activity` the gallery log's per-link answer.
+pub fn audience_status(gallery: &Gallery, name: &str, gate: Status, wider: &Status, activity: &[rollup::LinkActivity]) -> Option<AudienceStatus> {
+    let audience = gallery.audiences.get(name)?;
+    let counted = rollup::audience_stats(gallery, &rollup::activity_by_link(activity)).into_iter().find(|a| a.name == name).unwrap_or_default();
+    let overrides = gate.overrides.settled(&audience_policy(gallery, name));
+    let mut notices = gate.notices;
+    notices.extend(wider.notices.iter().map(|n| format!("gallery {}: {n}", gallery.id)));
+    Some(AudienceStatus {
+        gallery: gallery.id.clone(),
+        name: name.to_string(),
+        label: audience.label.clone(),
+        recipients: counted.recipients,
+        opened: counted.opened,
+        downloaded: counted.downloaded,
+        disabled: overrides.clone().within(&wider.overrides).is_disabled(),
+        overrides,
+        notices,
+    })
 }
 
 /// Every gallery of the site, for the links filter.
@@ -339,8 +444,104 @@ mod tests {
         assert_eq!(route("GET", "galleries/spring/enable").unwrap_err().status, 405);
         assert_eq!(route("GET", "galleries/spring/export.xlsx"), Ok(ApiRoute::ExportXlsx { gallery: "spring" }));
         assert_eq!(route("GET", "links/spring/market/disable").unwrap_err().status, 405);
-        assert_eq!(route("POST", "links/spring/market/delete").unwrap_err().status, 404);
+        assert_eq!(route("POST", "links/spring/market/x/delete").unwrap_err().status, 404);
+        // Read with PATCH's eyes it is recipient `market/delete`: the method is what is wrong.
+        assert_eq!(route("POST", "links/spring/market/delete").unwrap_err().status, 405);
         assert_eq!(route("GET", "links/").unwrap_err().status, 404);
+    }
+
+    fn launch() -> Gallery {
+        let at = |day: i64| gatefold_contract::ResolvedExpiry { written: Expiry::EndOfDay(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()), at: day };
+        let link = |name: &str, expires: Option<i64>, max_views: Option<u32>| {
+            let policy = LinkPolicy { expires: expires.map(at), max_views, ..LinkPolicy::default() };
+            (name.to_string(), Link { name: name.into(), label: name.into(), token: format!("t-{name}"), rotate: 0, policy, recipient: None })
+        };
+        let links = [link("channel/d1", Some(100), Some(20)), link("channel/d2", Some(300), Some(2)), link("press/x", None, Some(5)), link("team", Some(900), Some(99))];
+        let audiences = [("channel", "渠道伙伴", 2), ("press", "Press", 1)]
+            .map(|(n, l, r)| (n.to_string(), gatefold_contract::manifest::Audience { label: l.into(), recipients: r }));
+        Gallery { id: "launch-a".into(), title: "Launch".into(), images: vec![], links: links.into_iter().collect(), audiences: audiences.into_iter().collect() }
+    }
+
+    #[test]
+    fn an_audience_change_is_judged_against_the_widest_terms_of_its_recipients() {
+        let g = launch();
+        let channel = audience_policy(&g, "channel");
+        assert_eq!((channel.expires_at(), channel.max_views), (Some(300), Some(20)));
+        let press = audience_policy(&g, "press");
+        assert_eq!((press.expires_at(), press.max_views), (None, Some(5)), "a recipient that never expires: the audience never does");
+        assert_eq!(audience_policy(&g, "nobody"), LinkPolicy::default());
+        // Extending the audience by a day starts from its last recipient's expiry.
+        let next = Overrides::default().apply(&Change::Limits { expires_at: None, extend_days: Some(1), max_views: None, force: false }, &channel, 0, 50).unwrap();
+        assert_eq!(next.expires_at, Some(300 + 86_400));
+    }
+
+    #[test]
+    fn an_audience_row_counts_its_recipients_and_shows_its_own_and_its_gallerys_disable() {
+        let g = launch();
+        let did = |link: &str, opens, downloads| rollup::LinkActivity { link: link.into(), opens, downloads, first_ms: None, last_ms: None };
+        let activity = [did("channel/d1", 1, 1), did("team", 4, 0)];
+        let row = audience_status(&g, "channel", Status::default(), &Status::default(), &activity).unwrap();
+        assert_eq!((row.label.as_str(), row.recipients, row.opened, row.downloaded, row.disabled), ("渠道伙伴", 2, 1, 1, false));
+        let gallery_off = Status { overrides: Overrides { disabled: Some(true), ..Overrides::default() }, ..Status::default() };
+        assert!(audience_status(&g, "channel", Status::default(), &gallery_off, &activity).unwrap().disabled);
+        assert!(audience_status(&g, "nobody", Status::default(), &Status::default(), &activity).is_none());
+    }
+
+    #[test]
+    fn a_recipient_status_folds_in_its_audience_and_sums_the_session_epochs() {
+        let s = shanghai();
+        let g = launch();
+        let link = &g.links["channel/d2"];
+        let audience = Status { overrides: Overrides { disabled: Some(true), max_views: Some(50), ..Overrides::default() }, session_epoch: 2, ..Status::default() };
+        let own = Status { views: 1, session_epoch: 3, ..Status::default() };
+        let st = link_status(&s, &g, link, own, &[audience, Status::default()], 10);
+        assert_eq!((st.state, st.max_views, st.session_epoch, st.audience.as_deref()), (LinkState::Disabled, Some(50), 5, Some("channel")));
+        assert!(st.audience_overrides.is_disabled() && !st.gallery_overrides.is_disabled());
+        let plain = link_status(&s, &g, &g.links["team"], Status::default(), &[Status::default()], 10);
+        assert_eq!((plain.audience, plain.audience_overrides), (None, Overrides::default()));
+    }
+
+    #[test]
+    fn the_audience_filter_keeps_only_that_audiences_recipients() {
+        let index = site_of(&[("launch-a", "Launch", &[("channel/d1", "D1"), ("channel/d2", "D2"), ("press/x", "X"), ("team", "Team")])]);
+        let q = query(&[("audience", "channel")]).unwrap();
+        let names: Vec<&str> = q.matching(&index).iter().map(|(_, l)| l.name.as_str()).collect();
+        assert_eq!(names, ["channel/d1", "channel/d2"]);
+    }
+
+    #[test]
+    fn link_ids_have_two_or_three_parts_and_the_method_says_whether_an_action_ends_them() {
+        let table: Vec<(&str, &str, Result<ApiRoute<'_>, u16>)> = vec![
+            ("POST", "links/launch-a/channel/dealer-001/disable", Ok(ApiRoute::Disable { gallery: "launch-a", link: "channel/dealer-001" })),
+            ("POST", "links/launch-a/channel/dealer-001/enable", Ok(ApiRoute::Enable { gallery: "launch-a", link: "channel/dealer-001" })),
+            ("POST", "links/launch-a/channel/dealer-001/revoke", Ok(ApiRoute::Revoke { gallery: "launch-a", link: "channel/dealer-001" })),
+            ("GET", "links/launch-a/channel/dealer-001/qr.svg", Ok(ApiRoute::QrSvg { gallery: "launch-a", link: "channel/dealer-001" })),
+            ("HEAD", "links/launch-a/channel/dealer-001/qr.png", Ok(ApiRoute::QrPng { gallery: "launch-a", link: "channel/dealer-001" })),
+            ("GET", "links/launch-a/channel/dealer-001/card.html", Ok(ApiRoute::Card { gallery: "launch-a", link: "channel/dealer-001" })),
+            ("PATCH", "links/launch-a/channel/dealer-001", Ok(ApiRoute::Patch { gallery: "launch-a", link: "channel/dealer-001" })),
+            ("PATCH", "links/launch-a/team", Ok(ApiRoute::Patch { gallery: "launch-a", link: "team" })),
+            // A recipient named like an action is still a recipient to PATCH.
+            ("PATCH", "links/launch-a/channel/disable", Ok(ApiRoute::Patch { gallery: "launch-a", link: "channel/disable" })),
+            ("POST", "links/launch-a/channel/disable/disable", Ok(ApiRoute::Disable { gallery: "launch-a", link: "channel/disable" })),
+            ("POST", "links/launch-a/channel/dealer-001/extra/disable", Err(404)),
+            ("PATCH", "links/launch-a/channel/dealer-001/extra", Err(404)),
+            // Two parts before an action name no link; read as PATCH's link id they would.
+            ("POST", "links/launch-a/disable", Err(405)),
+            ("PATCH", "links/launch-a", Err(404)),
+            ("POST", "links/launch-a//dealer-001/disable", Err(404)),
+            ("POST", "links/launch-a/channel/dealer-001/", Err(404)),
+            ("POST", "links/launch-a/channel/dealer-001/qr.svg", Err(405)),
+            ("GET", "links/launch-a/channel/dealer-001/revoke", Err(405)),
+            ("POST", "audiences/launch-a/channel/disable", Ok(ApiRoute::DisableAudience { gallery: "launch-a", audience: "channel" })),
+            ("POST", "audiences/launch-a/channel/enable", Ok(ApiRoute::EnableAudience { gallery: "launch-a", audience: "channel" })),
+            ("POST", "audiences/launch-a/channel/revoke", Ok(ApiRoute::RevokeAudience { gallery: "launch-a", audience: "channel" })),
+            ("PATCH", "audiences/launch-a/channel", Ok(ApiRoute::PatchAudience { gallery: "launch-a", audience: "channel" })),
+            ("POST", "audiences/launch-a/channel/dealer-001/disable", Err(404)),
+            ("GET", "audiences/launch-a/channel", Err(405)),
+        ];
+        for (method, path, want) in table {
+            assert_eq!(route(method, path).map_err(|f| f.status), want, "{method} {path}");
+        }
     }
 
     #[test]
@@ -397,13 +598,13 @@ mod tests {
         let link = Link { name: "market".into(), label: "Market".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None };
         let gallery = Gallery { id: "spring".into(), title: "Spring".into(), images: vec![], links: Default::default(), audiences: Default::default() };
         let gate = Status { views: 4, overrides: Overrides { max_views: Some(5), ..Overrides::default() }, first_open: Some(1), last_open: Some(2), ..Status::default() };
-        let st = link_status(&s, &gallery, &link, gate.clone(), &Status::default(), 100);
+        let st = link_status(&s, &gallery, &link, gate.clone(), &[Status::default()], 100);
         assert_eq!(st.url, "https://g.example/s/abc");
         assert_eq!(st.max_views, Some(5));
         assert_eq!(st.views_remaining, Some(1));
         assert_eq!(st.state, LinkState::Active);
         let gallery_off = Status { overrides: Overrides { disabled: Some(true), ..Overrides::default() }, ..Status::default() };
-        assert_eq!(link_status(&s, &gallery, &link, gate, &gallery_off, 100).state, LinkState::Disabled);
+        assert_eq!(link_status(&s, &gallery, &link, gate, &[gallery_off], 100).state, LinkState::Disabled);
     }
 
     #[test]
@@ -412,7 +613,7 @@ mod tests {
         let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None };
         let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default() };
         let stale = Overrides { max_views: Some(50), max_views_against: Some(Against { published: Some(20) }), ..Overrides::default() };
-        let st = link_status(&s, &gallery, &link, Status { overrides: stale, ..Status::default() }, &Status::default(), 100);
+        let st = link_status(&s, &gallery, &link, Status { overrides: stale, ..Status::default() }, &[Status::default()], 100);
         assert_eq!(st.max_views, Some(10));
         assert!(st.notices.iter().any(|n| n.contains("view limit lapsed")), "{:?}", st.notices);
     }
@@ -533,11 +734,11 @@ mod tests {
         let published = gatefold_contract::ResolvedExpiry { written: Expiry::EndOfDay(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()), at: 1_798_732_800 };
         let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { expires: Some(published), max_views: Some(10), ..LinkPolicy::default() }, recipient: None };
         let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default() };
-        let st = link_status(&s, &gallery, &link, Status::default(), &Status::default(), 100);
+        let st = link_status(&s, &gallery, &link, Status::default(), &[Status::default()], 100);
         let t = link_terms(&s, &link, &st);
         assert_eq!((t.max_views, t.expiry.unwrap().end_of_day, t.url.as_str()), (Some(10), true, "https://g.example/s/abc"));
         let extended = Status { overrides: Overrides { max_views: Some(20), expires_at: Some(1_798_736_400), ..Overrides::default() }, ..Status::default() };
-        let st = link_status(&s, &gallery, &link, extended, &Status::default(), 100);
+        let st = link_status(&s, &gallery, &link, extended, &[Status::default()], 100);
         let t = link_terms(&s, &link, &st);
         assert_eq!((t.max_views, t.expiry.unwrap().at, t.expiry.unwrap().end_of_day), (Some(20), 1_798_736_400, false));
     }

@@ -7,8 +7,8 @@ use crate::http;
 use crate::analytics::throttle::AuthRequest;
 use crate::analytics::{GalleryLogClient, export, rollup};
 use futures_util::future::join_all;
-use crate::gate::{ChangeRequest, ChangeResponse, GateClient, Scope, Status};
-use gatefold_contract::admin::{ApiError, GalleryStatus, LinkPatch, LinkStatus, LinksResponse};
+use crate::gate::{self, ChangeRequest, ChangeResponse, GateClient, Scope, Status};
+use gatefold_contract::admin::{ApiError, AudienceStatus, GalleryStatus, LinkPatch, LinkStatus, LinksResponse};
 use crate::site::Deployment;
 use gatefold_contract::manifest::{Gallery, IndexedGallery, IndexedLink, Link, Site};
 use gatefold_contract::policy::Change;
@@ -150,32 +150,62 @@ async fn records_of(site: &Deployment, env: &Env, links: &[(&IndexedGallery, &In
         .collect()
 }
 
-async fn link_gate_status(env: &Env, gallery: &str, link: &str) -> Result<Status> {
-    GateClient::new(env, gallery, link)?.status().await
-}
-
-async fn gallery_gate_status(env: &Env, gallery: &str) -> Result<Status> {
-    GateClient::for_scope(env, &Scope::gallery(gallery))?.status().await
-}
-
-/// The links as owners see them, asking their objects (and their galleries' once each) at once.
-async fn link_statuses(env: &Env, site: &Site, links: &[(&Gallery, &Link)], now: i64) -> Result<Vec<LinkStatus>> {
-    let mut galleries: Vec<&str> = links.iter().map(|(g, _)| g.id.as_str()).collect();
-    galleries.dedup();
-    let (statuses, wider) = futures_util::future::join(
-        join_all(links.iter().map(|(g, l)| link_gate_status(env, &g.id, &l.name))),
-        join_all(galleries.iter().map(|g| gallery_gate_status(env, g))),
-    )
-    .await;
-    let mut gallery_status = HashMap::new();
-    for (g, st) in galleries.into_iter().zip(wider) {
-        gallery_status.insert(g, st?);
+/// The states of `scopes`' objects, each asked once and all at once, by object name.
+async fn scope_statuses(env: &Env, scopes: impl IntoIterator<Item = Scope>) -> Result<HashMap<String, Status>> {
+    let mut names: Vec<Scope> = Vec::new();
+    for scope in scopes {
+        if !names.contains(&scope) {
+            names.push(scope);
+        }
     }
+    let clients = names.iter().map(|s| GateClient::for_scope(env, s)).collect::<Result<Vec<_>>>()?;
+    let answers = join_all(clients.iter().map(GateClient::status)).await;
+    names.iter().zip(answers).map(|(s, st)| Ok((s.object_name(), st?))).collect()
+}
+
+/// The links as owners see them, asking their objects and their wider scopes' (galleries',
+/// audiences', once each) at once.
+async fn link_statuses(env: &Env, site: &Site, links: &[(&Gallery, &Link)], now: i64) -> Result<Vec<LinkStatus>> {
+    let scopes: Vec<Scope> = links.iter().map(|(g, l)| Scope::link(&g.id, &l.name)).collect();
+    let mut known = scope_statuses(env, scopes.iter().flat_map(|s| [s.clone()].into_iter().chain(s.wider()))).await?;
     links
         .iter()
-        .zip(statuses)
-        .map(|((g, l), st)| Ok(api::link_status(site, g, l, st?, &gallery_status[g.id.as_str()], now)))
+        .zip(&scopes)
+        .map(|((g, l), scope)| {
+            let own = known.remove(&scope.object_name()).unwrap_or_default();
+            let wider: Vec<Status> = scope.wider().iter().map(|w| known.get(&w.object_name()).cloned().unwrap_or_default()).collect();
+            Ok(api::link_status(site, g, l, own, &wider, now))
+        })
         .collect()
+}
+
+/// The audiences of `wanted` (gallery, audience) as their rows show them, with their
+/// recipients' activity from each gallery's log (one query per gallery), and each recipient's
+/// activity set on `statuses`.
+async fn audience_rows(env: &Env, galleries: &[Rc<Gallery>], wanted: &[(String, String)], statuses: &mut [LinkStatus]) -> Result<Vec<AudienceStatus>> {
+    let mut asked: Vec<String> = wanted.iter().map(|(g, _)| g.clone()).chain(statuses.iter().filter(|s| s.audience.is_some()).map(|s| s.gallery.clone())).collect();
+    asked.sort_unstable();
+    asked.dedup();
+    let logs = asked.iter().map(|g| GalleryLogClient::new(env, g)).collect::<Result<Vec<_>>>()?;
+    let scopes = wanted.iter().flat_map(|(g, a)| [Scope::audience(g, a), Scope::gallery(g)]);
+    let (activity, scopes) = futures_util::future::join(join_all(logs.iter().map(GalleryLogClient::activity)), scope_statuses(env, scopes)).await;
+    let mut by_gallery = HashMap::new();
+    for (g, rows) in asked.iter().zip(activity) {
+        by_gallery.insert(g.as_str(), rows?);
+    }
+    let scopes = scopes?;
+    for st in statuses.iter_mut().filter(|s| s.audience.is_some()) {
+        let did = by_gallery.get(st.gallery.as_str()).and_then(|rows| rows.iter().find(|r| r.link == st.name));
+        st.activity = Some(did.map_or(gatefold_contract::admin::Activity::Neither, |d| d.activity()));
+    }
+    Ok(wanted
+        .iter()
+        .filter_map(|(g, a)| {
+            let gallery = galleries.iter().find(|r| r.id == *g)?;
+            let status = |s: Scope| scopes.get(&s.object_name()).cloned().unwrap_or_default();
+            api::audience_status(gallery, a, status(Scope::audience(g, a)), &status(Scope::gallery(g)), by_gallery.get(g.as_str()).map_or(&[], Vec::as_slice))
+        })
+        .collect())
 }
 
 async fn find_link(site: &Deployment, env: &Env, gallery: &str, link: &str) -> Result<std::result::Result<(Rc<Gallery>, Link), Failure>> {
@@ -219,13 +249,29 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             let index = site.index(env).await.map_err(worker::Error::RustError)?;
             let matches = q.matching(&index);
             let mut pager = api::Pager::new(matches.len(), q.offset, q.limit, q.state.is_some());
+            let mut galleries: Vec<Rc<Gallery>> = Vec::new();
             while let Some(chunk) = pager.next_chunk() {
                 let records = records_of(&site, env, &matches[chunk]).await?;
                 let pairs: Vec<(&Gallery, &Link)> = records.iter().map(|(g, l)| (g.as_ref(), l)).collect();
                 let answers = link_statuses(env, settings, &pairs, now).await?;
+                for (g, _) in records {
+                    if !galleries.iter().any(|r| r.id == g.id) {
+                        galleries.push(g);
+                    }
+                }
                 pager.absorb(answers, |st| q.state.is_none_or(|s| st.state == s));
             }
-            let (links, next_offset) = pager.finish();
+            let (mut links, next_offset) = pager.finish();
+            // The audiences of the page's recipients, and the one filtered on (even when none
+            // of its recipients is on this page).
+            let mut wanted: Vec<(String, String)> = Vec::new();
+            let filtered = q.audience.iter().flat_map(|a| galleries.iter().filter(|g| g.audiences.contains_key(a)).map(|g| (g.id.clone(), a.clone())));
+            for key in links.iter().filter_map(|l| Some((l.gallery.clone(), l.audience.clone()?))).chain(filtered) {
+                if !wanted.contains(&key) {
+                    wanted.push(key);
+                }
+            }
+            let audiences = audience_rows(env, &galleries, &wanted, &mut links).await?;
             Ok(Ok(json(&LinksResponse {
                 timezone: settings.timezone.clone(),
                 links,
@@ -233,6 +279,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 offset: q.offset,
                 next_offset,
                 galleries: api::gallery_summaries(&index),
+                audiences,
             })?))
         }
         ApiRoute::QrSvg { gallery, link } | ApiRoute::QrPng { gallery, link } | ApiRoute::Card { gallery, link } => {
@@ -272,7 +319,10 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 Ok(l) => l,
                 Err(f) => return Ok(Err(f)),
             };
-            let pairs: Vec<_> = g.links.values().map(|l| (g.as_ref(), l)).collect();
+            // Recipients' links are for the mail merge, one per person: the share kit lists the
+            // links meant to be passed on, and asking hundreds of recipients' objects would pass
+            // the Free plan's subrequest limit.
+            let pairs: Vec<_> = g.links.values().filter(|l| l.audience().is_none()).map(|l| (g.as_ref(), l)).collect();
             let statuses = link_statuses(env, settings, &pairs, now).await?;
             let resp = owner::share_kit(env, settings, &g, &statuses, locale).await?;
             Ok(Ok(owner_file(resp, "text/plain; charset=utf-8")?))
@@ -289,6 +339,43 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
             }
         }
+        ApiRoute::DisableAudience { gallery, audience }
+        | ApiRoute::EnableAudience { gallery, audience }
+        | ApiRoute::RevokeAudience { gallery, audience }
+        | ApiRoute::PatchAudience { gallery, audience } => {
+            let g = match find_gallery(&site, env, gallery).await? {
+                Ok(g) => g,
+                Err(f) => return Ok(Err(f)),
+            };
+            if !g.audiences.contains_key(audience) {
+                return Ok(Err(Failure::new(404, "unknown_audience", format!("gallery {gallery:?} has no audience {audience:?} (recipients: in gallery.yaml)"))));
+            }
+            // One write for the whole audience, whatever its number of recipients: each
+            // recipient's object consults it on open, and its KV mirror in session.
+            let client = GateClient::for_scope(env, &Scope::audience(gallery, audience))?;
+            let change = match route {
+                ApiRoute::DisableAudience { .. } => Change::Disable,
+                ApiRoute::EnableAudience { .. } => Change::Enable,
+                ApiRoute::RevokeAudience { .. } => {
+                    client.revoke().await?;
+                    return audience_answer(env, &g, audience).await;
+                }
+                _ => {
+                    let patch: LinkPatch = match req.json().await {
+                        Ok(p) => p,
+                        Err(e) => return Ok(Err(Failure::new(400, "bad_request", format!("body must be JSON like {{\"extend_days\": 7, \"max_views\": 30}}: {e}")))),
+                    };
+                    match api::patch_change(settings, &patch) {
+                        Ok(c) => c,
+                        Err(f) => return Ok(Err(f)),
+                    }
+                }
+            };
+            match client.change(&ChangeRequest { change, policy: api::audience_policy(&g, audience), now }).await? {
+                ChangeResponse::Changed(_) => audience_answer(env, &g, audience).await,
+                ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
+            }
+        }
         ApiRoute::Disable { gallery, link } | ApiRoute::Enable { gallery, link } | ApiRoute::Revoke { gallery, link } | ApiRoute::Patch { gallery, link } => {
             let (g, l) = match find_link(&site, env, gallery, link).await? {
                 Ok(found) => found,
@@ -296,11 +383,13 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             };
             let (g, l) = (g.as_ref(), &l);
             let client = GateClient::new(env, gallery, link)?;
+            let scope = Scope::link(gallery, link);
+            let wider = gate::wider_statuses(env, &scope);
             let change = match route {
                 ApiRoute::Disable { .. } => Change::Disable,
                 ApiRoute::Enable { .. } => Change::Enable,
                 ApiRoute::Revoke { .. } => {
-                    let (updated, wider) = futures_util::future::join(client.revoke(), gallery_gate_status(env, gallery)).await;
+                    let (updated, wider) = futures_util::future::join(client.revoke(), wider).await;
                     return Ok(Ok(json(&api::link_status(settings, g, l, updated?, &wider?, now))?));
                 }
                 _ => {
@@ -315,7 +404,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 }
             };
             let req = ChangeRequest { change, policy: l.policy.clone(), now };
-            let (answer, wider) = futures_util::future::join(client.change(&req), gallery_gate_status(env, gallery)).await;
+            let (answer, wider) = futures_util::future::join(client.change(&req), wider).await;
             match answer? {
                 ChangeResponse::Changed(updated) => Ok(Ok(json(&api::link_status(settings, g, l, updated, &wider?, now))?)),
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
@@ -364,6 +453,15 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
     }
 }
 
+/// An audience's row after an action on it.
+async fn audience_answer(env: &Env, g: &Rc<Gallery>, audience: &str) -> Result<Answer> {
+    let rows = audience_rows(env, std::slice::from_ref(g), &[(g.id.clone(), audience.to_string())], &mut Vec::new()).await?;
+    match rows.into_iter().next() {
+        Some(row) => Ok(Ok(json(&row)?)),
+        None => Ok(Err(Failure::new(404, "unknown_audience", format!("gallery {:?} has no audience {audience:?}", g.id)))),
+    }
+}
+
 async fn stats(
     env: &Env,
     site: &Site,
@@ -373,17 +471,11 @@ async fn stats(
     to: i64,
     link: Option<&str>,
 ) -> Result<gatefold_contract::admin::GalleryStats> {
-    let (rollup, gates) = futures_util::future::join(
-        GalleryLogClient::new(env, &g.id)?.stats(query),
-        join_all(g.links.values().map(|l| link_gate_status(env, &g.id, &l.name))),
-    )
-    .await;
-    let rollup = rollup?;
-    let mut last_open = HashMap::new();
-    for (l, st) in g.links.values().zip(gates) {
-        last_open.insert(l.name.clone(), st?.last_open);
-    }
-    Ok(rollup::aggregate(&rollup, &rollup::Context { site, gallery: g, from, to, link, last_open: &last_open }))
+    // One request to the gallery's log answers every link, first and last opens and
+    // recipients' activity included: never one request per link (a 500-recipient audience
+    // would pass the Free plan's subrequest limit).
+    let rollup = GalleryLogClient::new(env, &g.id)?.stats(query).await?;
+    Ok(rollup::aggregate(&rollup, &rollup::Context { site, gallery: g, from, to, link }))
 }
 
 fn download(body: Response, content_type: &str, file_name: &str) -> Result<Response> {

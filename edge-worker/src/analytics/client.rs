@@ -1,6 +1,6 @@
 //! The typed client of a `GalleryLog` Durable Object: the only code that builds its requests.
 
-use super::rollup::{Query, Rollup};
+use super::rollup::{LinkActivity, Query, Rollup};
 use super::throttle::{AuthAnswer, AuthRequest};
 use super::{AUTH_OBJECT, Batch, ExportPage, Op, StoredEvent};
 use serde::Serialize;
@@ -51,6 +51,11 @@ impl GalleryLogClient {
 
     pub async fn stats(&self, query: &Query) -> Result<Rollup> {
         self.ask(Op::Stats, query).await
+    }
+
+    /// Every link's activity ever (one query of the gallery's log).
+    pub async fn activity(&self) -> Result<Vec<LinkActivity>> {
+        self.ask(Op::Activity, &serde_json::json!({})).await
     }
 
     pub async fn export_page(&self, page: &ExportPage) -> Result<Vec<StoredEvent>> {

@@ -5,11 +5,12 @@ use super::rollup::{Query, civil_date};
 use super::{EXPORT_PAGE, ExportPage, GalleryLogClient, StoredEvent};
 use crate::access::COLUMNS;
 use gatefold_contract::admin::GalleryStats;
-use gatefold_contract::manifest::Site;
+use gatefold_contract::manifest::{Site, split_link_name};
 
-/// The export's header: local time first, then every stored column.
+/// The export's header: local time first, then every stored column, then a recipient's
+/// audience and own name (the parts of `link`, empty for other links).
 pub fn headers() -> Vec<&'static str> {
-    std::iter::once("time_local").chain(COLUMNS.iter().map(|c| c.header)).collect()
+    std::iter::once("time_local").chain(COLUMNS.iter().map(|c| c.header)).chain(["audience", "recipient"]).collect()
 }
 
 /// Excel opens a BOM-less UTF-8 CSV as the system code page and mangles Chinese.
@@ -45,12 +46,17 @@ pub fn defuse(cell: &str) -> String {
 fn cells(site: &Site, r: &StoredEvent) -> Vec<String> {
     // Serialising gives each column's value by the column's name: no field list to keep in step.
     let json = serde_json::to_value(&r.event).unwrap_or_default();
+    let (audience, recipient) = match split_link_name(&r.event.link) {
+        (Some(audience), recipient) => (defuse(audience), defuse(recipient)),
+        (None, _) => (String::new(), String::new()),
+    };
     std::iter::once(local_time(site, r.event.ts))
         .chain(COLUMNS.iter().map(|c| match &json[c.name] {
             serde_json::Value::String(s) => defuse(s),
             serde_json::Value::Null => String::new(),
             other => defuse(&other.to_string()),
         }))
+        .chain([audience, recipient])
         .collect()
 }
 
@@ -236,10 +242,35 @@ impl<'a> Xlsx<'a> {
         section(summary, &mut r, "Image downloads", stats.images.iter().map(|i| (i.file_name.clone(), i.downloads)).collect())?;
 
         let events = book.add_worksheet().set_name("Events")?;
+        // Sheet 1, which `add` fills; a Recipients sheet comes after it.
         for (c, name) in headers().into_iter().enumerate() {
             events.write_string_with_format(0, c as u16, name, &bold)?;
         }
         events.set_freeze_panes(1, 0)?;
+
+        // Who of each audience opened or downloaded: the follow-up list owners work from.
+        if stats.links.iter().any(|l| l.audience.is_some()) {
+            let sheet = book.add_worksheet().set_name("Recipients")?;
+            let labels: std::collections::HashMap<&str, &str> = stats.audiences.iter().map(|a| (a.name.as_str(), a.label.as_str())).collect();
+            for (c, name) in ["audience", "audience_label", "recipient", "label", "activity", "opens", "downloads", "first_open", "last_open"].into_iter().enumerate() {
+                sheet.write_string_with_format(0, c as u16, name, &bold)?;
+            }
+            sheet.set_freeze_panes(1, 0)?;
+            let mut row = 0u32;
+            for l in stats.links.iter().filter(|l| l.audience.is_some()) {
+                row += 1;
+                let audience = l.audience.as_deref().unwrap_or_default();
+                let when = |at: Option<i64>| at.map(|s| local_time(site, s.saturating_mul(1000))).unwrap_or_default();
+                let texts = [audience, labels.get(audience).copied().unwrap_or_default(), l.recipient.as_deref().unwrap_or_default(), &l.label, l.activity.map_or("", |a| a.name())];
+                for (c, text) in texts.iter().enumerate() {
+                    sheet.write_string(row, c as u16, xlsx_text(&defuse(text)))?;
+                }
+                sheet.write_number(row, 5, l.opens_admitted as f64)?;
+                sheet.write_number(row, 6, l.downloads as f64)?;
+                sheet.write_string(row, 7, when(l.first_open))?;
+                sheet.write_string(row, 8, when(l.last_open))?;
+            }
+        }
         Ok(Xlsx { book, site, rows: 0 })
     }
 
@@ -332,7 +363,8 @@ mod tests {
             r.event.city = Some(hostile.clone());
             r.event.os = hostile.clone();
             let text = String::from_utf8(csv_rows(&site(), &[r])).unwrap();
-            assert_eq!(text.matches(&format!("\"'{start}cmd")).count(), 3, "{text:?}");
+            // link, city, os, and the audience part of the link (the hostile text holds a `/`).
+            assert_eq!(text.matches(&format!("\"'{start}cmd")).count(), 4, "{text:?}");
         }
     }
 
@@ -350,6 +382,32 @@ mod tests {
         assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{text}");
         assert_eq!(defuse("-1"), "'-1");
         assert_eq!(defuse("weixin.qq.com"), "weixin.qq.com");
+    }
+
+    #[test]
+    fn a_recipients_rows_name_its_audience_and_recipient() {
+        let mut r = row();
+        r.event.link = "channel/dealer-001".into();
+        let text = String::from_utf8(csv_rows(&site(), &[r, row()])).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with(",\"channel\",\"dealer-001\""), "{}", lines[0]);
+        assert!(lines[1].ends_with(",\"\",\"\""), "{}", lines[1]);
+        assert_eq!(headers()[headers().len() - 2..], ["audience", "recipient"]);
+    }
+
+    #[test]
+    fn a_workbook_with_recipients_has_a_recipients_sheet() {
+        let link = gatefold_contract::admin::LinkStats {
+            name: "channel/dealer-001".into(),
+            audience: Some("channel".into()),
+            recipient: Some("dealer-001".into()),
+            activity: Some(gatefold_contract::admin::Activity::Opened),
+            ..Default::default()
+        };
+        let stats = GalleryStats { links: vec![link], opens_per_hour: vec![0; 24], ..GalleryStats::default() };
+        let bytes = xlsx(&site(), &stats, &[row()]).unwrap();
+        assert!(String::from_utf8_lossy(&bytes).contains("xl/worksheets/sheet3.xml"));
+        assert!(!String::from_utf8_lossy(&xlsx(&site(), &GalleryStats::default(), &[]).unwrap()).contains("sheet3.xml"));
     }
 
     #[test]

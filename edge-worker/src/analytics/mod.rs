@@ -12,6 +12,8 @@
 //!   the site's retention, at most once an hour.
 //! - [`Op::Stats`] — [`rollup::Query`] → [`rollup::Rollup`].
 //! - [`Op::Export`] — [`ExportPage`] → `Vec<`[`StoredEvent`]`>`, oldest first.
+//! - [`Op::Activity`] — `{}` → every link's `Vec<`[`rollup::LinkActivity`]`>` ever (the admin
+//!   links list's recipients, in one query however many there are).
 //! - [`Op::SignInAttempt`], [`Op::SignedIn`] — the admin sign-in throttle (only on the object
 //!   named [`AUTH_OBJECT`]; see [`throttle`]).
 
@@ -84,18 +86,20 @@ pub enum Op {
     Events,
     Stats,
     Export,
+    Activity,
     SignInAttempt,
     SignedIn,
 }
 
 impl Op {
-    const ALL: [Op; 5] = [Op::Events, Op::Stats, Op::Export, Op::SignInAttempt, Op::SignedIn];
+    const ALL: [Op; 6] = [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::SignInAttempt, Op::SignedIn];
 
     pub fn path(self) -> &'static str {
         match self {
             Op::Events => "/events",
             Op::Stats => "/stats",
             Op::Export => "/export",
+            Op::Activity => "/activity",
             Op::SignInAttempt => "/auth/attempt",
             Op::SignedIn => "/auth/ok",
         }

@@ -1,6 +1,6 @@
 //! The `GalleryLog` Durable Object (wasm only): SQLite schema, inserts and grouped queries.
 
-use super::rollup::{self, DimRow, HourRow, ImageRow, LinkKindRow, Query, Rollup};
+use super::rollup::{self, DimRow, HourRow, ImageRow, LinkActivity, LinkKindRow, Query, Rollup};
 use super::throttle::{self, AuthAnswer, AuthRequest};
 use super::{Batch, ExportPage, MAX_AGGREGATED_ROWS_PER_MINUTE, MAX_EVENTS_PER_REQUEST, OVERFLOW_VISITOR, Op, PRUNE_BATCH, PRUNE_EVERY_MS, StoredEvent};
 use crate::access::{ADMITTED, AccessEvent, COLUMNS, EventKind, wire_name};
@@ -74,6 +74,7 @@ impl DurableObject for GalleryLog {
             }
             Op::Stats => Response::from_json(&self.rollup(&serde_json::from_str(&body)?)?),
             Op::Export => Response::from_json(&self.export(&serde_json::from_str(&body)?)?),
+            Op::Activity => Response::from_json(&self.activity(None)?),
             Op::SignInAttempt => Response::from_json(&self.attempt(&serde_json::from_str(&body)?)?),
             Op::SignedIn => {
                 let a: AuthRequest = serde_json::from_str(&body)?;
@@ -273,7 +274,29 @@ impl GalleryLog {
             )?
             .to_array::<DimRow>()?;
         rollup::split_dims(dims, &mut out);
+        out.activity = self.activity(q.link.as_deref())?;
         Ok(out)
+    }
+
+    /// Every link's (or one link's) admitted opens and downloads ever, first and last open:
+    /// one grouped pass, whatever the number of links.
+    fn activity(&self, link: Option<&str>) -> Result<Vec<LinkActivity>> {
+        let (open, download) = (wire_name(&EventKind::Open), wire_name(&EventKind::Download));
+        let mut binds = vec![V::from(open.as_str()), V::from(download.as_str()), V::from(open.as_str()), V::from(open.as_str()), V::from(ADMITTED), V::from(open.as_str()), V::from(download.as_str())];
+        let only = link.map_or("", |l| {
+            binds.push(V::from(l));
+            " AND link = ?"
+        });
+        self.sql
+            .exec(
+                &format!(
+                    "SELECT link, SUM(CASE WHEN kind = ? THEN count ELSE 0 END) AS opens, SUM(CASE WHEN kind = ? THEN count ELSE 0 END) AS downloads,
+                       MIN(CASE WHEN kind = ? THEN ts END) AS first_ms, MAX(CASE WHEN kind = ? THEN ts END) AS last_ms
+                     FROM events WHERE outcome = ? AND kind IN (?, ?){only} GROUP BY link"
+                ),
+                binds,
+            )?
+            .to_array()
     }
 
     fn export(&self, page: &ExportPage) -> Result<Vec<StoredEvent>> {

@@ -4,8 +4,8 @@
 //! natively.
 
 use crate::access::{ADMITTED, EventKind, referrer_origin};
-use gatefold_contract::admin::{Count, GalleryStats, ImageStats, LinkStats, MAX_SERIES_DAYS, Totals};
-use gatefold_contract::manifest::{Gallery, Site};
+use gatefold_contract::admin::{Activity, AudienceStats, Count, GalleryStats, ImageStats, LinkStats, MAX_SERIES_DAYS, Totals};
+use gatefold_contract::manifest::{Gallery, Site, split_link_name};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -66,6 +66,51 @@ pub struct Rollup {
     pub referrers: Vec<ValueRow>,
     /// Admitted image views and downloads per image.
     pub images: Vec<ImageRow>,
+    /// Every link's activity ever (not limited to the window), for first and last opens and
+    /// recipients' opened / downloaded / neither.
+    #[serde(default)]
+    pub activity: Vec<LinkActivity>,
+}
+
+/// One link's admitted opens and downloads ever, and its first and last admitted open (Unix
+/// ms), as the log holds them: one grouped query answers every link of a gallery at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LinkActivity {
+    pub link: String,
+    pub opens: u64,
+    pub downloads: u64,
+    pub first_ms: Option<i64>,
+    pub last_ms: Option<i64>,
+}
+
+impl LinkActivity {
+    pub fn activity(&self) -> Activity {
+        Activity::of(self.opens, self.downloads)
+    }
+}
+
+/// Activity rows by link name.
+pub fn activity_by_link(rows: &[LinkActivity]) -> HashMap<&str, &LinkActivity> {
+    rows.iter().map(|r| (r.link.as_str(), r)).collect()
+}
+
+/// Every audience of `gallery` with its recipients counted by what they did.
+pub fn audience_stats(gallery: &Gallery, activity: &HashMap<&str, &LinkActivity>) -> Vec<AudienceStats> {
+    let mut out: BTreeMap<&str, AudienceStats> =
+        gallery.audiences.iter().map(|(name, a)| (name.as_str(), AudienceStats { name: name.clone(), label: a.label.clone(), ..AudienceStats::default() })).collect();
+    for link in gallery.links.values() {
+        let Some(stats) = link.audience().and_then(|a| out.get_mut(a)) else { continue };
+        stats.recipients += 1;
+        match activity.get(link.name.as_str()).map_or(Activity::Neither, |a| a.activity()) {
+            Activity::Downloaded => {
+                stats.opened += 1;
+                stats.downloaded += 1;
+            }
+            Activity::Opened => stats.opened += 1,
+            Activity::Neither => stats.neither += 1,
+        }
+    }
+    out.into_values().collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -126,15 +171,13 @@ pub fn split_dims(rows: Vec<DimRow>, into: &mut Rollup) {
     }
 }
 
-/// What only the manifest and the link counters know.
+/// What only the manifest knows.
 pub struct Context<'a> {
     pub site: &'a Site,
     pub gallery: &'a Gallery,
     pub from: i64,
     pub to: i64,
     pub link: Option<&'a str>,
-    /// Link name → last admitted open ever (from its `LinkGate`).
-    pub last_open: &'a HashMap<String, Option<i64>>,
 }
 
 pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
@@ -169,6 +212,7 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
     }
     totals.unique_visitors = rollup.unique_visitors;
 
+    let activity = activity_by_link(&rollup.activity);
     let links: Vec<LinkStats> = cx
         .gallery
         .links
@@ -176,13 +220,24 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
         .filter(|l| cx.link.is_none_or(|only| only == l.name))
         .map(|l| {
             let counted = per_link.get(l.name.as_str()).cloned().unwrap_or_default();
+            let ever = activity.get(l.name.as_str());
+            let (audience, recipient) = split_link_name(&l.name);
             LinkStats {
                 name: l.name.clone(),
                 label: l.label.clone(),
-                last_open: cx.last_open.get(&l.name).copied().flatten(),
+                audience: audience.map(str::to_string),
+                recipient: audience.map(|_| recipient.to_string()),
+                activity: audience.map(|_| ever.map_or(Activity::Neither, |a| a.activity())),
+                first_open: ever.and_then(|a| a.first_ms).map(|ms| ms.div_euclid(1000)),
+                last_open: ever.and_then(|a| a.last_ms).map(|ms| ms.div_euclid(1000)),
                 ..counted
             }
         })
+        .collect();
+    let only_audience = cx.link.map(|l| split_link_name(l).0);
+    let audiences = audience_stats(cx.gallery, &activity)
+        .into_iter()
+        .filter(|a| only_audience.is_none_or(|only| only == Some(a.name.as_str())))
         .collect();
     let never_opened = links.iter().filter(|l| l.last_open.is_none()).map(|l| l.name.clone()).collect();
 
@@ -245,6 +300,7 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
         images,
         links,
         never_opened,
+        audiences,
     }
 }
 
@@ -386,7 +442,7 @@ mod tests {
         let rows = opens.iter().map(|&(at, n)| HourRow { hour: local_hour(at * 1000, offset), n }).collect();
         let rollup = Rollup { local_hours: rows, ..Rollup::default() };
         let s = site(vec![(i64::MIN, offset)]);
-        aggregate(&rollup, &Context { site: &s, gallery: &gallery(), from, to, link: None, last_open: &HashMap::new() })
+        aggregate(&rollup, &Context { site: &s, gallery: &gallery(), from, to, link: None })
     }
 
     fn days(stats: &GalleryStats) -> Vec<(&str, u64)> {
@@ -542,8 +598,8 @@ mod tests {
         };
         let g = gallery();
         let s = site(vec![(0, 0)]);
-        let last_open = HashMap::from([("market".to_string(), Some(99)), ("sales".to_string(), None)]);
-        let stats = aggregate(&rollup, &Context { site: &s, gallery: &g, from: 0, to: 100, link: None, last_open: &last_open });
+        let rollup = Rollup { activity: vec![LinkActivity { link: "market".into(), opens: 9, downloads: 0, first_ms: Some(50_000), last_ms: Some(99_000) }], ..rollup };
+        let stats = aggregate(&rollup, &Context { site: &s, gallery: &g, from: 0, to: 100, link: None });
         assert_eq!(stats.totals.opens_admitted, 5);
         assert_eq!(stats.totals.opens_denied, 3);
         assert_eq!(stats.totals.downloads, 3);
@@ -556,9 +612,43 @@ mod tests {
         );
         assert_eq!(stats.never_opened, vec!["sales".to_string()]);
         assert_eq!(stats.links[0].opens_admitted, 5);
-        assert_eq!(stats.links[0].last_open, Some(99));
+        assert_eq!((stats.links[0].first_open, stats.links[0].last_open), (Some(50), Some(99)));
+        assert_eq!((stats.links[0].audience.as_deref(), stats.links[0].activity), (None, None), "not a recipient");
+        assert!(stats.audiences.is_empty());
         assert_eq!(stats.links[1].opens_denied, 1);
         assert_eq!(stats.countries, vec![Count { key: "JP".into(), count: 3 }, Count { key: "unknown".into(), count: 2 }]);
         assert_eq!(stats.cities, vec![Count { key: "Tokyo, JP".into(), count: 3 }]);
+    }
+
+    #[test]
+    fn recipients_are_grouped_under_their_audience_by_what_they_did() {
+        let mut g = gallery();
+        for r in ["dealer-001", "dealer-002", "dealer-003", "dealer-004"] {
+            let name = format!("channel/{r}");
+            let link = gatefold_contract::manifest::Link { name: name.clone(), label: r.to_uppercase(), token: r.into(), rotate: 0, policy: LinkPolicy::default(), recipient: None };
+            g.links.insert(name, link);
+        }
+        g.audiences.insert("channel".into(), gatefold_contract::manifest::Audience { label: "渠道伙伴".into(), recipients: 4 });
+        g.audiences.insert("press".into(), gatefold_contract::manifest::Audience { label: "Press".into(), recipients: 0 });
+        let did = |link: &str, opens, downloads| LinkActivity { link: link.into(), opens, downloads, first_ms: (opens > 0).then_some(1_000), last_ms: (opens > 0).then_some(2_000) };
+        let rollup = Rollup { activity: vec![did("channel/dealer-001", 2, 0), did("channel/dealer-002", 1, 3), did("market", 5, 5)], ..Rollup::default() };
+        let s = site(vec![(0, 0)]);
+        let stats = aggregate(&rollup, &Context { site: &s, gallery: &g, from: 0, to: 100, link: None });
+        assert_eq!(
+            stats.audiences,
+            vec![
+                AudienceStats { name: "channel".into(), label: "渠道伙伴".into(), recipients: 4, opened: 2, downloaded: 1, neither: 2 },
+                AudienceStats { name: "press".into(), label: "Press".into(), ..AudienceStats::default() },
+            ]
+        );
+        let by_name = |n: &str| stats.links.iter().find(|l| l.name == n).unwrap().clone();
+        let one = by_name("channel/dealer-001");
+        assert_eq!((one.audience.as_deref(), one.recipient.as_deref(), one.activity), (Some("channel"), Some("dealer-001"), Some(Activity::Opened)));
+        assert_eq!((one.first_open, one.last_open), (Some(1), Some(2)));
+        assert_eq!(by_name("channel/dealer-002").activity, Some(Activity::Downloaded));
+        assert_eq!(by_name("channel/dealer-003").activity, Some(Activity::Neither));
+        let only = aggregate(&rollup, &Context { site: &s, gallery: &g, from: 0, to: 100, link: Some("channel/dealer-002") });
+        assert_eq!((only.links.len(), only.audiences.len()), (1, 1), "one recipient's stats keep its audience");
+        assert!(aggregate(&rollup, &Context { site: &s, gallery: &g, from: 0, to: 100, link: Some("market") }).audiences.is_empty());
     }
 }
