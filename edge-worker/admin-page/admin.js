@@ -32,6 +32,13 @@
       copyFailed: "The browser refused to copy: the text is selected, press Ctrl+C (⌘C).",
       share: "QR code & card", downloadPng: "Download PNG", downloadSvg: "Download SVG", printCard: "Printable card", close: "Close",
       qrAlt: "QR code of {link}: {url}",
+      audience: "Audience", recipientsCount: "{count} recipients · {opened} opened · {downloaded} downloaded",
+      showRecipients: "Show recipients", hideRecipients: "Hide recipients", onlyAudience: "Only this audience",
+      act_neither: "not opened", act_opened: "opened", act_downloaded: "downloaded",
+      audienceDisabled: "The whole audience is disabled.",
+      confirmAudienceDisable: "Disable all {count} recipients of {link} ({gallery}) at once? Each is refused from the next request.",
+      confirmAudienceEnable: "Enable the audience {link} ({gallery}) again?",
+      confirmAudienceRevoke: "End every open session of all {count} recipients of {link} ({gallery})?",
     },
     "zh-CN": {
       title: "Gatefold 管理", signInTitle: "登录", tokenLabel: "管理令牌", signIn: "登录", signOut: "退出",
@@ -62,6 +69,13 @@
       copyFailed: "浏览器不允许复制：文字已选中，请按 Ctrl+C（⌘C）。",
       share: "二维码与卡片", downloadPng: "下载 PNG", downloadSvg: "下载 SVG", printCard: "打印卡片", close: "关闭",
       qrAlt: "{link} 的二维码：{url}",
+      audience: "受众", recipientsCount: "{count} 位收件人 · {opened} 已打开 · {downloaded} 已下载",
+      showRecipients: "展开收件人", hideRecipients: "收起收件人", onlyAudience: "只看此受众",
+      act_neither: "未打开", act_opened: "已打开", act_downloaded: "已下载",
+      audienceDisabled: "整个受众已停用。",
+      confirmAudienceDisable: "一次停用 {link}（{gallery}）的全部 {count} 位收件人？下一次请求起即被拒绝。",
+      confirmAudienceEnable: "重新启用受众 {link}（{gallery}）？",
+      confirmAudienceRevoke: "结束 {link}（{gallery}）全部 {count} 位收件人正在查看的会话？",
     },
   };
   const $ = (sel) => document.querySelector(sel);
@@ -69,10 +83,18 @@
   if (!STRINGS[lang]) lang = "en";
   const t = (key, vars = {}) => (STRINGS[lang][key] || STRINGS.en[key] || key).replace(/\{(\w+)\}/g, (_, k) => vars[k] ?? "");
   const enc = encodeURIComponent;
+  // A link's id is <gallery>/<link> or, for a recipient, <gallery>/<audience>/<recipient>:
+  // each part is encoded on its own so the slashes stay path separators.
+  const linkPath = (l) => `links/${enc(l.gallery)}/${l.name.split("/").map(enc).join("/")}`;
+  // What the confirm and extend dialogs act on: a link, or a whole audience (its `path`).
+  const pathOf = (x) => x.path ?? linkPath(x);
   let token = sessionStorage.getItem("gf-admin-token") || "";
   // One page of links as the API answered it; filtering and paging happen in the worker.
   const PAGE_SIZE = 20;
   let links = [];
+  let audiences = [];
+  let audienceFilter = ""; // "only this audience" (with its gallery in the gallery filter)
+  const collapsed = new Set(); // "<gallery>/<audience>" whose recipients are hidden
   let galleries = [];
   let timezone = "";
   let total = 0;
@@ -156,6 +178,7 @@
       const v = $(id).value.trim();
       if (v) q.set(k, v);
     }
+    if (audienceFilter) q.set("audience", audienceFilter);
     q.set("offset", offset);
     q.set("limit", PAGE_SIZE);
     return q.toString();
@@ -167,6 +190,7 @@
     const data = await (await api(`links?${linksQuery(offset)}`)).json();
     if (asked !== linksAsked) return;
     links = data.links;
+    audiences = data.audiences || [];
     timezone = data.timezone;
     total = data.total;
     nextOffset = data.next_offset ?? null;
@@ -198,16 +222,19 @@
       : l.overrides.disabled === true
         ? el("button", { type: "button", class: "ghost", "data-action": "enable", onclick: () => confirmAction(l, "enable") }, t("enable"))
         : el("button", { type: "button", class: "danger", "data-action": "disable", onclick: () => confirmAction(l, "disable") }, t("disable"));
-    const why = l.gallery_overrides.disabled === true ? [el("small", { class: "why", "data-why": "gallery_disabled" }, t("galleryDisabled"))] : [];
+    const why = l.gallery_overrides.disabled === true ? [el("small", { class: "why", "data-why": "gallery_disabled" }, t("galleryDisabled"))]
+      : l.audience_overrides && l.audience_overrides.disabled === true ? [el("small", { class: "why", "data-why": "audience_disabled" }, t("audienceDisabled"))] : [];
+    const activity = l.activity ? [el("span", { class: `activity activity-${l.activity}`, "data-activity": l.activity }, t(`act_${l.activity}`))] : [];
     const notices = (l.notices || []).map((n) => el("small", { class: "notice", role: "note" }, n));
     const url = el("code", { class: "url" }, l.url);
     const cell = (key, cls, ...children) => el("td", { class: cls, "data-label": t(key) }, ...children);
-    return el("tr", { "data-gallery": l.gallery, "data-link": l.name },
+    const group = l.audience ? { "data-audience": `${l.gallery}/${l.audience}`, class: "recipient" } : {};
+    const row = el("tr", { "data-gallery": l.gallery, "data-link": l.name, ...group },
       el("td", { class: "link-cell" }, el("b", { class: "label" }, l.label), el("small", {}, l.name),
         el("span", { class: "url-line" }, url,
           el("button", { type: "button", class: "ghost copy", "data-action": "copy", "data-i18n": "copyLink", onclick: (e) => copy(l.url, e.currentTarget, url, t("copiedLink", { link: l.label })) }, t("copyLink")))),
       cell("gallery", "gallery-cell", l.gallery_title, el("small", {}, l.gallery)),
-      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...why, ...notices),
+      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...activity, ...why, ...notices),
       cell("views", "views-cell", el("span", { class: "views" }, views), el("small", {}, t("lastOpenAt", { time: fmtTime(l.last_open) }))),
       cell("expires", "expires", l.expires_at == null ? t("noExpiry") : fmtTime(l.expires_at)),
       el("td", { class: "actions" }, el("div", { class: "action-list" }, toggle,
@@ -215,10 +242,59 @@
         el("button", { type: "button", class: "ghost", "data-action": "extend", onclick: () => openExtend(l) }, t("extend")),
         el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(l, "revoke") }, t("revoke")))),
     );
+    row.hidden = Boolean(l.audience) && collapsed.has(`${l.gallery}/${l.audience}`);
+    return row;
+  }
+
+  // An audience's row above its recipients: its counts and the actions on all of them at once
+  // (one write each, whatever the number of recipients).
+  function audienceRow(a) {
+    const key = `${a.gallery}/${a.name}`;
+    const target = { path: `audiences/${enc(a.gallery)}/${enc(a.name)}`, gallery_title: a.gallery, label: a.label, name: a.name, count: a.recipients, max_views: a.overrides.max_views ?? null, audience: true };
+    const toggle = a.overrides.disabled === true
+      ? el("button", { type: "button", class: "ghost", "data-action": "enable", onclick: () => confirmAction(target, "enable") }, t("enable"))
+      : el("button", { type: "button", class: "danger", "data-action": "disable", onclick: () => confirmAction(target, "disable") }, t("disable"));
+    const open = !collapsed.has(key);
+    const fold = el("button", { type: "button", class: "ghost fold", "aria-expanded": String(open), "data-action": "fold", onclick: () => {
+      if (collapsed.has(key)) collapsed.delete(key); else collapsed.add(key);
+      renderLinks();
+    } }, open ? t("hideRecipients") : t("showRecipients"));
+    const state = a.disabled ? "disabled" : "active";
+    const cell = (k, cls, ...children) => el("td", { class: cls, "data-label": t(k) }, ...children);
+    return el("tr", { class: "audience-row", "data-audience": key },
+      el("td", { class: "link-cell" }, el("b", { class: "label" }, `${t("audience")}: ${a.label}`), el("small", {}, a.name), fold),
+      cell("gallery", "gallery-cell", a.gallery),
+      cell("state", "state-cell", el("span", { class: `state state-${state}`, "data-state": state }, t(`st_${state}`)), ...(a.notices || []).map((n) => el("small", { class: "notice", role: "note" }, n))),
+      cell("views", "views-cell", el("span", { class: "counts" }, t("recipientsCount", { count: a.recipients, opened: a.opened, downloaded: a.downloaded }))),
+      cell("expires", "expires", a.overrides.expires_at == null ? "" : fmtTime(a.overrides.expires_at)),
+      el("td", { class: "actions" }, el("div", { class: "action-list" }, toggle,
+        el("button", { type: "button", class: "ghost", "data-action": "extend", onclick: () => openExtend(target) }, t("extend")),
+        el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(target, "revoke") }, t("revoke")),
+        el("button", { type: "button", class: "ghost", "data-action": "only", onclick: () => {
+          $("#f-gallery").value = a.gallery;
+          audienceFilter = a.name;
+          refilter();
+        } }, t("onlyAudience")))),
+    );
+  }
+
+  /** The page's rows: each audience's row just before its first recipient on the page. */
+  function pageRows() {
+    const rows = [];
+    const shown = new Set();
+    for (const l of links) {
+      const key = l.audience && `${l.gallery}/${l.audience}`;
+      const a = key && audiences.find((x) => `${x.gallery}/${x.name}` === key);
+      if (a && !shown.has(key)) { shown.add(key); rows.push(audienceRow(a)); }
+      rows.push(linkRow(l));
+    }
+    // The audience filtered on, even when no recipient of it is on this page.
+    for (const a of audiences) if (!shown.has(`${a.gallery}/${a.name}`)) rows.unshift(audienceRow(a));
+    return rows;
   }
 
   function renderLinks() {
-    $("#links tbody").replaceChildren(...links.map(linkRow));
+    $("#links tbody").replaceChildren(...pageRows());
     $("#links-empty").hidden = links.length > 0;
     $("#tz-note").textContent = timezone ? t("timesIn", { tz: timezone }) : "";
     const offset = offsets[offsets.length - 1];
@@ -308,7 +384,7 @@
     for (const a of [$("#dl-svg"), $("#open-card")]) { a.removeAttribute("href"); a.setAttribute("aria-disabled", "true"); }
     $("#share-error").hidden = true;
     $("#share").showModal();
-    const base = `links/${enc(l.gallery)}/${enc(l.name)}`;
+    const base = linkPath(l);
     try {
       const [svg, card] = await Promise.all([
         api(`${base}/qr.svg`).then((r) => r.blob()),
@@ -331,7 +407,7 @@
   async function downloadPng() {
     const l = sharing;
     try {
-      const png = await (await api(`links/${enc(l.gallery)}/${enc(l.name)}/qr.png`)).blob();
+      const png = await (await api(`${linkPath(l)}/qr.png`)).blob();
       saveBlob(png, `${l.gallery}-${l.name}-qr.png`);
     } catch (e) { $("#share-error").textContent = e.message; $("#share-error").hidden = false; }
   }
@@ -366,11 +442,12 @@
   }
 
   const CONFIRM = { disable: "confirmDisable", enable: "confirmEnable", revoke: "confirmRevoke" };
+  const CONFIRM_AUDIENCE = { disable: "confirmAudienceDisable", enable: "confirmAudienceEnable", revoke: "confirmAudienceRevoke" };
   async function confirmAction(l, action) {
-    const ok = await ask(t(CONFIRM[action], { gallery: l.gallery_title, link: l.label }));
+    const ok = await ask(t((l.audience === true ? CONFIRM_AUDIENCE : CONFIRM)[action], { gallery: l.gallery_title, link: l.label, count: l.count }));
     if (!ok) return;
     try {
-      await api(`links/${enc(l.gallery)}/${enc(l.name)}/${action}`, { method: "POST" });
+      await api(`${pathOf(l)}/${action}`, { method: "POST" });
       await loadLinks();
       status(t("saved"));
     } catch (e) { status(e.message); }
@@ -395,7 +472,7 @@
     const views = $("#extend-views").value;
     if (views !== "" && Number(views) !== l.max_views) patch.max_views = Number(views);
     if (!Object.keys(patch).length) { $("#extend-error").textContent = t("nothingToChange"); $("#extend-error").hidden = false; return; }
-    const send = (body) => api(`links/${enc(l.gallery)}/${enc(l.name)}`, {
+    const send = (body) => api(pathOf(l), {
       method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
     });
     try {
@@ -484,7 +561,8 @@
       $("#token").value = "";
       showSignedIn(false);
     });
-    $("#links-filter").addEventListener("submit", (e) => { e.preventDefault(); refilter(); });
+    // The filter form's own fields replace "only this audience".
+    $("#links-filter").addEventListener("submit", (e) => { e.preventDefault(); audienceFilter = ""; refilter(); });
     $("#f-gallery").addEventListener("change", refilter);
     $("#f-state").addEventListener("change", refilter);
     let typing;
