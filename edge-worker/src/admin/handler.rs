@@ -360,16 +360,10 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                     client.revoke().await?;
                     return audience_answer(env, &g, audience).await;
                 }
-                _ => {
-                    let patch: LinkPatch = match req.json().await {
-                        Ok(p) => p,
-                        Err(e) => return Ok(Err(Failure::new(400, "bad_request", format!("body must be JSON like {{\"extend_days\": 7, \"max_views\": 30}}: {e}")))),
-                    };
-                    match api::patch_change(settings, &patch) {
-                        Ok(c) => c,
-                        Err(f) => return Ok(Err(f)),
-                    }
-                }
+                _ => match patch_change(&mut req, settings).await? {
+                    Ok(c) => c,
+                    Err(f) => return Ok(Err(f)),
+                },
             };
             match client.change(&ChangeRequest { change, policy: api::audience_policy(&g, audience), now }).await? {
                 ChangeResponse::Changed(_) => audience_answer(env, &g, audience).await,
@@ -392,16 +386,10 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                     let (updated, wider) = futures_util::future::join(client.revoke(), wider).await;
                     return Ok(Ok(json(&api::link_status(settings, g, l, updated?, &wider?, now))?));
                 }
-                _ => {
-                    let patch: LinkPatch = match req.json().await {
-                        Ok(p) => p,
-                        Err(e) => return Ok(Err(Failure::new(400, "bad_request", format!("body must be JSON like {{\"expires\": \"2026-12-31\", \"max_views\": 100}}: {e}")))),
-                    };
-                    match api::patch_change(settings, &patch) {
-                        Ok(c) => c,
-                        Err(f) => return Ok(Err(f)),
-                    }
-                }
+                _ => match patch_change(&mut req, settings).await? {
+                    Ok(c) => c,
+                    Err(f) => return Ok(Err(f)),
+                },
             };
             let req = ChangeRequest { change, policy: l.policy.clone(), now };
             let (answer, wider) = futures_util::future::join(client.change(&req), wider).await;
@@ -451,6 +439,14 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             Ok(Ok(json(&stats)?))
         }
     }
+}
+
+/// A PATCH body (a link's or an audience's) as the change its object applies.
+async fn patch_change(req: &mut Request, site: &Site) -> Result<std::result::Result<Change, Failure>> {
+    Ok(match req.json::<LinkPatch>().await {
+        Ok(patch) => api::patch_change(site, &patch),
+        Err(e) => Err(Failure::new(400, "bad_request", format!("body must be JSON like {{\"expires\": \"2026-12-31\", \"max_views\": 100}} or {{\"extend_days\": 7}}: {e}"))),
+    })
 }
 
 /// An audience's row after an action on it.
