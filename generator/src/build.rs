@@ -309,7 +309,7 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
                 token: key.link_token(&gallery.id, &l.name, l.rotate),
                 rotate: l.rotate,
                 policy: l.policy(gallery.disabled),
-                recipient: None,
+                recipient: l.recipient.clone(),
             };
             (l.name.clone(), link)
         })
@@ -345,6 +345,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
             cover,
             images,
             links: link_entries(g, key),
+            audiences: g.audiences.clone(),
         };
         galleries.insert(g.id.clone(), gallery);
     }
