@@ -88,6 +88,9 @@ pub struct GallerySummary {
     pub title: String,
     /// How many links it has.
     pub links: usize,
+    /// How many audiences of recipients (0: no mail-merge file).
+    #[serde(default)]
+    pub audiences: usize,
 }
 
 /// Links per page when the query gives no `limit`.

@@ -32,7 +32,7 @@
       copyFailed: "The browser refused to copy: the text is selected, press Ctrl+C (⌘C).",
       share: "QR code & card", downloadPng: "Download PNG", downloadSvg: "Download SVG", printCard: "Printable card", close: "Close",
       qrAlt: "QR code of {link}: {url}",
-      audience: "Audience", recipientsCount: "{count} recipients · {opened} opened · {downloaded} downloaded",
+      audience: "Audience", mailMerge: "Mail merge (CSV)", recipientsCount: "{count} recipients · {opened} opened · {downloaded} downloaded",
       showRecipients: "Show recipients", hideRecipients: "Hide recipients", onlyAudience: "Only this audience",
       act_neither: "not opened", act_opened: "opened", act_downloaded: "downloaded",
       audienceDisabled: "The whole audience is disabled.",
@@ -69,7 +69,7 @@
       copyFailed: "浏览器不允许复制：文字已选中，请按 Ctrl+C（⌘C）。",
       share: "二维码与卡片", downloadPng: "下载 PNG", downloadSvg: "下载 SVG", printCard: "打印卡片", close: "关闭",
       qrAlt: "{link} 的二维码：{url}",
-      audience: "受众", recipientsCount: "{count} 位收件人 · {opened} 已打开 · {downloaded} 已下载",
+      audience: "受众", mailMerge: "邮件合并（CSV）", recipientsCount: "{count} 位收件人 · {opened} 已打开 · {downloaded} 已下载",
       showRecipients: "展开收件人", hideRecipients: "收起收件人", onlyAudience: "只看此受众",
       act_neither: "未打开", act_opened: "已打开", act_downloaded: "已下载",
       audienceDisabled: "整个受众已停用。",
@@ -318,7 +318,17 @@
     if (galleries.some((g) => g.id === chosen)) stats.value = chosen;
     $("#gallery-list").replaceChildren(...galleries.map((g) => el("li", { "data-gallery": g.id },
       el("span", {}, el("b", {}, g.title), el("small", {}, `${g.id} · ${t("linkCount", { count: g.links })}`)),
-      el("button", { type: "button", class: "ghost", "data-action": "kit", onclick: () => openKit(g) }, t("shareKit")))));
+      el("span", { class: "action-list" },
+        el("button", { type: "button", class: "ghost", "data-action": "kit", onclick: () => openKit(g) }, t("shareKit")),
+        ...(g.audiences ? [el("button", { type: "button", class: "ghost", "data-action": "mail-merge", onclick: () => mailMerge(g) }, t("mailMerge"))] : [])))));
+  }
+
+  /** The gallery's mail-merge file (one row per recipient), fetched with the token and saved. */
+  async function mailMerge(g) {
+    try {
+      const res = await api(`galleries/${enc(g.id)}/mail-merge.csv`);
+      saveBlob(await res.blob(), `${g.id}-mail-merge.csv`);
+    } catch (e) { status(e.message); }
   }
 
   /** Copies `text`; the button says so. Where the browser refuses, selects `shown` for Ctrl+C. */

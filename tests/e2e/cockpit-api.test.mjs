@@ -154,7 +154,7 @@ test("paging returns each link exactly once, in the site's order", async () => {
   assert.deepEqual(pages.map((p) => p.offset), pages.map((_, i) => i * 5));
   assert.equal(pages.at(-1).next_offset, null);
   const galleries = Object.values(w.manifest.galleries).sort((a, b) => a.id.localeCompare(b.id));
-  assert.deepEqual(pages[0].galleries, galleries.map((g) => ({ id: g.id, title: g.title, links: Object.keys(g.links).length })));
+  assert.deepEqual(pages[0].galleries, galleries.map((g) => ({ id: g.id, title: g.title, links: Object.keys(g.links).length, audiences: Object.keys(g.audiences ?? {}).length })));
   assert.ok(pages[0].galleries.some((g) => g.id === "showroom" && g.title === "Showroom launch"));
   const first = await (await admin("links")).json();
   assert.equal(first.links.length, Math.min(50, keys.length), "50 a page by default");

@@ -163,3 +163,31 @@ test("extending an audience raises every recipient without a limit of its own", 
     assert.deepEqual(page.links.map((l) => l.max_views), [40, 40]);
   });
 });
+
+test("the mail-merge file has a row per recipient whose URL opens", async () => {
+  const res = await admin("galleries/launch-a/mail-merge.csv");
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type"), "text/csv; charset=utf-8");
+  assert.match(res.headers.get("content-disposition"), /attachment/);
+  assert.match(res.headers.get("cache-control"), /no-store/);
+  const text = await res.text();
+  assert.ok(text.startsWith("\uFEFF"), "Excel reads it as UTF-8");
+  const [header, ...rows] = text.slice(1).trim().split("\r\n").map((line) => line.slice(1, -1).split('","'));
+  const col = (name) => header.indexOf(name);
+  const channel = rows.filter((r) => r[col("audience")] === "channel");
+  assert.equal(channel.length, 200);
+  assert.equal(rows.length, 202, "and the 2 press recipients");
+  const first = channel.find((r) => r[col("recipient")] === "launch-a/channel/dealer-001");
+  assert.deepEqual([first[col("label")], first[col("email")]], ["经销商 001", "dealer001@dealers.example"]);
+  for (const r of channel) {
+    const url = new URL(r[col("url")]);
+    assert.equal(url.pathname, L(r[col("recipient")].slice("launch-a/".length)).path);
+    const head = await w.fetch(url.pathname, { method: "HEAD" });
+    assert.equal(head.status, 200, r[col("recipient")]);
+  }
+  const qr = new URL(first[col("qr_file")]);
+  const png = await admin(qr.pathname.slice("/admin/api/".length));
+  assert.equal(png.headers.get("content-type"), "image/png");
+  assert.equal((await open(dealer(9))).status, 200, "a person opening a row's link is let in");
+  assert.equal((await admin("galleries/showroom/mail-merge.csv")).status, 404, "no recipients, no file");
+});

@@ -34,6 +34,7 @@ pub enum ApiRoute<'a> {
     QrPng { gallery: &'a str, link: &'a str },
     Card { gallery: &'a str, link: &'a str },
     ShareKit { gallery: &'a str },
+    MailMerge { gallery: &'a str },
 }
 
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
@@ -70,6 +71,12 @@ pub fn route<'a>(method: &str, rest: &'a str) -> Result<ApiRoute<'a>, Failure> {
         Some(want) => Err(Failure::new(405, "method_not_allowed", format!("/admin/api/{rest} takes {want}"))),
         None => Err(Failure::new(404, "not_found", format!("no admin API route /admin/api/{rest}"))),
     }
+}
+
+/// A link's path under the API (`links/<gallery>/<link>`, three parts for a recipient), as
+/// [`route`] reads it.
+pub fn link_path(gallery: &str, link: &str) -> String {
+    format!("links/{gallery}/{link}")
 }
 
 /// A link id of two or three non-empty parts: the gallery and the link's name (one slice of
@@ -120,6 +127,7 @@ fn route_for<'a>(method: &str, rest: &'a str) -> Option<ApiRoute<'a>> {
             ("GET", [_, gallery, "export.csv"]) => ApiRoute::ExportCsv { gallery },
             ("GET", [_, gallery, "export.xlsx"]) => ApiRoute::ExportXlsx { gallery },
             ("GET", [_, gallery, "share-kit.txt"]) => ApiRoute::ShareKit { gallery },
+            ("GET", [_, gallery, "mail-merge.csv"]) => ApiRoute::MailMerge { gallery },
             _ => return None,
         },
         _ => return None,
@@ -332,7 +340,15 @@ pub fn audience_status(gallery: &Gallery, name: &str, gate: Status, wider: &Stat
 
 /// Every gallery of the site, for the links filter.
 pub fn gallery_summaries(index: &GalleryIndex) -> Vec<GallerySummary> {
-    index.galleries.iter().map(|g| GallerySummary { id: g.id.clone(), title: g.title.clone(), links: g.links.len() }).collect()
+    index
+        .galleries
+        .iter()
+        .map(|g| {
+            let mut audiences: Vec<&str> = g.links.iter().filter_map(|l| split_link_name(&l.name).0).collect();
+            audiences.dedup();
+            GallerySummary { id: g.id.clone(), title: g.title.clone(), links: g.links.len(), audiences: audiences.len() }
+        })
+        .collect()
 }
 
 /// Links asked per round when `state` filters, so a page of rare states fills in few rounds.
@@ -538,10 +554,14 @@ mod tests {
             ("PATCH", "audiences/launch-a/channel", Ok(ApiRoute::PatchAudience { gallery: "launch-a", audience: "channel" })),
             ("POST", "audiences/launch-a/channel/dealer-001/disable", Err(404)),
             ("GET", "audiences/launch-a/channel", Err(405)),
+            ("GET", "galleries/launch-a/mail-merge.csv", Ok(ApiRoute::MailMerge { gallery: "launch-a" })),
+            ("POST", "galleries/launch-a/mail-merge.csv", Err(405)),
         ];
         for (method, path, want) in table {
             assert_eq!(route(method, path).map_err(|f| f.status), want, "{method} {path}");
         }
+        let qr = format!("{}/qr.png", link_path("launch-a", "channel/dealer-001"));
+        assert_eq!(route("GET", &qr), Ok(ApiRoute::QrPng { gallery: "launch-a", link: "channel/dealer-001" }), "the mail merge's QR paths are routes");
     }
 
     #[test]

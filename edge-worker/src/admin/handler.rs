@@ -323,9 +323,25 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             // links meant to be passed on, and asking hundreds of recipients' objects would pass
             // the Free plan's subrequest limit.
             let pairs: Vec<_> = g.links.values().filter(|l| l.audience().is_none()).map(|l| (g.as_ref(), l)).collect();
-            let statuses = link_statuses(env, settings, &pairs, now).await?;
-            let resp = owner::share_kit(env, settings, &g, &statuses, locale).await?;
+            let audience_scopes = g.audiences.keys().flat_map(|a| [Scope::audience(gallery, a), Scope::gallery(gallery)]);
+            let (statuses, scopes) = futures_util::future::join(link_statuses(env, settings, &pairs, now), scope_statuses(env, audience_scopes)).await;
+            let scopes = scopes?;
+            let closed = |s: Scope| scopes.get(&s.object_name()).is_some_and(|st| st.overrides.is_disabled());
+            let open: Vec<&str> = g.audiences.keys().map(String::as_str).filter(|a| !closed(Scope::audience(gallery, a)) && !closed(Scope::gallery(gallery))).collect();
+            let resp = owner::share_kit(env, settings, &g, &statuses?, &open, locale).await?;
             Ok(Ok(owner_file(resp, "text/plain; charset=utf-8")?))
+        }
+        ApiRoute::MailMerge { gallery } => {
+            let g = match find_gallery(&site, env, gallery).await? {
+                Ok(g) => g,
+                Err(f) => return Ok(Err(f)),
+            };
+            if g.audiences.is_empty() {
+                return Ok(Err(Failure::new(404, "no_recipients", format!("gallery {gallery:?} has no audience with recipients: add `recipients:` to a link in its gallery.yaml"))));
+            }
+            let origin = req.url()?.origin().ascii_serialization();
+            let body = Response::ok(owner::mail_merge(settings, &g, &origin))?;
+            Ok(Ok(download(body, "text/csv; charset=utf-8", &owner::mail_merge_name(gallery))?))
         }
         ApiRoute::DisableGallery { gallery } | ApiRoute::EnableGallery { gallery } => {
             if let Err(f) = find_gallery(&site, env, gallery).await? {

@@ -1,5 +1,5 @@
 //! Owner files for an authenticated admin (wasm only): a link's QR code (SVG, PNG), its
-//! printable card and a gallery's share kit, filled from the private owner kit the generator
+//! printable card, a gallery's share kit and its mail-merge file, filled from the private owner kit the generator
 //! wrote at publish time (`gatefold_contract::owner`) with each link's terms as they stand now.
 //! No file per link exists anywhere: the card and the codes are drawn per request.
 
@@ -7,7 +7,7 @@ use super::api::{self, Failure};
 use crate::site::asset_text;
 use gatefold_contract::admin::LinkStatus;
 use gatefold_contract::manifest::{Gallery, Link, Site};
-use gatefold_contract::owner::{self, OwnerKit};
+use gatefold_contract::owner::{self, AudienceTerms, OwnerKit};
 use gatefold_contract::{LinkState, Locale, qr};
 use worker::{Env, Response, Result};
 
@@ -58,13 +58,32 @@ pub async fn card(env: &Env, site: &Site, gallery: &Gallery, link: &Link, st: &L
 
 /// The gallery's share message with every link that opens now (not disabled, expired or used
 /// up), in the site's order, with its terms in force.
-pub async fn share_kit(env: &Env, site: &Site, gallery: &Gallery, statuses: &[LinkStatus], locale: Locale) -> Result<Response> {
+/// Then one block per audience that is not disabled (`open_audiences`), naming its recipient
+/// count and the mail-merge file that holds their links.
+pub async fn share_kit(env: &Env, site: &Site, gallery: &Gallery, statuses: &[LinkStatus], open_audiences: &[&str], locale: Locale) -> Result<Response> {
     let kit = kit(env, &gallery.id, locale).await?;
     let terms: Vec<_> = statuses
         .iter()
         .filter(|st| st.state == LinkState::Active)
         .filter_map(|st| gallery.links.get(&st.name).map(|l| api::link_terms(site, l, st)))
         .collect();
-    let text = kit.share_kit(&terms).map_err(|e| worker::Error::RustError(format!("{}: {e}", owner::kit_path(&gallery.id, locale))))?;
+    let audiences: Vec<AudienceTerms> = gallery
+        .audiences
+        .iter()
+        .filter(|(name, _)| open_audiences.contains(&name.as_str()))
+        .map(|(name, a)| AudienceTerms { label: format!("{} ({name})", a.label), recipients: a.recipients, file: mail_merge_name(&gallery.id) })
+        .collect();
+    let text = kit.share_kit_with_audiences(&terms, &audiences).map_err(|e| worker::Error::RustError(format!("{}: {e}", owner::kit_path(&gallery.id, locale))))?;
     Response::ok(text)
+}
+
+/// The name the admin page saves a gallery's mail-merge file under.
+pub fn mail_merge_name(gallery: &str) -> String {
+    format!("{gallery}-mail-merge.csv")
+}
+
+/// The gallery's mail-merge file (one row per recipient), each QR file named by the admin API
+/// path that serves it at `origin` (the owner fetches it signed in).
+pub fn mail_merge(site: &Site, gallery: &Gallery, origin: &str) -> String {
+    owner::mail_merge_csv(site, gallery, |l| format!("{origin}{}{}/qr.png", gatefold_contract::admin::API_PREFIX, api::link_path(&gallery.id, &l.name)))
 }
