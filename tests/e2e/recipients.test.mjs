@@ -143,9 +143,16 @@ test("stats, the links list and the CSV export say per recipient: opened, downlo
 });
 
 test("3-part routes take exactly an audience and a recipient", async () => {
-  for (const path of ["links/launch-a/channel/dealer-001/extra/disable", "links/launch-a/channel%2Fdealer-001/disable", "links/launch-a/channel/dealer-999/disable", "audiences/launch-a/nobody/disable"]) {
+  for (const path of ["links/launch-a/channel/dealer-001/extra/disable", "links/launch-a/channel/dealer-999/disable", "audiences/launch-a/nobody/disable"]) {
     assert.equal((await post(path)).status, 404, path);
   }
+  // An encoded slash never reaches the API: the router refuses every path that needed
+  // decoding (404 to GET, 405 to any other method), and nothing is changed.
+  for (const path of ["links/launch-a/channel%2Fdealer-001/qr.svg", "links/launch-a/channel/dealer-001%2Fqr.svg", "links/launch-a%2Fchannel/dealer-001/qr.svg"]) {
+    assert.equal((await admin(path)).status, 404, path);
+  }
+  assert.equal((await post("links/launch-a/channel%2Fdealer-001/disable")).status, 405);
+  assert.notEqual((await w.status(`launch-a/${dealer(1)}`)).overrides.disabled, true);
   const res = await admin("links/launch-a/channel/dealer-005/qr.svg");
   assert.equal(res.status, 200);
   assert.match(await res.text(), /<svg/);
@@ -170,9 +177,9 @@ test("the mail-merge file has a row per recipient whose URL opens", async () => 
   assert.equal(res.headers.get("content-type"), "text/csv; charset=utf-8");
   assert.match(res.headers.get("content-disposition"), /attachment/);
   assert.match(res.headers.get("cache-control"), /no-store/);
-  const text = await res.text();
-  assert.ok(text.startsWith("\uFEFF"), "Excel reads it as UTF-8");
-  const [header, ...rows] = text.slice(1).trim().split("\r\n").map((line) => line.slice(1, -1).split('","'));
+  const bytes = Buffer.from(await res.arrayBuffer());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "a BOM: Excel reads it as UTF-8");
+  const [header, ...rows] = bytes.subarray(3).toString("utf8").trim().split("\r\n").map((line) => line.slice(1, -1).split('","'));
   const col = (name) => header.indexOf(name);
   const channel = rows.filter((r) => r[col("audience")] === "channel");
   assert.equal(channel.length, 200);

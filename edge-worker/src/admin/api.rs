@@ -523,6 +523,7 @@ mod tests {
         let q = query(&[("audience", "channel")]).unwrap();
         let names: Vec<&str> = q.matching(&index).iter().map(|(_, l)| l.name.as_str()).collect();
         assert_eq!(names, ["channel/d1", "channel/d2"]);
+        assert_eq!(gallery_summaries(&index)[0].audiences, 2, "channel and press: a mail-merge file to offer");
     }
 
     #[test]
@@ -694,7 +695,7 @@ mod tests {
         assert_eq!(names(&[("q", "shang")]), ["dealer/sh"]);
         assert_eq!(names(&[("gallery", "spring"), ("q", "press")]), ["spring/press"]);
         assert_eq!(names(&[("gallery", "nope")]), Vec::<String>::new());
-        assert_eq!(gallery_summaries(&m)[1], GallerySummary { id: "spring".into(), title: "Spring Launch".into(), links: 2 });
+        assert_eq!(gallery_summaries(&m)[1], GallerySummary { id: "spring".into(), title: "Spring Launch".into(), links: 2, audiences: 0 });
     }
 
     #[test]
