@@ -571,9 +571,9 @@
       $("#token").value = "";
       showSignedIn(false);
     });
-    // The filter form's own fields replace "only this audience".
-    $("#links-filter").addEventListener("submit", (e) => { e.preventDefault(); audienceFilter = ""; refilter(); });
-    $("#f-gallery").addEventListener("change", refilter);
+    // Changing the gallery drops "only this audience"; state and search narrow it further.
+    $("#links-filter").addEventListener("submit", (e) => { e.preventDefault(); refilter(); });
+    $("#f-gallery").addEventListener("change", () => { audienceFilter = ""; refilter(); });
     $("#f-state").addEventListener("change", refilter);
     let typing;
     $("#f-q").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(refilter, 300); });
