@@ -17,7 +17,12 @@ after(async () => { await w?.stop(); });
 const admin = (path, init = {}, worker = w) =>
   worker.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${worker.adminToken}`, "cf-connecting-ip": "198.51.100.201", ...(init.headers || {}) } });
 const patch = (target, body, worker = w) => admin(`links/${target}`, { method: "PATCH", body: JSON.stringify(body) }, worker);
-const linkStatus = async (target, worker = w) => (await (await admin("links", {}, worker)).json()).links.find((l) => `${l.gallery}/${l.name}` === target);
+// The link's gallery only: a site's first page need not reach it (launch-a has 200 dealers).
+const linkStatus = async (target, worker = w) => {
+  const gallery = target.split("/")[0];
+  const page = await (await admin(`links?gallery=${gallery}&limit=100`, {}, worker)).json();
+  return page.links.find((l) => `${l.gallery}/${l.name}` === target);
+};
 const open = (target, worker = w) => worker.navigate(worker.links[target].path, { headers: { "cf-connecting-ip": "203.0.113.70" } });
 const image = (target, cookie, worker = w) => {
   const g = worker.manifest.galleries[worker.links[target].gallery];
