@@ -104,6 +104,8 @@ async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>
         Route::Page { token } => visitor::open(&v, token).await,
         Route::Image { token, file } => visitor::image(&v, token, file).await,
         Route::Download { token, image } => visitor::download(&v, token, image).await,
+        Route::WebDownload { token, image } => visitor::web_download(&v, token, image).await,
+        Route::DownloadAll { token } => visitor::download_all(&v, token).await,
         _ => visitor::deny(&v, Denial::NotFound).await,
     };
     result.or_else(|e| {
