@@ -376,24 +376,34 @@ fn gated_image(source: Response, head: bool) -> Result<Response> {
     Ok(resp.with_status(200).with_headers(headers))
 }
 
+/// Whether a download of `size` is allowed: the published switch first, so where that size is
+/// off no session, cookie or header can reach the bucket; then the session and in-session
+/// policy ([`admit`]). Logged as `event` (kind, image) unless this is a HEAD or there is
+/// nothing to log (an image that does not exist).
+async fn admit_download(
+    v: &Visit<'_>,
+    gallery: &Gallery,
+    link: &Link,
+    token: &str,
+    size: DownloadSize,
+    event: Option<(EventKind, Option<&str>)>,
+) -> Result<std::result::Result<(), Denial>> {
+    let decision = if !link.policy.download.allows(size) { Err(Denial::DownloadDisabled) } else { admit(v, gallery, link, token, Access::Download(size)).await? };
+    if let Some((kind, image)) = event
+        && !v.head
+    {
+        v.log(&gallery.id, &link.name, kind, decision, image);
+    }
+    Ok(decision)
+}
+
 /// `GET|HEAD /s/<token>/download/<image-id>`.
 pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Response> {
     let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
     let (gallery, link) = (gallery.as_ref(), &link);
-    // The published switch is checked before anything else, so where downloads are off no
-    // session, cookie or header can reach the bucket.
-    let decision = if !link.policy.download.original {
-        Err(Denial::DownloadDisabled)
-    } else {
-        admit(v, gallery, link, token, Access::Download(DownloadSize::Original)).await?
-    };
     let found = gallery.image(image_id);
-    if let Some(img) = found
-        && !v.head
-    {
-        v.log(&gallery.id, &link.name, EventKind::Download, decision, Some(&img.id));
-    }
-    if let Err(d) = decision {
+    let event = found.map(|img| (EventKind::Download, Some(img.id.as_str())));
+    if let Err(d) = admit_download(v, gallery, link, token, DownloadSize::Original, event).await? {
         return deny(v, d).await;
     }
     let Some(img) = found else { return deny(v, Denial::NotFound).await };
@@ -443,21 +453,10 @@ pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Resp
 pub async fn web_download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Response> {
     let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
     let (gallery, link) = (gallery.as_ref(), &link);
-    // As for originals: the published switch first, so where web downloads are off nothing
-    // reaches the bucket.
-    let decision = if !link.policy.download.web {
-        Err(Denial::DownloadDisabled)
-    } else {
-        admit(v, gallery, link, token, Access::Download(DownloadSize::Web)).await?
-    };
     let found = gallery.image(image_id);
-    if let Some(img) = found
-        && !v.head
-    {
-        // The access log has no size column: a web download is a download of the image.
-        v.log(&gallery.id, &link.name, EventKind::Download, decision, Some(&img.id));
-    }
-    if let Err(d) = decision {
+    // The access log has no size column: a web download is a download of the image.
+    let event = found.map(|img| (EventKind::Download, Some(img.id.as_str())));
+    if let Err(d) = admit_download(v, gallery, link, token, DownloadSize::Web, event).await? {
         return deny(v, d).await;
     }
     let Some((img, variant)) = found.and_then(|img| img.web_download().map(|w| (img, w))) else {
@@ -485,15 +484,7 @@ fn web_file_name(original: &str, variant: &Variant) -> String {
 pub async fn download_all(v: &Visit<'_>, token: &str) -> Result<Response> {
     let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
     let (gallery, link) = (gallery.as_ref(), &link);
-    let decision = if !link.policy.download.original {
-        Err(Denial::DownloadDisabled)
-    } else {
-        admit(v, gallery, link, token, Access::Download(DownloadSize::Original)).await?
-    };
-    if !v.head {
-        v.log(&gallery.id, &link.name, EventKind::DownloadAll, decision, None);
-    }
-    if let Err(d) = decision {
+    if let Err(d) = admit_download(v, gallery, link, token, DownloadSize::Original, Some((EventKind::DownloadAll, None))).await? {
         return deny(v, d).await;
     }
     let entries = gallery.images.iter().map(|img| zip::Entry { name: img.file_name.clone(), size: img.original.size, crc32: img.original.crc32 });
