@@ -39,6 +39,11 @@ pub const VIEWS: &str = "views";
 /// The session length line, with its indent and line break, or nothing.
 pub const VIEW_TIME: &str = "view_time";
 
+/// An audience's block of the share kit ([`OwnerKit::share_audience`]): how many recipients.
+pub const RECIPIENTS: &str = "recipients";
+/// Where the recipients' own links are (the mail-merge file).
+pub const FILE: &str = "file";
+
 /// `{{gf:name}}`, as the generator puts it into a template.
 pub fn placeholder(name: &str) -> String {
     format!("{{{{gf:{name}}}}}")
@@ -59,7 +64,20 @@ pub struct OwnerKit {
     /// One link's block of the share message: [`LABEL`], [`URL`], [`EXPIRY`], [`DOWNLOADS`],
     /// [`VIEWS`], [`VIEW_TIME`].
     pub share_link: String,
+    /// One audience's block of the share message: [`LABEL`], [`RECIPIENTS`], [`FILE`]. Its
+    /// recipients each get their own link, sent by mail merge, so the message names the
+    /// audience instead of listing hundreds of links.
+    pub share_audience: String,
     pub wording: BTreeMap<Locale, Wording>,
+}
+
+/// What the share kit says about an audience.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudienceTerms {
+    pub label: String,
+    pub recipients: u32,
+    /// Where the owner finds the recipients' links, e.g. `mail-merge/launch-a.csv`.
+    pub file: String,
 }
 
 /// How a language words a link's terms: the theme's strings of the same names (the generator
@@ -189,6 +207,12 @@ impl OwnerKit {
 
     /// The ready-to-send message with one block per link, in the order given.
     pub fn share_kit(&self, links: &[LinkTerms]) -> Result<String, BadDateFormat> {
+        self.share_kit_with_audiences(links, &[])
+    }
+
+    /// The ready-to-send message with one block per link (recipients' links left out by the
+    /// caller), then one block per audience.
+    pub fn share_kit_with_audiences(&self, links: &[LinkTerms], audiences: &[AudienceTerms]) -> Result<String, BadDateFormat> {
         let w = self.words(self.locale);
         let mut blocks = String::new();
         for link in links {
@@ -213,8 +237,68 @@ impl OwnerKit {
                 })
             }));
         }
+        for audience in audiences {
+            blocks.push_str(&fill(&self.share_audience, |name| {
+                Some(match name {
+                    LABEL => audience.label.clone(),
+                    RECIPIENTS => audience.recipients.to_string(),
+                    FILE => audience.file.clone(),
+                    _ => return None,
+                })
+            }));
+        }
         Ok(fill(&self.share_kit, |name| (name == LINKS).then(|| blocks.clone())))
     }
+}
+
+/// A spreadsheet runs a cell starting with `=`, `+`, `-`, `@` (or a tab/CR before one) as a
+/// formula; labels and notes come from lists people paste together, so such cells are
+/// prefixed with `'` (OWASP's CSV-injection advice).
+pub fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_string() }
+}
+
+/// Excel reads a CSV as UTF-8 (Chinese labels intact) only when it starts with this mark.
+pub const UTF8_BOM: &str = "\u{feff}";
+
+/// The mail-merge file's columns, in order.
+pub const MAIL_MERGE_COLUMNS: [&str; 8] = ["recipient", "audience", "label", "email", "url", "qr_file", "expires", "note"];
+
+/// A gallery's mail-merge file: one row per recipient link (id `<gallery>/<audience>/<recipient>`,
+/// audience, label, e-mail, URL, QR file, expiry, note) for the owner's mail tool. UTF-8 with a
+/// BOM, every cell quoted, CRLF, formula-like cells defused. The expiry is the published one, in
+/// the site timezone (a whole day reads as its last minute, as the share kit writes it);
+/// `qr_file` names each link's QR image as the caller serves it.
+pub fn mail_merge_csv(site: &crate::manifest::Site, gallery: &crate::manifest::Gallery, qr_file: impl Fn(&crate::manifest::Link) -> String) -> String {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).quote_style(csv::QuoteStyle::Always).from_writer(Vec::new());
+    let mut rows: Vec<Vec<String>> = vec![MAIL_MERGE_COLUMNS.iter().map(|c| c.to_string()).collect()];
+    for link in gallery.links.values() {
+        let Some(audience) = link.audience() else { continue };
+        let recipient = link.recipient.clone().unwrap_or_default();
+        let expires = link.policy.expires.map(|e| {
+            let offset = crate::expiry::utc_offset_at(&site.utc_offsets, e.at);
+            let shown = ShownExpiry { at: e.at, utc_offset: offset, end_of_day: matches!(e.written, crate::Expiry::EndOfDay(_)) };
+            let at = if shown.end_of_day { shown.at - 60 } else { shown.at };
+            let local = chrono::DateTime::from_timestamp(at + i64::from(offset), 0).map(|t| t.naive_utc().format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+            format!("{local} ({})", site.timezone)
+        });
+        rows.push(vec![
+            format!("{}/{}", gallery.id, link.name),
+            audience.to_string(),
+            link.label.clone(),
+            recipient.email.unwrap_or_default(),
+            crate::manifest::link_url(&site.base_url, &link.token),
+            qr_file(link),
+            expires.unwrap_or_default(),
+            recipient.note.unwrap_or_default(),
+        ]);
+    }
+    for row in rows {
+        // Writing into a Vec cannot fail; a failure here would be a bug in the csv crate.
+        w.write_record(row.iter().map(|c| defuse(c))).expect("writing CSV into memory");
+    }
+    let bytes = w.into_inner().expect("flushing CSV into memory");
+    format!("{UTF8_BOM}{}", String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8"))
 }
 
 /// Replaces every `{{gf:name}}` of `template` whose `value(name)` is known, in one pass; an
@@ -299,6 +383,7 @@ pub(crate) mod tests {
                 "* {}\n  {}\n  {}\n  {}\n  {}\n{}\n",
                 placeholder(LABEL), placeholder(URL), placeholder(EXPIRY), placeholder(DOWNLOADS), placeholder(VIEWS), placeholder(VIEW_TIME)
             ),
+            share_audience: format!("* {}: {} recipients, links in {}\n\n", placeholder(LABEL), placeholder(RECIPIENTS), placeholder(FILE)),
             wording: [(Locale::En, wording("en")), (Locale::ZhCn, wording("zh"))].into_iter().collect(),
         }
     }
@@ -353,6 +438,65 @@ pub(crate) mod tests {
              * B\n  https://g.example/s/tok?a=1&b=2\n  Valid until: 1 Jan 2027 01:00 (Asia/Shanghai)\n  downloads off\n  unlimited opens\n\n\
              Bye\n"
         );
+    }
+
+    #[test]
+    fn the_share_kit_names_each_audience_with_its_count_after_the_links() {
+        let audience = AudienceTerms { label: "Dealers".into(), recipients: 200, file: "mail-merge/launch-a.csv".into() };
+        let text = kit().share_kit_with_audiences(&[LinkTerms { view_seconds: None, ..terms("Team") }], &[audience]).unwrap();
+        assert!(text.ends_with("  up to 20 opens\n\n* Dealers: 200 recipients, links in mail-merge/launch-a.csv\n\nBye\n"), "{text}");
+    }
+
+    fn recipient_gallery() -> (crate::manifest::Site, crate::manifest::Gallery) {
+        use crate::manifest::{Gallery, Link, Recipient, Site};
+        let site = Site {
+            title: "S".into(),
+            base_url: "https://g.example".into(),
+            default_locale: Locale::En,
+            timezone: "Asia/Shanghai".into(),
+            ip_logging: crate::manifest::IpLogging::Truncated,
+            utc_offsets: vec![(i64::MIN / 2, 8 * 3600)],
+            dev_key: false,
+            analytics: Default::default(),
+        };
+        let link = |name: &str, label: &str, recipient: Option<Recipient>, expires: Option<crate::ResolvedExpiry>| Link {
+            name: name.into(),
+            label: label.into(),
+            token: format!("tok-{}", name.replace('/', "-")),
+            rotate: 0,
+            policy: crate::LinkPolicy { expires, ..Default::default() },
+            recipient,
+        };
+        let end_of_2026 = crate::ResolvedExpiry { written: crate::Expiry::parse("2026-12-31").unwrap(), at: NEW_YEAR };
+        let links = [
+            link("team", "Team", None, None),
+            link("channel/dealer-001", "经销商 001", Some(Recipient { email: Some("a@d.example".into()), note: Some("上海, \"浦东\"".into()) }), Some(end_of_2026)),
+            link("channel/dealer-002", "=HYPERLINK(\"x\")", Some(Recipient::default()), None),
+        ];
+        let gallery = Gallery {
+            id: "launch-a".into(),
+            title: "Launch".into(),
+            images: vec![],
+            links: links.into_iter().map(|l| (l.name.clone(), l)).collect(),
+            audiences: [("channel".to_string(), crate::manifest::Audience { label: "Dealers".into(), recipients: 2 })].into_iter().collect(),
+        };
+        (site, gallery)
+    }
+
+    #[test]
+    fn the_mail_merge_file_has_one_quoted_row_per_recipient_for_excel() {
+        let (site, gallery) = recipient_gallery();
+        let csv = mail_merge_csv(&site, &gallery, |l| format!("qr/{}/{}.png", "launch-a", l.name));
+        assert!(csv.starts_with(UTF8_BOM), "Excel needs the BOM to read Chinese");
+        let lines: Vec<&str> = csv.trim_start_matches(UTF8_BOM).split("\r\n").collect();
+        assert_eq!(lines[0], "\"recipient\",\"audience\",\"label\",\"email\",\"url\",\"qr_file\",\"expires\",\"note\"");
+        assert_eq!(
+            lines[1],
+            "\"launch-a/channel/dealer-001\",\"channel\",\"经销商 001\",\"a@d.example\",\"https://g.example/s/tok-channel-dealer-001\",\"qr/launch-a/channel/dealer-001.png\",\"2026-12-31 23:59 (Asia/Shanghai)\",\"上海, \"\"浦东\"\"\""
+        );
+        assert!(lines[2].contains("\"'=HYPERLINK(\"\"x\"\")\""), "a formula-like label is defused: {}", lines[2]);
+        assert_eq!(lines.len(), 4, "two recipients, the plain link left out, a final CRLF: {lines:?}");
+        assert_eq!(lines[3], "");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::keys::{self, KeyOrigin};
 use crate::render;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
-use gatefold_contract::manifest::{self, Image, Link, Manifest};
+use gatefold_contract::manifest::{self, Image, Link, Manifest, PageMode};
 use gatefold_contract::SigningKey;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -241,7 +241,8 @@ fn write_records(site_dir: &Path, manifest: &Manifest) -> Result<()> {
 pub fn deployed_files(project: &Project, themes: &Path) -> Result<usize> {
     let galleries = project.galleries.len();
     let records = 2 + manifest::TOKEN_SHARDS + galleries * RECORDS_PER_GALLERY;
-    Ok(render::site_file_count(&themes.join(&project.site.theme), galleries)? + records)
+    let modes = project.galleries.iter().map(|g| render::page_modes(g.links.iter().map(|l| PageMode::of(&l.policy(g.disabled)))).len());
+    Ok(render::site_file_count(&themes.join(&project.site.theme), modes)? + records)
 }
 
 /// [`write_records`] writes one record per gallery.
@@ -251,7 +252,8 @@ const RECORDS_PER_GALLERY: usize = 1;
 /// way out, before `wrangler deploy` refuses the version.
 pub fn asset_budget(project: &Project, themes: &Path) -> Result<Option<Diagnostic>> {
     let files = deployed_files(project, themes)?;
-    let per_gallery = render::files_per_gallery() + RECORDS_PER_GALLERY;
+    // The most a gallery adds: its links using every download mode.
+    let per_gallery = render::files_per_gallery(PageMode::ALL.len()) + RECORDS_PER_GALLERY;
     Ok(budget_warning(&project.dir.join("site.yaml"), project.site.plan, files, per_gallery))
 }
 
@@ -309,7 +311,7 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
                 token: key.link_token(&gallery.id, &l.name, l.rotate),
                 rotate: l.rotate,
                 policy: l.policy(gallery.disabled),
-                recipient: None,
+                recipient: l.recipient.clone(),
             };
             (l.name.clone(), link)
         })
@@ -345,6 +347,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
             cover,
             images,
             links: link_entries(g, key),
+            audiences: g.audiences.clone(),
         };
         galleries.insert(g.id.clone(), gallery);
     }

@@ -7,7 +7,7 @@
 
 use chrono_tz::Tz;
 use gatefold_contract::Locale;
-use gatefold_contract::manifest::{self, Analytics, Image, IpLogging, Link, Manifest};
+use gatefold_contract::manifest::{self, Analytics, Audience, Image, IpLogging, Link, Manifest};
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -39,14 +39,16 @@ pub struct BuiltGallery {
     pub cover: Option<String>,
     /// In the owner's order, processed.
     pub images: Vec<Image>,
-    /// Link name → link.
+    /// Link name → link (a recipient's named `<audience>/<recipient>`).
     pub links: BTreeMap<String, Link>,
+    /// Audiences (`recipients:`) by name.
+    pub audiences: BTreeMap<String, Audience>,
 }
 
 impl BuiltGallery {
     /// The gallery as the manifest carries it.
     pub fn manifest(&self) -> manifest::Gallery {
-        manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone(), audiences: Default::default() }
+        manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone(), audiences: self.audiences.clone() }
     }
 }
 
@@ -100,6 +102,7 @@ mod tests {
             cover: Some("hero".into()),
             images: Vec::new(),
             links: BTreeMap::new(),
+            audiences: BTreeMap::new(),
         };
         BuiltSite {
             title: "Acme".into(),

@@ -47,6 +47,12 @@ impl Diagnostic {
         self
     }
 
+    /// A place known by line only (a CSV row).
+    pub fn line(mut self, line: usize) -> Diagnostic {
+        self.line = Some(line);
+        self
+    }
+
     pub fn field(mut self, field: impl Into<String>) -> Diagnostic {
         self.field = Some(field.into());
         self

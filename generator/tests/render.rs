@@ -85,6 +85,7 @@ fn site(dev_key: bool) -> BuiltSite {
         cover: Some("hero".into()),
         images: vec![image("hero", Some("Front view")), image("detail", None)],
         links,
+        audiences: Default::default(),
     };
     BuiltSite {
         title: "Acme Images".into(),

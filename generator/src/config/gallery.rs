@@ -1,18 +1,19 @@
 //! `<gallery>/gallery.yaml`, the gallery folder's files and `description.md`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use saphyr::YamlData;
 
 use super::policy::{self, Setting};
 use gatefold_contract::ResolvedExpiry;
+use gatefold_contract::manifest::{Audience, Recipient, link_name};
 use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, is_null, join, pos};
-use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_slug, markdown, suggest_slug};
+use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_slug, markdown, recipients, suggest_slug};
 
 pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "images", "links"];
 const IMAGE_ENTRY_FIELDS: &[&str] = &["file", "caption", "alt"];
-const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "disabled", "rotate"];
+const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "disabled", "rotate", "password", "recipients"];
 const DESCRIPTION_FILE: &str = "description.md";
 const MAX_DESCRIPTION_BYTES: u64 = 256 * 1024;
 
@@ -29,7 +30,8 @@ fn is_companion_file(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.starts_with('.')
         || lower.starts_with("readme")
-        || [".md", ".txt", ".yaml", ".yml"].iter().any(|ext| lower.ends_with(ext))
+        // Recipient lists (`recipients: dealers.csv`) sit next to the images.
+        || [".md", ".txt", ".yaml", ".yml", ".csv"].iter().any(|ext| lower.ends_with(ext))
         || lower == "thumbs.db"
 }
 
@@ -70,7 +72,7 @@ fn folder_files(ctx: &mut FileDiagnostics, dir: &Path) -> Vec<String> {
 }
 
 /// Whether `file` names a file directly inside the gallery folder (no paths, no tricks).
-fn is_plain_file_name(file: &str) -> bool {
+pub(super) fn is_plain_file_name(file: &str) -> bool {
     !file.is_empty() && !file.starts_with('.') && !file.contains(['/', '\\', '\0']) && Path::new(file).components().count() == 1
 }
 
@@ -187,11 +189,11 @@ pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<
 
     let disabled = map.value("disabled").and_then(|n| ctx.bool(n, "disabled")).unwrap_or(false);
 
-    let links = match map.get("links") {
-        Some(entry) => read_links(ctx, entry.value, site, now),
+    let (links, audiences) = match map.get("links") {
+        Some(entry) => read_links(ctx, entry.value, id, dir, site, now),
         None => {
             ctx.error(Some(root), "links", "missing `links`: a gallery without links cannot be opened by anyone", "add `links:` with one entry per audience, e.g.\n  links:\n    market:\n      max_views: 100");
-            Vec::new()
+            Default::default()
         }
     };
 
@@ -206,6 +208,7 @@ pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<
         images: Vec::new(),
         disabled,
         links,
+        audiences,
     };
     Some((gallery, images))
 }
@@ -280,14 +283,19 @@ fn read_image_list(ctx: &mut FileDiagnostics, node: &Node<'_>, dir: &Path, files
     listed
 }
 
-fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, site: &SiteConfig, now: i64) -> Vec<LinkConfig> {
+/// The gallery's links, an audience's recipients expanded into one link each, and the
+/// audiences.
+fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &Path, site: &SiteConfig, now: i64) -> (Vec<LinkConfig>, BTreeMap<String, Audience>) {
     let mut links = Vec::new();
-    let Some(map) = ctx.mapping(node, "links", "one entry per link") else { return links };
+    let mut audiences = BTreeMap::new();
+    let Some(map) = ctx.mapping(node, "links", "one entry per link") else { return (links, audiences) };
     if map.entries.is_empty() {
         ctx.error(Some(node), "links", "no links: nobody could open this gallery", "add at least one link, e.g. `market:` with its policy");
-        return links;
+        return (links, audiences);
     }
     let defaults = &site.link_defaults;
+    // Audience and link names share the `links:` mapping, so YAML's duplicate-key check
+    // already keeps them apart; recipient links add `/` and cannot clash with either.
     for entry in &map.entries {
         let name = entry.key.clone();
         let prefix = join("links", &name);
@@ -308,8 +316,11 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, site: &SiteConfig, now
             view_seconds: defaults.view_seconds,
             disabled: false,
             rotate: 0,
+            password: false,
+            recipient: None,
         };
         let mut expiry_node = None;
+        let mut rows = None;
         if !is_null(entry.value) {
             let Some(m) = ctx.mapping(entry.value, &prefix, "the link's settings") else { continue };
             ctx.unknown_keys(&m, &prefix, LINK_FIELDS);
@@ -336,11 +347,42 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, site: &SiteConfig, now
             {
                 link.rotate = r as u32;
             }
+            let target = if m.value("recipients").is_some() { format!("{gallery}/{name}/<recipient>") } else { format!("{gallery}/{name}") };
+            if let Some(n) = m.value("password") {
+                link.password = policy::read_password(ctx, n, &join(&prefix, "password"), &target);
+            }
+            if let Some(n) = m.value("recipients") {
+                // `None` after errors: the audience is left out so nothing half-read is built.
+                rows = Some(recipients::read(ctx, n, &prefix, dir, site));
+            }
         }
         warn_if_expired(ctx, &link, expiry_node.unwrap_or(entry.key_node), &prefix, site, now);
-        links.push(link);
+        match rows {
+            None => links.push(link),
+            Some(None) => {}
+            Some(Some(rows)) => {
+                audiences.insert(name.clone(), Audience { label: link.label.clone(), recipients: rows.len() as u32 });
+                for row in rows {
+                    let expires = row.expires.or(link.expires);
+                    if let (Setting::Set(_), Some(ResolvedExpiry { at, written })) = (&row.expires, &expires)
+                        && *at <= now
+                    {
+                        ctx.diags.push(row.expired_warning(&written.to_string(), &site.timezone));
+                    }
+                    links.push(LinkConfig {
+                        name: link_name(Some(&name), &row.name),
+                        label: row.label,
+                        max_views: row.max_views.or(link.max_views),
+                        expires,
+                        download: row.download.unwrap_or(link.download),
+                        recipient: Some(Recipient { email: row.email, note: row.note }),
+                        ..link.clone()
+                    });
+                }
+            }
+        }
     }
-    links
+    (links, audiences)
 }
 
 fn warn_if_expired(ctx: &mut FileDiagnostics, link: &LinkConfig, node: &Node<'_>, prefix: &str, site: &SiteConfig, now: i64) {

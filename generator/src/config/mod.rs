@@ -8,11 +8,15 @@
 mod gallery;
 mod markdown;
 mod policy;
+mod recipients;
 mod site;
 mod yaml;
 
 use std::path::{Path, PathBuf};
 
+use std::collections::BTreeMap;
+
+use gatefold_contract::manifest::{Audience, Recipient};
 use gatefold_contract::policy::Downloads;
 use gatefold_contract::{LinkPolicy, Locale, ResolvedExpiry, manifest::Analytics, manifest::IpLogging};
 use rayon::prelude::*;
@@ -100,7 +104,7 @@ pub struct ImageSettings {
 pub struct LinkDefaults {
     pub max_views: Option<u32>,
     pub expires: Option<ResolvedExpiry>,
-    pub download: bool,
+    pub download: Downloads,
     pub view_seconds: Option<u32>,
 }
 
@@ -118,8 +122,11 @@ pub struct GalleryConfig {
     pub images: Vec<ImageConfig>,
     /// Disables every link of the gallery.
     pub disabled: bool,
-    /// In YAML order.
+    /// In YAML order; an audience's recipients (named `<audience>/<recipient>`) in list order
+    /// where the audience stands.
     pub links: Vec<LinkConfig>,
+    /// Audiences (`recipients:`) by name.
+    pub audiences: BTreeMap<String, Audience>,
 }
 
 #[derive(Debug, Clone)]
@@ -136,15 +143,20 @@ pub struct ImageConfig {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkConfig {
+    /// `<link>`, or `<audience>/<recipient>` for a recipient's link.
     pub name: String,
     pub label: String,
     pub max_views: Option<u32>,
     pub expires: Option<ResolvedExpiry>,
-    pub download: bool,
+    pub download: Downloads,
     pub view_seconds: Option<u32>,
     pub disabled: bool,
     /// Bumped by the owner to issue a new URL; the old one stops working.
     pub rotate: u32,
+    /// `password: required`.
+    pub password: bool,
+    /// The recipient list's details (recipient links only).
+    pub recipient: Option<Recipient>,
 }
 
 impl LinkConfig {
@@ -152,10 +164,10 @@ impl LinkConfig {
         LinkPolicy {
             max_views: self.max_views,
             expires: self.expires,
-            download: if self.download { Downloads::ORIGINAL } else { Downloads::NONE },
+            download: self.download,
             view_seconds: self.view_seconds,
             disabled: self.disabled || gallery_disabled,
-            password: false,
+            password: self.password,
         }
     }
 }
@@ -379,10 +391,12 @@ mod tests {
             label: "Marketing".into(),
             max_views: Some(5),
             expires: Some(ResolvedExpiry::at_instant(100)),
-            download: true,
+            download: Downloads::ORIGINAL,
             view_seconds: Some(60),
             disabled: false,
             rotate: 0,
+            password: false,
+            recipient: None,
         };
         assert_eq!(
             link.policy(true),

@@ -1,6 +1,7 @@
 //! The link policy fields, shared by `site.yaml` `links:` (defaults) and each gallery link.
 
 use gatefold_contract::expiry::{Expiry, ExpiryError, ResolvedExpiry};
+use gatefold_contract::policy::Downloads;
 
 use super::SiteConfig;
 use super::yaml::{FileDiagnostics, Map, Node, describe, join, scalar_text};
@@ -30,18 +31,98 @@ impl<T: Clone> Setting<T> {
 pub struct PolicyFields {
     pub max_views: Setting<u32>,
     pub expires: Setting<ResolvedExpiry>,
-    pub download: Option<bool>,
+    pub download: Option<Downloads>,
     pub view_seconds: Setting<u32>,
 }
 
 pub const MIN_VIEW_SECONDS: i64 = 10;
+
+pub const DOWNLOAD_FIX: &str = "write `false` (view only), `true` or `original` (originals), `web` (the widest display JPEG, for slides and chat), or `[original, web]` for both";
+
+/// One download size word (`original`, `web`), as YAML lists and CSV cells write it.
+fn download_size(word: &str) -> Option<Downloads> {
+    match word.trim().to_ascii_lowercase().as_str() {
+        "original" => Some(Downloads::ORIGINAL),
+        "web" => Some(Downloads::WEB),
+        _ => None,
+    }
+}
+
+/// A `download` cell of a recipient list: `false`, `true`, `original`, `web` or
+/// `original+web`. The error is the message to show.
+pub fn download_cell(cell: &str) -> Result<Downloads, String> {
+    match cell.trim().to_ascii_lowercase().as_str() {
+        "false" => return Ok(Downloads::NONE),
+        "true" => return Ok(Downloads::ORIGINAL),
+        _ => {}
+    }
+    let mut out = Downloads::NONE;
+    for word in cell.split('+') {
+        let size = download_size(word).ok_or_else(|| format!("`{cell}` is not a download setting"))?;
+        out = Downloads { original: out.original || size.original, web: out.web || size.web };
+    }
+    Ok(out)
+}
+
+/// `download:` in YAML: a boolean, one size word, or a list of size words.
+fn read_download(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str) -> Option<Downloads> {
+    use saphyr::{Scalar, YamlData};
+    match &node.data {
+        YamlData::Value(Scalar::Boolean(true)) => Some(Downloads::ORIGINAL),
+        YamlData::Value(Scalar::Boolean(false)) => Some(Downloads::NONE),
+        YamlData::Value(Scalar::String(s)) => match download_size(s) {
+            Some(d) => Some(d),
+            None => {
+                ctx.error(Some(node), field, format!("`{s}` is not a download setting"), DOWNLOAD_FIX);
+                None
+            }
+        },
+        YamlData::Sequence(items) if !items.is_empty() => {
+            let mut out = Downloads::NONE;
+            for item in items {
+                let size = scalar_text(item).and_then(|w| download_size(&w));
+                match size {
+                    Some(size) if (size.original && out.original) || (size.web && out.web) => {
+                        ctx.error(Some(item), field, format!("{} is listed twice", describe(item)), "list each size once: `[original, web]`");
+                        return None;
+                    }
+                    Some(size) => out = Downloads { original: out.original || size.original, web: out.web || size.web },
+                    None => {
+                        ctx.error(Some(item), field, format!("{} is not a download size", describe(item)), "list the sizes `original` and/or `web`, e.g. `[original, web]`");
+                        return None;
+                    }
+                }
+            }
+            Some(out)
+        }
+        _ => {
+            ctx.error(Some(node), field, format!("expected a download setting, found {}", describe(node)), DOWNLOAD_FIX);
+            None
+        }
+    }
+}
+
+/// `password: required`, the only value: the password itself is set at runtime and never
+/// written into git, where everyone with the repository could read it.
+pub fn read_password(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str, target: &str) -> bool {
+    if scalar_text(node).is_some_and(|t| t.trim() == "required") {
+        return true;
+    }
+    ctx.error(
+        Some(node),
+        field,
+        format!("`password:` takes only `required`, found {}: the password itself never goes in git, where everyone with the repository can read it", describe(node)),
+        format!("write `password: required`, then set the password with `gatefold password {target}` (or in the admin page); remove the line for a link without a password"),
+    );
+    false
+}
 
 fn word(node: &Node<'_>) -> Option<String> {
     scalar_text(node).map(|t| t.trim().to_ascii_lowercase())
 }
 
 /// An owner's expiry resolved in the site timezone; the error is the message to show.
-fn read_expiry(written: &str, site: &SiteConfig) -> Result<ResolvedExpiry, String> {
+pub fn read_expiry(written: &str, site: &SiteConfig) -> Result<ResolvedExpiry, String> {
     Expiry::parse(written).and_then(|e| e.resolve(&site.utc_offsets)).map_err(|e| match e {
         ExpiryError::SkippedTime(s) => format!("`{s}` does not exist in {} (skipped by a daylight-saving change)", site.timezone),
         other => other.to_string(),
@@ -71,7 +152,7 @@ pub fn read(ctx: &mut FileDiagnostics, map: &Map<'_, '_>, prefix: &str, site: &S
         }
     }
     if let Some(node) = map.value("download") {
-        out.download = ctx.bool(node, &join(prefix, "download"));
+        out.download = read_download(ctx, node, &join(prefix, "download"));
     }
     if let Some(node) = map.value("view_seconds") {
         let field = join(prefix, "view_seconds");

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use chrono_tz::Tz;
 use gatefold_contract::Locale;
+use gatefold_contract::policy::Downloads;
 use gatefold_contract::manifest::{Analytics, IpLogging};
 
 use super::policy;
@@ -222,7 +223,7 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
         site.link_defaults = LinkDefaults {
             max_views: fields.max_views.or(None),
             expires: fields.expires.or(None),
-            download: fields.download.unwrap_or(false),
+            download: fields.download.unwrap_or(Downloads::NONE),
             view_seconds: fields.view_seconds.or(None),
         };
     }

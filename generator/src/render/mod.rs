@@ -27,7 +27,7 @@ use minijinja::context;
 use minijinja::value::Value;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use theme::{Theme, copy_static};
 
@@ -36,7 +36,7 @@ use theme::{Theme, copy_static};
 pub struct RenderReport {
     /// Every page written under `site_dir`: gallery page templates, preview and denial pages.
     pub pages: usize,
-    /// Gallery page templates: galleries × download modes × languages.
+    /// Gallery page templates: galleries × the download modes their links use × languages.
     pub gallery_pages: usize,
     pub preview_pages: usize,
     pub denial_pages: usize,
@@ -106,7 +106,11 @@ pub fn render_reusing(
     for gallery in site.galleries.values() {
         check_segment("gallery id", &gallery.id)?;
         for link in gallery.links.values() {
-            check_segment(&format!("link name in gallery {}", gallery.id), &link.name)?;
+            // A recipient's link `<audience>/<recipient>` becomes a sub-folder and a file name.
+            let (audience, name) = manifest::split_link_name(&link.name);
+            for part in audience.into_iter().chain([name]) {
+                check_segment(&format!("link name in gallery {}", gallery.id), part)?;
+            }
         }
     }
     let root = site_dir.parent().context("the site directory has no parent")?;
@@ -169,7 +173,7 @@ fn render_context(theme_dir: &Path, site: &BuiltSite, assets_base: &str) -> Resu
 fn gallery_fingerprint(context: &str, gallery: &BuiltGallery) -> Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(context.as_bytes());
-    let inputs = (&gallery.id, &gallery.title, &gallery.description_html, &gallery.cover, &gallery.images, &gallery.links);
+    let inputs = (&gallery.id, &gallery.title, &gallery.description_html, &gallery.cover, &gallery.images, &gallery.links, &gallery.audiences);
     hasher.update(&serde_json::to_vec(&inputs).context("hashing a gallery")?);
     Ok(hasher.finalize().to_hex().to_string())
 }
@@ -201,21 +205,29 @@ fn relink(from: &Path, to: &Path, files: &[String]) -> bool {
     true
 }
 
-/// How many files [`render`] writes under `site_dir` for `galleries` galleries with the theme
-/// in `theme_dir`, counted without rendering (`gatefold check` weighs a deployment with it):
-/// the theme's static files, the denial pages and the owner stylesheet, and per gallery its
-/// page templates, previews and owner kits.
-pub fn site_file_count(theme_dir: &Path, galleries: usize) -> Result<usize> {
+/// How many files [`render`] writes under `site_dir` for galleries whose links use
+/// `modes_per_gallery` page modes each ([`page_modes`]), with the theme in `theme_dir`, counted
+/// without rendering (`gatefold check` weighs a deployment with it): the theme's static files,
+/// the denial pages and the owner stylesheet, and per gallery its page templates, previews and
+/// owner kits.
+pub fn site_file_count(theme_dir: &Path, modes_per_gallery: impl IntoIterator<Item = usize>) -> Result<usize> {
     let denials = Denial::ALL.len() * Locale::ALL.len();
     let owner_css = 1;
-    Ok(theme::static_files(&theme_dir.join("static"))?.len() + denials + owner_css + galleries * files_per_gallery())
+    let galleries: usize = modes_per_gallery.into_iter().map(files_per_gallery).sum();
+    Ok(theme::static_files(&theme_dir.join("static"))?.len() + denials + owner_css + galleries)
 }
 
-/// Files [`render`] writes for each gallery: its page templates (download modes × languages),
-/// its previews and its owner kits (one per language each).
-pub fn files_per_gallery() -> usize {
+/// Files [`render`] writes for a gallery whose links use `modes` page modes: its page
+/// templates (modes × languages), its previews and its owner kits (one per language each).
+pub fn files_per_gallery(modes: usize) -> usize {
     let languages = Locale::ALL.len();
-    PageMode::ALL.len() * languages + languages + languages
+    modes * languages + languages + languages
+}
+
+/// The page modes a gallery's links use (each link's [`PageMode::of`]): only these gallery
+/// pages are rendered and deployed, since no link could ask for another.
+pub fn page_modes(modes: impl IntoIterator<Item = PageMode>) -> BTreeSet<PageMode> {
+    modes.into_iter().collect()
 }
 
 /// Gallery ids and link names become file names in the owner kit: refuse anything that could
@@ -257,7 +269,7 @@ impl Renderer<'_> {
         let mut files = Vec::new();
         let mut counts = RenderReport::default();
         for locale in Locale::ALL {
-            for mode in PageMode::ALL {
+            for mode in page_modes(gallery.links.values().map(|l| PageMode::of(&l.policy))) {
                 let template = self.gallery_page(gallery, mode, locale)?;
                 let path = site_file(site_dir, &manifest::page_path(&gallery.id, mode, locale));
                 write(&path, serde_json::to_vec(&template).context("serialising a page template")?)?;

@@ -6,7 +6,7 @@ use super::{RenderReport, Renderer, write};
 use crate::built::BuiltGallery;
 use anyhow::{Context, Result};
 use gatefold_contract::manifest::{self, Link};
-use gatefold_contract::owner::{self, LinkTerms, OwnerKit, ShownExpiry};
+use gatefold_contract::owner::{self, AudienceTerms, LinkTerms, OwnerKit, ShownExpiry};
 use gatefold_contract::{Expiry, Locale, qr};
 use std::collections::BTreeMap;
 use minijinja::context;
@@ -87,8 +87,13 @@ impl Renderer<'_> {
             .theme
             .render("owner/share-kit-link.txt", context! { link, ..self.base(locale) })
             .with_context(|| what("a share kit's link"))?;
+        let audience = context! { label => ph(owner::LABEL), recipients => ph(owner::RECIPIENTS), file => ph(owner::FILE) };
+        let share_audience = self
+            .theme
+            .render("owner/share-kit-audience.txt", context! { audience, ..self.base(locale) })
+            .with_context(|| what("a share kit's audience"))?;
         let wording = Locale::ALL.into_iter().map(|l| Ok((l, self.theme.wording(l)?))).collect::<Result<_>>()?;
-        Ok(OwnerKit { locale, timezone: self.site.timezone.name().to_string(), card, share_kit, share_link, wording })
+        Ok(OwnerKit { locale, timezone: self.site.timezone.name().to_string(), card, share_kit, share_link, share_audience, wording })
     }
 
     /// What the owner files say about a link as published.
@@ -136,14 +141,24 @@ impl Renderer<'_> {
             put(owner_dir.join(qr_file(gallery, link, "svg")), qr::svg(&url)?.as_bytes())?;
             put(owner_dir.join(qr_file(gallery, link, "png")), &qr::png(&url, QR_PNG_PX)?)?;
             counts.qr_codes += 1;
-            let card = kits[&primary].card(&self.link_terms(link), &qr::inline_svg(&url)?, "../../owner.css").map_err(bad_format)?;
+            let card = kits[&primary].card(&self.link_terms(link), &qr::inline_svg(&url)?, &owner_css_from(&card_file(gallery, link))).map_err(bad_format)?;
             put(owner_dir.join(card_file(gallery, link)), card.as_bytes())?;
             counts.cards += 1;
         }
-        let enabled: Vec<LinkTerms> = gallery.links.values().filter(|l| !l.policy.disabled).map(|l| self.link_terms(l)).collect();
+        // Recipients get their own links by mail merge: the share kit names their audience.
+        let enabled: Vec<LinkTerms> = gallery.links.values().filter(|l| !l.policy.disabled && l.audience().is_none()).map(|l| self.link_terms(l)).collect();
+        let audiences: Vec<AudienceTerms> = gallery
+            .audiences
+            .iter()
+            .map(|(name, a)| AudienceTerms { label: format!("{} ({name})", a.label), recipients: a.recipients, file: mail_merge_file(gallery) })
+            .collect();
         for (locale, kit) in &kits {
-            put(owner_dir.join(share_kit_file(gallery, *locale)), kit.share_kit(&enabled).map_err(bad_format)?.as_bytes())?;
+            put(owner_dir.join(share_kit_file(gallery, *locale)), kit.share_kit_with_audiences(&enabled, &audiences).map_err(bad_format)?.as_bytes())?;
             counts.share_kits += 1;
+        }
+        if !gallery.audiences.is_empty() {
+            let csv = owner::mail_merge_csv(&self.site.manifest_site(), &gallery.manifest(), |l| qr_file(gallery, l, "png"));
+            put(owner_dir.join(mail_merge_file(gallery)), csv.as_bytes())?;
         }
         Ok(written)
     }
@@ -169,8 +184,20 @@ impl Renderer<'_> {
     }
 }
 
+/// A link's QR file in the owner folder; a recipient's (`<audience>/<recipient>`) sits in its
+/// audience's sub-folder. Names are checked as plain segments before anything is written.
 fn qr_file(gallery: &BuiltGallery, link: &Link, ext: &str) -> String {
     format!("qr/{}/{}.{ext}", gallery.id, link.name)
+}
+
+/// The owner stylesheet (`owner.css` at the owner folder's root) from a file at `file`.
+fn owner_css_from(file: &str) -> String {
+    format!("{}owner.css", "../".repeat(file.matches('/').count()))
+}
+
+/// The gallery's mail-merge file (galleries with audiences only).
+pub(super) fn mail_merge_file(gallery: &BuiltGallery) -> String {
+    format!("mail-merge/{}.csv", gallery.id)
 }
 
 fn card_file(gallery: &BuiltGallery, link: &Link) -> String {

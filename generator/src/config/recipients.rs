@@ -1,0 +1,342 @@
+//! `recipients:` of an audience: a CSV file in the gallery folder (as Excel saves it) or an
+//! inline YAML list. Each row becomes one link named `<audience>/<recipient>`.
+//!
+//! Rows are read all at once and every bad row is reported with its file and line, so an
+//! owner fixing a list of 500 dealers sees every mistake in one run.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use gatefold_contract::ResolvedExpiry;
+use gatefold_contract::policy::Downloads;
+use saphyr::YamlData;
+
+use super::policy::{self, EXPIRY_FIX, Setting};
+use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, join, pos};
+use super::{SiteConfig, is_slug, suggest_slug};
+use crate::diagnostics::Diagnostic;
+
+/// More would be a mailing list, not an audience: pages, QR files and the cockpit are sized
+/// for hundreds.
+pub const MAX_RECIPIENTS: usize = 2_000;
+/// 2,000 rows of name, label, e-mail and note fit in well under 2 MB.
+const MAX_CSV_BYTES: u64 = 2_000_000;
+/// The columns a recipient list may have (`name` and `label` required).
+pub const COLUMNS: &[&str] = &["name", "label", "email", "note", "max_views", "expires", "download"];
+const REQUIRED: &[&str] = &["name", "label"];
+
+/// Where a row or cell is written, for its diagnostics.
+#[derive(Debug, Clone)]
+pub struct Place {
+    file: PathBuf,
+    line: usize,
+    column: Option<usize>,
+    field: String,
+}
+
+impl Place {
+    fn diag(&self, d: Diagnostic) -> Diagnostic {
+        let d = match self.column {
+            Some(col) => d.at(self.line, col),
+            None => d.line(self.line),
+        };
+        d.field(&self.field)
+    }
+
+    fn error(&self, message: impl Into<String>, fix: impl Into<String>) -> Diagnostic {
+        self.diag(Diagnostic::error(&self.file, message)).fix(fix)
+    }
+
+    fn warning(&self, message: impl Into<String>, fix: impl Into<String>) -> Diagnostic {
+        self.diag(Diagnostic::warning(&self.file, message)).fix(fix)
+    }
+}
+
+/// One recipient as the list writes it; the audience's policy fills what it leaves out.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub name: String,
+    pub label: String,
+    pub email: Option<String>,
+    pub note: Option<String>,
+    pub max_views: Setting<u32>,
+    pub expires: Setting<ResolvedExpiry>,
+    pub download: Option<Downloads>,
+    pub at: Place,
+}
+
+/// Reads `recipients:` (a CSV file name or an inline list) of audience `audience`; `None` when
+/// it has errors (all reported).
+pub fn read(ctx: &mut FileDiagnostics, node: &Node<'_>, prefix: &str, dir: &Path, site: &SiteConfig) -> Option<Vec<Row>> {
+    let field = join(prefix, "recipients");
+    let errors_before = ctx.diags.iter().filter(|d| d.is_error()).count();
+    let rows = match &node.data {
+        YamlData::Value(saphyr::Scalar::String(file)) => read_csv_file(ctx, node, &field, file.trim(), dir, site),
+        YamlData::Sequence(items) => items.iter().enumerate().filter_map(|(i, item)| inline_row(ctx, item, &format!("{field}[{i}]"), site)).collect(),
+        _ => {
+            ctx.error(
+                Some(node),
+                &field,
+                format!("expected a CSV file name or a list of recipients, found {}", describe(node)),
+                "write `recipients: dealers.csv` (a CSV file in the gallery folder with the header `name,label`) or a list of `- name: …` / `label: …` entries",
+            );
+            return None;
+        }
+    };
+    if rows.is_empty() && ctx.diags.iter().filter(|d| d.is_error()).count() == errors_before {
+        ctx.error(Some(node), &field, "the audience has no recipients, so nobody could open it", "add at least one recipient, or remove `recipients:` to make it a plain link");
+        return None;
+    }
+    if rows.len() > MAX_RECIPIENTS {
+        ctx.error(
+            Some(node),
+            &field,
+            format!("{} recipients; an audience holds at most {MAX_RECIPIENTS}", rows.len()),
+            "split the list into two audiences (two links, each with its own `recipients:`)",
+        );
+        return None;
+    }
+    check_rows(ctx, &rows);
+    (ctx.diags.iter().filter(|d| d.is_error()).count() == errors_before).then_some(rows)
+}
+
+/// Checks that need every row: names valid and unique, e-mail addresses plausible.
+fn check_rows(ctx: &mut FileDiagnostics, rows: &[Row]) {
+    let mut seen: HashMap<&str, &Place> = HashMap::new();
+    for row in rows {
+        if !is_slug(&row.name) {
+            ctx.diags.push(row.at.error(
+                format!("recipient name `{}` is not valid (it becomes part of the link's id and its QR file names)", row.name),
+                format!("use lowercase letters, digits and dashes, e.g. `{}`; put the human name in `label`", suggest_slug(&row.name)),
+            ));
+        } else if let Some(first) = seen.insert(&row.name, &row.at) {
+            ctx.diags.push(row.at.error(
+                format!("recipient `{}` appears twice (first on line {})", row.name, first.line),
+                "give each recipient a name of its own, e.g. add the city: `dealer-shanghai-2`",
+            ));
+        }
+        if let Some(email) = &row.email
+            && !plausible_email(email)
+        {
+            ctx.diags.push(row.at.warning(format!("`{email}` does not look like an e-mail address"), "write it as name@example.com, or leave the cell empty"));
+        }
+    }
+}
+
+/// A sanity check, not a validation: one `@` with text on both sides, a dot in the domain,
+/// no spaces.
+fn plausible_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty() && !domain.contains('@') && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !email.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+fn optional(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}
+
+fn inline_row(ctx: &mut FileDiagnostics, item: &Node<'_>, field: &str, site: &SiteConfig) -> Option<Row> {
+    let map = ctx.mapping(item, field, "a recipient (`name:`, `label:` and optional `email:`, `note:`, `max_views:`, `expires:`, `download:`)")?;
+    ctx.unknown_keys(&map, field, COLUMNS);
+    let (line, col) = pos(item);
+    let at = Place { file: ctx.path.clone(), line, column: Some(col), field: field.to_string() };
+    let required = |ctx: &mut FileDiagnostics, key: &str, fix: &str| match map.value(key) {
+        Some(n) => ctx.required_text(n, &join(field, key)),
+        None => {
+            ctx.error(Some(item), &join(field, key), format!("missing `{key}`"), fix);
+            None
+        }
+    };
+    let name = required(ctx, "name", "add `name: dealer-shanghai` (lowercase letters, digits and dashes: it is part of the link's id)");
+    let label = required(ctx, "label", "add `label: 上海经销商` (the name owners see and the QR card shows)");
+    let mut text = |key: &str| map.value(key).and_then(|n| ctx.text(n, &join(field, key))).and_then(|t| optional(&t));
+    let (email, note) = (text("email"), text("note"));
+    let fields = policy::read(ctx, &map, field, site);
+    Some(Row { name: name?, label: label?, email, note, max_views: fields.max_views, expires: fields.expires, download: fields.download, at })
+}
+
+fn read_csv_file(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str, file: &str, dir: &Path, site: &SiteConfig) -> Vec<Row> {
+    if !super::gallery::is_plain_file_name(file) || !file.to_ascii_lowercase().ends_with(".csv") {
+        ctx.error(Some(node), field, format!("`{file}` is not a CSV file name in the gallery folder"), "write just the file name, e.g. `dealers.csv`: the list must sit in the gallery's own folder");
+        return Vec::new();
+    }
+    let path = dir.join(file);
+    if !path.is_file() {
+        let csvs: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| rd.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).filter(|n| n.to_ascii_lowercase().ends_with(".csv")).collect())
+            .unwrap_or_default();
+        let fix = match did_you_mean(file, csvs.iter().map(String::as_str)) {
+            Some(best) => format!("did you mean `{best}`? File names are case-sensitive"),
+            None => format!("save the list as {} (Excel: \"CSV UTF-8\") or fix the name", path.display()),
+        };
+        ctx.error(Some(node), field, format!("`{file}` does not exist in the gallery folder"), fix);
+        return Vec::new();
+    }
+    let mut diags = Vec::new();
+    let rows = read_csv(&path, site, &mut diags);
+    ctx.diags.extend(diags);
+    rows
+}
+
+const UTF8_FIX: &str = "save it as UTF-8: in Excel choose \"CSV UTF-8 (Comma delimited)\"; in Numbers or LibreOffice pick the UTF-8 encoding";
+
+/// Reads a recipient CSV: UTF-8 with or without BOM, CRLF or LF, quoted cells, a header row.
+pub fn read_csv(path: &Path, site: &SiteConfig, diags: &mut Vec<Diagnostic>) -> Vec<Row> {
+    let bytes = match std::fs::metadata(path).and_then(|m| if m.len() > MAX_CSV_BYTES { Ok(None) } else { std::fs::read(path).map(Some) }) {
+        Ok(Some(b)) => b,
+        Ok(None) => {
+            diags.push(Diagnostic::error(path, format!("the list is over {} MB", MAX_CSV_BYTES / 1_000_000)).fix(format!("an audience holds at most {MAX_RECIPIENTS} recipients; keep only name, label, email and note columns")));
+            return Vec::new();
+        }
+        Err(e) => {
+            diags.push(Diagnostic::error(path, format!("cannot read the file: {e}")).fix("check the file's permissions"));
+            return Vec::new();
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
+            diags.push(Diagnostic::error(path, "the list is not UTF-8 text (Chinese saved as GBK?)").line(line).fix(UTF8_FIX));
+            return Vec::new();
+        }
+    };
+    // Excel's "CSV UTF-8" starts with a byte-order mark; it is not part of the first column name.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let header_at = |column: Option<&str>| Place { file: path.to_path_buf(), line: 1, column: None, field: column.unwrap_or("header").to_string() };
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
+        Err(e) => {
+            diags.push(header_at(None).error(format!("cannot read the header row: {e}"), "the first row names the columns: `name,label` and optional `email,note,max_views,expires,download`"));
+            return Vec::new();
+        }
+    };
+    let mut columns: HashMap<&str, usize> = HashMap::new();
+    let mut header_ok = true;
+    for (i, name) in header.iter().enumerate() {
+        if !COLUMNS.contains(&name.as_str()) {
+            header_ok = false;
+            let fix = match did_you_mean(name, COLUMNS.iter().copied()) {
+                Some(best) => format!("did you mean `{best}`? (known columns: {})", COLUMNS.join(", ")),
+                None => format!("remove the column or rename it; known columns: {}", COLUMNS.join(", ")),
+            };
+            diags.push(header_at(Some(name)).error(format!("unknown column `{name}`"), fix));
+        } else if columns.insert(name, i).is_some() {
+            header_ok = false;
+            diags.push(header_at(Some(name)).error(format!("column `{name}` appears twice"), "keep one of the two columns"));
+        }
+    }
+    for required in REQUIRED {
+        if !columns.contains_key(required) {
+            header_ok = false;
+            diags.push(header_at(None).error(
+                format!("the header has no `{required}` column"),
+                "the first row must name the columns, starting with `name,label` (then optional `email,note,max_views,expires,download`)",
+            ));
+        }
+    }
+    if !header_ok {
+        return Vec::new();
+    }
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let message = match e.kind() {
+                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!("the row has {len} cells, the header has {expected_len}"),
+                    _ => format!("cannot read the row: {e}"),
+                };
+                diags.push(Place { file: path.to_path_buf(), line, column: None, field: "row".into() }.error(message, "put quotes around cells containing commas (\"上海, 浦东\") and give every row as many cells as the header"));
+                continue;
+            }
+        };
+        // Excel keeps rows that were only cleared as a line of commas.
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let cell = |name: &str| columns.get(name).and_then(|&i| record.get(i)).unwrap_or("").to_string();
+        let at = |column: &str| Place { file: path.to_path_buf(), line, column: None, field: column.to_string() };
+        if let Some(row) = csv_row(&cell, &at, site, diags) {
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+/// One data row of a recipient CSV; `None` after reporting its bad cells.
+fn csv_row(cell: &dyn Fn(&str) -> String, at: &dyn Fn(&str) -> Place, site: &SiteConfig, diags: &mut Vec<Diagnostic>) -> Option<Row> {
+    let mut ok = true;
+    let mut bad = |column: &str, message: String, fix: &str| {
+        ok = false;
+        diags.push(at(column).error(message, fix));
+    };
+    let name = cell("name");
+    if name.is_empty() {
+        bad("name", "the row has no name".into(), "write the recipient's name, e.g. `dealer-shanghai` (lowercase letters, digits and dashes: it is part of the link's id)");
+    }
+    let label = cell("label");
+    if label.is_empty() {
+        bad("label", format!("recipient `{name}` has no label"), "write the name owners see and the QR card shows, e.g. 上海经销商");
+    }
+    let max_views = match cell("max_views").as_str() {
+        "" => Setting::Inherit,
+        t if t.eq_ignore_ascii_case("unlimited") => Setting::Cleared,
+        t => match t.parse::<u32>() {
+            Ok(n) if n >= 1 => Setting::Set(n),
+            _ => {
+                bad("max_views", format!("`{t}` is not a number of views"), "write how many times this recipient may open the link (at least 1), `unlimited`, or leave the cell empty to inherit the audience's");
+                Setting::Inherit
+            }
+        },
+    };
+    let expires = match cell("expires").as_str() {
+        "" => Setting::Inherit,
+        t if t.eq_ignore_ascii_case("never") => Setting::Cleared,
+        t => match policy::read_expiry(t, site) {
+            Ok(e) => Setting::Set(e),
+            Err(message) => {
+                bad("expires", message, &format!("{EXPIRY_FIX}, `never`, or leave the cell empty to inherit the audience's"));
+                Setting::Inherit
+            }
+        },
+    };
+    let download = match cell("download").as_str() {
+        "" => None,
+        t => match policy::download_cell(t) {
+            Ok(d) => Some(d),
+            Err(message) => {
+                bad("download", message, "write `false`, `true`, `original`, `web`, `original+web`, or leave the cell empty to inherit the audience's");
+                None
+            }
+        },
+    };
+    ok.then(|| Row {
+        name,
+        label,
+        email: optional(&cell("email")),
+        note: optional(&cell("note")),
+        max_views,
+        expires,
+        download,
+        at: at("name"),
+    })
+}
+
+impl Row {
+    /// A warning for a row whose own expiry has passed.
+    pub fn expired_warning(&self, written: &str, tz: &chrono_tz::Tz) -> Diagnostic {
+        self.at.warning(
+            format!("recipient `{}` expired on {written} ({tz}); they will see 'expired'", self.name),
+            "set a later `expires` for the recipient, clear the cell to inherit the audience's, or remove the row",
+        )
+    }
+}
