@@ -97,6 +97,13 @@ test("the ZIP of every original opens in unzip, Python's zipfile and 7-Zip, memb
   assert.equal(res.headers.get("accept-ranges"), "none");
   assert.equal(res.headers.get("cache-control"), "private, no-store");
 
+  // HEAD announces the same length; a Range is answered with the whole archive.
+  const head = await get(`${L("everything").path}/download-all`, cookie, { method: "HEAD" });
+  assert.equal(Number(head.headers.get("content-length")), zip.length);
+  const ranged = await w.fetch(`${L("everything").path}/download-all`, { headers: { "user-agent": BROWSER, cookie, range: "bytes=100-" } });
+  assert.equal(ranged.status, 200);
+  assert.ok((await bytesOf(ranged)).equals(zip), "the same archive, byte for byte");
+
   const file = join(mkdtempSync(join(tmpdir(), "gatefold-zip-")), "kit.zip");
   writeFileSync(file, zip);
   execFileSync("unzip", ["-t", file], { encoding: "utf8" });
