@@ -11,6 +11,9 @@ need=()
 command -v nasm >/dev/null || need+=(nasm)
 command -v chromium >/dev/null || need+=(chromium)
 command -v zbarimg >/dev/null || need+=(zbar-tools)
+# Independent readers of the "download all" ZIP in the e2e tests.
+command -v unzip >/dev/null || need+=(unzip)
+command -v 7zz >/dev/null || need+=(7zip)
 command -v vips >/dev/null || need+=(libvips-tools)
 [ -n "$(fc-list :lang=zh-cn family 2>/dev/null)" ] || need+=(fonts-noto-cjk)
 if [ ${#need[@]} -gt 0 ]; then

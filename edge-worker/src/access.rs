@@ -17,8 +17,11 @@ use serde::{Deserialize, Serialize};
 pub enum EventKind {
     Open,
     ImageView,
+    /// An original or a web-size download of one image.
     Download,
     Preview,
+    /// Every original of the gallery as one ZIP: stats count it as a download of each image.
+    DownloadAll,
 }
 
 /// The name a value has on the wire and in the log's SQLite (serde's, so never typed twice).

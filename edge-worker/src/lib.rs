@@ -13,6 +13,7 @@
 //! - [`access`] builds access-log events, which [`analytics`] stores (the `GalleryLog`
 //!   Durable Object per gallery: events, rollups, exports, sign-in throttling);
 //! - [`admin`] is the admin page and its bearer-token API;
+//! - [`zip`] lays out the "download all" archive (stored, UTF-8 names, ZIP64 where needed);
 //! - [`bots`] (link-preview fetchers) and [`http`] (cookies, fetch metadata, the security
 //!   headers) are pure helpers, tested natively.
 
@@ -25,6 +26,7 @@ pub mod http;
 pub mod route;
 pub mod site;
 pub mod visitor;
+pub mod zip;
 
 pub use gate::LinkGate;
 
@@ -102,6 +104,8 @@ async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>
         Route::Page { token } => visitor::open(&v, token).await,
         Route::Image { token, file } => visitor::image(&v, token, file).await,
         Route::Download { token, image } => visitor::download(&v, token, image).await,
+        Route::WebDownload { token, image } => visitor::web_download(&v, token, image).await,
+        Route::DownloadAll { token } => visitor::download_all(&v, token).await,
         _ => visitor::deny(&v, Denial::NotFound).await,
     };
     result.or_else(|e| {

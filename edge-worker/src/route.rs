@@ -16,6 +16,10 @@ pub enum Route<'a> {
     Image { token: &'a str, file: &'a str },
     /// `/s/<token>/download/<image-id>`: an original from R2.
     Download { token: &'a str, image: &'a str },
+    /// `/s/<token>/web/<image-id>`: an image's web size (its widest display JPEG) to keep.
+    WebDownload { token: &'a str, image: &'a str },
+    /// `/s/<token>/download-all`: every original of the gallery as one ZIP.
+    DownloadAll { token: &'a str },
     /// `/assets/<...>`: public, content-hashed theme files; the whole path is passed on.
     Asset,
     Robots,
@@ -65,6 +69,8 @@ pub fn route(path: &str) -> Route<'_> {
         [_] => Route::Page { token },
         [_, "i", file] if is_file_name(file) => Route::Image { token, file },
         [_, "download", image] if is_image_id(image) => Route::Download { token, image },
+        [_, "web", image] if is_image_id(image) => Route::WebDownload { token, image },
+        [_, "download-all"] => Route::DownloadAll { token },
         _ => Route::NotFound,
     }
 }
@@ -105,6 +111,8 @@ mod tests {
         assert_eq!(route(&format!("/s/{T}")), Route::Page { token: T });
         assert_eq!(route(&format!("/s/{T}/i/hero-960.webp")), Route::Image { token: T, file: "hero-960.webp" });
         assert_eq!(route(&format!("/s/{T}/download/hero")), Route::Download { token: T, image: "hero" });
+        assert_eq!(route(&format!("/s/{T}/web/hero")), Route::WebDownload { token: T, image: "hero" });
+        assert_eq!(route(&format!("/s/{T}/download-all")), Route::DownloadAll { token: T });
         assert_eq!(route("/assets/3f2a/gallery.css"), Route::Asset);
         assert_eq!(route("/robots.txt"), Route::Robots);
         assert_eq!(route("/admin"), Route::Admin);
@@ -135,6 +143,14 @@ mod tests {
             format!("/s/{T}/download/hero.jpg"),
             format!("/s/{T}/download/"),
             format!("/s/{T}/other/x"),
+            format!("/s/{T}/web/"),
+            format!("/s/{T}/web/hero.jpg"),
+            format!("/s/{T}/web/hero/extra"),
+            format!("/s/{T}/web/Hero"),
+            format!("/s/{T}/download-all/"),
+            format!("/s/{T}/download-all/x"),
+            format!("/s/{T}/download-all.zip"),
+            format!("/s/{T}/Download-all"),
             "/_gatefold/manifest.json".to_string(),
             "/_gatefold/pages/g/l.en.html".to_string(),
             "/assets/".to_string(),
@@ -165,7 +181,9 @@ mod tests {
         }
         let file = format!("/s/{T}/i/hero-960.webp");
         let download = format!("/s/{T}/download/hero");
-        for other in [route(&file), route(&download), Route::Asset, Route::Robots, Route::NotFound] {
+        let web = format!("/s/{T}/web/hero");
+        let all = format!("/s/{T}/download-all");
+        for other in [route(&file), route(&download), route(&web), route(&all), Route::Asset, Route::Robots, Route::NotFound] {
             assert!(other.allows_method("GET") && !other.allows_method("POST"), "{other:?}");
         }
         assert!(Route::Admin.allows_method("POST"));

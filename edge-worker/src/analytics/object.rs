@@ -279,10 +279,11 @@ impl GalleryLog {
     }
 
     /// Every link's (or one link's) admitted opens and downloads ever, first and last open:
-    /// one grouped pass, whatever the number of links.
+    /// one grouped pass, whatever the number of links. A ZIP of everything is a download too.
     fn activity(&self, link: Option<&str>) -> Result<Vec<LinkActivity>> {
-        let (open, download) = (wire_name(&EventKind::Open), wire_name(&EventKind::Download));
-        let mut binds = vec![V::from(open.as_str()), V::from(download.as_str()), V::from(open.as_str()), V::from(open.as_str()), V::from(ADMITTED), V::from(open.as_str()), V::from(download.as_str())];
+        let [open, download, all] = [EventKind::Open, EventKind::Download, EventKind::DownloadAll].map(|k| wire_name(&k));
+        let (open, download, all) = (open.as_str(), download.as_str(), all.as_str());
+        let mut binds: Vec<V> = [open, download, all, open, open, ADMITTED, open, download, all].into_iter().map(V::from).collect();
         let only = link.map_or("", |l| {
             binds.push(V::from(l));
             " AND link = ?"
@@ -290,9 +291,9 @@ impl GalleryLog {
         self.sql
             .exec(
                 &format!(
-                    "SELECT link, SUM(CASE WHEN kind = ? THEN count ELSE 0 END) AS opens, SUM(CASE WHEN kind = ? THEN count ELSE 0 END) AS downloads,
+                    "SELECT link, SUM(CASE WHEN kind = ? THEN count ELSE 0 END) AS opens, SUM(CASE WHEN kind IN (?, ?) THEN count ELSE 0 END) AS downloads,
                        MIN(CASE WHEN kind = ? THEN ts END) AS first_ms, MAX(CASE WHEN kind = ? THEN ts END) AS last_ms
-                     FROM events WHERE outcome = ? AND kind IN (?, ?){only} GROUP BY link"
+                     FROM events WHERE outcome = ? AND kind IN (?, ?, ?){only} GROUP BY link"
                 ),
                 binds,
             )?

@@ -183,6 +183,9 @@ pub struct Context<'a> {
 pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
     let mut totals = Totals::default();
     let mut per_link: BTreeMap<&str, LinkStats> = BTreeMap::new();
+    // Admitted ZIPs of all originals: each is a download of every image of the gallery.
+    let mut zips = 0;
+    let image_count = cx.gallery.images.len() as u64;
     for row in &rollup.by_link {
         let admitted = row.outcome == ADMITTED;
         if !admitted {
@@ -201,6 +204,11 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
             (EventKind::Download, true) => {
                 totals.downloads += row.n;
                 link.downloads += row.n;
+            }
+            (EventKind::DownloadAll, true) => {
+                zips += row.n;
+                totals.downloads += row.n * image_count;
+                link.downloads += row.n * image_count;
             }
             (EventKind::ImageView, true) => {
                 totals.image_views += row.n;
@@ -267,7 +275,7 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
         match row.kind {
             EventKind::ImageView => entry.0 += row.n,
             EventKind::Download => entry.1 += row.n,
-            EventKind::Open | EventKind::Preview => {}
+            EventKind::Open | EventKind::Preview | EventKind::DownloadAll => {}
         }
     }
     let images = cx
@@ -276,7 +284,7 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
         .iter()
         .map(|img| {
             let (views, downloads) = image_counts.get(img.id.as_str()).copied().unwrap_or_default();
-            ImageStats { id: img.id.clone(), file_name: img.file_name.clone(), views, downloads }
+            ImageStats { id: img.id.clone(), file_name: img.file_name.clone(), views, downloads: downloads + zips }
         })
         .collect();
 
@@ -650,5 +658,32 @@ mod tests {
         let only = aggregate(&rollup, &Context { site: &s, gallery: &g, from: 0, to: 100, link: Some("channel/dealer-002") });
         assert_eq!((only.links.len(), only.audiences.len()), (1, 1), "one recipient's stats keep its audience");
         assert!(aggregate(&rollup, &Context { site: &s, gallery: &g, from: 0, to: 100, link: Some("market") }).audiences.is_empty());
+    }
+
+    #[test]
+    fn a_zip_of_all_originals_counts_as_a_download_of_each_image() {
+        let mut g = gallery();
+        let image = |id: &str| -> gatefold_contract::manifest::Image {
+            serde_json::from_value(serde_json::json!({
+                "id": id, "file_name": format!("{id}.jpg"), "caption": null, "alt": id, "width": 1, "height": 1,
+                "animated": false, "variants": [],
+                "original": {"key": format!("o/{id}"), "size": 1, "content_type": "image/jpeg", "crc32": 0}
+            }))
+            .unwrap()
+        };
+        g.images = vec![image("a"), image("b"), image("c")];
+        let row = |kind: EventKind, outcome: &str, n| LinkKindRow { link: "market".into(), kind, outcome: outcome.into(), n };
+        let rollup = Rollup {
+            by_link: vec![row(EventKind::DownloadAll, ADMITTED, 2), row(EventKind::DownloadAll, "download_disabled", 5), row(EventKind::Download, ADMITTED, 1)],
+            images: vec![ImageRow { image: Some("a".into()), kind: EventKind::Download, n: 1 }],
+            ..Rollup::default()
+        };
+        let s = site(vec![(0, 0)]);
+        let stats = aggregate(&rollup, &Context { site: &s, gallery: &g, from: 0, to: 100, link: None });
+        assert_eq!(stats.totals.downloads, 2 * 3 + 1);
+        assert_eq!(stats.links[0].downloads, 7);
+        let per_image: Vec<u64> = stats.images.iter().map(|i| i.downloads).collect();
+        assert_eq!(per_image, vec![3, 2, 2]);
+        assert_eq!(stats.totals.denied_by_reason.get("download_disabled"), Some(&5));
     }
 }

@@ -6,6 +6,7 @@ use super::Renderer;
 use crate::built::BuiltGallery;
 use anyhow::{Context, Result};
 use gatefold_contract::manifest::{self, Image, PageMode, Variant, VariantRole};
+use gatefold_contract::policy::Downloads;
 use gatefold_contract::owner::placeholder;
 use gatefold_contract::page::{self, PageTemplate};
 use gatefold_contract::{Denial, Locale, MediaType};
@@ -42,8 +43,40 @@ struct ImageView {
     thumb: Picture,
     /// Lightbox: every display size, the largest being the full-size view.
     large: Picture,
-    /// Only on pages for links that allow downloads.
+    /// The first size offered (the lightbox's download button); only on pages with downloads.
     download: Option<String>,
+    /// The sizes this page offers for the image, original first.
+    sizes: Vec<SizeView>,
+}
+
+/// One download size of an image on the page: what it is, its pixels and, where the build
+/// knows it, its byte size (the web size's encoded length is only known to R2: the page's
+/// script asks the worker with a HEAD of `url`).
+#[derive(Debug, Serialize)]
+struct SizeView {
+    /// `original` or `web` (the string key of its label is `size_<kind>`).
+    kind: &'static str,
+    url: String,
+    width: u32,
+    height: u32,
+    bytes: Option<String>,
+}
+
+/// Bytes as people read them, the same in both languages: decimal units (as operating systems
+/// show downloads), one decimal below 100. `gallery.js` formats the web sizes it learns by the
+/// same rule (`humanSize`).
+pub fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
+    if bytes < 1000 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1000.0;
+    let mut unit = 0;
+    while value >= 999.95 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if value < 99.95 { format!("{value:.1} {}", UNITS[unit]) } else { format!("{value:.0} {}", UNITS[unit]) }
 }
 
 /// Formats preferred in `<source>` order; the `<img>` fallback is the most compatible type
@@ -88,7 +121,7 @@ fn picture(token: &str, variants: &[&Variant]) -> Option<Picture> {
 
 impl Renderer<'_> {
     /// Every image's markup, with `token` in its URLs (the placeholder, in a page template).
-    fn images(&self, gallery: &BuiltGallery, token: &str, download: bool) -> Result<Vec<ImageView>> {
+    fn images(&self, gallery: &BuiltGallery, token: &str, downloads: Downloads) -> Result<Vec<ImageView>> {
         gallery
             .images
             .iter()
@@ -103,6 +136,20 @@ impl Renderer<'_> {
                 let large = picture(token, &display).with_context(|| no_variants(gallery, image, "display"))?;
                 // An image too small for a separate thumbnail shows its display file in the grid.
                 let thumb = picture(token, &grid).or_else(|| picture(token, &display)).expect("display exists");
+                let mut sizes = Vec::new();
+                if downloads.original {
+                    sizes.push(SizeView {
+                        kind: "original",
+                        url: manifest::download_path(token, &image.id),
+                        width: image.width,
+                        height: image.height,
+                        bytes: Some(human_size(image.original.size)),
+                    });
+                }
+                if downloads.web {
+                    let web = image.web_download().with_context(|| no_variants(gallery, image, "display"))?;
+                    sizes.push(SizeView { kind: "web", url: manifest::web_download_path(token, &image.id), width: web.width, height: web.height, bytes: None });
+                }
                 Ok(ImageView {
                     index,
                     number: index + 1,
@@ -112,7 +159,8 @@ impl Renderer<'_> {
                     file_name: image.file_name.clone(),
                     thumb,
                     large,
-                    download: download.then(|| manifest::download_path(token, &image.id)),
+                    download: sizes.first().map(|s| s.url.clone()),
+                    sizes,
                 })
             })
             .collect()
@@ -122,8 +170,15 @@ impl Renderer<'_> {
     /// the link's token, label, expiry line, view duration and the session's end go.
     pub(super) fn gallery_page(&self, gallery: &BuiltGallery, mode: PageMode, locale: Locale) -> Result<PageTemplate> {
         let what = || format!("rendering the {} page of gallery {} in {locale}", mode.name(), gallery.id);
-        let download = mode.downloads().original;
-        let images = self.images(gallery, &placeholder(page::TOKEN), download)?;
+        let downloads = mode.downloads();
+        let download = downloads.any();
+        let token = placeholder(page::TOKEN);
+        let images = self.images(gallery, &token, downloads)?;
+        // "Download all": one ZIP of the originals, where originals are offered.
+        let download_all = (downloads.original && !gallery.images.is_empty()).then(|| {
+            let total: u64 = gallery.images.iter().map(|i| i.original.size).sum();
+            context! { url => manifest::download_all_path(&token), n => gallery.images.len(), size => human_size(total) }
+        });
         let cover = gallery.cover.as_deref().and_then(|id| images.iter().find(|i| i.id == id));
         let description = gallery.description_html.clone().map(Value::from_safe_string);
         let session_over = Denial::SessionExpired;
@@ -138,6 +193,7 @@ impl Renderer<'_> {
                 images,
                 cover,
                 download,
+                download_all,
                 view_seconds => placeholder(page::VIEW_SECONDS),
                 expiry => placeholder(page::EXPIRY),
                 session_expires => placeholder(page::SESSION_EXPIRES),
@@ -185,6 +241,24 @@ mod tests {
             file: format!("a-{width}.{ext}"),
             key: manifest::display_key("0123456789abcdef", &format!("{width}.{ext}")),
             full_size,
+        }
+    }
+
+    #[test]
+    fn sizes_read_as_people_expect_them() {
+        let cases = [
+            (0, "0 B"),
+            (999, "999 B"),
+            (1000, "1.0 KB"),
+            (1_234_567, "1.2 MB"),
+            (99_940_000, "99.9 MB"),
+            (99_960_000, "100 MB"),
+            (999_960_000, "1.0 GB"),
+            (1_200_000_000, "1.2 GB"),
+            (5_000_000_000_000_000, "5000 TB"),
+        ];
+        for (bytes, shown) in cases {
+            assert_eq!(human_size(bytes), shown, "{bytes}");
         }
     }
 

@@ -22,10 +22,7 @@
       .replace("{n}", String(current + 1))
       .replace("{total}", String(items.length));
     const download = $(".gf-download", dialog);
-    if (download && item.dataset.download) {
-      download.href = item.dataset.download;
-      download.setAttribute("download", item.dataset.fileName || "");
-    }
+    if (download && item.dataset.download) download.href = item.dataset.download;
   }
 
   function open(index, from) {
@@ -79,6 +76,35 @@
     });
   }
 
+  // Bytes as people read them: the rule of `human_size` in the generator (render/pages.rs),
+  // which formats the sizes the build knows.
+  function humanSize(bytes) {
+    const units = ["KB", "MB", "GB", "TB"];
+    if (bytes < 1000) return `${bytes} B`;
+    let value = bytes / 1000;
+    let unit = 0;
+    while (value >= 999.95 && unit < units.length - 1) { value /= 1000; unit += 1; }
+    return `${value < 99.95 ? value.toFixed(1) : value.toFixed(0)} ${units[unit]}`;
+  }
+
+  // A web size's byte count is known to the worker only: ask it (HEAD, counted nowhere) the
+  // first time the list of sizes opens.
+  for (const sizes of document.querySelectorAll("details.gf-sizes")) {
+    sizes.addEventListener("toggle", () => {
+      if (!sizes.open) return;
+      for (const el of sizes.querySelectorAll("[data-head]")) {
+        const url = el.dataset.head;
+        el.removeAttribute("data-head");
+        fetch(url, { method: "HEAD", credentials: "same-origin" })
+          .then((resp) => {
+            const length = Number(resp.headers.get("Content-Length"));
+            if (resp.ok && length > 0) el.textContent = humanSize(length);
+          })
+          .catch(() => { /* the size stays blank; the download itself still works */ });
+      }
+    });
+  }
+
   // The worker writes the visitor's session end (Unix seconds) into this meta tag.
   const meta = $('meta[name="gatefold-session-expires"]');
   const endsAt = meta ? Number(meta.content) : NaN;
@@ -99,7 +125,7 @@
       el.removeAttribute("srcset");
       el.removeAttribute("src");
     }
-    for (const el of document.querySelectorAll("template.gf-large, .gf-download, .gf-item-download")) el.remove();
+    for (const el of document.querySelectorAll("template.gf-large, .gf-download, .gf-sizes, .gf-download-all-wrap")) el.remove();
     document.body.dataset.state = "session-over";
     const notice = $("#gf-session-over");
     notice.hidden = false;
