@@ -22,6 +22,7 @@ pub mod analytics;
 pub mod bots;
 pub mod gate;
 pub mod http;
+pub mod password;
 pub mod route;
 pub mod site;
 pub mod visitor;
