@@ -437,6 +437,7 @@ mod tests {
             first_open: None,
             last_open: None,
             session_epoch: 0,
+            password_set: false,
             notices: vec![],
         }
     }

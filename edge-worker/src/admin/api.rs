@@ -26,6 +26,9 @@ pub enum ApiRoute<'a> {
     QrPng { gallery: &'a str, link: &'a str },
     Card { gallery: &'a str, link: &'a str },
     ShareKit { gallery: &'a str },
+    /// `PUT`: sets the link's password (JSON `{"password": "..."}`); `DELETE`: clears it.
+    SetPassword { gallery: &'a str, link: &'a str },
+    ClearPassword { gallery: &'a str, link: &'a str },
 }
 
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
@@ -63,6 +66,8 @@ pub fn route<'a>(method: &str, rest: &'a str) -> Result<ApiRoute<'a>, Failure> {
         ["links", gallery, link, "qr.png"] => ("GET", ApiRoute::QrPng { gallery, link }),
         ["links", gallery, link, "card.html"] => ("GET", ApiRoute::Card { gallery, link }),
         ["galleries", gallery, "share-kit.txt"] => ("GET", ApiRoute::ShareKit { gallery }),
+        ["links", gallery, link, "password"] if method == "DELETE" => ("DELETE", ApiRoute::ClearPassword { gallery, link }),
+        ["links", gallery, link, "password"] => ("PUT", ApiRoute::SetPassword { gallery, link }),
         _ => return Err(not_found()),
     };
     if method == want || (want == "GET" && method == "HEAD") {
@@ -109,6 +114,7 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         overrides,
         gallery_overrides: wider.overrides.clone(),
         session_epoch: gate.session_epoch,
+        password_set: gate.password_set,
         notices,
     }
 }
@@ -341,6 +347,10 @@ mod tests {
         assert_eq!(route("GET", "links/spring/market/disable").unwrap_err().status, 405);
         assert_eq!(route("POST", "links/spring/market/delete").unwrap_err().status, 404);
         assert_eq!(route("GET", "links/").unwrap_err().status, 404);
+        assert_eq!(route("PUT", "links/spring/market/password"), Ok(ApiRoute::SetPassword { gallery: "spring", link: "market" }));
+        assert_eq!(route("DELETE", "links/spring/market/password"), Ok(ApiRoute::ClearPassword { gallery: "spring", link: "market" }));
+        assert_eq!(route("GET", "links/spring/market/password").unwrap_err().status, 405, "a password is never read back");
+        assert_eq!(route("POST", "links/spring/market/password").unwrap_err().status, 405);
     }
 
     #[test]

@@ -150,6 +150,9 @@ pub fn render_reusing(
             report.denial_pages += 1;
         }
     }
+    for locale in Locale::ALL {
+        write(&site_file(site_dir, &manifest::password_page_path(locale)), pages.password_page(locale)?)?;
+    }
     report.pages = report.gallery_pages + report.preview_pages + report.denial_pages;
     pages.owner_css(site_dir, owner_dir)?;
     pages.owner_index(owner_dir)?;
@@ -203,12 +206,13 @@ fn relink(from: &Path, to: &Path, files: &[String]) -> bool {
 
 /// How many files [`render`] writes under `site_dir` for `galleries` galleries with the theme
 /// in `theme_dir`, counted without rendering (`gatefold check` weighs a deployment with it):
-/// the theme's static files, the denial pages and the owner stylesheet, and per gallery its
+/// the theme's static files, the denial and password pages and the owner stylesheet, and per gallery its
 /// page templates, previews and owner kits.
 pub fn site_file_count(theme_dir: &Path, galleries: usize) -> Result<usize> {
     let denials = Denial::ALL.len() * Locale::ALL.len();
+    let password_pages = Locale::ALL.len();
     let owner_css = 1;
-    Ok(theme::static_files(&theme_dir.join("static"))?.len() + denials + owner_css + galleries * files_per_gallery())
+    Ok(theme::static_files(&theme_dir.join("static"))?.len() + denials + password_pages + owner_css + galleries * files_per_gallery())
 }
 
 /// Files [`render`] writes for each gallery: its page templates (download modes × languages),
