@@ -1,8 +1,10 @@
 // A person opens a password link in a real browser on a phone-sized screen: the password page,
-// typed password, the gallery with its images. Real worker under Miniflare, Chromium.
+// typed password, the gallery with its images; and the owner sees in the admin page that a
+// link's password is not set yet, and sets and clears it there. Real worker under Miniflare,
+// Chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, launchBrowser } from "./harness.mjs";
+import { startWorker, launchBrowser, signInAdmin } from "./harness.mjs";
 
 let w, browser;
 before(async () => {
@@ -37,4 +39,36 @@ test("at 390 px a person types the password into the page, submits, and sees the
   await page.waitForFunction(() => [...document.querySelectorAll("ul.gf-grid img")].every((i) => i.complete && i.naturalWidth > 0));
   assert.equal((await w.status("kit/locked")).views, before + 1);
   await context.close();
+});
+
+test("the admin page says plainly that a password is not set yet, and sets and clears it", async () => {
+  const auth = { authorization: `Bearer ${w.adminToken}` };
+  assert.equal((await w.fetch("/admin/api/links/kit/locked-2/password", { method: "DELETE", headers: auth })).status, 200);
+  const page = await browser.newPage();
+  const errors = await signInAdmin(page, w);
+  await page.selectOption("#f-gallery", "kit");
+  const row = page.locator('#links tr[data-gallery="kit"][data-link="locked-2"]');
+  await row.locator('[data-why="password_not_set"]').waitFor();
+  assert.match(await row.locator('[data-why="password_not_set"]').textContent(), /Password not set yet/);
+  assert.equal(await page.locator('#links tr[data-gallery="kit"][data-link="everything"] button[data-action="password"]').count(), 0, "only password links have the control");
+  const epoch = (await w.status("kit/locked-2")).session_epoch;
+  await row.locator('button[data-action="password"]').click();
+  await page.waitForSelector("dialog#password[open]");
+  assert.ok(await page.locator("#password-clear").isHidden(), "nothing to clear yet");
+  await page.fill("#password-input", "admin horse 1");
+  await page.click("#password-set");
+  await row.locator('[data-why="password_set"]').waitFor();
+  assert.match(await page.textContent("#status"), /Password saved/);
+  assert.equal(await page.inputValue("#password-input"), "", "the page keeps no password once sent");
+  assert.equal((await w.status("kit/locked-2")).password_set, true);
+  assert.equal((await w.status("kit/locked-2")).session_epoch, epoch + 1);
+  await row.locator('button[data-action="password"]').click();
+  await page.waitForSelector("dialog#password[open]");
+  await page.click("#password-clear");
+  await row.locator('[data-why="password_not_set"]').waitFor();
+  assert.equal((await w.status("kit/locked-2")).password_set, false);
+  await page.click("#lang");
+  assert.match(await row.locator('[data-why="password_not_set"]').textContent(), /尚未设置密码/);
+  assert.deepEqual(errors, []);
+  await page.close();
 });
