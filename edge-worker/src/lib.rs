@@ -13,6 +13,8 @@
 //! - [`access`] builds access-log events, which [`analytics`] stores (the `GalleryLog`
 //!   Durable Object per gallery: events, rollups, exports, sign-in throttling);
 //! - [`admin`] is the admin page and its bearer-token API;
+//! - [`password`] holds link passwords' stored hash, their wrong-attempt throttle (pure) and
+//!   PBKDF2 through Web Crypto; the gate checks a password and counts the open in one operation;
 //! - [`bots`] (link-preview fetchers) and [`http`] (cookies, fetch metadata, the security
 //!   headers) are pure helpers, tested natively.
 

@@ -5,6 +5,10 @@
 //! open, as does the interstitial's "View gallery" button (a same-origin POST). Everything
 //! else that asks for a link's page (mail gateways, link checkers, unfurlers, bots, HEAD) is
 //! told the link's real state and counts nothing.
+//!
+//! A link with `password: required` opens only through its password page's form (a
+//! same-origin POST the link's gate checks); without a session everyone is told its state, or
+//! `password_not_set`, or shown that page.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
 use crate::gate::{self, GateClient, OpenRequest, OpenResponse, Scope, UnlockRequest, UnlockResponse};
@@ -365,7 +369,8 @@ async fn locked(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Respons
 /// checked it is same-origin). The gate checks state, throttle and password and counts the
 /// open in one operation; the password goes nowhere else (no log, event or error names it).
 async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<Response> {
-    let body = v.req.clone()?.bytes().await?;
+    let declared = v.header("Content-Length").and_then(|n| n.trim().parse::<usize>().ok());
+    let body = if declared.is_some_and(|n| n > MAX_FORM_BYTES) { Vec::new() } else { v.req.clone()?.bytes().await? };
     let Some(password) = (body.len() <= MAX_FORM_BYTES).then(|| password::from_form(&body)).flatten() else {
         // No password field (the interstitial's button, a replayed empty form): as a GET.
         return locked(v, gallery, link).await;

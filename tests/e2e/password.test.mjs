@@ -36,19 +36,21 @@ const image = (name, cookie) => {
 const SCANNER = "Mozilla/5.0 (compatible; Mimecast URL Protect)";
 const BOT = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)";
 
+/** What a person's navigation, a mail scanner's GET, a bot's GET and a HEAD are answered, in that order. */
+const askedByEveryone = async (name) => [
+  await navigate(name),
+  await w.raw(L(name).path, { headers: { "user-agent": SCANNER } }),
+  await w.raw(L(name).path, { headers: { "user-agent": BOT } }),
+  await w.raw(L(name).path, { method: "HEAD", headers: NAVIGATION_HEADERS }),
+];
+
 /** The access log export of gallery kit, once it holds `want` (events are written after the answer). */
 const exported = (want) => until(async () => (await admin("galleries/kit/export.csv")).text(), (t) => t.includes(want));
 
 test("before the owner sets a password, the link answers password_not_set to everyone and counts nothing", async () => {
   assert.equal((await clearPassword("locked-2")).status, 200);
   const before = await views("locked-2");
-  const answers = [
-    await navigate("locked-2"),
-    await w.raw(L("locked-2").path, { headers: { "user-agent": SCANNER } }),
-    await w.raw(L("locked-2").path, { headers: { "user-agent": BOT } }),
-    await w.raw(L("locked-2").path, { method: "HEAD", headers: NAVIGATION_HEADERS }),
-    await post("locked-2", "any password at all"),
-  ];
+  const answers = [...await askedByEveryone("locked-2"), await post("locked-2", "any password at all")];
   for (const res of answers) assert.equal(res.status, 403);
   const json = await w.fetch(L("locked-2").path, { headers: { accept: "application/json" } });
   assert.equal((await json.json()).error, "password_not_set");
@@ -76,11 +78,7 @@ test("once set, every request without a session gets the 401 password page and u
   assert.match(page.headers.get("content-security-policy"), /form-action 'self'/);
   assert.equal(page.headers.get("cache-control"), "private, no-store");
   assert.equal(page.headers.get("set-cookie"), null);
-  for (const other of [
-    await w.raw(L("locked").path, { headers: { "user-agent": SCANNER } }),
-    await w.raw(L("locked").path, { headers: { "user-agent": BOT } }),
-    await w.raw(L("locked").path, { method: "HEAD", headers: NAVIGATION_HEADERS }),
-  ]) {
+  for (const other of (await askedByEveryone("locked")).slice(1)) {
     assert.equal(other.status, 401);
     assert.equal(other.headers.get("set-cookie"), null);
   }
@@ -182,10 +180,7 @@ test("a disabled password link answers link_disabled to everyone, without the fo
   try {
     const before = await views("locked-2");
     const answers = [
-      await navigate("locked-2"),
-      await w.raw(L("locked-2").path, { headers: { "user-agent": SCANNER } }),
-      await w.raw(L("locked-2").path, { headers: { "user-agent": BOT } }),
-      await w.raw(L("locked-2").path, { method: "HEAD", headers: NAVIGATION_HEADERS }),
+      ...await askedByEveryone("locked-2"),
       await post("locked-2", "correct horse 7", { ip: "203.0.113.71" }),
       await post("locked-2", "wrong 7", { ip: "203.0.113.71" }),
     ];

@@ -114,7 +114,8 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         overrides,
         gallery_overrides: wider.overrides.clone(),
         session_epoch: gate.session_epoch,
-        password_set: gate.password_set,
+        // A hash left from before git dropped `password: required` opens nothing: not "set".
+        password_set: link.policy.password && gate.password_set,
         notices,
     }
 }
