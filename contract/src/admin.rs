@@ -133,6 +133,10 @@ pub struct LinkStatus {
     /// Moves on at every revoke (the link's, or its whole audience's); sessions issued before
     /// it are over.
     pub session_epoch: u32,
+    /// Whether the owner has set the password of a link with `password: required` (until then
+    /// it answers `password_not_set`). Always false for links without one.
+    #[serde(default)]
+    pub password_set: bool,
     /// What the owner must know: a stored state this version cannot read (the link answers
     /// disabled), a runtime change a publish made lapse, a mirror write that failed.
     pub notices: Vec<String>,

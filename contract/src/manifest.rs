@@ -119,6 +119,11 @@ pub fn password_page_path(locale: Locale) -> String {
     format!("/_gatefold/password.{}.html", locale.tag())
 }
 
+/// Where the password page's error line goes: the generator writes this marker into the page,
+/// and the worker replaces it with the escaped error ("that password is not correct") or with
+/// nothing. An HTML comment, so a page shown unfilled still reads right.
+pub const PASSWORD_ERROR_SLOT: &str = "<!--gatefold:password-error-->";
+
 /// Asset path of a denial page.
 pub fn denial_path(denial: crate::Denial, locale: Locale) -> String {
     format!("/_gatefold/denied/{}.{}.html", denial.code(), locale.tag())

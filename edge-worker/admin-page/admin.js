@@ -11,6 +11,10 @@
       countries: "Countries", cities: "Cities", devices: "Devices", os: "Operating systems", browsers: "Browsers",
       referrers: "Referrers", topImages: "Top images (full-size views / downloads)", perLink: "Opens per link", cancel: "Cancel", confirm: "Confirm",
       newExpiry: "Valid through (date)", newLimit: "View limit", save: "Save", disable: "Disable", enable: "Enable", extend: "Extend…",
+      password: "Password…", passwordTitle: "Password: {gallery} / {link}", passwordIsSet: "Password set",
+      passwordNotSet: "Password not set yet: the link stays closed until you set one",
+      newPassword: "New password (8 characters or more)", setPassword: "Set password", clearPassword: "Clear password",
+      passwordSaved: "Password saved: every open session of {link} has ended.", passwordCleared: "Password cleared: {link} stays closed until you set one.",
       never: "never", unlimited: "unlimited", noExpiry: "no expiry", left: "left",
       st_active: "active", st_disabled: "disabled", st_expired: "expired", st_limit_reached: "limit reached",
       confirmDisable: "Disable {link} of {gallery}? Visitors are refused at once; open sessions lose their images within a minute.",
@@ -48,6 +52,10 @@
       countries: "国家/地区", cities: "城市", devices: "设备类型", os: "操作系统", browsers: "浏览器",
       referrers: "来源", topImages: "热门图片（大图查看 / 下载）", perLink: "各链接打开次数", cancel: "取消", confirm: "确认",
       newExpiry: "有效期至（日期）", newLimit: "查看次数上限", save: "保存", disable: "禁用", enable: "启用", extend: "延期…",
+      password: "密码…", passwordTitle: "密码：{gallery} / {link}", passwordIsSet: "已设置密码",
+      passwordNotSet: "尚未设置密码：设置之前链接保持关闭",
+      newPassword: "新密码（至少 8 个字符）", setPassword: "设置密码", clearPassword: "清除密码",
+      passwordSaved: "密码已保存：{link} 所有已打开的会话均已结束。", passwordCleared: "密码已清除：设置新密码之前 {link} 保持关闭。",
       never: "从未", unlimited: "不限", noExpiry: "长期有效", left: "剩余",
       st_active: "有效", st_disabled: "已禁用", st_expired: "已过期", st_limit_reached: "次数已用完",
       confirmDisable: "确定禁用图库 {gallery} 的链接 {link}？新访问立即被拒绝，已打开的页面一分钟内无法再看图片。",
@@ -226,6 +234,11 @@
       : l.audience_overrides && l.audience_overrides.disabled === true ? [el("small", { class: "why", "data-why": "audience_disabled" }, t("audienceDisabled"))] : [];
     const activity = l.activity ? [el("span", { class: `activity activity-${l.activity}`, "data-activity": l.activity }, t(`act_${l.activity}`))] : [];
     const notices = (l.notices || []).map((n) => el("small", { class: "notice", role: "note" }, n));
+    // `password: required` in git: closed until the owner sets one, which must be plain to see.
+    const password = !l.policy.password ? []
+      : [el("small", { class: l.password_set ? "why" : "notice", "data-why": l.password_set ? "password_set" : "password_not_set" }, t(l.password_set ? "passwordIsSet" : "passwordNotSet"))];
+    const passwordAction = !l.policy.password ? []
+      : [el("button", { type: "button", class: "ghost", "data-action": "password", onclick: () => openPassword(l) }, t("password"))];
     const url = el("code", { class: "url" }, l.url);
     const cell = (key, cls, ...children) => el("td", { class: cls, "data-label": t(key) }, ...children);
     const group = l.audience ? { "data-audience": `${l.gallery}/${l.audience}`, class: "recipient" } : {};
@@ -234,13 +247,13 @@
         el("span", { class: "url-line" }, url,
           el("button", { type: "button", class: "ghost copy", "data-action": "copy", "data-i18n": "copyLink", onclick: (e) => copy(l.url, e.currentTarget, url, t("copiedLink", { link: l.label })) }, t("copyLink")))),
       cell("gallery", "gallery-cell", l.gallery_title, el("small", {}, l.gallery)),
-      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...activity, ...why, ...notices),
+      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...activity, ...why, ...password, ...notices),
       cell("views", "views-cell", el("span", { class: "views" }, views), el("small", {}, t("lastOpenAt", { time: fmtTime(l.last_open) }))),
       cell("expires", "expires", l.expires_at == null ? t("noExpiry") : fmtTime(l.expires_at)),
       el("td", { class: "actions" }, el("div", { class: "action-list" }, toggle,
         el("button", { type: "button", class: "ghost", "data-action": "share", onclick: () => openShare(l) }, t("share")),
         el("button", { type: "button", class: "ghost", "data-action": "extend", onclick: () => openExtend(l) }, t("extend")),
-        el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(l, "revoke") }, t("revoke")))),
+        el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(l, "revoke") }, t("revoke")), ...passwordAction)),
     );
     row.hidden = Boolean(l.audience) && collapsed.has(`${l.gallery}/${l.audience}`);
     return row;
@@ -473,6 +486,37 @@
     $("#extend").showModal();
   }
 
+  // The link's password: sent in the body only, never kept in the page once sent.
+  let passwordFor = null;
+  function openPassword(l) {
+    passwordFor = l;
+    $("#password-title").textContent = t("passwordTitle", { gallery: l.gallery_title, link: l.label });
+    $("#password-state").textContent = t(l.password_set ? "passwordIsSet" : "passwordNotSet");
+    $("#password-clear").hidden = !l.password_set;
+    $("#password-input").value = "";
+    $("#password-error").hidden = true;
+    $("#password").showModal();
+  }
+
+  async function submitPassword(event) {
+    const action = event.submitter && event.submitter.value;
+    if (action !== "set" && action !== "clear") return;
+    event.preventDefault();
+    const l = passwordFor;
+    const input = $("#password-input");
+    if (action === "set" && !input.reportValidity()) return;
+    const init = action === "set"
+      ? { method: "PUT", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ password: input.value }) }
+      : { method: "DELETE" };
+    try {
+      await api(`${linkPath(l)}/password`, init);
+      input.value = "";
+      $("#password").close("ok");
+      await loadLinks();
+      status(t(action === "set" ? "passwordSaved" : "passwordCleared", { link: l.label }));
+    } catch (e) { $("#password-error").textContent = e.message; $("#password-error").hidden = false; }
+  }
+
   async function submitExtend(event) {
     if (event.submitter && event.submitter.value !== "ok") return;
     event.preventDefault();
@@ -588,6 +632,8 @@
     $("#export-csv").addEventListener("click", () => exportFile("csv"));
     $("#export-xlsx").addEventListener("click", () => exportFile("xlsx"));
     $("#extend-form").addEventListener("submit", submitExtend);
+    $("#password-form").addEventListener("submit", submitPassword);
+    $("#password").addEventListener("close", () => { $("#password-input").value = ""; passwordFor = null; });
     if (token) signIn(token);
   });
 })();

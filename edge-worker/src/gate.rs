@@ -25,6 +25,7 @@
 //! [`runtime`]): `runtime/<object name>` holds this version's shape, and for links
 //! `overrides/<gallery>/<link>` keeps the shape earlier versions read.
 
+use crate::password::{self, StoredHash};
 use futures_util::future::{join, join_all};
 use gatefold_contract::manifest::split_link_name;
 use gatefold_contract::policy::{Admission, Change, Refusal, decide_open};
@@ -67,8 +68,39 @@ pub struct Status {
     pub first_open: Option<i64>,
     pub last_open: Option<i64>,
     pub session_epoch: u32,
+    /// Whether the owner has set a password (links with `password: required` stay closed
+    /// until they do). The password itself never leaves the object.
+    #[serde(default)]
+    pub password_set: bool,
     /// What the owner must be told (unreadable stored state, a failed mirror write).
     pub notices: Vec<String>,
+}
+
+/// A password attempt at a link with `password: required`, posted from its password page.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct UnlockRequest {
+    pub policy: LinkPolicy,
+    pub now: i64,
+    pub password: String,
+    /// Who is trying, for the per-client throttle: a keyed hash of IP and browser family.
+    pub client: String,
+}
+
+#[derive(Debug, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum UnlockResponse {
+    /// The right password: the open is counted, as `/open` counts one.
+    Admitted(Admission),
+    /// The link's state denial, `password_not_set`, or `wrong_password`.
+    Denied(Denial),
+    /// `too_many_attempts`: no password is checked until this many seconds have passed.
+    Throttled { retry_after: i64 },
+}
+
+/// An owner setting (`Some`, already hashed) or clearing (`None`) a link's password.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct PasswordChange {
+    pub hash: Option<String>,
 }
 
 /// An owner's action, with the published policy it is judged against (`LinkPolicy::default()`
@@ -245,6 +277,17 @@ impl GateClient {
     pub async fn revoke(&self) -> Result<Status> {
         self.call(Method::Post, "revoke", None).await
     }
+
+    /// Checks a visitor's password inside the object and, when right, counts the open.
+    pub async fn unlock(&self, req: &UnlockRequest) -> Result<UnlockResponse> {
+        self.call(Method::Post, "unlock", Some(serde_json::to_string(req)?)).await
+    }
+
+    /// Sets (`Some`) or clears (`None`) the password; either way every open session ends.
+    pub async fn set_password(&self, hash: Option<&StoredHash>) -> Result<Status> {
+        let body = PasswordChange { hash: hash.map(StoredHash::encode) };
+        self.call(Method::Put, "password", Some(serde_json::to_string(&body)?)).await
+    }
 }
 
 /// What an open session checks on every gated request.
@@ -367,22 +410,38 @@ struct Row {
     session_epoch: i64,
     mirror_error: Option<String>,
     revision: i64,
+    password: Option<String>,
 }
 
-/// A row as read: its status, whether its overrides could be read, its revision.
+/// A row as read: its status, whether its overrides could be read, its revision, and its
+/// password hash (`None` when unset or unreadable: either way no password opens the link).
 struct Loaded {
     status: Status,
     readable: bool,
     revision: i64,
+    password: Option<StoredHash>,
+}
+
+#[derive(Deserialize)]
+struct Attempt {
+    client: String,
+    at: i64,
+}
+
+#[derive(Deserialize)]
+struct RowId {
+    id: i64,
 }
 
 /// Columns added after the first version (for objects created before them).
-const ADDED_COLUMNS: [&str; 5] = [
+const ADDED_COLUMNS: [&str; 6] = [
     "expires_against TEXT",
     "max_views_against TEXT",
     "session_epoch INTEGER NOT NULL DEFAULT 0",
     "mirror_error TEXT",
     "revision INTEGER NOT NULL DEFAULT 0",
+    // `password::StoredHash` as text, NULL when no password is set.
+    "password TEXT",
 ];
 
 fn text_or_null(value: Option<String>) -> SqlStorageValue {
@@ -417,13 +476,13 @@ impl LinkGate {
         let rows: Vec<Row> = self
             .sql()
             .exec(
-                "SELECT views, overrides, first_open, last_open, expires_against, max_views_against, session_epoch, mirror_error, revision
+                "SELECT views, overrides, first_open, last_open, expires_against, max_views_against, session_epoch, mirror_error, revision, password
                  FROM gate WHERE id = 1",
                 None,
             )?
             .to_array()?;
         let Some(r) = rows.into_iter().next() else {
-            return Ok(Loaded { status: Status::default(), readable: true, revision: 0 });
+            return Ok(Loaded { status: Status::default(), readable: true, revision: 0, password: None });
         };
         let mut notices: Vec<String> = r.mirror_error.iter().cloned().collect();
         let (overrides, readable) = match read_overrides(&r) {
@@ -436,6 +495,13 @@ impl LinkGate {
                 (Overrides::unreadable(), false)
             }
         };
+        let password = r.password.as_deref().and_then(|text| match StoredHash::parse(text) {
+            Ok(h) => Some(h),
+            Err(e) => {
+                notices.push(format!("the stored password cannot be read ({e}), so the link answers password_not_set: set the password again"));
+                None
+            }
+        });
         Ok(Loaded {
             status: Status {
                 views: r.views.max(0) as u64,
@@ -443,10 +509,12 @@ impl LinkGate {
                 first_open: r.first_open,
                 last_open: r.last_open,
                 session_epoch: u32::try_from(r.session_epoch).unwrap_or(u32::MAX),
+                password_set: password.is_some(),
                 notices,
             },
             readable,
             revision: r.revision,
+            password,
         })
     }
 
@@ -472,39 +540,137 @@ impl LinkGate {
         wider_statuses(&self.env, scope).await
     }
 
+    /// The stored overrides as `policy` leaves them (a publish may have made a change lapse),
+    /// and whether that differs from what is stored.
+    fn settled(loaded: &Loaded, policy: &LinkPolicy) -> (Overrides, bool) {
+        let stored = &loaded.status.overrides;
+        let settled = if loaded.readable { stored.settled(policy) } else { stored.clone() };
+        let resettle = loaded.readable && settled != *stored;
+        (settled, resettle)
+    }
+
+    /// A publish made a runtime change lapse (or an earlier version's change gets the published
+    /// value recorded): store it so a later publish cannot revive it.
+    async fn resettle(&self, scope: &Scope, settled: &Overrides) -> Result<()> {
+        self.save(settled)?;
+        self.mirror(scope).await
+    }
+
+    /// Counts an admitted open (synchronous: callers decide and count with no await between).
+    fn count(&self, admission: Admission, session_epoch: u32, now: i64) -> Result<Admission> {
+        self.sql().exec(
+            "INSERT INTO gate (id, views, overrides, first_open, last_open) VALUES (1, ?, '{}', ?, ?)
+             ON CONFLICT(id) DO UPDATE SET views = excluded.views,
+               first_open = COALESCE(gate.first_open, excluded.first_open), last_open = excluded.last_open",
+            vec![SqlStorageValue::Integer(admission.view_number as i64), SqlStorageValue::Integer(now), SqlStorageValue::Integer(now)],
+        )?;
+        Ok(Admission { session_epoch, ..admission })
+    }
+
     async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
         let scope = self.scope()?;
         let wider = self.wider_overrides(&scope).await?;
         // From here to the writes: no await.
         let loaded = self.load()?;
-        let status = loaded.status;
-        let settled = if loaded.readable { status.overrides.settled(&req.policy) } else { status.overrides.clone() };
-        let resettle = loaded.readable && settled != status.overrides;
+        let (settled, resettle) = Self::settled(&loaded, &req.policy);
+        let status = &loaded.status;
         let in_force = under_wider(settled.clone(), wider.iter().map(|w| &w.overrides));
         let response = match decide_open(&req.policy, &in_force, status.views, req.now) {
             Err(denial) => OpenResponse::Denied(denial),
+            // A password link opens through `/unlock` only, whoever asks here.
+            Ok(_) if req.policy.password => OpenResponse::Denied(if status.password_set { Denial::PasswordRequired } else { Denial::PasswordNotSet }),
             Ok(admission) => {
-                self.sql().exec(
-                    "INSERT INTO gate (id, views, overrides, first_open, last_open) VALUES (1, ?, '{}', ?, ?)
-                     ON CONFLICT(id) DO UPDATE SET views = excluded.views,
-                       first_open = COALESCE(gate.first_open, excluded.first_open), last_open = excluded.last_open",
-                    vec![
-                        SqlStorageValue::Integer(admission.view_number as i64),
-                        SqlStorageValue::Integer(req.now),
-                        SqlStorageValue::Integer(req.now),
-                    ],
-                )?;
                 let epoch = session_epoch(status.session_epoch, wider.iter().map(|w| w.session_epoch));
-                OpenResponse::Admitted(Admission { session_epoch: epoch, ..admission })
+                OpenResponse::Admitted(self.count(admission, epoch, req.now)?)
             }
         };
         if resettle {
-            // A publish made a runtime change lapse (or an earlier version's change gets the
-            // published value recorded): store it so a later publish cannot revive it.
-            self.save(&settled)?;
-            self.mirror(&scope).await?;
+            self.resettle(&scope, &settled).await?;
         }
         Ok(response)
+    }
+
+    /// A password attempt: the link's state, then the password being set, then the throttle
+    /// (checked and booked as a wrong attempt in one step, so concurrent guesses cannot pass
+    /// the limit together), then PBKDF2. A right password takes its booking back and counts the
+    /// open with the state decided again, in one synchronous step after the derive.
+    async fn unlock(&self, req: &UnlockRequest) -> Result<UnlockResponse> {
+        let scope = self.scope()?;
+        let wider = self.wider_overrides(&scope).await?;
+        let loaded = self.load()?;
+        let (settled, resettle) = Self::settled(&loaded, &req.policy);
+        let decided = decide_open(&req.policy, &under_wider(settled.clone(), wider.iter().map(|w| &w.overrides)), loaded.status.views, req.now);
+        let checked = match (decided, &loaded.password) {
+            (Err(denial), _) => Err(UnlockResponse::Denied(denial)),
+            (Ok(_), None) => Err(UnlockResponse::Denied(Denial::PasswordNotSet)),
+            (Ok(_), Some(stored)) => match self.book_attempt(&req.client, req.now)? {
+                Err(retry_after) => Err(UnlockResponse::Throttled { retry_after }),
+                Ok(booking) => Ok((stored, booking)),
+            },
+        };
+        if resettle {
+            self.resettle(&scope, &settled).await?;
+        }
+        let (stored, booking) = match checked {
+            Ok(found) => found,
+            Err(answer) => return Ok(answer),
+        };
+        if !password::verify(&req.password, stored).await? {
+            return Ok(UnlockResponse::Denied(Denial::WrongPassword));
+        }
+        // From here to the count: no await.
+        let now = self.load()?;
+        if now.password.as_ref() != Some(stored) {
+            // The owner changed the password while this one was being checked.
+            return Ok(UnlockResponse::Denied(Denial::WrongPassword));
+        }
+        self.sql().exec("DELETE FROM password_attempts WHERE rowid = ?", vec![SqlStorageValue::Integer(booking)])?;
+        let (settled, _) = Self::settled(&now, &req.policy);
+        Ok(match decide_open(&req.policy, &under_wider(settled, wider.iter().map(|w| &w.overrides)), now.status.views, req.now) {
+            Err(denial) => UnlockResponse::Denied(denial),
+            Ok(admission) => {
+                let epoch = session_epoch(now.status.session_epoch, wider.iter().map(|w| w.session_epoch));
+                UnlockResponse::Admitted(self.count(admission, epoch, req.now)?)
+            }
+        })
+    }
+
+    /// The throttle: `Err(seconds to wait)`, or the attempt booked as wrong (its row id, so a
+    /// right password can take it back). Forgets attempts no window counts any more.
+    fn book_attempt(&self, client: &str, now: i64) -> Result<std::result::Result<i64, i64>> {
+        let sql = self.sql();
+        sql.exec("DELETE FROM password_attempts WHERE at <= ?", vec![SqlStorageValue::Integer(now - password::FORGET_AFTER_SECONDS)])?;
+        let attempts: Vec<Attempt> = sql.exec("SELECT client, at FROM password_attempts", None)?.to_array()?;
+        let mine: Vec<i64> = attempts.iter().filter(|a| a.client == client).map(|a| a.at).collect();
+        let all: Vec<i64> = attempts.iter().map(|a| a.at).collect();
+        if let Some(wait) = password::throttled(&mine, &all, now) {
+            return Ok(Err(wait));
+        }
+        let rows: Vec<RowId> = sql
+            .exec(
+                "INSERT INTO password_attempts (client, at) VALUES (?, ?) RETURNING rowid AS id",
+                vec![SqlStorageValue::String(client.to_string()), SqlStorageValue::Integer(now)],
+            )?
+            .to_array()?;
+        let id = rows.first().map(|r| r.id).ok_or_else(|| worker::Error::RustError("booking a password attempt returned no row id".into()))?;
+        Ok(Ok(id))
+    }
+
+    /// Sets or clears the password: the epoch moves on (every open session ends) and earlier
+    /// wrong attempts are forgotten.
+    async fn set_password(&self, change: &PasswordChange) -> Result<Status> {
+        let scope = self.scope()?;
+        if let Some(text) = &change.hash {
+            StoredHash::parse(text).map_err(worker::Error::RustError)?;
+        }
+        self.sql().exec(
+            "INSERT INTO gate (id, views, overrides, session_epoch, revision, password) VALUES (1, 0, '{}', 1, 1, ?)
+             ON CONFLICT(id) DO UPDATE SET password = excluded.password, session_epoch = gate.session_epoch + 1, revision = gate.revision + 1",
+            vec![text_or_null(change.hash.clone())],
+        )?;
+        self.sql().exec("DELETE FROM password_attempts", None)?;
+        self.mirror(&scope).await?;
+        Ok(self.load()?.status)
     }
 
     async fn change(&self, req: &ChangeRequest) -> Result<ChangeResponse> {
@@ -597,6 +763,9 @@ impl DurableObject for LinkGate {
         ) {
             worker::console_error!("LinkGate: creating its table failed: {e}");
         }
+        if let Err(e) = sql.exec("CREATE TABLE IF NOT EXISTS password_attempts (client TEXT NOT NULL, at INTEGER NOT NULL)", None) {
+            worker::console_error!("LinkGate: creating the password attempts table failed: {e}");
+        }
         for column in ADDED_COLUMNS {
             if let Err(e) = sql.exec(&format!("ALTER TABLE gate ADD COLUMN {column}"), None)
                 && !e.to_string().contains("duplicate column")
@@ -620,6 +789,15 @@ impl DurableObject for LinkGate {
                 Err(e) => Response::error(format!("body must be a ChangeRequest: {e}"), 400),
             },
             (Method::Post, "/revoke") => Response::from_json(&self.revoke().await?),
+            (Method::Post, "/unlock") => match req.json::<UnlockRequest>().await {
+                Ok(body) => Response::from_json(&self.unlock(&body).await?),
+                // serde's message would quote the body, and the body holds a password.
+                Err(_) => Response::error("body must be an UnlockRequest", 400),
+            },
+            (Method::Put, "/password") => match req.json::<PasswordChange>().await {
+                Ok(body) => Response::from_json(&self.set_password(&body).await?),
+                Err(e) => Response::error(format!("body must be {{\"hash\": \"pbkdf2-sha256$...\" | null}}: {e}"), 400),
+            },
             (Method::Put, "/overrides") => match req.json::<Overrides>().await {
                 Ok(o) => Response::from_json(&self.replace(&o).await?),
                 Err(e) => Response::error(format!("body must be Overrides JSON: {e}"), 400),

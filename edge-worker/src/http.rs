@@ -40,6 +40,11 @@ pub mod headers {
     /// same-origin. `same-origin` keeps the Referer inside this site, where it came from.
     pub const INTERSTITIAL: PageSecurity = PageSecurity { csp: INTERSTITIAL_CSP, referrer_policy: "same-origin" };
 
+    /// The password page of a link with `password: required`: its form posts the password back
+    /// to the link's own path, proven same-origin exactly as the interstitial's button is, so
+    /// it needs exactly the interstitial's policy (`form-action 'self'`, `same-origin`).
+    pub const PASSWORD: PageSecurity = INTERSTITIAL;
+
     /// The headers of an HTML page (`text/html` plus [`locked_down`]).
     pub fn html_page(h: &Headers, page: PageSecurity) -> Result<()> {
         h.set("Content-Type", "text/html; charset=utf-8")?;
@@ -97,11 +102,12 @@ pub mod headers {
         use super::*;
 
         #[test]
-        fn only_the_interstitial_may_post_a_form_and_only_here() {
+        fn only_the_interstitial_and_password_page_may_post_a_form_and_only_here() {
             assert!(CSP.contains("form-action 'none'") && !CSP.contains("'self'; frame"));
             assert!(INTERSTITIAL_CSP.contains("form-action 'self'"));
             assert_eq!(CSP.replace("form-action 'none'", "form-action 'self'"), INTERSTITIAL_CSP);
-            for page in [PAGE, INTERSTITIAL] {
+            assert_eq!(PASSWORD.csp, INTERSTITIAL_CSP, "the password form posts to this origin only");
+            for page in [PAGE, INTERSTITIAL, PASSWORD] {
                 let fields = page_fields(page);
                 assert!(fields.contains(&("X-Frame-Options", "DENY")) && fields.iter().any(|(_, v)| v.contains("frame-ancestors 'none'")));
             }

@@ -14,6 +14,8 @@
 //!   Durable Object per gallery: events, rollups, exports, sign-in throttling);
 //! - [`admin`] is the admin page and its bearer-token API;
 //! - [`zip`] lays out the "download all" archive (stored, UTF-8 names, ZIP64 where needed);
+//! - [`password`] holds link passwords' stored hash, their wrong-attempt throttle (pure) and
+//!   PBKDF2 through Web Crypto; the gate checks a password and counts the open in one operation;
 //! - [`bots`] (link-preview fetchers) and [`http`] (cookies, fetch metadata, the security
 //!   headers) are pure helpers, tested natively.
 
@@ -23,6 +25,7 @@ pub mod analytics;
 pub mod bots;
 pub mod gate;
 pub mod http;
+pub mod password;
 pub mod route;
 pub mod site;
 pub mod visitor;

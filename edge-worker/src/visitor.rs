@@ -6,15 +6,21 @@
 //! open, as does the interstitial's "View gallery" button (a same-origin POST). Everything
 //! else that asks for a link's page (mail gateways, link checkers, unfurlers, bots, HEAD) is
 //! told the link's real state and counts nothing.
+//!
+//! A link with `password: required` opens only through its password page's form (a
+//! same-origin POST the link's gate checks); without a session everyone is told its state, or
+//! `password_not_set`, or shown that page.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
-use crate::gate::{self, GateClient, OpenRequest, OpenResponse, Scope};
+use crate::gate::{self, GateClient, OpenRequest, OpenResponse, Scope, UnlockRequest, UnlockResponse};
 use crate::http::{self, FetchIntent, headers};
+use crate::password;
 use crate::site::{self, Deployment};
 use crate::zip;
 use gatefold_contract::manifest::{self, Gallery, Link, PageMode, Variant};
 use gatefold_contract::page::{PageLink, PageTemplate};
-use gatefold_contract::policy::{Access, DownloadSize, decide_in_session, decide_open};
+use gatefold_contract::owner::escape_html;
+use gatefold_contract::policy::{Access, Admission, DownloadSize, decide_in_session, decide_open};
 use gatefold_contract::token::{ClientBinding, Session};
 use gatefold_contract::{Denial, Locale};
 use std::rc::Rc;
@@ -78,6 +84,14 @@ impl Visit<'_> {
     fn client(&self) -> ClientBinding {
         let (_, os, browser) = access::describe_user_agent(&self.header("User-Agent").unwrap_or_default());
         ClientBinding::new(&browser, &os)
+    }
+
+    /// Who is guessing a link's password, for its throttle: IP, browser family and OS under the
+    /// site's keyed visitor hash (its daily salt only ever shortens a wait, by one new window).
+    fn password_client(&self) -> String {
+        let (_, os, browser) = access::describe_user_agent(&self.header("User-Agent").unwrap_or_default());
+        let ip = self.header("CF-Connecting-IP").unwrap_or_default();
+        self.site.key.visitor_hash(self.now().div_euclid(86_400), &ip, &format!("{browser}/{os}"))
     }
 
     /// The gallery and link `token` opens. Records that cannot be read fail the request.
@@ -177,12 +191,10 @@ fn set_session(v: &Visit<'_>, resp: &Response, token: &str, session: &Session) -
     resp.headers().set("Set-Cookie", &http::session_cookie(Session::COOKIE, &value, token, max_age))
 }
 
-/// What a request that counts nothing is told: the link's real state, read from its gate
-/// without taking an open. A closed link answers its denial (403 disabled, 410 expired or used
-/// up); an open one answers 200 with the interstitial, whose button makes the counted open.
-async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
-    // The link's own state and its wider scopes' (a gallery's or an audience's disable closes
-    // every link under it), asked at once.
+/// The link's real state, read from its gate without taking an open (its own state and its
+/// wider scopes': a gallery's or an audience's disable closes every link under it, asked at
+/// once), with the link's own status.
+async fn link_state(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<(std::result::Result<(), Denial>, gate::Status)> {
     let (own, wider) = futures_util::future::join(
         GateClient::new(v.env, &gallery.id, &link.name)?.status(),
         gate::wider_statuses(v.env, &Scope::link(&gallery.id, &link.name)),
@@ -191,6 +203,14 @@ async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Resu
     let (own, wider) = (own?, wider?);
     let in_force = gate::under_wider(own.overrides.settled(&link.policy), wider.iter().map(|w| &w.overrides));
     let state = decide_open(&link.policy, &in_force, own.views, v.now()).map(drop);
+    Ok((state, own))
+}
+
+/// What a request that counts nothing is told: the link's real state, read from its gate
+/// without taking an open. A closed link answers its denial (403 disabled, 410 expired or used
+/// up); an open one answers 200 with the interstitial, whose button makes the counted open.
+async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
+    let (state, _) = link_state(v, gallery, link).await?;
     if !v.head {
         v.log(&gallery.id, &link.name, EventKind::Preview, state, None);
     }
@@ -204,18 +224,17 @@ async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Resu
     respond_html(v, 200, html, headers::INTERSTITIAL)
 }
 
+/// The session an admitted open at `now` gives this client.
+fn session_of(v: &Visit<'_>, a: Admission, now: i64) -> Session {
+    Session { view_number: a.view_number, issued_at: now, expires_at: a.session_expires_at, epoch: a.session_epoch, client: v.client() }
+}
+
 /// Takes an open at the link's gate, logging it either way.
 async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std::result::Result<Session, Denial>> {
     let now = v.now();
     let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest { policy: link.policy.clone(), now }).await?;
     let session = match answer {
-        OpenResponse::Admitted(a) => Ok(Session {
-            view_number: a.view_number,
-            issued_at: now,
-            expires_at: a.session_expires_at,
-            epoch: a.session_epoch,
-            client: v.client(),
-        }),
+        OpenResponse::Admitted(a) => Ok(session_of(v, a, now)),
         OpenResponse::Denied(d) => Err(d),
     };
     v.log(&gallery.id, &link.name, EventKind::Open, session.map(drop), None);
@@ -252,6 +271,9 @@ async fn page_session(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str
 pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
     let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
     let (gallery, link) = (gallery.as_ref(), &link);
+    if link.policy.password {
+        return open_locked(v, gallery, link, token).await;
+    }
     if v.head || crate::bots::is_preview_bot(v.header("User-Agent").as_deref()) {
         return without_counting(v, gallery, link).await;
     }
@@ -288,21 +310,118 @@ pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
         v.log(&gallery.id, &link.name, EventKind::Open, Err(Denial::CrossSiteRequest), None);
         return deny(v, Denial::CrossSiteRequest).await;
     }
-    let back = || -> Result<Response> {
-        let resp = Response::empty()?.with_status(303);
-        resp.headers().set("Location", &format!("/s/{token}"))?;
-        headers::gated(resp.headers())?;
-        Ok(resp)
-    };
     match page_session(v, gallery, link, token).await? {
-        PageSession::Show(_) => return back(),
+        PageSession::Show(_) => return back_to_page(token),
         PageSession::Refuse(d) => return deny(v, d).await,
         PageSession::None => {}
     }
+    if link.policy.password {
+        return unlock(v, gallery, link, token).await;
+    }
     match count_open(v, gallery, link).await? {
-        Ok(session) => with_new_session(v, token, back().map(|resp| (resp, session))),
+        Ok(session) => with_new_session(v, token, back_to_page(token).map(|resp| (resp, session))),
         Err(d) => deny(v, d).await,
     }
+}
+
+/// 303 to the link's page after a counted POST, so a reload never posts again.
+fn back_to_page(token: &str) -> Result<Response> {
+    let resp = Response::empty()?.with_status(303);
+    resp.headers().set("Location", &format!("/s/{token}"))?;
+    headers::gated(resp.headers())?;
+    Ok(resp)
+}
+
+/// A posted form larger than this holds no password that could be right (passwords are at
+/// most [`password::MAX_BYTES`], percent-encoded at most three times as long).
+const MAX_FORM_BYTES: usize = 4_096;
+
+/// `GET|HEAD /s/<token>` of a link with `password: required`. A valid session shows the
+/// gallery; everything else (people, bots, HEAD, scanners alike) counts nothing and is told
+/// [`locked`]'s answer.
+async fn open_locked(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<Response> {
+    if !v.head {
+        match page_session(v, gallery, link, token).await? {
+            PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
+            PageSession::Refuse(d) => return deny(v, d).await,
+            PageSession::None => {}
+        }
+    }
+    locked(v, gallery, link).await
+}
+
+/// A password link's answer to anyone without a session: its state denial first (the same for
+/// everyone), then `password_not_set` while the owner has set none (fail closed), else the
+/// password page (401). Counts nothing; logged as a preview with that outcome.
+async fn locked(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
+    let (state, own) = link_state(v, gallery, link).await?;
+    let denial = match state {
+        Err(d) => d,
+        Ok(()) if own.password_set => Denial::PasswordRequired,
+        Ok(()) => Denial::PasswordNotSet,
+    };
+    if !v.head {
+        v.log(&gallery.id, &link.name, EventKind::Preview, Err(denial), None);
+    }
+    match denial {
+        Denial::PasswordRequired => password_page(v, denial, None).await,
+        _ => deny(v, denial).await,
+    }
+}
+
+/// `POST /s/<token>` with the password form of a link with `password: required` (the caller
+/// checked it is same-origin). The gate checks state, throttle and password and counts the
+/// open in one operation; the password goes nowhere else (no log, event or error names it).
+async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<Response> {
+    let declared = v.header("Content-Length").and_then(|n| n.trim().parse::<usize>().ok());
+    let body = if declared.is_some_and(|n| n > MAX_FORM_BYTES) { Vec::new() } else { v.req.clone()?.bytes().await? };
+    let Some(password) = (body.len() <= MAX_FORM_BYTES).then(|| password::from_form(&body)).flatten() else {
+        // No password field (the interstitial's button, a replayed empty form): as a GET.
+        return locked(v, gallery, link).await;
+    };
+    let now = v.now();
+    let req = UnlockRequest { policy: link.policy.clone(), now, password, client: v.password_client() };
+    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.unlock(&req).await?;
+    let (outcome, denial, retry_after) = match answer {
+        UnlockResponse::Admitted(a) => {
+            v.log(&gallery.id, &link.name, EventKind::Open, Ok(()), None);
+            return with_new_session(v, token, back_to_page(token).map(|resp| (resp, session_of(v, a, now))));
+        }
+        UnlockResponse::Denied(d) => (Err(d), d, None),
+        UnlockResponse::Throttled { retry_after } => (Err(Denial::TooManyAttempts), Denial::TooManyAttempts, Some(retry_after)),
+    };
+    v.log(&gallery.id, &link.name, EventKind::Open, outcome, None);
+    match denial {
+        Denial::WrongPassword | Denial::TooManyAttempts => password_page(v, denial, retry_after).await,
+        _ => deny(v, denial).await,
+    }
+}
+
+/// The password page in the visitor's language (JSON for API clients), with `denial`'s status:
+/// 401 asking for the password, 401 after a wrong one, 429 while throttled (with
+/// `Retry-After`). Its error line says what went wrong, escaped; empty when only asking.
+async fn password_page(v: &Visit<'_>, denial: Denial, retry_after: Option<i64>) -> Result<Response> {
+    let resp = if v.json {
+        respond_json(v, denial.status(), &serde_json::json!({"error": denial.code(), "message": denial.message(v.locale)}))?
+    } else {
+        let (path, template) = localized(v, manifest::password_page_path).await?;
+        if !template.contains(manifest::PASSWORD_ERROR_SLOT) {
+            return Err(worker::Error::RustError(format!("{path} has no error slot: rebuild the site with this version of gatefold")));
+        }
+        let error = match denial {
+            Denial::PasswordRequired => String::new(),
+            _ => format!(
+                "<p class=\"gf-password-error\" role=\"alert\"><strong>{}</strong> {}</p>",
+                escape_html(denial.title(v.locale)),
+                escape_html(denial.message(v.locale))
+            ),
+        };
+        respond_html(v, denial.status(), template.replacen(manifest::PASSWORD_ERROR_SLOT, &error, 1), headers::PASSWORD)?
+    };
+    if let Some(secs) = retry_after {
+        resp.headers().set("Retry-After", &secs.to_string())?;
+    }
+    Ok(resp)
 }
 
 /// Session and in-session policy for a gated file of `token`'s link. Checked before the file

@@ -429,6 +429,9 @@ mod tests {
             policy: Default::default(),
             overrides,
             gallery_overrides,
+            audience: None,
+            activity: None,
+            audience_overrides: Overrides::default(),
             state: LinkState::Active,
             expires_at: Some(1_798_732_800),
             max_views: None,
@@ -437,6 +440,7 @@ mod tests {
             first_open: None,
             last_open: None,
             session_epoch: 0,
+            password_set: false,
             notices: vec![],
         }
     }
@@ -452,7 +456,7 @@ mod tests {
     fn publish_lists_the_overrides_still_in_force_on_the_links_it_touches() {
         let extended = Overrides { expires_at: Some(1_798_732_800), max_views: Some(9), ..Overrides::default() };
         let off = Overrides { disabled: Some(true), ..Overrides::default() };
-        let all = LinksResponse { timezone: "Asia/Shanghai".into(), links: vec![link(extended, off)], total: 1, offset: 0, next_offset: None, galleries: vec![] };
+        let all = LinksResponse { timezone: "Asia/Shanghai".into(), links: vec![link(extended, off)], total: 1, offset: 0, next_offset: None, galleries: vec![], audiences: vec![] };
         let touched = vec![("spring".to_string(), "market".to_string())];
         let out = render_overrides_in_force(&all, &touched, chrono_tz::Asia::Shanghai);
         assert!(out.contains("spring/market: gallery disabled at runtime, expiry set to 2027-01-01 00:00 CST, view limit set to 9"), "{out}");

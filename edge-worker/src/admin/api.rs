@@ -35,6 +35,9 @@ pub enum ApiRoute<'a> {
     Card { gallery: &'a str, link: &'a str },
     ShareKit { gallery: &'a str },
     MailMerge { gallery: &'a str },
+    /// `PUT`: sets the link's password (JSON `{"password": "..."}`); `DELETE`: clears it.
+    SetPassword { gallery: &'a str, link: &'a str },
+    ClearPassword { gallery: &'a str, link: &'a str },
 }
 
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
@@ -97,9 +100,11 @@ fn route_for<'a>(method: &str, rest: &'a str) -> Option<ApiRoute<'a>> {
     let before_last = || rest.get(first.len() + 1..rest.len() - last.len() - 1);
     Some(match (method, first) {
         ("GET", "links") if parts.len() == 1 => ApiRoute::Links,
-        ("POST" | "GET", "links") => {
+        ("POST" | "GET" | "PUT" | "DELETE", "links") => {
             let (gallery, link) = link_id(before_last()?)?;
             match (method, last) {
+                ("PUT", "password") => ApiRoute::SetPassword { gallery, link },
+                ("DELETE", "password") => ApiRoute::ClearPassword { gallery, link },
                 ("POST", "disable") => ApiRoute::Disable { gallery, link },
                 ("POST", "enable") => ApiRoute::Enable { gallery, link },
                 ("POST", "revoke") => ApiRoute::Revoke { gallery, link },
@@ -184,6 +189,8 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         gallery_overrides: scope_overrides(wider.len().checked_sub(1)),
         audience_overrides: scope_overrides(audience.and(wider.len().checked_sub(2))),
         session_epoch: session_epoch(gate.session_epoch, wider.iter().map(|w| w.session_epoch)),
+        // A hash left from before git dropped `password: required` opens nothing: not "set".
+        password_set: link.policy.password && gate.password_set,
         notices,
     }
 }
@@ -464,6 +471,10 @@ mod tests {
         // Read with PATCH's eyes it is recipient `market/delete`: the method is what is wrong.
         assert_eq!(route("POST", "links/spring/market/delete").unwrap_err().status, 405);
         assert_eq!(route("GET", "links/").unwrap_err().status, 404);
+        assert_eq!(route("PUT", "links/spring/market/password"), Ok(ApiRoute::SetPassword { gallery: "spring", link: "market" }));
+        assert_eq!(route("DELETE", "links/spring/market/password"), Ok(ApiRoute::ClearPassword { gallery: "spring", link: "market" }));
+        assert_eq!(route("GET", "links/spring/market/password").unwrap_err().status, 405, "a password is never read back");
+        assert_eq!(route("POST", "links/spring/market/password").unwrap_err().status, 405);
     }
 
     fn launch() -> Gallery {

@@ -414,6 +414,23 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
             }
         }
+        ApiRoute::SetPassword { gallery, link } | ApiRoute::ClearPassword { gallery, link } => {
+            let (g, l) = match find_link(&site, env, gallery, link).await? {
+                Ok(found) => found,
+                Err(f) => return Ok(Err(f)),
+            };
+            let hash = match route {
+                ApiRoute::SetPassword { .. } => match set_password_hash(&mut req, &l).await? {
+                    Ok(hash) => Some(hash),
+                    Err(f) => return Ok(Err(f)),
+                },
+                _ => None,
+            };
+            let client = GateClient::new(env, gallery, link)?;
+            let scope = Scope::link(gallery, link);
+            let (updated, wider) = futures_util::future::join(client.set_password(hash.as_ref()), gate::wider_statuses(env, &scope)).await;
+            Ok(Ok(json(&api::link_status(settings, &g, &l, updated?, &wider?, now))?))
+        }
         ApiRoute::Stats { gallery } | ApiRoute::ExportCsv { gallery } | ApiRoute::ExportXlsx { gallery } => {
             let g = match find_gallery(&site, env, gallery).await? {
                 Ok(g) => g,
@@ -472,6 +489,25 @@ async fn audience_answer(env: &Env, g: &Rc<Gallery>, audience: &str) -> Result<A
         Some(row) => Ok(Ok(json(&row)?)),
         None => Ok(Err(Failure::new(404, "unknown_audience", format!("gallery {:?} has no audience {audience:?}", g.id)))),
     }
+}
+
+/// The hash of the password a `PUT .../password` body sets, or why it is refused. The body is
+/// never echoed (serde's messages would quote it) and the password goes nowhere but the hash.
+async fn set_password_hash(req: &mut Request, link: &Link) -> Result<std::result::Result<crate::password::StoredHash, Failure>> {
+    #[derive(serde::Deserialize)]
+    struct Body {
+        password: String,
+    }
+    if !link.policy.password {
+        return Ok(Err(Failure::new(409, "password_not_required", format!("link {:?} has no `password: required` in git: add it to the link or its audience and publish first", link.name))));
+    }
+    let Ok(body) = req.json::<Body>().await else {
+        return Ok(Err(Failure::new(400, "bad_request", "body must be JSON like {\"password\": \"...\"}")));
+    };
+    if let Err(e) = crate::password::check_new(&body.password) {
+        return Ok(Err(Failure::new(400, "bad_password", e)));
+    }
+    Ok(Ok(crate::password::hash_new(&body.password).await?))
 }
 
 async fn stats(

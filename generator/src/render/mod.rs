@@ -154,6 +154,9 @@ pub fn render_reusing(
             report.denial_pages += 1;
         }
     }
+    for locale in Locale::ALL {
+        write(&site_file(site_dir, &manifest::password_page_path(locale)), pages.password_page(locale)?)?;
+    }
     report.pages = report.gallery_pages + report.preview_pages + report.denial_pages;
     pages.owner_css(site_dir, owner_dir)?;
     pages.owner_index(owner_dir)?;
@@ -208,13 +211,14 @@ fn relink(from: &Path, to: &Path, files: &[String]) -> bool {
 /// How many files [`render`] writes under `site_dir` for galleries whose links use
 /// `modes_per_gallery` page modes each ([`page_modes`]), with the theme in `theme_dir`, counted
 /// without rendering (`gatefold check` weighs a deployment with it): the theme's static files,
-/// the denial pages and the owner stylesheet, and per gallery its page templates, previews and
-/// owner kits.
+/// the denial and password pages and the owner stylesheet, and per gallery its page templates,
+/// previews and owner kits.
 pub fn site_file_count(theme_dir: &Path, modes_per_gallery: impl IntoIterator<Item = usize>) -> Result<usize> {
     let denials = Denial::ALL.len() * Locale::ALL.len();
+    let password_pages = Locale::ALL.len();
     let owner_css = 1;
     let galleries: usize = modes_per_gallery.into_iter().map(files_per_gallery).sum();
-    Ok(theme::static_files(&theme_dir.join("static"))?.len() + denials + owner_css + galleries)
+    Ok(theme::static_files(&theme_dir.join("static"))?.len() + denials + password_pages + owner_css + galleries)
 }
 
 /// Files [`render`] writes for a gallery whose links use `modes` page modes: its page

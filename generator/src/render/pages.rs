@@ -220,6 +220,18 @@ impl Renderer<'_> {
             )
             .with_context(|| format!("rendering the {denial} page in {locale}"))
     }
+
+    /// The password page of links with `password: required`, in `locale`: the site title and
+    /// the form only, with the slot the worker fills with its error line.
+    pub(super) fn password_page(&self, locale: Locale) -> Result<String> {
+        let asking = Denial::PasswordRequired;
+        self.theme
+            .render(
+                "password.html",
+                context! { title => asking.title(locale), message => asking.message(locale), error_slot => manifest::PASSWORD_ERROR_SLOT, ..self.base(locale) },
+            )
+            .with_context(|| format!("rendering the password page in {locale}"))
+    }
 }
 
 fn no_variants(gallery: &BuiltGallery, image: &Image, role: &str) -> String {

@@ -1,0 +1,74 @@
+// A person opens a password link in a real browser on a phone-sized screen: the password page,
+// typed password, the gallery with its images; and the owner sees in the admin page that a
+// link's password is not set yet, and sets and clears it there. Real worker under Miniflare,
+// Chromium.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startWorker, launchBrowser, signInAdmin } from "./harness.mjs";
+
+let w, browser;
+before(async () => {
+  w = await startWorker();
+  browser = await launchBrowser();
+});
+after(async () => { await browser?.close(); await w?.stop(); });
+
+test("at 390 px a person types the password into the page, submits, and sees the gallery", async () => {
+  const link = w.links["kit/locked"];
+  const set = await w.fetch("/admin/api/links/kit/locked/password", {
+    method: "PUT", headers: { authorization: `Bearer ${w.adminToken}` }, body: JSON.stringify({ password: "browser horse 1" }),
+  });
+  assert.equal(set.status, 200);
+  const before = (await w.status("kit/locked")).views;
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "en-US" });
+  const page = await context.newPage();
+  const res = await page.goto(`${w.url}${link.path}`);
+  assert.equal(res.status(), 401);
+  const input = page.getByLabel("Password");
+  assert.equal(await input.getAttribute("autocomplete"), "current-password");
+  // Fits the phone's width: nothing scrolls sideways.
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 390));
+  await input.fill("not it at all");
+  await page.getByRole("button", { name: "Open gallery" }).click();
+  await page.waitForSelector(".gf-password-error");
+  assert.equal((await w.status("kit/locked")).views, before, "a wrong password counts nothing");
+  await page.getByLabel("Password").fill("browser horse 1");
+  await page.getByRole("button", { name: "Open gallery" }).click();
+  await page.waitForSelector("ul.gf-grid");
+  assert.equal(page.url(), `${w.url}${link.path}`, "the 303 brings the browser back to the link, no password in the URL");
+  await page.waitForFunction(() => [...document.querySelectorAll("ul.gf-grid img")].every((i) => i.complete && i.naturalWidth > 0));
+  assert.equal((await w.status("kit/locked")).views, before + 1);
+  await context.close();
+});
+
+test("the admin page says plainly that a password is not set yet, and sets and clears it", async () => {
+  const auth = { authorization: `Bearer ${w.adminToken}` };
+  assert.equal((await w.fetch("/admin/api/links/kit/locked-2/password", { method: "DELETE", headers: auth })).status, 200);
+  const page = await browser.newPage();
+  const errors = await signInAdmin(page, w);
+  await page.selectOption("#f-gallery", "kit");
+  const row = page.locator('#links tr[data-gallery="kit"][data-link="locked-2"]');
+  await row.locator('[data-why="password_not_set"]').waitFor();
+  assert.match(await row.locator('[data-why="password_not_set"]').textContent(), /Password not set yet/);
+  assert.equal(await page.locator('#links tr[data-gallery="kit"][data-link="everything"] button[data-action="password"]').count(), 0, "only password links have the control");
+  const epoch = (await w.status("kit/locked-2")).session_epoch;
+  await row.locator('button[data-action="password"]').click();
+  await page.waitForSelector("dialog#password[open]");
+  assert.ok(await page.locator("#password-clear").isHidden(), "nothing to clear yet");
+  await page.fill("#password-input", "admin horse 1");
+  await page.click("#password-set");
+  await row.locator('[data-why="password_set"]').waitFor();
+  assert.match(await page.textContent("#status"), /Password saved/);
+  assert.equal(await page.inputValue("#password-input"), "", "the page keeps no password once sent");
+  assert.equal((await w.status("kit/locked-2")).password_set, true);
+  assert.equal((await w.status("kit/locked-2")).session_epoch, epoch + 1);
+  await row.locator('button[data-action="password"]').click();
+  await page.waitForSelector("dialog#password[open]");
+  await page.click("#password-clear");
+  await row.locator('[data-why="password_not_set"]').waitFor();
+  assert.equal((await w.status("kit/locked-2")).password_set, false);
+  await page.click("#lang");
+  assert.match(await row.locator('[data-why="password_not_set"]').textContent(), /尚未设置密码/);
+  assert.deepEqual(errors, []);
+  await page.close();
+});
