@@ -1,4 +1,9 @@
-//! `gatefold stats|disable|enable|extend|revoke|export`: the admin API from the command line.
+//! `gatefold stats|disable|enable|extend|revoke|password|export`: the admin API from the
+//! command line.
+//!
+//! A target is `<gallery>` (disable/enable only), `<gallery>/<link>`,
+//! `<gallery>/<audience>/<recipient>` (one recipient's link) or `<gallery>/@<audience>` (every
+//! recipient of an audience at once: one write on the worker, whatever their number).
 //!
 //! Mount with `#[command(flatten)] Admin(admin::AdminCommand)` in the CLI's `Command` enum and
 //! call [`run`]. The server and token come from `GATEFOLD_URL` (default the local
@@ -31,11 +36,13 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Turn a link off at once (`<gallery>/<link>`), or every link of a gallery (`<gallery>`).
+    /// Turn a link off at once (`<gallery>/<link>`, `<gallery>/<audience>/<recipient>`), a whole
+    /// audience (`<gallery>/@<audience>`), or every link of a gallery (`<gallery>`).
     Disable { target: String },
     /// Lift a runtime disable (a link disabled in gallery.yaml stays off until a publish).
     Enable { target: String },
-    /// Extend a link's expiry and/or change its view limit.
+    /// Extend a link's (or a whole audience's, `<gallery>/@<audience>`) expiry and/or change its
+    /// view limit.
     Extend {
         target: String,
         /// Valid through this day (YYYY-MM-DD, site timezone) or an RFC 3339 time.
@@ -52,8 +59,19 @@ pub enum AdminCommand {
         #[arg(long)]
         force: bool,
     },
-    /// End every open session of a link at once, keeping its URL: `gatefold revoke <gallery>/<link>`.
+    /// End every open session of a link (or of every recipient of `<gallery>/@<audience>`) at
+    /// once, keeping its URL: `gatefold revoke <gallery>/<link>`.
     Revoke { target: String },
+    /// Set the password of a `password: required` link: asked without echo, or one line read
+    /// from standard input when it is not a terminal. Ends the link's open sessions.
+    Password {
+        /// `<gallery>/<link>`, `<gallery>/<audience>/<recipient>`, or `<gallery>/@<audience>`
+        /// (the same password on each of its recipients' links).
+        target: String,
+        /// Remove the password: the link then answers "not available yet" until a new one is set.
+        #[arg(long)]
+        clear: bool,
+    },
     /// Save a gallery's access log as CSV or Excel.
     Export {
         gallery: String,
@@ -111,6 +129,8 @@ impl Server {
             ("GET", _) => agent.get(&url).header("Authorization", &auth).call(),
             ("POST", None) => agent.post(&url).header("Authorization", &auth).send_empty(),
             ("PATCH", Some(b)) => agent.patch(&url).header("Authorization", &auth).send_json(b),
+            ("PUT", Some(b)) => agent.put(&url).header("Authorization", &auth).send_json(b),
+            ("DELETE", None) => agent.delete(&url).header("Authorization", &auth).call(),
             _ => bail!("unsupported request {method} {path}"),
         };
         let mut resp = result.map_err(|e| match e {
@@ -164,9 +184,9 @@ impl Server {
         serde_json::from_slice(&self.send("GET", &path, None)?).context("reading the statistics")
     }
 
-    /// `action` is `disable`, `enable` or `revoke`.
+    /// `action` is `disable`, `enable` or `revoke`; `link` is `<link>` or `<audience>/<recipient>`.
     pub fn link_action(&self, gallery: &str, link: &str, action: &str) -> Result<LinkStatus> {
-        let path = format!("links/{}/{}/{action}", url_component(gallery), url_component(link));
+        let path = format!("{}/{action}", link_path(gallery, link));
         serde_json::from_slice(&self.send("POST", &path, None)?).context("reading the link's new state")
     }
 
@@ -177,8 +197,29 @@ impl Server {
     }
 
     pub fn patch(&self, gallery: &str, link: &str, patch: &LinkPatch) -> Result<LinkStatus> {
-        let path = format!("links/{}/{}", url_component(gallery), url_component(link));
-        serde_json::from_slice(&self.send("PATCH", &path, Some(&serde_json::to_value(patch)?))?).context("reading the link's new state")
+        serde_json::from_slice(&self.send("PATCH", &link_path(gallery, link), Some(&serde_json::to_value(patch)?))?).context("reading the link's new state")
+    }
+
+    /// `action` is `disable`, `enable` or `revoke`: one write for every recipient of the
+    /// audience. Answers the worker's JSON as it is (shown by [`render_audience`]).
+    pub fn audience_action(&self, gallery: &str, audience: &str, action: &str) -> Result<serde_json::Value> {
+        let path = format!("{}/{action}", audience_path(gallery, audience));
+        serde_json::from_slice(&self.send("POST", &path, None)?).context("reading the audience's new state")
+    }
+
+    pub fn patch_audience(&self, gallery: &str, audience: &str, patch: &LinkPatch) -> Result<serde_json::Value> {
+        serde_json::from_slice(&self.send("PATCH", &audience_path(gallery, audience), Some(&serde_json::to_value(patch)?))?).context("reading the audience's new state")
+    }
+
+    /// Sets (`Some`) or clears (`None`) a link's password. The password travels only in the
+    /// request body, over the admin connection.
+    pub fn set_password(&self, gallery: &str, link: &str, password: Option<&str>) -> Result<LinkStatus> {
+        let path = format!("{}/password", link_path(gallery, link));
+        let answer = match password {
+            Some(p) => self.send("PUT", &path, Some(&serde_json::json!({ "password": p })))?,
+            None => self.send("DELETE", &path, None)?,
+        };
+        serde_json::from_slice(&answer).context("reading the link's new state")
     }
 
     pub fn export(&self, gallery: &str, ext: &str, q: &Window) -> Result<Vec<u8>> {
@@ -209,12 +250,141 @@ fn url_component(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// `<gallery>/<link>` → the two names.
-pub fn split_target(target: &str) -> Result<(&str, &str)> {
-    match target.split_once('/') {
-        Some((g, l)) if !g.is_empty() && !l.is_empty() && !l.contains('/') => Ok((g, l)),
-        _ => bail!("{target:?}: name the link as <gallery>/<link>, e.g. spring-launch/market"),
+/// `links/<gallery>/<link>` or `links/<gallery>/<audience>/<recipient>`, each name escaped.
+fn link_path(gallery: &str, link: &str) -> String {
+    let (audience, name) = gatefold_contract::manifest::split_link_name(link);
+    let names: Vec<String> = [Some(gallery), audience, Some(name)].into_iter().flatten().map(url_component).collect();
+    format!("links/{}", names.join("/"))
+}
+
+fn audience_path(gallery: &str, audience: &str) -> String {
+    format!("audiences/{}/{}", url_component(gallery), url_component(audience))
+}
+
+/// What an admin command acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `<gallery>`: every link of it (disable/enable only).
+    Gallery(String),
+    /// `<gallery>/<link>`, or `<gallery>/<audience>/<recipient>` (link `<audience>/<recipient>`).
+    Link { gallery: String, link: String },
+    /// `<gallery>/@<audience>`: every recipient of the audience.
+    Audience { gallery: String, audience: String },
+}
+
+const TARGET_FORMS: &str = "name it as <gallery>/<link>, <gallery>/<audience>/<recipient> or <gallery>/@<audience>, e.g. spring-launch/market, launch-a/channel/dealer-001, launch-a/@channel";
+
+impl Target {
+    pub fn parse(target: &str) -> Result<Target> {
+        let parts: Vec<&str> = target.split('/').collect();
+        if parts.iter().any(|p| p.is_empty() || p.starts_with('@') && p.len() == 1) {
+            bail!("{target:?}: {TARGET_FORMS}");
+        }
+        let at = |p: &str| p.starts_with('@');
+        Ok(match parts.as_slice() {
+            [g] if !at(g) => Target::Gallery(g.to_string()),
+            [g, a] if !at(g) && at(a) => Target::Audience { gallery: g.to_string(), audience: a[1..].to_string() },
+            [g, l] if !at(g) => Target::Link { gallery: g.to_string(), link: l.to_string() },
+            [g, a, r] if ![g, a, r].iter().any(|p| at(p)) => Target::Link { gallery: g.to_string(), link: gatefold_contract::manifest::link_name(Some(a), r) },
+            _ => bail!("{target:?}: {TARGET_FORMS}"),
+        })
     }
+
+    /// A link or an audience, not a whole gallery.
+    fn links_only(target: &str) -> Result<Target> {
+        match Target::parse(target)? {
+            Target::Gallery(_) => bail!("{target:?}: {TARGET_FORMS} (a whole gallery can only be disabled or enabled)"),
+            t => Ok(t),
+        }
+    }
+}
+
+/// `<gallery>/<link>` → the two names (`<link>` may be `<audience>/<recipient>`).
+pub fn split_target(target: &str) -> Result<(String, String)> {
+    match Target::parse(target)? {
+        Target::Link { gallery, link } => Ok((gallery, link)),
+        _ => bail!("{target:?}: name one link as <gallery>/<link> or <gallery>/<audience>/<recipient>, e.g. spring-launch/market"),
+    }
+}
+
+/// The worker's answer to an audience change, one line per fact it states.
+pub fn render_audience(gallery: &str, audience: &str, answer: &serde_json::Value) -> String {
+    let mut out = format!("audience {gallery}/@{audience}");
+    let overrides = answer.get("overrides").and_then(|o| serde_json::from_value::<Overrides>(o.clone()).ok());
+    match overrides {
+        Some(o) => {
+            let mut facts = Vec::new();
+            facts.push(if o.is_disabled() { "disabled at runtime: every recipient's link refuses new opens".to_string() } else { "no runtime disable".to_string() });
+            if let Some(max) = o.max_views {
+                facts.push(format!("view limit {max} per recipient"));
+            }
+            if let Some(at) = o.expires_at.and_then(|t| chrono::DateTime::from_timestamp(t, 0)) {
+                facts.push(format!("expires {}", at.format("%Y-%m-%d %H:%M UTC")));
+            }
+            out.push_str(&format!(": {}", facts.join(" · ")));
+        }
+        None => out.push_str(&format!(": {answer}")),
+    }
+    for notice in answer.get("notices").and_then(|n| n.as_array()).into_iter().flatten() {
+        out.push_str(&format!("\n  note: {}", notice.as_str().map(str::to_string).unwrap_or_else(|| notice.to_string())));
+    }
+    out
+}
+
+/// The new password: without echo from a terminal, else the first line of standard input.
+fn read_new_password() -> Result<String> {
+    use std::io::IsTerminal;
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ").context("reading the password from the terminal")?;
+        let again = rpassword::prompt_password("Again: ").context("reading the password from the terminal")?;
+        if first != again {
+            bail!("the two passwords differ: nothing was changed");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    check_password(&password)?;
+    Ok(password)
+}
+
+/// The shortest password accepted; the worker enforces the same.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Refuses what the worker would refuse, before anything is sent. Never repeats the password.
+pub fn check_password(password: &str) -> Result<()> {
+    if password.trim().is_empty() {
+        bail!("the password is empty: nothing was changed (use --clear to remove a password)");
+    }
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        bail!("the password is shorter than {MIN_PASSWORD_CHARS} characters: nothing was changed; choose a longer one");
+    }
+    Ok(())
+}
+
+/// `gatefold password`: one link, or each recipient of an audience.
+fn password(server: &Server, target: &str, clear: bool, show: impl Fn(LinkStatus) -> Result<()>) -> Result<()> {
+    let target = Target::links_only(target)?;
+    let links: Vec<(String, String)> = match &target {
+        Target::Link { gallery, link } => vec![(gallery.clone(), link.clone())],
+        Target::Audience { gallery, audience } => {
+            let prefix = format!("{audience}/");
+            let all = server.links()?;
+            let links: Vec<(String, String)> = all.links.into_iter().filter(|l| l.gallery == *gallery && l.name.starts_with(&prefix)).map(|l| (l.gallery, l.name)).collect();
+            if links.is_empty() {
+                bail!("the server knows no recipients of audience {audience} in gallery {gallery}: check the name, or publish first");
+            }
+            links
+        }
+        Target::Gallery(_) => unreachable!("links_only refuses a gallery"),
+    };
+    let password = if clear { None } else { Some(read_new_password()?) };
+    for (gallery, link) in &links {
+        show(server.set_password(gallery, link, password.as_deref())?)?;
+    }
+    Ok(())
 }
 
 pub fn run(cmd: AdminCommand) -> Result<()> {
@@ -235,18 +405,23 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
         }
         AdminCommand::Disable { target } => switch(&server, &target, "disable", show)?,
         AdminCommand::Enable { target } => switch(&server, &target, "enable", show)?,
-        AdminCommand::Revoke { target } => {
-            let (g, l) = split_target(&target)?;
-            show(server.link_action(g, l, "revoke")?)?;
-        }
+        AdminCommand::Revoke { target } => match Target::links_only(&target)? {
+            Target::Audience { gallery, audience } => println!("{}", render_audience(&gallery, &audience, &server.audience_action(&gallery, &audience, "revoke")?)),
+            Target::Link { gallery, link } => show(server.link_action(&gallery, &link, "revoke")?)?,
+            Target::Gallery(_) => unreachable!("links_only refuses a gallery"),
+        },
         AdminCommand::Extend { target, until, days, max_views, force } => {
-            let (g, l) = split_target(&target)?;
             let patch = LinkPatch { expires: until, extend_days: days, max_views, force, ..LinkPatch::default() };
             if patch == (LinkPatch { force, ..LinkPatch::default() }) {
                 bail!("nothing to change: give --until DATE, --days N and/or --max-views N");
             }
-            show(server.patch(g, l, &patch)?)?;
+            match Target::links_only(&target)? {
+                Target::Audience { gallery, audience } => println!("{}", render_audience(&gallery, &audience, &server.patch_audience(&gallery, &audience, &patch)?)),
+                Target::Link { gallery, link } => show(server.patch(&gallery, &link, &patch)?)?,
+                Target::Gallery(_) => unreachable!("links_only refuses a gallery"),
+            }
         }
+        AdminCommand::Password { target, clear } => password(&server, &target, clear, show)?,
         AdminCommand::Export { gallery, csv, xlsx, link, from, to } => {
             let (ext, path) = match (csv, xlsx) {
                 (Some(p), None) => ("csv", p),
@@ -313,13 +488,17 @@ fn describe_overrides(own: &Overrides, gallery: &Overrides, tz: chrono_tz::Tz) -
     changes
 }
 
-/// `disable`/`enable` of a link (`<gallery>/<link>`) or of a whole gallery (`<gallery>`).
+/// `disable`/`enable` of a link, an audience or a whole gallery.
 fn switch(server: &Server, target: &str, action: &str, show: impl Fn(LinkStatus) -> Result<()>) -> Result<()> {
-    if target.contains('/') {
-        let (g, l) = split_target(target)?;
-        return show(server.link_action(g, l, action)?);
-    }
-    let st = server.gallery_action(target, action)?;
+    let gallery = match Target::parse(target)? {
+        Target::Link { gallery, link } => return show(server.link_action(&gallery, &link, action)?),
+        Target::Audience { gallery, audience } => {
+            println!("{}", render_audience(&gallery, &audience, &server.audience_action(&gallery, &audience, action)?));
+            return Ok(());
+        }
+        Target::Gallery(gallery) => gallery,
+    };
+    let st = server.gallery_action(&gallery, action)?;
     let state = if st.overrides.is_disabled() { "disabled at runtime: every link refuses new opens" } else { "no runtime disable" };
     println!("gallery {}: {state}", st.gallery);
     for notice in &st.notices {
@@ -464,11 +643,43 @@ mod tests {
     }
 
     #[test]
-    fn a_target_must_name_gallery_and_link() {
-        assert_eq!(split_target("spring/market").unwrap(), ("spring", "market"));
-        for bad in ["spring", "/market", "spring/", "a/b/c"] {
-            assert!(split_target(bad).unwrap_err().to_string().contains("<gallery>/<link>"), "{bad}");
+    fn a_target_names_a_gallery_a_link_a_recipient_or_an_audience() {
+        let link = |g: &str, l: &str| Target::Link { gallery: g.into(), link: l.into() };
+        assert_eq!(Target::parse("spring").unwrap(), Target::Gallery("spring".into()));
+        assert_eq!(Target::parse("spring/market").unwrap(), link("spring", "market"));
+        assert_eq!(Target::parse("launch-a/channel/dealer-001").unwrap(), link("launch-a", "channel/dealer-001"));
+        assert_eq!(Target::parse("launch-a/@channel").unwrap(), Target::Audience { gallery: "launch-a".into(), audience: "channel".into() });
+        for bad in ["", "/market", "spring/", "a/b/c/d", "a//c", "@a", "a/@", "a/@b/c", "a/b/@c", "a/@b/@c"] {
+            assert!(Target::parse(bad).unwrap_err().to_string().contains("<gallery>/@<audience>"), "{bad}");
         }
+        assert!(Target::links_only("spring").unwrap_err().to_string().contains("only be disabled or enabled"));
+        assert!(split_target("launch-a/@channel").is_err());
+        assert_eq!(split_target("launch-a/channel/dealer-001").unwrap(), ("launch-a".to_string(), "channel/dealer-001".to_string()));
+    }
+
+    #[test]
+    fn routes_escape_each_name_and_keep_the_recipient_segment() {
+        assert_eq!(link_path("launch-a", "channel/dealer-001"), "links/launch-a/channel/dealer-001");
+        assert_eq!(link_path("spring", "market"), "links/spring/market");
+        assert_eq!(link_path("a b", "c?d"), "links/a+b/c%3Fd");
+        assert_eq!(audience_path("launch-a", "channel"), "audiences/launch-a/channel");
+    }
+
+    #[test]
+    fn short_or_empty_passwords_are_refused_before_anything_is_sent_and_never_repeated() {
+        for bad in ["", "   ", "1234567", "短密码"] {
+            let err = check_password(bad).unwrap_err().to_string();
+            assert!(err.contains("nothing was changed"), "{err}");
+            assert!(bad.trim().is_empty() || !err.contains(bad), "the message repeats the password: {err}");
+        }
+        assert!(check_password("correct horse").is_ok());
+        assert!(check_password("八个汉字的密码啊").is_ok(), "characters are counted, not bytes");
+    }
+
+    #[test]
+    fn an_audience_answer_says_its_state_and_notices() {
+        let answer = serde_json::json!({ "overrides": { "disabled": true }, "notices": ["200 recipients"] });
+        assert_eq!(render_audience("launch-a", "channel", &answer), "audience launch-a/@channel: disabled at runtime: every recipient's link refuses new opens\n  note: 200 recipients");
     }
 
     #[test]

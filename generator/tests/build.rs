@@ -61,8 +61,14 @@ fn building_the_good_site_writes_records_page_templates_and_owner_kits_and_lists
     for g in m.galleries.values() {
         for locale in Locale::ALL {
             assert!(site_file(dist, &manifest::preview_path(&g.id, locale)).is_file());
+            let used: BTreeSet<PageMode> = g.links.values().map(|l| PageMode::of(&l.policy)).collect();
             for mode in PageMode::ALL {
-                let json = std::fs::read_to_string(site_file(dist, &manifest::page_path(&g.id, mode, locale))).unwrap();
+                let path = site_file(dist, &manifest::page_path(&g.id, mode, locale));
+                if !used.contains(&mode) {
+                    assert!(!path.exists(), "no link of {} uses {mode:?}, so its page is not rendered", g.id);
+                    continue;
+                }
+                let json = std::fs::read_to_string(path).unwrap();
                 let template = PageTemplate::from_json(&json).unwrap();
                 assert_eq!((template.locale, template.timezone.as_str()), (locale, m.site.timezone.as_str()));
             }
@@ -127,12 +133,59 @@ fn the_records_are_the_manifests_records_and_no_image_or_manifest_is_deployed() 
 
 #[test]
 fn check_counts_exactly_the_files_a_build_deploys() {
-    let root = project("good");
+    // `good` uses two download modes, `e2e` all four in one gallery and fewer in others.
+    for fixture in ["good", "e2e"] {
+        let root = project(fixture);
+        let opts = options(root.path());
+        build(&opts).unwrap();
+        let deployed = walkdir::WalkDir::new(opts.out.join("site")).into_iter().filter(|e| e.as_ref().unwrap().file_type().is_file()).count();
+        let (project, _) = gatefold::build::load(&opts.galleries, &opts.themes, false, 1_790_000_000).unwrap();
+        assert_eq!(gatefold::build::deployed_files(&project, &opts.themes).unwrap(), deployed, "{fixture}");
+    }
+}
+
+/// The text of the QR code in a PNG, read by zbarimg (an independent decoder).
+fn decode_qr(png: &Path) -> String {
+    let out = std::process::Command::new("zbarimg").args(["--quiet", "--raw"]).arg(png).output().expect("zbarimg (Debian zbar-tools) runs");
+    assert!(out.status.success(), "zbarimg could not read {}: {}", png.display(), String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+#[test]
+fn a_recipient_list_of_200_dealers_builds_one_link_qr_code_and_mail_merge_row_each() {
+    let root = project("e2e");
     let opts = options(root.path());
     build(&opts).unwrap();
-    let deployed = walkdir::WalkDir::new(opts.out.join("site")).into_iter().filter(|e| e.as_ref().unwrap().file_type().is_file()).count();
-    let (project, _) = gatefold::build::load(&opts.galleries, &opts.themes, false, 1_790_000_000).unwrap();
-    assert_eq!(gatefold::build::deployed_files(&project, &opts.themes).unwrap(), deployed);
+    let m = read_manifest(&opts.out);
+    let g = &m.galleries["launch-a"];
+    assert_eq!(g.audiences["channel"], manifest::Audience { label: "渠道伙伴".into(), recipients: 200 });
+    let dealers: Vec<&manifest::Link> = g.links.values().filter(|l| l.audience() == Some("channel")).collect();
+    assert_eq!(dealers.len(), 200);
+    assert_eq!(BTreeSet::from_iter(dealers.iter().map(|l| &l.token)).len(), 200, "every recipient has a token of its own");
+    let d7 = &g.links["channel/dealer-007"];
+    assert_eq!((d7.label.as_str(), d7.policy.max_views, g.links["channel/dealer-008"].policy.max_views), ("经销商 007", Some(2), Some(20)));
+    assert!(g.links["press/xinhua"].policy.password && !g.links["team"].policy.password);
+
+    let owner = opts.out.join("owner");
+    for name in ["channel/dealer-001", "channel/dealer-007", "channel/dealer-200", "press/xinhua"] {
+        let png = owner.join(format!("qr/launch-a/{name}.png"));
+        assert_eq!(decode_qr(&png), manifest::link_url(&m.site.base_url, &g.links[name].token), "{name}");
+        assert!(owner.join(format!("cards/launch-a/{name}.html")).is_file(), "{name} has a card");
+    }
+
+    let csv = std::fs::read_to_string(owner.join("mail-merge/launch-a.csv")).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.trim_start_matches('\u{feff}').as_bytes());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.iter().filter(|r| &r[1] == "channel").count(), 200, "one row per dealer");
+    assert_eq!(rows.len(), 202, "and the two press recipients; the plain link `team` has no row");
+    let first = &rows[0];
+    assert_eq!((&first[0], &first[2], &first[3]), ("launch-a/channel/dealer-001", "经销商 001", "dealer001@dealers.example"));
+    assert_eq!(&first[4], manifest::link_url(&m.site.base_url, &g.links["channel/dealer-001"].token));
+    assert_eq!(&first[5], "qr/launch-a/channel/dealer-001.png");
+    assert!(!owner.join("mail-merge/kit.csv").exists(), "a gallery without audiences has no mail-merge file");
+
+    let kit = std::fs::read_to_string(owner.join("share-kit/launch-a.en.txt")).unwrap();
+    assert!(kit.contains("200 recipients") && !kit.contains("dealer-001"), "the share kit names the audience, not 200 links:\n{kit}");
 }
 
 #[test]

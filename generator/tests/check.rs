@@ -276,7 +276,7 @@ fn zero_negative_and_non_numeric_limits_are_errors() {
             error("g/gallery.yaml", Some((4, 16)), Some("links.market.max_views"), "must be at least 1, found 0", "or `unlimited`"),
             error("g/gallery.yaml", Some((5, 19)), Some("links.market.view_seconds"), "must be at least 10, found -5", "at least 10"),
             error("g/gallery.yaml", Some((7, 16)), Some("links.sales.max_views"), "expected a whole number, found `many`", "at least 1"),
-            error("g/gallery.yaml", Some((8, 15)), Some("links.sales.download"), "expected true or false, found `yes`", "write `true` or `false`"),
+            error("g/gallery.yaml", Some((8, 15)), Some("links.sales.download"), "`yes` is not a download setting", "`true` or `original` (originals), `web`"),
         ],
     );
 }
@@ -430,4 +430,76 @@ fn every_invalid_fixture_fails_and_is_tested_here() {
         assert!(load(&sites().join(&name), &options()).is_err(), "{name} should fail");
         assert!(source.contains(&format!("problems(\"{name}\")")), "{name} has no test asserting its report");
     }
+}
+
+/// A problem in a CSV row: the file and line, no column.
+fn row_error<'a>(file: &'a str, line: usize, field: &'a str, message: &'a str, fix: &'a str) -> Expect<'a> {
+    Expect { line: Some(line), column: None, ..error(file, None, Some(field), message, fix) }
+}
+
+#[test]
+fn every_bad_row_of_a_recipient_csv_is_reported_with_its_line() {
+    let csv = "g/dealers.csv";
+    assert_report(
+        "invalid-recipients-csv",
+        &problems("invalid-recipients-csv"),
+        &[
+            row_error(csv, 3, "name", "recipient `dealer-001` appears twice (first on line 2)", "give each recipient a name of its own"),
+            row_error(csv, 4, "name", "recipient name `Dealer Shanghai` is not valid", "e.g. `dealer-shanghai`; put the human name in `label`"),
+            row_error(csv, 5, "label", "recipient `dealer-004` has no label", "write the name owners see"),
+            row_error(csv, 6, "max_views", "`zero` is not a number of views", "leave the cell empty to inherit the audience's"),
+            row_error(csv, 6, "expires", "`2026-02-30` is not a calendar date", "`never`, or leave the cell empty"),
+            row_error(csv, 6, "download", "`all` is not a download setting", "`original+web`"),
+            row_error(csv, 7, "row", "the row has 7 cells, the header has 6", "put quotes around cells containing commas"),
+            Expect { severity: Severity::Warning, ..row_error(csv, 8, "email", "`someone@localhost` does not look like an e-mail address", "name@example.com") },
+        ],
+    );
+}
+
+#[test]
+fn a_recipient_csv_header_names_known_columns_and_an_empty_list_is_refused() {
+    let csv = "g/dealers.csv";
+    assert_report(
+        "invalid-recipients-header",
+        &problems("invalid-recipients-header"),
+        &[
+            row_error(csv, 1, "phone", "unknown column `phone`", "known columns: name, label, email, note"),
+            row_error(csv, 1, "emial", "unknown column `emial`", "did you mean `email`?"),
+            row_error(csv, 1, "header", "the header has no `label` column", "starting with `name,label`"),
+            error("g/gallery.yaml", Some((6, 17)), Some("links.nobody.recipients"), "the audience has no recipients", "add at least one recipient"),
+        ],
+    );
+}
+
+#[test]
+fn inline_recipient_lists_passwords_and_download_values_are_checked_where_written() {
+    let yaml = "g/gallery.yaml";
+    assert_report(
+        "invalid-recipients-inline",
+        &problems("invalid-recipients-inline"),
+        &[
+            error(yaml, Some((4, 15)), Some("links.press.password"), "the password itself never goes in git", "`gatefold password g/@press`"),
+            error(yaml, Some((8, 9)), Some("links.press.recipients[1]"), "recipient `xinhua` appears twice (first on line 6)", "a name of its own"),
+            error(yaml, Some((10, 9)), Some("links.press.recipients[2].name"), "missing `name`", "add `name: dealer-shanghai`"),
+            error(yaml, Some((13, 9)), Some("links.press.recipients[3].phone"), "unknown field `phone`", "known fields here: name, label, email"),
+            error(yaml, Some((14, 30)), Some("links.press.recipients[3].download"), "`original` is listed twice", "list each size once"),
+            error(yaml, Some((16, 17)), Some("links.nobody.recipients"), "the audience has no recipients", "remove `recipients:` to make it a plain link"),
+            error(yaml, Some((18, 15)), Some("links.team.download"), "`everything` is not a download setting", "`[original, web]` for both"),
+        ],
+    );
+}
+
+#[test]
+fn a_recipient_list_must_be_a_csv_file_in_the_gallery_folder() {
+    let yaml = "g/gallery.yaml";
+    assert_report(
+        "invalid-recipients-file",
+        &problems("invalid-recipients-file"),
+        &[
+            error(yaml, Some((4, 17)), Some("links.outside.recipients"), "`../dealers.csv` is not a CSV file name in the gallery folder", "the list must sit in the gallery's own folder"),
+            error(yaml, Some((6, 17)), Some("links.typo.recipients"), "`dealers.csv` does not exist in the gallery folder", "did you mean `Dealers.csv`?"),
+            error(yaml, Some((8, 17)), Some("links.not-csv.recipients"), "`a.jpg` is not a CSV file name", "write just the file name"),
+            error(yaml, Some((10, 17)), Some("links.odd.recipients"), "expected a CSV file name or a list of recipients, found `42`", "`recipients: dealers.csv`"),
+        ],
+    );
 }

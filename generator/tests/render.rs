@@ -139,11 +139,14 @@ fn render_with(built: &BuiltSite) -> Rendered {
     Rendered { _dir: dir, site, owner, report }
 }
 
+/// The download modes the fixture's links use (view only, originals): only those are rendered.
+const USED_MODES: [PageMode; 2] = [PageMode::View, PageMode::Original];
+
 /// Every page under the site directory, gallery pages as their templates' HTML.
 fn all_site_pages(r: &Rendered) -> Vec<(String, String)> {
     let mut pages = Vec::new();
     for locale in Locale::ALL {
-        for mode in PageMode::ALL {
+        for mode in USED_MODES {
             let p = manifest::page_path("launch", mode, locale);
             pages.push((p, r.template(mode, locale).html));
         }
@@ -160,12 +163,15 @@ fn all_site_pages(r: &Rendered) -> Vec<(String, String)> {
 #[test]
 fn every_expected_file_is_written_and_counted() {
     let r = render_with(&site(false));
-    assert_eq!(r.report.gallery_pages, 4, "1 gallery × 2 download modes × 2 languages, whatever the links");
+    assert_eq!(r.report.gallery_pages, 4, "1 gallery × the 2 download modes its links use × 2 languages");
+    for mode in [PageMode::Web, PageMode::Both] {
+        assert!(!r.site.join(manifest::page_path("launch", mode, Locale::En).trim_start_matches('/')).exists(), "no link uses {mode:?}");
+    }
     assert_eq!(r.report.preview_pages, 2);
-    assert_eq!(r.report.denial_pages, 16);
-    assert_eq!(r.report.pages, 22);
+    assert_eq!(r.report.denial_pages, Denial::ALL.len() * 2);
+    assert_eq!(r.report.pages, 6 + Denial::ALL.len() * 2);
     assert_eq!(r.report.qr_codes, 2);
-    assert_eq!(all_site_pages(&r).len(), 22);
+    assert_eq!(all_site_pages(&r).len(), r.report.pages);
     for rel in [
         "index.html",
         "owner.css",
@@ -294,7 +300,7 @@ fn gallery_pages_carry_the_session_end_the_view_duration_and_the_session_over_no
 fn one_template_per_gallery_download_mode_and_language_serves_every_link() {
     let r = render_with(&site(false));
     for locale in Locale::ALL {
-        for mode in PageMode::ALL {
+        for mode in USED_MODES {
             let t = r.template(mode, locale);
             assert_eq!((t.locale, t.timezone.as_str()), (locale, "Asia/Shanghai"));
             assert!(!t.html.contains(SALES_TOKEN) && !t.html.contains(MARKET_TOKEN), "a template never holds a token");

@@ -347,7 +347,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
             {
                 link.rotate = r as u32;
             }
-            let target = if m.value("recipients").is_some() { format!("{gallery}/{name}/<recipient>") } else { format!("{gallery}/{name}") };
+            let target = if m.value("recipients").is_some() { format!("{gallery}/@{name}") } else { format!("{gallery}/{name}") };
             if let Some(n) = m.value("password") {
                 link.password = policy::read_password(ctx, n, &join(&prefix, "password"), &target);
             }

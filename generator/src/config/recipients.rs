@@ -118,7 +118,8 @@ fn check_rows(ctx: &mut FileDiagnostics, rows: &[Row]) {
         if let Some(email) = &row.email
             && !plausible_email(email)
         {
-            ctx.diags.push(row.at.warning(format!("`{email}` does not look like an e-mail address"), "write it as name@example.com, or leave the cell empty"));
+            let at = Place { field: row.at.field.replace(".name", ".email").replace("name", "email"), ..row.at.clone() };
+            ctx.diags.push(at.warning(format!("`{email}` does not look like an e-mail address"), "write it as name@example.com, or leave the cell empty"));
         }
     }
 }
@@ -208,6 +209,17 @@ pub fn read_csv(path: &Path, site: &SiteConfig, diags: &mut Vec<Diagnostic>) -> 
     };
     // Excel's "CSV UTF-8" starts with a byte-order mark; it is not part of the first column name.
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // Lines are counted from byte offsets: the csv crate's own line numbers skip blank lines
+    // and miscount CRLF, and every error must name the line the owner sees in an editor.
+    // A record's position may sit before the line ends that precede it: skip them first.
+    let line_at = |byte: u64| {
+        let bytes = text.as_bytes();
+        let mut at = (byte as usize).min(bytes.len());
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+    };
     let mut reader = csv::ReaderBuilder::new().has_headers(true).flexible(false).trim(csv::Trim::All).from_reader(text.as_bytes());
     let header_at = |column: Option<&str>| Place { file: path.to_path_buf(), line: 1, column: None, field: column.unwrap_or("header").to_string() };
     let header: Vec<String> = match reader.headers() {
@@ -249,7 +261,7 @@ pub fn read_csv(path: &Path, site: &SiteConfig, diags: &mut Vec<Diagnostic>) -> 
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = e.position().map(|p| line_at(p.byte())).unwrap_or(0);
                 let message = match e.kind() {
                     csv::ErrorKind::UnequalLengths { expected_len, len, .. } => format!("the row has {len} cells, the header has {expected_len}"),
                     _ => format!("cannot read the row: {e}"),
@@ -262,7 +274,7 @@ pub fn read_csv(path: &Path, site: &SiteConfig, diags: &mut Vec<Diagnostic>) -> 
         if record.iter().all(str::is_empty) {
             continue;
         }
-        let line = record.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = record.position().map(|p| line_at(p.byte())).unwrap_or(0);
         let cell = |name: &str| columns.get(name).and_then(|&i| record.get(i)).unwrap_or("").to_string();
         let at = |column: &str| Place { file: path.to_path_buf(), line, column: None, field: column.to_string() };
         if let Some(row) = csv_row(&cell, &at, site, diags) {
@@ -338,5 +350,151 @@ impl Row {
             format!("recipient `{}` expired on {written} ({tz}); they will see 'expired'", self.name),
             "set a later `expires` for the recipient, clear the cell to inherit the audience's, or remove the row",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{LoadOptions, Project, load};
+
+    fn site() -> SiteConfig {
+        let mut ctx = FileDiagnostics::new("site.yaml");
+        let mut site = super::super::site::read(&mut ctx, None, None);
+        site.timezone = chrono_tz::Asia::Shanghai;
+        site.utc_offsets = super::super::utc_offsets(site.timezone);
+        site
+    }
+
+    fn csv(bytes: &[u8]) -> (Vec<Row>, Vec<Diagnostic>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dealers.csv");
+        std::fs::write(&path, bytes).unwrap();
+        let mut diags = Vec::new();
+        let rows = read_csv(&path, &site(), &mut diags);
+        (rows, diags)
+    }
+
+    #[test]
+    fn excel_csv_with_bom_crlf_quotes_and_chinese_reads_like_plain_lf() {
+        let excel = "\u{feff}name,label,email,note\r\ndealer-sh,上海经销商,sh@d.example,\"浦东, \"\"旗舰\"\"\"\r\ndealer-bj,北京经销商,,\r\n";
+        let plain = "name,label,email,note\ndealer-sh,上海经销商,sh@d.example,\"浦东, \"\"旗舰\"\"\"\ndealer-bj,北京经销商,,\n";
+        for text in [excel, plain] {
+            let (rows, diags) = csv(text.as_bytes());
+            assert!(diags.is_empty(), "{diags:?}");
+            assert_eq!(rows.iter().map(|r| (r.name.as_str(), r.label.as_str())).collect::<Vec<_>>(), [("dealer-sh", "上海经销商"), ("dealer-bj", "北京经销商")]);
+            assert_eq!(rows[0].note.as_deref(), Some("浦东, \"旗舰\""));
+            assert_eq!((rows[0].email.as_deref(), rows[1].email.as_deref(), rows[1].note.as_deref()), (Some("sh@d.example"), None, None));
+            assert_eq!(rows[1].at.line, 3);
+        }
+    }
+
+    #[test]
+    fn columns_may_come_in_any_order_in_any_case_and_cleared_rows_are_skipped() {
+        let (rows, diags) = csv(b"Label,NAME\nA,a\n,\nB,b\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(rows.iter().map(|r| (r.name.as_str(), r.at.line)).collect::<Vec<_>>(), [("a", 2), ("b", 4)]);
+    }
+
+    #[test]
+    fn override_cells_set_clear_or_inherit() {
+        let (rows, diags) = csv(b"name,label,max_views,expires,download\na,A,5,2026-12-31,web\nb,B,unlimited,never,original+web\nc,C,,,\n");
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(rows[0].max_views, Setting::Set(5));
+        assert!(matches!(rows[0].expires, Setting::Set(ResolvedExpiry { at: 1_798_732_800, .. })), "end of 2026-12-31 in Shanghai");
+        assert_eq!(rows[0].download, Some(Downloads::WEB));
+        assert_eq!((rows[1].max_views.clone(), rows[1].expires.clone(), rows[1].download), (Setting::Cleared, Setting::Cleared, Some(Downloads::BOTH)));
+        assert_eq!((rows[2].max_views.clone(), rows[2].expires.clone(), rows[2].download), (Setting::Inherit, Setting::Inherit, None));
+    }
+
+    #[test]
+    fn gbk_text_is_refused_with_the_excel_option_to_choose() {
+        // "经销商" in GBK, as Excel's plain "CSV" saves it on a Chinese Windows.
+        let (rows, diags) = csv(b"name,label\nd-1,\xbe\xad\xcf\xfa\xc9\xcc\n");
+        assert!(rows.is_empty());
+        assert_eq!((diags[0].line, diags[0].message.as_str()), (Some(2), "the list is not UTF-8 text (Chinese saved as GBK?)"));
+        assert!(diags[0].fix.as_deref().unwrap().contains("CSV UTF-8"));
+    }
+
+    #[test]
+    fn plausible_emails_pass_and_odd_ones_do_not() {
+        for ok in ["a@b.example", "first.last+tag@mail.example.cn"] {
+            assert!(plausible_email(ok), "{ok}");
+        }
+        for odd in ["", "a", "a@b", "@b.example", "a@@b.example", "a b@c.example", "a@.example", "a@example."] {
+            assert!(!plausible_email(odd), "{odd}");
+        }
+    }
+
+    /// A galleries folder with one gallery `g` of `yaml` and `files`.
+    fn load_gallery(yaml: &str, files: &[(&str, &[u8])]) -> Result<(Project, crate::diagnostics::Diagnostics), crate::diagnostics::Diagnostics> {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sites/invalid-duplicate-link");
+        std::fs::copy(fixtures.join("site.yaml"), dir.path().join("site.yaml")).unwrap();
+        std::fs::create_dir(dir.path().join("g")).unwrap();
+        std::fs::copy(fixtures.join("g/a.jpg"), dir.path().join("g/a.jpg")).unwrap();
+        std::fs::write(dir.path().join("g/gallery.yaml"), yaml).unwrap();
+        for (name, bytes) in files {
+            std::fs::write(dir.path().join("g").join(name), bytes).unwrap();
+        }
+        load(dir.path(), &LoadOptions { themes: None, verify_images: false, now: 0 })
+    }
+
+    #[test]
+    fn each_recipient_becomes_a_link_inheriting_the_audience_policy_except_what_its_row_overrides() {
+        let yaml = "title: G\nlinks:\n  channel:\n    label: 渠道\n    max_views: 20\n    download: true\n    password: required\n    rotate: 2\n    recipients: dealers.csv\n  team: {}\n";
+        let (project, warnings) = load_gallery(yaml, &[("dealers.csv", b"name,label,email,max_views,download\nsh,Shanghai,sh@d.example,,\nbj,Beijing,,3,web\n")]).unwrap();
+        assert!(warnings.0.is_empty(), "{warnings}");
+        let g = &project.galleries[0];
+        assert_eq!(g.images.len(), 1, "the CSV is not an image");
+        let names: Vec<&str> = g.links.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["channel/sh", "channel/bj", "team"]);
+        let (sh, bj) = (&g.links[0], &g.links[1]);
+        assert_eq!((sh.label.as_str(), sh.max_views, sh.download, sh.password, sh.rotate), ("Shanghai", Some(20), Downloads::ORIGINAL, true, 2));
+        assert_eq!(sh.recipient, Some(gatefold_contract::manifest::Recipient { email: Some("sh@d.example".into()), note: None }));
+        assert_eq!((bj.max_views, bj.download, bj.password), (Some(3), Downloads::WEB, true));
+        assert!(!g.links[2].password && g.links[2].recipient.is_none());
+        assert_eq!(g.audiences["channel"], gatefold_contract::manifest::Audience { label: "渠道".into(), recipients: 2 });
+    }
+
+    #[test]
+    fn an_audience_and_a_link_of_the_same_name_clash() {
+        let yaml = "title: G\nlinks:\n  channel:\n    recipients:\n      - name: a\n        label: A\n  channel:\n    label: Plain\n";
+        let report = load_gallery(yaml, &[]).unwrap_err().to_string();
+        assert!(report.contains("gallery.yaml:7:") && report.contains("`channel` appears twice"), "{report}");
+    }
+
+    #[test]
+    fn download_takes_false_true_original_web_or_a_list() {
+        let yaml = "title: G\nlinks:\n  a:\n    download: false\n  b:\n    download: true\n  c:\n    download: original\n  d:\n    download: web\n  e:\n    download: [original, web]\n  f:\n    download: [web]\n";
+        let (project, _) = load_gallery(yaml, &[]).unwrap();
+        let got: Vec<Downloads> = project.galleries[0].links.iter().map(|l| l.download).collect();
+        assert_eq!(got, [Downloads::NONE, Downloads::ORIGINAL, Downloads::ORIGINAL, Downloads::WEB, Downloads::BOTH, Downloads::WEB]);
+        for bad in ["yes", "[]", "[original, thumbnail]", "{original: true}", "3"] {
+            let report = load_gallery(&format!("title: G\nlinks:\n  a:\n    download: {bad}\n"), &[]).unwrap_err().to_string();
+            assert!(report.contains("gallery.yaml:4:") && report.contains("links.a.download"), "{bad}: {report}");
+        }
+    }
+
+    #[test]
+    fn password_takes_only_required_and_never_the_password() {
+        let (project, _) = load_gallery("title: G\nlinks:\n  a:\n    password: required\n", &[]).unwrap();
+        assert!(project.galleries[0].links[0].password);
+        for bad in ["hunter22", "true", "\"\"", "secret-password"] {
+            let report = load_gallery(&format!("title: G\nlinks:\n  a:\n    password: {bad}\n"), &[]).unwrap_err().to_string();
+            assert!(report.contains("gallery.yaml:4:15: links.a.password: `password:` takes only `required`"), "{bad}: {report}");
+            assert!(report.contains("gatefold password g/a"), "{report}");
+        }
+    }
+
+    #[test]
+    fn more_than_two_thousand_recipients_is_an_error_naming_the_way_out() {
+        let mut list = String::from("name,label\n");
+        for i in 0..=MAX_RECIPIENTS {
+            list.push_str(&format!("d-{i},D {i}\n"));
+        }
+        let report = load_gallery("title: G\nlinks:\n  channel:\n    recipients: dealers.csv\n", &[("dealers.csv", list.as_bytes())]).unwrap_err().to_string();
+        assert!(report.contains("gallery.yaml:4:17: links.channel.recipients: 2001 recipients; an audience holds at most 2000"), "{report}");
+        assert!(report.contains("split the list into two audiences"), "{report}");
     }
 }

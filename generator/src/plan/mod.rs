@@ -16,11 +16,11 @@ mod tests;
 pub use report::redact_url;
 pub use source::{PlanArgs, build_manifest, manifest_at_ref, read_manifest, run_plan};
 
-use gatefold_contract::manifest::{Gallery, Image, Manifest, Site, link_url};
+use gatefold_contract::manifest::{Gallery, Image, Manifest, Site, link_url, split_link_name};
 use gatefold_contract::policy::Downloads;
 use gatefold_contract::{LinkPolicy, ResolvedExpiry};
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// How an absent value reads in a plan.
 const NONE: &str = "—";
@@ -64,10 +64,40 @@ pub struct GalleryPlan {
     pub change: Change,
     /// Title changes; empty for added or removed galleries.
     pub fields: Vec<FieldChange>,
+    /// Links other than recipients' (those are summarised in `audiences`).
     pub links: Vec<LinkPlan>,
+    /// Audiences with any change, by name: recipients added and removed by name, the rest
+    /// counted, never listed one by one.
+    pub audiences: Vec<AudiencePlan>,
     pub images: Vec<ImagePlan>,
     /// The same images are shown in a different order.
     pub reordered: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AudiencePlan {
+    pub name: String,
+    pub label: String,
+    /// Added or removed as a whole, or changed.
+    pub change: Change,
+    /// Recipient names (the part after `<audience>/`).
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Recipients on both sides with no change at all.
+    pub unchanged: usize,
+    /// Changes shared by recipients, each with how many recipients it applies to (a new
+    /// audience: its recipients' policies).
+    pub changes: Vec<SharedChange>,
+    /// Recipients on both sides whose URL changes: the old URL stops working.
+    pub new_urls: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SharedChange {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+    pub recipients: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -132,7 +162,7 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Plan {
             }
             (None, None) => continue,
         };
-        if plan.change != Change::Changed || !plan.fields.is_empty() || !plan.links.is_empty() || !plan.images.is_empty() || plan.reordered {
+        if plan.change != Change::Changed || !plan.fields.is_empty() || !plan.links.is_empty() || !plan.audiences.is_empty() || !plan.images.is_empty() || plan.reordered {
             galleries.push(plan);
         }
     }
@@ -152,13 +182,9 @@ fn key_kind(m: &Manifest) -> String {
 }
 
 fn whole_gallery(g: &Gallery, change: Change, base_url: &str, tz: &Site) -> GalleryPlan {
-    GalleryPlan {
-        id: g.id.clone(),
-        title: g.title.clone(),
-        change,
-        fields: Vec::new(),
-        links: g
-            .links
+    let (old, new) = if change == Change::Removed { (Some(g), None) } else { (None, Some(g)) };
+    let (links, audiences) = group_recipients(
+        g.links
             .values()
             .map(|l| {
                 let u = Some(link_url(base_url, &l.token));
@@ -173,6 +199,16 @@ fn whole_gallery(g: &Gallery, change: Change, base_url: &str, tz: &Site) -> Gall
                 }
             })
             .collect(),
+        old,
+        new,
+    );
+    GalleryPlan {
+        id: g.id.clone(),
+        title: g.title.clone(),
+        change,
+        fields: Vec::new(),
+        links,
+        audiences,
         images: g
             .images
             .iter()
@@ -258,7 +294,56 @@ fn gallery_changes(a: &Gallery, b: &Gallery, old_base: &str, new_base: &str, tz:
     let kept = |from: &Gallery, other: &Gallery| from.images.iter().filter(|i| other.image(&i.id).is_some()).map(|i| i.id.clone()).collect::<Vec<_>>();
     let reordered = kept(a, b) != kept(b, a);
 
-    GalleryPlan { id: b.id.clone(), title: b.title.clone(), change: Change::Changed, fields, links, images, reordered }
+    let (links, audiences) = group_recipients(links, Some(a), Some(b));
+    GalleryPlan { id: b.id.clone(), title: b.title.clone(), change: Change::Changed, fields, links, audiences, images, reordered }
+}
+
+/// Takes recipients' link plans out of `links` and summarises them per audience: a list of
+/// 500 dealers with one new row reads as "1 added, 500 unchanged", not 501 lines.
+fn group_recipients(links: Vec<LinkPlan>, old: Option<&Gallery>, new: Option<&Gallery>) -> (Vec<LinkPlan>, Vec<AudiencePlan>) {
+    let (recipients, links): (Vec<LinkPlan>, Vec<LinkPlan>) = links.into_iter().partition(|l| split_link_name(&l.name).0.is_some());
+    let audience_of = |name: &str| split_link_name(name).0.map(str::to_string);
+    let names: BTreeSet<String> = [old, new]
+        .into_iter()
+        .flatten()
+        .flat_map(|g| g.audiences.keys().cloned().chain(g.links.keys().filter_map(|n| audience_of(n))))
+        .collect();
+    let mut audiences = Vec::new();
+    for name in names {
+        let has = |g: Option<&Gallery>| g.is_some_and(|g| g.audiences.contains_key(&name) || g.links.keys().any(|n| audience_of(n).as_deref() == Some(name.as_str())));
+        let change = match (has(old), has(new)) {
+            (false, true) => Change::Added,
+            (true, false) => Change::Removed,
+            _ => Change::Changed,
+        };
+        let mine: Vec<&LinkPlan> = recipients.iter().filter(|l| audience_of(&l.name).as_deref() == Some(name.as_str())).collect();
+        let recipient = |l: &LinkPlan| split_link_name(&l.name).1.to_string();
+        let added: Vec<String> = mine.iter().filter(|l| l.change == Change::Added).map(|l| recipient(l)).collect();
+        let removed: Vec<String> = mine.iter().filter(|l| l.change == Change::Removed).map(|l| recipient(l)).collect();
+        let changed: Vec<&&LinkPlan> = mine.iter().filter(|l| l.change == Change::Changed).collect();
+        let in_new = new.map_or(0, |g| g.links.keys().filter(|n| audience_of(n).as_deref() == Some(name.as_str())).count());
+        let unchanged = in_new - added.len() - changed.len();
+        let mut grouped: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+        for l in mine.iter().filter(|l| l.change == Change::Changed || (change == Change::Added && l.change == Change::Added)) {
+            for f in &l.fields {
+                *grouped.entry((f.field.clone(), f.old.clone(), f.new.clone())).or_default() += 1;
+            }
+        }
+        let mut changes: Vec<SharedChange> = grouped.into_iter().map(|((field, old, new), recipients)| SharedChange { field, old, new, recipients }).collect();
+        let label_of = |g: Option<&Gallery>| g.and_then(|g| g.audiences.get(&name)).map(|a| a.label.clone());
+        if let (Some(a), Some(b)) = (label_of(old), label_of(new))
+            && a != b
+        {
+            changes.insert(0, SharedChange { field: "audience label".into(), old: a, new: b, recipients: in_new });
+        }
+        let new_urls = changed.iter().filter(|l| l.url_changed).count();
+        if change == Change::Changed && added.is_empty() && removed.is_empty() && changes.is_empty() && new_urls == 0 {
+            continue;
+        }
+        let label = label_of(new).or_else(|| label_of(old)).unwrap_or_else(|| name.clone());
+        audiences.push(AudiencePlan { name, label, change, added, removed, unchanged, changes, new_urls });
+    }
+    (links, audiences)
 }
 
 fn image_fields(a: &Image, b: &Image) -> Vec<FieldChange> {
@@ -298,6 +383,7 @@ fn policy_fields(a: &LinkPolicy, b: &LinkPolicy, tz: &Site, all: bool) -> Vec<Fi
         ("download", download(a.download), download(b.download)),
         ("view_seconds", seconds(a.view_seconds), seconds(b.view_seconds)),
         ("disabled", state(a.disabled), state(b.disabled)),
+        ("password", if a.password { "required" } else { "no" }.to_string(), if b.password { "required" } else { "no" }.to_string()),
     ];
     rows.into_iter()
         .filter(|(_, old, new)| all || old != new)

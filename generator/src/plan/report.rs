@@ -1,7 +1,7 @@
 //! A plan as owners read it: plain text for the terminal, Markdown for a PR summary, and
 //! redacted (tokens shortened) unless asked otherwise.
 
-use super::{Change, ImagePlan, LinkPlan, NONE, Plan};
+use super::{AudiencePlan, Change, ImagePlan, LinkPlan, NONE, Plan};
 use std::fmt::Write as _;
 
 impl Plan {
@@ -12,6 +12,10 @@ impl Plan {
 
     fn links(&self) -> impl Iterator<Item = &LinkPlan> {
         self.galleries.iter().flat_map(|g| g.links.iter())
+    }
+
+    fn audiences(&self) -> impl Iterator<Item = &AudiencePlan> {
+        self.galleries.iter().flat_map(|g| g.audiences.iter())
     }
 
     fn images(&self) -> impl Iterator<Item = &ImagePlan> {
@@ -41,6 +45,9 @@ impl Plan {
         let galleries = |c| self.galleries.iter().filter(|g| g.change == c).count();
         let links = |c| self.links().filter(|l| l.change == c).count();
         let policy = self.links().filter(|l| l.change == Change::Changed && l.fields.iter().any(|f| f.field != "label")).count();
+        let recipients_added: usize = self.audiences().map(|a| a.added.len()).sum();
+        let recipients_removed: usize = self.audiences().map(|a| a.removed.len()).sum();
+        let audience_policy = self.audiences().filter(|a| a.change == Change::Changed && !a.changes.is_empty()).count();
         let images = |c| self.images().filter(|i| i.change == c).count();
         let replaced = self.images().filter(|i| i.replaced).count();
         let edited = self.images().filter(|i| i.change == Change::Changed && !i.fields.is_empty()).count();
@@ -50,6 +57,9 @@ impl Plan {
             count(links(Change::Added), "link added", "links added"),
             count(links(Change::Removed), "link removed", "links removed"),
             count(policy, "link with policy changes", "links with policy changes"),
+            count(recipients_added, "recipient added", "recipients added"),
+            count(recipients_removed, "recipient removed", "recipients removed"),
+            count(audience_policy, "audience with changes", "audiences with changes"),
             count(self.urls_changed, "link with a NEW URL", "links with NEW URLs"),
             count(images(Change::Added), "image added", "images added"),
             count(replaced, "image replaced", "images replaced"),
@@ -115,6 +125,13 @@ impl Plan {
                 }
                 out.push('\n');
             }
+            if !g.audiences.is_empty() {
+                out.push_str("| Audience | Change | Details |\n|---|---|---|\n");
+                for a in &g.audiences {
+                    let _ = writeln!(out, "| `@{}` ({}) | {} | {} |", a.name, md_cell(&a.label), audience_summary(a), md_lines(&audience_details(a)));
+                }
+                out.push('\n');
+            }
             if !g.images.is_empty() {
                 out.push_str("| Image | Change | Details |\n|---|---|---|\n");
                 for i in &g.images {
@@ -149,6 +166,12 @@ impl Plan {
             for l in &g.links {
                 let _ = writeln!(out, "  link {} ({}): {}", l.name, l.label, link_change_label(l));
                 for line in link_details(l, "\n").lines() {
+                    let _ = writeln!(out, "      {line}");
+                }
+            }
+            for a in &g.audiences {
+                let _ = writeln!(out, "  audience {} ({}): {}", a.name, a.label, audience_summary(a));
+                for line in audience_details(a).lines() {
                     let _ = writeln!(out, "      {line}");
                 }
             }
@@ -193,6 +216,61 @@ fn link_details(l: &LinkPlan, sep: &str) -> String {
     }
     parts.retain(|p| !p.is_empty());
     parts.join(sep)
+}
+
+/// "new audience, 200 recipients" / "3 added, 1 removed, 196 unchanged".
+fn audience_summary(a: &AudiencePlan) -> String {
+    match a.change {
+        Change::Added => format!("new audience, {} recipient{}", a.added.len(), plural(a.added.len())),
+        Change::Removed => format!("removed: its {} recipient link{} answer \"not found\"", a.removed.len(), plural(a.removed.len())),
+        Change::Changed => {
+            let changed: usize = a.changes.iter().map(|c| c.recipients).max().unwrap_or(0).max(a.new_urls);
+            let mut parts = Vec::new();
+            if !a.added.is_empty() {
+                parts.push(format!("{} added", a.added.len()));
+            }
+            if !a.removed.is_empty() {
+                parts.push(format!("{} removed", a.removed.len()));
+            }
+            if changed > 0 {
+                parts.push(format!("{changed} changed"));
+            }
+            parts.push(format!("{} unchanged", a.unchanged));
+            parts.join(", ")
+        }
+    }
+}
+
+/// Names added and removed (a long list cut short: the mail-merge file has them all), then
+/// each shared change with how many recipients it applies to.
+fn audience_details(a: &AudiencePlan) -> String {
+    const SHOWN: usize = 50;
+    let names = |names: &[String]| {
+        let mut text = names.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+        if names.len() > SHOWN {
+            text.push_str(&format!(" and {} more", names.len() - SHOWN));
+        }
+        text
+    };
+    let mut lines = Vec::new();
+    if a.change != Change::Removed && !a.added.is_empty() {
+        lines.push(format!("added: {}", names(&a.added)));
+    }
+    if !a.removed.is_empty() {
+        lines.push(format!("removed (their URLs answer \"not found\"): {}", names(&a.removed)));
+    }
+    for c in &a.changes {
+        let each = format!("{} recipient{}", c.recipients, plural(c.recipients));
+        if a.change == Change::Added {
+            lines.push(format!("{}: {} ({each})", c.field, c.new));
+        } else {
+            lines.push(format!("{}: {} → {} ({each})", c.field, c.old, c.new));
+        }
+    }
+    if a.new_urls > 0 {
+        lines.push(format!("WARNING: {} recipient{} get a NEW URL; the old one stops working (send them the new link or QR code)", a.new_urls, plural(a.new_urls)));
+    }
+    lines.join("\n")
 }
 
 fn image_change_label(i: &ImagePlan) -> &'static str {

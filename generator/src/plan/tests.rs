@@ -187,3 +187,50 @@ fn markdown_escapes_what_the_yaml_author_wrote() {
     assert!(md.contains("a \\| b &lt;script&gt;"), "{md}");
     assert!(md.contains("caption: \"hero caption\" → \"a \\| b &lt;script&gt;\"<br>alt: "), "several changes in one cell are separated by a real <br>: {md}");
 }
+
+/// `base()` with audience `channel` of dealers `first..=last` (max 20 views each).
+fn with_dealers(range: std::ops::RangeInclusive<u32>, max_views: u32) -> Manifest {
+    let mut m = base();
+    let g = m.galleries.get_mut("launch").unwrap();
+    for i in range.clone() {
+        let name = gatefold_contract::manifest::link_name(Some("channel"), &format!("dealer-{i:03}"));
+        g.links.insert(name.clone(), Link { recipient: Some(Default::default()), ..link("launch", &name, 0, LinkPolicy { max_views: Some(max_views), ..LinkPolicy::default() }) });
+    }
+    g.audiences.insert("channel".into(), gatefold_contract::manifest::Audience { label: "渠道伙伴".into(), recipients: range.count() as u32 });
+    m
+}
+
+#[test]
+fn recipients_added_and_removed_are_named_per_audience_and_the_unchanged_only_counted() {
+    let plan = diff(&with_dealers(1..=500, 20), &with_dealers(3..=502, 20));
+    let g = &plan.galleries[0];
+    assert!(g.links.is_empty(), "recipients are not listed as links: {:?}", g.links);
+    let a = &g.audiences[0];
+    assert_eq!((a.name.as_str(), a.change), ("channel", Change::Changed));
+    assert_eq!(a.added, ["dealer-501", "dealer-502"]);
+    assert_eq!(a.removed, ["dealer-001", "dealer-002"]);
+    assert_eq!((a.unchanged, a.new_urls), (498, 0));
+    assert_eq!(plan.headline(), "2 recipients added, 2 recipients removed.");
+    let text = plan.to_text();
+    assert!(text.contains("  audience channel (渠道伙伴): 2 added, 2 removed, 498 unchanged\n      added: dealer-501, dealer-502\n"), "{text}");
+    assert!(!text.contains("dealer-003"), "no unchanged recipient is listed: {text}");
+    assert!(plan.to_markdown().contains("| `@channel` (渠道伙伴) | 2 added, 2 removed, 498 unchanged |"), "{}", plan.to_markdown());
+}
+
+#[test]
+fn a_policy_change_of_an_audience_is_one_line_with_its_recipient_count() {
+    let plan = diff(&with_dealers(1..=300, 20), &with_dealers(1..=300, 30));
+    let a = &plan.galleries[0].audiences[0];
+    assert_eq!(a.changes, [SharedChange { field: "max_views".into(), old: "20".into(), new: "30".into(), recipients: 300 }]);
+    assert!(plan.to_text().contains("300 changed, 0 unchanged\n      max_views: 20 → 30 (300 recipients)\n"), "{}", plan.to_text());
+    assert_eq!(plan.headline(), "1 audience with changes.");
+}
+
+#[test]
+fn a_new_audience_names_its_recipients_and_their_policy_once() {
+    let plan = diff(&base(), &with_dealers(1..=3, 20));
+    let a = &plan.galleries[0].audiences[0];
+    assert_eq!((a.change, a.added.len(), a.unchanged), (Change::Added, 3, 0));
+    let text = plan.to_text();
+    assert!(text.contains("audience channel (渠道伙伴): new audience, 3 recipients\n      added: dealer-001, dealer-002, dealer-003\n      disabled: no (3 recipients)\n      download: not allowed (3 recipients)\n"), "{text}");
+}

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use minijinja::context;
 use minijinja::value::Value;
 use serde::Serialize;
+use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
 /// Side of the PNG QR codes in the owner kit: sharp on an A4 poster at 300 dpi up to ~8 cm.
@@ -124,7 +125,7 @@ impl Renderer<'_> {
     pub(super) fn gallery_owner_files(&self, gallery: &BuiltGallery, site_dir: &Path, owner_dir: &Path, counts: &mut RenderReport) -> Result<Vec<PathBuf>> {
         let primary = self.site.default_locale;
         let mut written = Vec::new();
-        let mut put = |path: PathBuf, contents: &[u8]| -> Result<()> {
+        let put = |written: &mut Vec<PathBuf>, path: PathBuf, contents: &[u8]| -> Result<()> {
             write(&path, contents)?;
             written.push(path);
             Ok(())
@@ -132,17 +133,32 @@ impl Renderer<'_> {
         let mut kits = BTreeMap::new();
         for locale in Locale::ALL {
             let kit = self.gallery_kit(gallery, locale)?;
-            put(super::site_file(site_dir, &owner::kit_path(&gallery.id, locale)), &serde_json::to_vec(&kit)?)?;
+            put(&mut written, super::site_file(site_dir, &owner::kit_path(&gallery.id, locale)), &serde_json::to_vec(&kit)?)?;
             kits.insert(locale, kit);
         }
         let bad_format = |e: owner::BadDateFormat| anyhow::anyhow!("theme strings: {e}");
-        for link in gallery.links.values() {
-            let url = manifest::link_url(&self.site.base_url, &link.token);
-            put(owner_dir.join(qr_file(gallery, link, "svg")), qr::svg(&url)?.as_bytes())?;
-            put(owner_dir.join(qr_file(gallery, link, "png")), &qr::png(&url, QR_PNG_PX)?)?;
+        // Each link's QR codes and card, in parallel: an audience of hundreds of recipients is
+        // one gallery, and drawing 1024-pixel PNGs is most of its render time.
+        let links: Vec<&Link> = gallery.links.values().collect();
+        let files = links
+            .par_iter()
+            .map(|link| {
+                let url = manifest::link_url(&self.site.base_url, &link.token);
+                let card = kits[&primary].card(&self.link_terms(link), &qr::inline_svg(&url)?, &owner_css_from(&card_file(gallery, link))).map_err(bad_format)?;
+                let files = [
+                    (owner_dir.join(qr_file(gallery, link, "svg")), qr::svg(&url)?.into_bytes()),
+                    (owner_dir.join(qr_file(gallery, link, "png")), qr::png(&url, QR_PNG_PX)?),
+                    (owner_dir.join(card_file(gallery, link)), card.into_bytes()),
+                ];
+                for (path, bytes) in &files {
+                    write(path, bytes)?;
+                }
+                Ok(files.map(|(path, _)| path))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for paths in files {
+            written.extend(paths);
             counts.qr_codes += 1;
-            let card = kits[&primary].card(&self.link_terms(link), &qr::inline_svg(&url)?, &owner_css_from(&card_file(gallery, link))).map_err(bad_format)?;
-            put(owner_dir.join(card_file(gallery, link)), card.as_bytes())?;
             counts.cards += 1;
         }
         // Recipients get their own links by mail merge: the share kit names their audience.
@@ -153,12 +169,12 @@ impl Renderer<'_> {
             .map(|(name, a)| AudienceTerms { label: format!("{} ({name})", a.label), recipients: a.recipients, file: mail_merge_file(gallery) })
             .collect();
         for (locale, kit) in &kits {
-            put(owner_dir.join(share_kit_file(gallery, *locale)), kit.share_kit_with_audiences(&enabled, &audiences).map_err(bad_format)?.as_bytes())?;
+            put(&mut written, owner_dir.join(share_kit_file(gallery, *locale)), kit.share_kit_with_audiences(&enabled, &audiences).map_err(bad_format)?.as_bytes())?;
             counts.share_kits += 1;
         }
         if !gallery.audiences.is_empty() {
             let csv = owner::mail_merge_csv(&self.site.manifest_site(), &gallery.manifest(), |l| qr_file(gallery, l, "png"));
-            put(owner_dir.join(mail_merge_file(gallery)), csv.as_bytes())?;
+            put(&mut written, owner_dir.join(mail_merge_file(gallery)), csv.as_bytes())?;
         }
         Ok(written)
     }
