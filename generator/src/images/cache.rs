@@ -13,7 +13,8 @@ use anyhow::{Context, Result};
 use gatefold_contract::MediaType;
 use gatefold_contract::manifest::VariantRole;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -120,6 +121,9 @@ pub(crate) struct Cache {
     pub dir: PathBuf,
     /// Source path → stamp, as the last successful run left it.
     pub sources: BTreeMap<String, SourceStamp>,
+    /// One lock per entry key: two galleries may hold the same file, whose jobs then share one
+    /// entry and must not write or replace its directory at the same moment.
+    entry_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl Cache {
@@ -128,7 +132,13 @@ impl Cache {
         // Absolute, because `dist/objects.json` names the cached files for tools run elsewhere.
         let dir = std::path::absolute(dir).with_context(|| format!("resolving the image cache path {}", dir.display()))?;
         let sources = fs::read(dir.join("sources.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-        Ok(Cache { dir, sources })
+        Ok(Cache { dir, sources, entry_locks: Mutex::default() })
+    }
+
+    /// Holds `key`'s entry for this thread until the guard's lock is dropped.
+    fn entry_lock(&self, key: &str) -> Arc<Mutex<()>> {
+        let mut locks = self.entry_locks.lock().unwrap_or_else(|e| e.into_inner());
+        locks.entry(key.to_string()).or_default().clone()
     }
 
     /// The entry key of a source's content under the given settings fingerprint.
@@ -157,14 +167,22 @@ impl Cache {
 
     /// Records a plan whose files are not encoded yet, replacing `entry.json` atomically.
     pub fn write_plan(&self, key: &str, entry: &Entry) -> Result<()> {
+        let lock = self.entry_lock(key);
+        let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
         let dir = self.dir.join(key);
         fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         write_atomically(&dir.join(ENTRY_FILE), &serde_json::to_vec_pretty(entry)?)
     }
 
     /// Encodes `entry`'s files through `fill` (given a temporary directory) and renames the
-    /// whole entry into place.
+    /// whole entry into place; an entry another job of this run completed meanwhile (the same
+    /// file in two galleries) is kept as it is.
     pub fn store(&self, key: &str, entry: &Entry, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+        let lock = self.entry_lock(key);
+        let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
+        if self.read_plan(key).as_ref() == Some(entry) && self.is_complete(key, entry) {
+            return Ok(());
+        }
         let tmp = tempfile::Builder::new()
             .prefix(&format!(".tmp-{key}-"))
             .tempdir_in(&self.dir)

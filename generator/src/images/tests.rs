@@ -492,3 +492,17 @@ fn encoding_picks_only_the_images_asked_for_and_refuses_a_source_changed_since_i
     let err = format!("{:#}", plans.encode(|_| true, &|_, _| {}).unwrap_err());
     assert!(err.contains("c.jpg") && err.contains("changed since it was planned"), "{err}");
 }
+
+#[test]
+fn the_same_file_in_many_galleries_is_encoded_once_into_one_entry() {
+    let site = Workspace::new();
+    let bytes = jpeg_with(&halves(400, 200), None, None);
+    // Jobs of one content in parallel share one cache entry: none may replace it under another.
+    let jobs: Vec<Job> = (0..12).map(|i| Job { gallery: format!("g{i}"), ..site.job(&format!("front{i}.jpg"), &bytes) }).collect();
+    for _ in 0..3 {
+        let _ = fs::remove_dir_all(site.root.join("cache"));
+        let processed = site.run(&jobs, &small_settings()).unwrap();
+        assert_eq!(processed.len(), 12);
+        assert_eq!(site.cache_entries().len(), 1);
+    }
+}
