@@ -186,6 +186,14 @@ fn a_recipient_list_of_200_dealers_builds_one_link_qr_code_and_mail_merge_row_ea
 
     let kit = std::fs::read_to_string(owner.join("share-kit/launch-a.en.txt")).unwrap();
     assert!(kit.contains("200 recipients") && !kit.contains("dealer-001"), "the share kit names the audience, not 200 links:\n{kit}");
+
+    // The overview folds each audience's recipients under one line the owner opens.
+    let index = std::fs::read_to_string(owner.join("index.html")).unwrap();
+    let channel = &index[index.find("id=\"audience-launch-a-channel\"").expect("the channel audience folds its recipients")..];
+    let channel = &channel[..channel.find("</details>").unwrap()];
+    assert!(channel.contains("200 recipients") && channel.contains("qr/launch-a/channel/dealer-200.svg"), "{channel:.400}");
+    let outside = index.replace(channel, "");
+    assert!(!outside.contains("qr/launch-a/channel/") && outside.contains("qr/launch-a/team.svg"), "recipients only inside their audience");
 }
 
 #[test]

@@ -184,10 +184,22 @@ impl Renderer<'_> {
         let primary = self.site.default_locale;
         let mut overview = Vec::new();
         for gallery in self.site.galleries.values() {
-            let links = gallery.links.values().map(|link| self.link_view(gallery, link, primary)).collect::<Result<Vec<_>>>()?;
+            let view = |link: &Link| self.link_view(gallery, link, primary);
+            // Plain links one by one; an audience's recipients folded under it, so a list of
+            // hundreds of dealers stays one line until the owner opens it.
+            let links = gallery.links.values().filter(|l| l.audience().is_none()).map(view).collect::<Result<Vec<_>>>()?;
+            let audiences = gallery
+                .audiences
+                .iter()
+                .map(|(name, a)| {
+                    let members = gallery.links.values().filter(|l| l.audience() == Some(name.as_str())).map(view).collect::<Result<Vec<_>>>()?;
+                    Ok(context! { name, label => &a.label, recipients => a.recipients, links => members })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            let mail_merge = (!gallery.audiences.is_empty()).then(|| mail_merge_file(gallery));
             let kits: Vec<Value> =
                 Locale::ALL.into_iter().map(|l| context! { lang => l.tag(), file => share_kit_file(gallery, l) }).collect();
-            overview.push(context! { id => &gallery.id, title => &gallery.title, images => gallery.images.len(), links, kits });
+            overview.push(context! { id => &gallery.id, title => &gallery.title, images => gallery.images.len(), links, audiences, mail_merge, kits });
         }
         let index = self
             .theme
