@@ -312,6 +312,7 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
                 rotate: l.rotate,
                 policy: l.policy(gallery.disabled),
                 recipient: l.recipient.clone(),
+                notify: None,
             };
             (l.name.clone(), link)
         })

@@ -48,7 +48,7 @@ pub struct BuiltGallery {
 impl BuiltGallery {
     /// The gallery as the manifest carries it.
     pub fn manifest(&self) -> manifest::Gallery {
-        manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone(), audiences: self.audiences.clone() }
+        manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone(), audiences: self.audiences.clone(), notify: Vec::new() }
     }
 }
 
@@ -73,6 +73,7 @@ impl BuiltSite {
             utc_offsets: self.utc_offsets.clone(),
             dev_key: self.dev_key,
             analytics: self.analytics,
+            digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         }
     }
 

@@ -60,7 +60,7 @@ fn image(id: &str, caption: Option<&str>) -> Image {
 }
 
 fn link(name: &str, label: &str, token: &str, policy: LinkPolicy) -> (String, Link) {
-    (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy, recipient: None })
+    (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy, recipient: None, notify: None })
 }
 
 fn site(dev_key: bool) -> BuiltSite {
