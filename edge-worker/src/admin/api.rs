@@ -38,6 +38,10 @@ pub enum ApiRoute<'a> {
     /// `PUT`: sets the link's password (JSON `{"password": "..."}`); `DELETE`: clears it.
     SetPassword { gallery: &'a str, link: &'a str },
     ClearPassword { gallery: &'a str, link: &'a str },
+    /// `POST notify/test` (JSON `{"gallery": "<id>"}`, optional): one test message per channel.
+    NotifyTest,
+    /// A gallery's notifications waiting and given up on.
+    Notifications { gallery: &'a str },
 }
 
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
@@ -133,8 +137,10 @@ fn route_for<'a>(method: &str, rest: &'a str) -> Option<ApiRoute<'a>> {
             ("GET", [_, gallery, "export.xlsx"]) => ApiRoute::ExportXlsx { gallery },
             ("GET", [_, gallery, "share-kit.txt"]) => ApiRoute::ShareKit { gallery },
             ("GET", [_, gallery, "mail-merge.csv"]) => ApiRoute::MailMerge { gallery },
+            ("GET", [_, gallery, "notifications"]) => ApiRoute::Notifications { gallery },
             _ => return None,
         },
+        ("POST", "notify") if parts == ["notify", "test"] => ApiRoute::NotifyTest,
         _ => return None,
     })
 }
