@@ -21,6 +21,27 @@ pub enum Platform {
     Webhook,
 }
 
+impl Platform {
+    pub const ALL: [Platform; 5] = [Platform::Feishu, Platform::Dingtalk, Platform::Wecom, Platform::Slack, Platform::Webhook];
+
+    /// The name `to:` writes (as serde spells it).
+    pub fn name(self) -> &'static str {
+        match self {
+            Platform::Feishu => "feishu",
+            Platform::Dingtalk => "dingtalk",
+            Platform::Wecom => "wecom",
+            Platform::Slack => "slack",
+            Platform::Webhook => "webhook",
+        }
+    }
+
+    /// Whether the platform signs its requests with a secret of its own (`sign_secret:`):
+    /// WeCom and Slack carry their key in the URL and have no signature.
+    pub fn signs(self) -> bool {
+        matches!(self, Platform::Feishu | Platform::Dingtalk | Platform::Webhook)
+    }
+}
+
 /// What a channel can be told about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -61,6 +82,22 @@ impl NotifyKind {
         NotifyKind::OwnerAction,
         NotifyKind::Digest,
     ];
+
+    /// The name `on:` writes and the webhook's `type` (as serde spells it).
+    pub fn name(self) -> &'static str {
+        match self {
+            NotifyKind::FirstOpen => "first_open",
+            NotifyKind::Open => "open",
+            NotifyKind::Download => "download",
+            NotifyKind::LimitNear => "limit_near",
+            NotifyKind::LimitReached => "limit_reached",
+            NotifyKind::ExpiresSoon => "expires_soon",
+            NotifyKind::DeniedAfterClose => "denied_after_close",
+            NotifyKind::OwnerAction => "owner_action",
+            NotifyKind::Digest => "digest",
+            NotifyKind::Test => "test",
+        }
+    }
 }
 
 /// One declared channel, after inheritance (site → gallery → link: the nearer list replaces

@@ -86,6 +86,7 @@ fn site(dev_key: bool) -> BuiltSite {
         images: vec![image("hero", Some("Front view")), image("detail", None)],
         links,
         audiences: Default::default(),
+        notify: Vec::new(),
     };
     BuiltSite {
         title: "Acme Images".into(),
@@ -96,6 +97,7 @@ fn site(dev_key: bool) -> BuiltSite {
         ip_logging: IpLogging::Truncated,
         dev_key,
         analytics: Default::default(),
+        digest_hour: 9,
         galleries: BTreeMap::from([("launch".into(), gallery)]),
     }
 }

@@ -7,6 +7,7 @@
 
 mod gallery;
 mod markdown;
+mod notify;
 mod policy;
 mod recipients;
 mod site;
@@ -60,6 +61,10 @@ pub struct SiteConfig {
     pub analytics: Analytics,
     /// The Workers plan the site deploys to (`plan:`): how many files a deployment may hold.
     pub plan: WorkersPlan,
+    /// Every gallery's channels unless its gallery.yaml declares its own (`notify:`).
+    pub notify: Vec<gatefold_contract::notify::Channel>,
+    /// `notify_digest_at:`: the hour (site timezone) of the daily digests.
+    pub digest_hour: u8,
 }
 
 /// The Cloudflare Workers plan of the account the site deploys to.
@@ -127,6 +132,8 @@ pub struct GalleryConfig {
     pub links: Vec<LinkConfig>,
     /// Audiences (`recipients:`) by name.
     pub audiences: BTreeMap<String, Audience>,
+    /// The gallery's channels: its own `notify:`, else the site's.
+    pub notify: Vec<gatefold_contract::notify::Channel>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +164,8 @@ pub struct LinkConfig {
     pub password: bool,
     /// The recipient list's details (recipient links only).
     pub recipient: Option<Recipient>,
+    /// The link's (or its audience's) own `notify:`; `None`: the gallery's.
+    pub notify: Option<Vec<gatefold_contract::notify::Channel>>,
 }
 
 impl LinkConfig {
@@ -397,6 +406,7 @@ mod tests {
             rotate: 0,
             password: false,
             recipient: None,
+            notify: None,
         };
         assert_eq!(
             link.policy(true),
