@@ -70,10 +70,14 @@ impl DurableObject for GalleryLog {
         if let Err(e) = self.fan_out_digests().await {
             worker::console_error!("digest fan-out: {e}");
         }
+        // A run that could not work (the site's records unreadable) waits a retry delay
+        // rather than firing again at once for rows that are still due.
+        let mut not_before = now;
         if let Err(e) = self.deliver(now).await {
             worker::console_error!("notifications: {e}");
+            not_before = now + notify::retry_ms(&self.env);
         }
-        self.rearm().await?;
+        self.rearm(not_before).await?;
         Response::empty()
     }
 
@@ -433,8 +437,8 @@ impl GalleryLog {
         storage.set_alarm((at - now).max(0)).await
     }
 
-    /// The alarm for the next due notice or queued digest, if any.
-    async fn rearm(&self) -> Result<()> {
+    /// The alarm for the next due notice or queued digest, if any, no sooner than `not_before`.
+    async fn rearm(&self, not_before: i64) -> Result<()> {
         #[derive(Deserialize)]
         struct C {
             n: i64,
@@ -448,7 +452,7 @@ impl GalleryLog {
         };
         let storage = self.state.storage();
         match at {
-            Some(at) => storage.set_alarm((at - now).max(0)).await,
+            Some(at) => storage.set_alarm((at.max(not_before) - now).max(0)).await,
             None => Ok(()),
         }
     }
@@ -490,7 +494,6 @@ impl GalleryLog {
                 earliest = Some(earliest.map_or(due, |d: i64| d.min(due)));
             }
         }
-        outbox::set_meta(&self.sql, "gallery", gallery_id)?;
         if let Some(at) = earliest {
             self.arm(at).await?;
         }
@@ -524,7 +527,6 @@ impl GalleryLog {
         for c in channels {
             outbox::enqueue(&self.sql, c, &n, now)?;
         }
-        outbox::set_meta(&self.sql, "gallery", gallery_id)?;
         self.arm(now).await
     }
 
@@ -645,7 +647,6 @@ impl GalleryLog {
             enqueue_all(NotifyKind::ExpiresSoon, Some(link), &n)?;
         }
         outbox::set_meta(&self.sql, "digest_day", &req.day)?;
-        outbox::set_meta(&self.sql, "gallery", &gallery.id)?;
         self.arm(now_ms).await
     }
 }
