@@ -295,6 +295,68 @@ pub struct LinkStats {
     pub last_open: Option<i64>,
 }
 
+/// One owner action through the admin API, as a gallery's log records it (`GET
+/// /admin/api/galleries/<g>/audit` answers `{"entries": [...]}`, newest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Unix milliseconds.
+    pub at: i64,
+    pub action: String,
+    /// `<gallery>`, `<gallery>/<link>` or `<gallery>/@<audience>`.
+    pub target: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub ip: Option<String>,
+    pub device: Option<String>,
+}
+
+/// `POST /admin/api/notify/test`'s answer: one row per channel tried.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyTestAnswer {
+    pub channels: Vec<NotifyTestChannel>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotifyTestChannel {
+    pub to: crate::notify::Platform,
+    pub url_secret: String,
+    /// The (first) gallery declaring the channel.
+    pub gallery: String,
+    /// The platform's HTTP status; `None` when nothing was sent (a secret missing, no answer).
+    pub status: Option<u16>,
+    pub ok: bool,
+    /// The platform's answer (an excerpt) or why nothing was sent.
+    pub detail: String,
+}
+
+/// `GET /admin/api/galleries/<g>/notifications`: what waits to be sent and what was given up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationStatus {
+    pub pending: u64,
+    /// Newest first.
+    pub dead_letters: Vec<DeadLetter>,
+}
+
+/// A notification given up on after its retries (or at once, when its channel's secret is
+/// missing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The notice's idempotency key.
+    pub id: String,
+    pub to: crate::notify::Platform,
+    pub url_secret: String,
+    pub kind: crate::notify::NotifyKind,
+    /// The link it was about (empty for the gallery).
+    pub link: String,
+    /// When it was given up (Unix ms).
+    pub at: i64,
+    pub attempts: u32,
+    /// The last HTTP status, if any answer came.
+    pub status: Option<u16>,
+    /// Why: the last answer's excerpt or the missing secret.
+    pub reason: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ pub mod expiry;
 pub mod locale;
 pub mod manifest;
 pub mod media;
+pub mod notify;
 pub mod owner;
 pub mod page;
 pub mod policy;

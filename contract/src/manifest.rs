@@ -199,6 +199,14 @@ pub struct Site {
     /// existed, which then keep the default.
     #[serde(default)]
     pub analytics: Analytics,
+    /// Hour of the day (0–23, site timezone) the galleries' daily digests go out
+    /// (`notify_digest_at:` in site.yaml).
+    #[serde(default = "default_digest_hour")]
+    pub digest_hour: u8,
+}
+
+fn default_digest_hour() -> u8 {
+    crate::notify::DEFAULT_DIGEST_HOUR
 }
 
 /// How the access log is kept.
@@ -272,6 +280,10 @@ pub struct Gallery {
     /// Audiences that expanded into one link per recipient (`recipients:` in YAML), by name.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub audiences: BTreeMap<String, Audience>,
+    /// The gallery's notification channels (site.yaml's unless gallery.yaml declares its own):
+    /// the digest, owner actions on the gallery or an audience, and every link without its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notify: Vec<crate::notify::Channel>,
 }
 
 /// An audience whose links are one per recipient; runtime changes to it (`<gallery>/@<name>`
@@ -326,6 +338,17 @@ pub struct Link {
     /// What the recipient list says about the person (recipient links only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient: Option<Recipient>,
+    /// The link's own channels (declared on the link or its audience), replacing the gallery's;
+    /// `None`: the gallery's ([`Gallery::notify`]). `Some(vec![])`: none for this link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notify: Option<Vec<crate::notify::Channel>>,
+}
+
+impl Link {
+    /// The channels this link's events go to.
+    pub fn channels<'a>(&'a self, gallery: &'a Gallery) -> &'a [crate::notify::Channel] {
+        self.notify.as_deref().unwrap_or(&gallery.notify)
+    }
 }
 
 impl Link {
@@ -445,6 +468,9 @@ pub struct GalleryIndex {
 pub struct IndexedGallery {
     pub id: String,
     pub title: String,
+    /// Whether any of its channels asks for the daily digest: the hourly run visits only these.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub digest: bool,
     /// The gallery's links, in its order.
     pub links: Vec<IndexedLink>,
 }
@@ -551,6 +577,7 @@ impl Manifest {
                     .map(|g| IndexedGallery {
                         id: g.id.clone(),
                         title: g.title.clone(),
+                        digest: g.notify.iter().any(|c| c.wants(crate::notify::NotifyKind::Digest)),
                         links: g.links.values().map(|l| IndexedLink { name: l.name.clone(), label: l.label.clone() }).collect(),
                     })
                     .collect(),
@@ -582,6 +609,7 @@ mod tests {
             utc_offsets: vec![(0, 3600), (1000, 7200)],
             dev_key: true,
             analytics: Analytics::default(),
+            digest_hour: crate::notify::DEFAULT_DIGEST_HOUR,
         };
         assert_eq!(site.utc_offset_at(-5), 3600);
         assert_eq!(site.utc_offset_at(999), 3600);
@@ -613,10 +641,11 @@ mod tests {
                 images: vec![],
                 links: BTreeMap::new(),
                 audiences: BTreeMap::new(),
+                notify: Vec::new(),
             });
             gallery.links.insert(
                 l.to_string(),
-                Link { name: l.to_string(), label: l.to_string(), token: t.to_string(), rotate: 0, policy: LinkPolicy::default(), recipient: None },
+                Link { name: l.to_string(), label: l.to_string(), token: t.to_string(), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None },
             );
         }
         Manifest {
@@ -630,6 +659,7 @@ mod tests {
                 utc_offsets: vec![(0, 0)],
                 dev_key: true,
                 analytics: Analytics::default(),
+                digest_hour: crate::notify::DEFAULT_DIGEST_HOUR,
             },
             galleries,
         }

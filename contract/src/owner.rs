@@ -458,6 +458,7 @@ pub(crate) mod tests {
             utc_offsets: vec![(i64::MIN / 2, 8 * 3600)],
             dev_key: false,
             analytics: Default::default(),
+            digest_hour: crate::notify::DEFAULT_DIGEST_HOUR,
         };
         let link = |name: &str, label: &str, recipient: Option<Recipient>, expires: Option<crate::ResolvedExpiry>| Link {
             name: name.into(),
@@ -466,6 +467,7 @@ pub(crate) mod tests {
             rotate: 0,
             policy: crate::LinkPolicy { expires, ..Default::default() },
             recipient,
+            notify: None,
         };
         let end_of_2026 = crate::ResolvedExpiry { written: crate::Expiry::parse("2026-12-31").unwrap(), at: NEW_YEAR };
         let links = [
@@ -479,6 +481,7 @@ pub(crate) mod tests {
             images: vec![],
             links: links.into_iter().map(|l| (l.name.clone(), l)).collect(),
             audiences: [("channel".to_string(), crate::manifest::Audience { label: "Dealers".into(), recipients: 2 })].into_iter().collect(),
+            notify: Vec::new(),
         };
         (site, gallery)
     }

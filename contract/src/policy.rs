@@ -349,6 +349,10 @@ pub struct Admission {
     /// The link's session epoch, which the session must carry: a revoke moves it on and ends
     /// every session issued before. [`decide_open`] leaves 0; the link's `LinkGate` sets it.
     pub session_epoch: u32,
+    /// The view limit in force when it was admitted (overrides applied), so the owner's
+    /// notifications can tell "4 of 5 views used" without asking the gate again.
+    #[serde(default)]
+    pub max_views: Option<u32>,
 }
 
 /// Decides a new open. `views` is the count before this open; on success the caller stores
@@ -363,6 +367,7 @@ pub fn decide_open(policy: &LinkPolicy, overrides: &Overrides, views: u64, now: 
             view_number: views + 1,
             session_expires_at: now + i64::from(effective.session_seconds()),
             session_epoch: 0,
+            max_views: effective.max_views,
         }),
     }
 }

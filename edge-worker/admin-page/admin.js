@@ -43,6 +43,9 @@
       confirmAudienceDisable: "Disable all {count} recipients of {link} ({gallery}) at once? Each is refused from the next request.",
       confirmAudienceEnable: "Enable the audience {link} ({gallery}) again?",
       confirmAudienceRevoke: "End every open session of all {count} recipients of {link} ({gallery})?",
+      notifications: "Notifications", notifyPending: "{count} waiting to be sent for {gallery}.",
+      noDeadLetters: "No notification was given up on.",
+      deadLetter: "{time} · {kind} → {to} ({secret}) {link}: {reason} (tries: {attempts})",
     },
     "zh-CN": {
       title: "Gatefold 管理", signInTitle: "登录", tokenLabel: "管理令牌", signIn: "登录", signOut: "退出",
@@ -84,6 +87,9 @@
       confirmAudienceDisable: "一次停用 {link}（{gallery}）的全部 {count} 位收件人？下一次请求起即被拒绝。",
       confirmAudienceEnable: "重新启用受众 {link}（{gallery}）？",
       confirmAudienceRevoke: "结束 {link}（{gallery}）全部 {count} 位收件人正在查看的会话？",
+      notifications: "通知", notifyPending: "{gallery} 有 {count} 条通知待发送。",
+      noDeadLetters: "没有发送失败的通知。",
+      deadLetter: "{time} · {kind} → {to}（{secret}）{link}：{reason}（尝试 {attempts} 次）",
     },
   };
   const $ = (sel) => document.querySelector(sel);
@@ -573,7 +579,20 @@
       const stats = await (await api(`galleries/${enc(g)}/stats?${statsQuery()}`)).json();
       fillLinkFilter(stats);
       renderStats(stats);
+      loadNotifications(g);
       status(t("updated", { time: new Date().toLocaleTimeString(lang) }));
+    } catch (e) { status(e.message); }
+  }
+
+  // The gallery's notifications given up on (the worker keeps them 30 days), newest first.
+  async function loadNotifications(g) {
+    try {
+      const n = await (await api(`galleries/${enc(g)}/notifications`)).json();
+      $("#notify-pending").textContent = t("notifyPending", { count: n.pending, gallery: g });
+      const rows = n.dead_letters.map((d) => el("li", { "data-dead-letter": d.id }, t("deadLetter", {
+        time: fmtTime(Math.floor(d.at / 1000)), kind: d.kind, to: d.to, secret: d.url_secret, link: d.link, reason: d.reason, attempts: d.attempts,
+      })));
+      $("#dead-letters").replaceChildren(...(rows.length ? rows : [el("li", {}, t("noDeadLetters"))]));
     } catch (e) { status(e.message); }
   }
 

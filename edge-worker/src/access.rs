@@ -201,6 +201,9 @@ pub struct EventSpec<'a> {
 pub struct GalleryEvent {
     pub gallery: String,
     pub event: AccessEvent,
+    /// An admitted open's view number and limit, for the owner's notifications (first open,
+    /// 80 % used, last view); `None` for every other event.
+    pub views: Option<crate::notify::ViewHint>,
 }
 
 pub fn build_event(spec: EventSpec<'_>, visitor: &Visitor, ip_logging: IpLogging, key: &SigningKey, now_ms: i64) -> GalleryEvent {
@@ -228,7 +231,7 @@ pub fn build_event(spec: EventSpec<'_>, visitor: &Visitor, ip_logging: IpLogging
         referrer: visitor.referrer.as_deref().and_then(referrer_origin),
         visitor: key.visitor_hash(now_ms.div_euclid(86_400_000), ip, &ua),
     };
-    GalleryEvent { gallery: spec.gallery.to_string(), event: event.bounded() }
+    GalleryEvent { gallery: spec.gallery.to_string(), event: event.bounded(), views: None }
 }
 
 /// Device type, OS and browser from a User-Agent (woothee's rules; `crate::bots` decides
@@ -260,6 +263,8 @@ pub fn record(env: &worker::Env, ctx: &worker::Context, event: GalleryEvent) {
                 now_ms: event.event.ts,
                 retention_days: site.settings.analytics.retention_days,
                 events: vec![event.event.clone()],
+                gallery: Some(event.gallery.clone()),
+                views: event.views,
             };
             crate::analytics::GalleryLogClient::new(&env, &event.gallery)?.record(&batch).await
         };

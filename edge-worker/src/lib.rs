@@ -12,6 +12,9 @@
 //!   runtime overrides and session epoch, with its typed client;
 //! - [`access`] builds access-log events, which [`analytics`] stores (the `GalleryLog`
 //!   Durable Object per gallery: events, rollups, exports, sign-in throttling);
+//! - [`notify`] tells owners what happens (Feishu, DingTalk, WeCom, Slack, webhooks): the
+//!   gallery's log turns events into notices and sends them from its alarm; the hourly cron
+//!   ([`scheduled`]) starts the daily digests;
 //! - [`admin`] is the admin page and its bearer-token API;
 //! - [`zip`] lays out the "download all" archive (stored, UTF-8 names, ZIP64 where needed);
 //! - [`password`] holds link passwords' stored hash, their wrong-attempt throttle (pure) and
@@ -25,6 +28,7 @@ pub mod analytics;
 pub mod bots;
 pub mod gate;
 pub mod http;
+pub mod notify;
 pub mod password;
 pub mod route;
 pub mod site;
@@ -69,6 +73,14 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         }
         Route::Admin => admin::handle(req, env, ctx).await,
         _ => visitor_route(&req, &env, &ctx, route).await,
+    }
+}
+
+/// The hourly Cron Trigger: at the site's digest hour, starts the galleries' daily digests.
+#[event(scheduled)]
+async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    if let Err(e) = notify::digest::scheduled(&env, event.schedule() as i64).await {
+        worker::console_error!("gatefold: daily digest: {e}");
     }
 }
 

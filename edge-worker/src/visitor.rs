@@ -70,13 +70,25 @@ impl Visit<'_> {
     }
 
     fn log(&self, gallery: &str, link: &str, kind: EventKind, outcome: Result<(), Denial>, image: Option<&str>) {
-        let event = access::build_event(
+        self.log_with(gallery, link, kind, outcome, image, None);
+    }
+
+    /// Logs an admitted open with its view number and limit, which the owner's notifications
+    /// need (first open, 80 % used, last view).
+    fn log_admitted_open(&self, gallery: &str, link: &str, a: &Admission) {
+        let views = crate::notify::ViewHint { view_number: a.view_number, max_views: a.max_views };
+        self.log_with(gallery, link, EventKind::Open, Ok(()), None, Some(views));
+    }
+
+    fn log_with(&self, gallery: &str, link: &str, kind: EventKind, outcome: Result<(), Denial>, image: Option<&str>, views: Option<crate::notify::ViewHint>) {
+        let mut event = access::build_event(
             EventSpec { gallery, link, kind, outcome: access::outcome(outcome), image },
             &self.visitor(),
             self.site.settings.ip_logging,
             &self.site.key,
             self.now_ms,
         );
+        event.views = views;
         access::record(self.env, self.ctx, event);
     }
 
@@ -234,10 +246,15 @@ async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std
     let now = v.now();
     let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest { policy: link.policy.clone(), now }).await?;
     let session = match answer {
-        OpenResponse::Admitted(a) => Ok(session_of(v, a, now)),
-        OpenResponse::Denied(d) => Err(d),
+        OpenResponse::Admitted(a) => {
+            v.log_admitted_open(&gallery.id, &link.name, &a);
+            Ok(session_of(v, a, now))
+        }
+        OpenResponse::Denied(d) => {
+            v.log(&gallery.id, &link.name, EventKind::Open, Err(d), None);
+            Err(d)
+        }
     };
-    v.log(&gallery.id, &link.name, EventKind::Open, session.map(drop), None);
     Ok(session)
 }
 
@@ -384,7 +401,7 @@ async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> R
     let answer = GateClient::new(v.env, &gallery.id, &link.name)?.unlock(&req).await?;
     let (outcome, denial, retry_after) = match answer {
         UnlockResponse::Admitted(a) => {
-            v.log(&gallery.id, &link.name, EventKind::Open, Ok(()), None);
+            v.log_admitted_open(&gallery.id, &link.name, &a);
             return with_new_session(v, token, back_to_page(token).map(|resp| (resp, session_of(v, a, now))));
         }
         UnlockResponse::Denied(d) => (Err(d), d, None),

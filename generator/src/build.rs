@@ -312,6 +312,7 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
                 rotate: l.rotate,
                 policy: l.policy(gallery.disabled),
                 recipient: l.recipient.clone(),
+                notify: l.notify.clone(),
             };
             (l.name.clone(), link)
         })
@@ -348,6 +349,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
             images,
             links: link_entries(g, key),
             audiences: g.audiences.clone(),
+            notify: g.notify.clone(),
         };
         galleries.insert(g.id.clone(), gallery);
     }
@@ -361,6 +363,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
         ip_logging: site.ip_logging,
         dev_key,
         analytics: site.analytics,
+        digest_hour: site.digest_hour,
         galleries,
     })
 }

@@ -8,6 +8,7 @@
 use chrono_tz::Tz;
 use gatefold_contract::Locale;
 use gatefold_contract::manifest::{self, Analytics, Audience, Image, IpLogging, Link, Manifest};
+use gatefold_contract::notify::Channel;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -24,6 +25,8 @@ pub struct BuiltSite {
     pub dev_key: bool,
     /// How the access log is kept (retention).
     pub analytics: Analytics,
+    /// The daily digests' hour (site timezone).
+    pub digest_hour: u8,
     /// Gallery id → gallery.
     pub galleries: BTreeMap<String, BuiltGallery>,
 }
@@ -43,12 +46,14 @@ pub struct BuiltGallery {
     pub links: BTreeMap<String, Link>,
     /// Audiences (`recipients:`) by name.
     pub audiences: BTreeMap<String, Audience>,
+    /// The gallery's notification channels (its own or the site's).
+    pub notify: Vec<Channel>,
 }
 
 impl BuiltGallery {
     /// The gallery as the manifest carries it.
     pub fn manifest(&self) -> manifest::Gallery {
-        manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone(), audiences: self.audiences.clone() }
+        manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone(), audiences: self.audiences.clone(), notify: self.notify.clone() }
     }
 }
 
@@ -73,6 +78,7 @@ impl BuiltSite {
             utc_offsets: self.utc_offsets.clone(),
             dev_key: self.dev_key,
             analytics: self.analytics,
+            digest_hour: self.digest_hour,
         }
     }
 
@@ -103,6 +109,7 @@ mod tests {
             images: Vec::new(),
             links: BTreeMap::new(),
             audiences: BTreeMap::new(),
+            notify: Vec::new(),
         };
         BuiltSite {
             title: "Acme".into(),
@@ -113,6 +120,7 @@ mod tests {
             ip_logging: IpLogging::Off,
             dev_key: true,
             analytics: Analytics::default(),
+            digest_hour: 9,
             galleries: BTreeMap::from([("launch".to_string(), gallery)]),
         }
     }

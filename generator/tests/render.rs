@@ -60,7 +60,7 @@ fn image(id: &str, caption: Option<&str>) -> Image {
 }
 
 fn link(name: &str, label: &str, token: &str, policy: LinkPolicy) -> (String, Link) {
-    (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy, recipient: None })
+    (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy, recipient: None, notify: None })
 }
 
 fn site(dev_key: bool) -> BuiltSite {
@@ -86,6 +86,7 @@ fn site(dev_key: bool) -> BuiltSite {
         images: vec![image("hero", Some("Front view")), image("detail", None)],
         links,
         audiences: Default::default(),
+        notify: Vec::new(),
     };
     BuiltSite {
         title: "Acme Images".into(),
@@ -96,6 +97,7 @@ fn site(dev_key: bool) -> BuiltSite {
         ip_logging: IpLogging::Truncated,
         dev_key,
         analytics: Default::default(),
+        digest_hour: 9,
         galleries: BTreeMap::from([("launch".into(), gallery)]),
     }
 }

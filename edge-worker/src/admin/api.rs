@@ -38,6 +38,10 @@ pub enum ApiRoute<'a> {
     /// `PUT`: sets the link's password (JSON `{"password": "..."}`); `DELETE`: clears it.
     SetPassword { gallery: &'a str, link: &'a str },
     ClearPassword { gallery: &'a str, link: &'a str },
+    /// `POST notify/test` (JSON `{"gallery": "<id>"}`, optional): one test message per channel.
+    NotifyTest,
+    /// A gallery's notifications waiting and given up on.
+    Notifications { gallery: &'a str },
 }
 
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
@@ -133,8 +137,10 @@ fn route_for<'a>(method: &str, rest: &'a str) -> Option<ApiRoute<'a>> {
             ("GET", [_, gallery, "export.xlsx"]) => ApiRoute::ExportXlsx { gallery },
             ("GET", [_, gallery, "share-kit.txt"]) => ApiRoute::ShareKit { gallery },
             ("GET", [_, gallery, "mail-merge.csv"]) => ApiRoute::MailMerge { gallery },
+            ("GET", [_, gallery, "notifications"]) => ApiRoute::Notifications { gallery },
             _ => return None,
         },
+        ("POST", "notify") if parts == ["notify", "test"] => ApiRoute::NotifyTest,
         _ => return None,
     })
 }
@@ -454,6 +460,7 @@ mod tests {
             utc_offsets: vec![(i64::MIN, 8 * 3600)],
             dev_key: false,
             analytics: Default::default(),
+            digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         }
     }
 
@@ -481,12 +488,12 @@ mod tests {
         let at = |day: i64| gatefold_contract::ResolvedExpiry { written: Expiry::EndOfDay(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()), at: day };
         let link = |name: &str, expires: Option<i64>, max_views: Option<u32>| {
             let policy = LinkPolicy { expires: expires.map(at), max_views, ..LinkPolicy::default() };
-            (name.to_string(), Link { name: name.into(), label: name.into(), token: format!("t-{name}"), rotate: 0, policy, recipient: None })
+            (name.to_string(), Link { name: name.into(), label: name.into(), token: format!("t-{name}"), rotate: 0, policy, recipient: None, notify: None })
         };
         let links = [link("channel/d1", Some(100), Some(20)), link("channel/d2", Some(300), Some(2)), link("press/x", None, Some(5)), link("team", Some(900), Some(99))];
         let audiences = [("channel", "渠道伙伴", 2), ("press", "Press", 1)]
             .map(|(n, l, r)| (n.to_string(), gatefold_contract::manifest::Audience { label: l.into(), recipients: r }));
-        Gallery { id: "launch-a".into(), title: "Launch".into(), images: vec![], links: links.into_iter().collect(), audiences: audiences.into_iter().collect() }
+        Gallery { id: "launch-a".into(), title: "Launch".into(), images: vec![], links: links.into_iter().collect(), audiences: audiences.into_iter().collect(), notify: Vec::new() }
     }
 
     #[test]
@@ -627,8 +634,8 @@ mod tests {
     #[test]
     fn a_link_status_applies_overrides_and_counts_what_is_left() {
         let s = shanghai();
-        let link = Link { name: "market".into(), label: "Market".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None };
-        let gallery = Gallery { id: "spring".into(), title: "Spring".into(), images: vec![], links: Default::default(), audiences: Default::default() };
+        let link = Link { name: "market".into(), label: "Market".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None };
+        let gallery = Gallery { id: "spring".into(), title: "Spring".into(), images: vec![], links: Default::default(), audiences: Default::default(), notify: Vec::new() };
         let gate = Status { views: 4, overrides: Overrides { max_views: Some(5), ..Overrides::default() }, first_open: Some(1), last_open: Some(2), ..Status::default() };
         let st = link_status(&s, &gallery, &link, gate.clone(), &[Status::default()], 100);
         assert_eq!(st.url, "https://g.example/s/abc");
@@ -642,8 +649,8 @@ mod tests {
     #[test]
     fn a_link_status_says_when_a_publish_made_a_change_lapse() {
         let s = shanghai();
-        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None };
-        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default() };
+        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None };
+        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default(), notify: Vec::new() };
         let stale = Overrides { max_views: Some(50), max_views_against: Some(Against { published: Some(20) }), ..Overrides::default() };
         let st = link_status(&s, &gallery, &link, Status { overrides: stale, ..Status::default() }, &[Status::default()], 100);
         assert_eq!(st.max_views, Some(10));
@@ -660,9 +667,9 @@ mod tests {
             .map(|(id, title, links)| {
                 let links = links
                     .iter()
-                    .map(|(name, label)| (name.to_string(), Link { name: name.to_string(), label: label.to_string(), token: format!("t{name}"), rotate: 0, policy: LinkPolicy::default(), recipient: None }))
+                    .map(|(name, label)| (name.to_string(), Link { name: name.to_string(), label: label.to_string(), token: format!("t{name}"), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None }))
                     .collect();
-                (id.to_string(), Gallery { id: id.to_string(), title: title.to_string(), images: vec![], links, audiences: Default::default() })
+                (id.to_string(), Gallery { id: id.to_string(), title: title.to_string(), images: vec![], links, audiences: Default::default(), notify: Vec::new() })
             })
             .collect();
         gatefold_contract::manifest::Manifest { format: gatefold_contract::manifest::FORMAT, site: shanghai(), galleries }.records().index
@@ -764,8 +771,8 @@ mod tests {
     fn link_terms_keep_a_published_date_as_the_end_of_that_day_and_take_runtime_limits() {
         let s = shanghai();
         let published = gatefold_contract::ResolvedExpiry { written: Expiry::EndOfDay(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()), at: 1_798_732_800 };
-        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { expires: Some(published), max_views: Some(10), ..LinkPolicy::default() }, recipient: None };
-        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default() };
+        let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { expires: Some(published), max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None };
+        let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default(), notify: Vec::new() };
         let st = link_status(&s, &gallery, &link, Status::default(), &[Status::default()], 100);
         let t = link_terms(&s, &link, &st);
         assert_eq!((t.max_views, t.expiry.unwrap().end_of_day, t.url.as_str()), (Some(10), true, "https://g.example/s/abc"));

@@ -233,6 +233,12 @@ fn owner_file(mut resp: Response, content_type: &str) -> Result<Response> {
 
 type Answer = std::result::Result<Response, Failure>;
 
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotifyTestRequest {
+    gallery: Option<String>,
+}
+
 async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answer> {
     // The same isolate-wide settings and record memo the visitor routes use.
     let site = crate::site::load(env).await.map_err(worker::Error::RustError)?;
@@ -430,6 +436,36 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             let scope = Scope::link(gallery, link);
             let (updated, wider) = futures_util::future::join(client.set_password(hash.as_ref()), gate::wider_statuses(env, &scope)).await;
             Ok(Ok(json(&api::link_status(settings, &g, &l, updated?, &wider?, now))?))
+        }
+        ApiRoute::NotifyTest => {
+            let body = req.text().await?;
+            let only = if body.trim().is_empty() {
+                None
+            } else {
+                match serde_json::from_str::<NotifyTestRequest>(&body) {
+                    Ok(r) => r.gallery,
+                    Err(e) => return Ok(Err(Failure::new(400, "bad_request", format!("the body must be {{\"gallery\": \"<id>\"}} or empty: {e}")))),
+                }
+            };
+            let index = site.index(env).await.map_err(worker::Error::RustError)?;
+            let ids: Vec<&str> = index.galleries.iter().map(|g| g.id.as_str()).filter(|id| only.as_deref().is_none_or(|o| o == *id)).collect();
+            if ids.is_empty() {
+                return Ok(Err(Failure::new(404, "not_found", format!("no gallery {:?}: see `gatefold list`", only.unwrap_or_default()))));
+            }
+            let mut galleries = Vec::new();
+            for id in ids {
+                if let Some(g) = site.gallery(env, id).await.map_err(worker::Error::RustError)? {
+                    galleries.push(g);
+                }
+            }
+            Ok(Ok(json(&crate::notify::test_all(env, settings, &galleries, now * 1000).await)?))
+        }
+        ApiRoute::Notifications { gallery } => {
+            let g = match find_gallery(&site, env, gallery).await? {
+                Ok(g) => g,
+                Err(f) => return Ok(Err(f)),
+            };
+            Ok(Ok(json(&GalleryLogClient::new(env, &g.id)?.notifications().await?)?))
         }
         ApiRoute::Stats { gallery } | ApiRoute::ExportCsv { gallery } | ApiRoute::ExportXlsx { gallery } => {
             let g = match find_gallery(&site, env, gallery).await? {

@@ -68,6 +68,21 @@ impl GalleryLogClient {
         self.ask(Op::SignInAttempt, who).await
     }
 
+    /// Hands a day's digests to the coordinator (see `crate::notify::digest`).
+    pub async fn plan_digests(&self, plan: &crate::notify::digest::DigestPlan) -> Result<()> {
+        self.call(Op::DigestPlan, plan).await.map(drop)
+    }
+
+    /// Asks this gallery's log to enqueue its digest of a day.
+    pub async fn digest(&self, req: &crate::notify::digest::DigestRequest) -> Result<()> {
+        self.call(Op::Digest, req).await.map(drop)
+    }
+
+    /// Notifications waiting and given up on.
+    pub async fn notifications(&self) -> Result<gatefold_contract::admin::NotificationStatus> {
+        self.ask(Op::Notifications, &serde_json::json!({})).await
+    }
+
     /// The booked try was the right token: forgets the address's failures.
     pub async fn signed_in(&self, who: &AuthRequest) -> Result<()> {
         self.call(Op::SignedIn, who).await.map(drop)

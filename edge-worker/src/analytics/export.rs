@@ -321,6 +321,7 @@ mod tests {
             utc_offsets: vec![(0, 5 * 3600 + 1800)],
             dev_key: true,
             analytics: Default::default(),
+            digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         }
     }
 

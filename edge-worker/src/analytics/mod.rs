@@ -61,6 +61,14 @@ pub struct Batch {
     /// `analytics.retention_days` of the published site.
     pub retention_days: u32,
     pub events: Vec<AccessEvent>,
+    /// The gallery the log belongs to (a Durable Object does not know its own name), so the
+    /// log can read its record and tell the owner's channels (`crate::notify`). Absent: no
+    /// notifications are derived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gallery: Option<String>,
+    /// For a batch of one admitted open: its view number and limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub views: Option<crate::notify::ViewHint>,
 }
 
 /// A stored row as an export reads it.
@@ -89,10 +97,14 @@ pub enum Op {
     Activity,
     SignInAttempt,
     SignedIn,
+    Digest,
+    DigestPlan,
+    Notifications,
 }
 
 impl Op {
-    const ALL: [Op; 6] = [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::SignInAttempt, Op::SignedIn];
+    const ALL: [Op; 9] =
+        [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::SignInAttempt, Op::SignedIn, Op::Digest, Op::DigestPlan, Op::Notifications];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -102,6 +114,9 @@ impl Op {
             Op::Activity => "/activity",
             Op::SignInAttempt => "/auth/attempt",
             Op::SignedIn => "/auth/ok",
+            Op::Digest => "/digest",
+            Op::DigestPlan => "/digest/plan",
+            Op::Notifications => "/notifications",
         }
     }
 

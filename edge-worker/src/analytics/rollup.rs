@@ -420,6 +420,7 @@ mod tests {
             utc_offsets: offsets,
             dev_key: true,
             analytics: Default::default(),
+            digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         }
     }
 
@@ -569,6 +570,7 @@ mod tests {
             rotate: 0,
             policy: LinkPolicy::default(),
             recipient: None,
+            notify: None,
         };
         Gallery {
             id: "spring".into(),
@@ -576,6 +578,7 @@ mod tests {
             images: Vec::new(),
             links: [("market".to_string(), link("market")), ("sales".to_string(), link("sales"))].into_iter().collect(),
             audiences: Default::default(),
+            notify: Vec::new(),
         }
     }
 
@@ -633,7 +636,7 @@ mod tests {
         let mut g = gallery();
         for r in ["dealer-001", "dealer-002", "dealer-003", "dealer-004"] {
             let name = format!("channel/{r}");
-            let link = gatefold_contract::manifest::Link { name: name.clone(), label: r.to_uppercase(), token: r.into(), rotate: 0, policy: LinkPolicy::default(), recipient: None };
+            let link = gatefold_contract::manifest::Link { name: name.clone(), label: r.to_uppercase(), token: r.into(), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None };
             g.links.insert(name, link);
         }
         g.audiences.insert("channel".into(), gatefold_contract::manifest::Audience { label: "渠道伙伴".into(), recipients: 4 });

@@ -11,9 +11,9 @@ use gatefold_contract::manifest::{Audience, Recipient, link_name};
 use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, is_null, join, pos};
 use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_slug, markdown, recipients, suggest_slug};
 
-pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "images", "links"];
+pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "images", "links", "notify"];
 const IMAGE_ENTRY_FIELDS: &[&str] = &["file", "caption", "alt"];
-const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "disabled", "rotate", "password", "recipients"];
+const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "disabled", "rotate", "password", "recipients", "notify"];
 const DESCRIPTION_FILE: &str = "description.md";
 const MAX_DESCRIPTION_BYTES: u64 = 256 * 1024;
 
@@ -188,6 +188,9 @@ pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<
     });
 
     let disabled = map.value("disabled").and_then(|n| ctx.bool(n, "disabled")).unwrap_or(false);
+    // The gallery's list replaces the site's (after errors, the site's stands: the load fails
+    // anyway, and the links are still checked).
+    let notify = map.value("notify").and_then(|n| super::notify::read(ctx, n, "notify")).unwrap_or_else(|| site.notify.clone());
 
     let (links, audiences) = match map.get("links") {
         Some(entry) => read_links(ctx, entry.value, id, dir, site, now),
@@ -209,6 +212,7 @@ pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<
         disabled,
         links,
         audiences,
+        notify,
     };
     Some((gallery, images))
 }
@@ -318,6 +322,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
             rotate: 0,
             password: false,
             recipient: None,
+            notify: None,
         };
         let mut expiry_node = None;
         let mut rows = None;
@@ -350,6 +355,10 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
             let target = if m.value("recipients").is_some() { format!("{gallery}/@{name}") } else { format!("{gallery}/{name}") };
             if let Some(n) = m.value("password") {
                 link.password = policy::read_password(ctx, n, &join(&prefix, "password"), &target);
+            }
+            if let Some(n) = m.value("notify") {
+                // On an audience it is every recipient's (copied below with the policy).
+                link.notify = super::notify::read(ctx, n, &join(&prefix, "notify"));
             }
             if let Some(n) = m.value("recipients") {
                 // `None` after errors: the audience is left out so nothing half-read is built.

@@ -7,6 +7,7 @@
 
 mod gallery;
 mod markdown;
+mod notify;
 mod policy;
 mod recipients;
 mod site;
@@ -60,6 +61,10 @@ pub struct SiteConfig {
     pub analytics: Analytics,
     /// The Workers plan the site deploys to (`plan:`): how many files a deployment may hold.
     pub plan: WorkersPlan,
+    /// Every gallery's channels unless its gallery.yaml declares its own (`notify:`).
+    pub notify: Vec<gatefold_contract::notify::Channel>,
+    /// `notify_digest_at:`: the hour (site timezone) of the daily digests.
+    pub digest_hour: u8,
 }
 
 /// The Cloudflare Workers plan of the account the site deploys to.
@@ -127,6 +132,8 @@ pub struct GalleryConfig {
     pub links: Vec<LinkConfig>,
     /// Audiences (`recipients:`) by name.
     pub audiences: BTreeMap<String, Audience>,
+    /// The gallery's channels: its own `notify:`, else the site's.
+    pub notify: Vec<gatefold_contract::notify::Channel>,
 }
 
 #[derive(Debug, Clone)]
@@ -157,6 +164,8 @@ pub struct LinkConfig {
     pub password: bool,
     /// The recipient list's details (recipient links only).
     pub recipient: Option<Recipient>,
+    /// The link's (or its audience's) own `notify:`; `None`: the gallery's.
+    pub notify: Option<Vec<gatefold_contract::notify::Channel>>,
 }
 
 impl LinkConfig {
@@ -384,6 +393,45 @@ mod tests {
         assert_eq!(chinese, image_ids(&["发布会.jpg"]));
     }
 
+    /// The nearer `notify:` replaces the wider one: site → gallery → link or audience.
+    #[test]
+    fn notify_lists_are_inherited_and_replaced() {
+        use gatefold_contract::notify::{NotifyKind, Platform};
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let image = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/sites/e2e/dealer/front.jpg");
+        std::fs::write(
+            root.join("site.yaml"),
+            "title: T\nbase_url: https://x.example\nnotify_digest_at: \"18:00\"\nnotify:\n  - {to: slack, url_secret: SITE_SLACK, on: [digest]}\n",
+        )
+        .unwrap();
+        for (id, yaml) in [
+            ("inherits", "title: I\nlinks:\n  a:\n"),
+            (
+                "own",
+                "title: O\nnotify:\n  - {to: wecom, url_secret: OWN_WECOM, on: [download]}\nlinks:\n  quiet:\n    notify: []\n  loud:\n    notify:\n      - {to: webhook, url_secret: HOOK, sign_secret: HOOK_KEY, on: [open]}\n  plain:\n  crew:\n    notify: []\n    recipients:\n      - {name: ann, label: Ann}\n",
+            ),
+            ("off", "title: X\nnotify: []\nlinks:\n  a:\n"),
+        ] {
+            std::fs::create_dir(root.join(id)).unwrap();
+            std::fs::copy(&image, root.join(id).join("front.jpg")).unwrap();
+            std::fs::write(root.join(id).join("gallery.yaml"), yaml).unwrap();
+        }
+        let (project, _) = load(root, &LoadOptions { themes: None, verify_images: false, now: 0 }).unwrap_or_else(|d| panic!("{d}"));
+        assert_eq!(project.site.digest_hour, 18);
+        let g = |id: &str| project.galleries.iter().find(|g| g.id == id).unwrap();
+        let link = |gallery: &str, name: &str| g(gallery).links.iter().find(|l| l.name == name).unwrap().notify.clone();
+        assert_eq!(g("inherits").notify, project.site.notify);
+        assert_eq!(g("inherits").notify[0].to, Platform::Slack);
+        assert_eq!(link("inherits", "a"), None, "a link without its own list follows its gallery's");
+        assert_eq!(g("own").notify[0].url_secret, "OWN_WECOM");
+        assert_eq!(link("own", "quiet"), Some(vec![]));
+        assert_eq!(link("own", "loud").unwrap()[0].on, vec![NotifyKind::Open]);
+        assert_eq!(link("own", "plain"), None);
+        assert_eq!(link("own", "crew/ann"), Some(vec![]), "an audience's list is each recipient's");
+        assert!(g("off").notify.is_empty());
+    }
+
     #[test]
     fn a_gallery_switch_disables_every_link() {
         let link = LinkConfig {
@@ -397,6 +445,7 @@ mod tests {
             rotate: 0,
             password: false,
             recipient: None,
+            notify: None,
         };
         assert_eq!(
             link.policy(true),

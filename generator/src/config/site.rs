@@ -13,7 +13,7 @@ use super::yaml::{self, FileDiagnostics, Node, did_you_mean, join};
 use super::{ImageSettings, LinkDefaults, MAX_IMAGE_BYTES, SiteConfig, WorkersPlan, is_slug};
 use crate::images::Limits;
 
-pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "plan", "images", "links"];
+pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "plan", "images", "links", "notify", "notify_digest_at"];
 const ANALYTICS_FIELDS: &[&str] = &["retention_days"];
 const IMAGE_FIELDS: &[&str] = &["widths", "thumbnail", "webp_quality", "jpeg_quality", "avif", "max_megapixels"];
 const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds"];
@@ -106,6 +106,8 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
         ip_logging: IpLogging::Truncated,
         analytics: Analytics::default(),
         plan: WorkersPlan::default(),
+        notify: Vec::new(),
+        digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
     };
     let Some(root) = root else {
         ctx.error(None, "", "site.yaml is empty", "write at least `title:` and `base_url:` (see galleries/README.md)");
@@ -211,6 +213,16 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
         {
             site.analytics.retention_days = days as u32;
         }
+    }
+    if let Some(node) = map.value("notify")
+        && let Some(channels) = super::notify::read(ctx, node, "notify")
+    {
+        site.notify = channels;
+    }
+    if let Some(node) = map.value("notify_digest_at")
+        && let Some(hour) = super::notify::read_digest_at(ctx, node, "notify_digest_at")
+    {
+        site.digest_hour = hour;
     }
     if let Some(node) = map.value("images") {
         read_images(ctx, node, &mut site.images);

@@ -15,7 +15,7 @@ fn key() -> SigningKey {
 }
 
 fn link(gallery: &str, name: &str, rotate: u32, policy: LinkPolicy) -> Link {
-    Link { name: name.into(), label: format!("{name} team"), token: key().link_token(gallery, name, rotate), rotate, policy, recipient: None }
+    Link { name: name.into(), label: format!("{name} team"), token: key().link_token(gallery, name, rotate), rotate, policy, recipient: None, notify: None }
 }
 
 fn image(id: &str, content: &str) -> Image {
@@ -43,6 +43,7 @@ fn manifest(links: Vec<Link>, images: Vec<Image>) -> Manifest {
         images,
         links: links.into_iter().map(|l| (l.name.clone(), l)).collect(),
         audiences: Default::default(),
+        notify: Vec::new(),
     };
     Manifest {
         format: gatefold_contract::manifest::FORMAT,
@@ -55,6 +56,7 @@ fn manifest(links: Vec<Link>, images: Vec<Image>) -> Manifest {
             utc_offsets: vec![(0, 8 * 3600)],
             dev_key: false,
             analytics: Default::default(),
+            digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         },
         galleries: BTreeMap::from([("launch".to_string(), gallery)]),
     }

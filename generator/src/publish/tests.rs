@@ -37,9 +37,9 @@ fn image(key: &str) -> Image {
 fn manifest(links: &[(&str, &str, LinkPolicy)], images: &[&str]) -> Manifest {
     let links = links
         .iter()
-        .map(|(name, token, policy)| (name.to_string(), Link { name: name.to_string(), label: name.to_string(), token: token.to_string(), rotate: 0, policy: policy.clone(), recipient: None }))
+        .map(|(name, token, policy)| (name.to_string(), Link { name: name.to_string(), label: name.to_string(), token: token.to_string(), rotate: 0, policy: policy.clone(), recipient: None, notify: None }))
         .collect();
-    let gallery = Gallery { id: "g".into(), title: "G".into(), images: images.iter().map(|k| image(k)).collect(), links, audiences: Default::default() };
+    let gallery = Gallery { id: "g".into(), title: "G".into(), images: images.iter().map(|k| image(k)).collect(), links, audiences: Default::default(), notify: Vec::new() };
     Manifest {
         format: gatefold_contract::manifest::FORMAT,
         site: Site {
@@ -51,6 +51,7 @@ fn manifest(links: &[(&str, &str, LinkPolicy)], images: &[&str]) -> Manifest {
             utc_offsets: vec![(0, 0)],
             dev_key: false,
             analytics: Default::default(),
+            digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         },
         galleries: BTreeMap::from([("g".to_string(), gallery)]),
     }
