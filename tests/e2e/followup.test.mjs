@@ -3,7 +3,7 @@
 // audience, each group with its reminder text; disabled audiences left out.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, cookieOf, until } from "./harness.mjs";
+import { startWorker, cookieOf, until, launchBrowser, signInAdmin } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -77,5 +77,39 @@ test("a disabled audience has nobody to remind, and the reminder names the expir
     const channel = f.groups.find((g) => g.audience === "channel");
     assert.equal(channel.not_opened.length, 200);
     assert.match(channel.reminder, /Valid until: 1 Dec 2099 23:59 \(Asia\/Shanghai\)/);
+  });
+});
+
+test("at 390 px the admin page shows the follow-up with a copyable reminder and the audit log, in the site timezone, without sideways scrolling", async () => {
+  await withOwnWorker(async () => {
+    assert.equal((await admin("links/launch-a/team/disable", { method: "POST", headers: { "cf-connecting-ip": "198.51.100.9" } })).status, 200);
+    await until(async () => (await (await admin("galleries/launch-a/audit")).json()).entries, (e) => e.length === 1);
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "en-US", timezoneId: "America/New_York" });
+      const errors = await signInAdmin(page, w);
+      await page.selectOption("#gallery", "launch-a");
+      await page.waitForSelector('#follow-up .follow-group[data-group="channel"]');
+      await page.waitForSelector("#audit .audit-entry");
+      const channel = page.locator('#follow-up .follow-group[data-group="channel"]');
+      assert.match(await channel.locator("summary").first().textContent(), /Not opened yet \(200\)/);
+      const reminder = await channel.locator("textarea.reminder").inputValue();
+      assert.match(reminder, /Launch A/);
+      assert.match(reminder, /do not forward/i);
+      const entry = await page.locator("#audit .audit-entry").first().textContent();
+      assert.match(entry, /disable/);
+      assert.match(entry, /launch-a\/team/);
+      assert.match(entry, /active → disabled/);
+      assert.match(entry, /198\.51\.100\.0/);
+      // The site's timezone (Asia/Shanghai), not the browser's (New York): the hour matches Shanghai's.
+      const shanghaiHour = new Intl.DateTimeFormat("en", { hour: "numeric", hour12: true, timeZone: "Asia/Shanghai" }).formatToParts(new Date()).find((p) => p.type === "hour").value;
+      assert.match(await page.locator("#audit .audit-entry time").first().textContent(), new RegExp(`\\b${shanghaiHour}:`));
+      await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: w.url });
+      await channel.locator("button").click();
+      assert.equal(await page.evaluate(() => navigator.clipboard.readText()), reminder);
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 390, `the page scrolls sideways: ${width}px`);
+      assert.deepEqual(errors, []);
+    } finally { await browser.close(); }
   });
 });
