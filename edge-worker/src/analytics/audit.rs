@@ -22,10 +22,8 @@ fn cut(s: &mut String, max: usize) {
 pub fn bounded(mut e: AuditEntry) -> AuditEntry {
     cut(&mut e.action, AUDIT_MAX_ACTION);
     cut(&mut e.target, AUDIT_MAX_TARGET);
-    for f in [&mut e.before, &mut e.after, &mut e.device] {
-        if let Some(s) = f {
-            cut(s, AUDIT_MAX_STATE);
-        }
+    for s in [&mut e.before, &mut e.after, &mut e.device].into_iter().flatten() {
+        cut(s, AUDIT_MAX_STATE);
     }
     if let Some(ip) = &mut e.ip {
         // The access log's IP column cap (the longest IPv6 text form).
