@@ -446,13 +446,13 @@ pub fn link_terms(site: &Site, link: &Link, st: &LinkStatus) -> LinkTerms {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use gatefold_contract::manifest::IpLogging;
     use gatefold_contract::policy::Against;
     use gatefold_contract::{LinkPolicy, LinkState, Locale, Overrides};
 
-    fn shanghai() -> Site {
+    pub(crate) fn shanghai() -> Site {
         Site {
             title: "t".into(),
             base_url: "https://g.example/".into(),

@@ -181,18 +181,9 @@ mod tests {
     use super::*;
     use gatefold_contract::{LinkPolicy, Overrides};
 
+    /// The admin API tests' site: Asia/Shanghai, `ip_logging: truncated`.
     fn shanghai() -> Site {
-        Site {
-            title: "t".into(),
-            base_url: "https://g.example/".into(),
-            default_locale: gatefold_contract::Locale::En,
-            timezone: "Asia/Shanghai".into(),
-            ip_logging: gatefold_contract::manifest::IpLogging::Truncated,
-            utc_offsets: vec![(i64::MIN, 8 * 3600)],
-            dev_key: false,
-            analytics: Default::default(),
-            digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
-        }
+        crate::admin::api::tests::shanghai()
     }
 
     #[test]
