@@ -295,19 +295,72 @@ pub struct LinkStats {
     pub last_open: Option<i64>,
 }
 
-/// One owner action through the admin API, as a gallery's log records it (`GET
-/// /admin/api/galleries/<g>/audit` answers `{"entries": [...]}`, newest first).
+/// One owner action as the gallery's audit log keeps it (`GalleryLog`, table `audit`):
+/// `POST /audit` takes it, `GET /admin/api/galleries/<g>/audit` answers [`AuditLog`].
+/// Text fields are cut to [`AUDIT_MAX_ACTION`], [`AUDIT_MAX_TARGET`] and
+/// [`AUDIT_MAX_STATE`] characters when stored, like the access log's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     /// Unix milliseconds.
     pub at: i64,
+    /// `disable`, `enable`, `extend`, `raise`, `revoke`, `password_set`, `export_csv`, …
     pub action: String,
-    /// `<gallery>`, `<gallery>/<link>` or `<gallery>/@<audience>`.
+    /// `<g>/<link>`, `<g>/<audience>/<recipient>`, `<g>/@<audience>` or `<g>`.
     pub target: String,
+    /// The state or terms before the action, and after it (`active` → `disabled`, `views 20`
+    /// → `views 30`); a refused change has `refused: <code>` after.
     pub before: Option<String>,
     pub after: Option<String>,
+    /// As much of the owner's IP as the site's `ip_logging` keeps.
     pub ip: Option<String>,
+    /// The owner's device as the access log describes a User-Agent.
     pub device: Option<String>,
+}
+
+pub const AUDIT_MAX_ACTION: usize = 32;
+pub const AUDIT_MAX_TARGET: usize = 200;
+pub const AUDIT_MAX_STATE: usize = 200;
+/// Most entries one audit answer holds (newest first): narrow `from`/`to` for older ones.
+pub const AUDIT_PAGE_MAX: u32 = 500;
+
+/// `GET /admin/api/galleries/<gallery>/audit?from&to`: newest first, at most [`AUDIT_PAGE_MAX`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+}
+
+/// `GET /admin/api/galleries/<gallery>/follow-up`: whom to remind, grouped by audience
+/// (plain links in a group of their own, `audience: None`), from the gallery log's one
+/// activity query. Links that no longer open (disabled, expired, used up) are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUp {
+    pub gallery: String,
+    pub gallery_title: String,
+    pub timezone: String,
+    pub groups: Vec<FollowUpGroup>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpGroup {
+    /// The audience, `None` for the gallery's plain links.
+    pub audience: Option<String>,
+    pub label: String,
+    /// Never opened.
+    pub not_opened: Vec<FollowUpLink>,
+    /// Opened but nothing downloaded, where download is on.
+    pub not_downloaded: Vec<FollowUpLink>,
+    /// The ready-to-send reminder in the site locale (the owner kit's template).
+    pub reminder: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FollowUpLink {
+    pub name: String,
+    pub label: String,
+    pub first_open: Option<i64>,
+    pub last_open: Option<i64>,
+    /// `None` when unlimited.
+    pub views_left: Option<u64>,
 }
 
 /// `POST /admin/api/notify/test`'s answer: one row per channel tried.

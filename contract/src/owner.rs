@@ -44,6 +44,18 @@ pub const RECIPIENTS: &str = "recipients";
 /// Where the recipients' own links are (the mail-merge file).
 pub const FILE: &str = "file";
 
+/// What a follow-up reminder names: the gallery, whom it goes to and what they have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReminderTerms {
+    pub gallery: String,
+    /// The audience's (or the plain link's) label.
+    pub audience: String,
+    pub images: usize,
+    pub download: bool,
+    /// The latest expiry among the people reminded (`None`: one of them has none).
+    pub expiry: Option<ShownExpiry>,
+}
+
 /// `{{gf:name}}`, as the generator puts it into a template.
 pub fn placeholder(name: &str) -> String {
     format!("{{{{gf:{name}}}}}")
@@ -99,6 +111,13 @@ pub struct Wording {
     pub duration_hours: String,
     pub duration_minutes: String,
     pub duration_seconds: String,
+    /// The share message's "do not forward" line, which the reminder repeats.
+    pub share_do_not_forward: String,
+    /// The follow-up reminder ([`OwnerKit::reminder`]): `{gallery}`, `{audience}`,
+    /// `{contents}`, `{until}`, `{do_not_forward}`.
+    pub reminder: String,
+    /// What the gallery holds, in the reminder: `{n}` images.
+    pub reminder_images: String,
 }
 
 /// A link's expiry as owners read it.
@@ -203,6 +222,23 @@ impl OwnerKit {
             CSS => Some(escape_html(css_url)),
             other => expiries.get(other).map(|s| escape_html(s)),
         }))
+    }
+
+    /// The ready-to-send reminder for people who have not opened or downloaded yet, after the
+    /// seed's communication template (gallery, what is inside, until when, do not forward),
+    /// in the kit's language. Plain text: the admin page shows it as text, never as HTML.
+    pub fn reminder(&self, r: &ReminderTerms) -> Result<String, BadDateFormat> {
+        let w = self.words(self.locale);
+        let until = match &r.expiry {
+            Some(e) => fill_words(&w.share_expires, &[("date", &w.date(e)?), ("tz", &self.timezone)]),
+            None => w.share_no_expiry.clone(),
+        };
+        let downloads = if r.download { &w.downloads_on } else { &w.downloads_off };
+        let contents = format!("{}, {downloads}", fill_words(&w.reminder_images, &[("n", &r.images.to_string())]));
+        Ok(fill_once(
+            &w.reminder,
+            &[("gallery", &r.gallery), ("audience", &r.audience), ("contents", &contents), ("until", &until), ("do_not_forward", &w.share_do_not_forward)],
+        ))
     }
 
     /// The ready-to-send message with one block per link, in the order given.
@@ -326,6 +362,29 @@ pub fn fill(template: &str, value: impl Fn(&str) -> Option<String>) -> String {
 }
 
 /// `{name}` in a sentence from the theme's strings (the translator's word order).
+/// Fills `{name}`s in one pass: a value (a label an owner typed) is never scanned again, so a
+/// label holding `{until}` stays text. Unknown names stay as written.
+fn fill_once(text: &str, values: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find('{') {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 1..];
+        match after.find('}').and_then(|end| values.iter().find(|(k, _)| *k == &after[..end]).map(|(_, v)| (end, v))) {
+            Some((end, v)) => {
+                out.push_str(v);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn fill_words(text: &str, values: &[(&str, &str)]) -> String {
     values.iter().fold(text.to_string(), |out, (k, v)| out.replace(&format!("{{{k}}}"), v))
 }
@@ -366,6 +425,9 @@ pub(crate) mod tests {
             duration_hours: "{n} h".into(),
             duration_minutes: "{n} min".into(),
             duration_seconds: "{n} s".into(),
+            share_do_not_forward: "Do not forward.".into(),
+            reminder: "Reminder: {gallery}\nHello {audience}, {contents}. {until}\n{do_not_forward}".into(),
+            reminder_images: "{n} images".into(),
         }
     }
 
@@ -524,5 +586,21 @@ pub(crate) mod tests {
     fn only_local_midnight_reads_as_the_end_of_the_day_before() {
         assert!(ShownExpiry::at_instant(NEW_YEAR, 8 * 3600).end_of_day);
         assert!(!ShownExpiry::at_instant(NEW_YEAR, 0).end_of_day);
+    }
+
+    #[test]
+    fn a_reminder_names_the_gallery_its_contents_and_the_expiry_and_keeps_a_label_as_text() {
+        let k = kit();
+        let r = ReminderTerms {
+            gallery: "Spring".into(),
+            audience: "Dealers {until}".into(),
+            images: 12,
+            download: true,
+            expiry: Some(ShownExpiry { at: 1_798_732_800, utc_offset: 8 * 3600, end_of_day: true }),
+        };
+        let text = k.reminder(&r).unwrap();
+        assert_eq!(text, "Reminder: Spring\nHello Dealers {until}, 12 images, downloads on. Valid until: 31 Dec 2026 23:59 (Asia/Shanghai)\nDo not forward.");
+        let open_ended = k.reminder(&ReminderTerms { expiry: None, download: false, ..r }).unwrap();
+        assert!(open_ended.contains("12 images, downloads off. Valid until: no expiry"), "{open_ended}");
     }
 }

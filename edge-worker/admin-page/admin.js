@@ -8,6 +8,11 @@
       links: "Links", gallery: "Gallery", link: "Link", state: "State", views: "Views", expires: "Expires",
       actions: "Actions", stats: "Statistics", allLinks: "All links", from: "From", to: "To", refresh: "Refresh",
       exportCsv: "Export CSV", exportXlsx: "Export Excel", opensPerDay: "Opens per day", peakHours: "Opens by hour of day",
+      followUp: "Follow up", followUpHint: "Who has not opened, and who opened without downloading, in the gallery chosen above.",
+      notOpened: "Not opened yet ({n})", notDownloaded: "Opened, not downloaded ({n})", nobodyToRemind: "Nobody to remind: everyone opened (and downloaded where downloads are on).",
+      viewsLeft: "{n} views left", firstLast: "first {first}, last {last}", reminder: "Reminder text", copyReminder: "Copy reminder",
+      copiedReminder: "Reminder for {label} copied.", plainLink: "link",
+      auditLog: "Audit log", exportAudit: "Export audit CSV", auditEmpty: "No owner action recorded in this window.",
       countries: "Countries", cities: "Cities", devices: "Devices", os: "Operating systems", browsers: "Browsers",
       referrers: "Referrers", topImages: "Top images (full-size views / downloads)", perLink: "Opens per link", cancel: "Cancel", confirm: "Confirm",
       newExpiry: "Valid through (date)", newLimit: "View limit", save: "Save", disable: "Disable", enable: "Enable", extend: "Extend…",
@@ -52,6 +57,11 @@
       links: "分享链接", gallery: "图库", link: "链接", state: "状态", views: "查看次数", expires: "有效期",
       actions: "操作", stats: "统计", allLinks: "全部链接", from: "开始", to: "结束", refresh: "刷新",
       exportCsv: "导出 CSV", exportXlsx: "导出 Excel", opensPerDay: "每日打开次数", peakHours: "各时段打开次数",
+      followUp: "跟进", followUpHint: "上方所选图库中尚未打开、或已打开但未下载的对象。",
+      notOpened: "尚未打开（{n}）", notDownloaded: "已打开、未下载（{n}）", nobodyToRemind: "无需提醒：所有对象都已打开（允许下载的也已下载）。",
+      viewsLeft: "剩余 {n} 次", firstLast: "首次 {first}，最近 {last}", reminder: "提醒文案", copyReminder: "复制提醒文案",
+      copiedReminder: "已复制给 {label} 的提醒文案。", plainLink: "链接",
+      auditLog: "操作记录", exportAudit: "导出操作记录 CSV", auditEmpty: "此时间段内没有操作记录。",
       countries: "国家/地区", cities: "城市", devices: "设备类型", os: "操作系统", browsers: "浏览器",
       referrers: "来源", topImages: "热门图片（大图查看 / 下载）", perLink: "各链接打开次数", cancel: "取消", confirm: "确认",
       newExpiry: "有效期至（日期）", newLimit: "查看次数上限", save: "保存", disable: "禁用", enable: "启用", extend: "延期…",
@@ -580,6 +590,7 @@
       fillLinkFilter(stats);
       renderStats(stats);
       loadNotifications(g);
+      await Promise.all([loadFollowUp(g), loadAudit(g)]);
       status(t("updated", { time: new Date().toLocaleTimeString(lang) }));
     } catch (e) { status(e.message); }
   }
@@ -608,6 +619,49 @@
     }
     if (s.never_opened.length) box.append(el("p", { class: "never" }, t("neverOpened", { links: s.never_opened.join(", ") })));
     Charts.render(s, $(".charts"), { lang, t });
+  }
+
+  // Follow-up: per audience (and per plain link) who to remind, with a ready-to-send text.
+  async function loadFollowUp(g) {
+    const f = await (await api(`galleries/${enc(g)}/follow-up`)).json();
+    const box = $("#follow-up");
+    if (!f.groups.length) { box.replaceChildren(el("p", { class: "muted" }, t("nobodyToRemind"))); return; }
+    const who = (l) => el("li", {}, el("b", {}, l.label), " ", el("span", { class: "muted" }, l.name),
+      el("div", { class: "muted" }, [l.first_open != null ? t("firstLast", { first: fmtTime(l.first_open), last: fmtTime(l.last_open) }) : "", l.views_left != null ? t("viewsLeft", { n: l.views_left }) : ""].filter(Boolean).join(" · ")));
+    box.replaceChildren(...f.groups.map((grp) => {
+      const text = el("textarea", { class: "reminder", readonly: "", rows: "8", "aria-label": t("reminder") });
+      text.value = grp.reminder;
+      const button = el("button", { type: "button", class: "ghost", "data-i18n": "copyReminder" }, t("copyReminder"));
+      button.addEventListener("click", () => copy(grp.reminder, button, text, t("copiedReminder", { label: grp.label })));
+      const list = (key, rows) => rows.length ? el("details", { class: "follow-list" }, el("summary", {}, t(key, { n: rows.length })), el("ul", {}, ...rows.map(who))) : "";
+      return el("article", { class: "follow-group", "data-group": grp.audience ?? "" },
+        el("h3", {}, grp.label, " ", el("span", { class: "muted" }, grp.audience ?? t("plainLink"))),
+        list("notOpened", grp.not_opened), list("notDownloaded", grp.not_downloaded), text, button);
+    }));
+  }
+
+  // The audit log of the window chosen above, newest first, times in the site timezone.
+  async function loadAudit(g) {
+    const q = new URLSearchParams();
+    for (const [k, id] of [["from", "#from"], ["to", "#to"]]) if ($(id).value) q.set(k, $(id).value);
+    const { entries } = await (await api(`galleries/${enc(g)}/audit?${q}`)).json();
+    $("#audit-empty").hidden = entries.length > 0;
+    $("#audit").replaceChildren(...entries.map((e) => el("li", { class: "audit-entry" },
+      el("time", {}, fmtTime(Math.floor(e.at / 1000))), " ", el("b", {}, e.action), " ", el("code", {}, e.target),
+      el("div", {}, e.before == null && e.after == null ? "" : `${e.before ?? "—"} → ${e.after ?? "—"}`),
+      el("div", { class: "muted" }, [e.ip, e.device].filter(Boolean).join(" · ")))));
+  }
+
+  async function exportAudit() {
+    const g = $("#gallery").value;
+    const q = new URLSearchParams();
+    for (const [k, id] of [["from", "#from"], ["to", "#to"]]) if ($(id).value) q.set(k, $(id).value);
+    try {
+      const resp = await api(`galleries/${enc(g)}/audit.csv?${q}`);
+      const name = (resp.headers.get("Content-Disposition") || "").match(/filename\*=UTF-8''([^;]+)/);
+      saveBlob(await resp.blob(), name ? decodeURIComponent(name[1]) : `${g}-audit.csv`);
+      loadAudit(g);
+    } catch (e) { status(e.message); }
   }
 
   async function exportFile(kind) {
@@ -650,6 +704,7 @@
     $("#gallery").addEventListener("change", () => { resetLinkFilter(); loadStats(); });
     $("#export-csv").addEventListener("click", () => exportFile("csv"));
     $("#export-xlsx").addEventListener("click", () => exportFile("xlsx"));
+    $("#export-audit").addEventListener("click", exportAudit);
     $("#extend-form").addEventListener("submit", submitExtend);
     $("#password-form").addEventListener("submit", submitPassword);
     $("#password").addEventListener("close", () => { $("#password-input").value = ""; passwordFor = null; });

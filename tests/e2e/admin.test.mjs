@@ -146,7 +146,7 @@ print(json.dumps({"sheets": wb.sheetnames, "opens": summary.get("Opens admitted"
   "header": list(ev[0]), "rows": len(ev) - 1, "links": sorted({r[2] for r in ev[1:]}), "ts_type": type(ev[1][1]).__name__}))
 `, file], { encoding: "utf8" });
   const book = JSON.parse(out);
-  assert.deepEqual(book.sheets, ["Summary", "Events"]);
+  assert.deepEqual(book.sheets, ["Summary", "Events", "Audit", "Follow-up"]);
   assert.equal(book.opens, 5);
   assert.equal(book.denied, 3);
   assert.equal(book.rows, 11);

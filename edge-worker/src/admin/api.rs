@@ -35,6 +35,11 @@ pub enum ApiRoute<'a> {
     Card { gallery: &'a str, link: &'a str },
     ShareKit { gallery: &'a str },
     MailMerge { gallery: &'a str },
+    /// The gallery's audit log of owner actions (JSON, or CSV).
+    Audit { gallery: &'a str },
+    AuditCsv { gallery: &'a str },
+    /// Whom to remind: not opened, opened without a download.
+    FollowUp { gallery: &'a str },
     /// `PUT`: sets the link's password (JSON `{"password": "..."}`); `DELETE`: clears it.
     SetPassword { gallery: &'a str, link: &'a str },
     ClearPassword { gallery: &'a str, link: &'a str },
@@ -138,6 +143,9 @@ fn route_for<'a>(method: &str, rest: &'a str) -> Option<ApiRoute<'a>> {
             ("GET", [_, gallery, "share-kit.txt"]) => ApiRoute::ShareKit { gallery },
             ("GET", [_, gallery, "mail-merge.csv"]) => ApiRoute::MailMerge { gallery },
             ("GET", [_, gallery, "notifications"]) => ApiRoute::Notifications { gallery },
+            ("GET", [_, gallery, "audit"]) => ApiRoute::Audit { gallery },
+            ("GET", [_, gallery, "audit.csv"]) => ApiRoute::AuditCsv { gallery },
+            ("GET", [_, gallery, "follow-up"]) => ApiRoute::FollowUp { gallery },
             _ => return None,
         },
         ("POST", "notify") if parts == ["notify", "test"] => ApiRoute::NotifyTest,
@@ -444,13 +452,13 @@ pub fn link_terms(site: &Site, link: &Link, st: &LinkStatus) -> LinkTerms {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use gatefold_contract::manifest::IpLogging;
     use gatefold_contract::policy::Against;
     use gatefold_contract::{LinkPolicy, LinkState, Locale, Overrides};
 
-    fn shanghai() -> Site {
+    pub(crate) fn shanghai() -> Site {
         Site {
             title: "t".into(),
             base_url: "https://g.example/".into(),
@@ -575,6 +583,10 @@ mod tests {
             ("GET", "audiences/launch-a/channel", Err(405)),
             ("GET", "galleries/launch-a/mail-merge.csv", Ok(ApiRoute::MailMerge { gallery: "launch-a" })),
             ("POST", "galleries/launch-a/mail-merge.csv", Err(405)),
+            ("GET", "galleries/launch-a/audit", Ok(ApiRoute::Audit { gallery: "launch-a" })),
+            ("GET", "galleries/launch-a/audit.csv", Ok(ApiRoute::AuditCsv { gallery: "launch-a" })),
+            ("GET", "galleries/launch-a/follow-up", Ok(ApiRoute::FollowUp { gallery: "launch-a" })),
+            ("POST", "galleries/launch-a/audit", Err(405)),
         ];
         for (method, path, want) in table {
             assert_eq!(route(method, path).map_err(|f| f.status), want, "{method} {path}");

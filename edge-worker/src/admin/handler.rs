@@ -8,7 +8,9 @@ use crate::analytics::throttle::AuthRequest;
 use crate::analytics::{GalleryLogClient, export, rollup};
 use futures_util::future::join_all;
 use crate::gate::{self, ChangeRequest, ChangeResponse, GateClient, Scope, Status};
-use gatefold_contract::admin::{ApiError, AudienceStatus, GalleryStatus, LinkPatch, LinkStatus, LinksResponse};
+use gatefold_contract::admin::{ApiError, AudienceStatus, AuditEntry, FollowUp, FollowUpGroup, GalleryStatus, LinkPatch, LinkStatus, LinksResponse};
+use gatefold_contract::owner::{ReminderTerms, ShownExpiry};
+use crate::analytics::audit::{self, Terms};
 use crate::site::Deployment;
 use gatefold_contract::manifest::{Gallery, IndexedGallery, IndexedLink, Link, Site};
 use gatefold_contract::policy::Change;
@@ -18,7 +20,7 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{Context, Env, Headers, Method, Request, Response, Result};
 
-pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let path = req.path();
     let method = req.method();
     let get = matches!(method, Method::Get | Method::Head);
@@ -53,7 +55,23 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if let Err(f) = authorize(&req, &env).await? {
         return failure(f);
     }
-    match serve(route, req, &env).await {
+    let owner = Owner { ip: req.headers().get("CF-Connecting-IP")?, user_agent: req.headers().get("User-Agent")? };
+    let mut note = None;
+    let answer = serve(route, req, &env, &mut note).await;
+    // What goes on record: an action answered 200 (it changed something, or was an export or
+    // a download), and a change the link's object refused (409: `needs_force`, disabled in
+    // gallery.yaml, no password in git), because an attempt to close a link sooner or
+    // reopen one is worth knowing about even when it did not happen. Requests that were
+    // malformed (400), named nothing (404) or failed (500) changed nothing and are not
+    // owner actions: they stay out, so each action leaves exactly one row.
+    if let Some(note) = note {
+        match &answer {
+            Ok(Ok(resp)) if resp.status_code() == 200 => record_audit(&env, &ctx, note, owner),
+            Ok(Err(f)) if f.status == 409 => record_audit(&env, &ctx, Note { after: Some(format!("refused: {}", f.code)), ..note }, owner),
+            _ => {}
+        }
+    }
+    match answer {
         Ok(Ok(resp)) => Ok(resp),
         Ok(Err(f)) => failure(f),
         Err(e) => {
@@ -61,6 +79,67 @@ pub async fn handle(req: Request, env: Env, _ctx: Context) -> Result<Response> {
             failure(Failure::new(500, "internal", format!("the worker failed: {e}")))
         }
     }
+}
+
+/// Who acted, as the request tells it.
+struct Owner {
+    ip: Option<String>,
+    user_agent: Option<String>,
+}
+
+/// An owner action to put on record: its name, target (`<g>/<link>`, `<g>/<a>/<r>`,
+/// `<g>/@<a>`, `<g>`) and what it changed.
+struct Note {
+    action: String,
+    target: String,
+    before: Option<String>,
+    after: Option<String>,
+}
+
+impl Note {
+    /// An action that changes terms: until its answer is known, both sides say the state before.
+    fn change(action: &str, target: String, site: &Site, before: &Terms) -> Note {
+        let (b, _) = audit::changes(site, before, before);
+        Note { action: action.into(), target, before: b, after: None }
+    }
+
+    /// An export or download: nothing before, what was taken after.
+    fn taken(action: &str, target: &str, what: String) -> Note {
+        Note { action: action.into(), target: target.into(), before: None, after: Some(what) }
+    }
+
+    fn changed(&mut self, site: &Site, before: &Terms, after: &Terms) {
+        (self.before, self.after) = audit::changes(site, before, after);
+    }
+}
+
+/// Stores the action in its gallery's log after the owner has the answer. A failure is in the
+/// worker's log (never silently lost), and never fails the owner's request.
+fn record_audit(env: &Env, ctx: &Context, note: Note, owner: Owner) {
+    let env = env.clone();
+    ctx.wait_until(async move {
+        let stored = async {
+            let site = crate::site::load(&env).await.map_err(worker::Error::RustError)?;
+            let s = &site.settings;
+            let entry = AuditEntry {
+                at: worker::Date::now().as_millis() as i64,
+                action: note.action.clone(),
+                target: note.target.clone(),
+                before: note.before,
+                after: note.after,
+                ip: owner.ip.as_deref().and_then(|ip| s.ip_logging.apply(ip)),
+                device: owner.user_agent.as_deref().map(|ua| {
+                    let (device, os, browser) = crate::access::describe_user_agent(ua);
+                    format!("{device}, {os}, {browser}")
+                }),
+            };
+            let gallery = note.target.split('/').next().unwrap_or_default();
+            GalleryLogClient::new(&env, gallery)?.record_audit(&entry, s.analytics.retention_days).await
+        };
+        if let Err(e) = stored.await {
+            worker::console_error!("audit log: recording {} on {} failed: {e}", note.action, note.target);
+        }
+    });
 }
 
 fn now_secs() -> i64 {
@@ -239,7 +318,7 @@ struct NotifyTestRequest {
     gallery: Option<String>,
 }
 
-async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answer> {
+async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, note: &mut Option<Note>) -> Result<Answer> {
     // The same isolate-wide settings and record memo the visitor routes use.
     let site = crate::site::load(env).await.map_err(worker::Error::RustError)?;
     let settings = &site.settings;
@@ -347,17 +426,25 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             }
             let origin = req.url()?.origin().ascii_serialization();
             let body = Response::ok(owner::mail_merge(settings, &g, &origin))?;
+            let recipients = g.links.values().filter(|l| l.audience().is_some()).count();
+            *note = Some(Note::taken("mail_merge", gallery, format!("{}, {recipients} recipients", owner::mail_merge_name(gallery))));
             Ok(Ok(download(body, "text/csv; charset=utf-8", &owner::mail_merge_name(gallery))?))
         }
         ApiRoute::DisableGallery { gallery } | ApiRoute::EnableGallery { gallery } => {
             if let Err(f) = find_gallery(&site, env, gallery).await? {
                 return Ok(Err(f));
             }
-            let change = if matches!(route, ApiRoute::DisableGallery { .. }) { Change::Disable } else { Change::Enable };
+            let (change, action) = if matches!(route, ApiRoute::DisableGallery { .. }) { (Change::Disable, "disable") } else { (Change::Enable, "enable") };
             // One write for the whole gallery: every link's object consults it on open.
             let req = ChangeRequest { change, policy: LinkPolicy::default(), now };
-            match GateClient::for_scope(env, &Scope::gallery(gallery))?.change(&req).await? {
-                ChangeResponse::Changed(st) => Ok(Ok(json(&GalleryStatus { gallery: gallery.to_string(), overrides: st.overrides, notices: st.notices })?)),
+            let client = GateClient::for_scope(env, &Scope::gallery(gallery))?;
+            let before = Terms::of_scope(&LinkPolicy::default(), &client.status().await?);
+            let n = note.insert(Note::change(action, gallery.to_string(), settings, &before));
+            match client.change(&req).await? {
+                ChangeResponse::Changed(st) => {
+                    n.changed(settings, &before, &Terms::of_scope(&LinkPolicy::default(), &st));
+                    Ok(Ok(json(&GalleryStatus { gallery: gallery.to_string(), overrides: st.overrides, notices: st.notices })?))
+                }
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
             }
         }
@@ -375,11 +462,15 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             // One write for the whole audience, whatever its number of recipients: each
             // recipient's object consults it on open, and its KV mirror in session.
             let client = GateClient::for_scope(env, &Scope::audience(gallery, audience))?;
+            let policy = api::audience_policy(&g, audience);
+            let before = Terms::of_scope(&policy, &client.status().await?);
+            let target = format!("{gallery}/@{audience}");
             let change = match route {
                 ApiRoute::DisableAudience { .. } => Change::Disable,
                 ApiRoute::EnableAudience { .. } => Change::Enable,
                 ApiRoute::RevokeAudience { .. } => {
-                    client.revoke().await?;
+                    let after = client.revoke().await?;
+                    note.insert(Note::change("revoke", target, settings, &before)).changed(settings, &before, &Terms::of_scope(&policy, &after));
                     return audience_answer(env, &g, audience).await;
                 }
                 _ => match patch_change(&mut req, settings).await? {
@@ -387,8 +478,12 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                     Err(f) => return Ok(Err(f)),
                 },
             };
-            match client.change(&ChangeRequest { change, policy: api::audience_policy(&g, audience), now }).await? {
-                ChangeResponse::Changed(_) => audience_answer(env, &g, audience).await,
+            let n = note.insert(Note::change(action_of(&change), target, settings, &before));
+            match client.change(&ChangeRequest { change, policy: policy.clone(), now }).await? {
+                ChangeResponse::Changed(st) => {
+                    n.changed(settings, &before, &Terms::of_scope(&policy, &st));
+                    audience_answer(env, &g, audience).await
+                }
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
             }
         }
@@ -400,23 +495,32 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             let (g, l) = (g.as_ref(), &l);
             let client = GateClient::new(env, gallery, link)?;
             let scope = Scope::link(gallery, link);
-            let wider = gate::wider_statuses(env, &scope);
+            // The state before, for the audit log, read with the wider scopes the answer needs.
+            let (own, wider) = futures_util::future::join(client.status(), gate::wider_statuses(env, &scope)).await;
+            let wider = wider?;
+            let before = Terms::of_link(&api::link_status(settings, g, l, own?, &wider, now));
+            let target = format!("{gallery}/{link}");
             let change = match route {
                 ApiRoute::Disable { .. } => Change::Disable,
                 ApiRoute::Enable { .. } => Change::Enable,
                 ApiRoute::Revoke { .. } => {
-                    let (updated, wider) = futures_util::future::join(client.revoke(), wider).await;
-                    return Ok(Ok(json(&api::link_status(settings, g, l, updated?, &wider?, now))?));
+                    let st = api::link_status(settings, g, l, client.revoke().await?, &wider, now);
+                    note.insert(Note::change("revoke", target, settings, &before)).changed(settings, &before, &Terms::of_link(&st));
+                    return Ok(Ok(json(&st)?));
                 }
                 _ => match patch_change(&mut req, settings).await? {
                     Ok(c) => c,
                     Err(f) => return Ok(Err(f)),
                 },
             };
+            let n = note.insert(Note::change(action_of(&change), target, settings, &before));
             let req = ChangeRequest { change, policy: l.policy.clone(), now };
-            let (answer, wider) = futures_util::future::join(client.change(&req), wider).await;
-            match answer? {
-                ChangeResponse::Changed(updated) => Ok(Ok(json(&api::link_status(settings, g, l, updated, &wider?, now))?)),
+            match client.change(&req).await? {
+                ChangeResponse::Changed(updated) => {
+                    let st = api::link_status(settings, g, l, updated, &wider, now);
+                    n.changed(settings, &before, &Terms::of_link(&st));
+                    Ok(Ok(json(&st)?))
+                }
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
             }
         }
@@ -425,6 +529,15 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 Ok(found) => found,
                 Err(f) => return Ok(Err(f)),
             };
+            let client = GateClient::new(env, gallery, link)?;
+            let scope = Scope::link(gallery, link);
+            let (own, wider) = futures_util::future::join(client.status(), gate::wider_statuses(env, &scope)).await;
+            let wider = wider?;
+            let before = Terms::of_link(&api::link_status(settings, &g, &l, own?, &wider, now));
+            let action = if matches!(route, ApiRoute::SetPassword { .. }) { "password_set" } else { "password_clear" };
+            // Noted before the body is read: a link without `password: required` refuses (409)
+            // and that goes on record; the password itself never does.
+            let n = note.insert(Note::change(action, format!("{gallery}/{link}"), settings, &before));
             let hash = match route {
                 ApiRoute::SetPassword { .. } => match set_password_hash(&mut req, &l).await? {
                     Ok(hash) => Some(hash),
@@ -432,10 +545,35 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
                 },
                 _ => None,
             };
-            let client = GateClient::new(env, gallery, link)?;
-            let scope = Scope::link(gallery, link);
-            let (updated, wider) = futures_util::future::join(client.set_password(hash.as_ref()), gate::wider_statuses(env, &scope)).await;
-            Ok(Ok(json(&api::link_status(settings, &g, &l, updated?, &wider?, now))?))
+            let st = api::link_status(settings, &g, &l, client.set_password(hash.as_ref()).await?, &wider, now);
+            n.changed(settings, &before, &Terms::of_link(&st));
+            Ok(Ok(json(&st)?))
+        }
+        ApiRoute::Audit { gallery } | ApiRoute::AuditCsv { gallery } => {
+            let g = match find_gallery(&site, env, gallery).await? {
+                Ok(g) => g,
+                Err(f) => return Ok(Err(f)),
+            };
+            let params = query_params(&req)?;
+            let (from, to) = match api::window(settings, params.get("from").map(String::as_str), params.get("to").map(String::as_str), now) {
+                Ok(w) => w,
+                Err(f) => return Ok(Err(f)),
+            };
+            let log = GalleryLogClient::new(env, &g.id)?.audit(from.saturating_mul(1000), to.saturating_mul(1000)).await?;
+            if let ApiRoute::Audit { .. } = route {
+                return Ok(Ok(json(&log)?));
+            }
+            let name = format!("{gallery}-audit-{}.csv", rollup::civil_date((now + i64::from(settings.utc_offset_at(now))).div_euclid(86_400)));
+            *note = Some(Note::taken("export_audit_csv", gallery, name.clone()));
+            let body = Response::from_bytes(export::audit_csv(settings, &log.entries))?;
+            Ok(Ok(download(body, "text/csv; charset=utf-8", &name)?))
+        }
+        ApiRoute::FollowUp { gallery } => {
+            let g = match find_gallery(&site, env, gallery).await? {
+                Ok(g) => g,
+                Err(f) => return Ok(Err(f)),
+            };
+            Ok(Ok(json(&follow_up(env, settings, &g, now).await?)?))
         }
         ApiRoute::NotifyTest => {
             let body = req.text().await?;
@@ -492,13 +630,19 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env) -> Result<Answe
             };
             let file_base = format!("{gallery}-{}", rollup::civil_date((now + i64::from(settings.utc_offset_at(now))).div_euclid(86_400)));
             let log = GalleryLogClient::new(env, gallery)?;
+            let scope_text = link.as_deref().map_or_else(String::new, |l| format!(", link {l}"));
             if let ApiRoute::ExportCsv { .. } = route {
+                *note = Some(Note::taken("export_csv", gallery, format!("{file_base}.csv{scope_text}")));
                 let body = Response::from_stream(export::csv_stream(log, settings.clone(), query))?;
                 return Ok(Ok(download(body, "text/csv; charset=utf-8", &format!("{file_base}.csv"))?));
             }
             let stats = stats(env, settings, &g, &query, from, to, link.as_deref()).await?;
             if let ApiRoute::ExportXlsx { .. } = route {
-                let body = match export::xlsx_from_log(&log, settings, &stats, &query).await {
+                *note = Some(Note::taken("export_xlsx", gallery, format!("{file_base}.xlsx{scope_text}")));
+                // The owner actions and the follow-up lists go along as sheets of their own.
+                let (entries, follow) = futures_util::future::join(log.audit(query.from_ms, query.to_ms), follow_up(env, settings, &g, now)).await;
+                let extra = export::Extra { audit: entries?.entries, follow_up: Some(follow?) };
+                let body = match export::xlsx_from_log(&log, settings, &stats, &query, &extra).await {
                     Ok(body) => Response::from_bytes(body)?,
                     Err(export::XlsxRefused::TooManyRows) => return Ok(Err(Failure::new(413, "too_many_rows", export::XlsxRefused::message()))),
                     Err(export::XlsxRefused::Failed(e)) => return Err(e),
@@ -568,4 +712,73 @@ fn download(body: Response, content_type: &str, file_name: &str) -> Result<Respo
     h.set("Content-Type", content_type)?;
     h.set("Content-Disposition", &crate::http::attachment_disposition(file_name))?;
     Ok(resp)
+}
+
+/// A change's name in the audit log.
+fn action_of(change: &Change) -> &'static str {
+    match change {
+        Change::Disable => "disable",
+        Change::Enable => "enable",
+        Change::Limits { expires_at, extend_days, max_views, .. } => audit::patch_action(expires_at.is_some() || extend_days.is_some(), max_views.is_some()),
+    }
+}
+
+/// The gallery's follow-up lists, from the log's one activity query. Plain links are asked
+/// from their own objects (a gallery has a handful); a recipient's state comes from its
+/// audience's and the gallery's scopes with the log's count of its opens as the views used,
+/// because asking hundreds of recipients' objects would pass the Free plan's subrequest limit
+/// (a recipient's own runtime change is seen on its row in the links list, not here).
+async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64) -> Result<FollowUp> {
+    let log = GalleryLogClient::new(env, &g.id)?;
+    let plain: Vec<(&Gallery, &Link)> = g.links.values().filter(|l| l.audience().is_none()).map(|l| (g.as_ref(), l)).collect();
+    let scopes = g.audiences.keys().map(|a| Scope::audience(&g.id, a)).chain([Scope::gallery(&g.id)]);
+    let (rows, plain, scopes) = futures_util::future::join3(log.activity(), link_statuses(env, site, &plain, now), scope_statuses(env, scopes)).await;
+    let (rows, mut statuses, scopes) = (rows?, plain?, scopes?);
+    let by_link = rollup::activity_by_link(&rows);
+    let scope = |s: Scope| scopes.get(&s.object_name()).cloned().unwrap_or_default();
+    for l in g.links.values() {
+        let Some(a) = l.audience() else { continue };
+        let own = Status { views: by_link.get(l.name.as_str()).map_or(0, |d| d.opens), ..Status::default() };
+        statuses.push(api::link_status(site, g, l, own, &[scope(Scope::audience(&g.id, a)), scope(Scope::gallery(&g.id))], now));
+    }
+    let kit = owner::kit(env, &g.id, site.default_locale).await?;
+    let mut groups = Vec::new();
+    for group in audit::group_names(g) {
+        // Plain links each get a group (and a reminder) of their own; an audience one for all.
+        let members: Vec<Vec<&LinkStatus>> = match &group {
+            Some(a) => vec![statuses.iter().filter(|st| st.audience.as_deref() == Some(a.as_str())).collect()],
+            None => statuses.iter().filter(|st| st.audience.is_none()).map(|st| vec![st]).collect(),
+        };
+        for members in members {
+            let mut not_opened = Vec::new();
+            let mut not_downloaded = Vec::new();
+            let mut reminded: Vec<&LinkStatus> = Vec::new();
+            for st in members {
+                let did = by_link.get(st.name.as_str()).copied();
+                match audit::follow_up_kind(st, audit::activity_of(&by_link, &st.name)) {
+                    Some(audit::FollowUpKind::NotOpened) => not_opened.push(audit::follow_up_link(st, did)),
+                    Some(audit::FollowUpKind::NotDownloaded) => not_downloaded.push(audit::follow_up_link(st, did)),
+                    None => continue,
+                }
+                reminded.push(st);
+            }
+            let Some(first) = reminded.first() else { continue };
+            let label = match &group {
+                Some(a) => g.audiences.get(a).map_or_else(|| a.clone(), |x| x.label.clone()),
+                None => first.label.clone(),
+            };
+            let expiry = if reminded.iter().all(|st| st.expires_at.is_some()) { reminded.iter().filter_map(|st| st.expires_at).max() } else { None };
+            let terms = ReminderTerms {
+                gallery: g.title.clone(),
+                audience: label.clone(),
+                images: g.images.len(),
+                download: reminded.iter().any(|st| st.policy.download.any()),
+                expiry: expiry.map(|at| ShownExpiry::at_instant(at, site.utc_offset_at(at))),
+            };
+            let reminder = kit.reminder(&terms).map_err(|e| worker::Error::RustError(format!("{}: {e}", gatefold_contract::owner::kit_path(&g.id, site.default_locale))))?;
+            let audience = if group.is_some() { group.clone() } else { None };
+            groups.push(FollowUpGroup { audience, label, not_opened, not_downloaded, reminder });
+        }
+    }
+    Ok(FollowUp { gallery: g.id.clone(), gallery_title: g.title.clone(), timezone: site.timezone.clone(), groups })
 }

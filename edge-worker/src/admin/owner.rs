@@ -23,7 +23,7 @@ pub async fn css(env: &Env) -> Result<Option<String>> {
 
 /// The gallery's owner kit in `locale`. A missing or unreadable kit is the deployment's fault
 /// (a site built by an older generator): an error naming the fix.
-async fn kit(env: &Env, gallery: &str, locale: Locale) -> Result<OwnerKit> {
+pub(super) async fn kit(env: &Env, gallery: &str, locale: Locale) -> Result<OwnerKit> {
     let path = owner::kit_path(gallery, locale);
     let text = asset_text(env, &path)
         .await?

@@ -3,6 +3,7 @@
 use super::rollup::{LinkActivity, Query, Rollup};
 use super::throttle::{AuthAnswer, AuthRequest};
 use super::{AUTH_OBJECT, Batch, ExportPage, Op, StoredEvent};
+use gatefold_contract::admin::{AuditEntry, AuditLog};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use worker::{Env, Method, Request, RequestInit, Result, Stub};
@@ -28,13 +29,18 @@ impl GalleryLogClient {
     }
 
     async fn call(&self, op: Op, body: &impl Serialize) -> Result<String> {
+        self.send(Method::Post, op.path(), Some(serde_json::to_string(body)?)).await
+    }
+
+    /// `path`: an [`Op`]'s path, with a query where the operation takes one.
+    async fn send(&self, method: Method, path: &str, body: Option<String>) -> Result<String> {
         let mut init = RequestInit::new();
-        init.with_method(Method::Post).with_body(Some(serde_json::to_string(body)?.into()));
-        let req = Request::new_with_init(&format!("{STUB_ORIGIN}{}", op.path()), &init)?;
+        init.with_method(method).with_body(body.map(Into::into));
+        let req = Request::new_with_init(&format!("{STUB_ORIGIN}{path}"), &init)?;
         let mut resp = self.stub.fetch_with_request(req).await?;
         let text = resp.text().await.unwrap_or_default();
         if !(200..300).contains(&resp.status_code()) {
-            return Err(worker::Error::RustError(format!("GalleryLog {} {} answered {}: {text}", self.name, op.path(), resp.status_code())));
+            return Err(worker::Error::RustError(format!("GalleryLog {} {path} answered {}: {text}", self.name, resp.status_code())));
         }
         Ok(text)
     }
@@ -56,6 +62,16 @@ impl GalleryLogClient {
     /// Every link's activity ever (one query of the gallery's log).
     pub async fn activity(&self) -> Result<Vec<LinkActivity>> {
         self.ask(Op::Activity, &serde_json::json!({})).await
+    }
+
+    /// Stores one owner action (`retention_days`: the site's, as for events).
+    pub async fn record_audit(&self, entry: &AuditEntry, retention_days: u32) -> Result<()> {
+        self.send(Method::Post, &format!("{}?retention_days={retention_days}", Op::Audit.path()), Some(serde_json::to_string(entry)?)).await.map(drop)
+    }
+
+    /// Owner actions in `[from_ms, to_ms)`, newest first (capped: see `AUDIT_PAGE_MAX`).
+    pub async fn audit(&self, from_ms: i64, to_ms: i64) -> Result<AuditLog> {
+        Ok(serde_json::from_str(&self.send(Method::Get, &format!("{}?from={from_ms}&to={to_ms}", Op::Audit.path()), None).await?)?)
     }
 
     pub async fn export_page(&self, page: &ExportPage) -> Result<Vec<StoredEvent>> {

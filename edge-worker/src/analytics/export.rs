@@ -4,7 +4,7 @@
 use super::rollup::{Query, civil_date};
 use super::{EXPORT_PAGE, ExportPage, GalleryLogClient, StoredEvent};
 use crate::access::COLUMNS;
-use gatefold_contract::admin::GalleryStats;
+use gatefold_contract::admin::{AuditEntry, FollowUp, GalleryStats};
 use gatefold_contract::manifest::{Site, split_link_name};
 
 /// The export's header: local time first, then every stored column, then a recipient's
@@ -134,7 +134,7 @@ impl XlsxRefused {
 
 /// Reads the window's rows page by page into a workbook (see [`xlsx`]), refusing past
 /// [`XLSX_MAX_ROWS`].
-pub async fn xlsx_from_log(log: &GalleryLogClient, site: &Site, stats: &GalleryStats, query: &Query) -> Result<Vec<u8>, XlsxRefused> {
+pub async fn xlsx_from_log(log: &GalleryLogClient, site: &Site, stats: &GalleryStats, query: &Query, extra: &Extra) -> Result<Vec<u8>, XlsxRefused> {
     let mut book = Xlsx::new(site, stats).map_err(xlsx_error)?;
     let mut after_id = 0;
     loop {
@@ -148,7 +148,39 @@ pub async fn xlsx_from_log(log: &GalleryLogClient, site: &Site, stats: &GalleryS
             _ => break,
         }
     }
+    book.extras(extra).map_err(xlsx_error)?;
     book.finish().map_err(xlsx_error)
+}
+
+/// What a workbook holds besides the access log: the window's owner actions (newest first)
+/// and the gallery's follow-up lists.
+#[derive(Debug, Clone, Default)]
+pub struct Extra {
+    pub audit: Vec<AuditEntry>,
+    pub follow_up: Option<FollowUp>,
+}
+
+/// The audit log's columns, in the CSV and the "Audit" sheet.
+pub const AUDIT_HEADERS: [&str; 7] = ["time_local", "action", "target", "before", "after", "ip", "device"];
+
+/// An entry's cells in [`AUDIT_HEADERS`] order, each defused (targets and states hold names
+/// an owner wrote in git).
+fn audit_cells(site: &Site, e: &AuditEntry) -> [String; 7] {
+    let text = |s: &Option<String>| defuse(s.as_deref().unwrap_or_default());
+    [local_time(site, e.at), defuse(&e.action), defuse(&e.target), text(&e.before), text(&e.after), text(&e.ip), text(&e.device)]
+}
+
+/// The audit log as CSV: BOM, header, one row per entry in the order given.
+pub fn audit_csv(site: &Site, entries: &[AuditEntry]) -> Vec<u8> {
+    let mut out = UTF8_BOM.as_bytes().to_vec();
+    out.extend(csv_rows_with(|w| {
+        w.write_record(AUDIT_HEADERS)?;
+        for e in entries {
+            w.write_record(audit_cells(site, e))?;
+        }
+        Ok(())
+    }));
+    out
 }
 
 fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> XlsxRefused {
@@ -291,6 +323,45 @@ impl<'a> Xlsx<'a> {
         Ok(())
     }
 
+    /// The "Audit" and "Follow-up" sheets, after the others.
+    pub fn extras(&mut self, extra: &Extra) -> Result<(), rust_xlsxwriter::XlsxError> {
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        let sheet = self.book.add_worksheet().set_name("Audit")?;
+        for (c, name) in AUDIT_HEADERS.into_iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, name, &bold)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        for (r, e) in extra.audit.iter().enumerate() {
+            for (c, cell) in audit_cells(self.site, e).iter().enumerate() {
+                sheet.write_string(r as u32 + 1, c as u16, xlsx_text(cell))?;
+            }
+        }
+        let sheet = self.book.add_worksheet().set_name("Follow-up")?;
+        for (c, name) in ["audience", "group", "list", "link", "label", "first_open", "last_open", "views_left"].into_iter().enumerate() {
+            sheet.write_string_with_format(0, c as u16, name, &bold)?;
+        }
+        sheet.set_freeze_panes(1, 0)?;
+        let mut r = 0u32;
+        let site = self.site;
+        let when = |at: Option<i64>| at.map(|s| local_time(site, s.saturating_mul(1000))).unwrap_or_default();
+        for g in extra.follow_up.iter().flat_map(|f| &f.groups) {
+            for (list, links) in [("not_opened", &g.not_opened), ("not_downloaded", &g.not_downloaded)] {
+                for l in links {
+                    r += 1;
+                    let (first, last) = (when(l.first_open), when(l.last_open));
+                    let texts = [g.audience.as_deref().unwrap_or_default(), g.label.as_str(), list, &l.name, &l.label, &first, &last];
+                    for (c, text) in texts.iter().enumerate() {
+                        sheet.write_string(r, c as u16, xlsx_text(&defuse(text)))?;
+                    }
+                    if let Some(n) = l.views_left {
+                        sheet.write_number(r, 7, n as f64)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn finish(mut self) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         self.book.save_to_buffer()
     }
@@ -418,5 +489,30 @@ mod tests {
         assert_eq!(&bytes[..2], b"PK");
         let text = String::from_utf8_lossy(&bytes);
         assert!(text.contains("xl/worksheets/sheet2.xml"));
+    }
+
+    #[test]
+    fn the_audit_csv_has_a_bom_a_header_and_defused_cells() {
+        let e = AuditEntry { at: 0, action: "disable".into(), target: "g/=cmd".into(), before: Some("active".into()), after: Some("disabled".into()), ip: Some("203.0.113.0".into()), device: None };
+        let text = String::from_utf8(audit_csv(&site(), &[e])).unwrap();
+        assert!(text.starts_with(UTF8_BOM));
+        let mut lines = text.trim_start_matches(UTF8_BOM).lines();
+        assert_eq!(lines.next(), Some("\"time_local\",\"action\",\"target\",\"before\",\"after\",\"ip\",\"device\""));
+        let row = lines.next().unwrap();
+        assert!(row.contains("\"'g/=cmd\"") || row.contains("\"g/=cmd\""), "{row}");
+        assert!(row.contains("\"active\",\"disabled\",\"203.0.113.0\",\"\""), "{row}");
+        let e = AuditEntry { at: 0, action: "=HYPERLINK()".into(), target: "g".into(), before: None, after: None, ip: None, device: None };
+        assert!(String::from_utf8(audit_csv(&site(), &[e])).unwrap().contains("\"'=HYPERLINK()\""));
+    }
+
+    #[test]
+    fn a_workbook_with_extras_has_audit_and_follow_up_sheets() {
+        let stats = GalleryStats { gallery: "g".into(), gallery_title: "G".into(), opens_per_hour: vec![0; 24], ..GalleryStats::default() };
+        let site = site();
+        let mut book = Xlsx::new(&site, &stats).unwrap();
+        let e = AuditEntry { at: 0, action: "disable".into(), target: "g/a".into(), before: None, after: None, ip: None, device: None };
+        book.extras(&Extra { audit: vec![e], follow_up: None }).unwrap();
+        let text = String::from_utf8_lossy(&book.finish().unwrap()).to_string();
+        assert!(text.contains("xl/worksheets/sheet4.xml"), "Summary, Events, Audit, Follow-up");
     }
 }

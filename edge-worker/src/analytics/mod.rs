@@ -14,9 +14,13 @@
 //! - [`Op::Export`] — [`ExportPage`] → `Vec<`[`StoredEvent`]`>`, oldest first.
 //! - [`Op::Activity`] — `{}` → every link's `Vec<`[`rollup::LinkActivity`]`>` ever (the admin
 //!   links list's recipients, in one query however many there are).
+//! - [`Op::Audit`] — `POST /audit?retention_days=N` with an `AuditEntry` stores one owner
+//!   action (and drops entries older than the retention); `GET /audit?from&to` (Unix ms)
+//!   answers an `AuditLog`, newest first.
 //! - [`Op::SignInAttempt`], [`Op::SignedIn`] — the admin sign-in throttle (only on the object
 //!   named [`AUTH_OBJECT`]; see [`throttle`]).
 
+pub mod audit;
 pub mod export;
 pub mod rollup;
 pub mod throttle;
@@ -95,6 +99,7 @@ pub enum Op {
     Stats,
     Export,
     Activity,
+    Audit,
     SignInAttempt,
     SignedIn,
     Digest,
@@ -103,8 +108,18 @@ pub enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 9] =
-        [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::SignInAttempt, Op::SignedIn, Op::Digest, Op::DigestPlan, Op::Notifications];
+    const ALL: [Op; 10] = [
+        Op::Events,
+        Op::Stats,
+        Op::Export,
+        Op::Activity,
+        Op::Audit,
+        Op::SignInAttempt,
+        Op::SignedIn,
+        Op::Digest,
+        Op::DigestPlan,
+        Op::Notifications,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -112,6 +127,7 @@ impl Op {
             Op::Stats => "/stats",
             Op::Export => "/export",
             Op::Activity => "/activity",
+            Op::Audit => "/audit",
             Op::SignInAttempt => "/auth/attempt",
             Op::SignedIn => "/auth/ok",
             Op::Digest => "/digest",

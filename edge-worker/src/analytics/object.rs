@@ -8,6 +8,7 @@ use crate::notify::{self, outbox};
 use crate::notify::digest::{DigestPlan, DigestRequest, FAN_OUT};
 use gatefold_contract::manifest::Gallery;
 use gatefold_contract::notify::{Digest, DigestLink, NotifyKind};
+use gatefold_contract::admin::{AUDIT_PAGE_MAX, AuditEntry, AuditLog};
 use serde::Deserialize;
 use std::rc::Rc;
 use worker::{DurableObject, Env, Method, Request, Response, Result, SqlStorage, SqlStorageValue as V, State, durable_object};
@@ -23,6 +24,9 @@ CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
 CREATE TABLE IF NOT EXISTS auth_failures (ip TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failure INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS auth_budget (id INTEGER PRIMARY KEY CHECK (id = 1), spent REAL NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+  before TEXT, after TEXT, ip TEXT, device TEXT);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 ";
 
 fn column_names() -> String {
@@ -82,10 +86,16 @@ impl DurableObject for GalleryLog {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        if req.method() != Method::Post {
-            return Response::error("GalleryLog takes POST only", 405);
-        }
         let Some(op) = Op::from_path(&req.path()) else { return Response::error("unknown GalleryLog operation", 404) };
+        // The audit log is read with GET (its window in the query); everything else is POST.
+        if op == Op::Audit && req.method() == Method::Get {
+            let q: std::collections::HashMap<String, String> = req.url()?.query_pairs().into_owned().collect();
+            let ms = |k: &str, default: i64| q.get(k).map_or(Ok(default), |v| v.parse::<i64>().map_err(|_| worker::Error::RustError(format!("audit query `{k}`: {v:?} is not Unix ms"))));
+            return Response::from_json(&self.audit(ms("from", 0)?, ms("to", i64::MAX)?)?);
+        }
+        if req.method() != Method::Post {
+            return Response::error("GalleryLog takes POST (and GET for /audit)", 405);
+        }
         // serde_json on the text, not `req.json()`: JavaScript's JSON.parse would turn large
         // integers (offset table sentinels, 64-bit ids) into lossy floats.
         let body = req.text().await?;
@@ -105,6 +115,17 @@ impl DurableObject for GalleryLog {
             Op::Stats => Response::from_json(&self.rollup(&serde_json::from_str(&body)?)?),
             Op::Export => Response::from_json(&self.export(&serde_json::from_str(&body)?)?),
             Op::Activity => Response::from_json(&self.activity(None)?),
+            Op::Audit => {
+                let q: std::collections::HashMap<String, String> = req.url()?.query_pairs().into_owned().collect();
+                let retention_days = q.get("retention_days").and_then(|v| v.parse::<u32>().ok()).ok_or_else(|| worker::Error::RustError("POST /audit needs ?retention_days=N".into()))?;
+                let entry = super::audit::bounded(serde_json::from_str(&body)?);
+                self.record_audit(&entry, retention_days)?;
+                // Told after the row is stored: a failed notice never loses the record.
+                if let Err(e) = notify::on_owner_action(self, &entry).await {
+                    worker::console_error!("notifying the owner action {} on {}: {e}", entry.action, entry.target);
+                }
+                Ok(Response::empty()?.with_status(204))
+            }
             Op::SignInAttempt => Response::from_json(&self.attempt(&serde_json::from_str(&body)?)?),
             Op::Digest => {
                 self.digest(&serde_json::from_str(&body)?).await?;
@@ -157,6 +178,17 @@ fn sql_value(v: &serde_json::Value) -> V {
 }
 
 const MINUTE_MS: i64 = 60_000;
+
+#[derive(Deserialize)]
+struct AuditRow {
+    at: i64,
+    action: String,
+    target: String,
+    before: Option<String>,
+    after: Option<String>,
+    ip: Option<String>,
+    device: Option<String>,
+}
 
 impl GalleryLog {
     fn insert(&self, batch: &Batch) -> Result<()> {
@@ -346,6 +378,42 @@ impl GalleryLog {
         self.sql
             .exec(&format!("SELECT id, {} FROM events WHERE {w} AND id > ? ORDER BY id LIMIT ?", column_names()), b)?
             .to_array()
+    }
+
+    /// Stores one owner action, and drops entries older than the access log's retention (the
+    /// audit log is small: a few rows per owner action, pruned at each write).
+    fn record_audit(&self, e: &AuditEntry, retention_days: u32) -> Result<()> {
+        self.sql.exec(
+            "INSERT INTO audit (at, action, target, before, after, ip, device) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            vec![
+                V::from(e.at),
+                V::from(e.action.as_str()),
+                V::from(e.target.as_str()),
+                V::from(e.before.clone()),
+                V::from(e.after.clone()),
+                V::from(e.ip.clone()),
+                V::from(e.device.clone()),
+            ],
+        )?;
+        let cutoff = e.at - i64::from(retention_days) * 86_400_000;
+        self.sql.exec("DELETE FROM audit WHERE at < ?", vec![V::from(cutoff)])?;
+        Ok(())
+    }
+
+    /// Owner actions in `[from, to)` (Unix ms), newest first, at most [`AUDIT_PAGE_MAX`].
+    fn audit(&self, from: i64, to: i64) -> Result<AuditLog> {
+        let rows = self
+            .sql
+            .exec(
+                "SELECT at, action, target, before, after, ip, device FROM audit WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?",
+                vec![V::from(from), V::from(to), V::from(i64::from(AUDIT_PAGE_MAX))],
+            )?
+            .to_array::<AuditRow>()?;
+        let entries = rows
+            .into_iter()
+            .map(|r| AuditEntry { at: r.at, action: r.action, target: r.target, before: r.before, after: r.after, ip: r.ip, device: r.device })
+            .collect();
+        Ok(AuditLog { entries })
     }
 
     fn failures(&self, ip: &str) -> Result<Option<FailureRow>> {
