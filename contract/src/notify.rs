@@ -393,7 +393,7 @@ fn digest_sections(d: &Digest, locale: Locale, site: &Site, now_s: i64) -> Vec<(
         }
     };
     let mut active: Vec<&DigestLink> = d.links.iter().filter(|l| l.opens > 0 || l.downloads > 0).collect();
-    active.sort_by(|a, b| (b.opens + b.downloads).cmp(&(a.opens + a.downloads)));
+    active.sort_by_key(|l| std::cmp::Reverse(l.opens + l.downloads));
     push(
         if en { format!("Opens and downloads on {}", d.day) } else { format!("{} 的打开与下载", d.day) },
         active
@@ -517,7 +517,7 @@ pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Not
             // markdown.content at most 4096 bytes (UTF-8). The link and id come first in the
             // tail so a cut list never drops them.
             let tail = format!("\n[{}]({})\n> {}", m.words.open_admin, m.admin_url, footer(&m));
-            let content = format!("{}{tail}", truncate(&markdown(&m, locale, true), WECOM_MAX - tail.len()));
+            let content = format!("{}{tail}", truncate(&markdown(&m, locale, true), WECOM_MAX.saturating_sub(tail.len())));
             let body = serde_json::json!({"msgtype": "markdown", "markdown": {"content": content}});
             Outgoing { url: url.to_string(), headers: json, body: body.to_string() }
         }
