@@ -11,7 +11,7 @@
 //! from `.dev.vars`, which `scripts/dev.sh` writes).
 
 use anyhow::{Context, Result, bail};
-use gatefold_contract::admin::{ApiError, Count, GalleryStats, GalleryStatus, LINKS_PAGE_MAX, LinkPatch, LinkStatus, LinksResponse};
+use gatefold_contract::admin::{ApiError, AuditLog, Count, GalleryStats, GalleryStatus, LINKS_PAGE_MAX, LinkPatch, LinkStatus, LinksResponse, NotifyTestAnswer};
 use gatefold_contract::{LinkState, Overrides};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -246,9 +246,8 @@ impl Server {
         serde_json::from_slice(&answer).context("reading the link's new state")
     }
 
-    /// `POST notify/test`: the worker's `{"channels": [...]}` answer (contract::admin's
-    /// `NotifyTestAnswer`), read field by field by [`render_notify_test`].
-    pub fn notify_test(&self, gallery: Option<&str>) -> Result<serde_json::Value> {
+    /// `POST notify/test`: one answer per channel the worker tried.
+    pub fn notify_test(&self, gallery: Option<&str>) -> Result<NotifyTestAnswer> {
         let body = match gallery {
             Some(g) => serde_json::json!({ "gallery": g }),
             None => serde_json::json!({}),
@@ -257,7 +256,7 @@ impl Server {
     }
 
     /// `GET galleries/<g>/audit`: `{"entries": [AuditEntry...]}`, newest first.
-    pub fn audit(&self, gallery: &str) -> Result<serde_json::Value> {
+    pub fn audit(&self, gallery: &str) -> Result<AuditLog> {
         serde_json::from_slice(&self.send("GET", &format!("galleries/{}/audit", url_component(gallery)), None)?).context("reading the audit log")
     }
 
@@ -472,7 +471,7 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
             println!("wrote {} ({} bytes)", path.display(), bytes.len());
         }
         AdminCommand::Notify { command: NotifyCommand::Test { gallery } } => {
-            let (report, failed, total) = render_notify_test(&server.notify_test(gallery.as_deref())?)?;
+            let (report, failed, total) = render_notify_test(&server.notify_test(gallery.as_deref())?);
             print!("{report}");
             if total == 0 {
                 bail!("no notification channel is configured{}: declare `notify:` in galleries/site.yaml or a gallery.yaml, then publish", gallery.map(|g| format!(" for gallery {g}")).unwrap_or_default());
@@ -486,7 +485,7 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
             if json {
                 println!("{}", serde_json::to_string_pretty(&answer)?);
             } else {
-                print!("{}", render_audit(&answer, site_timezone(&server.timezone()?)?)?);
+                print!("{}", render_audit(&answer, site_timezone(&server.timezone()?)?));
             }
         }
     }
@@ -495,57 +494,44 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
 
 /// `gatefold notify test`'s report, one line per channel: platform, secret name, gallery, HTTP
 /// status, ok/failed and the detail. Returns the report, how many failed and how many ran.
-pub fn render_notify_test(answer: &serde_json::Value) -> Result<(String, usize, usize)> {
-    let channels = answer.get("channels").and_then(|c| c.as_array()).context("the server's notification test answer has no `channels` list: update the worker")?;
-    let text = |c: &serde_json::Value, k: &str| c.get(k).and_then(|v| v.as_str()).unwrap_or("-").to_string();
+pub fn render_notify_test(answer: &NotifyTestAnswer) -> (String, usize, usize) {
     let mut out = String::new();
     let mut failed = 0;
-    for c in channels {
-        let ok = c.get("ok").and_then(|v| v.as_bool()).unwrap_or(false);
-        failed += usize::from(!ok);
-        let status = c.get("status").and_then(|v| v.as_u64()).map(|s| s.to_string()).unwrap_or_else(|| "-".into());
-        let detail = text(c, "detail");
+    for c in &answer.channels {
+        failed += usize::from(!c.ok);
+        let status = c.status.map_or_else(|| "-".to_string(), |s| s.to_string());
         out.push_str(&format!(
             "{:<8} {:<24} {:<20} {:>3}  {}{}\n",
-            text(c, "to"),
-            text(c, "url_secret"),
-            text(c, "gallery"),
+            c.to.name(),
+            c.url_secret,
+            c.gallery,
             status,
-            if ok { "ok" } else { "FAILED" },
-            if detail == "-" || detail.is_empty() { String::new() } else { format!("  {detail}") }
+            if c.ok { "ok" } else { "FAILED" },
+            if c.detail.is_empty() { String::new() } else { format!("  {}", c.detail) }
         ));
     }
-    Ok((out, failed, channels.len()))
+    (out, failed, answer.channels.len())
 }
 
 /// `gatefold audit`'s table: time (site timezone), action, target, before → after, IP, device.
-pub fn render_audit(answer: &serde_json::Value, tz: chrono_tz::Tz) -> Result<String> {
-    let entries = answer.get("entries").and_then(|c| c.as_array()).context("the server's audit answer has no `entries` list: update the worker")?;
-    if entries.is_empty() {
-        return Ok("no owner actions on record\n".into());
+pub fn render_audit(answer: &AuditLog, tz: chrono_tz::Tz) -> String {
+    if answer.entries.is_empty() {
+        return "no owner actions on record\n".into();
     }
-    let text = |e: &serde_json::Value, k: &str| e.get(k).and_then(|v| v.as_str()).map(str::to_string);
     let mut out = String::new();
-    for e in entries {
-        let at = e.get("at").and_then(|v| v.as_i64()).and_then(chrono::DateTime::from_timestamp_millis);
-        let when = at.map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_else(|| "?".into());
-        let change = match (text(e, "before"), text(e, "after")) {
+    for e in &answer.entries {
+        let when = chrono::DateTime::from_timestamp_millis(e.at).map_or_else(|| "?".into(), |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string());
+        let change = match (&e.before, &e.after) {
             (Some(b), Some(a)) => format!("{b} → {a}"),
             (None, Some(a)) => format!("→ {a}"),
             (Some(b), None) => format!("{b} →"),
             (None, None) => "-".into(),
         };
-        out.push_str(&format!(
-            "{when}  {:<10} {:<28} {:<32} {:<16} {}\n",
-            text(e, "action").unwrap_or_default(),
-            text(e, "target").unwrap_or_default(),
-            change,
-            text(e, "ip").unwrap_or_else(|| "-".into()),
-            text(e, "device").unwrap_or_else(|| "-".into())
-        ));
+        let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+        out.push_str(&format!("{when}  {:<10} {:<28} {:<32} {:<16} {}\n", e.action, e.target, change, or_dash(&e.ip), or_dash(&e.device)));
     }
     out.push_str(&format!("times in {tz}\n"));
-    Ok(out)
+    out
 }
 
 /// The runtime overrides still in force on `links` (`(gallery, link)` pairs), one line each,
@@ -712,32 +698,32 @@ mod tests {
 
     #[test]
     fn the_notify_test_report_has_a_line_per_channel_and_counts_failures() {
-        let answer = serde_json::json!({"channels": [
+        let answer: NotifyTestAnswer = serde_json::from_value(serde_json::json!({"channels": [
             {"to": "feishu", "url_secret": "NOTIFY_FEISHU_URL", "gallery": "launch", "status": 200, "ok": true, "detail": "{\"code\":0}"},
             {"to": "wecom", "url_secret": "NOTIFY_WECOM_URL", "gallery": "launch", "status": null, "ok": false, "detail": "secret NOTIFY_WECOM_URL is not set"},
-        ]});
-        let (report, failed, total) = render_notify_test(&answer).unwrap();
+        ]})).unwrap();
+        let (report, failed, total) = render_notify_test(&answer);
         assert_eq!((failed, total), (1, 2));
         let lines: Vec<&str> = report.lines().collect();
         assert_eq!(lines.len(), 2, "{report}");
         assert!(lines[0].starts_with("feishu   NOTIFY_FEISHU_URL") && lines[0].contains(" 200  ok  {\"code\":0}"), "{report}");
         assert!(lines[1].contains("  -  FAILED  secret NOTIFY_WECOM_URL is not set"), "{report}");
-        assert!(render_notify_test(&serde_json::json!({"error": "x"})).is_err());
+        assert!(serde_json::from_value::<NotifyTestAnswer>(serde_json::json!({"error": "x"})).is_err(), "an answer without channels is refused when read");
     }
 
     #[test]
     fn the_audit_table_shows_local_times_and_changes() {
-        let answer = serde_json::json!({"entries": [
+        let answer: AuditLog = serde_json::from_value(serde_json::json!({"entries": [
             {"at": 1_796_018_700_000_i64, "action": "extend", "target": "launch/market", "before": "2026-12-01", "after": "2026-12-08", "ip": "203.0.113.0", "device": "desktop · macOS"},
             {"at": 1_796_018_000_000_i64, "action": "export", "target": "launch", "before": null, "after": null, "ip": null, "device": null},
-        ]});
-        let table = render_audit(&answer, chrono_tz::Asia::Shanghai).unwrap();
+        ]})).unwrap();
+        let table = render_audit(&answer, chrono_tz::Asia::Shanghai);
         let lines: Vec<&str> = table.lines().collect();
         assert!(lines[0].starts_with("2026-11-30 14:05:00  extend     launch/market"), "{table}");
         assert!(lines[0].contains("2026-12-01 → 2026-12-08") && lines[0].contains("203.0.113.0") && lines[0].ends_with("desktop · macOS"), "{table}");
         assert!(lines[1].starts_with("2026-11-30 13:53:20  export") && lines[1].ends_with("-"), "{table}");
         assert_eq!(lines[2], "times in Asia/Shanghai");
-        assert_eq!(render_audit(&serde_json::json!({"entries": []}), chrono_tz::UTC).unwrap(), "no owner actions on record\n");
+        assert_eq!(render_audit(&AuditLog { entries: vec![] }, chrono_tz::UTC), "no owner actions on record\n");
     }
 
     fn link(overrides: Overrides, gallery_overrides: Overrides) -> LinkStatus {

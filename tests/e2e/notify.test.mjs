@@ -150,8 +150,11 @@ test("the daily digest goes out through the scheduled handler at the digest hour
     await receive(() => hooks("open").length === 1);
     // soon: shortened at runtime to expire within 48 h.
     const inADay = Math.floor(Date.now() / 1000) + 24 * 3600;
+    const before = receiver.received.length;
     const patched = await admin("links/notify-g/soon", { method: "PATCH", body: JSON.stringify({ expires_at: inADay, force: true }) });
     assert.equal(patched.status, 200, await patched.clone().text());
+    // The owner's change is itself notified: let it arrive before watching the digest alone.
+    await receive(() => receiver.received.length >= before + PLATFORMS.length && hooks("owner_action").length === 1);
     receiver.clear();
     const worker = await w.mf.getWorker();
     // The site is in Asia/Shanghai with the default digest hour 09:00: 01:00 UTC.
@@ -212,4 +215,16 @@ test("a channel whose secret is missing is reported by the notify test and becom
     assert.match(st.dead_letters[0].reason, /NOTIFY_SLACK_URL/);
     assert.ok(!w.logs().includes(receiver.base), "no URL in the worker's log");
   }, { NOTIFY_SLACK_URL: "" });
+});
+
+test("an owner's action through the admin API is notified once, saying what changed and from where", async () => {
+  await withWorker(async () => {
+    assert.equal((await admin("links/notify-g/beta/disable", { method: "POST" })).status, 200);
+    await receive(() => PLATFORMS.every((p) => of(p).length >= 1));
+    for (const p of PLATFORMS) assert.equal(of(p).length, 1, `${p}: one owner_action message`);
+    const [action] = hooks("owner_action");
+    assert.equal(action.json.link.id, "notify-g/beta");
+    assert.match(action.json.detail, /^disable: .*active.* → .*disabled.* · 198\.51\.100\.0$/);
+    for (const r of receiver.received) assert.ok(signatureValid(r), `${r.platform}: valid signature`);
+  });
 });
