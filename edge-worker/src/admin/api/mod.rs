@@ -1,0 +1,455 @@
+//! The admin API's pure parts: routes, bearer parsing, windows and patches. Everything that
+//! decides something is here and unit-tested natively; `super` only does I/O.
+
+use crate::gate::{Status, session_epoch, under_wider};
+use gatefold_contract::admin::{GallerySummary, LINKS_PAGE_DEFAULT, LINKS_PAGE_MAX, LinkPatch, LinkStatus};
+use gatefold_contract::admin::AudienceStatus;
+use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url, split_link_name};
+use gatefold_contract::owner::LinkTerms;
+use gatefold_contract::{LinkPolicy, LinkState, Locale};
+use crate::analytics::rollup;
+use gatefold_contract::policy::{Change, Refusal};
+use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
+use chrono::NaiveDate;
+
+/// An admin API route. `link` is a link's name in its gallery: `<link>`, or
+/// `<audience>/<recipient>` for a recipient's link (its id has three parts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiRoute<'a> {
+    Links,
+    DisableAudience { gallery: &'a str, audience: &'a str },
+    EnableAudience { gallery: &'a str, audience: &'a str },
+    RevokeAudience { gallery: &'a str, audience: &'a str },
+    PatchAudience { gallery: &'a str, audience: &'a str },
+    Disable { gallery: &'a str, link: &'a str },
+    Enable { gallery: &'a str, link: &'a str },
+    Revoke { gallery: &'a str, link: &'a str },
+    DisableGallery { gallery: &'a str },
+    EnableGallery { gallery: &'a str },
+    Patch { gallery: &'a str, link: &'a str },
+    Stats { gallery: &'a str },
+    ExportCsv { gallery: &'a str },
+    ExportXlsx { gallery: &'a str },
+    QrSvg { gallery: &'a str, link: &'a str },
+    QrPng { gallery: &'a str, link: &'a str },
+    Card { gallery: &'a str, link: &'a str },
+    ShareKit { gallery: &'a str },
+    MailMerge { gallery: &'a str },
+    /// The gallery's audit log of owner actions (JSON, or CSV).
+    Audit { gallery: &'a str },
+    AuditCsv { gallery: &'a str },
+    /// Whom to remind: not opened, opened without a download.
+    FollowUp { gallery: &'a str },
+    /// `PUT`: sets the link's password (JSON `{"password": "..."}`); `DELETE`: clears it.
+    SetPassword { gallery: &'a str, link: &'a str },
+    ClearPassword { gallery: &'a str, link: &'a str },
+    /// `POST notify/test` (JSON `{"gallery": "<id>"}`, optional): one test message per channel.
+    NotifyTest,
+    /// A gallery's notifications waiting and given up on.
+    Notifications { gallery: &'a str },
+}
+
+/// An API failure: HTTP status, stable code and an English sentence saying what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub status: u16,
+    pub code: &'static str,
+    pub message: String,
+    /// Seconds for a `Retry-After` header (throttled sign-ins).
+    pub retry_after: Option<i64>,
+}
+
+impl Failure {
+    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
+        Failure { status, code, message: message.into(), retry_after: None }
+    }
+}
+
+/// The methods the admin API answers, each tried in turn to tell 405 from 404.
+const METHODS: [&str; 5] = ["GET", "POST", "PATCH", "PUT", "DELETE"];
+
+/// Matches `path` (after `/admin/api/`) and method. `Err` carries 404 or 405.
+///
+/// A link's id has two parts (`<gallery>/<link>`) or three (`<gallery>/<audience>/<recipient>`),
+/// so the method says whether the last segment is an action: POST and GET routes end in one,
+/// PATCH routes do not. Every segment is non-empty; a segment holding an encoded `/` is a name
+/// no link has.
+pub fn route<'a>(method: &str, rest: &'a str) -> Result<ApiRoute<'a>, Failure> {
+    let method = if method == "HEAD" { "GET" } else { method };
+    if let Some(route) = route_for(method, rest) {
+        return Ok(route);
+    }
+    match METHODS.into_iter().find(|m| *m != method && route_for(m, rest).is_some()) {
+        Some(want) => Err(Failure::new(405, "method_not_allowed", format!("/admin/api/{rest} takes {want}"))),
+        None => Err(Failure::new(404, "not_found", format!("no admin API route /admin/api/{rest}"))),
+    }
+}
+
+/// A link's path under the API (`links/<gallery>/<link>`, three parts for a recipient), as
+/// [`route`] reads it.
+pub fn link_path(gallery: &str, link: &str) -> String {
+    format!("links/{gallery}/{link}")
+}
+
+/// A link id of two or three non-empty parts: the gallery and the link's name (one slice of
+/// `id`, `<audience>/<recipient>` for a recipient).
+fn link_id(id: &str) -> Option<(&str, &str)> {
+    let (gallery, link) = id.split_once('/')?;
+    let parts = id.split('/').count();
+    ((2..=3).contains(&parts) && id.split('/').all(|p| !p.is_empty())).then_some((gallery, link))
+}
+
+fn route_for<'a>(method: &str, rest: &'a str) -> Option<ApiRoute<'a>> {
+    let parts: Vec<&'a str> = rest.split('/').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return None;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    // What comes between the first segment and the last (an action's target).
+    let before_last = || rest.get(first.len() + 1..rest.len() - last.len() - 1);
+    Some(match (method, first) {
+        ("GET", "links") if parts.len() == 1 => ApiRoute::Links,
+        ("POST" | "GET" | "PUT" | "DELETE", "links") => {
+            let (gallery, link) = link_id(before_last()?)?;
+            match (method, last) {
+                ("PUT", "password") => ApiRoute::SetPassword { gallery, link },
+                ("DELETE", "password") => ApiRoute::ClearPassword { gallery, link },
+                ("POST", "disable") => ApiRoute::Disable { gallery, link },
+                ("POST", "enable") => ApiRoute::Enable { gallery, link },
+                ("POST", "revoke") => ApiRoute::Revoke { gallery, link },
+                ("GET", "qr.svg") => ApiRoute::QrSvg { gallery, link },
+                ("GET", "qr.png") => ApiRoute::QrPng { gallery, link },
+                ("GET", "card.html") => ApiRoute::Card { gallery, link },
+                _ => return None,
+            }
+        }
+        ("PATCH", "links") => {
+            let (gallery, link) = link_id(rest.get(first.len() + 1..)?)?;
+            ApiRoute::Patch { gallery, link }
+        }
+        (_, "audiences") => match (method, parts.as_slice()) {
+            ("POST", [_, gallery, audience, "disable"]) => ApiRoute::DisableAudience { gallery, audience },
+            ("POST", [_, gallery, audience, "enable"]) => ApiRoute::EnableAudience { gallery, audience },
+            ("POST", [_, gallery, audience, "revoke"]) => ApiRoute::RevokeAudience { gallery, audience },
+            ("PATCH", [_, gallery, audience]) => ApiRoute::PatchAudience { gallery, audience },
+            _ => return None,
+        },
+        (_, "galleries") => match (method, parts.as_slice()) {
+            ("POST", [_, gallery, "disable"]) => ApiRoute::DisableGallery { gallery },
+            ("POST", [_, gallery, "enable"]) => ApiRoute::EnableGallery { gallery },
+            ("GET", [_, gallery, "stats"]) => ApiRoute::Stats { gallery },
+            ("GET", [_, gallery, "export.csv"]) => ApiRoute::ExportCsv { gallery },
+            ("GET", [_, gallery, "export.xlsx"]) => ApiRoute::ExportXlsx { gallery },
+            ("GET", [_, gallery, "share-kit.txt"]) => ApiRoute::ShareKit { gallery },
+            ("GET", [_, gallery, "mail-merge.csv"]) => ApiRoute::MailMerge { gallery },
+            ("GET", [_, gallery, "notifications"]) => ApiRoute::Notifications { gallery },
+            ("GET", [_, gallery, "audit"]) => ApiRoute::Audit { gallery },
+            ("GET", [_, gallery, "audit.csv"]) => ApiRoute::AuditCsv { gallery },
+            ("GET", [_, gallery, "follow-up"]) => ApiRoute::FollowUp { gallery },
+            _ => return None,
+        },
+        ("POST", "notify") if parts == ["notify", "test"] => ApiRoute::NotifyTest,
+        _ => return None,
+    })
+}
+
+/// The token of an `Authorization: Bearer <token>` header.
+pub fn bearer(header: Option<&str>) -> Option<&str> {
+    let h = header?.trim();
+    let (scheme, token) = h.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+}
+
+/// A link as owners see it: `gate` is the link's object, `wider` its wider scopes' in
+/// [`crate::gate::Scope::wider`] order (a recipient's audience, then the gallery).
+pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wider: &[Status], now: i64) -> LinkStatus {
+    // What the next open will find: a change a publish made stale is already gone.
+    let overrides = gate.overrides.settled(&link.policy);
+    let mut notices = gate.notices;
+    if gate.overrides.expires_at.is_some() && overrides.expires_at.is_none() {
+        notices.push("the runtime expiry lapsed: a publish changed the published expiry it was made against".into());
+    }
+    if gate.overrides.max_views.is_some() && overrides.max_views.is_none() {
+        notices.push("the runtime view limit lapsed: a publish changed the published limit it was made against".into());
+    }
+    let audience = link.audience();
+    let last = wider.len().saturating_sub(1);
+    for (i, w) in wider.iter().enumerate() {
+        let scope = match audience {
+            Some(a) if i < last => format!("audience {}/{a}", gallery.id),
+            _ => format!("gallery {}", gallery.id),
+        };
+        notices.extend(w.notices.iter().map(|n| format!("{scope}: {n}")));
+    }
+    let effective = link.policy.effective(&under_wider(overrides.clone(), wider.iter().map(|w| &w.overrides)));
+    let scope_overrides = |i: Option<usize>| i.and_then(|i| wider.get(i)).map(|w| w.overrides.clone()).unwrap_or_default();
+    LinkStatus {
+        gallery: gallery.id.clone(),
+        gallery_title: gallery.title.clone(),
+        name: link.name.clone(),
+        label: link.label.clone(),
+        audience: audience.map(str::to_string),
+        activity: None,
+        url: link_url(&site.base_url, &link.token),
+        policy: link.policy.clone(),
+        state: effective.state(gate.views, now),
+        expires_at: effective.expires_at,
+        max_views: effective.max_views,
+        views: gate.views,
+        views_remaining: effective.views_remaining(gate.views),
+        first_open: gate.first_open,
+        last_open: gate.last_open,
+        overrides,
+        gallery_overrides: scope_overrides(wider.len().checked_sub(1)),
+        audience_overrides: scope_overrides(audience.and(wider.len().checked_sub(2))),
+        session_epoch: session_epoch(gate.session_epoch, wider.iter().map(|w| w.session_epoch)),
+        // A hash left from before git dropped `password: required` opens nothing: not "set".
+        password_set: link.policy.password && gate.password_set,
+        notices,
+    }
+}
+
+/// An owner's typed expiry (API `expires`, the admin page's date field) as an instant, through
+/// the one conversion the generator uses too (`gatefold_contract::expiry`): a date means "valid
+/// through that whole day" in the site timezone.
+pub fn expiry_from_owner_input(site: &Site, s: &str) -> Result<i64, Failure> {
+    parse_owner_expiry(s, &site.utc_offsets).map(|e| e.at).map_err(|e| {
+        Failure::new(400, "bad_request", format!("field `expires`: {e}; write a date like 2026-12-31 or an RFC 3339 time like 2026-12-31T18:00:00+08:00"))
+    })
+}
+
+/// The first instant of local day `date` in the site timezone (the end of the day before).
+fn start_of_day(site: &Site, date: NaiveDate) -> Option<i64> {
+    Expiry::EndOfDay(date.pred_opt()?).instant(&site.utc_offsets).ok()
+}
+
+/// An instant in the site timezone, for messages to owners.
+pub fn site_time(site: &Site, unix: i64) -> String {
+    let local = unix + i64::from(site.utc_offset_at(unix));
+    chrono::DateTime::from_timestamp(local, 0).map_or_else(|| unix.to_string(), |t| format!("{} ({})", t.format("%Y-%m-%d %H:%M"), site.timezone))
+}
+
+/// The owner's patch as the change the link's object applies.
+pub fn patch_change(site: &Site, patch: &LinkPatch) -> Result<Change, Failure> {
+    if patch.expires_at.is_some() && patch.expires.is_some() {
+        return Err(Failure::new(400, "bad_request", "give either `expires_at` (Unix seconds) or `expires` (date), not both"));
+    }
+    let expires_at = match (&patch.expires, patch.expires_at) {
+        (Some(s), _) => Some(expiry_from_owner_input(site, s)?),
+        (None, at) => at,
+    };
+    Ok(Change::Limits { expires_at, extend_days: patch.extend_days, max_views: patch.max_views, force: patch.force })
+}
+
+/// A refused change as the API's answer.
+pub fn refusal(site: &Site, r: &Refusal) -> Failure {
+    let (status, code) = r.status_and_code();
+    Failure::new(status, code, r.message(|t| site_time(site, t)))
+}
+
+/// Parses `from`/`to` query values: a date (`to` includes that whole day) or Unix seconds.
+/// Defaults: from the beginning to now.
+pub fn window(site: &Site, from: Option<&str>, to: Option<&str>, now: i64) -> Result<(i64, i64), Failure> {
+    let parse = |name: &str, v: &str, end: bool| -> Result<i64, Failure> {
+        if let Ok(date) = NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+            let day = if end { date.succ_opt() } else { Some(date) };
+            if let Some(at) = day.and_then(|d| start_of_day(site, d)) {
+                return Ok(at);
+            }
+        }
+        v.parse::<i64>().map_err(|_| Failure::new(400, "bad_request", format!("query `{name}`: {v:?} is neither a date like 2026-03-01 nor Unix seconds")))
+    };
+    let from = from.filter(|v| !v.is_empty()).map(|v| parse("from", v, false)).transpose()?.unwrap_or(0);
+    let to = to.filter(|v| !v.is_empty()).map(|v| parse("to", v, true)).transpose()?.unwrap_or(now + 1);
+    if from >= to {
+        return Err(Failure::new(400, "bad_request", "query `from` must be before `to`"));
+    }
+    Ok((from, to))
+}
+
+/// `GET links`'s query: filters on the published site, the runtime state asked for, the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinksQuery {
+    pub gallery: Option<String>,
+    /// Only the recipients of audiences of this name.
+    pub audience: Option<String>,
+    pub state: Option<LinkState>,
+    /// Lowercased search text.
+    pub q: Option<String>,
+    pub offset: usize,
+    pub limit: usize,
+}
+
+impl LinksQuery {
+    /// From the query string's values (`param(name)`); empty values mean "not given".
+    pub fn parse<'p>(param: impl Fn(&str) -> Option<&'p str>) -> Result<LinksQuery, Failure> {
+        let given = |name: &str| param(name).map(str::trim).filter(|v| !v.is_empty());
+        let bad = |msg: String| Failure::new(400, "bad_request", msg);
+        let number = |name: &str, default: usize| -> Result<usize, Failure> {
+            given(name).map_or(Ok(default), |v| v.parse().map_err(|_| bad(format!("query `{name}`: {v:?} is not a whole number"))))
+        };
+        let state = given("state")
+            .map(|v| {
+                serde_json::from_value(serde_json::Value::String(v.to_string()))
+                    .map_err(|_| bad(format!("query `state`: {v:?} is not one of active, disabled, expired, limit_reached")))
+            })
+            .transpose()?;
+        let limit = number("limit", LINKS_PAGE_DEFAULT)?;
+        if limit == 0 {
+            return Err(bad(format!("query `limit`: give 1 to {LINKS_PAGE_MAX} links per page")));
+        }
+        Ok(LinksQuery {
+            gallery: given("gallery").map(str::to_string),
+            audience: given("audience").map(str::to_string),
+            state,
+            q: given("q").map(str::to_lowercase),
+            offset: number("offset", 0)?,
+            limit: limit.min(LINKS_PAGE_MAX),
+        })
+    }
+
+    /// The links of the site's index that `gallery`, `audience` and `q` select, in the site's
+    /// order (galleries by id, links by name, so an audience's recipients come together): the
+    /// order pages are cut from.
+    pub fn matching<'m>(&self, index: &'m GalleryIndex) -> Vec<(&'m IndexedGallery, &'m IndexedLink)> {
+        let found = |text: &str, q: &str| text.to_lowercase().contains(q);
+        index
+            .galleries
+            .iter()
+            .filter(|g| self.gallery.as_ref().is_none_or(|id| *id == g.id))
+            .flat_map(|g| g.links.iter().map(move |l| (g, l)))
+            .filter(|(_, l)| self.audience.as_deref().is_none_or(|a| split_link_name(&l.name).0 == Some(a)))
+            .filter(|(g, l)| {
+                self.q.as_deref().is_none_or(|q| found(&l.name, q) || found(&l.label, q) || found(&g.id, q) || found(&g.title, q))
+            })
+            .collect()
+    }
+}
+
+/// What an owner's change to a whole audience is judged against: the widest terms its
+/// recipients were published with (the latest expiry, the largest view limit, `None` where any
+/// recipient has none), so "extend by 7 days" starts from the last day any recipient has and
+/// never shortens anyone's published terms without `force`. A publish that moves those terms
+/// makes the audience's change lapse, as a link's does.
+pub fn audience_policy(gallery: &Gallery, audience: &str) -> LinkPolicy {
+    let recipients: Vec<&LinkPolicy> = gallery.links.values().filter(|l| l.audience() == Some(audience)).map(|l| &l.policy).collect();
+    let expires = if recipients.iter().all(|p| p.expires.is_some()) { recipients.iter().filter_map(|p| p.expires).max_by_key(|e| e.at) } else { None };
+    let max_views = if recipients.iter().all(|p| p.max_views.is_some()) { recipients.iter().filter_map(|p| p.max_views).max() } else { None };
+    LinkPolicy { expires, max_views, ..LinkPolicy::default() }
+}
+
+/// An audience as its row in the links list shows it: `gate` is its scope's object, `wider`
+/// the gallery's, `activity` the gallery log's per-link answer.
+pub fn audience_status(gallery: &Gallery, name: &str, gate: Status, wider: &Status, activity: &[rollup::LinkActivity]) -> Option<AudienceStatus> {
+    let audience = gallery.audiences.get(name)?;
+    let counted = rollup::audience_stats(gallery, &rollup::activity_by_link(activity)).into_iter().find(|a| a.name == name).unwrap_or_default();
+    let overrides = gate.overrides.settled(&audience_policy(gallery, name));
+    let mut notices = gate.notices;
+    notices.extend(wider.notices.iter().map(|n| format!("gallery {}: {n}", gallery.id)));
+    Some(AudienceStatus {
+        gallery: gallery.id.clone(),
+        name: name.to_string(),
+        label: audience.label.clone(),
+        recipients: counted.recipients,
+        opened: counted.opened,
+        downloaded: counted.downloaded,
+        disabled: overrides.clone().within(&wider.overrides).is_disabled(),
+        overrides,
+        notices,
+    })
+}
+
+/// Every gallery of the site, for the links filter.
+pub fn gallery_summaries(index: &GalleryIndex) -> Vec<GallerySummary> {
+    index
+        .galleries
+        .iter()
+        .map(|g| {
+            let mut audiences: Vec<&str> = g.links.iter().filter_map(|l| split_link_name(&l.name).0).collect();
+            audiences.dedup();
+            GallerySummary { id: g.id.clone(), title: g.title.clone(), links: g.links.len(), audiences: audiences.len() }
+        })
+        .collect()
+}
+
+/// Links asked per round when `state` filters, so a page of rare states fills in few rounds.
+pub const STATE_CHUNK: usize = 25;
+/// Link objects asked in one request at most: past it a page ends early, `next_offset` saying
+/// where to go on, rather than one request fanning out to every link of a large site.
+pub const MAX_ASKS: usize = 200;
+
+/// Cuts one page out of `total` matches, asking their runtime state chunk by chunk:
+/// `while let Some(r) = p.next_chunk() { p.absorb(ask(r)) }`, then [`Pager::finish`].
+#[derive(Debug)]
+pub struct Pager<T> {
+    total: usize,
+    limit: usize,
+    filtered: bool,
+    /// The next match not looked at yet.
+    pos: usize,
+    asked: usize,
+    page: Vec<T>,
+}
+
+impl<T> Pager<T> {
+    /// `filtered`: a `state` filter drops answers, so more than a page may need asking.
+    pub fn new(total: usize, offset: usize, limit: usize, filtered: bool) -> Pager<T> {
+        Pager { total, limit, filtered, pos: offset.min(total), asked: 0, page: Vec::new() }
+    }
+
+    /// The matches to ask next, `None` when the page is full, the matches end or the budget is spent.
+    pub fn next_chunk(&self) -> Option<std::ops::Range<usize>> {
+        let wanted = self.limit - self.page.len();
+        let n = if self.filtered { wanted.max(STATE_CHUNK) } else { wanted };
+        let n = n.min(MAX_ASKS - self.asked).min(self.total - self.pos);
+        (n > 0 && wanted > 0).then(|| self.pos..self.pos + n)
+    }
+
+    /// The answers for the chunk last given, in order; `keep` says which belong on the page.
+    /// Answers past a full page are dropped unseen: the next page starts at the first of them.
+    pub fn absorb(&mut self, answers: Vec<T>, keep: impl Fn(&T) -> bool) {
+        self.asked += answers.len();
+        for answer in answers {
+            if self.page.len() == self.limit {
+                break;
+            }
+            self.pos += 1;
+            if keep(&answer) {
+                self.page.push(answer);
+            }
+        }
+    }
+
+    /// The page and the next page's offset (`None` at the end).
+    pub fn finish(self) -> (Vec<T>, Option<usize>) {
+        let next = (self.pos < self.total).then_some(self.pos);
+        (self.page, next)
+    }
+}
+
+/// `?locale=`: a supported language, the site's when not given.
+pub fn locale_param(site: &Site, given: Option<&str>) -> Result<Locale, Failure> {
+    match given.map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(site.default_locale),
+        Some(v) => Locale::ALL.into_iter().find(|l| l.tag() == v).ok_or_else(|| {
+            let tags: Vec<&str> = Locale::ALL.iter().map(|l| l.tag()).collect();
+            Failure::new(400, "bad_request", format!("query `locale`: {v:?} is not one of {}", tags.join(", ")))
+        }),
+    }
+}
+
+/// What a card or share kit says about a link as it stands: its terms in force (runtime changes
+/// applied), its expiry written the way the owner gave it when it is still the published one.
+pub fn link_terms(site: &Site, link: &Link, st: &LinkStatus) -> LinkTerms {
+    LinkTerms {
+        label: link.label.clone(),
+        url: st.url.clone(),
+        expiry: st.expires_at.map(|at| crate::site::shown_expiry(site, &link.policy, at)),
+        download: link.policy.download.any(),
+        max_views: st.max_views,
+        view_seconds: link.policy.view_seconds,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;
