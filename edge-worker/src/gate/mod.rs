@@ -33,6 +33,11 @@ use gatefold_contract::{Denial, LinkPolicy, Overrides};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, SqlStorageValue, State, Stub, durable_object};
 
+mod runtime;
+
+use runtime::Mirror;
+pub use runtime::{LinkRuntime, runtime};
+
 /// Any host works for a Durable Object stub; it only looks at the path.
 const STUB_ORIGIN: &str = "https://link-gate";
 
@@ -288,109 +293,6 @@ impl GateClient {
         let body = PasswordChange { hash: hash.map(StoredHash::encode) };
         self.call(Method::Put, "password", Some(serde_json::to_string(&body)?)).await
     }
-}
-
-/// What an open session checks on every gated request.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct LinkRuntime {
-    /// The link's overrides under its wider scopes' ([`under_wider`]).
-    pub overrides: Overrides,
-    /// What a session's epoch must reach ([`session_epoch`]).
-    pub session_epoch: u32,
-}
-
-/// A KV mirror of one object's state, in this version's shape.
-#[derive(Debug, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-struct Mirror {
-    shape: u32,
-    overrides: Overrides,
-    session_epoch: u32,
-}
-
-impl Mirror {
-    /// A stored shape this version cannot read stands for a closed link.
-    fn read(text: &str) -> LinkRuntime {
-        match serde_json::from_str::<Mirror>(text) {
-            Ok(m) if m.shape == MIRROR_SHAPE => LinkRuntime { overrides: m.overrides, session_epoch: m.session_epoch },
-            // Closed by the overrides alone: every request of every session is refused as
-            // `link_disabled`, which is what the owner is told, whatever epoch it carries.
-            _ => LinkRuntime { overrides: Overrides::unreadable(), session_epoch: 0 },
-        }
-    }
-}
-
-/// How long an isolate reuses a link's runtime state it read: a gallery page asks for dozens of
-/// images at once, and each would otherwise read three KV keys. Small next to the edge cache's
-/// 30 s, so a disable still stops open sessions within a minute.
-const RUNTIME_MEMO_MS: f64 = 5_000.0;
-/// Links remembered per isolate at most; past it the memo starts over.
-const RUNTIME_MEMO_LINKS: usize = 4_096;
-
-thread_local! {
-    // Workers isolates are single-threaded: a thread-local is the isolate-wide memo.
-    static RUNTIME_MEMO: std::cell::RefCell<std::collections::HashMap<(String, String), (f64, LinkRuntime)>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
-}
-
-/// The link's runtime state as mirrored to KV (cached at the edge for 30 s, and in the isolate
-/// for [`RUNTIME_MEMO_MS`]), failing closed: a stored shape this version cannot read answers
-/// disabled.
-pub async fn runtime(env: &Env, gallery: &str, link: &str) -> Result<LinkRuntime> {
-    let now = worker::Date::now().as_millis() as f64;
-    let key = (gallery.to_string(), link.to_string());
-    let memo = RUNTIME_MEMO.with(|m| m.borrow().get(&key).filter(|(at, _)| now - at < RUNTIME_MEMO_MS).map(|(_, rt)| rt.clone()));
-    if let Some(rt) = memo {
-        return Ok(rt);
-    }
-    let rt = runtime_from_kv(env, gallery, link).await?;
-    RUNTIME_MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() >= RUNTIME_MEMO_LINKS {
-            m.clear();
-        }
-        m.insert(key, (now, rt.clone()));
-    });
-    Ok(rt)
-}
-
-async fn runtime_from_kv(env: &Env, gallery: &str, link: &str) -> Result<LinkRuntime> {
-    let kv = env.kv("LINK_STATE")?;
-    let scope = Scope::link(gallery, link);
-    let get = |key: String| {
-        let kv = &kv;
-        async move { kv.get(&key).cache_ttl(MIRROR_CACHE_SECONDS).text().await }
-    };
-    let legacy = async {
-        match scope.legacy_mirror_key() {
-            Some(key) => get(key).await,
-            None => Ok(None),
-        }
-    };
-    // The link's keys and every wider scope's (its gallery's, a recipient's audience's) at once.
-    let ((own, legacy), wider) = join(join(get(scope.mirror_key()), legacy), join_all(scope.wider().iter().map(|w| get(w.mirror_key())))).await;
-    let read_legacy = |text: &str| serde_json::from_str::<Overrides>(text).unwrap_or_else(|_| Overrides::unreadable());
-    let own = match (own?, legacy?) {
-        // A worker from before scopes (after a rollback) writes only the legacy key: a disable
-        // it made must hold for open sessions too, so the stricter of the two wins.
-        (Some(text), legacy) => {
-            let mut current = Mirror::read(&text);
-            if let Some(old) = legacy {
-                current.overrides = current.overrides.within(&read_legacy(&old));
-            }
-            current
-        }
-        // Written by an earlier version only: its shape, no epoch yet.
-        (None, Some(text)) => LinkRuntime { overrides: read_legacy(&text), session_epoch: 0 },
-        (None, None) => LinkRuntime::default(),
-    };
-    // A wider mirror this version cannot read closes the link (Mirror::read); one never
-    // written is a scope never changed.
-    let wider = wider.into_iter().map(|w| Ok(w?.map(|text| Mirror::read(&text)).unwrap_or_default())).collect::<Result<Vec<_>>>()?;
-    Ok(LinkRuntime {
-        overrides: under_wider(own.overrides, wider.iter().map(|w| &w.overrides)),
-        session_epoch: session_epoch(own.session_epoch, wider.iter().map(|w| w.session_epoch)),
-    })
 }
 
 #[durable_object]
@@ -808,65 +710,4 @@ impl DurableObject for LinkGate {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use gatefold_contract::policy::Against;
-
-    #[test]
-    fn scopes_name_their_objects_without_colliding_with_links() {
-        for scope in [Scope::link("spring", "market"), Scope::gallery("spring"), Scope::Audience { gallery: "spring".into(), audience: "dealers".into() }] {
-            assert_eq!(Scope::from_object_name(&scope.object_name()), Some(scope.clone()));
-        }
-        assert_eq!(Scope::gallery("spring").object_name(), "spring/*");
-        assert_eq!(Scope::link("spring", "market").legacy_mirror_key().as_deref(), Some("overrides/spring/market"));
-        assert_eq!(Scope::gallery("spring").legacy_mirror_key(), None);
-        assert_eq!(Scope::link("spring", "market").wider(), vec![Scope::gallery("spring")]);
-    }
-
-    #[test]
-    fn a_recipient_link_round_trips_and_has_its_audience_and_gallery_as_wider_scopes() {
-        let recipient = Scope::link("launch-a", "channel/dealer-001");
-        assert_eq!(recipient.object_name(), "launch-a/channel/dealer-001");
-        assert_eq!(Scope::from_object_name("launch-a/channel/dealer-001"), Some(recipient.clone()));
-        assert_eq!(recipient.wider(), vec![Scope::audience("launch-a", "channel"), Scope::gallery("launch-a")]);
-        assert_eq!(Scope::audience("launch-a", "channel").object_name(), "launch-a/@channel");
-        assert_eq!(recipient.legacy_mirror_key(), None, "no earlier version knew recipients");
-        assert!(Scope::audience("launch-a", "channel").wider().is_empty());
-        for bad in ["launch-a", "launch-a/", "/x", "launch-a/a/b/c", "launch-a//b", "launch-a/a/", "launch-a/@", "launch-a/@a/b", "launch-a/a/@b", "launch-a/a/*", "@x/y"] {
-            assert_eq!(Scope::from_object_name(bad), None, "{bad}");
-        }
-    }
-
-    #[test]
-    fn wider_scopes_disable_and_fill_in_what_the_link_leaves_unset() {
-        let audience = Overrides { expires_at: Some(500), max_views: Some(9), expires_against: Some(Against { published: None }), ..Overrides::default() };
-        let gallery = Overrides::default();
-        let plain = under_wider(Overrides::default(), [&audience, &gallery]);
-        assert_eq!((plain.expires_at, plain.max_views, plain.expires_against, plain.is_disabled()), (Some(500), Some(9), None, false));
-        let own = Overrides { expires_at: Some(100), ..Overrides::default() };
-        let narrower_wins = under_wider(own, [&audience, &gallery]);
-        assert_eq!((narrower_wins.expires_at, narrower_wins.max_views), (Some(100), Some(9)));
-        let closed = Overrides { disabled: Some(true), ..Overrides::default() };
-        assert!(under_wider(Overrides { disabled: Some(false), ..Overrides::default() }, [&closed, &gallery]).is_disabled());
-        assert!(under_wider(Overrides::default(), [&gallery, &Overrides::unreadable()]).is_disabled(), "an unreadable wider state closes the link");
-    }
-
-    #[test]
-    fn a_revoke_at_any_scope_leaves_every_earlier_session_behind() {
-        // (link, audience, gallery) epochs: each revoke moves one on.
-        let issued = session_epoch(2, [0, 0]);
-        for (after, label) in [(session_epoch(3, [0, 0]), "link revoked"), (session_epoch(2, [1, 0]), "audience revoked"), (session_epoch(2, [0, 1]), "gallery revoked")] {
-            assert!(issued < after, "{label}");
-        }
-        assert_eq!(session_epoch(u32::MAX, [1]), u32::MAX);
-    }
-
-    #[test]
-    fn a_mirror_in_an_unknown_shape_reads_as_disabled() {
-        let ok = r#"{"shape":1,"overrides":{"disabled":null,"expires_at":null,"max_views":null},"session_epoch":3}"#;
-        assert_eq!(Mirror::read(ok), LinkRuntime { overrides: Overrides::default(), session_epoch: 3 });
-        for unknown in [r#"{"shape":2,"overrides":{},"session_epoch":3}"#, r#"{"shape":1,"overrides":{"paused":true},"session_epoch":0}"#, "not json"] {
-            assert!(Mirror::read(unknown).overrides.is_disabled(), "{unknown}");
-        }
-    }
-}
+mod tests;

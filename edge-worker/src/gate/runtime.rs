@@ -1,0 +1,107 @@
+//! What an open session checks on every gated request: the link's and its wider scopes'
+//! state as mirrored to KV, failing closed, memoised per isolate.
+
+use super::*;
+
+/// What an open session checks on every gated request.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LinkRuntime {
+    /// The link's overrides under its wider scopes' ([`under_wider`]).
+    pub overrides: Overrides,
+    /// What a session's epoch must reach ([`session_epoch`]).
+    pub session_epoch: u32,
+}
+
+/// A KV mirror of one object's state, in this version's shape.
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct Mirror {
+    pub(super) shape: u32,
+    pub(super) overrides: Overrides,
+    pub(super) session_epoch: u32,
+}
+
+impl Mirror {
+    /// A stored shape this version cannot read stands for a closed link.
+    pub(super) fn read(text: &str) -> LinkRuntime {
+        match serde_json::from_str::<Mirror>(text) {
+            Ok(m) if m.shape == MIRROR_SHAPE => LinkRuntime { overrides: m.overrides, session_epoch: m.session_epoch },
+            // Closed by the overrides alone: every request of every session is refused as
+            // `link_disabled`, which is what the owner is told, whatever epoch it carries.
+            _ => LinkRuntime { overrides: Overrides::unreadable(), session_epoch: 0 },
+        }
+    }
+}
+
+/// How long an isolate reuses a link's runtime state it read: a gallery page asks for dozens of
+/// images at once, and each would otherwise read three KV keys. Small next to the edge cache's
+/// 30 s, so a disable still stops open sessions within a minute.
+const RUNTIME_MEMO_MS: f64 = 5_000.0;
+/// Links remembered per isolate at most; past it the memo starts over.
+const RUNTIME_MEMO_LINKS: usize = 4_096;
+
+thread_local! {
+    // Workers isolates are single-threaded: a thread-local is the isolate-wide memo.
+    static RUNTIME_MEMO: std::cell::RefCell<std::collections::HashMap<(String, String), (f64, LinkRuntime)>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+/// The link's runtime state as mirrored to KV (cached at the edge for 30 s, and in the isolate
+/// for [`RUNTIME_MEMO_MS`]), failing closed: a stored shape this version cannot read answers
+/// disabled.
+pub async fn runtime(env: &Env, gallery: &str, link: &str) -> Result<LinkRuntime> {
+    let now = worker::Date::now().as_millis() as f64;
+    let key = (gallery.to_string(), link.to_string());
+    let memo = RUNTIME_MEMO.with(|m| m.borrow().get(&key).filter(|(at, _)| now - at < RUNTIME_MEMO_MS).map(|(_, rt)| rt.clone()));
+    if let Some(rt) = memo {
+        return Ok(rt);
+    }
+    let rt = runtime_from_kv(env, gallery, link).await?;
+    RUNTIME_MEMO.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() >= RUNTIME_MEMO_LINKS {
+            m.clear();
+        }
+        m.insert(key, (now, rt.clone()));
+    });
+    Ok(rt)
+}
+
+async fn runtime_from_kv(env: &Env, gallery: &str, link: &str) -> Result<LinkRuntime> {
+    let kv = env.kv("LINK_STATE")?;
+    let scope = Scope::link(gallery, link);
+    let get = |key: String| {
+        let kv = &kv;
+        async move { kv.get(&key).cache_ttl(MIRROR_CACHE_SECONDS).text().await }
+    };
+    let legacy = async {
+        match scope.legacy_mirror_key() {
+            Some(key) => get(key).await,
+            None => Ok(None),
+        }
+    };
+    // The link's keys and every wider scope's (its gallery's, a recipient's audience's) at once.
+    let ((own, legacy), wider) = join(join(get(scope.mirror_key()), legacy), join_all(scope.wider().iter().map(|w| get(w.mirror_key())))).await;
+    let read_legacy = |text: &str| serde_json::from_str::<Overrides>(text).unwrap_or_else(|_| Overrides::unreadable());
+    let own = match (own?, legacy?) {
+        // A worker from before scopes (after a rollback) writes only the legacy key: a disable
+        // it made must hold for open sessions too, so the stricter of the two wins.
+        (Some(text), legacy) => {
+            let mut current = Mirror::read(&text);
+            if let Some(old) = legacy {
+                current.overrides = current.overrides.within(&read_legacy(&old));
+            }
+            current
+        }
+        // Written by an earlier version only: its shape, no epoch yet.
+        (None, Some(text)) => LinkRuntime { overrides: read_legacy(&text), session_epoch: 0 },
+        (None, None) => LinkRuntime::default(),
+    };
+    // A wider mirror this version cannot read closes the link (Mirror::read); one never
+    // written is a scope never changed.
+    let wider = wider.into_iter().map(|w| Ok(w?.map(|text| Mirror::read(&text)).unwrap_or_default())).collect::<Result<Vec<_>>>()?;
+    Ok(LinkRuntime {
+        overrides: under_wider(own.overrides, wider.iter().map(|w| &w.overrides)),
+        session_epoch: session_epoch(own.session_epoch, wider.iter().map(|w| w.session_epoch)),
+    })
+}
