@@ -172,11 +172,27 @@ pub struct LinkPatch {
     pub force: bool,
 }
 
-/// Every admin API error: `{"error": "<code>", "message": "<English sentence>"}`.
+/// Every admin API error: `{"error": "<code>", "message": "<English sentence>"}`, and for a
+/// refused weak password a generated passphrase to offer (`suggestion`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     pub error: String,
     pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggestion: Option<String>,
+}
+
+/// `GET /admin/api/passphrase`: a freshly generated passphrase (`contract::passphrase`), and
+/// `GET /admin/api/whoami`: who the API takes the caller for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Passphrase {
+    pub passphrase: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WhoAmI {
+    /// The Cloudflare Access e-mail, or `token`.
+    pub actor: String,
 }
 
 /// A label and how often it occurred.
@@ -315,6 +331,10 @@ pub struct AuditEntry {
     pub ip: Option<String>,
     /// The owner's device as the access log describes a User-Agent.
     pub device: Option<String>,
+    /// Who acted: the Cloudflare Access e-mail, or `token` for the admin token. Absent in
+    /// entries recorded before it was kept.
+    #[serde(default)]
+    pub actor: Option<String>,
 }
 
 pub const AUDIT_MAX_ACTION: usize = 32;

@@ -14,7 +14,9 @@
 //! - [`qr`]: a link's QR code (SVG, and PNG with the `png` feature);
 //! - [`owner`]: the owner kit's card and share-kit templates and the one function filling them;
 //! - [`page`]: the gallery page template (one per gallery, language and download mode) the
-//!   worker fills in for a link.
+//!   worker fills in for a link;
+//! - [`passphrase`]: how strong an owner's link password is, and a generated passphrase to
+//!   offer instead (the CLI and the admin API alike).
 //!
 //! Nothing here reads a clock or the environment: time and secrets are passed in, which keeps
 //! every rule a pure function with table tests next to it.
@@ -28,6 +30,7 @@ pub mod media;
 pub mod notify;
 pub mod owner;
 pub mod page;
+pub mod passphrase;
 pub mod policy;
 pub mod qr;
 pub mod token;

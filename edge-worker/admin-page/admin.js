@@ -19,6 +19,8 @@
       password: "Password…", passwordTitle: "Password: {gallery} / {link}", passwordIsSet: "Password set",
       passwordNotSet: "Password not set yet: the link stays closed until you set one",
       newPassword: "New password (8 characters or more)", setPassword: "Set password", clearPassword: "Clear password",
+      generatePassphrase: "Generate a passphrase", useSuggested: "Use {passphrase}",
+      passphraseShown: "Generated: note it down or copy it now, it is not shown again after saving.",
       passwordSaved: "Password saved: every open session of {link} has ended.", passwordCleared: "Password cleared: {link} stays closed until you set one.",
       never: "never", unlimited: "unlimited", noExpiry: "no expiry", left: "left",
       st_active: "active", st_disabled: "disabled", st_expired: "expired", st_limit_reached: "limit reached",
@@ -30,6 +32,7 @@
       extendTitle: "Extend {gallery} / {link}", nothingToChange: "Give a date or a view limit.",
       opensAdmitted: "Opens", opensDenied: "Refused", uniqueVisitors: "Unique visitors", downloads: "Downloads", imageViews: "Full-size views",
       denied: "Refused: {reason}", noData: "No data yet", neverOpened: "Never opened: {links}",
+      unknownLink: "No link {link} in the published site.",
       wrongToken: "Wrong admin token.", tooMany: "Too many attempts. {message}", unreachable: "The server cannot be reached.",
       saved: "Saved.", loading: "Loading…", updated: "Updated {time}",
       allGalleries: "All galleries", allStates: "Any state", search: "Search", searchHint: "Name, label or gallery",
@@ -68,6 +71,8 @@
       password: "密码…", passwordTitle: "密码：{gallery} / {link}", passwordIsSet: "已设置密码",
       passwordNotSet: "尚未设置密码：设置之前链接保持关闭",
       newPassword: "新密码（至少 8 个字符）", setPassword: "设置密码", clearPassword: "清除密码",
+      generatePassphrase: "生成一个密码短语", useSuggested: "使用 {passphrase}",
+      passphraseShown: "已生成：请现在记下或复制，保存后不再显示。",
       passwordSaved: "密码已保存：{link} 所有已打开的会话均已结束。", passwordCleared: "密码已清除：设置新密码之前 {link} 保持关闭。",
       never: "从未", unlimited: "不限", noExpiry: "长期有效", left: "剩余",
       st_active: "有效", st_disabled: "已禁用", st_expired: "已过期", st_limit_reached: "次数已用完",
@@ -79,6 +84,7 @@
       extendTitle: "延期 {gallery} / {link}", nothingToChange: "请填写日期或查看次数上限。",
       opensAdmitted: "打开次数", opensDenied: "被拒绝", uniqueVisitors: "独立访客", downloads: "下载次数", imageViews: "大图查看",
       denied: "拒绝：{reason}", noData: "暂无数据", neverOpened: "从未打开：{links}",
+      unknownLink: "已发布的站点中没有链接 {link}。",
       wrongToken: "管理令牌错误。", tooMany: "尝试次数过多。{message}", unreachable: "无法连接服务器。",
       saved: "已保存。", loading: "加载中…", updated: "更新于 {time}",
       allGalleries: "全部图库", allStates: "全部状态", search: "搜索", searchHint: "名称、标签或图库",
@@ -127,13 +133,15 @@
   let linksAsked = 0; // answers to an older filter are dropped
 
   class ApiError extends Error {
-    constructor(status, body) { super(body.message || `HTTP ${status}`); this.status = status; this.code = body.error; }
+    constructor(status, body) { super(body.message || `HTTP ${status}`); this.status = status; this.code = body.error; this.suggestion = body.suggestion; }
   }
 
   async function api(path, init = {}) {
     let resp;
     try {
-      resp = await fetch(`/admin/api/${path}`, { ...init, headers: { ...(init.headers || {}), Authorization: `Bearer ${token}` } });
+      // Without a token the request relies on Cloudflare Access, whose assertion the edge adds.
+      const auth = token ? { Authorization: `Bearer ${token}` } : {};
+      resp = await fetch(`/admin/api/${path}`, { ...init, headers: { ...(init.headers || {}), ...auth } });
     } catch {
       throw new ApiError(0, { error: "unreachable", message: t("unreachable") });
     }
@@ -177,7 +185,7 @@
     $("#sign-out").hidden = !signedIn;
   }
 
-  async function signIn(candidate) {
+  async function signIn(candidate, { quiet = false } = {}) {
     token = candidate;
     try {
       await loadLinks();
@@ -185,12 +193,13 @@
       token = "";
       sessionStorage.removeItem("gf-admin-token");
       showSignedIn(false);
-      const msg = e.status === 401 ? t("wrongToken") : e.status === 429 ? t("tooMany", { message: e.message }) : e.message;
+      if (quiet && e.status === 401) return;
+      const msg = e.status === 401 && candidate ? t("wrongToken") : e.status === 429 ? t("tooMany", { message: e.message }) : e.message;
       $("#sign-in-error").textContent = msg;
       $("#sign-in-error").hidden = false;
       return;
     }
-    sessionStorage.setItem("gf-admin-token", token);
+    if (token) sessionStorage.setItem("gf-admin-token", token);
     $("#sign-in-error").hidden = true;
     showSignedIn(true);
     await loadStats();
@@ -504,14 +513,43 @@
 
   // The link's password: sent in the body only, never kept in the page once sent.
   let passwordFor = null;
-  function openPassword(l) {
+  function openPassword(l, passphrase = "") {
     passwordFor = l;
     $("#password-title").textContent = t("passwordTitle", { gallery: l.gallery_title, link: l.label });
     $("#password-state").textContent = t(l.password_set ? "passwordIsSet" : "passwordNotSet");
     $("#password-clear").hidden = !l.password_set;
-    $("#password-input").value = "";
+    showPassphrase(passphrase);
     $("#password-error").hidden = true;
+    $("#password-suggested").hidden = true;
     $("#password").showModal();
+  }
+
+  // A generated passphrase is shown in clear (the owner must pass it on); a typed one is not.
+  function showPassphrase(passphrase) {
+    const input = $("#password-input");
+    input.type = passphrase ? "text" : "password";
+    input.value = passphrase;
+    if (passphrase) { $("#password-state").textContent = t("passphraseShown"); input.select(); }
+  }
+
+  async function generatePassphrase() {
+    try { showPassphrase((await (await api("passphrase")).json()).passphrase); }
+    catch (e) { $("#password-error").textContent = e.message; $("#password-error").hidden = false; }
+  }
+
+  // `#password=<gallery>/<link>` (the link of a password_attack notice): that link's password
+  // dialog, a new passphrase already in it, one tap from saved.
+  async function openPasswordFromHash() {
+    const m = /^#password=([^/]+)\/(.+)$/.exec(location.hash);
+    if (!m || document.body.dataset.state !== "signed-in") return;
+    history.replaceState(null, "", location.pathname);
+    const [gallery, name] = [decodeURIComponent(m[1]), decodeURIComponent(m[2])];
+    try {
+      const q = new URLSearchParams({ gallery, q: name, limit: "100" });
+      const found = (await (await api(`links?${q}`)).json()).links.find((l) => l.gallery === gallery && l.name === name);
+      if (!found) { status(t("unknownLink", { link: `${gallery}/${name}` })); return; }
+      openPassword(found, (await (await api("passphrase")).json()).passphrase);
+    } catch (e) { status(e.message); }
   }
 
   async function submitPassword(event) {
@@ -530,7 +568,14 @@
       $("#password").close("ok");
       await loadLinks();
       status(t(action === "set" ? "passwordSaved" : "passwordCleared", { link: l.label }));
-    } catch (e) { $("#password-error").textContent = e.message; $("#password-error").hidden = false; }
+    } catch (e) {
+      $("#password-error").textContent = e.message;
+      $("#password-error").hidden = false;
+      // A weak password comes back with a generated passphrase to take instead.
+      const offer = $("#password-suggested");
+      offer.hidden = !e.suggestion;
+      if (e.suggestion) { offer.textContent = t("useSuggested", { passphrase: e.suggestion }); offer.onclick = () => { showPassphrase(e.suggestion); offer.hidden = true; }; }
+    }
   }
 
   async function submitExtend(event) {
@@ -649,7 +694,7 @@
     $("#audit").replaceChildren(...entries.map((e) => el("li", { class: "audit-entry" },
       el("time", {}, fmtTime(Math.floor(e.at / 1000))), " ", el("b", {}, e.action), " ", el("code", {}, e.target),
       el("div", {}, e.before == null && e.after == null ? "" : `${e.before ?? "—"} → ${e.after ?? "—"}`),
-      el("div", { class: "muted" }, [e.ip, e.device].filter(Boolean).join(" · ")))));
+      el("div", { class: "muted" }, [e.actor, e.ip, e.device].filter(Boolean).join(" · ")))));
   }
 
   async function exportAudit() {
@@ -681,7 +726,7 @@
       applyLanguage();
       if (document.body.dataset.state === "signed-in") { renderLinks(); fillGalleries(); loadStats(); }
     });
-    $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()); });
+    $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()).then(openPasswordFromHash); });
     $("#sign-out").addEventListener("click", () => {
       token = ""; links = []; galleries = [];
       sessionStorage.removeItem("gf-admin-token");
@@ -707,7 +752,10 @@
     $("#export-audit").addEventListener("click", exportAudit);
     $("#extend-form").addEventListener("submit", submitExtend);
     $("#password-form").addEventListener("submit", submitPassword);
-    $("#password").addEventListener("close", () => { $("#password-input").value = ""; passwordFor = null; });
-    if (token) signIn(token);
+    $("#password-generate").addEventListener("click", generatePassphrase);
+    $("#password").addEventListener("close", () => { showPassphrase(""); passwordFor = null; });
+    // With a token from this tab, sign in with it; otherwise ask quietly whether Cloudflare
+    // Access already signed this person in (its assertion rides on every request).
+    signIn(token, { quiet: !token }).then(openPasswordFromHash);
   });
 })();

@@ -19,8 +19,9 @@
 //! - [`zip`] lays out the "download all" archive (stored, UTF-8 names, ZIP64 where needed);
 //! - [`password`] holds link passwords' stored hash, their wrong-attempt throttle (pure) and
 //!   PBKDF2 through Web Crypto; the gate checks a password and counts the open in one operation;
-//! - [`bots`] (link-preview fetchers) and [`http`] (cookies, fetch metadata, the security
-//!   headers) are pure helpers, tested natively.
+//! - [`bots`] (link-preview fetchers), [`http`] (cookies, fetch metadata, the security
+//!   headers) and [`network`] (the networks the throttles count by) are pure helpers, tested
+//!   natively.
 
 pub mod access;
 pub mod admin;
@@ -28,6 +29,7 @@ pub mod analytics;
 pub mod bots;
 pub mod gate;
 pub mod http;
+pub mod network;
 pub mod notify;
 pub mod password;
 pub mod route;

@@ -10,12 +10,13 @@
 //! `crypto.subtle` (workers-rs has no wrapper, so it is reached through `web-sys`).
 
 use data_encoding::BASE64;
+use serde::{Deserialize, Serialize};
 
 /// PBKDF2 iterations for new passwords. Chosen from bench/password (BENCHMARKS.md, "Link
 /// passwords"): under workerd here a derive costs ~0.2–0.4 ms per 1,000 iterations, and on
 /// Cloudflare 100,000 were reported at ~50 ms (0.5 ms per 1,000), so 10,000 take ~2–5 ms and
 /// leave at least half of the Free plan's 10 ms CPU per request to the rest of the open.
-/// Guessing online is bounded by the throttle ([`PER_CLIENT`], [`PER_LINK`]), not by this.
+/// Guessing online is bounded by the throttle ([`PER_NETWORK`], [`PER_ALLOCATION`]), not by this.
 pub const ITERATIONS: u32 = 10_000;
 
 /// Bytes of random salt per password.
@@ -85,20 +86,61 @@ pub struct Window {
     pub seconds: i64,
 }
 
-/// Wrong passwords one client (IP and browser family) may try for one link.
-pub const PER_CLIENT: Window = Window { attempts: 5, seconds: 15 * 60 };
+/// Wrong passwords one network (IPv4 /24, IPv6 /64: `crate::network`) may try at one link.
+/// Keyed on the network alone: a guesser chooses their User-Agent, not their provider.
+pub const PER_NETWORK: Window = Window { attempts: 5, seconds: 15 * 60 };
 
-/// Wrong passwords a link takes from everyone together: bounds a guesser with many addresses.
-pub const PER_LINK: Window = Window { attempts: 50, seconds: 60 * 60 };
+/// Wrong passwords one IPv6 /48 (one site's allocation: 65,536 /64s) may try at one link, all
+/// its networks together, so moving between /64s gains nothing. An IPv4 /24 is its own
+/// allocation, already bounded by [`PER_NETWORK`].
+pub const PER_ALLOCATION: Window = Window { attempts: 10, seconds: 15 * 60 };
+
+/// Allocations that may guess wrong at one link within [`ATTACK_SECONDS`] before the link
+/// counts as under a distributed attack (a recipient's office, home and phone, and a colleague).
+pub const NETWORK_BUDGET: usize = 4;
+pub const ATTACK_SECONDS: i64 = 60 * 60;
+
+/// Under a distributed attack each network gets its first guess per window evaluated, no more:
+/// the guesses a link takes then grow with the attacker's networks, never with their time on
+/// each. A network with no wrong guess in the window is still always evaluated, so no attacker
+/// elsewhere can lock a recipient out (there is no cap for the link as a whole).
+pub const UNDER_ATTACK: Window = Window { attempts: 1, seconds: 15 * 60 };
+
+/// A distributed attack is reported to the owner at most this often per link.
+pub const REPORT_EVERY_SECONDS: i64 = 60 * 60;
 
 /// Attempts older than this count in no window and are deleted.
-pub const FORGET_AFTER_SECONDS: i64 = if PER_CLIENT.seconds > PER_LINK.seconds { PER_CLIENT.seconds } else { PER_LINK.seconds };
+pub const FORGET_AFTER_SECONDS: i64 = ATTACK_SECONDS;
+
+/// Who is guessing, as the link's throttle keys it: the network and its allocation, each a
+/// keyed hash (the link's object never holds an address).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guesser {
+    pub net: String,
+    pub wide: String,
+}
+
+/// One booked attempt (wrong, or still being checked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guess {
+    pub net: String,
+    pub wide: String,
+    pub at: i64,
+}
+
+/// A distributed attack on a link's password: its wrong tries and the allocations they came
+/// from within the last [`ATTACK_SECONDS`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attack {
+    pub wrong: u32,
+    pub networks: u32,
+}
 
 impl Window {
     /// Seconds until one more attempt fits, given the times of earlier attempts; `None` when
     /// one fits now.
-    pub fn wait(&self, attempts: &[i64], now: i64) -> Option<i64> {
-        let mut recent: Vec<i64> = attempts.iter().copied().filter(|&at| at > now - self.seconds && at <= now).collect();
+    pub fn wait(&self, attempts: impl IntoIterator<Item = i64>, now: i64) -> Option<i64> {
+        let mut recent: Vec<i64> = attempts.into_iter().filter(|&at| at > now - self.seconds && at <= now).collect();
         if recent.len() < self.attempts {
             return None;
         }
@@ -109,10 +151,23 @@ impl Window {
     }
 }
 
-/// Seconds this client must wait before another try at this link, if any: the longer of the
-/// two windows' waits.
-pub fn throttled(client_attempts: &[i64], link_attempts: &[i64], now: i64) -> Option<i64> {
-    match (PER_CLIENT.wait(client_attempts, now), PER_LINK.wait(link_attempts, now)) {
+/// The link's attack, if the wrong tries of the last hour came from more allocations than
+/// [`NETWORK_BUDGET`].
+pub fn attack(guesses: &[Guess], now: i64) -> Option<Attack> {
+    let recent: Vec<&Guess> = guesses.iter().filter(|g| g.at > now - ATTACK_SECONDS && g.at <= now).collect();
+    let mut networks: Vec<&str> = recent.iter().map(|g| g.wide.as_str()).collect();
+    networks.sort_unstable();
+    networks.dedup();
+    (networks.len() > NETWORK_BUDGET).then(|| Attack { wrong: recent.len() as u32, networks: networks.len() as u32 })
+}
+
+/// Seconds `who` must wait before another try at this link, if any: the longer of its
+/// network's and its allocation's waits, the network's window narrowed under attack.
+pub fn throttled(guesses: &[Guess], who: &Guesser, now: i64) -> Option<i64> {
+    let per_network = if attack(guesses, now).is_some() { UNDER_ATTACK } else { PER_NETWORK };
+    let mine = guesses.iter().filter(|g| g.net == who.net).map(|g| g.at);
+    let allocation = guesses.iter().filter(|g| g.wide == who.wide).map(|g| g.at);
+    match (per_network.wait(mine, now), PER_ALLOCATION.wait(allocation, now)) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     }
@@ -124,7 +179,7 @@ pub fn from_form(body: &[u8]) -> Option<String> {
     worker::url::form_urlencoded::parse(body).find(|(k, _)| k == "password").map(|(_, v)| v.into_owned())
 }
 
-pub use crypto::{hash_new, verify};
+pub use crypto::{hash_new, passphrase, verify};
 
 /// PBKDF2 through the runtime's Web Crypto (it compiles natively like every binding, and runs
 /// in the Workers runtime only).
@@ -158,6 +213,26 @@ mod crypto {
         let bits = subtle.derive_bits_with_object(&params, &key, (HASH_BYTES * 8) as u32).map_err(|e| fail("deriveBits", e))?;
         let bits = JsFuture::from(bits).await.map_err(|e| fail("deriveBits", e))?;
         Ok(Uint8Array::new(&bits).to_vec())
+    }
+
+    /// A generated passphrase (`contract::passphrase::generate`) from Web Crypto's random bytes.
+    pub fn passphrase() -> worker::Result<String> {
+        let c = crypto()?;
+        let mut buf = [0u8; 64];
+        let mut used = buf.len();
+        let mut failed = None;
+        let phrase = gatefold_contract::passphrase::generate(|| {
+            if used == buf.len() {
+                failed = failed.take().or_else(|| c.get_random_values_with_u8_array(&mut buf).err());
+                used = 0;
+            }
+            used += 1;
+            buf[used - 1]
+        });
+        match failed {
+            Some(e) => Err(fail("getRandomValues", e)),
+            None => Ok(phrase),
+        }
     }
 
     /// A new random salt and the hash of `password` with it, at [`ITERATIONS`].
@@ -209,26 +284,67 @@ mod tests {
         assert!(check_new(&"x".repeat(257)).unwrap_err().contains("at most 256"));
     }
 
-    #[test]
-    fn a_client_gets_five_tries_per_quarter_hour_then_waits_for_the_oldest_to_expire() {
-        let now = 10_000;
-        let four = [now - 800, now - 600, now - 10, now - 5];
-        assert_eq!(throttled(&four, &four, now), None);
-        let five = [now - 800, now - 600, now - 300, now - 10, now - 5];
-        assert_eq!(throttled(&five, &five, now), Some(100), "the try 800 s ago leaves the 900 s window in 100 s");
-        assert_eq!(throttled(&five, &five, now + 100), None);
-        let old = [now - 900, now - 901, now - 5000, now - 10, now - 5];
-        assert_eq!(throttled(&old, &old, now), None, "attempts at or past the window's edge have expired");
+    fn guess(net: &str, wide: &str, at: i64) -> Guess {
+        Guess { net: net.into(), wide: wide.into(), at }
+    }
+
+    fn who(net: &str, wide: &str) -> Guesser {
+        Guesser { net: net.into(), wide: wide.into() }
     }
 
     #[test]
-    fn a_link_takes_fifty_wrong_tries_an_hour_from_everyone() {
+    fn a_network_gets_five_tries_per_quarter_hour_then_waits_for_the_oldest_to_expire() {
+        let now = 10_000;
+        let a = who("a", "a");
+        let four: Vec<Guess> = [now - 800, now - 600, now - 10, now - 5].iter().map(|&t| guess("a", "a", t)).collect();
+        assert_eq!(throttled(&four, &a, now), None);
+        let five: Vec<Guess> = [now - 800, now - 600, now - 300, now - 10, now - 5].iter().map(|&t| guess("a", "a", t)).collect();
+        assert_eq!(throttled(&five, &a, now), Some(100), "the try 800 s ago leaves the 900 s window in 100 s");
+        assert_eq!(throttled(&five, &a, now + 100), None);
+        let old: Vec<Guess> = [now - 900, now - 901, now - 3000, now - 10, now - 5].iter().map(|&t| guess("a", "a", t)).collect();
+        assert_eq!(throttled(&old, &a, now), None, "attempts at or past the window's edge have expired");
+    }
+
+    #[test]
+    fn the_network_is_the_key_whatever_the_browser() {
+        // Ten User-Agents of one network are one guesser: the key has no browser in it, so
+        // its sixth wrong try waits whoever sends it.
+        let now = 10_000;
+        let five: Vec<Guess> = (0..5).map(|i| guess("net", "net", now - 50 + i)).collect();
+        assert!(throttled(&five, &who("net", "net"), now).is_some());
+    }
+
+    #[test]
+    fn a_network_without_wrong_guesses_is_always_evaluated() {
+        // The issue's case: 50 guesses from one network and 15 from three others; a fourth
+        // network's first try is evaluated (the per-link cap that refused it is gone).
         let now = 100_000;
-        let everyone: Vec<i64> = (0..50).map(|i| now - 3_000 + i).collect();
-        assert_eq!(throttled(&[], &everyone, now), Some(600));
-        assert_eq!(throttled(&[], &everyone[1..], now), None);
-        let client = [now - 10; 5];
-        assert_eq!(throttled(&client, &everyone, now), Some(890), "the longer of the two waits");
+        let mut all: Vec<Guess> = (0..50).map(|i| guess("n1", "n1", now - 3_000 + i)).collect();
+        for (i, n) in ["n2", "n3", "n4"].iter().enumerate() {
+            all.extend((0..5).map(|j| guess(n, n, now - 100 + (i * 5 + j) as i64)));
+        }
+        assert_eq!(throttled(&all, &who("n5", "n5"), now), None);
+        assert!(throttled(&all, &who("n2", "n2"), now).is_some());
+    }
+
+    #[test]
+    fn an_ipv6_allocation_is_not_65536_fresh_networks() {
+        let now = 10_000;
+        let from_one_48: Vec<Guess> = (0..10).map(|i| guess(&format!("64-{i}"), "48-a", now - 100 + i)).collect();
+        assert_eq!(throttled(&from_one_48, &who("64-new", "48-a"), now), Some(800), "a fresh /64 of the same /48 waits");
+        assert_eq!(throttled(&from_one_48, &who("64-other", "48-b"), now), None, "another allocation does not");
+        assert_eq!(attack(&from_one_48, now), None, "one allocation is one network of the budget");
+    }
+
+    #[test]
+    fn past_the_budget_of_networks_the_link_is_under_attack_and_each_network_gets_one_try() {
+        let now = 100_000;
+        let five_networks: Vec<Guess> = (0..5).flat_map(|n| (0..2).map(move |i| guess(&format!("n{n}"), &format!("n{n}"), now - 600 + n * 10 + i))).collect();
+        assert_eq!(attack(&five_networks[..8], now), None, "four networks are within the budget");
+        assert_eq!(attack(&five_networks, now), Some(Attack { wrong: 10, networks: 5 }));
+        assert!(throttled(&five_networks, &who("n0", "n0"), now).is_some(), "a network that already guessed waits under attack");
+        assert_eq!(throttled(&five_networks, &who("fresh", "fresh"), now), None, "a fresh one is still evaluated");
+        assert_eq!(attack(&five_networks, now + ATTACK_SECONDS), None, "an hour later it is over");
     }
 
     #[test]

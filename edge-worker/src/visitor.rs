@@ -98,12 +98,13 @@ impl Visit<'_> {
         ClientBinding::new(&browser, &os)
     }
 
-    /// Who is guessing a link's password, for its throttle: IP, browser family and OS under the
-    /// site's keyed visitor hash (its daily salt only ever shortens a wait, by one new window).
-    fn password_client(&self) -> String {
-        let (_, os, browser) = access::describe_user_agent(&self.header("User-Agent").unwrap_or_default());
-        let ip = self.header("CF-Connecting-IP").unwrap_or_default();
-        self.site.key.visitor_hash(self.now().div_euclid(86_400), &ip, &format!("{browser}/{os}"))
+    /// Who is guessing a link's password, for its throttle: the network and allocation of the
+    /// address (`crate::network`), never the User-Agent, each under the site's keyed hash (one
+    /// fixed "day", so a window never restarts at midnight).
+    fn password_guesser(&self) -> password::Guesser {
+        let n = crate::network::Network::of(&self.header("CF-Connecting-IP").unwrap_or_default());
+        let key = |part: &str| self.site.key.visitor_hash(0, part, "password-throttle");
+        password::Guesser { net: key(&n.net), wide: key(&n.wide) }
     }
 
     /// The gallery and link `token` opens. Records that cannot be read fail the request.
@@ -397,7 +398,7 @@ async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> R
         return locked(v, gallery, link).await;
     };
     let now = v.now();
-    let req = UnlockRequest { policy: link.policy.clone(), now, password, client: v.password_client() };
+    let req = UnlockRequest { policy: link.policy.clone(), now, password, network: v.password_guesser() };
     let answer = GateClient::new(v.env, &gallery.id, &link.name)?.unlock(&req).await?;
     let (outcome, denial, retry_after) = match answer {
         UnlockResponse::Admitted(a) => {

@@ -65,13 +65,16 @@ pub enum NotifyKind {
     OwnerAction,
     /// The daily digest of a gallery.
     Digest,
+    /// Wrong passwords at a link from more networks than a recipient has: a distributed guess
+    /// at its password (wrong tries and networks of the last hour in `detail`).
+    PasswordAttack,
     /// `gatefold notify test`: sent to every channel, never declared in `on:`.
     Test,
 }
 
 impl NotifyKind {
     /// What `on:` may list (everything but [`NotifyKind::Test`]).
-    pub const DECLARABLE: [NotifyKind; 9] = [
+    pub const DECLARABLE: [NotifyKind; 10] = [
         NotifyKind::FirstOpen,
         NotifyKind::Open,
         NotifyKind::Download,
@@ -81,6 +84,7 @@ impl NotifyKind {
         NotifyKind::DeniedAfterClose,
         NotifyKind::OwnerAction,
         NotifyKind::Digest,
+        NotifyKind::PasswordAttack,
     ];
 
     /// The name `on:` writes and the webhook's `type` (as serde spells it).
@@ -95,6 +99,7 @@ impl NotifyKind {
             NotifyKind::DeniedAfterClose => "denied_after_close",
             NotifyKind::OwnerAction => "owner_action",
             NotifyKind::Digest => "digest",
+            NotifyKind::PasswordAttack => "password_attack",
             NotifyKind::Test => "test",
         }
     }

@@ -4,7 +4,6 @@ use super::api::{self, ApiRoute, Failure};
 use super::owner;
 use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
 use crate::http;
-use crate::analytics::throttle::AuthRequest;
 use crate::analytics::{GalleryLogClient, export, rollup};
 use futures_util::future::join_all;
 use crate::gate::{self, ChangeRequest, ChangeResponse, GateClient, Scope, Status};
@@ -14,7 +13,6 @@ use crate::analytics::audit::{self, Terms};
 use crate::site::Deployment;
 use gatefold_contract::manifest::{Gallery, IndexedGallery, IndexedLink, Link, Site};
 use gatefold_contract::policy::Change;
-use gatefold_contract::token::secrets_equal;
 use gatefold_contract::LinkPolicy;
 use std::collections::HashMap;
 use std::rc::Rc;
@@ -52,12 +50,13 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Ok(r) => r,
         Err(f) => return failure(f),
     };
-    if let Err(f) = authorize(&req, &env).await? {
-        return failure(f);
-    }
-    let owner = Owner { ip: req.headers().get("CF-Connecting-IP")?, user_agent: req.headers().get("User-Agent")? };
+    let actor = match super::signin::authorize(&req, &env).await? {
+        Ok(actor) => actor,
+        Err(f) => return failure(f),
+    };
+    let owner = Owner { ip: req.headers().get("CF-Connecting-IP")?, user_agent: req.headers().get("User-Agent")?, actor: actor.name() };
     let mut note = None;
-    let answer = serve(route, req, &env, &mut note).await;
+    let answer = serve(route, req, &env, &actor, &mut note).await;
     // What goes on record: an action answered 200 (it changed something, or was an export or
     // a download), and a change the link's object refused (409: `needs_force`, disabled in
     // gallery.yaml, no password in git), because an attempt to close a link sooner or
@@ -85,6 +84,8 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
 struct Owner {
     ip: Option<String>,
     user_agent: Option<String>,
+    /// The Access e-mail, or "token".
+    actor: String,
 }
 
 /// An owner action to put on record: its name, target (`<g>/<link>`, `<g>/<a>/<r>`,
@@ -132,6 +133,7 @@ fn record_audit(env: &Env, ctx: &Context, note: Note, owner: Owner) {
                     let (device, os, browser) = crate::access::describe_user_agent(ua);
                     format!("{device}, {os}, {browser}")
                 }),
+                actor: Some(owner.actor),
             };
             let gallery = note.target.split('/').next().unwrap_or_default();
             GalleryLogClient::new(&env, gallery)?.record_audit(&entry, s.analytics.retention_days).await
@@ -156,7 +158,7 @@ fn json<T: serde::Serialize>(value: &T) -> Result<Response> {
 }
 
 fn failure(f: Failure) -> Result<Response> {
-    let resp = Response::from_json(&ApiError { error: f.code.to_string(), message: f.message })?.with_status(f.status);
+    let resp = Response::from_json(&ApiError { error: f.code.to_string(), message: f.message, suggestion: f.suggestion })?.with_status(f.status);
     let mut resp = no_store(resp)?;
     if f.status == 401 {
         resp.headers_mut().set("WWW-Authenticate", "Bearer realm=\"gatefold-admin\"")?;
@@ -165,36 +167,6 @@ fn failure(f: Failure) -> Result<Response> {
         resp.headers_mut().set("Retry-After", &secs.to_string())?;
     }
     Ok(resp)
-}
-
-/// Bearer token check, throttled per IP by the auth `GalleryLog` object.
-async fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<(), Failure>> {
-    let Ok(expected) = env.secret("ADMIN_TOKEN").map(|s| s.to_string()) else {
-        return Ok(Err(Failure::new(503, "admin_disabled", "ADMIN_TOKEN is not set on this deployment: `wrangler secret put ADMIN_TOKEN` (or .dev.vars locally)")));
-    };
-    if expected.len() < 16 {
-        return Ok(Err(Failure::new(503, "admin_disabled", "ADMIN_TOKEN is shorter than 16 characters: set a long random one")));
-    }
-    let header = req.headers().get("Authorization")?;
-    let Some(given) = api::bearer(header.as_deref()) else {
-        // Nothing to compare, so nothing to throttle: crawlers knocking on /admin/api/ must not
-        // spend the global sign-in budget and lock the owner out.
-        return Ok(Err(Failure::new(401, "unauthorized", "send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`")));
-    };
-    let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_else(|| "unknown".into());
-    // Checked and booked as a failure in one step before comparing: see analytics::throttle.
-    let (throttle, ask) = (GalleryLogClient::admin_auth(env)?, AuthRequest::new(&ip, now_secs()));
-    let wait = throttle.attempt_sign_in(&ask).await?;
-    if wait.retry_after > 0 {
-        let mut f = Failure::new(429, "too_many_attempts", wait.message());
-        f.retry_after = Some(wait.retry_after);
-        return Ok(Err(f));
-    }
-    if secrets_equal(given, &expected) {
-        throttle.signed_in(&ask).await?;
-        return Ok(Ok(()));
-    }
-    Ok(Err(Failure::new(401, "unauthorized", "wrong admin token")))
 }
 
 fn unknown_gallery(gallery: &str) -> Failure {
@@ -318,7 +290,7 @@ struct NotifyTestRequest {
     gallery: Option<String>,
 }
 
-async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, note: &mut Option<Note>) -> Result<Answer> {
+async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::signin::Actor, note: &mut Option<Note>) -> Result<Answer> {
     // The same isolate-wide settings and record memo the visitor routes use.
     let site = crate::site::load(env).await.map_err(worker::Error::RustError)?;
     let settings = &site.settings;
@@ -539,7 +511,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, note: &mut Opti
             // and that goes on record; the password itself never does.
             let n = note.insert(Note::change(action, format!("{gallery}/{link}"), settings, &before));
             let hash = match route {
-                ApiRoute::SetPassword { .. } => match set_password_hash(&mut req, &l).await? {
+                ApiRoute::SetPassword { .. } => match set_password_hash(&mut req, settings, &g, &l).await? {
                     Ok(hash) => Some(hash),
                     Err(f) => return Ok(Err(f)),
                 },
@@ -598,6 +570,8 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, note: &mut Opti
             }
             Ok(Ok(json(&crate::notify::test_all(env, settings, &galleries, now * 1000).await)?))
         }
+        ApiRoute::Passphrase => Ok(Ok(json(&gatefold_contract::admin::Passphrase { passphrase: crate::password::passphrase()? })?)),
+        ApiRoute::WhoAmI => Ok(Ok(json(&gatefold_contract::admin::WhoAmI { actor: actor.name() })?)),
         ApiRoute::Notifications { gallery } => {
             let g = match find_gallery(&site, env, gallery).await? {
                 Ok(g) => g,
@@ -673,7 +647,7 @@ async fn audience_answer(env: &Env, g: &Rc<Gallery>, audience: &str) -> Result<A
 
 /// The hash of the password a `PUT .../password` body sets, or why it is refused. The body is
 /// never echoed (serde's messages would quote it) and the password goes nowhere but the hash.
-async fn set_password_hash(req: &mut Request, link: &Link) -> Result<std::result::Result<crate::password::StoredHash, Failure>> {
+async fn set_password_hash(req: &mut Request, site: &Site, gallery: &Gallery, link: &Link) -> Result<std::result::Result<crate::password::StoredHash, Failure>> {
     #[derive(serde::Deserialize)]
     struct Body {
         password: String,
@@ -686,6 +660,9 @@ async fn set_password_hash(req: &mut Request, link: &Link) -> Result<std::result
     };
     if let Err(e) = crate::password::check_new(&body.password) {
         return Ok(Err(Failure::new(400, "bad_password", e)));
+    }
+    if let Some(f) = api::weak_password(site, gallery, link, &body.password, crate::password::passphrase()?) {
+        return Ok(Err(f));
     }
     Ok(Ok(crate::password::hash_new(&body.password).await?))
 }

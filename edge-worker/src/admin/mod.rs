@@ -1,4 +1,5 @@
-//! Admin API (`/admin/api/…`, bearer token) and the admin page (`/admin`).
+//! Admin API (`/admin/api/…`, bearer token or Cloudflare Access: [`signin`], [`access`]) and
+//! the admin page (`/admin`).
 //!
 //! The router hands every `/admin` request to [`handle`]. Decisions (routes, patches,
 //! windows, link states) are pure functions in [`api`]; this module does the I/O: the site's
@@ -9,9 +10,11 @@
 //! `edge-worker/admin-page/`, compiled into the worker and served only here (never copied to
 //! the public assets). They hold no data: everything comes from the API after sign-in.
 
+pub mod access;
 pub mod api;
 
 mod handler;
+mod signin;
 mod owner;
 pub use owner::CSS_PATH as OWNER_CSS_PATH;
 pub use handler::handle;

@@ -22,7 +22,7 @@ fn cut(s: &mut String, max: usize) {
 pub fn bounded(mut e: AuditEntry) -> AuditEntry {
     cut(&mut e.action, AUDIT_MAX_ACTION);
     cut(&mut e.target, AUDIT_MAX_TARGET);
-    for s in [&mut e.before, &mut e.after, &mut e.device].into_iter().flatten() {
+    for s in [&mut e.before, &mut e.after, &mut e.device, &mut e.actor].into_iter().flatten() {
         cut(s, AUDIT_MAX_STATE);
     }
     if let Some(ip) = &mut e.ip {
@@ -189,10 +189,10 @@ mod tests {
     #[test]
     fn every_field_of_an_entry_is_cut_to_its_cap_whatever_arrives() {
         let huge = "é".repeat(5_000);
-        let e = bounded(AuditEntry { at: 1, action: huge.clone(), target: huge.clone(), before: Some(huge.clone()), after: Some(huge.clone()), ip: Some(huge.clone()), device: Some(huge) });
+        let e = bounded(AuditEntry { at: 1, action: huge.clone(), target: huge.clone(), before: Some(huge.clone()), after: Some(huge.clone()), ip: Some(huge.clone()), device: Some(huge.clone()), actor: Some(huge) });
         assert_eq!(e.action.chars().count(), AUDIT_MAX_ACTION);
         assert_eq!(e.target.chars().count(), AUDIT_MAX_TARGET);
-        for f in [&e.before, &e.after, &e.device] {
+        for f in [&e.before, &e.after, &e.device, &e.actor] {
             assert_eq!(f.as_ref().unwrap().chars().count(), AUDIT_MAX_STATE);
         }
         assert_eq!(e.ip.unwrap().chars().count(), 45);

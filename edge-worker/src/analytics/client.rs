@@ -78,8 +78,8 @@ impl GalleryLogClient {
         self.ask(Op::Export, page).await
     }
 
-    /// Checks the address's and everyone's failure budget and, if a try is allowed, books it
-    /// as a failure in the same step (so parallel guesses cannot all be compared).
+    /// Decides a sign-in whose token was already compared: the network's wait, else the
+    /// verdict stands and a wrong token is booked as a failure in the same step.
     pub async fn attempt_sign_in(&self, who: &AuthRequest) -> Result<AuthAnswer> {
         self.ask(Op::SignInAttempt, who).await
     }
@@ -94,13 +94,13 @@ impl GalleryLogClient {
         self.call(Op::Digest, req).await.map(drop)
     }
 
+    /// A distributed guess at one of the gallery's link passwords, for the owner's channels.
+    pub async fn password_attack(&self, report: &crate::notify::AttackReport) -> Result<()> {
+        self.call(Op::PasswordAttack, report).await.map(drop)
+    }
+
     /// Notifications waiting and given up on.
     pub async fn notifications(&self) -> Result<gatefold_contract::admin::NotificationStatus> {
         self.ask(Op::Notifications, &serde_json::json!({})).await
-    }
-
-    /// The booked try was the right token: forgets the address's failures.
-    pub async fn signed_in(&self, who: &AuthRequest) -> Result<()> {
-        self.call(Op::SignedIn, who).await.map(drop)
     }
 }

@@ -161,13 +161,13 @@ pub struct Extra {
 }
 
 /// The audit log's columns, in the CSV and the "Audit" sheet.
-pub const AUDIT_HEADERS: [&str; 7] = ["time_local", "action", "target", "before", "after", "ip", "device"];
+pub const AUDIT_HEADERS: [&str; 8] = ["time_local", "action", "target", "before", "after", "ip", "device", "actor"];
 
 /// An entry's cells in [`AUDIT_HEADERS`] order, each defused (targets and states hold names
 /// an owner wrote in git).
-fn audit_cells(site: &Site, e: &AuditEntry) -> [String; 7] {
+fn audit_cells(site: &Site, e: &AuditEntry) -> [String; 8] {
     let text = |s: &Option<String>| defuse(s.as_deref().unwrap_or_default());
-    [local_time(site, e.at), defuse(&e.action), defuse(&e.target), text(&e.before), text(&e.after), text(&e.ip), text(&e.device)]
+    [local_time(site, e.at), defuse(&e.action), defuse(&e.target), text(&e.before), text(&e.after), text(&e.ip), text(&e.device), text(&e.actor)]
 }
 
 /// The audit log as CSV: BOM, header, one row per entry in the order given.
@@ -493,15 +493,15 @@ mod tests {
 
     #[test]
     fn the_audit_csv_has_a_bom_a_header_and_defused_cells() {
-        let e = AuditEntry { at: 0, action: "disable".into(), target: "g/=cmd".into(), before: Some("active".into()), after: Some("disabled".into()), ip: Some("203.0.113.0".into()), device: None };
+        let e = AuditEntry { at: 0, action: "disable".into(), target: "g/=cmd".into(), before: Some("active".into()), after: Some("disabled".into()), ip: Some("203.0.113.0".into()), device: None, actor: Some("owner@example.com".into()) };
         let text = String::from_utf8(audit_csv(&site(), &[e])).unwrap();
         assert!(text.starts_with(UTF8_BOM));
         let mut lines = text.trim_start_matches(UTF8_BOM).lines();
-        assert_eq!(lines.next(), Some("\"time_local\",\"action\",\"target\",\"before\",\"after\",\"ip\",\"device\""));
+        assert_eq!(lines.next(), Some("\"time_local\",\"action\",\"target\",\"before\",\"after\",\"ip\",\"device\",\"actor\""));
         let row = lines.next().unwrap();
         assert!(row.contains("\"'g/=cmd\"") || row.contains("\"g/=cmd\""), "{row}");
-        assert!(row.contains("\"active\",\"disabled\",\"203.0.113.0\",\"\""), "{row}");
-        let e = AuditEntry { at: 0, action: "=HYPERLINK()".into(), target: "g".into(), before: None, after: None, ip: None, device: None };
+        assert!(row.contains("\"active\",\"disabled\",\"203.0.113.0\",\"\",\"owner@example.com\""), "{row}");
+        let e = AuditEntry { at: 0, action: "=HYPERLINK()".into(), target: "g".into(), before: None, after: None, ip: None, device: None, actor: None };
         assert!(String::from_utf8(audit_csv(&site(), &[e])).unwrap().contains("\"'=HYPERLINK()\""));
     }
 
@@ -510,7 +510,7 @@ mod tests {
         let stats = GalleryStats { gallery: "g".into(), gallery_title: "G".into(), opens_per_hour: vec![0; 24], ..GalleryStats::default() };
         let site = site();
         let mut book = Xlsx::new(&site, &stats).unwrap();
-        let e = AuditEntry { at: 0, action: "disable".into(), target: "g/a".into(), before: None, after: None, ip: None, device: None };
+        let e = AuditEntry { at: 0, action: "disable".into(), target: "g/a".into(), before: None, after: None, ip: None, device: None, actor: None };
         book.extras(&Extra { audit: vec![e], follow_up: None }).unwrap();
         let text = String::from_utf8_lossy(&book.finish().unwrap()).to_string();
         assert!(text.contains("xl/worksheets/sheet4.xml"), "Summary, Events, Audit, Follow-up");

@@ -17,7 +17,9 @@
 //! - [`Op::Audit`] — `POST /audit?retention_days=N` with an `AuditEntry` stores one owner
 //!   action (and drops entries older than the retention); `GET /audit?from&to` (Unix ms)
 //!   answers an `AuditLog`, newest first.
-//! - [`Op::SignInAttempt`], [`Op::SignedIn`] — the admin sign-in throttle (only on the object
+//! - [`Op::PasswordAttack`] — a link's `LinkGate` reports a distributed guess at its password
+//!   ([`crate::notify::AttackReport`]); enqueued as a `password_attack` notice.
+//! - [`Op::SignInAttempt`] — the admin sign-in throttle (only on the object
 //!   named [`AUTH_OBJECT`]; see [`throttle`]).
 
 pub mod audit;
@@ -101,10 +103,10 @@ pub enum Op {
     Activity,
     Audit,
     SignInAttempt,
-    SignedIn,
     Digest,
     DigestPlan,
     Notifications,
+    PasswordAttack,
 }
 
 impl Op {
@@ -115,10 +117,10 @@ impl Op {
         Op::Activity,
         Op::Audit,
         Op::SignInAttempt,
-        Op::SignedIn,
         Op::Digest,
         Op::DigestPlan,
         Op::Notifications,
+        Op::PasswordAttack,
     ];
 
     pub fn path(self) -> &'static str {
@@ -129,10 +131,10 @@ impl Op {
             Op::Activity => "/activity",
             Op::Audit => "/audit",
             Op::SignInAttempt => "/auth/attempt",
-            Op::SignedIn => "/auth/ok",
             Op::Digest => "/digest",
             Op::DigestPlan => "/digest/plan",
             Op::Notifications => "/notifications",
+            Op::PasswordAttack => "/password-attack",
         }
     }
 

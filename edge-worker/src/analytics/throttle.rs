@@ -1,10 +1,18 @@
-//! Slowing down admin-token guessing: failure counts per address (IPv6 per /64) and for
-//! everyone together, kept in the `GalleryLog` object named `AUTH_OBJECT`. Each try is
-//! checked and booked as a failure in one call to that object, before the token is compared
-//! (a right token then takes the booking back), so parallel guesses cannot all be compared.
+//! Slowing down admin-token guessing, per network (IPv4 /24, IPv6 /64: see
+//! [`crate::network`]), kept in the `GalleryLog` object named `AUTH_OBJECT`.
+//!
+//! The token is compared first (in constant time), then one call to that object decides, with
+//! the verdict in hand: a network that must wait gets 429 whatever it sent, so a guesser learns
+//! nothing while locked out; otherwise a wrong token is booked as a failure in the same step,
+//! and a right one is never counted (it forgives the network's earlier typos). The object takes
+//! one request at a time, so parallel guesses are decided one after another and only the free
+//! tries answer 401; parallel right tokens all pass.
+//!
+//! There is no budget for everyone together: the worker refuses admin tokens under 32
+//! characters, so guessing one is hopeless whatever the number of networks, and such a budget
+//! only let anyone pause the owner's sign-in (the emergency disable included).
 
 use serde::{Deserialize, Serialize};
-use std::net::Ipv6Addr;
 
 /// Failures allowed before any waiting, so an owner mistyping the token is not locked out.
 pub const FREE_FAILURES: u32 = 3;
@@ -13,69 +21,32 @@ pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
 /// A quiet hour forgives earlier failures.
 pub const FORGET_AFTER_SECONDS: i64 = 60 * 60;
 
-/// Wrong tokens allowed per hour from all addresses together: a spread-out guesser gets no
-/// more tries than this, whatever their number of addresses. While it is spent, every sign-in
-/// waits (the owner too) until the budget refills.
-pub const GLOBAL_FAILURES_PER_HOUR: f64 = 100.0;
-
-/// Who is trying to sign in, and when (Unix seconds).
+/// Who tried to sign in, when (Unix seconds), and whether the token was right.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuthRequest {
-    /// [`address_key`] of the client.
-    pub ip: String,
+    /// The client's network ([`crate::network::Network::net`]).
+    pub network: String,
     pub now: i64,
+    pub correct: bool,
 }
 
 impl AuthRequest {
-    pub fn new(ip: &str, now: i64) -> AuthRequest {
-        AuthRequest { ip: address_key(ip), now }
+    pub fn new(ip: &str, now: i64, correct: bool) -> AuthRequest {
+        AuthRequest { network: crate::network::Network::of(ip).net, now, correct }
     }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthAnswer {
-    /// 0: compare the token (the try is booked); otherwise seconds to wait.
+    /// 0: the verdict stands (a wrong token was booked); otherwise seconds to wait.
     pub retry_after: i64,
-    /// The wait comes from the budget of all addresses, not this address's own failures.
-    #[serde(default)]
-    pub everyone: bool,
 }
 
 impl AuthAnswer {
     /// What the owner reads on a 429.
     pub fn message(&self) -> String {
-        if self.everyone {
-            format!("too many wrong admin tokens from many addresses: sign-in is paused for everyone, try again in {} s", self.retry_after)
-        } else {
-            format!("too many wrong tokens from this address: try again in {} s", self.retry_after)
-        }
+        format!("too many wrong tokens from this network: try again in {} s (other networks are not affected)", self.retry_after)
     }
-}
-
-/// The throttle's key for an address: IPv6 by its /64 (one customer's whole allocation, which
-/// they can rotate through freely), anything else as given, cut to a sane length.
-pub fn address_key(ip: &str) -> String {
-    let ip = ip.trim();
-    match ip.parse::<Ipv6Addr>() {
-        Ok(v6) if v6.to_ipv4_mapped().is_none() => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        Ok(v6) => v6.to_ipv4_mapped().map(|v4| v4.to_string()).unwrap_or_default(),
-        Err(_) => ip.chars().take(64).collect(),
-    }
-}
-
-/// The global budget as a leaky bucket: `spent` failures at `at` (seconds) leak away at
-/// [`GLOBAL_FAILURES_PER_HOUR`]. Returns what is still spent at `now`.
-pub fn global_spent(spent: f64, at: i64, now: i64) -> f64 {
-    (spent - (now - at).max(0) as f64 * GLOBAL_FAILURES_PER_HOUR / 3600.0).max(0.0)
-}
-
-/// Seconds until the global budget has room for one more failure (0 = it has room now).
-pub fn global_wait(spent_now: f64) -> i64 {
-    let over = spent_now + 1.0 - GLOBAL_FAILURES_PER_HOUR;
-    if over <= 0.0 { 0 } else { (over * 3600.0 / GLOBAL_FAILURES_PER_HOUR).ceil() as i64 }
 }
 
 /// Seconds an IP must wait after its latest failure: 0 for the first free failures, then
@@ -102,6 +73,20 @@ pub fn next_failures(failures: u32, last_failure: i64, now: i64) -> u32 {
     if now - last_failure >= FORGET_AFTER_SECONDS { 1 } else { failures.saturating_add(1) }
 }
 
+/// What a network's try comes to, given its failures on record (count, last one's time):
+/// `Err(seconds to wait)` while it must wait (right token or not), else the failures to
+/// store afterwards (`None`: forget them, the token was right).
+pub fn decide(on_record: Option<(u32, i64)>, correct: bool, now: i64) -> Result<Option<u32>, i64> {
+    let wait = on_record.map_or(0, |(failures, last)| retry_after(failures, last, now));
+    if wait > 0 {
+        return Err(wait);
+    }
+    if correct {
+        return Ok(None);
+    }
+    Ok(Some(on_record.map_or(1, |(failures, last)| next_failures(failures, last, now))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,22 +111,23 @@ mod tests {
     }
 
     #[test]
-    fn ipv6_addresses_share_a_key_per_64_and_ipv4_keeps_its_address() {
-        assert_eq!(address_key("2001:db8:1:2:aaaa::1"), "2001:db8:1:2::/64");
-        assert_eq!(address_key("2001:db8:1:2:ffff:ffff:ffff:ffff"), address_key("2001:db8:1:2::9"));
-        assert_ne!(address_key("2001:db8:1:3::1"), address_key("2001:db8:1:2::1"));
-        assert_eq!(address_key("203.0.113.7"), "203.0.113.7");
-        assert_eq!(address_key("::ffff:203.0.113.7"), "203.0.113.7");
-        assert_eq!(address_key(&"x".repeat(500)).len(), 64);
+    fn a_right_token_is_never_a_failure_and_forgives_earlier_typos() {
+        assert_eq!(decide(None, true, 100), Ok(None));
+        assert_eq!(decide(Some((2, 90)), true, 100), Ok(None), "two typos, then the right token: forgotten");
+        assert_eq!(decide(None, false, 100), Ok(Some(1)));
+        assert_eq!(decide(Some((2, 90)), false, 100), Ok(Some(3)));
     }
 
     #[test]
-    fn the_global_budget_refills_over_an_hour() {
-        assert_eq!(global_wait(0.0), 0);
-        assert_eq!(global_wait(GLOBAL_FAILURES_PER_HOUR - 1.0), 0);
-        assert_eq!(global_wait(GLOBAL_FAILURES_PER_HOUR), 36);
-        assert_eq!(global_spent(GLOBAL_FAILURES_PER_HOUR, 0, 36), GLOBAL_FAILURES_PER_HOUR - 1.0);
-        assert_eq!(global_spent(5.0, 0, 3600), 0.0);
-        assert_eq!(global_spent(5.0, 100, 50), 5.0, "a clock going back never refunds");
+    fn a_network_that_must_wait_waits_whatever_it_sends() {
+        assert_eq!(decide(Some((3, 100)), false, 101), Err(1));
+        assert_eq!(decide(Some((3, 100)), true, 101), Err(1), "a locked network learns nothing from a right guess");
+        assert_eq!(decide(Some((3, 100)), false, 102), Ok(Some(4)));
+    }
+
+    #[test]
+    fn requests_key_on_the_network() {
+        assert_eq!(AuthRequest::new("203.0.113.7", 1, false).network, "203.0.113.0/24");
+        assert_eq!(AuthRequest::new("2001:db8:1:2:aaaa::1", 1, false).network, "2001:db8:1:2::/64");
     }
 }

@@ -32,6 +32,34 @@ pub struct ViewHint {
     pub max_views: Option<u32>,
 }
 
+/// A distributed guess at a link's password, as its `LinkGate` hands it to the gallery's log
+/// (see `crate::password::attack`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttackReport {
+    /// The gallery (a log does not know its own name).
+    pub gallery: String,
+    /// The link's name in its gallery (`<link>` or `<audience>/<recipient>`).
+    pub link: String,
+    /// Wrong tries and the networks (allocations) they came from, in the last hour.
+    pub wrong: u32,
+    pub networks: u32,
+    pub at_ms: i64,
+}
+
+/// "37 wrong passwords from 6 networks in the last hour" in the site's language.
+pub fn attack_detail(locale: Locale, r: &AttackReport) -> String {
+    match locale {
+        Locale::ZhCn => format!("最近 1 小时内来自 {} 个网络的 {} 次错误密码", r.networks, r.wrong),
+        _ => format!("{} wrong passwords from {} networks in the last hour", r.wrong, r.networks),
+    }
+}
+
+/// Where a `password_attack` notice sends the owner: the admin page with the link's password
+/// dialog open and a generated passphrase in it, one tap from a new password.
+pub fn change_password_url(site: &Site, gallery: &str, link: &str) -> String {
+    format!("{}#password={gallery}/{link}", admin_url(site))
+}
+
 /// Batching window when `NOTIFY_BATCH_SECONDS` is not set: one message per link and kind a minute.
 pub const DEFAULT_BATCH_SECONDS: i64 = 60;
 /// First retry delay when `NOTIFY_RETRY_SECONDS` is not set; it doubles, up to [`MAX_BACKOFF_MS`].
@@ -380,6 +408,13 @@ mod tests {
     fn windows_start_on_their_boundary() {
         assert_eq!(window_start(125_000, 60_000), 120_000);
         assert_eq!(window_start(120_000, 60_000), 120_000);
+    }
+
+    #[test]
+    fn an_attack_reads_as_tries_and_networks_and_links_to_the_password_dialog() {
+        let r = AttackReport { gallery: "launch".into(), link: "channel/dealer-007".into(), wrong: 37, networks: 6, at_ms: 0 };
+        assert_eq!(attack_detail(Locale::En, &r), "37 wrong passwords from 6 networks in the last hour");
+        assert_eq!(attack_detail(Locale::ZhCn, &r), "最近 1 小时内来自 6 个网络的 37 次错误密码");
     }
 
     #[test]

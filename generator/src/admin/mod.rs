@@ -16,6 +16,9 @@ use gatefold_contract::{LinkState, Overrides};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod password;
+pub use password::{MIN_PASSWORD_CHARS, check_password};
+
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8787";
 
 #[derive(Debug, clap::Subcommand)]
@@ -63,14 +66,20 @@ pub enum AdminCommand {
     /// once, keeping its URL: `gatefold revoke <gallery>/<link>`.
     Revoke { target: String },
     /// Set the password of a `password: required` link: asked without echo, or one line read
-    /// from standard input when it is not a terminal. Ends the link's open sessions.
+    /// from standard input when it is not a terminal; one too easy to guess is refused, with a
+    /// generated passphrase offered. Ends the link's open sessions. `--generate` alone prints a
+    /// passphrase; with a target it sets one and prints it.
     Password {
         /// `<gallery>/<link>`, `<gallery>/<audience>/<recipient>`, or `<gallery>/@<audience>`
         /// (the same password on each of its recipients' links).
-        target: String,
+        #[arg(required_unless_present = "generate")]
+        target: Option<String>,
         /// Remove the password: the link then answers "not available yet" until a new one is set.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "generate")]
         clear: bool,
+        /// A generated passphrase (four words of three syllables, about 76 bits).
+        #[arg(long)]
+        generate: bool,
     },
     /// Save a gallery's access log as CSV or Excel.
     Export {
@@ -169,7 +178,11 @@ impl Server {
             return Ok(bytes);
         }
         let api: Option<ApiError> = serde_json::from_slice(&bytes).ok();
-        let detail = api.map(|a| a.message).unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
+        let detail = api.map(|a| match a.suggestion {
+            Some(s) => format!("{}; a generated passphrase you could use: {s}", a.message),
+            None => a.message,
+        });
+        let detail = detail.unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(200).collect());
         match status {
             401 => bail!("the server refused the admin token ({detail}): check GATEFOLD_ADMIN_TOKEN or ADMIN_TOKEN in .dev.vars"),
             404 | 409 | 429 => bail!("{detail}"),
@@ -369,63 +382,11 @@ pub fn render_audience(gallery: &str, audience: &str, answer: &serde_json::Value
     out
 }
 
-/// The new password: without echo from a terminal, else the first line of standard input.
-fn read_new_password() -> Result<String> {
-    use std::io::IsTerminal;
-    let password = if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password("New password: ").context("reading the password from the terminal")?;
-        let again = rpassword::prompt_password("Again: ").context("reading the password from the terminal")?;
-        if first != again {
-            bail!("the two passwords differ: nothing was changed");
-        }
-        first
-    } else {
-        let mut line = String::new();
-        std::io::stdin().read_line(&mut line).context("reading the password from standard input")?;
-        line.trim_end_matches(['\r', '\n']).to_string()
-    };
-    check_password(&password)?;
-    Ok(password)
-}
-
-/// The shortest password accepted; the worker enforces the same.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-
-/// Refuses what the worker would refuse, before anything is sent. Never repeats the password.
-pub fn check_password(password: &str) -> Result<()> {
-    if password.trim().is_empty() {
-        bail!("the password is empty: nothing was changed (use --clear to remove a password)");
-    }
-    if password.chars().count() < MIN_PASSWORD_CHARS {
-        bail!("the password is shorter than {MIN_PASSWORD_CHARS} characters: nothing was changed; choose a longer one");
-    }
-    Ok(())
-}
-
-/// `gatefold password`: one link, or each recipient of an audience.
-fn password(server: &Server, target: &str, clear: bool, show: impl Fn(LinkStatus) -> Result<()>) -> Result<()> {
-    let target = Target::links_only(target)?;
-    let links: Vec<(String, String)> = match &target {
-        Target::Link { gallery, link } => vec![(gallery.clone(), link.clone())],
-        Target::Audience { gallery, audience } => {
-            let prefix = format!("{audience}/");
-            let all = server.links()?;
-            let links: Vec<(String, String)> = all.links.into_iter().filter(|l| l.gallery == *gallery && l.name.starts_with(&prefix)).map(|l| (l.gallery, l.name)).collect();
-            if links.is_empty() {
-                bail!("the server knows no recipients of audience {audience} in gallery {gallery}: check the name, or publish first");
-            }
-            links
-        }
-        Target::Gallery(_) => unreachable!("links_only refuses a gallery"),
-    };
-    let password = if clear { None } else { Some(read_new_password()?) };
-    for (gallery, link) in &links {
-        show(server.set_password(gallery, link, password.as_deref())?)?;
-    }
-    Ok(())
-}
-
 pub fn run(cmd: AdminCommand) -> Result<()> {
+    if let AdminCommand::Password { target: None, generate: true, .. } = cmd {
+        println!("{}", password::generate()?);
+        return Ok(());
+    }
     let server = Server::from_env(Path::new("."))?;
     // Every change answers with the link as it now stands, shown in the site timezone.
     let show = |l: LinkStatus| -> Result<()> {
@@ -459,7 +420,11 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
                 Target::Gallery(_) => unreachable!("links_only refuses a gallery"),
             }
         }
-        AdminCommand::Password { target, clear } => password(&server, &target, clear, show)?,
+        AdminCommand::Password { target, clear, generate } => {
+            let target = target.context("give the link: gatefold password <gallery>/<link>")?;
+            let new = if clear { password::New::Clear } else if generate { password::New::Generate } else { password::New::Ask };
+            password::set(&server, &target, new, show)?
+        }
         AdminCommand::Export { gallery, csv, xlsx, link, from, to } => {
             let (ext, path) = match (csv, xlsx) {
                 (Some(p), None) => ("csv", p),
@@ -528,7 +493,7 @@ pub fn render_audit(answer: &AuditLog, tz: chrono_tz::Tz) -> String {
             (None, None) => "-".into(),
         };
         let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-        out.push_str(&format!("{when}  {:<10} {:<28} {:<32} {:<16} {}\n", e.action, e.target, change, or_dash(&e.ip), or_dash(&e.device)));
+        out.push_str(&format!("{when}  {:<10} {:<28} {:<32} {:<16} {:<24} {}\n", e.action, e.target, change, or_dash(&e.ip), or_dash(&e.actor), or_dash(&e.device)));
     }
     out.push_str(&format!("times in {tz}\n"));
     out

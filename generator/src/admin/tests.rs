@@ -18,13 +18,14 @@ fn the_notify_test_report_has_a_line_per_channel_and_counts_failures() {
 #[test]
 fn the_audit_table_shows_local_times_and_changes() {
     let answer: AuditLog = serde_json::from_value(serde_json::json!({"entries": [
-        {"at": 1_796_018_700_000_i64, "action": "extend", "target": "launch/market", "before": "2026-12-01", "after": "2026-12-08", "ip": "203.0.113.0", "device": "desktop · macOS"},
+        {"at": 1_796_018_700_000_i64, "action": "extend", "target": "launch/market", "before": "2026-12-01", "after": "2026-12-08", "ip": "203.0.113.0", "device": "desktop · macOS", "actor": "owner@example.com"},
         {"at": 1_796_018_000_000_i64, "action": "export", "target": "launch", "before": null, "after": null, "ip": null, "device": null},
     ]})).unwrap();
     let table = render_audit(&answer, chrono_tz::Asia::Shanghai);
     let lines: Vec<&str> = table.lines().collect();
     assert!(lines[0].starts_with("2026-11-30 14:05:00  extend     launch/market"), "{table}");
     assert!(lines[0].contains("2026-12-01 → 2026-12-08") && lines[0].contains("203.0.113.0") && lines[0].ends_with("desktop · macOS"), "{table}");
+    assert!(lines[0].contains(" owner@example.com "), "who acted (Access e-mail or token): {table}");
     assert!(lines[1].starts_with("2026-11-30 13:53:20  export") && lines[1].ends_with("-"), "{table}");
     assert_eq!(lines[2], "times in Asia/Shanghai");
     assert_eq!(render_audit(&AuditLog { entries: vec![] }, chrono_tz::UTC), "no owner actions on record\n");
@@ -126,4 +127,22 @@ fn an_unreachable_server_says_how_to_start_it() {
     let s = Server { url: "http://127.0.0.1:9".into(), token: "x".repeat(20) };
     let err = s.links().unwrap_err().to_string();
     assert!(err.contains("cannot reach the Gatefold server") && err.contains("GATEFOLD_URL"), "{err}");
+}
+
+#[test]
+fn a_weak_password_is_refused_with_a_generated_passphrase_offered() {
+    let err = password::check_strength("Summer2024!", &["launch", "market"]).unwrap_err().to_string();
+    assert!(err.contains("too easy to guess") && err.contains("nothing was changed"), "{err}");
+    let offered = err.split("you could use: ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap();
+    assert_eq!(offered.split('-').count(), 4, "{err}");
+    assert!(password::check_strength(offered, &[]).is_ok(), "the offered passphrase passes the same rule");
+    assert!(!err.contains("Summer"), "the password is never repeated");
+    assert!(password::check_strength("launch-market-2026", &["launch", "market"]).is_err(), "the link's own names are guessed first");
+}
+
+#[test]
+fn generated_passphrases_differ() {
+    let (a, b) = (password::generate().unwrap(), password::generate().unwrap());
+    assert_ne!(a, b);
+    assert!(a.len() == 27 && a.split('-').all(|w| w.len() == 6), "{a}");
 }

@@ -76,6 +76,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::En, DeniedAfterClose) => "Someone tried a closed link",
         (Locale::En, OwnerAction) => "Owner action",
         (Locale::En, Digest) => "Daily digest",
+        (Locale::En, PasswordAttack) => "Someone is guessing a link's password",
         (Locale::En, Test) => "Test message from Gatefold",
         (Locale::ZhCn, FirstOpen) => "首次打开",
         (Locale::ZhCn, Open) => "打开",
@@ -86,6 +87,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::ZhCn, DeniedAfterClose) => "有人尝试打开已关闭的链接",
         (Locale::ZhCn, OwnerAction) => "管理操作",
         (Locale::ZhCn, Digest) => "每日摘要",
+        (Locale::ZhCn, PasswordAttack) => "有人在猜测链接密码",
         (Locale::ZhCn, Test) => "Gatefold 测试消息",
     }
 }
@@ -338,7 +340,7 @@ pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Not
 
 fn header_colour(kind: NotifyKind) -> &'static str {
     match kind {
-        NotifyKind::LimitReached | NotifyKind::DeniedAfterClose => "red",
+        NotifyKind::LimitReached | NotifyKind::DeniedAfterClose | NotifyKind::PasswordAttack => "red",
         NotifyKind::LimitNear | NotifyKind::ExpiresSoon => "orange",
         NotifyKind::OwnerAction => "purple",
         _ => "blue",

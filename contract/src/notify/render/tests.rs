@@ -261,3 +261,21 @@ fn names_match_serde() {
         assert_eq!(serde_json::to_value(k).unwrap(), k.name());
     }
 }
+
+#[test]
+fn a_password_attack_says_how_many_tries_from_how_many_networks_and_links_to_changing_it() {
+    let mut n = notice(NotifyKind::PasswordAttack, 1);
+    n.detail = Some("37 wrong passwords from 6 networks in the last hour".into());
+    n.admin_url = "https://img.example.com/admin#password=launch/channel/dealer-007".into();
+    let card = json(&outgoing(Platform::Feishu, "https://open.feishu.cn/hook", None, &n, Locale::ZhCn, &site(Locale::ZhCn), AT * 1000));
+    assert_eq!(card["card"]["header"]["title"]["content"], "有人在猜测链接密码: Dealer 007 (渠道伙伴) · Product A launch");
+    assert_eq!(card["card"]["header"]["template"], "red");
+    let text = card["card"]["elements"][0]["text"]["content"].as_str().unwrap();
+    assert!(text.contains("37 wrong passwords from 6 networks"), "{text}");
+    assert!(text.contains("(https://img.example.com/admin#password=launch/channel/dealer-007)"), "{text}");
+    let hook = json(&outgoing(Platform::Webhook, "https://hooks.example.com/x", Some("k"), &n, Locale::En, &site(Locale::En), AT * 1000));
+    assert_eq!(hook["type"], "password_attack");
+    assert_eq!(hook["detail"], "37 wrong passwords from 6 networks in the last hour");
+    let slack = outgoing(Platform::Slack, "https://hooks.slack.com/x", None, &n, Locale::En, &site(Locale::En), AT * 1000);
+    assert!(slack.body.contains("Someone is guessing a link's password"), "{}", slack.body);
+}

@@ -47,6 +47,10 @@ pub enum ApiRoute<'a> {
     NotifyTest,
     /// A gallery's notifications waiting and given up on.
     Notifications { gallery: &'a str },
+    /// A generated passphrase (the password dialog's "Generate").
+    Passphrase,
+    /// Who the API takes the caller for (the page signed in by Cloudflare Access asks first).
+    WhoAmI,
 }
 
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
@@ -57,11 +61,13 @@ pub struct Failure {
     pub message: String,
     /// Seconds for a `Retry-After` header (throttled sign-ins).
     pub retry_after: Option<i64>,
+    /// A generated passphrase offered with a refused weak password.
+    pub suggestion: Option<String>,
 }
 
 impl Failure {
     pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
-        Failure { status, code, message: message.into(), retry_after: None }
+        Failure { status, code, message: message.into(), retry_after: None, suggestion: None }
     }
 }
 
@@ -149,8 +155,19 @@ fn route_for<'a>(method: &str, rest: &'a str) -> Option<ApiRoute<'a>> {
             _ => return None,
         },
         ("POST", "notify") if parts == ["notify", "test"] => ApiRoute::NotifyTest,
+        ("GET", "passphrase") if parts.len() == 1 => ApiRoute::Passphrase,
+        ("GET", "whoami") if parts.len() == 1 => ApiRoute::WhoAmI,
         _ => return None,
     })
+}
+
+/// The refusal of a password too easy to guess for this link (its site, gallery and link names
+/// are what a guesser tries first), offering `suggestion` instead; `None` when it is strong.
+pub fn weak_password(site: &Site, gallery: &Gallery, link: &Link, password: &str, suggestion: String) -> Option<Failure> {
+    let audience = link.audience().and_then(|a| gallery.audiences.get(a)).map(|a| a.label.as_str()).unwrap_or_default();
+    let context = [site.title.as_str(), gallery.id.as_str(), gallery.title.as_str(), link.name.as_str(), link.label.as_str(), audience];
+    let weak = gatefold_contract::passphrase::check(password, &context).err()?;
+    Some(Failure { suggestion: Some(suggestion), ..Failure::new(400, "weak_password", weak.message) })
 }
 
 /// The token of an `Authorization: Bearer <token>` header.

@@ -22,7 +22,7 @@ CREATE INDEX IF NOT EXISTS events_kind_outcome_ts ON events(kind, outcome, ts);
 CREATE INDEX IF NOT EXISTS events_link_ts ON events(link, ts);
 CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
 CREATE TABLE IF NOT EXISTS auth_failures (ip TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failure INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS auth_budget (id INTEGER PRIMARY KEY CHECK (id = 1), spent REAL NOT NULL, at INTEGER NOT NULL);
+DROP TABLE IF EXISTS auth_budget;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
   before TEXT, after TEXT, ip TEXT, device TEXT);
@@ -47,6 +47,11 @@ fn migrate(sql: &SqlStorage) -> Result<()> {
         sql.exec(&format!("ALTER TABLE events ADD COLUMN {} {}", c.name, c.sql), None)?;
     }
     sql.exec(INDEXES, None)?;
+    // Who acted (issue 18): audit logs written before it lack the column.
+    let audit: Vec<String> = sql.exec("PRAGMA table_info(audit)", None)?.to_array::<Info>()?.into_iter().map(|i| i.name).collect();
+    if !audit.iter().any(|c| c == "actor") {
+        sql.exec("ALTER TABLE audit ADD COLUMN actor TEXT", None)?;
+    }
     sql.exec(crate::notify::outbox::SCHEMA, None)?;
     Ok(())
 }
@@ -136,9 +141,8 @@ impl DurableObject for GalleryLog {
                 Ok(Response::empty()?.with_status(204))
             }
             Op::Notifications => Response::from_json(&outbox::status(&self.sql)?),
-            Op::SignedIn => {
-                let a: AuthRequest = serde_json::from_str(&body)?;
-                self.signed_in(&a)?;
+            Op::PasswordAttack => {
+                self.password_attack(&serde_json::from_str(&body)?).await?;
                 Ok(Response::empty()?.with_status(204))
             }
         }
@@ -159,12 +163,6 @@ struct Id {
 struct FailureRow {
     failures: u32,
     last_failure: i64,
-}
-
-#[derive(Deserialize)]
-struct BudgetRow {
-    spent: f64,
-    at: i64,
 }
 
 /// A JSON value of a serialised event as the SQL value of its column.
@@ -188,6 +186,7 @@ struct AuditRow {
     after: Option<String>,
     ip: Option<String>,
     device: Option<String>,
+    actor: Option<String>,
 }
 
 impl GalleryLog {
@@ -384,7 +383,7 @@ impl GalleryLog {
     /// audit log is small: a few rows per owner action, pruned at each write).
     fn record_audit(&self, e: &AuditEntry, retention_days: u32) -> Result<()> {
         self.sql.exec(
-            "INSERT INTO audit (at, action, target, before, after, ip, device) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit (at, action, target, before, after, ip, device, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
                 V::from(e.at),
                 V::from(e.action.as_str()),
@@ -393,6 +392,7 @@ impl GalleryLog {
                 V::from(e.after.clone()),
                 V::from(e.ip.clone()),
                 V::from(e.device.clone()),
+                V::from(e.actor.clone()),
             ],
         )?;
         let cutoff = e.at - i64::from(retention_days) * 86_400_000;
@@ -405,13 +405,13 @@ impl GalleryLog {
         let rows = self
             .sql
             .exec(
-                "SELECT at, action, target, before, after, ip, device FROM audit WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?",
+                "SELECT at, action, target, before, after, ip, device, actor FROM audit WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?",
                 vec![V::from(from), V::from(to), V::from(i64::from(AUDIT_PAGE_MAX))],
             )?
             .to_array::<AuditRow>()?;
         let entries = rows
             .into_iter()
-            .map(|r| AuditEntry { at: r.at, action: r.action, target: r.target, before: r.before, after: r.after, ip: r.ip, device: r.device })
+            .map(|r| AuditEntry { at: r.at, action: r.action, target: r.target, before: r.before, after: r.after, ip: r.ip, device: r.device, actor: r.actor })
             .collect();
         Ok(AuditLog { entries })
     }
@@ -425,47 +425,25 @@ impl GalleryLog {
             .next())
     }
 
-    fn budget_spent(&self, now: i64) -> Result<f64> {
-        let row = self.sql.exec("SELECT spent, at FROM auth_budget WHERE id = 1", None)?.to_array::<BudgetRow>()?.into_iter().next();
-        Ok(row.map_or(0.0, |b| throttle::global_spent(b.spent, b.at, now)))
-    }
-
-    fn set_budget(&self, spent: f64, now: i64) -> Result<()> {
-        self.sql.exec(
-            "INSERT INTO auth_budget (id, spent, at) VALUES (1, ?, ?) ON CONFLICT(id) DO UPDATE SET spent = excluded.spent, at = excluded.at",
-            vec![V::from(spent), V::from(now)],
-        )?;
-        Ok(())
-    }
-
-    /// Check and booking in one step: the object handles one request at a time, so no other
-    /// try can slip in between.
+    /// The throttle's decision and its booking in one step: the object handles one request
+    /// at a time, so no other try can slip in between (see `throttle`).
     fn attempt(&self, a: &AuthRequest) -> Result<AuthAnswer> {
-        let own = self.failures(&a.ip)?;
-        let own_wait = own.as_ref().map_or(0, |f| throttle::retry_after(f.failures, f.last_failure, a.now));
-        if own_wait > 0 {
-            return Ok(AuthAnswer { retry_after: own_wait, everyone: false });
+        let own = self.failures(&a.network)?.map(|f| (f.failures, f.last_failure));
+        match throttle::decide(own, a.correct, a.now) {
+            Err(wait) => return Ok(AuthAnswer { retry_after: wait }),
+            Ok(None) if own.is_some() => {
+                self.sql.exec("DELETE FROM auth_failures WHERE ip = ?", vec![V::from(a.network.as_str())])?;
+            }
+            Ok(None) => {}
+            Ok(Some(failures)) => {
+                self.sql.exec(
+                    "INSERT INTO auth_failures (ip, failures, last_failure) VALUES (?, ?, ?)
+                     ON CONFLICT(ip) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure",
+                    vec![V::from(a.network.as_str()), V::from(i64::from(failures)), V::from(a.now)],
+                )?;
+            }
         }
-        let spent = self.budget_spent(a.now)?;
-        let global_wait = throttle::global_wait(spent);
-        if global_wait > 0 {
-            return Ok(AuthAnswer { retry_after: global_wait, everyone: true });
-        }
-        let failures = own.map_or(1, |f| throttle::next_failures(f.failures, f.last_failure, a.now));
-        self.sql.exec(
-            "INSERT INTO auth_failures (ip, failures, last_failure) VALUES (?, ?, ?)
-             ON CONFLICT(ip) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure",
-            vec![V::from(a.ip.as_str()), V::from(i64::from(failures)), V::from(a.now)],
-        )?;
-        self.set_budget(spent + 1.0, a.now)?;
-        Ok(AuthAnswer { retry_after: 0, everyone: false })
-    }
-
-    /// A right token: the address starts afresh and its booked try goes back to the budget.
-    fn signed_in(&self, a: &AuthRequest) -> Result<()> {
-        self.sql.exec("DELETE FROM auth_failures WHERE ip = ?", vec![V::from(a.ip.as_str())])?;
-        let spent = self.budget_spent(a.now)?;
-        self.set_budget((spent - 1.0).max(0.0), a.now)
+        Ok(AuthAnswer { retry_after: 0 })
     }
 }
 

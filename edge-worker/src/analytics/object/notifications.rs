@@ -132,6 +132,26 @@ impl GalleryLog {
         self.arm(now).await
     }
 
+    /// A distributed guess at a link's password (reported by its `LinkGate`), for the channels
+    /// that want `password_attack`, sent at once; the message links to the password dialog.
+    pub(super) async fn password_attack(&self, report: &notify::AttackReport) -> Result<()> {
+        let site = self.site().await?;
+        let Some(gallery) = self.gallery(&site, &report.gallery).await? else { return Ok(()) };
+        let Some(link) = gallery.links.get(&report.link) else { return Ok(()) };
+        let channels: Vec<_> = notify::wanting(&gallery, Some(link), NotifyKind::PasswordAttack).collect();
+        if channels.is_empty() {
+            return Ok(());
+        }
+        let mut n = notify::notice(&site.settings, &gallery, Some(notify::notice_link(&gallery, link)), NotifyKind::PasswordAttack, report.at_ms, report.at_ms);
+        n.detail = Some(notify::attack_detail(site.settings.default_locale, report));
+        n.admin_url = notify::change_password_url(&site.settings, &gallery.id, &link.name);
+        let now = worker::Date::now().as_millis() as i64;
+        for c in channels {
+            outbox::enqueue(&self.sql, c, &n, now)?;
+        }
+        self.arm(now).await
+    }
+
     /// Sends what is due: delivered rows go, failed ones wait their backoff, and after 24 hours
     /// of trying (or at once when a secret is missing) become dead letters.
     pub(super) async fn deliver(&self, now: i64) -> Result<()> {
