@@ -191,8 +191,9 @@ pub struct Passphrase {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WhoAmI {
-    /// The Cloudflare Access e-mail, or `token`.
-    pub actor: String,
+    /// The Cloudflare Access e-mail, or `token`; `null` when the request carried neither a
+    /// token nor an Access assertion (the page asks before showing its sign-in form).
+    pub actor: Option<String>,
 }
 
 /// A label and how often it occurred.

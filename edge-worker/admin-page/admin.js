@@ -185,7 +185,7 @@
     $("#sign-out").hidden = !signedIn;
   }
 
-  async function signIn(candidate, { quiet = false } = {}) {
+  async function signIn(candidate) {
     token = candidate;
     try {
       await loadLinks();
@@ -193,7 +193,6 @@
       token = "";
       sessionStorage.removeItem("gf-admin-token");
       showSignedIn(false);
-      if (quiet && e.status === 401) return;
       const msg = e.status === 401 && candidate ? t("wrongToken") : e.status === 429 ? t("tooMany", { message: e.message }) : e.message;
       $("#sign-in-error").textContent = msg;
       $("#sign-in-error").hidden = false;
@@ -754,8 +753,9 @@
     $("#password-form").addEventListener("submit", submitPassword);
     $("#password-generate").addEventListener("click", generatePassphrase);
     $("#password").addEventListener("close", () => { showPassphrase(""); passwordFor = null; });
-    // With a token from this tab, sign in with it; otherwise ask quietly whether Cloudflare
-    // Access already signed this person in (its assertion rides on every request).
-    signIn(token, { quiet: !token }).then(openPasswordFromHash);
+    // With a token from this tab, sign in with it; otherwise ask whether Cloudflare Access
+    // already signed this person in (its assertion rides on every request).
+    const signedIn = token ? signIn(token) : api("whoami").then((r) => r.json()).then((who) => who.actor && signIn(""), () => {});
+    signedIn.then(openPasswordFromHash);
   });
 })();

@@ -112,8 +112,8 @@ test("exports and the mail merge are on record, and the audit comes out as CSV a
   const bytes = Buffer.from(await res.arrayBuffer());
   assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "a BOM, so Excel reads UTF-8");
   const text = bytes.subarray(3).toString("utf8");
-  assert.ok(text.startsWith("\"time_local\",\"action\",\"target\",\"before\",\"after\",\"ip\",\"device\""), text.slice(0, 80));
-  assert.match(text, /"[0-9-]+ [0-9:]+ \+08:00","mail_merge","launch-a","","launch-a-mail-merge.csv, 202 recipients","198.51.100.0","desktop, Windows 10, Chrome"/);
+  assert.ok(text.startsWith("\"time_local\",\"action\",\"target\",\"before\",\"after\",\"ip\",\"device\",\"actor\""), text.slice(0, 90));
+  assert.match(text, /"[0-9-]+ [0-9:]+ \+08:00","mail_merge","launch-a","","launch-a-mail-merge.csv, 202 recipients","198.51.100.0","desktop, Windows 10, Chrome","token"/);
 
   const { res: xres, added: [x] } = await rowsAfter("launch-a", () => admin("galleries/launch-a/export.xlsx"));
   assert.equal(xres.status, 200);
@@ -127,7 +127,7 @@ rows = list(wb["Audit"].iter_rows(values_only=True))
 print(json.dumps({"sheets": wb.sheetnames, "header": list(rows[0]), "rows": [list(r) for r in rows[1:]]}))
 `, file], { encoding: "utf8" }));
   assert.deepEqual(book.sheets.slice(-2), ["Audit", "Follow-up"]);
-  assert.deepEqual(book.header, ["time_local", "action", "target", "before", "after", "ip", "device"]);
+  assert.deepEqual(book.header, ["time_local", "action", "target", "before", "after", "ip", "device", "actor"]);
   // Newest first: the audit CSV export was the last action before this workbook.
   assert.deepEqual(book.rows[0].slice(1, 3), ["export_audit_csv", "launch-a"]);
   assert.ok(book.rows.some((r) => r[1] === "raise" && r[3] === "views unlimited" && r[4] === "views 30"));

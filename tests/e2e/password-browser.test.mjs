@@ -55,7 +55,7 @@ test("the admin page says plainly that a password is not set yet, and sets and c
   await row.locator('button[data-action="password"]').click();
   await page.waitForSelector("dialog#password[open]");
   assert.ok(await page.locator("#password-clear").isHidden(), "nothing to clear yet");
-  await page.fill("#password-input", "admin horse 1");
+  await page.fill("#password-input", "paper lantern 41");
   await page.click("#password-set");
   await row.locator('[data-why="password_set"]').waitFor();
   assert.match(await page.textContent("#status"), /Password saved/);
@@ -70,5 +70,48 @@ test("the admin page says plainly that a password is not set yet, and sets and c
   await page.click("#lang");
   assert.match(await row.locator('[data-why="password_not_set"]').textContent(), /尚未设置密码/);
   assert.deepEqual(errors, []);
+  await page.close();
+});
+
+test("the admin page refuses a weak password and offers a generated passphrase in its place", async () => {
+  const page = await browser.newPage();
+  const errors = await signInAdmin(page, w);
+  await page.selectOption("#f-gallery", "kit");
+  const row = page.locator('#links tr[data-gallery="kit"][data-link="locked-2"]');
+  await row.locator('button[data-action="password"]').click();
+  await page.waitForSelector("dialog#password[open]");
+  await page.fill("#password-input", "Summer2024!");
+  await page.click("#password-set");
+  await page.waitForSelector("#password-error:not([hidden])");
+  assert.match(await page.textContent("#password-error"), /too easy to guess/);
+  assert.equal((await w.status("kit/locked-2")).password_set, false, "nothing was set");
+  const offer = page.locator("#password-suggested");
+  assert.match(await offer.textContent(), /^Use [a-z]{6}-[a-z]{6}-[a-z]{6}-[a-z]{6}$/);
+  await offer.click();
+  const offered = await page.inputValue("#password-input");
+  assert.match(offered, /^[a-z]{6}(-[a-z]{6}){3}$/);
+  assert.equal(await page.getAttribute("#password-input", "type"), "text", "a generated passphrase is shown, to be passed on");
+  await page.click("#password-set");
+  await row.locator('[data-why="password_set"]').waitFor();
+  assert.equal((await w.status("kit/locked-2")).password_set, true);
+  assert.deepEqual(errors.filter((e) => !e.includes("400")), [], "only the refused weak password's 400");
+  await page.close();
+});
+
+test("a password_attack notice's link opens that link's password dialog with a passphrase ready", async () => {
+  const page = await browser.newPage();
+  await signInAdmin(page, w);
+  // A fresh load of the page, as when the notice's link is tapped (the tab keeps its token).
+  await page.goto("about:blank");
+  await page.goto(`${w.url}/admin#password=kit/locked-2`);
+  await page.waitForSelector("#dashboard:not([hidden])");
+  await page.waitForSelector("dialog#password[open]");
+  assert.match(await page.textContent("#password-title"), /Password, view only/);
+  assert.match(await page.inputValue("#password-input"), /^[a-z]{6}(-[a-z]{6}){3}$/, "one tap on Set password from a new one");
+  assert.equal(new URL(page.url()).hash, "", "the fragment is consumed");
+  const first = await page.inputValue("#password-input");
+  await page.click("#password-generate");
+  await page.waitForFunction((old) => document.querySelector("#password-input").value !== old, first);
+  assert.match(await page.inputValue("#password-input"), /^[a-z]{6}(-[a-z]{6}){3}$/, "Generate offers another");
   await page.close();
 });

@@ -50,6 +50,9 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Ok(r) => r,
         Err(f) => return failure(f),
     };
+    if route == ApiRoute::WhoAmI && !super::signin::presents_credentials(&req)? {
+        return json(&gatefold_contract::admin::WhoAmI { actor: None });
+    }
     let actor = match super::signin::authorize(&req, &env).await? {
         Ok(actor) => actor,
         Err(f) => return failure(f),
@@ -571,7 +574,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
             Ok(Ok(json(&crate::notify::test_all(env, settings, &galleries, now * 1000).await)?))
         }
         ApiRoute::Passphrase => Ok(Ok(json(&gatefold_contract::admin::Passphrase { passphrase: crate::password::passphrase()? })?)),
-        ApiRoute::WhoAmI => Ok(Ok(json(&gatefold_contract::admin::WhoAmI { actor: actor.name() })?)),
+        ApiRoute::WhoAmI => Ok(Ok(json(&gatefold_contract::admin::WhoAmI { actor: Some(actor.name()) })?)),
         ApiRoute::Notifications { gallery } => {
             let g = match find_gallery(&site, env, gallery).await? {
                 Ok(g) => g,

@@ -63,6 +63,13 @@ fn now_ms() -> f64 {
     worker::Date::now().as_millis() as f64
 }
 
+/// Whether the request carries a bearer token or an Access assertion at all (without either,
+/// there is nothing to check and nothing to throttle).
+pub fn presents_credentials(req: &Request) -> Result<bool> {
+    let h = req.headers();
+    Ok(api::bearer(h.get("Authorization")?.as_deref()).is_some() || h.get(access::HEADER)?.is_some())
+}
+
 /// The actor of an admin API request, or the failure to answer. A bearer token wins when both
 /// are sent (the CLI behind Access); otherwise an Access assertion, when Access is configured.
 pub async fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<Actor, Failure>> {
