@@ -93,7 +93,7 @@ fn pattern_bits(raw: &[char], reading: &[char], context: &[String], i: usize, j:
     let capitals = raw[i..j].iter().any(|c| c.is_uppercase());
     let stand_ins = raw[i..j].iter().zip(&reading[i..j]).any(|(r, n)| r.to_lowercase().next() != Some(*n));
     let variants = f64::from(u8::from(capitals)) + f64::from(u8::from(stand_ins));
-    if context.iter().any(|w| *w == piece) {
+    if context.contains(&piece) {
         offer(CONTEXT_BITS + variants);
     }
     if COMMON.contains(&piece.as_str()) {
@@ -138,13 +138,9 @@ pub fn bits(password: &str, context: &[&str]) -> f64 {
             let mut best = vec![f64::INFINITY; raw.len() + 1];
             best[0] = 0.0;
             for j in 1..=raw.len() {
-                let mut b = best[j - 1] + char_bits(raw[j - 1]);
-                for i in 0..j {
-                    if let Some(p) = pattern_bits(&raw, reading, &context, i, j) {
-                        b = b.min(best[i] + p);
-                    }
-                }
-                best[j] = b;
+                let blind = best[j - 1] + char_bits(raw[j - 1]);
+                let patterned = (0..j).filter_map(|i| pattern_bits(&raw, reading, &context, i, j).map(|p| best[i] + p));
+                best[j] = patterned.fold(blind, f64::min);
             }
             best[raw.len()]
         })

@@ -158,7 +158,7 @@ pub fn attack(guesses: &[Guess], now: i64) -> Option<Attack> {
     let mut networks: Vec<&str> = recent.iter().map(|g| g.wide.as_str()).collect();
     networks.sort_unstable();
     networks.dedup();
-    (networks.len() > NETWORK_BUDGET).then(|| Attack { wrong: recent.len() as u32, networks: networks.len() as u32 })
+    (networks.len() > NETWORK_BUDGET).then_some(Attack { wrong: recent.len() as u32, networks: networks.len() as u32 })
 }
 
 /// Seconds `who` must wait before another try at this link, if any: the longer of its
