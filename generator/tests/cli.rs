@@ -179,3 +179,23 @@ fn check_warns_when_a_deployment_nears_the_file_limit_of_the_workers_plan() {
     assert!(!stderr(&out).contains("static files"), "{}", stderr(&out));
     assert!(stdout(&out).contains("a deployment holds 16037 static files (Workers paid plan: 100000)"), "{}", stdout(&out));
 }
+
+#[test]
+fn password_generate_prints_a_passphrase_without_a_server_or_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_gatefold"))
+        .args(["password", "--generate"])
+        .current_dir(dir.path())
+        .env_remove("GATEFOLD_ADMIN_TOKEN")
+        .env("GATEFOLD_URL", "http://127.0.0.1:9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let phrase = stdout(&out);
+    let words: Vec<&str> = phrase.trim().split('-').collect();
+    assert_eq!(words.len(), 4, "{phrase}");
+    assert!(words.iter().all(|w| w.len() == 6 && w.bytes().all(|b| b.is_ascii_lowercase())), "{phrase}");
+    assert!(gatefold_contract::passphrase::check(phrase.trim(), &[]).is_ok());
+    let bare = Command::new(env!("CARGO_BIN_EXE_gatefold")).arg("password").current_dir(dir.path()).output().unwrap();
+    assert_eq!(bare.status.code(), Some(2), "a target or --generate is required: {}", stderr(&bare));
+}

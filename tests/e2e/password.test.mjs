@@ -201,6 +201,15 @@ test("the admin API refuses short passwords and links without password: required
   assert.equal((await short.json()).error, "bad_password");
   const long = await setPassword("locked-2", "x".repeat(257));
   assert.equal(long.status, 400);
+  const weak = await setPassword("locked-2", "Password2026!");
+  assert.equal(weak.status, 400);
+  const refusal = await weak.json();
+  assert.equal(refusal.error, "weak_password");
+  assert.match(refusal.message, /too easy to guess/);
+  assert.match(refusal.suggestion, /^[a-z]{6}(-[a-z]{6}){3}$/, "a generated passphrase is offered");
+  assert.equal((await setPassword("locked-2", refusal.suggestion)).status, 200, "and accepted");
+  const generated = await (await admin("passphrase")).json();
+  assert.match(generated.passphrase, /^[a-z]{6}(-[a-z]{6}){3}$/);
   const notRequired = await setPassword("everything", "correct horse 8");
   assert.equal(notRequired.status, 409);
   assert.equal((await notRequired.json()).error, "password_not_required");
