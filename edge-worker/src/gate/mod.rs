@@ -27,16 +27,19 @@
 
 use crate::password::{self, StoredHash};
 use futures_util::future::{join, join_all};
-use gatefold_contract::manifest::split_link_name;
 use gatefold_contract::policy::{Admission, Change, Refusal, decide_open};
 use gatefold_contract::{Denial, LinkPolicy, Overrides};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, SqlStorageValue, State, Stub, durable_object};
 
+mod client;
 mod runtime;
+mod scope;
 
+pub use client::{GateClient, wider_statuses};
 use runtime::Mirror;
 pub use runtime::{LinkRuntime, runtime};
+pub use scope::{Scope, session_epoch, under_wider};
 
 /// Any host works for a Durable Object stub; it only looks at the path.
 const STUB_ORIGIN: &str = "https://link-gate";
@@ -122,177 +125,6 @@ pub struct ChangeRequest {
 pub enum ChangeResponse {
     Changed(Status),
     Refused(Refusal),
-}
-
-/// What one `LinkGate` object stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// A link; `link` is `<audience>/<recipient>` for a recipient's link.
-    Link { gallery: String, link: String },
-    Gallery { gallery: String },
-    /// Every recipient of an audience: one write for all their links.
-    Audience { gallery: String, audience: String },
-}
-
-impl Scope {
-    pub fn link(gallery: &str, link: &str) -> Scope {
-        Scope::Link { gallery: gallery.into(), link: link.into() }
-    }
-
-    pub fn gallery(gallery: &str) -> Scope {
-        Scope::Gallery { gallery: gallery.into() }
-    }
-
-    pub fn audience(gallery: &str, audience: &str) -> Scope {
-        Scope::Audience { gallery: gallery.into(), audience: audience.into() }
-    }
-
-    /// The Durable Object's name.
-    pub fn object_name(&self) -> String {
-        match self {
-            Scope::Link { gallery, link } => format!("{gallery}/{link}"),
-            Scope::Gallery { gallery } => format!("{gallery}/*"),
-            Scope::Audience { gallery, audience } => format!("{gallery}/@{audience}"),
-        }
-    }
-
-    /// The scope an object name stands for: `<gallery>/*`, `<gallery>/@<audience>`,
-    /// `<gallery>/<link>` or `<gallery>/<audience>/<recipient>`; `None` for any other shape.
-    pub fn from_object_name(name: &str) -> Option<Scope> {
-        let (gallery, rest) = name.split_once('/')?;
-        let part = |s: &str| !s.is_empty() && !s.contains(['/', '@', '*']);
-        if !part(gallery) {
-            return None;
-        }
-        if rest == "*" {
-            return Some(Scope::gallery(gallery));
-        }
-        if let Some(audience) = rest.strip_prefix('@') {
-            return part(audience).then(|| Scope::audience(gallery, audience));
-        }
-        let (audience, link) = split_link_name(rest);
-        (audience.is_none_or(part) && part(link)).then(|| Scope::link(gallery, rest))
-    }
-
-    /// KV key of this version's mirror.
-    fn mirror_key(&self) -> String {
-        format!("runtime/{}", self.object_name())
-    }
-
-    /// KV key earlier versions read a link's overrides from (recipients' links are newer
-    /// than every such version: they have none).
-    fn legacy_mirror_key(&self) -> Option<String> {
-        match self {
-            Scope::Link { gallery, link } if !link.contains('/') => Some(format!("overrides/{gallery}/{link}")),
-            _ => None,
-        }
-    }
-
-    /// The scopes whose changes apply to this one's links, narrowest first: a recipient's
-    /// audience, then the gallery.
-    pub fn wider(&self) -> Vec<Scope> {
-        match self {
-            Scope::Link { gallery, link } => match split_link_name(link).0 {
-                Some(audience) => vec![Scope::audience(gallery, audience), Scope::gallery(gallery)],
-                None => vec![Scope::gallery(gallery)],
-            },
-            _ => vec![],
-        }
-    }
-}
-
-/// A link's own overrides under its wider scopes' (narrowest first, as [`Scope::wider`] lists
-/// them): any wider disable closes it, and an expiry or view limit set on a wider scope (an
-/// audience's extend) applies where the link has none of its own: the narrower scope wins.
-/// A wider change is the owner's runtime change for all its links, never lapsed by a publish
-/// of one of them, so it carries no published value it was made against.
-pub fn under_wider<'a>(own: Overrides, wider: impl IntoIterator<Item = &'a Overrides>) -> Overrides {
-    wider.into_iter().fold(own, |mut o, w| {
-        if o.expires_at.is_none() && w.expires_at.is_some() {
-            (o.expires_at, o.expires_against) = (w.expires_at, None);
-        }
-        if o.max_views.is_none() && w.max_views.is_some() {
-            (o.max_views, o.max_views_against) = (w.max_views, None);
-        }
-        o.within(w)
-    })
-}
-
-/// The session epoch a link's sessions must reach: its own plus its wider scopes'. Each only
-/// grows, so a revoke at any scope ends every session issued before it (saturating: a link
-/// revoked four billion times stays revoked).
-pub fn session_epoch(own: u32, wider: impl IntoIterator<Item = u32>) -> u32 {
-    wider.into_iter().fold(own, u32::saturating_add)
-}
-
-/// The current state of a scope's wider scopes, asked of their objects at once, in
-/// [`Scope::wider`] order.
-pub async fn wider_statuses(env: &Env, scope: &Scope) -> Result<Vec<Status>> {
-    let clients = scope.wider().iter().map(|w| GateClient::for_scope(env, w)).collect::<Result<Vec<_>>>()?;
-    join_all(clients.iter().map(GateClient::status)).await.into_iter().collect()
-}
-
-/// Typed client of one `LinkGate` object.
-pub struct GateClient {
-    stub: Stub,
-    name: String,
-}
-
-impl GateClient {
-    /// The client of one link's object (`link` is `<audience>/<recipient>` for a recipient).
-    pub fn new(env: &Env, gallery: &str, link: &str) -> Result<GateClient> {
-        GateClient::for_scope(env, &Scope::link(gallery, link))
-    }
-
-    pub fn for_scope(env: &Env, scope: &Scope) -> Result<GateClient> {
-        let name = scope.object_name();
-        let stub = env.durable_object("LINK_GATE")?.id_from_name(&name)?.get_stub()?;
-        Ok(GateClient { stub, name })
-    }
-
-    async fn call<T: serde::de::DeserializeOwned>(&self, method: Method, op: &str, body: Option<String>) -> Result<T> {
-        let mut init = RequestInit::new();
-        init.with_method(method);
-        if let Some(body) = body {
-            init.with_body(Some(body.into()));
-        }
-        let mut resp = self.stub.fetch_with_request(Request::new_with_init(&format!("{STUB_ORIGIN}/{op}"), &init)?).await?;
-        if resp.status_code() != 200 {
-            let detail = resp.text().await.unwrap_or_default();
-            return Err(worker::Error::RustError(format!("LinkGate {} /{op} answered {}: {detail}", self.name, resp.status_code())));
-        }
-        resp.json().await
-    }
-
-    /// Decides a new open (counts it when admitted).
-    pub async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
-        self.call(Method::Post, "open", Some(serde_json::to_string(req)?)).await
-    }
-
-    pub async fn status(&self) -> Result<Status> {
-        self.call(Method::Get, "status", None).await
-    }
-
-    /// Applies an owner's action inside the object, in one step with its checks.
-    pub async fn change(&self, req: &ChangeRequest) -> Result<ChangeResponse> {
-        self.call(Method::Post, "change", Some(serde_json::to_string(req)?)).await
-    }
-
-    /// Moves the session epoch on: every session issued before is over.
-    pub async fn revoke(&self) -> Result<Status> {
-        self.call(Method::Post, "revoke", None).await
-    }
-
-    /// Checks a visitor's password inside the object and, when right, counts the open.
-    pub async fn unlock(&self, req: &UnlockRequest) -> Result<UnlockResponse> {
-        self.call(Method::Post, "unlock", Some(serde_json::to_string(req)?)).await
-    }
-
-    /// Sets (`Some`) or clears (`None`) the password; either way every open session ends.
-    pub async fn set_password(&self, hash: Option<&StoredHash>) -> Result<Status> {
-        let body = PasswordChange { hash: hash.map(StoredHash::encode) };
-        self.call(Method::Put, "password", Some(serde_json::to_string(&body)?)).await
-    }
 }
 
 #[durable_object]
