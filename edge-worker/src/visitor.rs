@@ -179,7 +179,7 @@ pub async fn deny(v: &Visit<'_>, denial: Denial) -> Result<Response> {
 /// changes included) and the session's end.
 async fn page(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, session: &Session) -> Result<Response> {
     let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
-    let effective = link.policy.effective(&runtime.overrides);
+    let effective = runtime.in_force(gallery, link);
     let mode = PageMode::of(&link.policy);
     let (path, text) = localized(v, |l| manifest::page_path(&gallery.id, mode, l)).await?;
     let rebuild = |e: String| worker::Error::RustError(format!("{path}: {e}; rebuild the site with this version of gatefold"));
@@ -213,8 +213,9 @@ async fn link_state(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<(st
     )
     .await;
     let (own, wider) = (own?, wider?);
-    let in_force = gate::under_wider(own.overrides.settled(&link.policy), wider.iter().map(|w| &w.overrides));
-    let state = decide_open(&link.policy, &in_force, own.views, v.now()).map(drop);
+    let terms = Scope::link(&gallery.id, &link.name).wider_terms(gallery);
+    let in_force = gate::policy_in_force(&link.policy, &own.overrides, wider.iter().map(|w| &w.overrides), &terms);
+    let state = decide_open(&in_force, own.views, v.now()).map(drop);
     Ok((state, own))
 }
 
@@ -244,7 +245,7 @@ fn session_of(v: &Visit<'_>, a: Admission, now: i64) -> Session {
 /// Takes an open at the link's gate, logging it either way.
 async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std::result::Result<Session, Denial>> {
     let now = v.now();
-    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest { policy: link.policy.clone(), now }).await?;
+    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest::new(gallery, link, now)).await?;
     let session = match answer {
         OpenResponse::Admitted(a) => {
             v.log_admitted_open(&gallery.id, &link.name, &a);
@@ -270,13 +271,14 @@ async fn page_session(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str
     let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
     let Some(session) = v.session(token, &runtime) else { return Ok(PageSession::None) };
     let now = v.now();
+    let effective = runtime.in_force(gallery, link);
     if now < session.expires_at {
-        return Ok(match decide_in_session(&link.policy, &runtime.overrides, session.expires_at, Access::View, now) {
+        return Ok(match decide_in_session(&effective, session.expires_at, Access::View, now) {
             Ok(()) => PageSession::Show(session),
             Err(d) => PageSession::Refuse(d),
         });
     }
-    if link.policy.effective(&runtime.overrides).session_end_is_final() {
+    if effective.session_end_is_final() {
         v.log(&gallery.id, &link.name, EventKind::Open, Err(Denial::SessionExpired), None);
         return Ok(PageSession::Refuse(Denial::SessionExpired));
     }
@@ -397,7 +399,13 @@ async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> R
         return locked(v, gallery, link).await;
     };
     let now = v.now();
-    let req = UnlockRequest { policy: link.policy.clone(), now, password, client: v.password_client() };
+    let req = UnlockRequest {
+        policy: link.policy.clone(),
+        now,
+        password,
+        client: v.password_client(),
+        wider_terms: gate::owned_wider_terms(gallery, link),
+    };
     let answer = GateClient::new(v.env, &gallery.id, &link.name)?.unlock(&req).await?;
     let (outcome, denial, retry_after) = match answer {
         UnlockResponse::Admitted(a) => {
@@ -446,7 +454,7 @@ async fn password_page(v: &Visit<'_>, denial: Denial, retry_after: Option<i64>) 
 async fn admit(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, access: Access) -> Result<std::result::Result<(), Denial>> {
     let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
     let Some(session) = v.session(token, &runtime) else { return Ok(Err(Denial::NoSession)) };
-    Ok(decide_in_session(&link.policy, &runtime.overrides, session.expires_at, access, v.now()))
+    Ok(decide_in_session(&runtime.in_force(gallery, link), session.expires_at, access, v.now()))
 }
 
 /// `GET|HEAD /s/<token>/i/<file>`.

@@ -1,6 +1,11 @@
 //! Link policy: what the owner published in YAML, what they changed at runtime, and the
 //! decisions the worker takes on every open and every gated request.
 //!
+//! [`in_force`] is the one composition of a link's policy in force from its published terms,
+//! its own runtime changes and its wider scopes' (audience, gallery), each settled against the
+//! terms its scope was published with. Every reader uses it: the gate's opens and password
+//! unlocks, in-session checks, bots and HEAD, the admin API and the daily digest.
+//!
 //! The worker's Durable Object calls [`decide_open`] inside its single-threaded critical
 //! section, so check-and-increment is one atomic step (the bug peers ship when they check
 //! the limit and increment separately).
@@ -85,6 +90,10 @@ pub enum DownloadSize {
 ///   lapses once a publish changes that value (the newer decision in git wins);
 /// - an override without that memory (stored by an earlier version) holds until the next
 ///   owner action or open records it.
+///
+/// A wider scope's overrides follow the same rules against that scope's own published terms
+/// ([`Scoped`]): an audience's against [`widest_terms`] of its recipients, a gallery's against
+/// [`GALLERY_TERMS`].
 ///
 /// The JSON of the three first fields is the stored shape every version reads; the `_against`
 /// fields are stored beside it, so a rollback never loses a runtime disable.
@@ -280,16 +289,64 @@ impl LinkPolicy {
         self.expires.map(|e| e.at)
     }
 
-    /// The policy in force under `overrides` (see [`Overrides`] for the rules).
+    /// The policy in force under `overrides` alone, no wider scope: [`in_force`] of one scope.
     pub fn effective(&self, overrides: &Overrides) -> Effective {
-        Effective {
-            max_views: if overrides.limit_holds(self) { overrides.max_views } else { self.max_views },
-            expires_at: if overrides.expiry_holds(self) { overrides.expires_at } else { self.expires_at() },
-            download: self.download,
-            view_seconds: self.view_seconds,
-            disabled: self.disabled || overrides.is_disabled(),
-            password: self.password,
-        }
+        in_force(Scoped { terms: self, overrides }, &[])
+    }
+}
+
+/// What a gallery scope's runtime changes are judged and settled against: no terms. A gallery
+/// publishes no expiry or view limit of its own (gallery.yaml's `disabled:` is already part of
+/// every link's published policy), so an expiry or limit set on a whole gallery would hold until
+/// an owner changes it, and enabling a gallery lifts only its runtime disable.
+pub static GALLERY_TERMS: LinkPolicy =
+    LinkPolicy { max_views: None, expires: None, download: Downloads::NONE, view_seconds: None, disabled: false, password: false };
+
+/// The terms an audience is published with: the widest of its recipients' (the latest expiry,
+/// the largest view limit, `None` where any recipient has none). An owner's change to the whole
+/// audience is judged against them, so "extend by 7 days" starts from the last day any recipient
+/// has and never shortens anyone's published terms without `force`; and it lapses, for every
+/// recipient, once a publish moves them. The generator writes them into the gallery record.
+pub fn widest_terms<'a>(recipients: impl IntoIterator<Item = &'a LinkPolicy>) -> LinkPolicy {
+    let recipients: Vec<&LinkPolicy> = recipients.into_iter().collect();
+    let every = |has: fn(&LinkPolicy) -> bool| recipients.iter().all(|p| has(p));
+    let expires = if every(|p| p.expires.is_some()) { recipients.iter().filter_map(|p| p.expires).max_by_key(|e| e.at) } else { None };
+    let max_views = if every(|p| p.max_views.is_some()) { recipients.iter().filter_map(|p| p.max_views).max() } else { None };
+    LinkPolicy { expires, max_views, ..GALLERY_TERMS.clone() }
+}
+
+/// One scope's runtime changes beside the published terms they are judged against: a link's
+/// own policy, an audience's [`widest_terms`], a gallery's [`GALLERY_TERMS`].
+#[derive(Debug, Clone, Copy)]
+pub struct Scoped<'a> {
+    pub terms: &'a LinkPolicy,
+    pub overrides: &'a Overrides,
+}
+
+/// The policy in force for a link: its published policy and own runtime changes (`link`) under
+/// its wider scopes' (narrowest first: a recipient's audience, then the gallery).
+///
+/// Each scope's overrides are first settled against its own terms ([`Overrides::settled`]), so
+/// a wider scope's expiry or limit lapses exactly as a link's own does. Then a disable at any
+/// scope (or in YAML) closes the link; an expiry or limit comes from the narrowest scope that
+/// still has one, else from the link's published policy; downloads, view time and the password
+/// are the link's published ones.
+pub fn in_force(link: Scoped<'_>, wider: &[Scoped<'_>]) -> Effective {
+    let own = link.overrides.settled(link.terms);
+    let (mut expires_at, mut max_views, mut disabled) = (own.expires_at, own.max_views, link.terms.disabled || own.is_disabled());
+    for scope in wider {
+        let settled = scope.overrides.settled(scope.terms);
+        expires_at = expires_at.or(settled.expires_at);
+        max_views = max_views.or(settled.max_views);
+        disabled |= settled.is_disabled();
+    }
+    Effective {
+        max_views: max_views.or(link.terms.max_views),
+        expires_at: expires_at.or(link.terms.expires_at()),
+        download: link.terms.download,
+        view_seconds: link.terms.view_seconds,
+        disabled,
+        password: link.terms.password,
     }
 }
 
@@ -325,7 +382,8 @@ impl Effective {
         }
     }
 
-    pub fn views_remaining(&self, views: u64) -> Option<u64> {
+    /// Views left after `views` opens; `None` when unlimited.
+    pub fn views_left(&self, views: u64) -> Option<u64> {
         self.max_views.map(|max| u64::from(max).saturating_sub(views))
     }
 
@@ -355,10 +413,9 @@ pub struct Admission {
     pub max_views: Option<u32>,
 }
 
-/// Decides a new open. `views` is the count before this open; on success the caller stores
-/// `admission.view_number` as the new count.
-pub fn decide_open(policy: &LinkPolicy, overrides: &Overrides, views: u64, now: i64) -> Result<Admission, Denial> {
-    let effective = policy.effective(overrides);
+/// Decides a new open under the policy in force ([`in_force`]). `views` is the count before
+/// this open; on success the caller stores `admission.view_number` as the new count.
+pub fn decide_open(effective: &Effective, views: u64, now: i64) -> Result<Admission, Denial> {
     match effective.state(views, now) {
         LinkState::Disabled => Err(Denial::LinkDisabled),
         LinkState::Expired => Err(Denial::LinkExpired),
@@ -381,17 +438,10 @@ pub enum Access {
     Download(DownloadSize),
 }
 
-/// Decides a request made inside an admitted session. The view limit does not apply here:
-/// the session already paid for its open. Disable and expiry do, so switching a link off
-/// also stops sessions that are already open.
-pub fn decide_in_session(
-    policy: &LinkPolicy,
-    overrides: &Overrides,
-    session_expires_at: i64,
-    access: Access,
-    now: i64,
-) -> Result<(), Denial> {
-    let effective = policy.effective(overrides);
+/// Decides a request made inside an admitted session, under the policy in force now
+/// ([`in_force`]). The view limit does not apply here: the session already paid for its open.
+/// Disable and expiry do, so switching a link off also stops sessions that are already open.
+pub fn decide_in_session(effective: &Effective, session_expires_at: i64, access: Access, now: i64) -> Result<(), Denial> {
     if effective.disabled {
         return Err(Denial::LinkDisabled);
     }

@@ -28,7 +28,7 @@ fn opens_follow_the_decision_table() {
         ("zero-view limit override closes the link", policy(), Overrides { max_views: Some(0), ..none.clone() }, 0, NOW, Err(Denial::ViewLimitReached)),
     ];
     for (name, policy, overrides, views, now, expected) in table {
-        let got = decide_open(&policy, &overrides, views, now).map(|a| a.view_number);
+        let got = decide_open(&policy.effective(&overrides), views, now).map(|a| a.view_number);
         assert_eq!(got, expected, "{name}");
     }
 }
@@ -36,11 +36,8 @@ fn opens_follow_the_decision_table() {
 #[test]
 fn a_session_lasts_view_seconds_or_the_default() {
     let timed = LinkPolicy { view_seconds: Some(30), ..policy() };
-    assert_eq!(decide_open(&timed, &Overrides::default(), 0, NOW).unwrap().session_expires_at, NOW + 30);
-    assert_eq!(
-        decide_open(&policy(), &Overrides::default(), 0, NOW).unwrap().session_expires_at,
-        NOW + i64::from(DEFAULT_SESSION_SECONDS)
-    );
+    assert_eq!(decide_open(&timed.effective(&Overrides::default()), 0, NOW).unwrap().session_expires_at, NOW + 30);
+    assert_eq!(decide_open(&policy().effective(&Overrides::default()), 0, NOW).unwrap().session_expires_at, NOW + i64::from(DEFAULT_SESSION_SECONDS));
     assert!(timed.effective(&Overrides::default()).session_end_is_final());
     assert!(!policy().effective(&Overrides::default()).session_end_is_final());
 }
@@ -63,7 +60,7 @@ fn requests_inside_a_session_follow_the_decision_table() {
         ("limit does not stop admitted sessions", policy(), Overrides { max_views: Some(0), ..none.clone() }, NOW + 10, Access::View, NOW, Ok(())),
     ];
     for (name, policy, overrides, until, access, now, expected) in table {
-        assert_eq!(decide_in_session(&policy, &overrides, until, access, now), expected, "{name}");
+        assert_eq!(decide_in_session(&policy.effective(&overrides), until, access, now), expected, "{name}");
     }
 }
 
@@ -71,8 +68,8 @@ fn requests_inside_a_session_follow_the_decision_table() {
 fn state_and_remaining_views_for_the_admin_page() {
     let e = policy().effective(&Overrides::default());
     assert_eq!(e.state(1, NOW), LinkState::Active);
-    assert_eq!(e.views_remaining(1), Some(2));
-    assert_eq!(e.views_remaining(7), Some(0));
+    assert_eq!(e.views_left(1), Some(2));
+    assert_eq!(e.views_left(7), Some(0));
     assert_eq!(e.state(3, NOW), LinkState::LimitReached);
     assert_eq!(serde_json::to_string(&LinkState::LimitReached).unwrap(), "\"limit_reached\"");
 }
@@ -180,4 +177,68 @@ fn refusals_name_their_effect() {
     assert_eq!(Refusal::DisabledInYaml.status_and_code(), (409, "disabled_in_yaml"));
     assert!(Refusal::ShortensExpiry { in_force: Some(9), asked: 5 }.message(time).contains("@9; @5 is earlier"));
     assert!(Refusal::LimitAtOrBelowViews { views: 4, asked: 3 }.message(time).contains("4 views are used"));
+}
+
+#[test]
+fn an_audiences_terms_are_the_widest_of_its_recipients() {
+    let at = ResolvedExpiry::at_instant;
+    let recipient = |expires: Option<i64>, max_views: Option<u32>| LinkPolicy { expires: expires.map(at), max_views, download: Downloads::ORIGINAL, ..policy() };
+    let channel = widest_terms(&[recipient(Some(100), Some(20)), recipient(Some(300), Some(2))]);
+    assert_eq!((channel.expires_at(), channel.max_views), (Some(300), Some(20)));
+    assert_eq!(channel, LinkPolicy { expires: Some(at(300)), max_views: Some(20), ..GALLERY_TERMS.clone() }, "terms only: no downloads, view time or password");
+    let press = widest_terms(&[recipient(None, Some(5)), recipient(Some(7), Some(3))]);
+    assert_eq!((press.expires_at(), press.max_views), (None, Some(5)), "a recipient that never expires: the audience never does");
+    assert_eq!(widest_terms(&Vec::new()), GALLERY_TERMS);
+    // Extending the audience by a day starts from its last recipient's expiry.
+    let next = Overrides::default().apply(&Change::Limits { expires_at: None, extend_days: Some(1), max_views: None, force: false }, &channel, 0, 50).unwrap();
+    assert_eq!(next.expires_at, Some(300 + 86_400));
+}
+
+#[test]
+fn the_policy_in_force_settles_every_scope_then_combines_them() {
+    let day = 86_400;
+    // A recipient published to expire at NOW + 100 with 3 views, in an audience published with
+    // the same terms, in a gallery (no terms of its own).
+    let link = policy();
+    let audience_terms = widest_terms([&link]);
+    let republished = LinkPolicy { expires: Some(ResolvedExpiry::at_instant(NOW - 2 * day)), ..policy() };
+    let republished_terms = widest_terms([&republished]);
+    let none = Overrides::default();
+    let closed = Overrides { disabled: Some(true), ..none.clone() };
+    let extended = |to: i64| Overrides { expires_at: Some(to), expires_against: against(Some(NOW + 100)), ..none.clone() };
+    let raised = Overrides { max_views: Some(10), max_views_against: against(Some(3)), ..none.clone() };
+    let legacy = Overrides { expires_at: Some(NOW + 9 * day), ..none.clone() };
+    let gallery_limit = Overrides { max_views: Some(50), max_views_against: against(None), ..none.clone() };
+    // (case, link's policy, own, audience terms, audience's, gallery's) → (expiry, limit, disabled)
+    type Row<'a> = (&'a str, LinkPolicy, Overrides, LinkPolicy, Overrides, Overrides, (Option<i64>, Option<u32>, bool));
+    let table: Vec<Row<'_>> = vec![
+        ("nothing changed: the published policy", link.clone(), none.clone(), audience_terms.clone(), none.clone(), none.clone(), (Some(NOW + 100), Some(3), false)),
+        ("an audience's extension reaches its recipient", link.clone(), none.clone(), audience_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW + 30 * day), Some(3), false)),
+        ("a republish moving the audience's terms makes its extension lapse", republished.clone(), none.clone(), republished_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW - 2 * day), Some(3), false)),
+        ("a republish moving the audience's limit makes its raise lapse", LinkPolicy { max_views: Some(4), ..policy() }, none.clone(), LinkPolicy { max_views: Some(4), ..audience_terms.clone() }, raised.clone(), none.clone(), (Some(NOW + 100), Some(4), false)),
+        ("an audience's raise over unchanged terms holds", link.clone(), none.clone(), audience_terms.clone(), raised.clone(), none.clone(), (Some(NOW + 100), Some(10), false)),
+        ("the link's own change wins over its audience's", link.clone(), extended(NOW + day), audience_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW + day), Some(3), false)),
+        ("a lapsed own change gives way to the audience's that holds", republished.clone(), extended(NOW + day), audience_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW + 30 * day), Some(3), false)),
+        ("an audience's change stored without memory holds", republished.clone(), none.clone(), republished_terms.clone(), legacy.clone(), none.clone(), (Some(NOW + 9 * day), Some(3), false)),
+        ("the audience fills in before the gallery", link.clone(), none.clone(), audience_terms.clone(), raised.clone(), gallery_limit.clone(), (Some(NOW + 100), Some(10), false)),
+        ("a gallery's limit (no published terms) holds through publishes", republished.clone(), none.clone(), republished_terms.clone(), none.clone(), gallery_limit.clone(), (Some(NOW - 2 * day), Some(50), false)),
+        ("an audience's disable closes its recipient", link.clone(), none.clone(), audience_terms.clone(), closed.clone(), none.clone(), (Some(NOW + 100), Some(3), true)),
+        ("a gallery's disable closes it", link.clone(), raised.clone(), audience_terms.clone(), none.clone(), closed.clone(), (Some(NOW + 100), Some(10), true)),
+        ("an unreadable wider state closes it", link.clone(), none.clone(), audience_terms.clone(), Overrides::unreadable(), none.clone(), (Some(NOW + 100), Some(3), true)),
+        ("YAML's disable beats every runtime change", LinkPolicy { disabled: true, ..policy() }, Overrides { disabled: Some(false), ..none.clone() }, audience_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW + 30 * day), Some(3), true)),
+    ];
+    for (case, policy, own, terms, audience, gallery, expected) in table {
+        let e = in_force(
+            Scoped { terms: &policy, overrides: &own },
+            &[Scoped { terms: &terms, overrides: &audience }, Scoped { terms: &GALLERY_TERMS, overrides: &gallery }],
+        );
+        assert_eq!((e.expires_at, e.max_views, e.disabled), expected, "{case}");
+        assert_eq!((e.download, e.view_seconds, e.password), (policy.download, policy.view_seconds, policy.password), "{case}: the link's own");
+    }
+}
+
+#[test]
+fn one_scope_alone_is_its_effective_policy() {
+    let own = Overrides { expires_at: Some(NOW + 1000), max_views: Some(9), ..Overrides::default() };
+    assert_eq!(in_force(Scoped { terms: &policy(), overrides: &own }, &[]), policy().effective(&own));
 }

@@ -13,9 +13,8 @@ use gatefold_contract::owner::{ReminderTerms, ShownExpiry};
 use crate::analytics::audit::{self, Terms};
 use crate::site::Deployment;
 use gatefold_contract::manifest::{Gallery, IndexedGallery, IndexedLink, Link, Site};
-use gatefold_contract::policy::Change;
+use gatefold_contract::policy::{Change, GALLERY_TERMS};
 use gatefold_contract::token::secrets_equal;
-use gatefold_contract::LinkPolicy;
 use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{Context, Env, Headers, Method, Request, Response, Result};
@@ -436,13 +435,13 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, note: &mut Opti
             }
             let (change, action) = if matches!(route, ApiRoute::DisableGallery { .. }) { (Change::Disable, "disable") } else { (Change::Enable, "enable") };
             // One write for the whole gallery: every link's object consults it on open.
-            let req = ChangeRequest { change, policy: LinkPolicy::default(), now };
+            let req = ChangeRequest { change, policy: GALLERY_TERMS.clone(), now };
             let client = GateClient::for_scope(env, &Scope::gallery(gallery))?;
-            let before = Terms::of_scope(&LinkPolicy::default(), &client.status().await?);
+            let before = Terms::of_scope(&GALLERY_TERMS, &client.status().await?);
             let n = note.insert(Note::change(action, gallery.to_string(), settings, &before));
             match client.change(&req).await? {
                 ChangeResponse::Changed(st) => {
-                    n.changed(settings, &before, &Terms::of_scope(&LinkPolicy::default(), &st));
+                    n.changed(settings, &before, &Terms::of_scope(&GALLERY_TERMS, &st));
                     Ok(Ok(json(&GalleryStatus { gallery: gallery.to_string(), overrides: st.overrides, notices: st.notices })?))
                 }
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
@@ -462,7 +461,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, note: &mut Opti
             // One write for the whole audience, whatever its number of recipients: each
             // recipient's object consults it on open, and its KV mirror in session.
             let client = GateClient::for_scope(env, &Scope::audience(gallery, audience))?;
-            let policy = api::audience_policy(&g, audience);
+            let policy = g.audience_terms(audience).cloned().unwrap_or_default();
             let before = Terms::of_scope(&policy, &client.status().await?);
             let target = format!("{gallery}/@{audience}");
             let change = match route {

@@ -2,6 +2,18 @@
 //! at once.
 
 use super::*;
+use gatefold_contract::manifest::{Gallery, Link};
+
+impl OpenRequest {
+    pub fn new(gallery: &Gallery, link: &Link, now: i64) -> OpenRequest {
+        OpenRequest { policy: link.policy.clone(), now, wider_terms: owned_wider_terms(gallery, link) }
+    }
+}
+
+/// [`Scope::wider_terms`] of `link`'s scope, to send to its object.
+pub fn owned_wider_terms(gallery: &Gallery, link: &Link) -> Vec<LinkPolicy> {
+    Scope::link(&gallery.id, &link.name).wider_terms(gallery).into_iter().cloned().collect()
+}
 
 /// The current state of a scope's wider scopes, asked of their objects at once, in
 /// [`Scope::wider`] order.
@@ -49,6 +61,13 @@ impl GateClient {
 
     pub async fn status(&self) -> Result<Status> {
         self.call(Method::Get, "status", None).await
+    }
+
+    /// This scope's state with its runtime changes settled against `terms`, the terms it was
+    /// published with (how a link's open asks its wider scopes): a change a publish made lapse
+    /// is stored as lapsed.
+    pub async fn settle(&self, terms: &LinkPolicy) -> Result<Status> {
+        self.call(Method::Post, "settle", Some(serde_json::to_string(terms)?)).await
     }
 
     /// Applies an owner's action inside the object, in one step with its checks.

@@ -14,8 +14,11 @@
 //! happen with no `await` in between: no other request to this object can interleave, and
 //! 200 concurrent opens of a 50-view link admit exactly 50. Owner actions are applied the same
 //! way (read, apply, write in one step inside the object), so two owners acting at once both
-//! land. The gallery's object is asked on every open before that step, which is what makes a
-//! gallery-wide disable close every link's next open at once.
+//! land. The link's wider scopes' objects (its audience's, its gallery's) are asked on every
+//! open before that step, which is what makes a disable of a whole audience or gallery close
+//! every link's next open at once; each settles its own runtime changes against the terms it was
+//! published with (which the open carries), so they lapse as a link's own do, and the decision
+//! is the one composition of them all, [`gatefold_contract::policy::in_force`].
 //!
 //! Storage keeps the `overrides` column in the JSON shape every earlier version reads; what
 //! this version adds (the published values a change was made against, the session epoch) sits
@@ -36,10 +39,10 @@ mod client;
 mod runtime;
 mod scope;
 
-pub use client::{GateClient, wider_statuses};
+pub use client::{GateClient, owned_wider_terms, wider_statuses};
 use runtime::Mirror;
 pub use runtime::{LinkRuntime, runtime};
-pub use scope::{Scope, session_epoch, under_wider};
+pub use scope::{Scope, policy_in_force, session_epoch};
 
 /// Any host works for a Durable Object stub; it only looks at the path.
 const STUB_ORIGIN: &str = "https://link-gate";
@@ -58,6 +61,9 @@ const MIRROR_CACHE_SECONDS: u64 = 30;
 pub struct OpenRequest {
     pub policy: LinkPolicy,
     pub now: i64,
+    /// The published terms of the link's wider scopes ([`Scope::wider_terms`]), which their
+    /// runtime changes are settled against.
+    pub wider_terms: Vec<LinkPolicy>,
 }
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
@@ -92,6 +98,8 @@ pub struct UnlockRequest {
     pub password: String,
     /// Who is trying, for the per-client throttle: a keyed hash of IP and browser family.
     pub client: String,
+    /// As [`OpenRequest::wider_terms`].
+    pub wider_terms: Vec<LinkPolicy>,
 }
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
@@ -268,10 +276,37 @@ impl LinkGate {
         Ok(())
     }
 
-    /// The wider scopes' states, each from its own object (asked at once), so a gallery's or
-    /// an audience's disable or revoke is seen by the very next open.
-    async fn wider_overrides(&self, scope: &Scope) -> Result<Vec<Status>> {
-        wider_statuses(&self.env, scope).await
+    /// The wider scopes' states, each from its own object (asked at once) and settled there
+    /// against the terms it was published with, so a gallery's or an audience's disable or
+    /// revoke is seen by the very next open and a change of theirs that a publish made lapse is
+    /// stored as lapsed (a later publish cannot revive it), as a link's own is.
+    async fn wider_settled(&self, scope: &Scope, terms: &[LinkPolicy]) -> Result<Vec<Status>> {
+        let wider = scope.wider();
+        if terms.len() != wider.len() {
+            let name = scope.object_name();
+            return Err(worker::Error::RustError(format!("LinkGate {name}: {} wider scopes but terms for {}", wider.len(), terms.len())));
+        }
+        let clients = wider.iter().map(|w| GateClient::for_scope(&self.env, w)).collect::<Result<Vec<_>>>()?;
+        join_all(clients.iter().zip(terms).map(|(c, t)| c.settle(t))).await.into_iter().collect()
+    }
+
+    /// Decides an open from this link's loaded state and its wider scopes' (synchronous).
+    fn decide(policy: &LinkPolicy, loaded: &Loaded, wider: &[Status], terms: &[LinkPolicy], now: i64) -> std::result::Result<Admission, Denial> {
+        let terms: Vec<&LinkPolicy> = terms.iter().collect();
+        let in_force = policy_in_force(policy, &loaded.status.overrides, wider.iter().map(|w| &w.overrides), &terms);
+        decide_open(&in_force, loaded.status.views, now)
+    }
+
+    /// This scope's state settled against `terms`: what a narrower link's open asks of it.
+    async fn settle(&self, terms: &LinkPolicy) -> Result<Status> {
+        let scope = self.scope()?;
+        let loaded = self.load()?;
+        let (settled, resettle) = Self::settled(&loaded, terms);
+        if !resettle {
+            return Ok(loaded.status);
+        }
+        self.resettle(&scope, &settled).await?;
+        Ok(self.load()?.status)
     }
 
     /// The stored overrides as `policy` leaves them (a publish may have made a change lapse),
@@ -303,13 +338,12 @@ impl LinkGate {
 
     async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
         let scope = self.scope()?;
-        let wider = self.wider_overrides(&scope).await?;
+        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
         // From here to the writes: no await.
         let loaded = self.load()?;
         let (settled, resettle) = Self::settled(&loaded, &req.policy);
         let status = &loaded.status;
-        let in_force = under_wider(settled.clone(), wider.iter().map(|w| &w.overrides));
-        let response = match decide_open(&req.policy, &in_force, status.views, req.now) {
+        let response = match Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now) {
             Err(denial) => OpenResponse::Denied(denial),
             // A password link opens through `/unlock` only, whoever asks here.
             Ok(_) if req.policy.password => OpenResponse::Denied(if status.password_set { Denial::PasswordRequired } else { Denial::PasswordNotSet }),
@@ -326,14 +360,16 @@ impl LinkGate {
 
     /// A password attempt: the link's state, then the password being set, then the throttle
     /// (checked and booked as a wrong attempt in one step, so concurrent guesses cannot pass
-    /// the limit together), then PBKDF2. A right password takes its booking back and counts the
-    /// open with the state decided again, in one synchronous step after the derive.
+    /// the limit together), then PBKDF2. A right password asks the wider scopes again (a
+    /// disable or revoke of the audience or gallery landing during the derive is seen), then
+    /// takes its booking back and counts the open with the state decided again, in one
+    /// synchronous step.
     async fn unlock(&self, req: &UnlockRequest) -> Result<UnlockResponse> {
         let scope = self.scope()?;
-        let wider = self.wider_overrides(&scope).await?;
+        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
         let loaded = self.load()?;
         let (settled, resettle) = Self::settled(&loaded, &req.policy);
-        let decided = decide_open(&req.policy, &under_wider(settled.clone(), wider.iter().map(|w| &w.overrides)), loaded.status.views, req.now);
+        let decided = Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now);
         let checked = match (decided, &loaded.password) {
             (Err(denial), _) => Err(UnlockResponse::Denied(denial)),
             (Ok(_), None) => Err(UnlockResponse::Denied(Denial::PasswordNotSet)),
@@ -352,6 +388,7 @@ impl LinkGate {
         if !password::verify(&req.password, stored).await? {
             return Ok(UnlockResponse::Denied(Denial::WrongPassword));
         }
+        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
         // From here to the count: no await.
         let now = self.load()?;
         if now.password.as_ref() != Some(stored) {
@@ -359,8 +396,7 @@ impl LinkGate {
             return Ok(UnlockResponse::Denied(Denial::WrongPassword));
         }
         self.sql().exec("DELETE FROM password_attempts WHERE rowid = ?", vec![SqlStorageValue::Integer(booking)])?;
-        let (settled, _) = Self::settled(&now, &req.policy);
-        Ok(match decide_open(&req.policy, &under_wider(settled, wider.iter().map(|w| &w.overrides)), now.status.views, req.now) {
+        Ok(match Self::decide(&req.policy, &now, &wider, &req.wider_terms, req.now) {
             Err(denial) => UnlockResponse::Denied(denial),
             Ok(admission) => {
                 let epoch = session_epoch(now.status.session_epoch, wider.iter().map(|w| w.session_epoch));
@@ -518,6 +554,10 @@ impl DurableObject for LinkGate {
                 Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
             },
             (Method::Get, "/status") => Response::from_json(&self.load()?.status),
+            (Method::Post, "/settle") => match req.json::<LinkPolicy>().await {
+                Ok(terms) => Response::from_json(&self.settle(&terms).await?),
+                Err(e) => Response::error(format!("body must be the scope's published terms (LinkPolicy): {e}"), 400),
+            },
             (Method::Post, "/change") => match req.json::<ChangeRequest>().await {
                 Ok(body) => Response::from_json(&self.change(&body).await?),
                 Err(e) => Response::error(format!("body must be a ChangeRequest: {e}"), 400),

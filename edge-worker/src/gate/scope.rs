@@ -1,8 +1,9 @@
 //! What each `LinkGate` object stands for (a link, an audience, a gallery), how a link's scopes
-//! nest, and what a link's sessions and runtime state are made of across them.
+//! nest, and what a link's sessions and policy in force are made of across them.
 
-use gatefold_contract::Overrides;
-use gatefold_contract::manifest::split_link_name;
+use gatefold_contract::manifest::{Gallery, split_link_name};
+use gatefold_contract::policy::{Effective, GALLERY_TERMS, Scoped, in_force};
+use gatefold_contract::{LinkPolicy, Overrides};
 
 /// What one `LinkGate` object stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -79,23 +80,17 @@ impl Scope {
             _ => vec![],
         }
     }
-}
 
-/// A link's own overrides under its wider scopes' (narrowest first, as [`Scope::wider`] lists
-/// them): any wider disable closes it, and an expiry or view limit set on a wider scope (an
-/// audience's extend) applies where the link has none of its own: the narrower scope wins.
-/// A wider change is the owner's runtime change for all its links, never lapsed by a publish
-/// of one of them, so it carries no published value it was made against.
-pub fn under_wider<'a>(own: Overrides, wider: impl IntoIterator<Item = &'a Overrides>) -> Overrides {
-    wider.into_iter().fold(own, |mut o, w| {
-        if o.expires_at.is_none() && w.expires_at.is_some() {
-            (o.expires_at, o.expires_against) = (w.expires_at, None);
-        }
-        if o.max_views.is_none() && w.max_views.is_some() {
-            (o.max_views, o.max_views_against) = (w.max_views, None);
-        }
-        o.within(w)
-    })
+    /// The terms each of [`Scope::wider`]'s scopes was published with, in that order: a
+    /// recipient's audience's from its gallery's record ([`gatefold_contract::manifest::Audience::terms`]),
+    /// then the gallery's ([`GALLERY_TERMS`]). An audience the record lacks has none.
+    pub fn wider_terms<'g>(&self, gallery: &'g Gallery) -> Vec<&'g LinkPolicy> {
+        let terms = |w: &Scope| match w {
+            Scope::Audience { audience, .. } => gallery.audience_terms(audience).unwrap_or(&GALLERY_TERMS),
+            _ => &GALLERY_TERMS,
+        };
+        self.wider().iter().map(terms).collect()
+    }
 }
 
 /// The session epoch a link's sessions must reach: its own plus its wider scopes'. Each only
@@ -105,3 +100,13 @@ pub fn session_epoch(own: u32, wider: impl IntoIterator<Item = u32>) -> u32 {
     wider.into_iter().fold(own, u32::saturating_add)
 }
 
+
+/// A link's policy in force ([`in_force`]) from its published policy and own overrides, its
+/// wider scopes' overrides (in [`Scope::wider`] order, as their objects or KV mirrors hold them)
+/// and the terms those scopes were published with ([`Scope::wider_terms`]). A scope without
+/// terms given is settled against none, never left out: its disable always counts.
+pub fn policy_in_force<'a>(policy: &LinkPolicy, own: &Overrides, wider: impl IntoIterator<Item = &'a Overrides>, terms: &[&LinkPolicy]) -> Effective {
+    let wider: Vec<Scoped<'_>> =
+        wider.into_iter().enumerate().map(|(i, overrides)| Scoped { terms: terms.get(i).copied().unwrap_or(&GALLERY_TERMS), overrides }).collect();
+    in_force(Scoped { terms: policy, overrides: own }, &wider)
+}
