@@ -190,7 +190,7 @@ async fn page(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, sessio
             label: &link.label,
             expiry: effective.expires_at.map(|at| site::shown_expiry(&v.site.settings, &link.policy, at)),
             view_seconds: effective.view_seconds,
-            session_expires_at: session.expires_at,
+            session_expires_at: effective.session_end(session),
         })
         .map_err(|e| rebuild(e.to_string()))?;
     respond_html(v, 200, html, headers::PAGE)
@@ -237,9 +237,9 @@ async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Resu
     respond_html(v, 200, html, headers::INTERSTITIAL)
 }
 
-/// The session an admitted open at `now` gives this client.
-fn session_of(v: &Visit<'_>, a: Admission, now: i64) -> Session {
-    Session { view_number: a.view_number, issued_at: now, expires_at: a.session_expires_at, epoch: a.session_epoch, client: v.client() }
+/// The session an admitted open at `now` gives this client (`password`: admitted through it).
+fn session_of(v: &Visit<'_>, a: Admission, now: i64, password: bool) -> Session {
+    Session { view_number: a.view_number, issued_at: now, expires_at: a.session_expires_at, epoch: a.session_epoch, client: v.client(), password }
 }
 
 /// Takes an open at the link's gate, logging it either way.
@@ -249,7 +249,7 @@ async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std
     let session = match answer {
         OpenResponse::Admitted(a) => {
             v.log_admitted_open(&gallery.id, &link.name, &a);
-            Ok(session_of(v, a, now))
+            Ok(session_of(v, a, now, false))
         }
         OpenResponse::Denied(d) => {
             v.log(&gallery.id, &link.name, EventKind::Open, Err(d), None);
@@ -272,9 +272,12 @@ async fn page_session(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str
     let Some(session) = v.session(token, &runtime) else { return Ok(PageSession::None) };
     let now = v.now();
     let effective = runtime.in_force(gallery, link);
-    if now < session.expires_at {
-        return Ok(match decide_in_session(&effective, session.expires_at, Access::View, now) {
+    if now < effective.session_end(&session) {
+        return Ok(match decide_in_session(&effective, &session, Access::View, now) {
             Ok(()) => PageSession::Show(session),
+            // Opened before `password: required` was published: this visitor is asked for the
+            // password like anyone new.
+            Err(Denial::PasswordRequired) => PageSession::None,
             Err(d) => PageSession::Refuse(d),
         });
     }
@@ -410,7 +413,7 @@ async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> R
     let (outcome, denial, retry_after) = match answer {
         UnlockResponse::Admitted(a) => {
             v.log_admitted_open(&gallery.id, &link.name, &a);
-            return with_new_session(v, token, back_to_page(token).map(|resp| (resp, session_of(v, a, now))));
+            return with_new_session(v, token, back_to_page(token).map(|resp| (resp, session_of(v, a, now, true))));
         }
         UnlockResponse::Denied(d) => (Err(d), d, None),
         UnlockResponse::Throttled { retry_after } => (Err(Denial::TooManyAttempts), Denial::TooManyAttempts, Some(retry_after)),
@@ -454,7 +457,7 @@ async fn password_page(v: &Visit<'_>, denial: Denial, retry_after: Option<i64>) 
 async fn admit(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, access: Access) -> Result<std::result::Result<(), Denial>> {
     let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
     let Some(session) = v.session(token, &runtime) else { return Ok(Err(Denial::NoSession)) };
-    Ok(decide_in_session(&runtime.in_force(gallery, link), session.expires_at, access, v.now()))
+    Ok(decide_in_session(&runtime.in_force(gallery, link), &session, access, v.now()))
 }
 
 /// `GET|HEAD /s/<token>/i/<file>`.

@@ -1,14 +1,15 @@
-// One policy in force for every scope. Two real builds of a copy of the e2e site with the
-// Durable Object and KV state kept between them (a republish): an audience's runtime extension
-// lapses like a link's own once the audience's published expiry moves, and is shown lapsed for
-// its row and its recipients alike. Then, on the fixture as it is: the daily digest counts
-// views left under a runtime raise.
+// One policy in force for every scope, and tighter publishes reaching sessions already out.
+// Two real builds of a copy of the e2e site with the Durable Object and KV state kept between
+// them (a republish): an audience's runtime extension lapses like a link's own once the
+// audience's published expiry moves, and is shown lapsed for its row and its recipients alike;
+// a session opened before `password: required` or a shorter `view_seconds` was published ends.
+// Then, on the fixture as it is: the daily digest counts views left under a runtime raise.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, buildSite, until, FIXTURE } from "./harness.mjs";
+import { startWorker, buildSite, cookieOf, until, FIXTURE, NAVIGATION_HEADERS } from "./harness.mjs";
 import { startReceiver } from "./notify-receiver.mjs";
 
 const DAY = 86_400;
@@ -18,7 +19,14 @@ const endOfShanghaiDay = (date) => Date.parse(`${date}T00:00:00Z`) / 1000 + DAY 
 
 const admin = (worker, path, init = {}) =>
   worker.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${worker.adminToken}`, "cf-connecting-ip": "198.51.100.31", ...(init.headers || {}) } });
-const navigate = (worker, target) => worker.navigate(worker.links[target].path, { headers: { "cf-connecting-ip": "203.0.113.31" } });
+const navigate = (worker, target, cookie) =>
+  worker.navigate(worker.links[target].path, { headers: { "cf-connecting-ip": "203.0.113.31", ...(cookie ? { cookie } : {}) } });
+const image = (worker, target, cookie) => {
+  const g = worker.manifest.galleries[worker.links[target].gallery];
+  return worker.fetch(`${worker.links[target].path}/i/${g.images[0].variants[0].file}`, {
+    headers: { cookie, accept: "application/json", "user-agent": NAVIGATION_HEADERS["user-agent"] },
+  });
+};
 
 /** The links `dealer` gains in the copy, first as published, then as republished. */
 const FIRST = `
@@ -30,10 +38,18 @@ const FIRST = `
         label: Dealer One
       - name: d2
         label: Dealer Two
+  f-locked-later:
+    label: Open, then behind a password
+    download: true
+  f-short-later:
+    label: An hour to look, then ten seconds
+    view_seconds: 3600
 `;
-const SECOND = FIRST.replace(/expires: \S+/, `expires: ${shanghaiDate(-2)}`);
+const SECOND = FIRST.replace(/expires: \S+/, `expires: ${shanghaiDate(-2)}`)
+  .replace("    download: true\n", "    download: true\n    password: required\n")
+  .replace("view_seconds: 3600", "view_seconds: 10");
 
-describe("a republish after runtime changes under the first publish", () => {
+describe("a republish after runtime changes and sessions under the first publish", () => {
   // What the first publish's visitors and owner did, for the tests of the second publish.
   const before1 = {};
   let second;
@@ -51,6 +67,11 @@ describe("a republish after runtime changes under the first publish", () => {
       const extended = await admin(first, "audiences/dealer/f-dealers", { method: "PATCH", body: JSON.stringify({ extend_days: 30 }) });
       assert.equal(extended.status, 200, await extended.clone().text());
       before1.recipient = (await navigate(first, "dealer/f-dealers/d1")).status;
+      for (const target of ["dealer/f-locked-later", "dealer/f-short-later"]) {
+        const opened = await navigate(first, target);
+        assert.equal(opened.status, 200, target);
+        before1[target] = { cookie: cookieOf(opened), image: (await image(first, target, cookieOf(opened))).status };
+      }
     } finally { await first.stop(); }
     writeFileSync(yaml, original + SECOND);
     second = await startWorker({ dist: buildSite(site), persist });
@@ -82,6 +103,34 @@ describe("a republish after runtime changes under the first publish", () => {
     }
     const expired = await (await admin(second, "links?gallery=dealer&state=expired")).json();
     assert.ok(expired.links.some((l) => l.name === "f-dealers/d1"), "the state filter agrees");
+  });
+
+  test("a session opened before `password: required` was published gets neither the page nor an image", async () => {
+    const { cookie, image: imageBefore } = before1["dealer/f-locked-later"];
+    assert.equal(imageBefore, 200, "its image was served under the first publish");
+    const page = await navigate(second, "dealer/f-locked-later", cookie);
+    // No password set yet: the link is closed to everyone, this session included.
+    assert.equal(page.status, 403);
+    assert.doesNotMatch(await page.text(), /<img/);
+    const refused = await image(second, "dealer/f-locked-later", cookie);
+    assert.equal(refused.status, 401);
+    assert.equal((await refused.json()).error, "password_required");
+    const original = await second.fetch(`${second.links["dealer/f-locked-later"].path}/download/${second.manifest.galleries.dealer.images[0].id}`, {
+      headers: { cookie, accept: "application/json", "user-agent": NAVIGATION_HEADERS["user-agent"] },
+    });
+    assert.equal(original.status, 401, "nor an original");
+  });
+
+  test("a session opened under a longer view time ends at the shorter one published since", async () => {
+    const { cookie, image: imageBefore } = before1["dealer/f-short-later"];
+    assert.equal(imageBefore, 200);
+    // Ten seconds from its opening under the first publish, not an hour.
+    const refused = await until(() => image(second, "dealer/f-short-later", cookie), (r) => r.status !== 200, { ms: 30_000 });
+    assert.equal(refused.status, 403);
+    assert.equal((await refused.json()).error, "session_expired");
+    const page = await navigate(second, "dealer/f-short-later", cookie);
+    assert.equal(page.status, 403, "the page says the viewing time is over");
+    assert.match(await page.text(), /viewing time/i);
   });
 });
 

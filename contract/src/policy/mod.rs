@@ -12,6 +12,7 @@
 
 use crate::Denial;
 use crate::expiry::ResolvedExpiry;
+use crate::token::Session;
 use serde::{Deserialize, Serialize};
 
 /// How long a visitor's session lasts when the link sets no `view_seconds`.
@@ -396,6 +397,13 @@ impl Effective {
     pub fn session_end_is_final(&self) -> bool {
         self.view_seconds.is_some()
     }
+
+    /// When `session` ends under this policy: its own end, or sooner when the view time now in
+    /// force is shorter than the one it was issued under (a publish never reaches the sessions
+    /// already out, so a shorter `view_seconds` is applied here). A longer one ends nothing.
+    pub fn session_end(&self, session: &Session) -> i64 {
+        session.expires_at.min(session.issued_at.saturating_add(i64::from(self.session_seconds())))
+    }
 }
 
 /// A granted open: the view number it used and when its session ends.
@@ -440,15 +448,21 @@ pub enum Access {
 
 /// Decides a request made inside an admitted session, under the policy in force now
 /// ([`in_force`]). The view limit does not apply here: the session already paid for its open.
-/// Disable and expiry do, so switching a link off also stops sessions that are already open.
-pub fn decide_in_session(effective: &Effective, session_expires_at: i64, access: Access, now: i64) -> Result<(), Denial> {
+/// Everything else a later decision tightened does, so sessions issued before it end: a
+/// disable or an expiry, a `password: required` published since (a session not admitted
+/// through the password is refused as `password_required`), a shorter view time
+/// ([`Effective::session_end`]), a download size switched off.
+pub fn decide_in_session(effective: &Effective, session: &Session, access: Access, now: i64) -> Result<(), Denial> {
     if effective.disabled {
         return Err(Denial::LinkDisabled);
     }
     if effective.is_expired(now) {
         return Err(Denial::LinkExpired);
     }
-    if now >= session_expires_at {
+    if effective.password && !session.password {
+        return Err(Denial::PasswordRequired);
+    }
+    if now >= effective.session_end(session) {
         return Err(Denial::SessionExpired);
     }
     if let Access::Download(size) = access

@@ -2,6 +2,7 @@
 #![allow(clippy::type_complexity)]
 
 use super::*;
+use crate::token::ClientBinding;
 
 const NOW: i64 = 1_800_000_000;
 
@@ -42,11 +43,19 @@ fn a_session_lasts_view_seconds_or_the_default() {
     assert!(!policy().effective(&Overrides::default()).session_end_is_final());
 }
 
+/// A session issued at `NOW - 10` lasting until `until`; `password`: admitted through it.
+fn session(until: i64, password: bool) -> Session {
+    Session { view_number: 1, issued_at: NOW - 10, expires_at: until, epoch: 0, client: ClientBinding::new("Chrome", "Windows"), password }
+}
+
 #[test]
 fn requests_inside_a_session_follow_the_decision_table() {
     let none = Overrides::default();
     let dl = LinkPolicy { download: Downloads::ORIGINAL, ..policy() };
     let web = LinkPolicy { download: Downloads::WEB, ..policy() };
+    let locked = LinkPolicy { password: true, ..policy() };
+    let timed = |secs| LinkPolicy { view_seconds: Some(secs), ..policy() };
+    // (case, policy, overrides, session's own end, access, now, decision); sessions were issued at NOW - 10
     let table: Vec<(&str, LinkPolicy, Overrides, i64, Access, i64, Result<(), Denial>)> = vec![
         ("view inside the session", policy(), none.clone(), NOW + 10, Access::View, NOW, Ok(())),
         ("session over", policy(), none.clone(), NOW + 10, Access::View, NOW + 10, Err(Denial::SessionExpired)),
@@ -58,10 +67,25 @@ fn requests_inside_a_session_follow_the_decision_table() {
         ("disable stops open sessions", dl.clone(), Overrides { disabled: Some(true), ..none.clone() }, NOW + 10, Access::View, NOW, Err(Denial::LinkDisabled)),
         ("expiry stops open sessions", dl.clone(), none.clone(), NOW + 1000, Access::View, NOW + 100, Err(Denial::LinkExpired)),
         ("limit does not stop admitted sessions", policy(), Overrides { max_views: Some(0), ..none.clone() }, NOW + 10, Access::View, NOW, Ok(())),
+        ("a password published since refuses a session opened without it", locked.clone(), none.clone(), NOW + 10, Access::View, NOW, Err(Denial::PasswordRequired)),
+        ("a password published since refuses its downloads too", LinkPolicy { download: Downloads::ORIGINAL, ..locked.clone() }, none.clone(), NOW + 10, Access::Download(DownloadSize::Original), NOW, Err(Denial::PasswordRequired)),
+        ("a shorter view time published since ends an older session", timed(5), none.clone(), NOW + 1000, Access::View, NOW - 5, Err(Denial::SessionExpired)),
+        ("a shorter view time leaves what is left of it", timed(30), none.clone(), NOW + 1000, Access::View, NOW + 19, Ok(())),
+        ("a longer view time published since extends nothing", timed(3600), none.clone(), NOW + 10, Access::View, NOW + 10, Err(Denial::SessionExpired)),
+        ("no view time any more: the default's end is later, the session's own holds", policy(), none.clone(), NOW + 10, Access::View, NOW + 10, Err(Denial::SessionExpired)),
     ];
     for (name, policy, overrides, until, access, now, expected) in table {
-        assert_eq!(decide_in_session(&policy.effective(&overrides), until, access, now), expected, "{name}");
+        assert_eq!(decide_in_session(&policy.effective(&overrides), &session(until, false), access, now), expected, "{name}");
     }
+}
+
+#[test]
+fn a_password_link_keeps_the_sessions_admitted_through_its_password() {
+    let locked = LinkPolicy { password: true, ..policy() }.effective(&Overrides::default());
+    assert_eq!(decide_in_session(&locked, &session(NOW + 10, true), Access::View, NOW), Ok(()));
+    assert_eq!(decide_in_session(&locked, &session(NOW + 10, false), Access::View, NOW), Err(Denial::PasswordRequired));
+    let open = policy().effective(&Overrides::default());
+    assert_eq!(decide_in_session(&open, &session(NOW + 10, true), Access::View, NOW), Ok(()), "loosening ends nothing");
 }
 
 #[test]
