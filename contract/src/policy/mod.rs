@@ -11,7 +11,7 @@
 //! the limit and increment separately).
 
 use crate::Denial;
-use crate::expiry::ResolvedExpiry;
+use crate::expiry::{ResolvedExpiry, UtcOffsets, add_local_days};
 use crate::token::Session;
 use serde::{Deserialize, Serialize};
 
@@ -178,8 +178,9 @@ impl Overrides {
     }
 
     /// The overrides after an owner's action, or why it is refused. `views` is the link's count
-    /// now: the rules are checked where that count lives, in one step with the write.
-    pub fn apply(&self, change: &Change, policy: &LinkPolicy, views: u64, now: i64) -> Result<Overrides, Refusal> {
+    /// now: the rules are checked where that count lives, in one step with the write. Days of an
+    /// extension are calendar days in the site timezone (`offsets`, the manifest's table).
+    pub fn apply(&self, change: &Change, policy: &LinkPolicy, views: u64, now: i64, offsets: &UtcOffsets) -> Result<Overrides, Refusal> {
         let mut next = self.settled(policy);
         match *change {
             Change::Disable => next.disabled = Some(true),
@@ -190,7 +191,7 @@ impl Overrides {
                 let expiry = match (expires_at, extend_days) {
                     (Some(_), Some(_)) => return Err(Refusal::BadRequest("give either an expiry or a number of days to extend by, not both".into())),
                     (Some(at), None) => Some(at),
-                    (None, Some(days)) => Some(in_force.expires_at.unwrap_or(now).max(now) + i64::from(days) * 86_400),
+                    (None, Some(days)) => Some(add_local_days(in_force.expires_at.unwrap_or(now).max(now), days, offsets)),
                     (None, None) => None,
                 };
                 if expiry.is_none() && max_views.is_none() {
@@ -225,8 +226,9 @@ impl Overrides {
 pub enum Change {
     Disable,
     Enable,
-    /// A new expiry (an instant, or days counted from the later of now and the expiry in
-    /// force) and/or view limit. `force` allows closing the link sooner than it would close.
+    /// A new expiry (an instant, or calendar days in the site timezone counted from the later
+    /// of now and the expiry in force) and/or view limit. `force` allows closing the link
+    /// sooner than it would close.
     Limits { expires_at: Option<i64>, extend_days: Option<u32>, max_views: Option<u32>, force: bool },
 }
 

@@ -169,7 +169,7 @@ fn owner_actions_follow_the_decision_table() {
         ("nothing", policy(), none.clone(), limits(None, None, None, false), 0, Err(Refusal::BadRequest("nothing to change: give an expiry, a number of days or a view limit".into()))),
     ];
     for (case, policy, current, change, views, expected) in table {
-        let got = current.apply(&change, &policy, views, NOW).map(|o| {
+        let got = current.apply(&change, &policy, views, NOW, &[]).map(|o| {
             let e = policy.effective(&o);
             (e.expires_at, e.max_views, e.disabled)
         });
@@ -179,7 +179,7 @@ fn owner_actions_follow_the_decision_table() {
 
 #[test]
 fn a_change_remembers_the_published_value_it_replaced() {
-    let next = Overrides::default().apply(&Change::Limits { expires_at: Some(NOW + 500), extend_days: None, max_views: Some(7), force: false }, &policy(), 0, NOW).unwrap();
+    let next = Overrides::default().apply(&Change::Limits { expires_at: Some(NOW + 500), extend_days: None, max_views: Some(7), force: false }, &policy(), 0, NOW, &[]).unwrap();
     assert_eq!(next.expires_against, against(Some(NOW + 100)));
     assert_eq!(next.max_views_against, against(Some(3)));
 }
@@ -204,6 +204,19 @@ fn refusals_name_their_effect() {
 }
 
 #[test]
+fn extending_by_days_counts_calendar_days_in_the_site_timezone() {
+    // Berlin 2027: CET, then CEST from 28 March 01:00 UTC.
+    let berlin: &UtcOffsets = &[(i64::MIN / 2, 3600), (1_806_195_600, 2 * 3600)];
+    let end_of_27th = crate::expiry::parse_owner_expiry("2027-03-27", berlin).unwrap();
+    let link = LinkPolicy { expires: Some(end_of_27th), ..policy() };
+    let now = end_of_27th.at - 30 * 86_400;
+    let one_day = Change::Limits { expires_at: None, extend_days: Some(1), max_views: None, force: false };
+    let next = Overrides::default().apply(&one_day, &link, 0, now, berlin).unwrap();
+    // The end of 2027-03-28 local time: midnight into the 29th, CEST (22:00 UTC), 23 hours on.
+    assert_eq!(next.expires_at, Some(1_806_271_200));
+}
+
+#[test]
 fn an_audiences_terms_are_the_widest_of_its_recipients() {
     let at = ResolvedExpiry::at_instant;
     let recipient = |expires: Option<i64>, max_views: Option<u32>| LinkPolicy { expires: expires.map(at), max_views, download: Downloads::ORIGINAL, ..policy() };
@@ -214,7 +227,7 @@ fn an_audiences_terms_are_the_widest_of_its_recipients() {
     assert_eq!((press.expires_at(), press.max_views), (None, Some(5)), "a recipient that never expires: the audience never does");
     assert_eq!(widest_terms(&Vec::new()), GALLERY_TERMS);
     // Extending the audience by a day starts from its last recipient's expiry.
-    let next = Overrides::default().apply(&Change::Limits { expires_at: None, extend_days: Some(1), max_views: None, force: false }, &channel, 0, 50).unwrap();
+    let next = Overrides::default().apply(&Change::Limits { expires_at: None, extend_days: Some(1), max_views: None, force: false }, &channel, 0, 50, &[]).unwrap();
     assert_eq!(next.expires_at, Some(300 + 86_400));
 }
 

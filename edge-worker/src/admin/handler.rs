@@ -435,7 +435,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, note: &mut Opti
             }
             let (change, action) = if matches!(route, ApiRoute::DisableGallery { .. }) { (Change::Disable, "disable") } else { (Change::Enable, "enable") };
             // One write for the whole gallery: every link's object consults it on open.
-            let req = ChangeRequest { change, policy: GALLERY_TERMS.clone(), now };
+            let req = ChangeRequest { change, policy: GALLERY_TERMS.clone(), now, utc_offsets: settings.utc_offsets.clone() };
             let client = GateClient::for_scope(env, &Scope::gallery(gallery))?;
             let before = Terms::of_scope(&GALLERY_TERMS, &client.status().await?);
             let n = note.insert(Note::change(action, gallery.to_string(), settings, &before));
@@ -478,7 +478,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, note: &mut Opti
                 },
             };
             let n = note.insert(Note::change(action_of(&change), target, settings, &before));
-            match client.change(&ChangeRequest { change, policy: policy.clone(), now }).await? {
+            match client.change(&ChangeRequest { change, policy: policy.clone(), now, utc_offsets: settings.utc_offsets.clone() }).await? {
                 ChangeResponse::Changed(st) => {
                     n.changed(settings, &before, &Terms::of_scope(&policy, &st));
                     audience_answer(env, &g, audience).await
@@ -513,7 +513,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, note: &mut Opti
                 },
             };
             let n = note.insert(Note::change(action_of(&change), target, settings, &before));
-            let req = ChangeRequest { change, policy: l.policy.clone(), now };
+            let req = ChangeRequest { change, policy: l.policy.clone(), now, utc_offsets: settings.utc_offsets.clone() };
             match client.change(&req).await? {
                 ChangeResponse::Changed(updated) => {
                     let st = api::link_status(settings, g, l, updated, &wider, now);

@@ -126,6 +126,9 @@ pub struct ChangeRequest {
     pub change: Change,
     pub policy: LinkPolicy,
     pub now: i64,
+    /// The site timezone's UTC-offset table (the manifest's): days of an extension are
+    /// calendar days there.
+    pub utc_offsets: Vec<(i64, i32)>,
 }
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
@@ -446,7 +449,7 @@ impl LinkGate {
     async fn change(&self, req: &ChangeRequest) -> Result<ChangeResponse> {
         let scope = self.scope()?;
         let loaded = self.load()?;
-        let next = match loaded.status.overrides.apply(&req.change, &req.policy, loaded.status.views, req.now) {
+        let next = match loaded.status.overrides.apply(&req.change, &req.policy, loaded.status.views, req.now, &req.utc_offsets) {
             Ok(next) => next,
             Err(refusal) => return Ok(ChangeResponse::Refused(refusal)),
         };
@@ -558,7 +561,8 @@ impl DurableObject for LinkGate {
                 Ok(terms) => Response::from_json(&self.settle(&terms).await?),
                 Err(e) => Response::error(format!("body must be the scope's published terms (LinkPolicy): {e}"), 400),
             },
-            (Method::Post, "/change") => match req.json::<ChangeRequest>().await {
+            // Read by serde_json, not as JS numbers: the UTC-offset table starts at i64::MIN / 2.
+            (Method::Post, "/change") => match serde_json::from_str::<ChangeRequest>(&req.text().await?) {
                 Ok(body) => Response::from_json(&self.change(&body).await?),
                 Err(e) => Response::error(format!("body must be a ChangeRequest: {e}"), 400),
             },
