@@ -127,7 +127,7 @@ pub struct LinkStatus {
     pub max_views: Option<u32>,
     pub views: u64,
     /// `None` when the link is unlimited.
-    pub views_remaining: Option<u64>,
+    pub views_left: Option<u64>,
     pub first_open: Option<i64>,
     pub last_open: Option<i64>,
     /// Moves on at every revoke (the link's, or its whole audience's); sessions issued before

@@ -179,6 +179,16 @@ pub fn utc_offset_at(offsets: &UtcOffsets, unix: i64) -> i32 {
     if i == 0 { offsets.first().map_or(0, |(_, o)| *o) } else { offsets[i - 1].1 }
 }
 
+/// `days` calendar days after `at` in the timezone of `offsets`: the same wall-clock time that
+/// many local days later (where a daylight-saving change skips that time, the first that
+/// exists; where it repeats, the earlier instant). Across a change such a day has 23 or 25
+/// hours, not 86,400 seconds, so "extend by one day" from the end of a date is the end of the
+/// next date.
+pub fn add_local_days(at: i64, days: u32, offsets: &UtcOffsets) -> i64 {
+    let local = at.saturating_add(i64::from(utc_offset_at(offsets, at)));
+    local_to_instant(local.saturating_add(i64::from(days) * 86_400), offsets).unwrap_or_else(|gap_end| gap_end)
+}
+
 /// The earliest instant whose local time is `local` (local seconds since the epoch), or, when
 /// the timezone skips that local time, `Err` with the instant the gap ends at.
 fn local_to_instant(local: i64, offsets: &UtcOffsets) -> Result<i64, i64> {
@@ -272,6 +282,24 @@ mod tests {
         let midnight = parse_owner_expiry("2026-12-06T00:00:00+08:00", SHANGHAI).unwrap();
         assert_eq!(midnight.describe("Asia/Shanghai", SHANGHAI), "2026-12-06 00:00 (Asia/Shanghai)");
         assert_eq!(ResolvedExpiry::at_instant(1_796_464_800).describe("Asia/Shanghai", SHANGHAI), "2026-12-05 18:00 (Asia/Shanghai)");
+    }
+
+    /// Berlin 2027: CET until clocks spring forward on 28 March at 01:00 UTC.
+    const BERLIN_2027: &UtcOffsets = &[(i64::MIN / 2, 3600), (1_806_195_600, 2 * 3600)];
+
+    #[test]
+    fn a_day_added_across_a_daylight_saving_change_is_a_calendar_day() {
+        let end_of_27th = resolve("2027-03-27", BERLIN_2027);
+        // Midnight into 2027-03-29, CEST: 23 hours later, not 24.
+        assert_eq!(add_local_days(end_of_27th, 1, BERLIN_2027), 1_806_271_200);
+        assert_eq!(add_local_days(end_of_27th, 1, BERLIN_2027), resolve("2027-03-28", BERLIN_2027));
+        assert_eq!(add_local_days(end_of_27th, 1, BERLIN_2027) - end_of_27th, 23 * 3600);
+        // Autumn: the day the clocks fall back has 25 hours.
+        assert_eq!(add_local_days(resolve("2026-10-24", BERLIN), 1, BERLIN), resolve("2026-10-25", BERLIN));
+        assert_eq!(add_local_days(resolve("2026-10-24", BERLIN), 1, BERLIN) - resolve("2026-10-24", BERLIN), 25 * 3600);
+        // A fixed offset: days of 86,400 s; a wall-clock time keeps its hour.
+        assert_eq!(add_local_days(resolve("2026-12-05 18:00", SHANGHAI), 3, SHANGHAI), resolve("2026-12-08 18:00", SHANGHAI));
+        assert_eq!(add_local_days(1_000, 2, &[]), 1_000 + 2 * 86_400);
     }
 
     #[test]

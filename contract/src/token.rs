@@ -64,6 +64,12 @@ impl SigningKey {
         hasher.update(&session.expires_at.to_le_bytes());
         hasher.update(&session.epoch.to_le_bytes());
         hasher.update(&session.client.0);
+        // Only sessions admitted through a password carry the mark, so every session issued
+        // before it existed keeps verifying (as not admitted through one). The fields before
+        // are of fixed length: a message with the mark can never equal one without.
+        if session.password {
+            hasher.update(PASSWORD_MARK.as_bytes());
+        }
         hasher.finalize()
     }
 
@@ -121,7 +127,13 @@ pub struct Session {
     /// [`Session::decode`] takes the presenting client's binding, so a cookie shown by another
     /// client simply fails to verify.
     pub client: ClientBinding,
+    /// Admitted through the link's password: a link published with `password: required` after
+    /// a session was opened refuses that session unless it was.
+    pub password: bool,
 }
+
+/// What marks a session admitted through a password, in its cookie and under its MAC.
+const PASSWORD_MARK: &str = "pw";
 
 impl Session {
     /// The cookie name. `__Secure-` makes browsers refuse it unless set by an HTTPS origin with
@@ -129,10 +141,12 @@ impl Session {
     /// per link path, so sessions for other links never collide.
     pub const COOKIE: &'static str = "__Secure-gf_session";
 
-    /// `<view>.<issued>.<expires>.<epoch>.<mac>`; only cookie-safe characters.
+    /// `<view>.<issued>.<expires>.<epoch>[.pw].<mac>` (`pw`: admitted through the password);
+    /// only cookie-safe characters.
     pub fn encode(&self, key: &SigningKey, token: &str) -> String {
         let mac = key.session_mac(token, self);
-        format!("{}.{}.{}.{}.{}", self.view_number, self.issued_at, self.expires_at, self.epoch, mac.to_hex())
+        let mark = if self.password { format!(".{PASSWORD_MARK}") } else { String::new() };
+        format!("{}.{}.{}.{}{mark}.{}", self.view_number, self.issued_at, self.expires_at, self.epoch, mac.to_hex())
     }
 
     /// Verifies a cookie value for the link `token`, presented by `client`. A cookie issued for
@@ -146,11 +160,16 @@ impl Session {
         let issued_at = parts.next()?.parse().ok()?;
         let expires_at = parts.next()?.parse().ok()?;
         let epoch = parts.next()?.parse().ok()?;
-        let mac = blake3::Hash::from_hex(parts.next()?).ok()?;
+        let (password, mac) = match (parts.next()?, parts.next()) {
+            (PASSWORD_MARK, Some(mac)) => (true, mac),
+            (mac, None) => (false, mac),
+            _ => return None,
+        };
+        let mac = blake3::Hash::from_hex(mac).ok()?;
         if parts.next().is_some() {
             return None;
         }
-        let session = Session { view_number, issued_at, expires_at, epoch, client };
+        let session = Session { view_number, issued_at, expires_at, epoch, client, password };
         // blake3::Hash's PartialEq is constant-time.
         (key.session_mac(token, &session) == mac).then_some(session)
     }
@@ -199,7 +218,23 @@ mod tests {
     }
 
     fn session() -> Session {
-        Session { view_number: 7, issued_at: 100, expires_at: 160, epoch: 2, client: chrome_on_windows() }
+        Session { view_number: 7, issued_at: 100, expires_at: 160, epoch: 2, client: chrome_on_windows(), password: false }
+    }
+
+    #[test]
+    fn whether_a_session_came_through_the_password_is_signed_with_it() {
+        let key = SigningKey::dev();
+        let unlocked = Session { password: true, ..session() };
+        let cookie = unlocked.encode(&key, "t");
+        assert!(cookie.contains(".2.pw."), "{cookie}");
+        assert_eq!(Session::decode(&cookie, &key, "t", chrome_on_windows()), Some(unlocked));
+        let plain = session().encode(&key, "t");
+        assert_eq!(Session::decode(&plain, &key, "t", chrome_on_windows()), Some(session()), "a session without the mark reads as not unlocked");
+        let forged = plain.replacen(".2.", ".2.pw.", 1);
+        assert_eq!(Session::decode(&forged, &key, "t", chrome_on_windows()), None, "the mark cannot be added to a session");
+        let stripped = cookie.replacen(".pw.", ".", 1);
+        assert_eq!(Session::decode(&stripped, &key, "t", chrome_on_windows()), None, "nor taken off one");
+        assert_eq!(Session::decode(&cookie.replacen(".pw.", ".px.", 1), &key, "t", chrome_on_windows()), None);
     }
 
     #[test]

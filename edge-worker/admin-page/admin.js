@@ -247,7 +247,7 @@
   // One element per link: a table row on a wide screen, a card on a phone (admin.css); each cell
   // carries its column name for the card's labels.
   function linkRow(l) {
-    const views = l.max_views == null ? t("viewsUnlimited", { used: l.views }) : t("viewsUsed", { used: l.views, left: l.views_remaining });
+    const views = l.max_views == null ? t("viewsUnlimited", { used: l.views }) : t("viewsUsed", { used: l.views, left: l.views_left });
     // Only a runtime disable can be lifted here; a YAML disable is lifted by a publish.
     const toggle = l.policy.disabled
       ? el("small", { class: "why", "data-why": "disabled_in_yaml" }, t("disabledInYaml"))

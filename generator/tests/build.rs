@@ -4,7 +4,7 @@ use gatefold::build::{BuildOptions, ImageMode, Object, build, materialize};
 use gatefold::cli::Progress;
 use gatefold_contract::manifest::{self, GalleryIndex, GalleryRecord, Manifest, PageMode, SiteRecord, TokenShard};
 use gatefold_contract::page::{PageLink, PageTemplate};
-use gatefold_contract::{Denial, Locale};
+use gatefold_contract::{Denial, LinkPolicy, Locale};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
@@ -158,7 +158,7 @@ fn a_recipient_list_of_200_dealers_builds_one_link_qr_code_and_mail_merge_row_ea
     build(&opts).unwrap();
     let m = read_manifest(&opts.out);
     let g = &m.galleries["launch-a"];
-    assert_eq!(g.audiences["channel"], manifest::Audience { label: "渠道伙伴".into(), recipients: 200 });
+    assert_eq!(g.audiences["channel"], manifest::Audience { label: "渠道伙伴".into(), recipients: 200, terms: LinkPolicy { max_views: Some(20), ..LinkPolicy::default() } });
     let dealers: Vec<&manifest::Link> = g.links.values().filter(|l| l.audience() == Some("channel")).collect();
     assert_eq!(dealers.len(), 200);
     assert_eq!(BTreeSet::from_iter(dealers.iter().map(|l| &l.token)).len(), 200, "every recipient has a token of its own");

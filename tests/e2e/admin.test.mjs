@@ -164,7 +164,7 @@ test("the links list shows state, views left and overrides", () => withOwnWorker
   const pair = links.find((l) => l.gallery === "showroom" && l.name === "pair");
   assert.equal(pair.state, "limit_reached");
   assert.equal(pair.views, 2);
-  assert.equal(pair.views_remaining, 0);
+  assert.equal(pair.views_left, 0);
   assert.equal(pair.url, `http://127.0.0.1:8787${L("pair").path}`);
   assert.equal(links.find((l) => l.name === "expired").state, "expired");
   assert.equal(links.find((l) => l.name === "off").state, "disabled");
@@ -186,7 +186,7 @@ test("raising the limit and extending the expiry reopen the link", async () => {
   assert.equal((await visit("pair", { ua: UA.firefox, ip: "203.0.113.44" })).status, 410);
   const raised = await admin("links/showroom/pair", { method: "PATCH", body: JSON.stringify({ max_views: 3 }) });
   assert.equal(raised.status, 200);
-  assert.deepEqual((({ state, views_remaining }) => ({ state, views_remaining }))(await raised.json()), { state: "active", views_remaining: 1 });
+  assert.deepEqual((({ state, views_left }) => ({ state, views_left }))(await raised.json()), { state: "active", views_left: 1 });
   assert.equal((await visit("pair", { ua: UA.firefox, ip: "203.0.113.40" })).status, 200);
   const extended = await (await admin("links/showroom/expired", { method: "PATCH", body: JSON.stringify({ expires: "2099-12-31" }) })).json();
   assert.equal(extended.state, "active");

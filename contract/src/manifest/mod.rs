@@ -294,6 +294,10 @@ pub struct Audience {
     pub label: String,
     /// How many recipients (links named `<audience>/<recipient>`) it has.
     pub recipients: u32,
+    /// Its published terms ([`crate::policy::widest_terms`] of its recipients'): what a change
+    /// to the whole audience is judged and settled against. Older manifests: no terms.
+    #[serde(default)]
+    pub terms: LinkPolicy,
 }
 
 /// The parts of a link name: `(Some(audience), recipient)` for a recipient's link,
@@ -321,6 +325,11 @@ impl Gallery {
 
     pub fn image(&self, id: &str) -> Option<&Image> {
         self.images.iter().find(|img| img.id == id)
+    }
+
+    /// The published terms of audience `name` ([`Audience::terms`]).
+    pub fn audience_terms(&self, name: &str) -> Option<&LinkPolicy> {
+        self.audiences.get(name).map(|a| &a.terms)
     }
 }
 

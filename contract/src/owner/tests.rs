@@ -132,7 +132,7 @@ fn recipient_gallery() -> (crate::manifest::Site, crate::manifest::Gallery) {
         title: "Launch".into(),
         images: vec![],
         links: links.into_iter().map(|l| (l.name.clone(), l)).collect(),
-        audiences: [("channel".to_string(), crate::manifest::Audience { label: "Dealers".into(), recipients: 2 })].into_iter().collect(),
+        audiences: [("channel".to_string(), crate::manifest::Audience { label: "Dealers".into(), recipients: 2, terms: Default::default() })].into_iter().collect(),
         notify: Vec::new(),
     };
     (site, gallery)

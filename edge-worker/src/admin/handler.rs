@@ -12,8 +12,7 @@ use gatefold_contract::owner::{ReminderTerms, ShownExpiry};
 use crate::analytics::audit::{self, Terms};
 use crate::site::Deployment;
 use gatefold_contract::manifest::{Gallery, IndexedGallery, IndexedLink, Link, Site};
-use gatefold_contract::policy::Change;
-use gatefold_contract::LinkPolicy;
+use gatefold_contract::policy::{Change, GALLERY_TERMS};
 use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{Context, Env, Headers, Method, Request, Response, Result};
@@ -411,13 +410,13 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
             }
             let (change, action) = if matches!(route, ApiRoute::DisableGallery { .. }) { (Change::Disable, "disable") } else { (Change::Enable, "enable") };
             // One write for the whole gallery: every link's object consults it on open.
-            let req = ChangeRequest { change, policy: LinkPolicy::default(), now };
+            let req = ChangeRequest { change, policy: GALLERY_TERMS.clone(), now, utc_offsets: settings.utc_offsets.clone() };
             let client = GateClient::for_scope(env, &Scope::gallery(gallery))?;
-            let before = Terms::of_scope(&LinkPolicy::default(), &client.status().await?);
+            let before = Terms::of_scope(&GALLERY_TERMS, &client.status().await?);
             let n = note.insert(Note::change(action, gallery.to_string(), settings, &before));
             match client.change(&req).await? {
                 ChangeResponse::Changed(st) => {
-                    n.changed(settings, &before, &Terms::of_scope(&LinkPolicy::default(), &st));
+                    n.changed(settings, &before, &Terms::of_scope(&GALLERY_TERMS, &st));
                     Ok(Ok(json(&GalleryStatus { gallery: gallery.to_string(), overrides: st.overrides, notices: st.notices })?))
                 }
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
@@ -437,7 +436,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
             // One write for the whole audience, whatever its number of recipients: each
             // recipient's object consults it on open, and its KV mirror in session.
             let client = GateClient::for_scope(env, &Scope::audience(gallery, audience))?;
-            let policy = api::audience_policy(&g, audience);
+            let policy = g.audience_terms(audience).cloned().unwrap_or_default();
             let before = Terms::of_scope(&policy, &client.status().await?);
             let target = format!("{gallery}/@{audience}");
             let change = match route {
@@ -454,7 +453,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
                 },
             };
             let n = note.insert(Note::change(action_of(&change), target, settings, &before));
-            match client.change(&ChangeRequest { change, policy: policy.clone(), now }).await? {
+            match client.change(&ChangeRequest { change, policy: policy.clone(), now, utc_offsets: settings.utc_offsets.clone() }).await? {
                 ChangeResponse::Changed(st) => {
                     n.changed(settings, &before, &Terms::of_scope(&policy, &st));
                     audience_answer(env, &g, audience).await
@@ -489,7 +488,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
                 },
             };
             let n = note.insert(Note::change(action_of(&change), target, settings, &before));
-            let req = ChangeRequest { change, policy: l.policy.clone(), now };
+            let req = ChangeRequest { change, policy: l.policy.clone(), now, utc_offsets: settings.utc_offsets.clone() };
             match client.change(&req).await? {
                 ChangeResponse::Changed(updated) => {
                     let st = api::link_status(settings, g, l, updated, &wider, now);

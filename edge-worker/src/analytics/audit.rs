@@ -162,7 +162,7 @@ pub fn follow_up_link(st: &LinkStatus, did: Option<&LinkActivity>) -> FollowUpLi
         label: st.label.clone(),
         first_open: did.and_then(|d| d.first_ms).map(|ms| ms.div_euclid(1000)),
         last_open: did.and_then(|d| d.last_ms).map(|ms| ms.div_euclid(1000)),
-        views_left: st.views_remaining,
+        views_left: st.views_left,
     }
 }
 
@@ -247,7 +247,7 @@ mod tests {
             expires_at: None,
             max_views: Some(5),
             views: 2,
-            views_remaining: Some(3),
+            views_left: Some(3),
             first_open: None,
             last_open: None,
             session_epoch: 0,

@@ -14,8 +14,11 @@
 //! happen with no `await` in between: no other request to this object can interleave, and
 //! 200 concurrent opens of a 50-view link admit exactly 50. Owner actions are applied the same
 //! way (read, apply, write in one step inside the object), so two owners acting at once both
-//! land. The gallery's object is asked on every open before that step, which is what makes a
-//! gallery-wide disable close every link's next open at once.
+//! land. The link's wider scopes' objects (its audience's, its gallery's) are asked on every
+//! open before that step, which is what makes a disable of a whole audience or gallery close
+//! every link's next open at once; each settles its own runtime changes against the terms it was
+//! published with (which the open carries), so they lapse as a link's own do, and the decision
+//! is the one composition of them all, [`gatefold_contract::policy::in_force`].
 //!
 //! Storage keeps the `overrides` column in the JSON shape every earlier version reads; what
 //! this version adds (the published values a change was made against, the session epoch) sits
@@ -27,17 +30,20 @@
 
 use crate::password::{self, StoredHash};
 use futures_util::future::{join, join_all};
-use gatefold_contract::manifest::split_link_name;
 use gatefold_contract::policy::{Admission, Change, Refusal, decide_open};
 use gatefold_contract::{Denial, LinkPolicy, Overrides};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, SqlStorageValue, State, Stub, durable_object};
 
 mod attempts;
+mod client;
 mod runtime;
+mod scope;
 
+pub use client::{GateClient, owned_wider_terms, wider_statuses};
 use runtime::Mirror;
 pub use runtime::{LinkRuntime, runtime};
+pub use scope::{Scope, policy_in_force, session_epoch};
 
 /// Any host works for a Durable Object stub; it only looks at the path.
 const STUB_ORIGIN: &str = "https://link-gate";
@@ -56,6 +62,9 @@ const MIRROR_CACHE_SECONDS: u64 = 30;
 pub struct OpenRequest {
     pub policy: LinkPolicy,
     pub now: i64,
+    /// The published terms of the link's wider scopes ([`Scope::wider_terms`]), which their
+    /// runtime changes are settled against.
+    pub wider_terms: Vec<LinkPolicy>,
 }
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
@@ -90,6 +99,8 @@ pub struct UnlockRequest {
     pub password: String,
     /// Who is trying, for the throttle: their network and allocation (keyed hashes).
     pub network: password::Guesser,
+    /// As [`OpenRequest::wider_terms`].
+    pub wider_terms: Vec<LinkPolicy>,
 }
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
@@ -116,6 +127,9 @@ pub struct ChangeRequest {
     pub change: Change,
     pub policy: LinkPolicy,
     pub now: i64,
+    /// The site timezone's UTC-offset table (the manifest's): days of an extension are
+    /// calendar days there.
+    pub utc_offsets: Vec<(i64, i32)>,
 }
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
@@ -123,177 +137,6 @@ pub struct ChangeRequest {
 pub enum ChangeResponse {
     Changed(Status),
     Refused(Refusal),
-}
-
-/// What one `LinkGate` object stands for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Scope {
-    /// A link; `link` is `<audience>/<recipient>` for a recipient's link.
-    Link { gallery: String, link: String },
-    Gallery { gallery: String },
-    /// Every recipient of an audience: one write for all their links.
-    Audience { gallery: String, audience: String },
-}
-
-impl Scope {
-    pub fn link(gallery: &str, link: &str) -> Scope {
-        Scope::Link { gallery: gallery.into(), link: link.into() }
-    }
-
-    pub fn gallery(gallery: &str) -> Scope {
-        Scope::Gallery { gallery: gallery.into() }
-    }
-
-    pub fn audience(gallery: &str, audience: &str) -> Scope {
-        Scope::Audience { gallery: gallery.into(), audience: audience.into() }
-    }
-
-    /// The Durable Object's name.
-    pub fn object_name(&self) -> String {
-        match self {
-            Scope::Link { gallery, link } => format!("{gallery}/{link}"),
-            Scope::Gallery { gallery } => format!("{gallery}/*"),
-            Scope::Audience { gallery, audience } => format!("{gallery}/@{audience}"),
-        }
-    }
-
-    /// The scope an object name stands for: `<gallery>/*`, `<gallery>/@<audience>`,
-    /// `<gallery>/<link>` or `<gallery>/<audience>/<recipient>`; `None` for any other shape.
-    pub fn from_object_name(name: &str) -> Option<Scope> {
-        let (gallery, rest) = name.split_once('/')?;
-        let part = |s: &str| !s.is_empty() && !s.contains(['/', '@', '*']);
-        if !part(gallery) {
-            return None;
-        }
-        if rest == "*" {
-            return Some(Scope::gallery(gallery));
-        }
-        if let Some(audience) = rest.strip_prefix('@') {
-            return part(audience).then(|| Scope::audience(gallery, audience));
-        }
-        let (audience, link) = split_link_name(rest);
-        (audience.is_none_or(part) && part(link)).then(|| Scope::link(gallery, rest))
-    }
-
-    /// KV key of this version's mirror.
-    fn mirror_key(&self) -> String {
-        format!("runtime/{}", self.object_name())
-    }
-
-    /// KV key earlier versions read a link's overrides from (recipients' links are newer
-    /// than every such version: they have none).
-    fn legacy_mirror_key(&self) -> Option<String> {
-        match self {
-            Scope::Link { gallery, link } if !link.contains('/') => Some(format!("overrides/{gallery}/{link}")),
-            _ => None,
-        }
-    }
-
-    /// The scopes whose changes apply to this one's links, narrowest first: a recipient's
-    /// audience, then the gallery.
-    pub fn wider(&self) -> Vec<Scope> {
-        match self {
-            Scope::Link { gallery, link } => match split_link_name(link).0 {
-                Some(audience) => vec![Scope::audience(gallery, audience), Scope::gallery(gallery)],
-                None => vec![Scope::gallery(gallery)],
-            },
-            _ => vec![],
-        }
-    }
-}
-
-/// A link's own overrides under its wider scopes' (narrowest first, as [`Scope::wider`] lists
-/// them): any wider disable closes it, and an expiry or view limit set on a wider scope (an
-/// audience's extend) applies where the link has none of its own: the narrower scope wins.
-/// A wider change is the owner's runtime change for all its links, never lapsed by a publish
-/// of one of them, so it carries no published value it was made against.
-pub fn under_wider<'a>(own: Overrides, wider: impl IntoIterator<Item = &'a Overrides>) -> Overrides {
-    wider.into_iter().fold(own, |mut o, w| {
-        if o.expires_at.is_none() && w.expires_at.is_some() {
-            (o.expires_at, o.expires_against) = (w.expires_at, None);
-        }
-        if o.max_views.is_none() && w.max_views.is_some() {
-            (o.max_views, o.max_views_against) = (w.max_views, None);
-        }
-        o.within(w)
-    })
-}
-
-/// The session epoch a link's sessions must reach: its own plus its wider scopes'. Each only
-/// grows, so a revoke at any scope ends every session issued before it (saturating: a link
-/// revoked four billion times stays revoked).
-pub fn session_epoch(own: u32, wider: impl IntoIterator<Item = u32>) -> u32 {
-    wider.into_iter().fold(own, u32::saturating_add)
-}
-
-/// The current state of a scope's wider scopes, asked of their objects at once, in
-/// [`Scope::wider`] order.
-pub async fn wider_statuses(env: &Env, scope: &Scope) -> Result<Vec<Status>> {
-    let clients = scope.wider().iter().map(|w| GateClient::for_scope(env, w)).collect::<Result<Vec<_>>>()?;
-    join_all(clients.iter().map(GateClient::status)).await.into_iter().collect()
-}
-
-/// Typed client of one `LinkGate` object.
-pub struct GateClient {
-    stub: Stub,
-    name: String,
-}
-
-impl GateClient {
-    /// The client of one link's object (`link` is `<audience>/<recipient>` for a recipient).
-    pub fn new(env: &Env, gallery: &str, link: &str) -> Result<GateClient> {
-        GateClient::for_scope(env, &Scope::link(gallery, link))
-    }
-
-    pub fn for_scope(env: &Env, scope: &Scope) -> Result<GateClient> {
-        let name = scope.object_name();
-        let stub = env.durable_object("LINK_GATE")?.id_from_name(&name)?.get_stub()?;
-        Ok(GateClient { stub, name })
-    }
-
-    async fn call<T: serde::de::DeserializeOwned>(&self, method: Method, op: &str, body: Option<String>) -> Result<T> {
-        let mut init = RequestInit::new();
-        init.with_method(method);
-        if let Some(body) = body {
-            init.with_body(Some(body.into()));
-        }
-        let mut resp = self.stub.fetch_with_request(Request::new_with_init(&format!("{STUB_ORIGIN}/{op}"), &init)?).await?;
-        if resp.status_code() != 200 {
-            let detail = resp.text().await.unwrap_or_default();
-            return Err(worker::Error::RustError(format!("LinkGate {} /{op} answered {}: {detail}", self.name, resp.status_code())));
-        }
-        resp.json().await
-    }
-
-    /// Decides a new open (counts it when admitted).
-    pub async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
-        self.call(Method::Post, "open", Some(serde_json::to_string(req)?)).await
-    }
-
-    pub async fn status(&self) -> Result<Status> {
-        self.call(Method::Get, "status", None).await
-    }
-
-    /// Applies an owner's action inside the object, in one step with its checks.
-    pub async fn change(&self, req: &ChangeRequest) -> Result<ChangeResponse> {
-        self.call(Method::Post, "change", Some(serde_json::to_string(req)?)).await
-    }
-
-    /// Moves the session epoch on: every session issued before is over.
-    pub async fn revoke(&self) -> Result<Status> {
-        self.call(Method::Post, "revoke", None).await
-    }
-
-    /// Checks a visitor's password inside the object and, when right, counts the open.
-    pub async fn unlock(&self, req: &UnlockRequest) -> Result<UnlockResponse> {
-        self.call(Method::Post, "unlock", Some(serde_json::to_string(req)?)).await
-    }
-
-    /// Sets (`Some`) or clears (`None`) the password; either way every open session ends.
-    pub async fn set_password(&self, hash: Option<&StoredHash>) -> Result<Status> {
-        let body = PasswordChange { hash: hash.map(StoredHash::encode) };
-        self.call(Method::Put, "password", Some(serde_json::to_string(&body)?)).await
-    }
 }
 
 #[durable_object]
@@ -427,10 +270,37 @@ impl LinkGate {
         Ok(())
     }
 
-    /// The wider scopes' states, each from its own object (asked at once), so a gallery's or
-    /// an audience's disable or revoke is seen by the very next open.
-    async fn wider_overrides(&self, scope: &Scope) -> Result<Vec<Status>> {
-        wider_statuses(&self.env, scope).await
+    /// The wider scopes' states, each from its own object (asked at once) and settled there
+    /// against the terms it was published with, so a gallery's or an audience's disable or
+    /// revoke is seen by the very next open and a change of theirs that a publish made lapse is
+    /// stored as lapsed (a later publish cannot revive it), as a link's own is.
+    async fn wider_settled(&self, scope: &Scope, terms: &[LinkPolicy]) -> Result<Vec<Status>> {
+        let wider = scope.wider();
+        if terms.len() != wider.len() {
+            let name = scope.object_name();
+            return Err(worker::Error::RustError(format!("LinkGate {name}: {} wider scopes but terms for {}", wider.len(), terms.len())));
+        }
+        let clients = wider.iter().map(|w| GateClient::for_scope(&self.env, w)).collect::<Result<Vec<_>>>()?;
+        join_all(clients.iter().zip(terms).map(|(c, t)| c.settle(t))).await.into_iter().collect()
+    }
+
+    /// Decides an open from this link's loaded state and its wider scopes' (synchronous).
+    fn decide(policy: &LinkPolicy, loaded: &Loaded, wider: &[Status], terms: &[LinkPolicy], now: i64) -> std::result::Result<Admission, Denial> {
+        let terms: Vec<&LinkPolicy> = terms.iter().collect();
+        let in_force = policy_in_force(policy, &loaded.status.overrides, wider.iter().map(|w| &w.overrides), &terms);
+        decide_open(&in_force, loaded.status.views, now)
+    }
+
+    /// This scope's state settled against `terms`: what a narrower link's open asks of it.
+    async fn settle(&self, terms: &LinkPolicy) -> Result<Status> {
+        let scope = self.scope()?;
+        let loaded = self.load()?;
+        let (settled, resettle) = Self::settled(&loaded, terms);
+        if !resettle {
+            return Ok(loaded.status);
+        }
+        self.resettle(&scope, &settled).await?;
+        Ok(self.load()?.status)
     }
 
     /// The stored overrides as `policy` leaves them (a publish may have made a change lapse),
@@ -462,13 +332,12 @@ impl LinkGate {
 
     async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
         let scope = self.scope()?;
-        let wider = self.wider_overrides(&scope).await?;
+        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
         // From here to the writes: no await.
         let loaded = self.load()?;
         let (settled, resettle) = Self::settled(&loaded, &req.policy);
         let status = &loaded.status;
-        let in_force = under_wider(settled.clone(), wider.iter().map(|w| &w.overrides));
-        let response = match decide_open(&req.policy, &in_force, status.views, req.now) {
+        let response = match Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now) {
             Err(denial) => OpenResponse::Denied(denial),
             // A password link opens through `/unlock` only, whoever asks here.
             Ok(_) if req.policy.password => OpenResponse::Denied(if status.password_set { Denial::PasswordRequired } else { Denial::PasswordNotSet }),
@@ -485,14 +354,16 @@ impl LinkGate {
 
     /// A password attempt: the link's state, then the password being set, then the throttle
     /// (checked and booked as a wrong attempt in one step, so concurrent guesses cannot pass
-    /// the limit together), then PBKDF2. A right password takes its booking back and counts the
-    /// open with the state decided again, in one synchronous step after the derive.
+    /// the limit together), then PBKDF2. A right password asks the wider scopes again (a
+    /// disable or revoke of the audience or gallery landing during the derive is seen), then
+    /// takes its booking back and counts the open with the state decided again, in one
+    /// synchronous step.
     async fn unlock(&self, req: &UnlockRequest) -> Result<UnlockResponse> {
         let scope = self.scope()?;
-        let wider = self.wider_overrides(&scope).await?;
+        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
         let loaded = self.load()?;
         let (settled, resettle) = Self::settled(&loaded, &req.policy);
-        let decided = decide_open(&req.policy, &under_wider(settled.clone(), wider.iter().map(|w| &w.overrides)), loaded.status.views, req.now);
+        let decided = Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now);
         let checked = match (decided, &loaded.password) {
             (Err(denial), _) => Err(UnlockResponse::Denied(denial)),
             (Ok(_), None) => Err(UnlockResponse::Denied(Denial::PasswordNotSet)),
@@ -511,6 +382,7 @@ impl LinkGate {
         if !password::verify(&req.password, stored).await? {
             return Ok(UnlockResponse::Denied(Denial::WrongPassword));
         }
+        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
         // From here to the count: no await.
         let now = self.load()?;
         if now.password.as_ref() != Some(stored) {
@@ -518,8 +390,7 @@ impl LinkGate {
             return Ok(UnlockResponse::Denied(Denial::WrongPassword));
         }
         self.sql().exec("DELETE FROM password_attempts WHERE rowid = ?", vec![SqlStorageValue::Integer(booking)])?;
-        let (settled, _) = Self::settled(&now, &req.policy);
-        Ok(match decide_open(&req.policy, &under_wider(settled, wider.iter().map(|w| &w.overrides)), now.status.views, req.now) {
+        Ok(match Self::decide(&req.policy, &now, &wider, &req.wider_terms, req.now) {
             Err(denial) => UnlockResponse::Denied(denial),
             Ok(admission) => {
                 let epoch = session_epoch(now.status.session_epoch, wider.iter().map(|w| w.session_epoch));
@@ -548,7 +419,7 @@ impl LinkGate {
     async fn change(&self, req: &ChangeRequest) -> Result<ChangeResponse> {
         let scope = self.scope()?;
         let loaded = self.load()?;
-        let next = match loaded.status.overrides.apply(&req.change, &req.policy, loaded.status.views, req.now) {
+        let next = match loaded.status.overrides.apply(&req.change, &req.policy, loaded.status.views, req.now, &req.utc_offsets) {
             Ok(next) => next,
             Err(refusal) => return Ok(ChangeResponse::Refused(refusal)),
         };
@@ -654,7 +525,12 @@ impl DurableObject for LinkGate {
                 Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
             },
             (Method::Get, "/status") => Response::from_json(&self.load()?.status),
-            (Method::Post, "/change") => match req.json::<ChangeRequest>().await {
+            (Method::Post, "/settle") => match req.json::<LinkPolicy>().await {
+                Ok(terms) => Response::from_json(&self.settle(&terms).await?),
+                Err(e) => Response::error(format!("body must be the scope's published terms (LinkPolicy): {e}"), 400),
+            },
+            // Read by serde_json, not as JS numbers: the UTC-offset table starts at i64::MIN / 2.
+            (Method::Post, "/change") => match serde_json::from_str::<ChangeRequest>(&req.text().await?) {
                 Ok(body) => Response::from_json(&self.change(&body).await?),
                 Err(e) => Response::error(format!("body must be a ChangeRequest: {e}"), 400),
             },

@@ -2,14 +2,34 @@
 //! state as mirrored to KV, failing closed, memoised per isolate.
 
 use super::*;
+use gatefold_contract::manifest::{Gallery, Link};
+use gatefold_contract::policy::Effective;
 
 /// What an open session checks on every gated request.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct LinkRuntime {
-    /// The link's overrides under its wider scopes' ([`under_wider`]).
-    pub overrides: Overrides,
+    /// The link's own overrides.
+    pub own: Overrides,
+    /// Its wider scopes' (in [`Scope::wider`] order).
+    pub wider: Vec<Overrides>,
     /// What a session's epoch must reach ([`session_epoch`]).
     pub session_epoch: u32,
+}
+
+impl LinkRuntime {
+    /// The link's policy in force ([`policy_in_force`]): every scope settled against the terms
+    /// `gallery`'s record gives it, then combined.
+    pub fn in_force(&self, gallery: &Gallery, link: &Link) -> Effective {
+        let terms = Scope::link(&gallery.id, &link.name).wider_terms(gallery);
+        policy_in_force(&link.policy, &self.own, &self.wider, &terms)
+    }
+}
+
+/// One object's mirrored state: its overrides and session epoch.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(super) struct Mirrored {
+    pub(super) overrides: Overrides,
+    pub(super) session_epoch: u32,
 }
 
 /// A KV mirror of one object's state, in this version's shape.
@@ -23,12 +43,12 @@ pub(super) struct Mirror {
 
 impl Mirror {
     /// A stored shape this version cannot read stands for a closed link.
-    pub(super) fn read(text: &str) -> LinkRuntime {
+    pub(super) fn read(text: &str) -> Mirrored {
         match serde_json::from_str::<Mirror>(text) {
-            Ok(m) if m.shape == MIRROR_SHAPE => LinkRuntime { overrides: m.overrides, session_epoch: m.session_epoch },
+            Ok(m) if m.shape == MIRROR_SHAPE => Mirrored { overrides: m.overrides, session_epoch: m.session_epoch },
             // Closed by the overrides alone: every request of every session is refused as
             // `link_disabled`, which is what the owner is told, whatever epoch it carries.
-            _ => LinkRuntime { overrides: Overrides::unreadable(), session_epoch: 0 },
+            _ => Mirrored { overrides: Overrides::unreadable(), session_epoch: 0 },
         }
     }
 }
@@ -94,14 +114,15 @@ async fn runtime_from_kv(env: &Env, gallery: &str, link: &str) -> Result<LinkRun
             current
         }
         // Written by an earlier version only: its shape, no epoch yet.
-        (None, Some(text)) => LinkRuntime { overrides: read_legacy(&text), session_epoch: 0 },
-        (None, None) => LinkRuntime::default(),
+        (None, Some(text)) => Mirrored { overrides: read_legacy(&text), session_epoch: 0 },
+        (None, None) => Mirrored::default(),
     };
     // A wider mirror this version cannot read closes the link (Mirror::read); one never
     // written is a scope never changed.
     let wider = wider.into_iter().map(|w| Ok(w?.map(|text| Mirror::read(&text)).unwrap_or_default())).collect::<Result<Vec<_>>>()?;
     Ok(LinkRuntime {
-        overrides: under_wider(own.overrides, wider.iter().map(|w| &w.overrides)),
         session_epoch: session_epoch(own.session_epoch, wider.iter().map(|w| w.session_epoch)),
+        own: own.overrides,
+        wider: wider.into_iter().map(|w| w.overrides).collect(),
     })
 }

@@ -1,5 +1,6 @@
 use super::*;
-use gatefold_contract::policy::Against;
+use gatefold_contract::manifest::{Audience, Gallery};
+use gatefold_contract::policy::GALLERY_TERMS;
 
 #[test]
 fn scopes_name_their_objects_without_colliding_with_links() {
@@ -27,17 +28,21 @@ fn a_recipient_link_round_trips_and_has_its_audience_and_gallery_as_wider_scopes
 }
 
 #[test]
-fn wider_scopes_disable_and_fill_in_what_the_link_leaves_unset() {
-    let audience = Overrides { expires_at: Some(500), max_views: Some(9), expires_against: Some(Against { published: None }), ..Overrides::default() };
-    let gallery = Overrides::default();
-    let plain = under_wider(Overrides::default(), [&audience, &gallery]);
-    assert_eq!((plain.expires_at, plain.max_views, plain.expires_against, plain.is_disabled()), (Some(500), Some(9), None, false));
-    let own = Overrides { expires_at: Some(100), ..Overrides::default() };
-    let narrower_wins = under_wider(own, [&audience, &gallery]);
-    assert_eq!((narrower_wins.expires_at, narrower_wins.max_views), (Some(100), Some(9)));
+fn a_recipients_wider_terms_are_its_audiences_then_the_gallerys() {
+    let audience = LinkPolicy { max_views: Some(20), ..LinkPolicy::default() };
+    let mut gallery = Gallery { id: "launch-a".into(), title: "Launch".into(), images: vec![], links: Default::default(), audiences: Default::default(), notify: vec![] };
+    gallery.audiences.insert("channel".into(), Audience { label: "Dealers".into(), recipients: 1, terms: audience.clone() });
+    assert_eq!(Scope::link("launch-a", "channel/dealer-001").wider_terms(&gallery), vec![&audience, &GALLERY_TERMS]);
+    assert_eq!(Scope::link("launch-a", "team").wider_terms(&gallery), vec![&GALLERY_TERMS]);
+    assert_eq!(Scope::link("launch-a", "gone/dealer-001").wider_terms(&gallery), vec![&GALLERY_TERMS, &GALLERY_TERMS], "an audience the record lacks has no terms");
+}
+
+#[test]
+fn a_wider_scope_without_terms_still_closes_the_link() {
     let closed = Overrides { disabled: Some(true), ..Overrides::default() };
-    assert!(under_wider(Overrides { disabled: Some(false), ..Overrides::default() }, [&closed, &gallery]).is_disabled());
-    assert!(under_wider(Overrides::default(), [&gallery, &Overrides::unreadable()]).is_disabled(), "an unreadable wider state closes the link");
+    let policy = LinkPolicy::default();
+    assert!(policy_in_force(&policy, &Overrides::default(), [&Overrides::default(), &closed], &[]).disabled);
+    assert!(policy_in_force(&policy, &Overrides::default(), [&Overrides::unreadable()], &[&policy]).disabled, "an unreadable wider state closes the link");
 }
 
 #[test]
@@ -53,7 +58,7 @@ fn a_revoke_at_any_scope_leaves_every_earlier_session_behind() {
 #[test]
 fn a_mirror_in_an_unknown_shape_reads_as_disabled() {
     let ok = r#"{"shape":1,"overrides":{"disabled":null,"expires_at":null,"max_views":null},"session_epoch":3}"#;
-    assert_eq!(Mirror::read(ok), LinkRuntime { overrides: Overrides::default(), session_epoch: 3 });
+    assert_eq!(Mirror::read(ok), runtime::Mirrored { overrides: Overrides::default(), session_epoch: 3 });
     for unknown in [r#"{"shape":2,"overrides":{},"session_epoch":3}"#, r#"{"shape":1,"overrides":{"paused":true},"session_epoch":0}"#, "not json"] {
         assert!(Mirror::read(unknown).overrides.is_disabled(), "{unknown}");
     }

@@ -603,7 +603,7 @@ fn site_time(unix: Option<i64>, tz: chrono_tz::Tz) -> String {
 
 pub fn render_link(l: &LinkStatus, tz: chrono_tz::Tz) -> String {
     let views = match l.max_views {
-        Some(max) => format!("{}/{max} views ({} left)", l.views, l.views_remaining.unwrap_or(0)),
+        Some(max) => format!("{}/{max} views ({} left)", l.views, l.views_left.unwrap_or(0)),
         None => format!("{} views (unlimited)", l.views),
     };
     let expires = l.expires_at.map_or("no expiry".to_string(), |t| format!("expires {}", site_time(Some(t), tz)));

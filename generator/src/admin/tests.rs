@@ -48,7 +48,7 @@ fn link(overrides: Overrides, gallery_overrides: Overrides) -> LinkStatus {
         expires_at: Some(1_798_732_800),
         max_views: None,
         views: 2,
-        views_remaining: None,
+        views_left: None,
         first_open: None,
         last_open: None,
         session_epoch: 0,

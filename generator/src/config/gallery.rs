@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use saphyr::YamlData;
 
 use super::policy::{self, Setting};
-use gatefold_contract::ResolvedExpiry;
+use gatefold_contract::policy::widest_terms;
+use gatefold_contract::{LinkPolicy, ResolvedExpiry};
 use gatefold_contract::manifest::{Audience, Recipient, link_name};
 use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, is_null, join, pos};
 use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_slug, markdown, recipients, suggest_slug};
@@ -370,7 +371,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
             None => links.push(link),
             Some(None) => {}
             Some(Some(rows)) => {
-                audiences.insert(name.clone(), Audience { label: link.label.clone(), recipients: rows.len() as u32 });
+                let first = links.len();
                 for row in rows {
                     let expires = row.expires.or(link.expires);
                     if let (Setting::Set(_), Some(ResolvedExpiry { at, written })) = (&row.expires, &expires)
@@ -388,6 +389,9 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
                         ..link.clone()
                     });
                 }
+                let recipients: Vec<LinkPolicy> = links[first..].iter().map(|l| l.policy(false)).collect();
+                let terms = widest_terms(&recipients);
+                audiences.insert(name.clone(), Audience { label: link.label.clone(), recipients: recipients.len() as u32, terms });
             }
         }
     }

@@ -454,7 +454,8 @@ mod tests {
         assert_eq!(sh.recipient, Some(gatefold_contract::manifest::Recipient { email: Some("sh@d.example".into()), note: None }));
         assert_eq!((bj.max_views, bj.download, bj.password), (Some(3), Downloads::WEB, true));
         assert!(!g.links[2].password && g.links[2].recipient.is_none());
-        assert_eq!(g.audiences["channel"], gatefold_contract::manifest::Audience { label: "渠道".into(), recipients: 2 });
+        // The audience's published terms are its recipients' widest: Shanghai's 20 over Beijing's 3.
+        assert_eq!(g.audiences["channel"], gatefold_contract::manifest::Audience { label: "渠道".into(), recipients: 2, terms: gatefold_contract::LinkPolicy { max_views: Some(20), ..Default::default() } });
     }
 
     #[test]

@@ -198,7 +198,7 @@ fn with_dealers(range: std::ops::RangeInclusive<u32>, max_views: u32) -> Manifes
         let name = gatefold_contract::manifest::link_name(Some("channel"), &format!("dealer-{i:03}"));
         g.links.insert(name.clone(), Link { recipient: Some(Default::default()), ..link("launch", &name, 0, LinkPolicy { max_views: Some(max_views), ..LinkPolicy::default() }) });
     }
-    g.audiences.insert("channel".into(), gatefold_contract::manifest::Audience { label: "渠道伙伴".into(), recipients: range.count() as u32 });
+    g.audiences.insert("channel".into(), gatefold_contract::manifest::Audience { label: "渠道伙伴".into(), recipients: range.count() as u32, terms: LinkPolicy { max_views: Some(max_views), ..LinkPolicy::default() } });
     m
 }
 

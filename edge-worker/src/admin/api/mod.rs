@@ -1,12 +1,12 @@
 //! The admin API's pure parts: routes, bearer parsing, windows and patches. Everything that
 //! decides something is here and unit-tested natively; `super` only does I/O.
 
-use crate::gate::{Status, session_epoch, under_wider};
+use crate::gate::{Scope, Status, policy_in_force, session_epoch};
 use gatefold_contract::admin::{GallerySummary, LINKS_PAGE_DEFAULT, LINKS_PAGE_MAX, LinkPatch, LinkStatus};
 use gatefold_contract::admin::AudienceStatus;
 use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url, split_link_name};
 use gatefold_contract::owner::LinkTerms;
-use gatefold_contract::{LinkPolicy, LinkState, Locale};
+use gatefold_contract::{LinkState, Locale, Overrides};
 use crate::analytics::rollup;
 use gatefold_contract::policy::{Change, Refusal};
 use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
@@ -177,29 +177,37 @@ pub fn bearer(header: Option<&str>) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
+/// What an owner is told of runtime changes a publish made lapse: `stored` as the scope's object
+/// holds them, `settled` against the terms it was published with.
+fn lapses(stored: &Overrides, settled: &Overrides) -> Vec<String> {
+    let expiry = (stored.expires_at.is_some() && settled.expires_at.is_none())
+        .then(|| "the runtime expiry lapsed: a publish changed the published expiry it was made against".to_string());
+    let limit = (stored.max_views.is_some() && settled.max_views.is_none())
+        .then(|| "the runtime view limit lapsed: a publish changed the published limit it was made against".to_string());
+    expiry.into_iter().chain(limit).collect()
+}
+
 /// A link as owners see it: `gate` is the link's object, `wider` its wider scopes' in
-/// [`crate::gate::Scope::wider`] order (a recipient's audience, then the gallery).
+/// [`Scope::wider`] order (a recipient's audience, then the gallery). Its state, expiry, limit
+/// and views left are the policy in force the gate decides opens by ([`policy_in_force`]).
 pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wider: &[Status], now: i64) -> LinkStatus {
+    let scope = Scope::link(&gallery.id, &link.name);
+    let terms = scope.wider_terms(gallery);
     // What the next open will find: a change a publish made stale is already gone.
     let overrides = gate.overrides.settled(&link.policy);
     let mut notices = gate.notices;
-    if gate.overrides.expires_at.is_some() && overrides.expires_at.is_none() {
-        notices.push("the runtime expiry lapsed: a publish changed the published expiry it was made against".into());
-    }
-    if gate.overrides.max_views.is_some() && overrides.max_views.is_none() {
-        notices.push("the runtime view limit lapsed: a publish changed the published limit it was made against".into());
-    }
-    let audience = link.audience();
-    let last = wider.len().saturating_sub(1);
-    for (i, w) in wider.iter().enumerate() {
-        let scope = match audience {
-            Some(a) if i < last => format!("audience {}/{a}", gallery.id),
+    notices.extend(lapses(&gate.overrides, &overrides));
+    for ((w, name), t) in wider.iter().zip(scope.wider()).zip(&terms) {
+        let name = match name {
+            Scope::Audience { audience, .. } => format!("audience {}/{audience}", gallery.id),
             _ => format!("gallery {}", gallery.id),
         };
-        notices.extend(w.notices.iter().map(|n| format!("{scope}: {n}")));
+        let lapsed = lapses(&w.overrides, &w.overrides.settled(t));
+        notices.extend(w.notices.iter().cloned().chain(lapsed).map(|n| format!("{name}: {n}")));
     }
-    let effective = link.policy.effective(&under_wider(overrides.clone(), wider.iter().map(|w| &w.overrides)));
-    let scope_overrides = |i: Option<usize>| i.and_then(|i| wider.get(i)).map(|w| w.overrides.clone()).unwrap_or_default();
+    let audience = link.audience();
+    let effective = policy_in_force(&link.policy, &gate.overrides, wider.iter().map(|w| &w.overrides), &terms);
+    let scope_overrides = |i: Option<usize>| i.and_then(|i| Some(wider.get(i)?.overrides.settled(terms.get(i)?))).unwrap_or_default();
     LinkStatus {
         gallery: gallery.id.clone(),
         gallery_title: gallery.title.clone(),
@@ -213,7 +221,7 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         expires_at: effective.expires_at,
         max_views: effective.max_views,
         views: gate.views,
-        views_remaining: effective.views_remaining(gate.views),
+        views_left: effective.views_left(gate.views),
         first_open: gate.first_open,
         last_open: gate.last_open,
         overrides,
@@ -343,25 +351,15 @@ impl LinksQuery {
     }
 }
 
-/// What an owner's change to a whole audience is judged against: the widest terms its
-/// recipients were published with (the latest expiry, the largest view limit, `None` where any
-/// recipient has none), so "extend by 7 days" starts from the last day any recipient has and
-/// never shortens anyone's published terms without `force`. A publish that moves those terms
-/// makes the audience's change lapse, as a link's does.
-pub fn audience_policy(gallery: &Gallery, audience: &str) -> LinkPolicy {
-    let recipients: Vec<&LinkPolicy> = gallery.links.values().filter(|l| l.audience() == Some(audience)).map(|l| &l.policy).collect();
-    let expires = if recipients.iter().all(|p| p.expires.is_some()) { recipients.iter().filter_map(|p| p.expires).max_by_key(|e| e.at) } else { None };
-    let max_views = if recipients.iter().all(|p| p.max_views.is_some()) { recipients.iter().filter_map(|p| p.max_views).max() } else { None };
-    LinkPolicy { expires, max_views, ..LinkPolicy::default() }
-}
-
 /// An audience as its row in the links list shows it: `gate` is its scope's object, `wider`
 /// the gallery's, `activity` the gallery log's per-link answer.
 pub fn audience_status(gallery: &Gallery, name: &str, gate: Status, wider: &Status, activity: &[rollup::LinkActivity]) -> Option<AudienceStatus> {
     let audience = gallery.audiences.get(name)?;
     let counted = rollup::audience_stats(gallery, &rollup::activity_by_link(activity)).into_iter().find(|a| a.name == name).unwrap_or_default();
-    let overrides = gate.overrides.settled(&audience_policy(gallery, name));
+    // Settled against its published terms, as every recipient's open settles it.
+    let overrides = gate.overrides.settled(&audience.terms);
     let mut notices = gate.notices;
+    notices.extend(lapses(&gate.overrides, &overrides));
     notices.extend(wider.notices.iter().map(|n| format!("gallery {}: {n}", gallery.id)));
     Some(AudienceStatus {
         gallery: gallery.id.clone(),

@@ -43,23 +43,35 @@ fn launch() -> Gallery {
         let policy = LinkPolicy { expires: expires.map(at), max_views, ..LinkPolicy::default() };
         (name.to_string(), Link { name: name.into(), label: name.into(), token: format!("t-{name}"), rotate: 0, policy, recipient: None, notify: None })
     };
-    let links = [link("channel/d1", Some(100), Some(20)), link("channel/d2", Some(300), Some(2)), link("press/x", None, Some(5)), link("team", Some(900), Some(99))];
-    let audiences = [("channel", "渠道伙伴", 2), ("press", "Press", 1)]
-        .map(|(n, l, r)| (n.to_string(), gatefold_contract::manifest::Audience { label: l.into(), recipients: r }));
-    Gallery { id: "launch-a".into(), title: "Launch".into(), images: vec![], links: links.into_iter().collect(), audiences: audiences.into_iter().collect(), notify: Vec::new() }
+    let links: std::collections::BTreeMap<String, Link> =
+        [link("channel/d1", Some(100), Some(20)), link("channel/d2", Some(300), Some(2)), link("press/x", None, Some(5)), link("team", Some(900), Some(99))].into_iter().collect();
+    // The terms the generator writes into the record: the widest of each audience's recipients.
+    let audience = |name: &str, label: &str| {
+        let recipients = links.values().filter(|l| l.audience() == Some(name)).map(|l| &l.policy);
+        let terms = gatefold_contract::policy::widest_terms(recipients);
+        (name.to_string(), gatefold_contract::manifest::Audience { label: label.into(), recipients: links.values().filter(|l| l.audience() == Some(name)).count() as u32, terms })
+    };
+    let audiences = [audience("channel", "渠道伙伴"), audience("press", "Press")];
+    Gallery { id: "launch-a".into(), title: "Launch".into(), images: vec![], links, audiences: audiences.into_iter().collect(), notify: Vec::new() }
 }
 
 #[test]
-fn an_audience_change_is_judged_against_the_widest_terms_of_its_recipients() {
+fn an_audiences_extension_made_against_terms_a_publish_moved_has_lapsed_for_its_row_and_its_recipients() {
+    let s = shanghai();
     let g = launch();
-    let channel = audience_policy(&g, "channel");
-    assert_eq!((channel.expires_at(), channel.max_views), (Some(300), Some(20)));
-    let press = audience_policy(&g, "press");
-    assert_eq!((press.expires_at(), press.max_views), (None, Some(5)), "a recipient that never expires: the audience never does");
-    assert_eq!(audience_policy(&g, "nobody"), LinkPolicy::default());
-    // Extending the audience by a day starts from its last recipient's expiry.
-    let next = Overrides::default().apply(&Change::Limits { expires_at: None, extend_days: Some(1), max_views: None, force: false }, &channel, 0, 50).unwrap();
-    assert_eq!(next.expires_at, Some(300 + 86_400));
+    // Extended when the audience's terms ended at 250; published since with 300.
+    let stale = Status { overrides: Overrides { expires_at: Some(5_000), expires_against: Some(Against { published: Some(250) }), ..Overrides::default() }, ..Status::default() };
+    let row = audience_status(&g, "channel", stale.clone(), &Status::default(), &[]).unwrap();
+    assert_eq!(row.overrides.expires_at, None);
+    assert!(row.notices.iter().any(|n| n.contains("runtime expiry lapsed")), "{:?}", row.notices);
+    let st = link_status(&s, &g, &g.links["channel/d2"], Status::default(), &[stale, Status::default()], 400);
+    assert_eq!((st.state, st.expires_at, st.audience_overrides.expires_at), (LinkState::Expired, Some(300), None));
+    assert!(st.notices.iter().any(|n| n == "audience launch-a/channel: the runtime expiry lapsed: a publish changed the published expiry it was made against"), "{:?}", st.notices);
+    // Made against the terms still published: it holds for the row and every recipient.
+    let current = Status { overrides: Overrides { expires_at: Some(5_000), expires_against: Some(Against { published: Some(300) }), ..Overrides::default() }, ..Status::default() };
+    assert_eq!(audience_status(&g, "channel", current.clone(), &Status::default(), &[]).unwrap().overrides.expires_at, Some(5_000));
+    let st = link_status(&s, &g, &g.links["channel/d1"], Status::default(), &[current, Status::default()], 400);
+    assert_eq!((st.state, st.expires_at), (LinkState::Active, Some(5_000)));
 }
 
 #[test]
@@ -197,7 +209,7 @@ fn a_link_status_applies_overrides_and_counts_what_is_left() {
     let st = link_status(&s, &gallery, &link, gate.clone(), &[Status::default()], 100);
     assert_eq!(st.url, "https://g.example/s/abc");
     assert_eq!(st.max_views, Some(5));
-    assert_eq!(st.views_remaining, Some(1));
+    assert_eq!(st.views_left, Some(1));
     assert_eq!(st.state, LinkState::Active);
     let gallery_off = Status { overrides: Overrides { disabled: Some(true), ..Overrides::default() }, ..Status::default() };
     assert_eq!(link_status(&s, &gallery, &link, gate, &[gallery_off], 100).state, LinkState::Disabled);

@@ -230,7 +230,7 @@ impl GalleryLog {
         let mut soon = Vec::new();
         for link in gallery.links.values() {
             let runtime = crate::gate::runtime(&self.env, &gallery.id, &link.name).await?;
-            let effective = link.policy.effective(&runtime.overrides);
+            let effective = runtime.in_force(&gallery, link);
             let sum = |kinds: &[&str]| day.iter().filter(|d| d.link == link.name && kinds.contains(&d.kind.as_str())).map(|d| d.n.max(0) as u64).sum::<u64>();
             let act = ever.iter().find(|a| a.link == link.name);
             let opens_ever = act.map_or(0, |a| a.opens);
@@ -244,7 +244,7 @@ impl GalleryLog {
                 opened: opens_ever > 0,
                 downloaded: act.is_some_and(|a| a.downloads > 0),
                 download_on: effective.download.any(),
-                views_left: link.policy.max_views.map(|m| u64::from(m).saturating_sub(opens_ever)),
+                views_left: effective.views_left(opens_ever),
                 expires_at: effective.expires_at,
             });
             if let Some(at) = effective.expires_at.filter(|at| *at > now && *at - now <= 48 * 3600) {

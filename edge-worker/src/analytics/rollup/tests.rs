@@ -231,8 +231,8 @@ fn recipients_are_grouped_under_their_audience_by_what_they_did() {
         let link = gatefold_contract::manifest::Link { name: name.clone(), label: r.to_uppercase(), token: r.into(), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None };
         g.links.insert(name, link);
     }
-    g.audiences.insert("channel".into(), gatefold_contract::manifest::Audience { label: "渠道伙伴".into(), recipients: 4 });
-    g.audiences.insert("press".into(), gatefold_contract::manifest::Audience { label: "Press".into(), recipients: 0 });
+    g.audiences.insert("channel".into(), gatefold_contract::manifest::Audience { label: "渠道伙伴".into(), recipients: 4, terms: Default::default() });
+    g.audiences.insert("press".into(), gatefold_contract::manifest::Audience { label: "Press".into(), recipients: 0, terms: Default::default() });
     let did = |link: &str, opens, downloads| LinkActivity { link: link.into(), opens, downloads, first_ms: (opens > 0).then_some(1_000), last_ms: (opens > 0).then_some(2_000) };
     let rollup = Rollup { activity: vec![did("channel/dealer-001", 2, 0), did("channel/dealer-002", 1, 3), did("market", 5, 5)], ..Rollup::default() };
     let s = site(vec![(0, 0)]);
