@@ -23,16 +23,42 @@ export const SIGNING_KEY = "e2e-signing-key-only-for-tests-0123456789";
 export const ADMIN_TOKEN = "e2e-admin-token-only-for-tests-0123456789";
 const BUILD = join(ROOT, "edge-worker/build");
 
-/** Builds `galleries` into a fresh temp dist with the real generator; returns the dist path. */
-export function buildSite(galleries = FIXTURE) {
+/**
+ * Builds `galleries` into a fresh temp dist with the real generator (the release build every
+ * other step uses); returns the dist path. `signingKey` is the build's SIGNING_KEY (default the
+ * harness's, which the worker has); `null` builds without one, as a careless first deploy would:
+ * with the public development key.
+ */
+export function buildSite(galleries = FIXTURE, { signingKey = SIGNING_KEY } = {}) {
   const out = mkdtempSync(join(tmpdir(), "gatefold-e2e-"));
   const dist = join(out, "dist");
+  const env = { ...process.env, SIGNING_KEY: signingKey ?? "" };
   execFileSync(
     "cargo",
-    ["run", "-q", "-p", "gatefold", "--", "--galleries", galleries, "build", "--out", dist, "--cache", join(out, "cache")],
-    { cwd: ROOT, env: { ...process.env, SIGNING_KEY }, stdio: ["ignore", "ignore", "inherit"] },
+    ["run", "--release", "-q", "--locked", "-p", "gatefold", "--", "--galleries", galleries, "build", "--out", dist, "--cache", join(out, "cache")],
+    { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] },
   );
   return dist;
+}
+
+/**
+ * A KV binding that prints one line per operation (`gatefold-e2e-kv <op> <keys>`) before doing
+ * it on the real namespace: what Cloudflare counts against an invocation's 1,000 operations (a
+ * bulk get of up to 100 keys is one). Miniflare enforces no such limit, so tests count here.
+ */
+const KV_COUNTER = `
+export default function (env) {
+  const counted = (op) => (...args) => {
+    console.log(\`gatefold-e2e-kv \${op} \${Array.isArray(args[0]) ? args[0].length : 1}\`);
+    return env.inner[op](...args);
+  };
+  return { get: counted("get"), getWithMetadata: counted("getWithMetadata"), put: counted("put"), delete: counted("delete"), list: counted("list") };
+}
+`;
+
+/** The KV operations a worker started with `countKv` has made so far, per its log. */
+export function kvOperations(logs) {
+  return logs.split("\n").filter((l) => l.includes("gatefold-e2e-kv ")).length;
 }
 
 /** Every file under `dir`, as paths relative to it with forward slashes. */

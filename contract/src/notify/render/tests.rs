@@ -11,6 +11,7 @@ fn site(locale: Locale) -> Site {
         ip_logging: IpLogging::Truncated,
         utc_offsets: vec![(i64::MIN / 2, 8 * 3600)],
         dev_key: false,
+        key_fingerprint: String::new(),
         analytics: Analytics::default(),
         digest_hour: 9,
     }
