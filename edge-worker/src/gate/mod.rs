@@ -679,28 +679,30 @@ impl DurableObject for LinkGate {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        // The worker's own requests: a policy, a change, a password hash, a few hundred bytes.
+        const BODY_BYTES: usize = 64 * 1024;
         let path = req.path();
         match (req.method(), path.as_str()) {
-            (Method::Post, "/open") => match req.json::<OpenRequest>().await {
+            (Method::Post, "/open") => match crate::http::read_json::<OpenRequest>(&mut req, BODY_BYTES).await? {
                 Ok(body) => Response::from_json(&self.open(&body).await?),
                 Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
             },
             (Method::Get, "/status") => Response::from_json(&self.load()?.status),
-            (Method::Post, "/change") => match req.json::<ChangeRequest>().await {
+            (Method::Post, "/change") => match crate::http::read_json::<ChangeRequest>(&mut req, BODY_BYTES).await? {
                 Ok(body) => Response::from_json(&self.change(&body).await?),
                 Err(e) => Response::error(format!("body must be a ChangeRequest: {e}"), 400),
             },
             (Method::Post, "/revoke") => Response::from_json(&self.revoke().await?),
-            (Method::Post, "/unlock") => match req.json::<UnlockRequest>().await {
+            (Method::Post, "/unlock") => match crate::http::read_json::<UnlockRequest>(&mut req, BODY_BYTES).await? {
                 Ok(body) => Response::from_json(&self.unlock(&body).await?),
                 // serde's message would quote the body, and the body holds a password.
                 Err(_) => Response::error("body must be an UnlockRequest", 400),
             },
-            (Method::Put, "/password") => match req.json::<PasswordChange>().await {
+            (Method::Put, "/password") => match crate::http::read_json::<PasswordChange>(&mut req, BODY_BYTES).await? {
                 Ok(body) => Response::from_json(&self.set_password(&body).await?),
                 Err(e) => Response::error(format!("body must be {{\"hash\": \"pbkdf2-sha256$...\" | null}}: {e}"), 400),
             },
-            (Method::Put, "/overrides") => match req.json::<Overrides>().await {
+            (Method::Put, "/overrides") => match crate::http::read_json::<Overrides>(&mut req, BODY_BYTES).await? {
                 Ok(o) => Response::from_json(&self.replace(&o).await?),
                 Err(e) => Response::error(format!("body must be Overrides JSON: {e}"), 400),
             },
