@@ -98,7 +98,7 @@ export async function until(probe, done, { ms = 60_000, every = 500 } = {}) {
  * KV state across workers (a redeploy); `seed: false` leaves R2 empty (benchmarks of page opens).
  * `logs()` answers what the worker printed.
  */
-export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {}, persist, seed = true } = {}) {
+export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {}, persist, seed = true, countKv = false } = {}) {
   if (!existsSync(join(BUILD, "index.js"))) {
     throw new Error(`no worker build at ${BUILD}: run scripts/build-worker.sh first`);
   }
@@ -106,7 +106,7 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
   // The full manifest (never deployed) names every link and image the tests use.
   const manifest = JSON.parse(readFileSync(join(dist, "manifest.json"), "utf8"));
   let printed = "";
-  const mf = new Miniflare({
+  const main = {
     modules: true,
     scriptPath: join(BUILD, "index.js"),
     modulesRoot: BUILD,
@@ -119,8 +119,7 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
       // Exact paths only, as in wrangler.toml: no `.html` stripping or redirects.
       assetConfig: { html_handling: "none", not_found_handling: "none" },
     },
-    kvNamespaces: ["LINK_STATE"],
-    ...(persist ? { durableObjectsPersist: join(persist, "do"), kvPersist: join(persist, "kv") } : {}),
+    ...(countKv ? { wrappedBindings: { LINK_STATE: { scriptName: "kv-counter" } } } : { kvNamespaces: ["LINK_STATE"] }),
     r2Buckets: ["MEDIA"],
     // The Cache API in front of R2 (Miniflare's default, stated because tests rely on it).
     cache: true,
@@ -129,6 +128,11 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
       GALLERY_LOG: { className: "GalleryLog", useSQLite: true },
     },
     bindings: { SIGNING_KEY, ADMIN_TOKEN, ...bindings },
+  };
+  const counter = { name: "kv-counter", modules: [{ type: "ESModule", path: "kv-counter.mjs", contents: KV_COUNTER }], kvNamespaces: { inner: "LINK_STATE" } };
+  const mf = new Miniflare({
+    ...(countKv ? { workers: [{ name: "gatefold", ...main }, counter] } : main),
+    ...(persist ? { durableObjectsPersist: join(persist, "do"), kvPersist: join(persist, "kv") } : {}),
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) stream.on("data", (chunk) => { printed += chunk; });
     },

@@ -36,7 +36,7 @@ use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result,
 mod runtime;
 
 use runtime::Mirror;
-pub use runtime::{LinkRuntime, runtime};
+pub use runtime::{LinkRuntime, runtime, runtimes};
 
 /// Any host works for a Durable Object stub; it only looks at the path.
 const STUB_ORIGIN: &str = "https://link-gate";
