@@ -161,6 +161,14 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     return res.json();
   }
 
+  const logNs = await mf.getDurableObjectNamespace("GALLERY_LOG");
+  /** What a gallery's log (or the digest coordinator, `gatefold:digest`) has waiting to send. */
+  async function notifications(name) {
+    const res = await logNs.get(logNs.idFromName(name)).fetch("https://gallery-log/notifications", { method: "POST", body: "{}" });
+    if (!res.ok) throw new Error(`GalleryLog ${name} notifications: ${res.status} ${await res.text()}`);
+    return res.json();
+  }
+
   return {
     mf,
     url,
@@ -178,6 +186,19 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     /** Any raw request with exactly these headers (see `rawRequest`). */
     raw: (path, init = {}) => rawRequest(url, path, init),
     gate,
+    notifications,
+    /**
+     * Polls the gallery's statistics (`?link=` one link's) until `done(totals)` holds: the
+     * worker logs after answering (waitUntil). Answers the last totals seen, for the caller's
+     * exact assertion.
+     */
+    logged(gallery, done, { link } = {}) {
+      const path = `${url}/admin/api/galleries/${gallery}/stats${link ? `?link=${encodeURIComponent(link)}` : ""}`;
+      // From an address of its own, so its sign-ins never share a throttle with a test's.
+      const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "cf-connecting-ip": "198.51.100.254" };
+      const totals = async () => (await (await mf.dispatchFetch(path, { headers })).json()).totals;
+      return until(totals, done, { ms: 10_000, every: 100 });
+    },
     setOverrides: (key, overrides) => gate(key, "overrides", { method: "PUT", body: JSON.stringify(overrides) }),
     status: (key) => gate(key, "status"),
     siteFiles: () => walk(join(dist, "site")),
