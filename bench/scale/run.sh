@@ -23,6 +23,11 @@ say() { printf '%s\n' "$*" >&2; }
 command -v /usr/bin/time >/dev/null || { say "bench/scale: /usr/bin/time is missing (apt-get install time)"; exit 1; }
 mkdir -p "$work"
 
+# The archives are built with the end-to-end harness's key, which the worker that opens their
+# links below holds: a worker serves only a site signed with its own SIGNING_KEY.
+SIGNING_KEY="$(node -e 'import("./tests/e2e/harness.mjs").then(m => console.log(m.SIGNING_KEY))')"
+export SIGNING_KEY
+
 say "building the release CLI…"
 cargo build --release -q --locked -p gatefold
 bin="${CARGO_TARGET_DIR:-$root/target}/release/gatefold"

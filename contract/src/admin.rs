@@ -406,6 +406,8 @@ pub struct NotifyTestChannel {
 /// `GET /admin/api/galleries/<g>/notifications`: what waits to be sent and what was given up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationStatus {
+    /// Notices waiting to be sent (or retried); on the digest coordinator, also the galleries
+    /// still to be asked for their digest. Zero: nothing more goes out until something happens.
     pub pending: u64,
     /// Newest first.
     pub dead_letters: Vec<DeadLetter>,

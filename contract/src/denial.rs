@@ -27,10 +27,12 @@ pub enum Denial {
     TooManyAttempts,
     /// `password: required` in git, but the owner has not set one yet: closed until they do.
     PasswordNotSet,
+    /// A posted body larger than anything the form could send: refused before it is read whole.
+    RequestTooLarge,
 }
 
 impl Denial {
-    pub const ALL: [Denial; 12] = [
+    pub const ALL: [Denial; 13] = [
         Denial::NotFound,
         Denial::LinkDisabled,
         Denial::LinkExpired,
@@ -43,6 +45,7 @@ impl Denial {
         Denial::WrongPassword,
         Denial::TooManyAttempts,
         Denial::PasswordNotSet,
+        Denial::RequestTooLarge,
     ];
 
     pub fn code(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Denial {
             Denial::WrongPassword => "wrong_password",
             Denial::TooManyAttempts => "too_many_attempts",
             Denial::PasswordNotSet => "password_not_set",
+            Denial::RequestTooLarge => "request_too_large",
         }
     }
 
@@ -80,6 +84,7 @@ impl Denial {
             | Denial::PasswordNotSet => 403,
             Denial::PasswordRequired | Denial::WrongPassword => 401,
             Denial::TooManyAttempts => 429,
+            Denial::RequestTooLarge => 413,
         }
     }
 
@@ -110,6 +115,8 @@ impl Denial {
             (Denial::TooManyAttempts, Locale::ZhCn) => "尝试次数过多",
             (Denial::PasswordNotSet, Locale::En) => "This link is not available yet",
             (Denial::PasswordNotSet, Locale::ZhCn) => "此链接暂不可用",
+            (Denial::RequestTooLarge, Locale::En) => "The request is too large",
+            (Denial::RequestTooLarge, Locale::ZhCn) => "请求内容过大",
         }
     }
 
@@ -140,6 +147,8 @@ impl Denial {
             (Denial::TooManyAttempts, Locale::ZhCn) => "密码错误次数过多，请等待几分钟后再试。",
             (Denial::PasswordNotSet, Locale::En) => "The owner has not finished setting up this link. Try again later, or contact the person who shared it.",
             (Denial::PasswordNotSet, Locale::ZhCn) => "分享者尚未完成此链接的设置。请稍后再试，或联系分享者。",
+            (Denial::RequestTooLarge, Locale::En) => "The form sent more than it can hold. Open the link again and enter the password you were given.",
+            (Denial::RequestTooLarge, Locale::ZhCn) => "提交的内容超出了表单的容量。请重新打开链接，并输入您收到的密码。",
         }
     }
 }
@@ -169,6 +178,7 @@ mod tests {
             ("wrong_password", 401),
             ("too_many_attempts", 429),
             ("password_not_set", 403),
+            ("request_too_large", 413),
         ];
         for (code, status) in table {
             let denial = Denial::from_code(code).expect(code);

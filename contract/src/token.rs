@@ -19,6 +19,7 @@ pub struct SigningKey {
     tokens: [u8; 32],
     sessions: [u8; 32],
     visitors: [u8; 32],
+    fingerprint: [u8; 32],
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -33,11 +34,21 @@ impl SigningKey {
             tokens: blake3::derive_key("gatefold 2026 link token v1", secret.as_bytes()),
             sessions: blake3::derive_key("gatefold 2026 visitor session v1", secret.as_bytes()),
             visitors: blake3::derive_key("gatefold 2026 visitor hash v1", secret.as_bytes()),
+            fingerprint: blake3::derive_key("gatefold 2026 signing key fingerprint v1", secret.as_bytes()),
         }
     }
 
     pub fn dev() -> SigningKey {
         SigningKey::from_secret(DEV_SECRET)
+    }
+
+    /// Which key this is, in a form that reveals nothing about it: a key derivation of the
+    /// secret under a context of its own (one-way, and unrelated to the token, session and
+    /// visitor keys), so it can travel with the build in `site.json` and let the worker refuse
+    /// a site signed with another key than its own `SIGNING_KEY`, or with the public
+    /// development key.
+    pub fn fingerprint(&self) -> String {
+        data_encoding::HEXLOWER.encode(&self.fingerprint[..16])
     }
 
     /// The token in a link's URL `<base_url>/s/<token>`. It depends only on the gallery id, the
@@ -203,6 +214,20 @@ mod tests {
         assert_ne!(base, key.link_token("g", "market", 1));
         assert_ne!(base, SigningKey::from_secret("secret two, long enough for tests").link_token("g", "market", 0));
         assert_ne!(key.link_token("a-b", "c", 0), key.link_token("a", "b-c", 0));
+    }
+
+    #[test]
+    fn a_fingerprint_names_its_key_and_nothing_else() {
+        let key = SigningKey::from_secret("a test secret that is long enough!!");
+        assert_eq!(key.fingerprint(), SigningKey::from_secret("a test secret that is long enough!!").fingerprint());
+        assert_eq!(key.fingerprint().len(), 32);
+        assert_ne!(key.fingerprint(), SigningKey::from_secret("another secret, long enough too!!").fingerprint());
+        assert_ne!(key.fingerprint(), SigningKey::dev().fingerprint());
+        // Not the token key, the session key or the visitor key, nor the secret's plain hash.
+        let secret = "a test secret that is long enough!!";
+        for other in [key.tokens, key.sessions, key.visitors, *blake3::hash(secret.as_bytes()).as_bytes()] {
+            assert!(!data_encoding::HEXLOWER.encode(&other).contains(&key.fingerprint()));
+        }
     }
 
     #[test]

@@ -210,6 +210,74 @@ pub fn attachment_disposition(file_name: &str) -> String {
     format!("attachment; filename*=UTF-8''{encoded}")
 }
 
+/// A request body larger than its cap: answered 413 without reading the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge;
+
+/// The part of a body read so far, refusing to grow past its cap. Kept apart from the stream
+/// so the rule is tested natively.
+#[derive(Debug)]
+pub struct CappedBody {
+    cap: usize,
+    bytes: Vec<u8>,
+}
+
+impl CappedBody {
+    /// `declared`: the request's `Content-Length`, if any; a body declared over the cap is
+    /// refused before a byte is read.
+    pub fn new(cap: usize, declared: Option<&str>) -> Result<CappedBody, TooLarge> {
+        match declared.and_then(|n| n.trim().parse::<u64>().ok()) {
+            Some(n) if n > cap as u64 => Err(TooLarge),
+            _ => Ok(CappedBody { cap, bytes: Vec::new() }),
+        }
+    }
+
+    /// Takes the next chunk, or refuses once the body would pass the cap.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), TooLarge> {
+        if self.bytes.len() + chunk.len() > self.cap {
+            return Err(TooLarge);
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+}
+
+/// The body of `req`, read while it streams and refused ([`TooLarge`]) as soon as it passes
+/// `cap` bytes, whatever the request declares (a chunked body declares nothing): memory stays
+/// at the cap plus one chunk. Every handler that reads a body reads it through here.
+pub async fn read_body(req: &mut worker::Request, cap: usize) -> worker::Result<Result<Vec<u8>, TooLarge>> {
+    use futures_util::StreamExt;
+    let declared = req.headers().get("Content-Length")?;
+    let mut body = match CappedBody::new(cap, declared.as_deref()) {
+        Ok(body) => body,
+        Err(too_large) => return Ok(Err(too_large)),
+    };
+    // A request without a body (a bodiless POST) has no stream to read.
+    if req.inner().body().is_none() {
+        return Ok(Ok(Vec::new()));
+    }
+    let mut stream = req.stream()?;
+    while let Some(chunk) = stream.next().await {
+        if body.push(&chunk?).is_err() {
+            return Ok(Err(TooLarge));
+        }
+    }
+    Ok(Ok(body.into_bytes()))
+}
+
+/// [`read_body`] as UTF-8 text parsed into `T` (with serde_json: JavaScript's JSON.parse would
+/// turn 64-bit integers into lossy floats). `Err` says why in words, without quoting the body.
+pub async fn read_json<T: serde::de::DeserializeOwned>(req: &mut worker::Request, cap: usize) -> worker::Result<Result<T, String>> {
+    Ok(match read_body(req, cap).await? {
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| e.to_string()),
+        Err(TooLarge) => Err(format!("the body is over {cap} bytes")),
+    })
+}
+
 /// A `Range` no byte of the object satisfies: answered 416.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unsatisfiable;
@@ -328,6 +396,20 @@ mod tests {
         assert_eq!(attachment_disposition("hero.jpg"), "attachment; filename*=UTF-8''hero.jpg");
         assert_eq!(attachment_disposition("新车 1.jpg"), "attachment; filename*=UTF-8''%E6%96%B0%E8%BD%A6%201.jpg");
         assert_eq!(attachment_disposition("a\";\r\nx.jpg"), "attachment; filename*=UTF-8''a%22%3B%0D%0Ax.jpg");
+    }
+
+    #[test]
+    fn a_body_is_refused_once_it_passes_its_cap_declared_or_not() {
+        assert_eq!(CappedBody::new(10, Some("11")).unwrap_err(), TooLarge, "declared too large: refused unread");
+        let mut chunked = CappedBody::new(10, None).unwrap();
+        assert_eq!(chunked.push(b"12345"), Ok(()));
+        assert_eq!(chunked.push(b"67890"), Ok(()));
+        assert_eq!(chunked.push(b"x"), Err(TooLarge), "one byte past the cap, whatever was declared");
+        let mut lying = CappedBody::new(10, Some("3")).unwrap();
+        assert_eq!(lying.push(&[0; 11]), Err(TooLarge), "a body longer than it declared is still capped");
+        let mut fine = CappedBody::new(10, Some("not a number")).unwrap();
+        fine.push(b"ok").unwrap();
+        assert_eq!(fine.into_bytes(), b"ok");
     }
 
     #[test]

@@ -46,8 +46,7 @@ use worker::{Context, Env, Request, Response, Result, event};
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if let Err(problem) = site::check_secrets(&env) {
-        worker::console_error!("gatefold: refusing to serve: {problem}");
-        return refusal();
+        return refusal(&problem);
     }
     let path = req.path();
     let route = route::route(&path);
@@ -56,6 +55,13 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         let resp = Response::error("Method Not Allowed", 405)?;
         resp.headers().set("Allow", route.allowed_methods())?;
         return Ok(resp);
+    }
+    // Everything that names a link or an owner's data needs the site signed with this worker's
+    // key; robots.txt and the public theme files do not.
+    if !matches!(route, Route::Robots | Route::Asset)
+        && let Err(problem) = site::check_key(&env).await
+    {
+        return refusal(&problem);
     }
     match route {
         Route::Robots => {
@@ -81,29 +87,40 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
 /// The hourly Cron Trigger: at the site's digest hour, starts the galleries' daily digests.
 #[event(scheduled)]
 async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    let fit = match site::check_secrets(&env) {
+        Ok(()) => site::check_key(&env).await,
+        unfit => unfit,
+    };
+    if let Err(problem) = fit {
+        worker::console_error!("gatefold: refusing to send digests: {problem}");
+        return;
+    }
     if let Err(e) = notify::digest::scheduled(&env, event.schedule() as i64).await {
         worker::console_error!("gatefold: daily digest: {e}");
     }
 }
 
-/// The owner-facing answer while the deployment cannot serve; the reason is in the log (it
-/// names a secret, which a visitor has no business reading).
-fn refusal() -> Result<Response> {
+/// The answer while the deployment must not serve (unfit secrets, a site signed with another or
+/// the development key, unreadable settings): 503, in both languages since the visitor's may be
+/// either, telling the owner where to look. The reason goes to the log only: it names secrets
+/// and keys, which a visitor has no business reading.
+fn refusal(problem: &str) -> Result<Response> {
+    worker::console_error!("gatefold: refusing to serve: {problem}");
     let resp = Response::error(
-        "This gallery site is not available: its configuration is unsafe or incomplete. Owner: see the worker's log (`wrangler tail`) for what to fix.",
-        500,
+        "This gallery site is not available: its configuration is unsafe or incomplete. Owner: see the worker's log (`wrangler tail`) for what to fix.\n\
+         此图库网站暂不可用：其配置不安全或不完整。网站所有者：请查看 worker 日志（`wrangler tail`）了解需要修复的内容。",
+        503,
     )?;
+    resp.headers().set("Content-Type", "text/plain; charset=utf-8")?;
     resp.headers().set("Cache-Control", "no-store")?;
+    resp.headers().set("Retry-After", "3600")?;
     Ok(resp)
 }
 
 async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>) -> Result<Response> {
     let site = match site::load(env).await {
         Ok(site) => site,
-        Err(e) => {
-            worker::console_error!("gatefold: refusing to serve: {e}");
-            return refusal();
-        }
+        Err(e) => return refusal(&e),
     };
     let header = |name: &str| req.headers().get(name).ok().flatten();
     let v = visitor::Visit {

@@ -187,18 +187,55 @@ pub fn check_secrets(env: &Env) -> Result<(), String> {
         return Ok(());
     }
     let secret = |name: &str| env.secret(name).ok().map(|s| s.to_string());
-    let dev = env.var(DEV_VAR).is_ok_and(|v| v.to_string() == "1");
-    if let Some(problem) = secrets_problem(secret("SIGNING_KEY").as_deref(), secret("ADMIN_TOKEN").as_deref(), dev) {
+    if let Some(problem) = secrets_problem(secret("SIGNING_KEY").as_deref(), secret("ADMIN_TOKEN").as_deref(), is_dev(env)) {
         return Err(problem);
     }
     SECRETS_OK.with(|ok| ok.set(true));
     Ok(())
 }
 
+/// Why this worker must not serve the site it was deployed with, if so: the site was signed
+/// with the public development key (outside a local run, `dev`), or with another key than the
+/// worker's own `SIGNING_KEY` (its links then open under a key the worker does not hold), or by
+/// a gatefold that recorded no key at all. `site_fingerprint` is `site.json`'s.
+pub fn key_problem(site_fingerprint: &str, own: &SigningKey, dev: bool) -> Option<String> {
+    let rebuild = "build the site with the SIGNING_KEY this worker has (`SIGNING_KEY=… gatefold build`, as `gatefold publish` does) and deploy it";
+    if site_fingerprint.is_empty() {
+        return Some(format!("{SITE_PATH} names no signing key: it was built by an older gatefold; {rebuild}"));
+    }
+    if site_fingerprint == SigningKey::dev().fingerprint() && !dev {
+        return Some(format!(
+            "the site was built with the public development key (no SIGNING_KEY at build time), so anyone can compute its links; {rebuild}"
+        ));
+    }
+    (site_fingerprint != own.fingerprint()).then(|| {
+        format!("the site was built with another signing key (fingerprint {site_fingerprint}) than this worker's SIGNING_KEY (fingerprint {}); {rebuild}", own.fingerprint())
+    })
+}
+
+/// [`key_problem`] for this deployment. A pass is remembered: the assets and the secrets are
+/// the deployed version's, as the isolate is.
+pub async fn check_key(env: &Env) -> Result<(), String> {
+    if KEY_OK.with(Cell::get) {
+        return Ok(());
+    }
+    let site = load(env).await?;
+    if let Some(problem) = key_problem(&site.settings.key_fingerprint, &site.key, is_dev(env)) {
+        return Err(problem);
+    }
+    KEY_OK.with(|ok| ok.set(true));
+    Ok(())
+}
+
+fn is_dev(env: &Env) -> bool {
+    env.var(DEV_VAR).is_ok_and(|v| v.to_string() == "1")
+}
+
 thread_local! {
     // Workers isolates are single-threaded: a thread-local is the isolate-wide cache.
     static SITE: RefCell<Option<Rc<Deployment>>> = const { RefCell::new(None) };
     static SECRETS_OK: Cell<bool> = const { Cell::new(false) };
+    static KEY_OK: Cell<bool> = const { Cell::new(false) };
     static GALLERIES: RefCell<Recent<String, Gallery>> = const { RefCell::new(Recent::new(GALLERY_MEMO)) };
     static SHARDS: RefCell<Recent<u8, TokenShard>> = const { RefCell::new(Recent::new(SHARD_MEMO)) };
 }
@@ -244,6 +281,32 @@ mod tests {
         }
         let message = secrets_problem(Some(GOOD), Some(short), false).unwrap();
         assert!(message.contains("ADMIN_TOKEN") && message.contains("wrangler secret put ADMIN_TOKEN"), "{message}");
+    }
+
+    #[test]
+    fn the_worker_serves_only_a_site_signed_with_its_own_key_and_a_development_site_only_locally() {
+        let own = SigningKey::from_secret(GOOD);
+        let dev = SigningKey::dev();
+        let other = SigningKey::from_secret("another-long-random-production-secret-987");
+        let table = [
+            ("signed with the worker's key", own.fingerprint(), &own, false, true),
+            ("signed with the worker's key, local run", own.fingerprint(), &own, true, true),
+            ("signed with another key", other.fingerprint(), &own, false, false),
+            ("signed with another key, even locally", other.fingerprint(), &own, true, false),
+            ("development-key site, production worker", dev.fingerprint(), &own, false, false),
+            ("development-key site, worker also on the development key, not local", dev.fingerprint(), &dev, false, false),
+            ("development-key site in a local run on the development key", dev.fingerprint(), &dev, true, true),
+            ("development-key site in a local run on another key", dev.fingerprint(), &own, true, false),
+            ("a site.json from before fingerprints", String::new(), &own, false, false),
+            ("a site.json from before fingerprints, locally", String::new(), &dev, true, false),
+        ];
+        for (name, site, worker, local, fine) in table {
+            let problem = key_problem(&site, worker, local);
+            assert_eq!(problem.is_none(), fine, "{name}: {problem:?}");
+        }
+        let told = key_problem(&dev.fingerprint(), &own, false).unwrap();
+        assert!(told.contains("development key") && told.contains("SIGNING_KEY"), "{told}");
+        assert!(!told.contains(GOOD), "the log never names the secret: {told}");
     }
 
     #[test]

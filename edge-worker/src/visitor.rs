@@ -399,9 +399,12 @@ async fn locked(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Respons
 /// checked it is same-origin). The gate checks state, throttle and password and counts the
 /// open in one operation; the password goes nowhere else (no log, event or error names it).
 async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<Response> {
-    let declared = v.header("Content-Length").and_then(|n| n.trim().parse::<usize>().ok());
-    let body = if declared.is_some_and(|n| n > MAX_FORM_BYTES) { Vec::new() } else { v.req.clone()?.bytes().await? };
-    let Some(password) = (body.len() <= MAX_FORM_BYTES).then(|| password::from_form(&body)).flatten() else {
+    let Ok(body) = http::read_body(&mut v.req.clone()?, MAX_FORM_BYTES).await? else {
+        // No password fits in it: refused before it is read whole, and never compared.
+        v.log(&gallery.id, &link.name, EventKind::Open, Err(Denial::RequestTooLarge), None);
+        return deny(v, Denial::RequestTooLarge).await;
+    };
+    let Some(password) = password::from_form(&body) else {
         // No password field (the interstitial's button, a replayed empty form): as a GET.
         return locked(v, gallery, link).await;
     };

@@ -362,6 +362,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
         utc_offsets: site.utc_offsets.clone(),
         ip_logging: site.ip_logging,
         dev_key,
+        key_fingerprint: key.fingerprint(),
         analytics: site.analytics,
         digest_hour: site.digest_hour,
         galleries,

@@ -23,6 +23,9 @@ pub struct BuiltSite {
     pub ip_logging: IpLogging,
     /// Signed with the development key: never to be published.
     pub dev_key: bool,
+    /// The signing key's fingerprint ([`gatefold_contract::SigningKey::fingerprint`]), for the
+    /// worker to check it serves the site with the key it was built with.
+    pub key_fingerprint: String,
     /// How the access log is kept (retention).
     pub analytics: Analytics,
     /// The daily digests' hour (site timezone).
@@ -77,6 +80,7 @@ impl BuiltSite {
             ip_logging: self.ip_logging,
             utc_offsets: self.utc_offsets.clone(),
             dev_key: self.dev_key,
+            key_fingerprint: self.key_fingerprint.clone(),
             analytics: self.analytics,
             digest_hour: self.digest_hour,
         }
@@ -119,6 +123,7 @@ mod tests {
             utc_offsets: vec![(i64::MIN / 2, 3600), (1_774_746_000, 7200)],
             ip_logging: IpLogging::Off,
             dev_key: true,
+            key_fingerprint: String::new(),
             analytics: Analytics::default(),
             digest_hour: 9,
             galleries: BTreeMap::from([("launch".to_string(), gallery)]),

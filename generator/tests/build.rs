@@ -132,6 +132,22 @@ fn the_records_are_the_manifests_records_and_no_image_or_manifest_is_deployed() 
 }
 
 #[test]
+fn site_json_names_the_signing_key_by_its_fingerprint_never_by_the_key() {
+    let root = project("good");
+    let secret = "a-local-signing-key-for-this-test-only-0123456789";
+    std::fs::write(root.path().join(".dev.vars"), format!("SIGNING_KEY={secret}\n")).unwrap();
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    // SIGNING_KEY in the environment wins over .dev.vars, as it does for every build.
+    let used = std::env::var("SIGNING_KEY").ok().filter(|k| !k.is_empty()).unwrap_or_else(|| secret.to_string());
+    let record: SiteRecord = read_record(&opts.out, manifest::SITE_PATH);
+    assert_eq!(record.site.key_fingerprint, gatefold_contract::SigningKey::from_secret(&used).fingerprint());
+    assert_ne!(record.site.key_fingerprint, gatefold_contract::SigningKey::dev().fingerprint());
+    let text = std::fs::read_to_string(site_file(&opts.out, manifest::SITE_PATH)).unwrap();
+    assert!(!text.contains(&used), "the key itself is nowhere in site.json");
+}
+
+#[test]
 fn check_counts_exactly_the_files_a_build_deploys() {
     // `good` uses two download modes, `e2e` all four in one gallery and fewer in others.
     for fixture in ["good", "e2e"] {

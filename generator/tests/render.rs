@@ -96,6 +96,7 @@ fn site(dev_key: bool) -> BuiltSite {
         utc_offsets: vec![(0, 8 * 3600)],
         ip_logging: IpLogging::Truncated,
         dev_key,
+        key_fingerprint: String::new(),
         analytics: Default::default(),
         digest_hour: 9,
         galleries: BTreeMap::from([("launch".into(), gallery)]),

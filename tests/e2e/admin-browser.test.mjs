@@ -20,7 +20,7 @@ test("an owner signs in, reads the charts and disables a link that a visitor is 
     const res = await w.navigate(w.links["showroom/crowd"].path, { headers: { "user-agent": UA, "cf-connecting-ip": ip }, cf });
     assert.equal(res.status, 200);
   }
-  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await w.logged("showroom", (t) => t.opens_admitted >= 3, { link: "crowd" })).opens_admitted, 3, "the three opens are in the log");
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 1400 }, locale: "en-US" });
   const errors = [];

@@ -51,7 +51,8 @@ async function knownTraffic() {
     await res.arrayBuffer();
     assert.equal(res.status, 200, path);
   }
-  await new Promise((r) => setTimeout(r, 300)); // the worker logs after responding
+  const logged = await w.logged("dealer", (t) => t.opens_admitted >= 5 && t.image_views >= 1 && t.downloads >= 1);
+  assert.deepEqual([logged.opens_admitted, logged.image_views, logged.downloads], [5, 1, 1], "5 opens, a view and a download in the log");
   return image;
 }
 
@@ -177,7 +178,7 @@ test("the charts show a known mix of traffic with exact counts, every day of the
 test("one day of opens draws a narrow column, not one bar across the chart", () => withOwnWorker(async () => {
   const opened = await w.navigate(w.links["dealer/shanghai"].path, { headers: { "user-agent": UA.windows, "cf-connecting-ip": "203.0.113.60" } });
   assert.equal(opened.status, 200);
-  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await w.logged("dealer", (t) => t.opens_admitted >= 1)).opens_admitted, 1, "the open is in the log");
   const today = siteTime().day;
   const { page, errors } = await signIn({ width: 1280, height: 900 });
   await showRange(page, today, today, 1);

@@ -23,16 +23,42 @@ export const SIGNING_KEY = "e2e-signing-key-only-for-tests-0123456789";
 export const ADMIN_TOKEN = "e2e-admin-token-only-for-tests-0123456789";
 const BUILD = join(ROOT, "edge-worker/build");
 
-/** Builds `galleries` into a fresh temp dist with the real generator; returns the dist path. */
-export function buildSite(galleries = FIXTURE) {
+/**
+ * Builds `galleries` into a fresh temp dist with the real generator (the release build every
+ * other step uses); returns the dist path. `signingKey` is the build's SIGNING_KEY (default the
+ * harness's, which the worker has); `null` builds without one, as a careless first deploy would:
+ * with the public development key.
+ */
+export function buildSite(galleries = FIXTURE, { signingKey = SIGNING_KEY } = {}) {
   const out = mkdtempSync(join(tmpdir(), "gatefold-e2e-"));
   const dist = join(out, "dist");
+  const env = { ...process.env, SIGNING_KEY: signingKey ?? "" };
   execFileSync(
     "cargo",
-    ["run", "-q", "-p", "gatefold", "--", "--galleries", galleries, "build", "--out", dist, "--cache", join(out, "cache")],
-    { cwd: ROOT, env: { ...process.env, SIGNING_KEY }, stdio: ["ignore", "ignore", "inherit"] },
+    ["run", "--release", "-q", "--locked", "-p", "gatefold", "--", "--galleries", galleries, "build", "--out", dist, "--cache", join(out, "cache")],
+    { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] },
   );
   return dist;
+}
+
+/**
+ * A KV binding that prints one line per operation (`gatefold-e2e-kv <op> <keys>`) before doing
+ * it on the real namespace: what Cloudflare counts against an invocation's 1,000 operations (a
+ * bulk get of up to 100 keys is one). Miniflare enforces no such limit, so tests count here.
+ */
+const KV_COUNTER = `
+export default function (env) {
+  const counted = (op) => (...args) => {
+    console.log(\`gatefold-e2e-kv \${op} \${Array.isArray(args[0]) ? args[0].length : 1}\`);
+    return env.inner[op](...args);
+  };
+  return { get: counted("get"), getWithMetadata: counted("getWithMetadata"), put: counted("put"), delete: counted("delete"), list: counted("list") };
+}
+`;
+
+/** The KV operations a worker started with `countKv` has made so far, per its log. */
+export function kvOperations(logs) {
+  return logs.split("\n").filter((l) => l.includes("gatefold-e2e-kv ")).length;
 }
 
 /** Every file under `dir`, as paths relative to it with forward slashes. */
@@ -72,7 +98,7 @@ export async function until(probe, done, { ms = 60_000, every = 500 } = {}) {
  * KV state across workers (a redeploy); `seed: false` leaves R2 empty (benchmarks of page opens).
  * `logs()` answers what the worker printed.
  */
-export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {}, persist, seed = true } = {}) {
+export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {}, persist, seed = true, countKv = false } = {}) {
   if (!existsSync(join(BUILD, "index.js"))) {
     throw new Error(`no worker build at ${BUILD}: run scripts/build-worker.sh first`);
   }
@@ -80,7 +106,7 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
   // The full manifest (never deployed) names every link and image the tests use.
   const manifest = JSON.parse(readFileSync(join(dist, "manifest.json"), "utf8"));
   let printed = "";
-  const mf = new Miniflare({
+  const main = {
     modules: true,
     scriptPath: join(BUILD, "index.js"),
     modulesRoot: BUILD,
@@ -93,8 +119,7 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
       // Exact paths only, as in wrangler.toml: no `.html` stripping or redirects.
       assetConfig: { html_handling: "none", not_found_handling: "none" },
     },
-    kvNamespaces: ["LINK_STATE"],
-    ...(persist ? { durableObjectsPersist: join(persist, "do"), kvPersist: join(persist, "kv") } : {}),
+    ...(countKv ? { wrappedBindings: { LINK_STATE: { scriptName: "kv-counter" } } } : { kvNamespaces: ["LINK_STATE"] }),
     r2Buckets: ["MEDIA"],
     // The Cache API in front of R2 (Miniflare's default, stated because tests rely on it).
     cache: true,
@@ -103,6 +128,11 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
       GALLERY_LOG: { className: "GalleryLog", useSQLite: true },
     },
     bindings: { SIGNING_KEY, ADMIN_TOKEN, ...bindings },
+  };
+  const counter = { name: "kv-counter", modules: [{ type: "ESModule", path: "kv-counter.mjs", contents: KV_COUNTER }], kvNamespaces: { inner: "LINK_STATE" } };
+  const mf = new Miniflare({
+    ...(countKv ? { workers: [{ name: "gatefold", ...main }, counter] } : main),
+    ...(persist ? { durableObjectsPersist: join(persist, "do"), kvPersist: join(persist, "kv") } : {}),
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) stream.on("data", (chunk) => { printed += chunk; });
     },
@@ -131,6 +161,14 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     return res.json();
   }
 
+  const logNs = await mf.getDurableObjectNamespace("GALLERY_LOG");
+  /** What a gallery's log (or the digest coordinator, `gatefold:digest`) has waiting to send. */
+  async function notifications(name) {
+    const res = await logNs.get(logNs.idFromName(name)).fetch("https://gallery-log/notifications", { method: "POST", body: "{}" });
+    if (!res.ok) throw new Error(`GalleryLog ${name} notifications: ${res.status} ${await res.text()}`);
+    return res.json();
+  }
+
   return {
     mf,
     url,
@@ -148,6 +186,19 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     /** Any raw request with exactly these headers (see `rawRequest`). */
     raw: (path, init = {}) => rawRequest(url, path, init),
     gate,
+    notifications,
+    /**
+     * Polls the gallery's statistics (`?link=` one link's) until `done(totals)` holds: the
+     * worker logs after answering (waitUntil). Answers the last totals seen, for the caller's
+     * exact assertion.
+     */
+    logged(gallery, done, { link } = {}) {
+      const path = `${url}/admin/api/galleries/${gallery}/stats${link ? `?link=${encodeURIComponent(link)}` : ""}`;
+      // From an address of its own, so its sign-ins never share a throttle with a test's.
+      const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "cf-connecting-ip": "198.51.100.254" };
+      const totals = async () => (await (await mf.dispatchFetch(path, { headers })).json()).totals;
+      return until(totals, done, { ms: 10_000, every: 100 });
+    },
     setOverrides: (key, overrides) => gate(key, "overrides", { method: "PUT", body: JSON.stringify(overrides) }),
     status: (key) => gate(key, "status"),
     siteFiles: () => walk(join(dist, "site")),

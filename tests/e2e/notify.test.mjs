@@ -31,11 +31,21 @@ const admin = (path, init = {}) =>
 const hooks = (type) => receiver.received.filter((r) => r.platform === "webhook" && r.json?.type === type);
 const of = (platform) => receiver.received.filter((r) => r.platform === platform);
 
-/** Waits until `done()` holds (polling the receiver), then a little longer to see nothing more arrives. */
-async function receive(done, { quiet = 1500, ms = 20_000 } = {}) {
+/**
+ * Waits until nothing more can be sent: the gallery's log has no notice waiting (a notice stays
+ * in its outbox until the receiver took it) and the digest coordinator no gallery left to ask.
+ * Call it once the events that could notify are in the log.
+ */
+async function settled() {
+  const waiting = async () => (await w.notifications("notify-g")).pending + (await w.notifications("gatefold:digest")).pending;
+  assert.equal(await until(waiting, (n) => n === 0, { ms: 20_000, every: 100 }), 0, "the outbox drains");
+}
+
+/** Waits until `done()` holds (polling the receiver), then until nothing more can arrive. */
+async function receive(done, { ms = 20_000 } = {}) {
   await until(async () => done(), (ok) => ok, { ms, every: 100 });
   assert.ok(done(), `expected messages did not arrive: got ${JSON.stringify(receiver.received.map((r) => [r.platform, r.json?.type]))}`);
-  await new Promise((r) => setTimeout(r, quiet));
+  await settled();
 }
 
 test("a first open sends one first_open and one open message to every platform, in its format, signed", async () => {
@@ -109,7 +119,7 @@ test("a platform answering 500 twice is retried until it takes the message, with
     receiver.failNext("webhook", 4);
     await open("beta");
     const firstOpens = () => of("webhook").filter((r) => r.json?.type === "first_open");
-    await receive(() => firstOpens().length === 3 && hooks("open").length === 3, { quiet: 3000 });
+    await receive(() => firstOpens().length === 3 && hooks("open").length === 3);
     assert.equal(firstOpens().length, 3, "two refused tries and one delivered, then nothing more");
     assert.equal(hooks("open").length, 3);
     assert.equal(new Set(firstOpens().map((r) => r.json.id)).size, 1, "one idempotency key");
@@ -129,7 +139,9 @@ test("nothing is sent for HEAD, a link-preview bot or a scanner's GET without fe
     assert.equal((await w.raw(L("alpha").path, { headers: { "user-agent": CHROME } })).status, 200);
     // Nor for the closed link gamma: previews of a disabled link are no person's attempt.
     await w.raw(L("gamma").path, { headers: { "user-agent": CHROME } });
-    await new Promise((r) => setTimeout(r, 3000));
+    // The three GETs are in the log (HEAD is not logged): whatever they notify is decided.
+    assert.equal((await w.logged("notify-g", (t) => t.previews >= 3)).previews, 3);
+    await settled();
     assert.deepEqual(receiver.received.map((r) => r.platform), []);
   });
 });
@@ -160,8 +172,10 @@ test("the daily digest goes out through the scheduled handler at the digest hour
     // The site is in Asia/Shanghai with the default digest hour 09:00: 01:00 UTC.
     const today = new Date();
     const at = (h) => Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate(), h, 0);
+    // The handler hands a due gallery to the coordinator before it returns: settled, anything
+    // it planned has been sent.
     await worker.scheduled({ cron: "0 * * * *", scheduledTime: new Date(at(5)) });
-    await new Promise((r) => setTimeout(r, 2500));
+    await settled();
     assert.deepEqual(receiver.received.map((r) => r.platform), [], "nothing at 13:00 in Shanghai");
     await worker.scheduled({ cron: "0 * * * *", scheduledTime: new Date(at(1)) });
     await receive(() => hooks("digest").length === 1 && hooks("expires_soon").length === 1 && PLATFORMS.every((p) => of(p).length >= 2));
@@ -176,7 +190,7 @@ test("the daily digest goes out through the scheduled handler at the digest hour
     for (const r of receiver.received) assert.ok(signatureValid(r), r.platform);
     // The same hour again (a retried cron) sends nothing new.
     await worker.scheduled({ cron: "0 * * * *", scheduledTime: new Date(at(1)) });
-    await new Promise((r) => setTimeout(r, 2500));
+    await settled();
     assert.equal(hooks("digest").length, 1);
     assert.equal(hooks("expires_soon").length, 1);
   });

@@ -6,6 +6,7 @@
 // and are the same for everyone. Real worker under Miniflare, real generator build.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import http from "node:http";
 import { startWorker, cookieOf, until, NAVIGATION_HEADERS } from "./harness.mjs";
 
 let w;
@@ -218,4 +219,62 @@ test("the admin API refuses short passwords and links without password: required
   assert.ok(!(await garbled.text()).includes("12345678901"));
   assert.equal((await w.fetch("/admin/api/links/kit/locked-2/password", { method: "PUT", body: '{"password":"correct horse 8"}' })).status, 401);
   assert.equal((await admin("links/kit/locked-2/password")).status, 405, "a password is never read back");
+});
+
+/**
+ * POSTs `total` bytes of a password form with chunked transfer (no Content-Length), as raw
+ * node:http does, writing only as fast as the worker reads. Answers the status, the body and
+ * how many bytes had been written when the answer came.
+ */
+function postChunked(path, total) {
+  return new Promise((resolve, reject) => {
+    const chunk = Buffer.alloc(64 * 1024, "a");
+    let written = 0;
+    let answeredAt = null;
+    const req = http.request(`${w.url}${path}`, {
+      method: "POST",
+      agent: false,
+      headers: { ...NAVIGATION_HEADERS, "sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded", "transfer-encoding": "chunked" },
+    }, (res) => {
+      answeredAt = written;
+      const body = [];
+      res.on("data", (c) => body.push(c));
+      res.on("end", () => {
+        req.destroy();
+        resolve({ status: res.statusCode, body: Buffer.concat(body).toString("utf8"), answeredAt });
+      });
+    });
+    // Once answered, the worker may close the connection on the rest of the body.
+    req.on("error", (e) => { if (answeredAt === null) reject(e); });
+    const write = () => {
+      while (written < total && answeredAt === null) {
+        const part = written === 0 ? Buffer.concat([Buffer.from("password="), chunk]) : chunk;
+        written += part.length;
+        if (!req.write(part)) return req.once("drain", write);
+      }
+      if (answeredAt === null) req.end();
+    };
+    write();
+  });
+}
+
+test("a 40 MB password form without Content-Length is refused with 413 while it streams, and nothing is compared", async (t) => {
+  assert.equal((await setPassword("locked-big", "correct horse battery staple")).status, 200);
+  const before = await views("locked-big");
+  const total = 40 * 1024 * 1024;
+  const res = await postChunked(L("locked-big").path, total);
+  assert.equal(res.status, 413, res.body.slice(0, 200));
+  assert.match(res.body, /too large/);
+  t.diagnostic(`answered after ${res.answeredAt} of ${total} bytes were written`);
+  assert.ok(res.answeredAt < total / 4, `refused after ${res.answeredAt} of ${total} bytes, not after reading them all`);
+  assert.equal(await views("locked-big"), before, "no open counted");
+  // Never compared: the link's wrong-password throttle saw nothing.
+  const rightAfter = await post("locked-big", "correct horse battery staple");
+  assert.equal(rightAfter.status, 303, "the right password still opens");
+});
+
+test("admin request bodies are bounded too: a password body of 100 KB is refused with 413", async () => {
+  const res = await setPassword("locked-big", "x".repeat(100_000));
+  assert.equal(res.status, 413);
+  assert.equal((await res.json()).error, "request_too_large");
 });

@@ -15,7 +15,7 @@ after(async () => { await browser?.close(); await w?.stop(); });
 test("recipients are shown under a collapsible audience row whose disable closes them all", async () => {
   const dealer1 = w.links["launch-a/channel/dealer-001"];
   assert.equal((await w.navigate(dealer1.path, { headers: { "cf-connecting-ip": "203.0.113.60" } })).status, 200);
-  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await w.logged("launch-a", (t) => t.opens_admitted >= 1, { link: "channel/dealer-001" })).opens_admitted, 1, "the open is in the log");
 
   const page = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: "en-US" });
   const errors = [];

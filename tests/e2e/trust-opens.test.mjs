@@ -147,6 +147,25 @@ test("bots, HEAD and the interstitial answer the link's real state and never cou
   }
 });
 
+test("a preview bot sending a browser's navigation headers still counts nothing", async () => {
+  const before = await views("v-bot");
+  const bots = [
+    "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+    "TelegramBot (like TwitterBot)",
+    "WhatsApp/2.23.20.0 A",
+  ];
+  for (const ua of bots) {
+    // Sec-Fetch-Mode: navigate, Sec-Fetch-Dest: document, Sec-Fetch-User: ?1, as a person's click.
+    const res = await w.navigate(L("v-bot").path, { headers: { "user-agent": ua } });
+    const body = await res.text();
+    assert.equal(res.status, 200, ua);
+    assert.equal(res.headers.get("set-cookie"), null, `${ua}: no session`);
+    assert.ok(!body.includes("<img"), `${ua}: the title-only page, not the gallery`);
+  }
+  assert.equal(await views("v-bot"), before, "no view used");
+});
+
 test("only the interstitial may post a form, and only to this origin", async () => {
   const csp = (res) => res.headers.get("content-security-policy");
   const interstitial = await scannerGet(L("v-quiet").path, SCANNERS.curl);

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, cookieOf, until, NAVIGATION_HEADERS } from "./harness.mjs";
+import { startWorker, buildSite, cookieOf, until, FIXTURE, NAVIGATION_HEADERS } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -116,8 +116,9 @@ test("a worker with a short or development secret refuses to serve and says why 
       for (const path of [L("v-quiet").path, "/admin", "/robots.txt"]) {
         const res = await bad.navigate(path);
         const body = await res.text();
-        assert.equal(res.status, 500, `${name}: ${path}`);
+        assert.equal(res.status, 503, `${name}: ${path}`);
         assert.match(body, /not available: its configuration is unsafe or incomplete/);
+        assert.match(body, /此图库网站暂不可用/);
         for (const secret of Object.values(bindings)) assert.ok(!body.includes(secret), "the page names no secret");
       }
       const logged = await until(async () => bad.logs(), (l) => l.includes("refusing to serve"), { ms: 5000, every: 100 });
@@ -132,6 +133,65 @@ test("a worker with a short or development secret refuses to serve and says why 
     assert.equal(res.status, 200, "a local run (GATEFOLD_DEV=1) may use the development key");
   } finally {
     await dev.stop();
+  }
+});
+
+/** What every route that touches a link or an owner's data answers while the site is refused. */
+async function assertRefused(worker, why) {
+  const link = worker.links["showroom/v-quiet"];
+  const image = worker.manifest.galleries.showroom.images[0].variants.find((v) => v.full_size).file;
+  const asks = {
+    "a person's open": () => worker.navigate(link.path),
+    "an image": () => worker.raw(`${link.path}/i/${image}`),
+    "the interstitial's POST": () => worker.raw(link.path, { method: "POST", headers: { "sec-fetch-site": "same-origin" }, body: "" }),
+    "the admin page": () => worker.raw("/admin"),
+    "the admin API": () => worker.raw("/admin/api/links", { headers: { authorization: `Bearer ${worker.adminToken}` } }),
+  };
+  for (const [what, ask] of Object.entries(asks)) {
+    const res = await ask();
+    const body = await res.text();
+    assert.equal(res.status, 503, `${why}: ${what}`);
+    assert.match(body, /not available: its configuration is unsafe or incomplete/, what);
+    assert.match(body, /此图库网站暂不可用/, what);
+    assert.ok(!body.includes(worker.signingKey), "the page names no secret");
+  }
+  assert.equal((await worker.status("showroom/v-quiet")).views, 0, "nothing was counted");
+}
+
+test("a site built without SIGNING_KEY (the public development key) is refused outside a local run", async () => {
+  const dist = buildSite(FIXTURE, { signingKey: null });
+  // Strong secrets, no GATEFOLD_DEV: a production worker given a careless first deploy.
+  const prod = await startWorker({ dist });
+  try {
+    await assertRefused(prod, "development-key site");
+    const logged = await until(async () => prod.logs(), (l) => l.includes("refusing to serve"), { ms: 5000, every: 100 });
+    assert.match(logged, /refusing to serve: the site was built with the public development key/);
+  } finally {
+    await prod.stop();
+  }
+  // The same dist in a local run (GATEFOLD_DEV=1, the development key as SIGNING_KEY) opens.
+  const local = await startWorker({ dist, bindings: { SIGNING_KEY: "gatefold-dev-signing-key-NOT-FOR-PRODUCTION", GATEFOLD_DEV: "1" } });
+  try {
+    const res = await local.navigate(local.links["showroom/v-quiet"].path);
+    assert.equal(res.status, 200, "a local run may serve a development-key site");
+    await res.text();
+  } finally {
+    await local.stop();
+  }
+});
+
+test("a site built with another key than the worker's SIGNING_KEY is refused, even in a local run", async () => {
+  const dist = buildSite(FIXTURE, { signingKey: "another-signing-key-than-the-workers-0123456789" });
+  for (const bindings of [{}, { GATEFOLD_DEV: "1" }]) {
+    const other = await startWorker({ dist, bindings });
+    try {
+      await assertRefused(other, `another key ${JSON.stringify(bindings)}`);
+      const logged = await until(async () => other.logs(), (l) => l.includes("refusing to serve"), { ms: 5000, every: 100 });
+      assert.match(logged, /refusing to serve: the site was built with another signing key/);
+      assert.ok(!logged.includes(other.signingKey) && !logged.includes("another-signing-key-than"), "the log names fingerprints, never a key");
+    } finally {
+      await other.stop();
+    }
   }
 });
 

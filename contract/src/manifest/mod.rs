@@ -195,6 +195,12 @@ pub struct Site {
     pub utc_offsets: Vec<(i64, i32)>,
     /// True when built with the development signing key: never to be published.
     pub dev_key: bool,
+    /// [`crate::SigningKey::fingerprint`] of the key the build signed its links with: the
+    /// worker serves the site only with that same key, and a site signed with the public
+    /// development key only in a local run. Empty in records written before it existed, which
+    /// the worker then refuses.
+    #[serde(default)]
+    pub key_fingerprint: String,
     /// Access-log settings (`analytics:` in site.yaml). Absent in manifests written before it
     /// existed, which then keep the default.
     #[serde(default)]

@@ -18,6 +18,7 @@ fn utc_offsets_follow_transitions() {
         ip_logging: IpLogging::Off,
         utc_offsets: vec![(0, 3600), (1000, 7200)],
         dev_key: true,
+        key_fingerprint: String::new(),
         analytics: Analytics::default(),
         digest_hour: crate::notify::DEFAULT_DIGEST_HOUR,
     };
@@ -68,6 +69,7 @@ fn manifest_with_tokens(tokens: &[(&str, &str, &str)]) -> Manifest {
             ip_logging: IpLogging::Off,
             utc_offsets: vec![(0, 0)],
             dev_key: true,
+            key_fingerprint: String::new(),
             analytics: Analytics::default(),
             digest_hour: crate::notify::DEFAULT_DIGEST_HOUR,
         },

@@ -109,6 +109,7 @@ fn recipient_gallery() -> (crate::manifest::Site, crate::manifest::Gallery) {
         ip_logging: crate::manifest::IpLogging::Truncated,
         utc_offsets: vec![(i64::MIN / 2, 8 * 3600)],
         dev_key: false,
+        key_fingerprint: String::new(),
         analytics: Default::default(),
         digest_hour: crate::notify::DEFAULT_DIGEST_HOUR,
     };

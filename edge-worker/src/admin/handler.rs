@@ -550,7 +550,10 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
             Ok(Ok(json(&follow_up(env, settings, &g, now).await?)?))
         }
         ApiRoute::NotifyTest => {
-            let body = req.text().await?;
+            let body = match body_text(&mut req).await? {
+                Ok(body) => body,
+                Err(f) => return Ok(Err(f)),
+            };
             let only = if body.trim().is_empty() {
                 None
             } else {
@@ -630,9 +633,25 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
     }
 }
 
+/// Admin request bodies are small JSON objects (a patch, a password, a gallery id).
+const MAX_BODY_BYTES: usize = 16 * 1024;
+
+/// The request's body as text, read under [`MAX_BODY_BYTES`] while it streams
+/// ([`http::read_body`]): 413 past it.
+async fn body_text(req: &mut Request) -> Result<std::result::Result<String, Failure>> {
+    Ok(match http::read_body(req, MAX_BODY_BYTES).await? {
+        Ok(bytes) => String::from_utf8(bytes).map_err(|_| Failure::new(400, "bad_request", "the body must be UTF-8 JSON")),
+        Err(http::TooLarge) => Err(Failure::new(413, "request_too_large", format!("the body is over {MAX_BODY_BYTES} bytes: admin requests are small JSON objects"))),
+    })
+}
+
 /// A PATCH body (a link's or an audience's) as the change its object applies.
 async fn patch_change(req: &mut Request, site: &Site) -> Result<std::result::Result<Change, Failure>> {
-    Ok(match req.json::<LinkPatch>().await {
+    let body = match body_text(req).await? {
+        Ok(body) => body,
+        Err(f) => return Ok(Err(f)),
+    };
+    Ok(match serde_json::from_str::<LinkPatch>(&body) {
         Ok(patch) => api::patch_change(site, &patch),
         Err(e) => Err(Failure::new(400, "bad_request", format!("body must be JSON like {{\"expires\": \"2026-12-31\", \"max_views\": 100}} or {{\"extend_days\": 7}}: {e}"))),
     })
@@ -657,7 +676,11 @@ async fn set_password_hash(req: &mut Request, site: &Site, gallery: &Gallery, li
     if !link.policy.password {
         return Ok(Err(Failure::new(409, "password_not_required", format!("link {:?} has no `password: required` in git: add it to the link or its audience and publish first", link.name))));
     }
-    let Ok(body) = req.json::<Body>().await else {
+    let text = match body_text(req).await? {
+        Ok(text) => text,
+        Err(f) => return Ok(Err(f)),
+    };
+    let Ok(body) = serde_json::from_str::<Body>(&text) else {
         return Ok(Err(Failure::new(400, "bad_request", "body must be JSON like {\"password\": \"...\"}")));
     };
     if let Err(e) = crate::password::check_new(&body.password) {

@@ -391,6 +391,7 @@ mod tests {
             ip_logging: IpLogging::Truncated,
             utc_offsets: vec![(0, 5 * 3600 + 1800)],
             dev_key: true,
+            key_fingerprint: String::new(),
             analytics: Default::default(),
             digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         }

@@ -42,7 +42,7 @@ mod scope;
 
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
 use runtime::Mirror;
-pub use runtime::{LinkRuntime, runtime};
+pub use runtime::{LinkRuntime, runtime, runtimes};
 pub use scope::{Scope, policy_in_force, session_epoch};
 
 /// Any host works for a Durable Object stub; it only looks at the path.
@@ -518,33 +518,34 @@ impl DurableObject for LinkGate {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        // The worker's own requests: a policy, a change, a password hash, a few hundred bytes.
+        const BODY_BYTES: usize = 64 * 1024;
         let path = req.path();
         match (req.method(), path.as_str()) {
-            (Method::Post, "/open") => match req.json::<OpenRequest>().await {
+            (Method::Post, "/open") => match crate::http::read_json::<OpenRequest>(&mut req, BODY_BYTES).await? {
                 Ok(body) => Response::from_json(&self.open(&body).await?),
                 Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
             },
             (Method::Get, "/status") => Response::from_json(&self.load()?.status),
-            (Method::Post, "/settle") => match req.json::<LinkPolicy>().await {
+            (Method::Post, "/settle") => match crate::http::read_json::<LinkPolicy>(&mut req, BODY_BYTES).await? {
                 Ok(terms) => Response::from_json(&self.settle(&terms).await?),
                 Err(e) => Response::error(format!("body must be the scope's published terms (LinkPolicy): {e}"), 400),
             },
-            // Read by serde_json, not as JS numbers: the UTC-offset table starts at i64::MIN / 2.
-            (Method::Post, "/change") => match serde_json::from_str::<ChangeRequest>(&req.text().await?) {
+            (Method::Post, "/change") => match crate::http::read_json::<ChangeRequest>(&mut req, BODY_BYTES).await? {
                 Ok(body) => Response::from_json(&self.change(&body).await?),
                 Err(e) => Response::error(format!("body must be a ChangeRequest: {e}"), 400),
             },
             (Method::Post, "/revoke") => Response::from_json(&self.revoke().await?),
-            (Method::Post, "/unlock") => match req.json::<UnlockRequest>().await {
+            (Method::Post, "/unlock") => match crate::http::read_json::<UnlockRequest>(&mut req, BODY_BYTES).await? {
                 Ok(body) => Response::from_json(&self.unlock(&body).await?),
                 // serde's message would quote the body, and the body holds a password.
                 Err(_) => Response::error("body must be an UnlockRequest", 400),
             },
-            (Method::Put, "/password") => match req.json::<PasswordChange>().await {
+            (Method::Put, "/password") => match crate::http::read_json::<PasswordChange>(&mut req, BODY_BYTES).await? {
                 Ok(body) => Response::from_json(&self.set_password(&body).await?),
                 Err(e) => Response::error(format!("body must be {{\"hash\": \"pbkdf2-sha256$...\" | null}}: {e}"), 400),
             },
-            (Method::Put, "/overrides") => match req.json::<Overrides>().await {
+            (Method::Put, "/overrides") => match crate::http::read_json::<Overrides>(&mut req, BODY_BYTES).await? {
                 Ok(o) => Response::from_json(&self.replace(&o).await?),
                 Err(e) => Response::error(format!("body must be Overrides JSON: {e}"), 400),
             },

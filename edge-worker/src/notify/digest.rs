@@ -76,6 +76,7 @@ mod tests {
             ip_logging: gatefold_contract::manifest::IpLogging::Truncated,
             utc_offsets: vec![(i64::MIN, offset)],
             dev_key: false,
+            key_fingerprint: String::new(),
             analytics: Default::default(),
             digest_hour: hour,
         }

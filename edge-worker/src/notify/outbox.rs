@@ -164,9 +164,10 @@ struct DeadRow {
     reason: String,
 }
 
-/// Rows waiting, and the dead letters newest first.
+/// What waits (notices to send, and on the digest coordinator the galleries still to be asked
+/// for their digest), and the dead letters newest first.
 pub fn status(sql: &SqlStorage) -> Result<gatefold_contract::admin::NotificationStatus> {
-    let pending = sql.exec("SELECT COUNT(*) AS n FROM outbox", None)?.one::<N>()?.n;
+    let pending = sql.exec("SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM digest_queue WHERE sent = 0) AS n", None)?.one::<N>()?.n;
     let rows: Vec<DeadRow> = sql
         .exec("SELECT notice_id, platform, url_secret, kind, link, at, attempts, status, reason FROM dead_letters ORDER BY id DESC", None)?
         .to_array()?;

@@ -34,8 +34,10 @@ const ENTRY_FILE: &str = "entry.json";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "codec")]
 pub(crate) enum Encoding {
-    /// The stripped animation itself (a GIF, APNG or animated WebP shown as it is).
-    Animation,
+    /// An animation (GIF, APNG or animated WebP) re-encoded as an animated WebP, every frame
+    /// at the file's size. Entries of earlier versions named the stripped animation itself
+    /// (`animation`): they no longer read, so such images are planned and encoded anew.
+    AnimatedWebp { quality: u8, method: u8 },
     Webp { quality: u8, method: u8 },
     Jpeg { quality: u8 },
     Avif { quality: u8, speed: u8 },

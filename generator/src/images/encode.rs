@@ -6,8 +6,10 @@
 //! rewrite, no decode). From the plan alone the build knows every R2 key and writes every
 //! record and page. [`encode`] then makes exactly the files the plan names: the stripped
 //! original for download, the display sizes and thumbnail in WebP and JPEG (and, opt-in,
-//! AVIF), or the animation itself.
+//! AVIF), and for an animation an animated WebP of its own at a display width (never the
+//! original's bytes, which only a download gives).
 
+use super::animation;
 use super::cache::{Encoding, Entry, EntryFile, PIPELINE_VERSION, hex16};
 use super::container::{self, KeptExif, Layout};
 use super::pixels::{self, Pixels};
@@ -21,9 +23,14 @@ use std::fs;
 use std::path::Path;
 use std::sync::Mutex;
 
-/// The static-assets host refuses files over 25 MiB; an animation larger than that cannot be
-/// served as it is.
-const MAX_ASSET_BYTES: u64 = 25 * 1024 * 1024;
+/// Animations larger than this are shown as a still: re-encoding every frame of a bigger one
+/// would hold too many frames at once (see [`animation::MAX_WIDTH`]).
+const MAX_ANIMATION_BYTES: u64 = 25 * 1024 * 1024;
+
+/// libwebp `method` for an animation's frames: each frame is a whole picture, so the faster
+/// method of the widest still (see `WEBP_METHOD_WIDEST`) keeps a 100-frame animation's encode
+/// in seconds.
+const WEBP_METHOD_ANIMATION: u8 = 2;
 
 /// libwebp `method` for the WebP variants: 2 for the widest display size, 3 for the smaller
 /// ones. The widest (1920 px) holds ~3/4 of the pixels, so its method sets the build time:
@@ -97,10 +104,10 @@ pub(crate) fn plan(path: &Path, bytes: &[u8], probe: &Probe, source_hash: &str, 
     let original = stripped_original(probe, bytes, &kept)?;
     let ext = format.media_type().extension();
 
-    let animated = layout.animated && (original.len() as u64) <= MAX_ASSET_BYTES;
+    let animated = layout.animated && (original.len() as u64) <= MAX_ANIMATION_BYTES;
     if layout.animated && !animated {
         eprintln!(
-            "warning: {}: the animation is {:.1} MB, over the 25 MiB a page asset may have; it is shown as a still image (download keeps the animation)",
+            "warning: {}: the animation is {:.1} MB, over the 25 MiB an animation is shown up to; it is shown as a still image (download keeps the animation)",
             path.display(),
             original.len() as f64 / 1e6
         );
@@ -109,17 +116,21 @@ pub(crate) fn plan(path: &Path, bytes: &[u8], probe: &Probe, source_hash: &str, 
 
     let mut files = Vec::new();
     if animated {
-        // The animation itself, stripped like the download, is the display image.
-        let suffix = format!("anim.{ext}");
+        // Its own display file: every frame re-encoded at the widest display size (at most
+        // animation::MAX_WIDTH), still animated.
+        let widths = display_widths(settings, w);
+        let width = widths.iter().copied().filter(|x| *x <= animation::MAX_WIDTH).max().unwrap_or(widths[0].min(animation::MAX_WIDTH));
+        let (quality, method) = (settings.webp_quality, WEBP_METHOD_ANIMATION);
+        let suffix = format!("{width}.anim.webp");
         files.push(EntryFile {
             role: VariantRole::Display,
-            width: w,
-            height: h,
-            content_type: format.media_type(),
+            width,
+            height: height_for(w, h, width),
+            content_type: MediaType::Webp,
             full_size: true,
-            hash16: hash16(&suffix),
+            hash16: hash16(&format!("{suffix};w={width};q={quality};m={method}")),
             suffix,
-            encoding: Encoding::Animation,
+            encoding: Encoding::AnimatedWebp { quality, method },
         });
     }
     let widths = if animated { Vec::new() } else { display_widths(settings, w) };
@@ -143,7 +154,7 @@ pub(crate) fn plan(path: &Path, bytes: &[u8], probe: &Probe, source_hash: &str, 
                 Encoding::Webp { quality, method } => (MediaType::Webp, format!("q={quality};m={method}")),
                 Encoding::Jpeg { quality } => (MediaType::Jpeg, format!("q={quality}")),
                 Encoding::Avif { quality, speed } => (MediaType::Avif, format!("q={quality};s={speed}")),
-                Encoding::Animation => unreachable!("stills are never animations"),
+                Encoding::AnimatedWebp { .. } => unreachable!("stills are never animations"),
             };
             let suffix = format!("{name}.{}", kind.extension());
             files.push(EntryFile {
@@ -186,12 +197,15 @@ pub(crate) fn encode(bytes: &[u8], probe: &Probe, plan: &Entry, dir: &Path, big_
         bail!("the file changed since it was planned (fix: build again)");
     }
     write(&plan.original_name(), &original)?;
-    for f in plan.files.iter().filter(|f| f.encoding == Encoding::Animation) {
-        write(&f.suffix, &original)?;
-    }
     drop(original);
+    for f in &plan.files {
+        if let Encoding::AnimatedWebp { quality, method } = f.encoding {
+            let data = animation::encode_webp(format, bytes, &layout, kept.orientation, f.width, f.height, quality, method).map_err(|m| anyhow!("{m} (fix: re-export the animation from its source)"))?;
+            write(&f.suffix, &data)?;
+        }
+    }
 
-    let stills: Vec<&EntryFile> = plan.files.iter().filter(|f| f.encoding != Encoding::Animation).collect();
+    let stills: Vec<&EntryFile> = plan.files.iter().filter(|f| !matches!(f.encoding, Encoding::AnimatedWebp { .. })).collect();
     // Every plan has a thumbnail, so there is a widest still.
     let widest = stills.iter().max_by_key(|f| f.width).context("the plan names no still image")?;
     let (w, h) = (plan.width, plan.height);
@@ -220,7 +234,7 @@ pub(crate) fn encode(bytes: &[u8], probe: &Probe, plan: &Entry, dir: &Path, big_
                 Encoding::Webp { quality, method } => pixels::encode_webp(p, quality, method),
                 Encoding::Jpeg { quality } => pixels::encode_jpeg(p, quality),
                 Encoding::Avif { quality, speed } => pixels::encode_avif(p, quality, speed),
-                Encoding::Animation => unreachable!("animations were written above"),
+                Encoding::AnimatedWebp { .. } => unreachable!("animations were written above"),
             }
             .map_err(|m| anyhow!(m))?;
             write(&f.suffix, &data)

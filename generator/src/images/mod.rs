@@ -5,6 +5,7 @@
 //! [`verify`] adds a full decode (`gatefold check`); [`process`] is the build's image step
 //! (plan, and encode when asked).
 
+mod animation;
 mod cache;
 mod container;
 mod encode;

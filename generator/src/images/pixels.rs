@@ -100,7 +100,7 @@ fn decode_general(format: SourceFormat, bytes: &[u8]) -> Result<(DynamicImage, O
 
 /// Converts pixels tagged with an ICC profile to sRGB, so browsers that ignore profiles (and
 /// the stripped outputs, which carry none) show the colours the photographer saw.
-fn to_srgb(icc: &[u8], data: &mut [u8], alpha: bool) -> Result<(), String> {
+pub(crate) fn to_srgb(icc: &[u8], data: &mut [u8], alpha: bool) -> Result<(), String> {
     let Ok(src) = lcms2::Profile::new_icc(icc) else {
         // An unreadable profile is ignored, as browsers do.
         return Ok(());

@@ -220,10 +220,39 @@ fn an_animated_gif_stays_animated() {
     assert!(p.animated);
     let display: Vec<_> = p.variants.iter().filter(|v| v.role == VariantRole::Display).collect();
     assert_eq!(display.len(), 1);
-    assert_eq!(display[0].content_type, "image/gif");
+    assert_eq!(display[0].content_type, "image/webp", "an animated WebP of its own");
     assert!(display[0].full_size);
-    assert_eq!(pixels::decode_all_frames(SourceFormat::Gif, &site.bytes(&display[0].key)).unwrap(), 3);
+    let shown = site.bytes(&display[0].key);
+    assert_eq!(pixels::decode_all_frames(SourceFormat::WebP, &shown).unwrap(), 3);
+    assert_ne!(shown, site.bytes(&p.original.key), "never the original's bytes: only a download gives those");
     assert!(p.variants.iter().any(|v| v.role == VariantRole::Thumb && v.content_type == "image/webp"), "a still thumbnail");
+}
+
+#[test]
+fn an_animation_is_shown_at_the_widest_display_size_with_each_frames_time() {
+    use image::AnimationDecoder;
+    use image::codecs::gif::{GifEncoder, Repeat};
+    // The middle frame asks for 0 ms, which browsers show for 100 ms; the last one lasts longest.
+    let mut gif = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut gif);
+        enc.set_repeat(Repeat::Infinite).unwrap();
+        for (c, ms) in [(RED, 70), (BLUE, 0), ([30, 200, 30], 400)] {
+            let frame = image::RgbaImage::from_pixel(240, 120, image::Rgba([c[0], c[1], c[2], 255]));
+            enc.encode_frame(image::Frame::from_parts(frame, 0, 0, image::Delay::from_numer_denom_ms(ms, 1))).unwrap();
+        }
+    }
+    let site = Workspace::new();
+    let out = site.run(&[site.job("wide.gif", &gif)], &small_settings()).unwrap();
+    let display: Vec<_> = out[0].variants.iter().filter(|v| v.role == VariantRole::Display).collect();
+    assert_eq!(display.iter().map(|v| (v.width, v.height)).collect::<Vec<_>>(), [(160, 80)], "240 px cut to the widest display size");
+    let shown = site.bytes(&display[0].key);
+    let frames = image::codecs::webp::WebPDecoder::new(std::io::Cursor::new(&shown)).unwrap().into_frames().collect_frames().unwrap();
+    let timing: Vec<u32> = frames.iter().map(|f| f.delay().numer_denom_ms()).map(|(n, d)| n / d).collect();
+    assert_eq!(timing, [70, 100, 400], "every frame keeps its time, the last one too");
+    assert!(frames.iter().all(|f| (f.buffer().width(), f.buffer().height()) == (160, 80)));
+    let middle = frames[1].buffer().get_pixel(80, 40).0;
+    assert!(close([middle[0], middle[1], middle[2]], BLUE, 24), "{middle:?}: the frames in their order");
 }
 
 #[test]

@@ -55,6 +55,7 @@ fn manifest(links: Vec<Link>, images: Vec<Image>) -> Manifest {
             ip_logging: IpLogging::Truncated,
             utc_offsets: vec![(0, 8 * 3600)],
             dev_key: false,
+            key_fingerprint: String::new(),
             analytics: Default::default(),
             digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         },

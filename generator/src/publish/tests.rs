@@ -50,6 +50,7 @@ fn manifest(links: &[(&str, &str, LinkPolicy)], images: &[&str]) -> Manifest {
             ip_logging: IpLogging::Off,
             utc_offsets: vec![(0, 0)],
             dev_key: false,
+            key_fingerprint: String::new(),
             analytics: Default::default(),
             digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         },

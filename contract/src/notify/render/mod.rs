@@ -9,6 +9,8 @@ use data_encoding::{BASE64, HEXLOWER};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+mod escape;
+
 /// Platform size limits, with margin for the JSON around the text. WeCom refuses a markdown
 /// `content` over 4096 bytes; DingTalk's markdown is documented at 20,000 bytes; a Slack
 /// section's text at 3,000 characters; a Feishu card at 30 KB of request body.
@@ -249,19 +251,21 @@ fn truncate(text: &str, max: usize) -> String {
     format!("{}{MARK}", &text[..cut])
 }
 
-/// Markdown for Feishu's lark_md, DingTalk and WeCom (the subset all three render).
-fn markdown(m: &Message, locale: Locale, heading: bool) -> String {
+/// Markdown for Feishu's lark_md, DingTalk and WeCom (the subset all three render). Every piece
+/// of text goes through `text`, the platform's escape ([`escape`]); only the markup around it is
+/// Gatefold's.
+fn markdown(m: &Message, locale: Locale, heading: bool, text: fn(&str) -> String) -> String {
     let mut out = String::new();
     if heading {
-        out.push_str(&format!("### {}\n", m.title));
+        out.push_str(&format!("### {}\n", text(&m.title)));
     }
     for (k, v) in &m.facts {
-        out.push_str(&format!("**{k}**: {v}\n"));
+        out.push_str(&format!("**{}**: {}\n", text(k), text(v)));
     }
     for (heading, lines, more) in &m.sections {
-        out.push_str(&format!("\n**{heading}**\n"));
+        out.push_str(&format!("\n**{}**\n", text(heading)));
         for l in lines {
-            out.push_str(&format!("- {l}\n"));
+            out.push_str(&format!("- {}\n", text(l)));
         }
         if *more > 0 {
             out.push_str(&format!("- {}\n", more_line(*more, locale)));
@@ -286,7 +290,7 @@ pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Not
         Platform::Feishu => {
             // https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot: msg_type
             // interactive with a card; timestamp (seconds, as a string) and sign at the top.
-            let body_md = truncate(&format!("{}\n[{}]({})", markdown(&m, locale, false), m.words.open_admin, m.admin_url), FEISHU_MAX);
+            let body_md = truncate(&format!("{}\n[{}]({})", markdown(&m, locale, false, escape::feishu), m.words.open_admin, m.admin_url), FEISHU_MAX);
             let mut body = serde_json::json!({
                 "msg_type": "interactive",
                 "card": {
@@ -307,7 +311,8 @@ pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Not
         Platform::Dingtalk => {
             // https://open.dingtalk.com/document/robots/custom-robot-access: msgtype markdown
             // with title (the notification preview) and text; the signature goes in the URL.
-            let text = truncate(&format!("{}\n[{}]({})\n\n> {}", markdown(&m, locale, true), m.words.open_admin, m.admin_url, footer(&m)), DINGTALK_MAX);
+            let md = markdown(&m, locale, true, escape::inert_markdown);
+            let text = truncate(&format!("{md}\n[{}]({})\n\n> {}", m.words.open_admin, m.admin_url, escape::inert_markdown(&footer(&m))), DINGTALK_MAX);
             let body = serde_json::json!({"msgtype": "markdown", "markdown": {"title": m.title, "text": text}});
             let url = match sign_secret {
                 Some(secret) => format!("{url}{}timestamp={now_ms}&sign={}", if url.contains('?') { '&' } else { '?' }, dingtalk_sign(now_ms, secret)),
@@ -319,8 +324,8 @@ pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Not
             // https://developer.work.weixin.qq.com/document/path/91770: msgtype markdown,
             // markdown.content at most 4096 bytes (UTF-8). The link and id come first in the
             // tail so a cut list never drops them.
-            let tail = format!("\n[{}]({})\n> {}", m.words.open_admin, m.admin_url, footer(&m));
-            let content = format!("{}{tail}", truncate(&markdown(&m, locale, true), WECOM_MAX.saturating_sub(tail.len())));
+            let tail = format!("\n[{}]({})\n> {}", m.words.open_admin, m.admin_url, escape::inert_markdown(&footer(&m)));
+            let content = format!("{}{tail}", truncate(&markdown(&m, locale, true, escape::inert_markdown), WECOM_MAX.saturating_sub(tail.len())));
             let body = serde_json::json!({"msgtype": "markdown", "markdown": {"content": content}});
             Outgoing { url: url.to_string(), headers: json, body: body.to_string() }
         }
@@ -347,25 +352,20 @@ fn header_colour(kind: NotifyKind) -> &'static str {
     }
 }
 
-/// Slack's mrkdwn treats `&`, `<` and `>` as control characters.
-fn slack_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
-}
-
 /// https://api.slack.com/reference/block-kit/blocks: a header (plain text, ≤ 150 characters),
 /// sections (mrkdwn, ≤ 3000 characters each), a context line; `text` is the notification
 /// fallback.
 fn slack(m: &Message, locale: Locale) -> serde_json::Value {
     let title: String = m.title.chars().take(150).collect();
-    let facts: String = m.facts.iter().map(|(k, v)| format!("*{k}*: {}\n", slack_escape(v))).collect();
+    let facts: String = m.facts.iter().map(|(k, v)| format!("*{k}*: {}\n", escape::slack(v))).collect();
     let mut blocks = vec![
         serde_json::json!({"type": "header", "text": {"type": "plain_text", "text": title}}),
         serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&facts, SLACK_SECTION_MAX)}}),
     ];
     for (heading, lines, more) in &m.sections {
-        let mut text = format!("*{}*\n", slack_escape(heading));
+        let mut text = format!("*{}*\n", escape::slack(heading));
         for l in lines {
-            text.push_str(&format!("• {}\n", slack_escape(l)));
+            text.push_str(&format!("• {}\n", escape::slack(l)));
         }
         if *more > 0 {
             text.push_str(&format!("• {}\n", more_line(*more, locale)));
@@ -373,8 +373,9 @@ fn slack(m: &Message, locale: Locale) -> serde_json::Value {
         blocks.push(serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": truncate(&text, SLACK_SECTION_MAX)}}));
     }
     blocks.push(serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("<{}|{}>", m.admin_url, m.words.open_admin)}}));
-    blocks.push(serde_json::json!({"type": "context", "elements": [{"type": "mrkdwn", "text": slack_escape(&footer(m))}]}));
-    serde_json::json!({"text": title, "blocks": blocks})
+    blocks.push(serde_json::json!({"type": "context", "elements": [{"type": "mrkdwn", "text": escape::slack(&footer(m))}]}));
+    // The fallback `text` is mrkdwn too (it is what a notification shows): escaped like the rest.
+    serde_json::json!({"text": escape::slack(&title), "blocks": blocks})
 }
 
 /// Gatefold's documented webhook body (README, "Webhook"), fields in the documented order.

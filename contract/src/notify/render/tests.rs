@@ -11,6 +11,7 @@ fn site(locale: Locale) -> Site {
         ip_logging: IpLogging::Truncated,
         utc_offsets: vec![(i64::MIN / 2, 8 * 3600)],
         dev_key: false,
+        key_fingerprint: String::new(),
         analytics: Analytics::default(),
         digest_hour: 9,
     }
@@ -39,6 +40,34 @@ fn notice(kind: NotifyKind, count: u32) -> Notice {
 
 fn json(o: &Outgoing) -> Value {
     serde_json::from_str(&o.body).unwrap()
+}
+
+/// lark_md as a Feishu client shows it: the `&#NN;` and `&sim;` entities of its escaping table
+/// turned back into their characters.
+fn lark_md_shown(md: &str) -> String {
+    let mut out = String::new();
+    let mut rest = md;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let entity = rest.find(';').map(|end| &rest[..=end]);
+        let decoded = match entity {
+            Some("&sim;") => Some('~'),
+            Some(e) => e.strip_prefix("&#").and_then(|n| n.strip_suffix(';')).and_then(|n| n.parse().ok()).and_then(char::from_u32),
+            None => None,
+        };
+        match (decoded, entity) {
+            (Some(c), Some(e)) => {
+                out.push(c);
+                rest = &rest[e.len()..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[1..];
+            }
+        }
+    }
+    out + rest
 }
 
 // Signatures. No platform publishes a (timestamp, secret) → sign triple, so each vector
@@ -83,7 +112,7 @@ fn feishu_gets_an_interactive_card_with_its_signature() {
     assert_eq!(v["timestamp"], "1599360473", "seconds, as a string");
     assert_eq!(v["sign"], "/eYKrXQBzTjUZJ3s6NX16VxGbTwmK7AEs8/FnvC1CSw=");
     assert_eq!(v["card"]["header"]["title"]["content"], "Opened: Dealer 007 (渠道伙伴) · Product A launch");
-    let md = v["card"]["elements"][0]["text"]["content"].as_str().unwrap();
+    let md = &lark_md_shown(v["card"]["elements"][0]["text"]["content"].as_str().unwrap());
     for want in ["3 opens in the last minute", "2026-11-30 14:04 (Asia/Shanghai) – 2026-11-30 14:05 (Asia/Shanghai)", "Shanghai, CN", "mobile · iOS · Safari", "launch/channel/dealer-007", "(https://img.example.com/admin#launch)"] {
         assert!(md.contains(want), "{want} in {md}");
     }
@@ -278,4 +307,87 @@ fn a_password_attack_says_how_many_tries_from_how_many_networks_and_links_to_cha
     assert_eq!(hook["detail"], "37 wrong passwords from 6 networks in the last hour");
     let slack = outgoing(Platform::Slack, "https://hooks.slack.com/x", None, &n, Locale::En, &site(Locale::En), AT * 1000);
     assert!(slack.body.contains("Someone is guessing a link's password"), "{}", slack.body);
+}
+
+/// Labels as a hostile partner's CSV could carry them: a spoofed admin link with an @all
+/// mention (Feishu's `<at>`), and an image every reader's client would fetch.
+const SPOOF: &str = "[打开管理页](https://evil.example/admin) <at id=all></at>";
+const TRACKER: &str = "![x](https://tracker.example/p.gif)";
+
+fn hostile_notice(kind: NotifyKind) -> Notice {
+    let mut n = notice(kind, 1);
+    n.gallery_title = TRACKER.into();
+    n.link = Some(NoticeLink { id: "launch/channel/dealer-007".into(), label: SPOOF.into(), audience_label: Some(format!("<@all> {TRACKER}")) });
+    n.place = Some("**Shanghai** <font color=\"warning\">CN</font>".into());
+    n
+}
+
+fn hostile_digest() -> Notice {
+    let mut n = digest_notice(3);
+    n.gallery_title = TRACKER.into();
+    for l in &mut n.digest.as_mut().unwrap().links {
+        l.label = SPOOF.into();
+        l.audience_label = Some(TRACKER.into());
+    }
+    n
+}
+
+/// What a message may hold only where Gatefold wrote it: a link is the admin page's, nothing
+/// is an image, a mention or a colour tag.
+fn assert_inert(platform: &str, markup: &str) {
+    for bad in ["](https://evil", "](https://tracker", "![", "<at", "</at>", "<@", "<font", "*Shanghai*"] {
+        assert!(!markup.contains(bad), "{platform}: {bad:?} live in {markup}");
+    }
+    assert_eq!(markup.matches("](").count(), 1, "{platform}: one link, the admin page's: {markup}");
+}
+
+#[test]
+fn labels_carry_no_markup_into_feishu_cards() {
+    for n in [hostile_notice(NotifyKind::FirstOpen), hostile_digest()] {
+        let v = json(&outgoing(Platform::Feishu, "u", None, &n, Locale::ZhCn, &site(Locale::ZhCn), AT * 1000));
+        let md = v["card"]["elements"][0]["text"]["content"].as_str().unwrap();
+        assert_inert("feishu", md);
+        assert!(md.ends_with("[打开管理页](https://img.example.com/admin#launch)"), "{md}");
+        // Shown as typed: escaped, not dropped.
+        assert!(lark_md_shown(md).contains(if n.digest.is_some() { SPOOF } else { TRACKER }), "{md}");
+        // The card header is plain_text, which renders no markup: the label goes there as it is.
+        assert_eq!(v["card"]["header"]["title"]["tag"], "plain_text");
+    }
+}
+
+#[test]
+fn labels_carry_no_markup_into_dingtalk_or_wecom_markdown() {
+    for n in [hostile_notice(NotifyKind::FirstOpen), hostile_notice(NotifyKind::OwnerAction), hostile_digest()] {
+        let ding = json(&outgoing(Platform::Dingtalk, "u", None, &n, Locale::ZhCn, &site(Locale::ZhCn), AT * 1000));
+        let text = ding["markdown"]["text"].as_str().unwrap();
+        assert_inert("dingtalk", text);
+        assert!(text.contains("［打开管理页］（https://evil.example/admin） ＜at id=all＞＜/at＞"), "readable, not live: {text}");
+        let wecom = json(&outgoing(Platform::Wecom, "u", None, &n, Locale::ZhCn, &site(Locale::ZhCn), AT * 1000));
+        let content = wecom["markdown"]["content"].as_str().unwrap();
+        assert_inert("wecom", content);
+        assert!(content.contains("！［x］（https://tracker.example/p.gif）"), "{content}");
+    }
+}
+
+#[test]
+fn labels_carry_no_markup_into_slack() {
+    for n in [hostile_notice(NotifyKind::FirstOpen), hostile_digest()] {
+        let body = outgoing(Platform::Slack, "u", None, &n, Locale::En, &site(Locale::En), AT * 1000).body;
+        let v: Value = serde_json::from_str(&body).unwrap();
+        let mrkdwn: Vec<&str> = v["blocks"].as_array().unwrap().iter().filter(|b| b["text"]["type"] == "mrkdwn").filter_map(|b| b["text"]["text"].as_str()).collect();
+        let links: Vec<&&str> = mrkdwn.iter().filter(|t| t.contains('<')).collect();
+        assert_eq!(links, [&"<https://img.example.com/admin#launch|Open the admin page>"], "the only <…> is the admin page's");
+        assert!(mrkdwn.iter().any(|t| t.contains("&lt;at id=all&gt;&lt;/at&gt;")) || n.digest.is_some(), "{mrkdwn:?}");
+        assert!(!v["text"].as_str().unwrap().contains('<'), "the notification's fallback text: {}", v["text"]);
+    }
+}
+
+#[test]
+fn the_webhook_hands_labels_over_as_data() {
+    // JSON has no markup to escape: the receiver gets each label exactly as the owner wrote it.
+    let v = json(&outgoing(Platform::Webhook, "u", Some("k"), &hostile_notice(NotifyKind::FirstOpen), Locale::En, &site(Locale::En), AT * 1000));
+    assert_eq!(v["link"]["label"], SPOOF);
+    assert_eq!(v["gallery"]["title"], TRACKER);
+    let d = json(&outgoing(Platform::Webhook, "u", Some("k"), &hostile_digest(), Locale::En, &site(Locale::En), AT * 1000));
+    assert_eq!(d["digest"]["links"][0]["label"], SPOOF);
 }

@@ -12,6 +12,7 @@ pub(crate) fn shanghai() -> Site {
         ip_logging: IpLogging::Truncated,
         utc_offsets: vec![(i64::MIN, 8 * 3600)],
         dev_key: false,
+        key_fingerprint: String::new(),
         analytics: Default::default(),
         digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
     }

@@ -29,6 +29,10 @@ CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, a
 CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
 ";
 
+/// The largest request the worker sends its logs: a batch of [`MAX_EVENTS_PER_REQUEST`] events,
+/// each field capped (`access_event!`), stays well under it.
+const LOG_BODY_BYTES: usize = 32 * 1024 * 1024;
+
 fn column_names() -> String {
     COLUMNS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
 }
@@ -103,7 +107,10 @@ impl DurableObject for GalleryLog {
         }
         // serde_json on the text, not `req.json()`: JavaScript's JSON.parse would turn large
         // integers (offset table sentinels, 64-bit ids) into lossy floats.
-        let body = req.text().await?;
+        let Ok(body) = crate::http::read_body(&mut req, LOG_BODY_BYTES).await? else {
+            return Response::error(format!("a GalleryLog request is at most {LOG_BODY_BYTES} bytes"), 413);
+        };
+        let body = String::from_utf8(body).map_err(|_| worker::Error::RustError("a GalleryLog request must be UTF-8 JSON".into()))?;
         match op {
             Op::Events => {
                 let batch: Batch = serde_json::from_str(&body)?;

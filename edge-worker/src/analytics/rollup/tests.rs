@@ -11,6 +11,7 @@ fn site(offsets: Vec<(i64, i32)>) -> Site {
         ip_logging: IpLogging::Truncated,
         utc_offsets: offsets,
         dev_key: true,
+        key_fingerprint: String::new(),
         analytics: Default::default(),
         digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
     }
