@@ -12,7 +12,7 @@
 //! `dist/` and only renamed into place once complete, so a failed build leaves the last good
 //! `dist/` untouched.
 
-use crate::built::{BuiltGallery, BuiltSite};
+use crate::model::{BuiltGallery, BuiltSite};
 use crate::cli::Progress;
 use crate::config::{self, GalleryConfig, LoadOptions, Project};
 use crate::diagnostics::{Diagnostic, Diagnostics, InvalidInput};

@@ -2,7 +2,7 @@
 //! owners get.
 
 use gatefold_contract::policy::Downloads;
-use gatefold::built::{BuiltGallery, BuiltSite};
+use gatefold::model::{BuiltGallery, BuiltSite};
 use gatefold::render::{self, RenderReport};
 use gatefold_contract::manifest::{self, Image, IpLogging, Link, Original, PageMode, Variant, VariantRole};
 use gatefold_contract::owner::ShownExpiry;

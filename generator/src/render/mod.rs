@@ -18,7 +18,7 @@ mod owner;
 mod pages;
 mod theme;
 
-use crate::built::{BuiltGallery, BuiltSite};
+use crate::model::{BuiltGallery, BuiltSite};
 use anyhow::{Context, Result, bail};
 use chrono::TimeZone;
 use gatefold_contract::manifest::{self, PageMode};

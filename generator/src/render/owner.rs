@@ -3,7 +3,7 @@
 //! owner kits under `/_gatefold/owner/` that the worker fills for an authenticated admin.
 
 use super::{RenderReport, Renderer, write};
-use crate::built::BuiltGallery;
+use crate::model::BuiltGallery;
 use anyhow::{Context, Result};
 use gatefold_contract::manifest::{self, Link};
 use gatefold_contract::owner::{self, AudienceTerms, LinkTerms, OwnerKit, ShownExpiry};

@@ -3,7 +3,7 @@
 //! per gallery and language, and a denial page per reason and language.
 
 use super::Renderer;
-use crate::built::BuiltGallery;
+use crate::model::BuiltGallery;
 use anyhow::{Context, Result};
 use gatefold_contract::manifest::{self, Image, PageMode, Variant, VariantRole};
 use gatefold_contract::policy::Downloads;
