@@ -1,7 +1,7 @@
 //! `gatefold build`: galleries → `dist/`, as a checklist.
 //!
 //! load and validate ([`Project`]) → pick the signing key → plan (and encode) images → assemble
-//! the built site ([`BuiltSite`]) → render pages and owner kits from it, and write the records
+//! the built site ([`SiteModel`]) → render pages and owner kits from it, and write the records
 //! the worker reads and the full manifest from it → list the R2 objects → swap the finished
 //! tree into place.
 //!
@@ -12,7 +12,7 @@
 //! `dist/` and only renamed into place once complete, so a failed build leaves the last good
 //! `dist/` untouched.
 
-use crate::model::{BuiltGallery, BuiltSite};
+use crate::model::{GalleryModel, SiteModel};
 use crate::cli::Progress;
 use crate::config::{self, GalleryConfig, LoadOptions, Project};
 use crate::diagnostics::{Diagnostic, Diagnostics, InvalidInput};
@@ -118,7 +118,7 @@ mod tests {
 #[derive(Debug)]
 pub struct BuildReport {
     /// What was built; `dist/manifest.json` and the records were written from it.
-    pub site: BuiltSite,
+    pub site: SiteModel,
     pub warnings: Diagnostics,
     pub key_origin: KeyOrigin,
     pub images: usize,
@@ -321,7 +321,7 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
 
 /// The built site: the project's settings and galleries with their processed images (in job
 /// order, one per image) and signed links.
-fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_key: bool) -> Result<BuiltSite> {
+fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_key: bool) -> Result<SiteModel> {
     let mut processed = processed.into_iter();
     let mut galleries = BTreeMap::new();
     for g in &project.galleries {
@@ -341,7 +341,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
             });
         }
         let cover = g.cover.as_ref().and_then(|file| g.images.iter().find(|i| &i.file == file)).map(|i| i.id.clone());
-        let gallery = BuiltGallery {
+        let gallery = GalleryModel {
             id: g.id.clone(),
             title: g.title.clone(),
             description_html: g.description_html.clone(),
@@ -354,7 +354,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
         galleries.insert(g.id.clone(), gallery);
     }
     let site = &project.site;
-    Ok(BuiltSite {
+    Ok(SiteModel {
         title: site.title.clone(),
         base_url: site.base_url.clone(),
         default_locale: site.default_locale,

@@ -2,7 +2,7 @@
 //!
 //! A build reads like a checklist (see [`build::build`]), one model per stage:
 //! load and validate the YAML ([`config`]: a [`config::Project`]) → plan (and encode) images in
-//! parallel ([`images`]) → assemble the built site ([`model`]: a [`model::BuiltSite`]) → render
+//! parallel ([`images`]) → assemble the built site ([`model`]: a [`model::SiteModel`]) → render
 //! page templates, QR codes and owner kits from the theme ([`render`], QR codes from
 //! [`gatefold_contract::qr`]) and write the records the worker reads and the full manifest
 //! ([`gatefold_contract::manifest`]) from the built site → swap the new `dist/` into place

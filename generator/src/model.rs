@@ -12,7 +12,7 @@ use gatefold_contract::notify::Channel;
 use std::collections::{BTreeMap, BTreeSet};
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct BuiltSite {
+pub struct SiteModel {
     pub title: String,
     /// `scheme://host[:port]`, without a trailing slash.
     pub base_url: String,
@@ -31,11 +31,11 @@ pub struct BuiltSite {
     /// The daily digests' hour (site timezone).
     pub digest_hour: u8,
     /// Gallery id → gallery.
-    pub galleries: BTreeMap<String, BuiltGallery>,
+    pub galleries: BTreeMap<String, GalleryModel>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct BuiltGallery {
+pub struct GalleryModel {
     /// The folder name.
     pub id: String,
     pub title: String,
@@ -53,14 +53,14 @@ pub struct BuiltGallery {
     pub notify: Vec<Channel>,
 }
 
-impl BuiltGallery {
+impl GalleryModel {
     /// The gallery as the manifest carries it.
     pub fn manifest(&self) -> manifest::Gallery {
         manifest::Gallery { id: self.id.clone(), title: self.title.clone(), images: self.images.clone(), links: self.links.clone(), audiences: self.audiences.clone(), notify: self.notify.clone() }
     }
 }
 
-impl BuiltSite {
+impl SiteModel {
     /// The manifest the worker reads: this model without what only the pages need.
     pub fn manifest(&self) -> Manifest {
         Manifest {
@@ -104,8 +104,8 @@ impl BuiltSite {
 mod tests {
     use super::*;
 
-    fn site() -> BuiltSite {
-        let gallery = BuiltGallery {
+    fn site() -> SiteModel {
+        let gallery = GalleryModel {
             id: "launch".into(),
             title: "Launch".into(),
             description_html: Some("<p>Only on the page.</p>".into()),
@@ -115,7 +115,7 @@ mod tests {
             audiences: BTreeMap::new(),
             notify: Vec::new(),
         };
-        BuiltSite {
+        SiteModel {
             title: "Acme".into(),
             base_url: "https://img.example.com".into(),
             default_locale: Locale::En,

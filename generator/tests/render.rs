@@ -2,7 +2,7 @@
 //! owners get.
 
 use gatefold_contract::policy::Downloads;
-use gatefold::model::{BuiltGallery, BuiltSite};
+use gatefold::model::{GalleryModel, SiteModel};
 use gatefold::render::{self, RenderReport};
 use gatefold_contract::manifest::{self, Image, IpLogging, Link, Original, PageMode, Variant, VariantRole};
 use gatefold_contract::owner::ShownExpiry;
@@ -63,7 +63,7 @@ fn link(name: &str, label: &str, token: &str, policy: LinkPolicy) -> (String, Li
     (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy, recipient: None, notify: None })
 }
 
-fn site(dev_key: bool) -> BuiltSite {
+fn site(dev_key: bool) -> SiteModel {
     let links = BTreeMap::from([
         link(
             "sales",
@@ -78,7 +78,7 @@ fn site(dev_key: bool) -> BuiltSite {
             LinkPolicy { view_seconds: Some(600), ..LinkPolicy::default() },
         ),
     ]);
-    let gallery = BuiltGallery {
+    let gallery = GalleryModel {
         id: "launch".into(),
         title: "Product A launch".into(),
         description_html: Some("<p>Final <strong>launch</strong> images.</p>".into()),
@@ -88,7 +88,7 @@ fn site(dev_key: bool) -> BuiltSite {
         audiences: Default::default(),
         notify: Vec::new(),
     };
-    BuiltSite {
+    SiteModel {
         title: "Acme Images".into(),
         base_url: "https://img.example.com/".into(),
         default_locale: Locale::ZhCn,
@@ -134,7 +134,7 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-fn render_with(built: &BuiltSite) -> Rendered {
+fn render_with(built: &SiteModel) -> Rendered {
     let dir = tempfile::tempdir().unwrap();
     let site = dir.path().join("site");
     let owner = dir.path().join("owner");

@@ -12,13 +12,13 @@
 //!   send share messages and an overview page.
 //!
 //! `theme` loads the theme (templates, strings, static files), `pages` renders what visitors
-//! and bots get, `owner` the owner kit; all read the [`BuiltSite`].
+//! and bots get, `owner` the owner kit; all read the [`SiteModel`].
 
 mod owner;
 mod pages;
 mod theme;
 
-use crate::model::{BuiltGallery, BuiltSite};
+use crate::model::{GalleryModel, SiteModel};
 use anyhow::{Context, Result, bail};
 use chrono::TimeZone;
 use gatefold_contract::manifest::{self, PageMode};
@@ -51,7 +51,7 @@ pub struct RenderReport {
 
 /// Renders every page and owner file. `site_dir` = the static-assets root (`<staging>/site`),
 /// `owner_dir` = `<staging>/owner` (never deployed).
-pub fn render(theme_dir: &Path, site: &BuiltSite, site_dir: &Path, owner_dir: &Path) -> Result<RenderReport> {
+pub fn render(theme_dir: &Path, site: &SiteModel, site_dir: &Path, owner_dir: &Path) -> Result<RenderReport> {
     Ok(render_reusing(theme_dir, site, site_dir, owner_dir, None)?.0)
 }
 
@@ -97,7 +97,7 @@ impl RenderState {
 /// the others are rendered in parallel. Answers what was rendered for the next build.
 pub fn render_reusing(
     theme_dir: &Path,
-    site: &BuiltSite,
+    site: &SiteModel,
     site_dir: &Path,
     owner_dir: &Path,
     previous: Option<&Previous<'_>>,
@@ -164,7 +164,7 @@ pub fn render_reusing(
 }
 
 /// Everything but the gallery itself that its files depend on.
-fn render_context(theme_dir: &Path, site: &BuiltSite, assets_base: &str) -> Result<String> {
+fn render_context(theme_dir: &Path, site: &SiteModel, assets_base: &str) -> Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
     hasher.update(theme::fingerprint(theme_dir)?.as_bytes());
@@ -173,7 +173,7 @@ fn render_context(theme_dir: &Path, site: &BuiltSite, assets_base: &str) -> Resu
     Ok(hasher.finalize().to_hex().to_string())
 }
 
-fn gallery_fingerprint(context: &str, gallery: &BuiltGallery) -> Result<String> {
+fn gallery_fingerprint(context: &str, gallery: &GalleryModel) -> Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(context.as_bytes());
     let inputs = (&gallery.id, &gallery.title, &gallery.description_html, &gallery.cover, &gallery.images, &gallery.links, &gallery.audiences);
@@ -261,7 +261,7 @@ fn write(path: &Path, contents: impl AsRef<[u8]>) -> Result<()> {
 /// Renders one built site's pages and owner files with one theme.
 struct Renderer<'a> {
     theme: &'a Theme,
-    site: &'a BuiltSite,
+    site: &'a SiteModel,
     /// Public path of the theme's static files.
     assets_base: &'a str,
 }
@@ -269,7 +269,7 @@ struct Renderer<'a> {
 impl Renderer<'_> {
     /// Every file of one gallery: page templates (download modes × languages), previews and
     /// owner files.
-    fn gallery_files(&self, gallery: &BuiltGallery, root: &Path, site_dir: &Path, owner_dir: &Path, fingerprint: String) -> Result<GalleryRender> {
+    fn gallery_files(&self, gallery: &GalleryModel, root: &Path, site_dir: &Path, owner_dir: &Path, fingerprint: String) -> Result<GalleryRender> {
         let mut files = Vec::new();
         let mut counts = RenderReport::default();
         for locale in Locale::ALL {

@@ -3,7 +3,7 @@
 //! owner kits under `/_gatefold/owner/` that the worker fills for an authenticated admin.
 
 use super::{RenderReport, Renderer, write};
-use crate::model::BuiltGallery;
+use crate::model::GalleryModel;
 use anyhow::{Context, Result};
 use gatefold_contract::manifest::{self, Link};
 use gatefold_contract::owner::{self, AudienceTerms, LinkTerms, OwnerKit, ShownExpiry};
@@ -34,7 +34,7 @@ struct LinkView {
 }
 
 impl Renderer<'_> {
-    fn link_view(&self, gallery: &BuiltGallery, link: &Link, locale: Locale) -> Result<LinkView> {
+    fn link_view(&self, gallery: &GalleryModel, link: &Link, locale: Locale) -> Result<LinkView> {
         let url = manifest::link_url(&self.site.base_url, &link.token);
         Ok(LinkView {
             name: link.name.clone(),
@@ -53,7 +53,7 @@ impl Renderer<'_> {
 
     /// One gallery's owner templates in `locale`, rendered from the theme with placeholders
     /// where a link's fields go ([`gatefold_contract::owner`]).
-    fn gallery_kit(&self, gallery: &BuiltGallery, locale: Locale) -> Result<OwnerKit> {
+    fn gallery_kit(&self, gallery: &GalleryModel, locale: Locale) -> Result<OwnerKit> {
         let ph = owner::placeholder;
         let expiry = |l: Locale| ph(&format!("{}:{}", owner::EXPIRY, l.tag()));
         // Printed cards carry both languages, the kit's own first.
@@ -122,7 +122,7 @@ impl Renderer<'_> {
     /// One gallery's private owner kits (one file per language, never one per link, which the
     /// worker fills for an admin) and its local `owner_dir` files filled from the same kits: a
     /// QR code (SVG, PNG) and card per link, a share kit per language. Answers the files written.
-    pub(super) fn gallery_owner_files(&self, gallery: &BuiltGallery, site_dir: &Path, owner_dir: &Path, counts: &mut RenderReport) -> Result<Vec<PathBuf>> {
+    pub(super) fn gallery_owner_files(&self, gallery: &GalleryModel, site_dir: &Path, owner_dir: &Path, counts: &mut RenderReport) -> Result<Vec<PathBuf>> {
         let primary = self.site.default_locale;
         let mut written = Vec::new();
         let put = |written: &mut Vec<PathBuf>, path: PathBuf, contents: &[u8]| -> Result<()> {
@@ -214,7 +214,7 @@ impl Renderer<'_> {
 
 /// A link's QR file in the owner folder; a recipient's (`<audience>/<recipient>`) sits in its
 /// audience's sub-folder. Names are checked as plain segments before anything is written.
-fn qr_file(gallery: &BuiltGallery, link: &Link, ext: &str) -> String {
+fn qr_file(gallery: &GalleryModel, link: &Link, ext: &str) -> String {
     format!("qr/{}/{}.{ext}", gallery.id, link.name)
 }
 
@@ -224,14 +224,14 @@ fn owner_css_from(file: &str) -> String {
 }
 
 /// The gallery's mail-merge file (galleries with audiences only).
-pub(super) fn mail_merge_file(gallery: &BuiltGallery) -> String {
+pub(super) fn mail_merge_file(gallery: &GalleryModel) -> String {
     format!("mail-merge/{}.csv", gallery.id)
 }
 
-fn card_file(gallery: &BuiltGallery, link: &Link) -> String {
+fn card_file(gallery: &GalleryModel, link: &Link) -> String {
     format!("cards/{}/{}.html", gallery.id, link.name)
 }
 
-fn share_kit_file(gallery: &BuiltGallery, locale: Locale) -> String {
+fn share_kit_file(gallery: &GalleryModel, locale: Locale) -> String {
     format!("share-kit/{}.{}.txt", gallery.id, locale.tag())
 }

@@ -3,7 +3,7 @@
 //! per gallery and language, and a denial page per reason and language.
 
 use super::Renderer;
-use crate::model::BuiltGallery;
+use crate::model::GalleryModel;
 use anyhow::{Context, Result};
 use gatefold_contract::manifest::{self, Image, PageMode, Variant, VariantRole};
 use gatefold_contract::policy::Downloads;
@@ -121,7 +121,7 @@ fn picture(token: &str, variants: &[&Variant]) -> Option<Picture> {
 
 impl Renderer<'_> {
     /// Every image's markup, with `token` in its URLs (the placeholder, in a page template).
-    fn images(&self, gallery: &BuiltGallery, token: &str, downloads: Downloads) -> Result<Vec<ImageView>> {
+    fn images(&self, gallery: &GalleryModel, token: &str, downloads: Downloads) -> Result<Vec<ImageView>> {
         gallery
             .images
             .iter()
@@ -168,7 +168,7 @@ impl Renderer<'_> {
 
     /// The gallery's page for every link of one download mode, in `locale`: placeholders where
     /// the link's token, label, expiry line, view duration and the session's end go.
-    pub(super) fn gallery_page(&self, gallery: &BuiltGallery, mode: PageMode, locale: Locale) -> Result<PageTemplate> {
+    pub(super) fn gallery_page(&self, gallery: &GalleryModel, mode: PageMode, locale: Locale) -> Result<PageTemplate> {
         let what = || format!("rendering the {} page of gallery {} in {locale}", mode.name(), gallery.id);
         let downloads = mode.downloads();
         let download = downloads.any();
@@ -206,7 +206,7 @@ impl Renderer<'_> {
         Ok(PageTemplate { locale, timezone: self.site.timezone.name().to_string(), wording, html })
     }
 
-    pub(super) fn preview_page(&self, gallery: &BuiltGallery, locale: Locale) -> Result<String> {
+    pub(super) fn preview_page(&self, gallery: &GalleryModel, locale: Locale) -> Result<String> {
         self.theme
             .render("preview.html", context! { gallery_title => &gallery.title, ..self.base(locale) })
             .with_context(|| format!("rendering the preview page of gallery {} in {locale}", gallery.id))
@@ -234,7 +234,7 @@ impl Renderer<'_> {
     }
 }
 
-fn no_variants(gallery: &BuiltGallery, image: &Image, role: &str) -> String {
+fn no_variants(gallery: &GalleryModel, image: &Image, role: &str) -> String {
     format!("image {} ({}) of gallery {} has no {role} variants to show", image.id, image.file_name, gallery.id)
 }
 
