@@ -31,7 +31,4 @@ pub mod keys;
 pub mod model;
 pub mod plan;
 pub mod publish;
-/// Scanner checks of the contract's QR codes (zbar, libvips).
-#[cfg(test)]
-mod qr;
 pub mod render;
