@@ -23,7 +23,7 @@ use gatefold_contract::{LinkPolicy, Locale, ResolvedExpiry, manifest::Analytics,
 use rayon::prelude::*;
 
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::images::{self, ImageProblem, Limits, Probe};
+use crate::images::{self, ImageProblem, ImageSettings, Limits, Probe};
 
 
 pub use policy::EXPIRY_FIX;
@@ -33,8 +33,6 @@ pub use site::normalize_base_url;
 
 /// At most this many images per gallery: a gallery is a curated set, not an archive.
 pub const MAX_IMAGES: usize = 25;
-/// Largest source image accepted.
-pub const MAX_IMAGE_BYTES: u64 = 50 * 1000 * 1000;
 
 #[derive(Debug, Clone)]
 pub struct Project {
@@ -91,17 +89,6 @@ impl WorkersPlan {
             WorkersPlan::Paid => "paid",
         }
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageSettings {
-    /// Sorted, deduplicated, each 16..=8192.
-    pub widths: Vec<u32>,
-    pub thumbnail: u32,
-    pub webp_quality: u8,
-    pub jpeg_quality: u8,
-    pub avif: bool,
-    pub max_megapixels: u32,
 }
 
 /// What every link inherits for the fields it leaves out.

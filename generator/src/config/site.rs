@@ -10,27 +10,13 @@ use gatefold_contract::manifest::{Analytics, IpLogging};
 
 use super::policy;
 use super::yaml::{self, FileDiagnostics, Node, did_you_mean, join};
-use super::{ImageSettings, LinkDefaults, MAX_IMAGE_BYTES, SiteConfig, WorkersPlan, is_slug};
-use crate::images::Limits;
+use super::{LinkDefaults, SiteConfig, WorkersPlan, is_slug};
+use crate::images::ImageSettings;
 
 pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "plan", "images", "links", "notify", "notify_digest_at"];
 const ANALYTICS_FIELDS: &[&str] = &["retention_days"];
 const IMAGE_FIELDS: &[&str] = &["widths", "thumbnail", "webp_quality", "jpeg_quality", "avif", "max_megapixels"];
 const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds"];
-
-/// The image defaults: the only copy (the image step's settings and limits derive from it).
-impl Default for ImageSettings {
-    fn default() -> ImageSettings {
-        ImageSettings { widths: vec![480, 960, 1920], thumbnail: 360, webp_quality: 80, jpeg_quality: 82, avif: false, max_megapixels: 100 }
-    }
-}
-
-impl ImageSettings {
-    /// The hard limits on a source image under these settings.
-    pub fn limits(&self) -> Limits {
-        Limits { max_bytes: MAX_IMAGE_BYTES, max_pixels: u64::from(self.max_megapixels) * 1_000_000 }
-    }
-}
 
 impl SiteConfig {
     fn set_timezone(&mut self, tz: Tz) {

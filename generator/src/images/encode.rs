@@ -13,7 +13,7 @@ use super::animation;
 use super::cache::{Encoding, Entry, EntryFile, PIPELINE_VERSION, hex16};
 use super::container::{self, KeptExif, Layout};
 use super::pixels::{self, Pixels};
-use super::process::Settings;
+use super::settings::Settings;
 use super::{Probe, SourceFormat};
 use anyhow::{Context, Result, anyhow, bail};
 use gatefold_contract::MediaType;

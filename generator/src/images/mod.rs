@@ -11,27 +11,16 @@ mod container;
 mod encode;
 mod pixels;
 mod process;
+mod settings;
 
 pub use cache::prune_cache;
-pub use process::{Job, Object, OnDone, Outcome, Planned, Plans, Processed, Settings, process};
+pub use process::{Job, Object, OnDone, Outcome, Planned, Plans, Processed, process};
+pub use settings::{ImageSettings, Limits, MAX_IMAGE_BYTES, Settings};
 
 use gatefold_contract::MediaType;
 use std::fmt;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-
-/// Hard limits on a source image.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    pub max_bytes: u64,
-    pub max_pixels: u64,
-}
-
-impl Default for Limits {
-    fn default() -> Limits {
-        crate::config::ImageSettings::default().limits()
-    }
-}
 
 /// The formats Gatefold accepts, judged by content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -11,8 +11,8 @@
 
 use super::cache::{Cache, Entry, SourceStamp};
 use super::encode;
-use super::{Limits, Probe};
-use crate::config::ImageSettings;
+use super::settings::Settings;
+use super::Probe;
 use anyhow::{Context, Result, bail};
 use gatefold_contract::MediaType;
 use gatefold_contract::manifest::{Original, Variant, display_key, original_key};
@@ -23,45 +23,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    /// Display widths, ascending, e.g. `[480, 960, 1920]`.
-    pub widths: Vec<u32>,
-    /// Grid thumbnail width, e.g. 360.
-    pub thumb_width: u32,
-    pub webp_quality: u8,
-    pub jpeg_quality: u8,
-    /// Also AVIF variants of every size (`image/avif`); several times slower than WebP.
-    pub avif: bool,
-    pub limits: Limits,
-}
-
-/// The image settings of `site.yaml` (whose defaults are the only ones: [`ImageSettings`]).
-impl From<&ImageSettings> for Settings {
-    fn from(s: &ImageSettings) -> Settings {
-        Settings {
-            widths: s.widths.clone(),
-            thumb_width: s.thumbnail,
-            webp_quality: s.webp_quality,
-            jpeg_quality: s.jpeg_quality,
-            avif: s.avif,
-            limits: s.limits(),
-        }
-    }
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings::from(&ImageSettings::default())
-    }
-}
-
-impl Settings {
-    fn fingerprint(&self) -> String {
-        format!("w={:?};t={};wq={};jq={};avif={}", self.widths, self.thumb_width, self.webp_quality, self.jpeg_quality, self.avif)
-    }
-}
 
 /// One source image to process.
 #[derive(Debug, Clone, PartialEq, Eq)]
