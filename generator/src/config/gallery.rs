@@ -10,7 +10,7 @@ use gatefold_contract::policy::widest_terms;
 use gatefold_contract::{LinkPolicy, ResolvedExpiry};
 use gatefold_contract::manifest::{Audience, Recipient, link_name};
 use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, is_null, join, pos};
-use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_slug, markdown, recipients, suggest_slug};
+use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_plain_file_name, is_slug, markdown, recipients, suggest_slug};
 
 pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "images", "links", "notify"];
 const IMAGE_ENTRY_FIELDS: &[&str] = &["file", "caption", "alt"];
@@ -70,11 +70,6 @@ fn folder_files(ctx: &mut FileDiagnostics, dir: &Path) -> Vec<String> {
     }
     files.sort();
     files
-}
-
-/// Whether `file` names a file directly inside the gallery folder (no paths, no tricks).
-pub(super) fn is_plain_file_name(file: &str) -> bool {
-    !file.is_empty() && !file.starts_with('.') && !file.contains(['/', '\\', '\0']) && Path::new(file).components().count() == 1
 }
 
 pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<'_>>, site: &SiteConfig, now: i64) -> Option<(GalleryConfig, Vec<ListedImage>)> {

@@ -195,6 +195,12 @@ pub fn is_slug(s: &str) -> bool {
         && b.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
 }
 
+/// Whether `file` names a file directly inside the gallery folder (no paths, no tricks): an
+/// image of the list, a recipients CSV.
+fn is_plain_file_name(file: &str) -> bool {
+    !file.is_empty() && !file.starts_with('.') && !file.contains(['/', '\\', '\0']) && Path::new(file).components().count() == 1
+}
+
 /// Lowercase ASCII letters and digits with single dashes between words; may be empty.
 fn slugify(s: &str) -> String {
     let mut out = String::new();

@@ -13,7 +13,7 @@ use saphyr::YamlData;
 
 use super::policy::{self, EXPIRY_FIX, Setting};
 use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, join, pos};
-use super::{SiteConfig, is_slug, suggest_slug};
+use super::{SiteConfig, is_plain_file_name, is_slug, suggest_slug};
 use crate::diagnostics::Diagnostic;
 
 /// More would be a mailing list, not an audience: pages, QR files and the cockpit are sized
@@ -161,7 +161,7 @@ fn inline_row(ctx: &mut FileDiagnostics, item: &Node<'_>, field: &str, site: &Si
 }
 
 fn read_csv_file(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str, file: &str, dir: &Path, site: &SiteConfig) -> Vec<Row> {
-    if !super::gallery::is_plain_file_name(file) || !file.to_ascii_lowercase().ends_with(".csv") {
+    if !is_plain_file_name(file) || !file.to_ascii_lowercase().ends_with(".csv") {
         ctx.error(Some(node), field, format!("`{file}` is not a CSV file name in the gallery folder"), "write just the file name, e.g. `dealers.csv`: the list must sit in the gallery's own folder");
         return Vec::new();
     }
