@@ -13,17 +13,18 @@
 //! `dist/` untouched.
 
 use crate::model::{GalleryModel, SiteModel};
-use crate::cli::Progress;
 use crate::config::{self, GalleryConfig, LoadOptions, Project};
 use crate::diagnostics::{Diagnostic, Diagnostics, InvalidInput};
 use crate::images::{self, Job, Outcome, Planned, Plans, Processed};
 use crate::keys::{self, KeyOrigin};
+use crate::progress::{Progress, Quiet};
 use crate::render;
 use anyhow::{Context, Result, bail};
 use chrono::Utc;
 use gatefold_contract::manifest::{self, Image, Link, Manifest, PageMode};
 use gatefold_contract::SigningKey;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -60,7 +61,8 @@ pub struct BuildOptions {
     pub cache: PathBuf,
     /// Refuse development keys.
     pub production: bool,
-    pub progress: Progress,
+    /// Told of the image step as it goes (the command line draws it).
+    pub progress: Arc<dyn Progress>,
     /// "Now" for expiry warnings; tests pin it.
     pub now: Option<i64>,
     pub images: ImageMode,
@@ -76,7 +78,7 @@ impl BuildOptions {
             out: root.join("dist"),
             cache: root.join(CACHE_DIR),
             production: false,
-            progress: Progress::Lines,
+            progress: Arc::new(Quiet),
             now: None,
             images: ImageMode::Encode,
         }
@@ -167,15 +169,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let staging = Staging::create(&opts.out)?;
     let jobs = image_jobs(&project);
     let encode = opts.images == ImageMode::Encode;
-    let progress = opts.progress.start(jobs.len());
+    opts.progress.images_started(jobs.len());
     let encoded = AtomicUsize::new(0);
     let plans = images::process(&jobs, &images::Settings::from(&project.site.images), &opts.cache.join("images"), encode, &|job, outcome| {
         if matches!(outcome, Outcome::Built(_)) {
             encoded.fetch_add(1, Ordering::Relaxed);
         }
-        progress.image_done(job, outcome)
+        opts.progress.image_done(job, outcome)
     });
-    progress.finish();
+    opts.progress.images_finished();
     let plans = plans?;
 
     let site = assemble(&project, &key, plans.images.iter().map(|p| p.processed.clone()).collect(), !opts.production)?;
@@ -213,9 +215,9 @@ pub fn materialize(opts: &BuildOptions, report: &BuildReport, keys: &BTreeSet<St
     }
     let cache = report.plans.cache();
     let owns = |p: &Planned| p.objects(cache).iter().any(|o| keys.contains(&o.key));
-    let progress = opts.progress.start(report.plans.images.iter().filter(|p| owns(p)).count());
-    let encoded = report.plans.encode(owns, &|job, outcome| progress.image_done(job, outcome));
-    progress.finish();
+    opts.progress.images_started(report.plans.images.iter().filter(|p| owns(p)).count());
+    let encoded = report.plans.encode(owns, &|job, outcome| opts.progress.image_done(job, outcome));
+    opts.progress.images_finished();
     let objects = report.plans.objects().into_iter().filter(|o| keys.contains(&o.key)).collect();
     Ok(Materialized { objects, encoded_images: encoded? })
 }

@@ -8,27 +8,32 @@
 //! ([`gatefold_contract::manifest`]) from the built site → swap the new `dist/` into place
 //! atomically.
 //!
-//! Modules:
-//! - [`cli`]: the `gatefold` command line (argument groups, progress, `check`/`build`/`links`);
-//! - [`config`]: `site.yaml`, `gallery.yaml` and the images they list, checked all at once;
+//! The command line is not part of the library: the `gatefold` binary (`src/main.rs`, and
+//! `src/cmd/`, one file per command with its clap arguments) parses the arguments and calls the
+//! functions below, which take plain options and report through a [`progress::Progress`].
+//!
+//! Modules, each importing only modules listed before it:
 //! - [`diagnostics`]: problems reported to owners with file, line, field and fix;
-//! - [`images`]: image checks, and the build's image step (plan, then encode) with its cache;
+//! - [`images`]: image checks, and the build's image step (plan, then encode) with its cache
+//!   and its settings (`site.yaml`'s `images:` and their defaults);
+//! - [`config`]: `site.yaml`, `gallery.yaml` and the images they list, checked all at once;
 //! - [`model`]: the generator's model of a built site, from which the manifest is written;
-//! - [`build`]: the build itself, into a staging directory swapped into `dist/`;
 //! - [`render`]: gallery, preview and denial pages, and the owner kit, from the theme;
 //! - [`keys`]: the signing key (production from the environment, development from `.dev.vars`);
+//! - [`admin`]: the owner's admin commands against a deployed worker's admin API;
+//! - [`progress`]: what a long command reports as it goes (the binary draws it);
+//! - [`build`]: the build itself, into a staging directory swapped into `dist/`;
 //! - [`plan`]: `gatefold plan`, what publishing would change for the people holding links;
-//! - [`publish`]: `gatefold publish` (originals to R2, deploy) and the smoke test;
-//! - [`admin`]: the owner's admin commands against a deployed worker's admin API.
+//! - [`publish`]: `gatefold publish` (originals to R2, deploy) and the smoke test.
 
 pub mod admin;
 pub mod build;
-pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod images;
 pub mod keys;
 pub mod model;
 pub mod plan;
+pub mod progress;
 pub mod publish;
 pub mod render;

@@ -1,7 +1,7 @@
 //! The built site, from fixture galleries into temporary directories.
 
 use gatefold::build::{BuildOptions, ImageMode, Object, build, materialize};
-use gatefold::cli::Progress;
+use gatefold::progress::Quiet;
 use gatefold_contract::manifest::{self, GalleryIndex, GalleryRecord, Manifest, PageMode, SiteRecord, TokenShard};
 use gatefold_contract::page::{PageLink, PageTemplate};
 use gatefold_contract::{Denial, LinkPolicy, Locale};
@@ -21,7 +21,7 @@ fn project(fixture: &str) -> tempfile::TempDir {
 fn options(root: &Path) -> BuildOptions {
     BuildOptions {
         themes: repo().join("themes"),
-        progress: Progress::Quiet,
+        progress: std::sync::Arc::new(Quiet),
         now: Some(1_790_000_000),
         ..BuildOptions::for_project(root)
     }

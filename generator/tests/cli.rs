@@ -1,8 +1,6 @@
 //! The `gatefold` command line as owners run it, on fixture sites: exit codes (0 done, 1 invalid
 //! input or failure, 2 usage error) and what each command prints.
 
-use clap::CommandFactory;
-use gatefold::cli::Cli;
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -40,11 +38,6 @@ fn stdout(out: &Output) -> String {
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-#[test]
-fn the_command_line_definition_is_consistent() {
-    Cli::command().debug_assert();
 }
 
 #[test]

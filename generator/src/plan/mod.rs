@@ -14,7 +14,7 @@ mod source;
 mod tests;
 
 pub use report::redact_url;
-pub use source::{PlanArgs, build_manifest, manifest_at_ref, read_manifest, run_plan};
+pub use source::{PlanOptions, build_manifest, manifest_at_ref, read_manifest, run_plan};
 
 use gatefold_contract::manifest::{Gallery, Image, Manifest, Site, link_url, split_link_name};
 use gatefold_contract::policy::Downloads;

@@ -2,79 +2,60 @@
 //! a scratch directory, or the galleries at a git ref (unpacked with `git archive` and built
 //! with the same signing key).
 
-use super::diff;
-use crate::cli::{BuildInputs, Progress};
+use super::{Plan, diff};
+use crate::build::{self, BuildOptions, ImageMode};
+use crate::progress::{Progress, Quiet};
 use anyhow::{Context, Result, bail};
 use gatefold_contract::manifest::Manifest;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
 
-/// `gatefold plan`: what publishing the working tree would change for recipients.
-#[derive(Debug, Clone, clap::Args)]
-pub struct PlanArgs {
-    /// Compare with the galleries at this git ref (branch, tag or commit), e.g. the PR's base.
-    /// Default: where HEAD branched from origin/main (or main), else HEAD.
-    #[arg(long, value_name = "GIT_REF", conflicts_with = "against_manifest")]
+/// What `gatefold plan` compares.
+#[derive(Debug, Clone)]
+pub struct PlanOptions {
+    /// Compare with the galleries at this git ref; `None`: where HEAD branched from origin/main
+    /// (or main), else HEAD.
     pub against: Option<String>,
-    /// Compare with a manifest.json (e.g. one fetched from the last publish).
-    #[arg(long, value_name = "FILE")]
+    /// Compare with this manifest.json instead (e.g. one fetched from the last publish).
     pub against_manifest: Option<PathBuf>,
-    /// The new side as an already built manifest.json (default: build the working tree into a
-    /// temporary directory).
-    #[arg(long, value_name = "FILE")]
+    /// The new side as an already built manifest.json; `None`: build the working tree into a
+    /// temporary directory.
     pub manifest: Option<PathBuf>,
-    /// Themes and image cache used for the builds.
-    #[command(flatten)]
-    pub inputs: BuildInputs,
-    /// GitHub-flavoured Markdown (for $GITHUB_STEP_SUMMARY).
-    #[arg(long, conflicts_with = "json")]
-    pub markdown: bool,
-    /// Machine-readable output.
-    #[arg(long)]
-    pub json: bool,
-    /// Print link URLs in full. They grant access to galleries: never in CI logs.
-    #[arg(long)]
-    pub reveal_tokens: bool,
+    /// The themes folder of the builds.
+    pub themes: PathBuf,
+    /// The image cache of the builds (the base's in `plan-base` inside it).
+    pub cache: PathBuf,
 }
 
-/// Runs `gatefold plan` for the galleries directory `galleries` and prints the plan.
-pub fn run_plan(galleries: &Path, args: &PlanArgs) -> Result<()> {
-    let cache = args.inputs.cache_dir(galleries);
-    let themes = &args.inputs.themes.themes_dir;
+/// What publishing the working tree in `galleries` would change for recipients, with whole
+/// tokens: showing it [redacted](Plan::redacted) is the caller's choice.
+pub fn run_plan(galleries: &Path, opts: &PlanOptions, progress: &dyn Progress) -> Result<Plan> {
     let scratch = tempfile::tempdir().context("creating a temporary directory for the plan's builds")?;
 
-    let new = match &args.manifest {
+    let new = match &opts.manifest {
         Some(path) => read_manifest(path)?,
-        None => build_manifest(galleries, themes, &cache, &scratch.path().join("new"))?,
+        None => build_manifest(galleries, &opts.themes, &opts.cache, &scratch.path().join("new"))?,
     };
-    let old = match (&args.against_manifest, &args.against) {
+    let old = match (&opts.against_manifest, &opts.against) {
         (Some(path), _) => read_manifest(path)?,
         (None, git_ref) => {
             let git_ref = match git_ref {
                 Some(r) => r.clone(),
                 None => default_base(galleries)?,
             };
-            eprintln!("plan: comparing with the galleries at {git_ref}");
-            manifest_at_ref(galleries, &git_ref, themes, &cache.join("plan-base"), scratch.path(), &new)?
+            progress.note(&format!("plan: comparing with the galleries at {git_ref}"));
+            manifest_at_ref(galleries, &git_ref, &opts.themes, &opts.cache.join("plan-base"), scratch.path(), &new)?
         }
     };
-    if old.site.dev_key != new.site.dev_key && args.against_manifest.is_none() {
+    if old.site.dev_key != new.site.dev_key && opts.against_manifest.is_none() {
         bail!("the two builds used different signing keys, so every token would differ; run both with the same SIGNING_KEY");
     }
 
     if let Some(report) = crate::admin::overrides_report(&new) {
-        eprint!("{report}");
+        progress.note(report.trim_end_matches('\n'));
     }
-    let plan = diff(&old, &new);
-    let shown = if args.reveal_tokens { plan } else { plan.redacted() };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&shown).context("serialising the plan")?);
-    } else if args.markdown {
-        print!("{}", shown.to_markdown());
-    } else {
-        print!("{}", shown.to_text());
-    }
-    Ok(())
+    Ok(diff(&old, &new))
 }
 
 pub fn read_manifest(path: &Path) -> Result<Manifest> {
@@ -85,15 +66,15 @@ pub fn read_manifest(path: &Path) -> Result<Manifest> {
 /// Builds `galleries` into `out` (a scratch directory) and returns the manifest. Only plans the
 /// images: a plan compares keys and sizes, which are known without encoding a pixel.
 pub fn build_manifest(galleries: &Path, themes: &Path, cache: &Path, out: &Path) -> Result<Manifest> {
-    let report = crate::build::build(&crate::build::BuildOptions {
+    let report = build::build(&BuildOptions {
         galleries: galleries.to_path_buf(),
         themes: themes.to_path_buf(),
         out: out.to_path_buf(),
         cache: cache.to_path_buf(),
         production: false,
-        progress: Progress::Quiet,
+        progress: Arc::new(Quiet),
         now: None,
-        images: crate::build::ImageMode::PlanOnly,
+        images: ImageMode::PlanOnly,
     })
     .with_context(|| format!("building {}", galleries.display()))?;
     Ok(report.site.manifest())
@@ -144,9 +125,9 @@ pub fn manifest_at_ref(galleries: &Path, git_ref: &str, themes: &Path, cache: &P
     let base_galleries = if prefix.is_empty() { tree.clone() } else { tree.join(&prefix) };
 
     // A local key in .dev.vars must sign the base build too, or every token would differ.
-    let dev_vars = crate::build::project_root_of(galleries).join(".dev.vars");
+    let dev_vars = build::project_root_of(galleries).join(".dev.vars");
     if dev_vars.exists() {
-        let to = crate::build::project_root_of(&base_galleries).join(".dev.vars");
+        let to = build::project_root_of(&base_galleries).join(".dev.vars");
         std::fs::copy(&dev_vars, &to).with_context(|| format!("copying {} to {}", dev_vars.display(), to.display()))?;
     }
     build_manifest(&base_galleries, themes, cache, &scratch.join("base-dist")).with_context(|| format!("building the galleries as of {git_ref}"))

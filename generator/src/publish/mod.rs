@@ -23,10 +23,10 @@ mod smoke;
 mod tests;
 
 pub use r2::{R2Tool, Target, Uploaded};
-pub use smoke::{Expect, SmokeArgs, SmokeCheck, SmokeOutcome, Verdict, judge, run_smoke, run_smoke_checks, smoke_checks};
+pub use smoke::{Expect, SmokeCheck, SmokeOptions, SmokeOutcome, Verdict, judge, run_smoke, run_smoke_checks, smoke_checks};
 
 use crate::build::{self, BuildOptions, ImageMode};
-use crate::cli::BuildPaths;
+use crate::progress::Progress;
 use anyhow::{Context, Result, bail};
 use gatefold_contract::manifest::{MANIFEST_FILE, Manifest, PUBLISHED_MANIFEST_KEY};
 use std::collections::BTreeSet;
@@ -37,37 +37,29 @@ use std::process::Command;
 /// as it would a recipient (link-preview bots get a title-only page).
 pub const SMOKE_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) gatefold-publish-check/1";
 
-#[derive(Debug, Clone, clap::Args)]
-pub struct PublishArgs {
-    /// The build's paths; `--out` must hold the `[assets] directory` of wrangler.toml (dist/site).
-    #[command(flatten)]
-    pub paths: BuildPaths,
-    /// The wrangler executable (the repository pins its version in package.json), relative to
-    /// the folder holding the galleries directory.
-    #[arg(long, env = "WRANGLER", default_value = "node_modules/.bin/wrangler")]
+/// What a publish does, and with what.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    /// The build's paths and progress (`out` must hold the `[assets] directory` of
+    /// wrangler.toml, dist/site); the publish decides the key and plans without encoding.
+    pub build: BuildOptions,
+    /// The wrangler executable, relative to the folder holding the galleries directory (a bare
+    /// name is looked up on PATH).
     pub wrangler: PathBuf,
-    /// The R2 upload tool, relative to the folder holding the galleries directory.
-    #[arg(long, default_value = "scripts/r2.mjs")]
+    /// The R2 upload tool (`scripts/r2.mjs`), relative to the folder holding the galleries
+    /// directory.
     pub r2_tool: PathBuf,
     /// R2 bucket of display images and originals (binding MEDIA in wrangler.toml).
-    #[arg(long, default_value = "gatefold-media")]
     pub bucket: String,
-    /// Build and bundle everything, run `wrangler deploy --dry-run`, change nothing remote.
-    /// Uses SIGNING_KEY when set, otherwise the development key.
-    #[arg(long, conflicts_with = "local")]
+    /// Build and bundle everything, run `wrangler deploy --dry-run`, change nothing remote;
+    /// signs with SIGNING_KEY when set, otherwise the development key.
     pub dry_run: bool,
-    /// Publish to the local R2 `wrangler dev --persist-to DIR` serves, and stop before deploying
-    /// (no deploy, no smoke test; the development key is allowed).
-    #[arg(long, requires = "persist_to")]
-    pub local: bool,
-    /// The `--persist-to` directory of `wrangler dev` (with --local).
-    #[arg(long, value_name = "DIR", requires = "local")]
-    pub persist_to: Option<PathBuf>,
+    /// Publish to the local R2 `wrangler dev --persist-to <this folder>` serves, and stop
+    /// before deploying (no deploy, no smoke test; the development key is allowed).
+    pub local: Option<PathBuf>,
     /// Skip the smoke test after deploying.
-    #[arg(long)]
     pub skip_smoke: bool,
-    /// Base URL the smoke test calls (default: base_url from site.yaml).
-    #[arg(long)]
+    /// Base URL the smoke test calls (`None`: base_url from site.yaml).
     pub smoke_url: Option<String>,
 }
 
@@ -81,26 +73,28 @@ pub struct Published {
     pub already_in_r2: usize,
 }
 
-pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
+pub fn run_publish(args: &PublishOptions) -> Result<Published> {
+    let progress = &*args.build.progress;
+    let galleries = &args.build.galleries;
     let root = build::project_root_of(galleries);
     // A dry run signs as production would when it has the key; a local publish serves the
     // local worker, which accepts the development key.
     let signing_key_set = std::env::var("SIGNING_KEY").is_ok_and(|k| !k.is_empty());
-    let production = !args.local && (!args.dry_run || signing_key_set);
+    let production = args.local.is_none() && (!args.dry_run || signing_key_set);
     let key = if production { "production key" } else { "development key" };
-    step(&format!("planning {} ({key}; images are encoded only where R2 lacks them)", galleries.display()));
-    let opts = BuildOptions { production, images: ImageMode::PlanOnly, ..args.paths.options(galleries) };
+    progress.step(&format!("planning {} ({key}; images are encoded only where R2 lacks them)", galleries.display()));
+    let opts = BuildOptions { production, images: ImageMode::PlanOnly, ..args.build.clone() };
     let report = build::build(&opts)?;
     let manifest = report.site.manifest();
-    if !(args.dry_run || args.local) && manifest.site.dev_key {
+    if !args.dry_run && args.local.is_none() && manifest.site.dev_key {
         bail!("refusing to publish a build made with the development key (fix: set SIGNING_KEY to the production secret)");
     }
     let keys = manifest.r2_keys().len();
 
     if args.dry_run {
-        println!("would upload the objects R2 lacks of {keys} (this dry run does not read R2)");
+        progress.line(&format!("would upload the objects R2 lacks of {keys} (this dry run does not read R2)"));
         let outdir = tempfile::tempdir().context("creating a directory for wrangler's dry-run bundle")?;
-        step("wrangler deploy --dry-run");
+        progress.step("wrangler deploy --dry-run");
         wrangler(&root, &args.wrangler, &["deploy", "--dry-run", "--outdir", &outdir.path().display().to_string()])?;
         let bundled: Vec<PathBuf> = walkdir::WalkDir::new(outdir.path())
             .into_iter()
@@ -109,13 +103,13 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
         if !bundled.iter().any(|f| f.extension().is_some_and(|e| e == "wasm")) {
             bail!("wrangler's dry-run bundle has no .wasm module (fix: check scripts/build-worker.sh, which wrangler.toml's [build] runs)");
         }
-        println!("dry run complete: {} files bundled; nothing was encoded, uploaded or deployed", bundled.len());
+        progress.line(&format!("dry run complete: {} files bundled; nothing was encoded, uploaded or deployed", bundled.len()));
         return Ok(Published { encoded_images: 0, uploaded: 0, already_in_r2: 0 });
     }
 
-    let target = match (&args.local, &args.persist_to) {
-        (true, Some(dir)) => Target::Local { persist_to: std::path::absolute(dir).context("resolving --persist-to")? },
-        _ => Target::Remote,
+    let target = match &args.local {
+        Some(dir) => Target::Local { persist_to: std::path::absolute(dir).context("resolving --persist-to")? },
+        None => Target::Remote,
     };
     let r2 = R2Tool { script: root.join(&args.r2_tool), bucket: args.bucket.clone(), target };
     if !r2.script.is_file() {
@@ -124,9 +118,9 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
             r2.script.display()
         );
     }
-    let previous = previous_manifest(&r2)?;
+    let previous = previous_manifest(&r2, progress)?;
     let missing = objects_to_upload(&manifest, previous.as_ref());
-    step(&format!("{} of {keys} objects to upload to R2 bucket {}", missing.len(), args.bucket));
+    progress.step(&format!("{} of {keys} objects to upload to R2 bucket {}", missing.len(), args.bucket));
 
     let materialized = build::materialize(&opts, &report, &missing)?;
     let uploaded = upload(&r2, &materialized.objects).context("uploading to R2 failed; nothing was deployed, the previous deployment is still serving")?;
@@ -135,34 +129,34 @@ pub fn run_publish(galleries: &Path, args: &PublishArgs) -> Result<Published> {
         uploaded: uploaded.objects,
         already_in_r2: keys - missing.len() + uploaded.already_there,
     };
-    println!(
+    progress.line(&format!(
         "encoded {} images, uploaded {} objects ({} already in R2)",
         published.encoded_images, published.uploaded, published.already_in_r2
-    );
+    ));
 
-    let manifest_file = args.paths.out.out_dir.join(MANIFEST_FILE);
-    if args.local {
+    let manifest_file = args.build.out.join(MANIFEST_FILE);
+    if args.local.is_some() {
         r2.put(PUBLISHED_MANIFEST_KEY, &manifest_file, "application/json").context("recording the published manifest in local R2")?;
         return Ok(published);
     }
 
     // wrangler.toml's `[build] command` builds the worker first.
-    step("wrangler deploy");
+    progress.step("wrangler deploy");
     wrangler(&root, &args.wrangler, &["deploy"]).context("wrangler deploy failed; the previous deployment is still serving")?;
     r2.put(PUBLISHED_MANIFEST_KEY, &manifest_file, "application/json").context(
         "the deploy succeeded, but recording the published manifest failed; the next publish will encode and upload every image again",
     )?;
 
     if let Some(report) = crate::admin::overrides_report(&manifest) {
-        eprint!("{report}");
+        progress.note(report.trim_end_matches('\n'));
     }
     if args.skip_smoke {
         return Ok(published);
     }
     let base = args.smoke_url.clone().unwrap_or_else(|| manifest.site.base_url.clone());
-    step(&format!("smoke test against {base}"));
+    progress.step(&format!("smoke test against {base}"));
     let checks = smoke_checks(&manifest, previous.as_ref(), build::now_unix());
-    let outcome = run_smoke_checks(&base, &checks)?;
+    let outcome = run_smoke_checks(&base, &checks, progress)?;
     if outcome.failed > 0 {
         bail!(
             "{} of {} smoke checks failed after deploying (fix: look at `wrangler tail`; `wrangler rollback` returns to the previous version)",
@@ -184,10 +178,6 @@ fn upload(r2: &R2Tool, objects: &[build::Object]) -> Result<Uploaded> {
     r2.put_list(&list)
 }
 
-fn step(what: &str) {
-    eprintln!("==> {what}");
-}
-
 /// Objects of `manifest` the last publish did not already put into R2.
 pub fn objects_to_upload(manifest: &Manifest, previous: Option<&Manifest>) -> BTreeSet<String> {
     let known = previous.map(Manifest::r2_keys).unwrap_or_default();
@@ -197,17 +187,17 @@ pub fn objects_to_upload(manifest: &Manifest, previous: Option<&Manifest>) -> BT
 /// The manifest the last successful publish recorded, or `None` when there is none (the first
 /// publish) or it cannot be read (written by another version): then every object is encoded
 /// and uploaded again, which is slower but never wrong. Failing to ask R2 at all is an error.
-fn previous_manifest(r2: &R2Tool) -> Result<Option<Manifest>> {
+fn previous_manifest(r2: &R2Tool, progress: &dyn Progress) -> Result<Option<Manifest>> {
     let dir = tempfile::tempdir().context("creating a temporary directory")?;
     let file = dir.path().join("published-manifest.json");
     if !r2.get(PUBLISHED_MANIFEST_KEY, &file).context("reading the previously published manifest from R2")? {
-        eprintln!("    no previously published manifest in R2 ({PUBLISHED_MANIFEST_KEY}): every object is uploaded");
+        progress.note(&format!("    no previously published manifest in R2 ({PUBLISHED_MANIFEST_KEY}): every object is uploaded"));
         return Ok(None);
     }
     match crate::plan::read_manifest(&file) {
         Ok(m) => Ok(Some(m)),
         Err(e) => {
-            eprintln!("    ignoring the previously published manifest ({e:#}): every object is uploaded");
+            progress.note(&format!("    ignoring the previously published manifest ({e:#}): every object is uploaded"));
             Ok(None)
         }
     }

@@ -4,6 +4,7 @@
 
 use super::SMOKE_USER_AGENT;
 use crate::build;
+use crate::progress::Progress;
 use anyhow::{Result, bail};
 use gatefold_contract::manifest::{self, Manifest, PageMode, link_path};
 use gatefold_contract::{Denial, LinkState, Overrides};
@@ -104,9 +105,9 @@ pub struct SmokeOutcome {
     pub failed: usize,
 }
 
-/// Runs the checks against `base_url`, printing one line each. Right after a deploy the new
+/// Runs the checks against `base_url`, reporting one line each. Right after a deploy the new
 /// version can take a few seconds to reach every location, so failures are retried briefly.
-pub fn run_smoke_checks(base_url: &str, checks: &[SmokeCheck]) -> Result<SmokeOutcome> {
+pub fn run_smoke_checks(base_url: &str, checks: &[SmokeCheck], progress: &dyn Progress) -> Result<SmokeOutcome> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .max_redirects(0)
@@ -134,43 +135,40 @@ pub fn run_smoke_checks(base_url: &str, checks: &[SmokeCheck]) -> Result<SmokeOu
         match &verdict {
             Verdict::Pass => {
                 outcome.passed += 1;
-                println!("  ok    {}: {}", check.what, expected_text(check.expect));
+                progress.line(&format!("  ok    {}: {}", check.what, expected_text(check.expect)));
             }
             Verdict::Note(why) => {
                 outcome.noted += 1;
-                println!("  note  {}: {why}", check.what);
+                progress.line(&format!("  note  {}: {why}", check.what));
             }
             Verdict::Fail(why) => {
                 outcome.failed += 1;
-                println!("  FAIL  {}: {why}", check.what);
+                progress.line(&format!("  FAIL  {}: {why}", check.what));
             }
         }
     }
-    println!("smoke test: {} ok, {} noted, {} failed", outcome.passed, outcome.noted, outcome.failed);
+    progress.line(&format!("smoke test: {} ok, {} noted, {} failed", outcome.passed, outcome.noted, outcome.failed));
     Ok(outcome)
 }
 
-/// `gatefold smoke`: the publish smoke test on its own, against any running deployment
-/// (production, or `wrangler dev` locally).
-#[derive(Debug, Clone, clap::Args)]
-pub struct SmokeArgs {
+/// The publish smoke test on its own, against any running deployment (production, or
+/// `wrangler dev` locally).
+#[derive(Debug, Clone)]
+pub struct SmokeOptions {
     /// The deployed manifest (`dist/manifest.json`: written by the build, never deployed).
-    #[arg(long, default_value = "dist/manifest.json")]
     pub manifest: PathBuf,
     /// A manifest published before: its links missing from the current one must answer not_found.
-    #[arg(long)]
     pub previous_manifest: Option<PathBuf>,
-    /// Base URL to call (default: base_url from the manifest).
-    #[arg(long)]
+    /// Base URL to call (`None`: base_url from the manifest).
     pub url: Option<String>,
 }
 
-pub fn run_smoke(args: &SmokeArgs) -> Result<()> {
+pub fn run_smoke(args: &SmokeOptions, progress: &dyn Progress) -> Result<()> {
     let manifest = crate::plan::read_manifest(&args.manifest)?;
     let previous = args.previous_manifest.as_deref().map(crate::plan::read_manifest).transpose()?;
     let base = args.url.clone().unwrap_or_else(|| manifest.site.base_url.clone());
     let checks = smoke_checks(&manifest, previous.as_ref(), build::now_unix());
-    let outcome = run_smoke_checks(&base, &checks)?;
+    let outcome = run_smoke_checks(&base, &checks, progress)?;
     if outcome.failed > 0 {
         bail!("{} of {} smoke checks failed against {base}", outcome.failed, checks.len());
     }

@@ -138,7 +138,7 @@ fn the_smoke_test_speaks_http_to_a_real_server() {
         SmokeCheck { what: "good".into(), path: "/s/good".into(), expect: Expect::Page },
         SmokeCheck { what: "private".into(), path: "/_gatefold/site.json".into(), expect: Expect::NotFound },
     ];
-    let outcome = run_smoke_checks(&format!("http://{addr}/"), &checks).unwrap();
+    let outcome = run_smoke_checks(&format!("http://{addr}/"), &checks, &crate::progress::Quiet).unwrap();
     assert_eq!(outcome, SmokeOutcome { passed: 2, noted: 0, failed: 0 });
     assert_eq!(server.join().unwrap(), vec!["HEAD", "HEAD"], "the smoke test must not burn views");
 }

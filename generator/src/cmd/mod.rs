@@ -1,0 +1,69 @@
+//! The `gatefold` command line: one file per command holds its arguments (clap) and calls the
+//! library; the library knows nothing of them.
+
+mod args;
+mod build;
+mod check;
+mod links;
+mod plan;
+mod progress;
+mod publish;
+mod smoke;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "gatefold", version, about = "Build gated product-image galleries from folders in git", long_about = None)]
+pub struct Cli {
+    /// The galleries directory (holds site.yaml and one folder per gallery).
+    #[arg(long, global = true, default_value = "galleries", env = "GATEFOLD_GALLERIES")]
+    galleries: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate site.yaml, every gallery.yaml and every image; report all problems at once.
+    Check(check::CheckArgs),
+    /// Build dist/: images, pages, QR codes, owner kits and the manifest.
+    Build(build::BuildArgs),
+    /// List every link: gallery, link, label, URL, policy and QR files.
+    Links(links::LinksArgs),
+    /// Show what publishing would change for recipients (links, policies, images, URLs).
+    Plan(plan::PlanArgs),
+    /// Build with the production key, encode and upload the images R2 lacks, deploy the worker,
+    /// smoke-test every link (`--local --persist-to DIR`: into wrangler dev's local R2 only).
+    Publish(publish::PublishArgs),
+    /// Check that every published link answers with its page or its intended denial (HEAD only: no views used).
+    Smoke(smoke::SmokeArgs),
+    #[command(flatten)]
+    Admin(gatefold::admin::AdminCommand),
+}
+
+/// Runs the command `cli` names.
+pub fn run(cli: Cli) -> Result<()> {
+    let galleries = &cli.galleries;
+    match cli.command {
+        Command::Check(args) => check::run(galleries, args),
+        Command::Build(args) => build::run(galleries, args),
+        Command::Links(args) => links::run(galleries, args),
+        Command::Plan(args) => plan::run(galleries, args),
+        Command::Publish(args) => publish::run(galleries, args),
+        Command::Smoke(args) => smoke::run(args),
+        Command::Admin(cmd) => gatefold::admin::run(cmd),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}
