@@ -342,7 +342,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
                 original: p.original,
             });
         }
-        let cover = g.cover.as_ref().and_then(|file| g.images.iter().find(|i| &i.file == file)).map(|i| i.id.clone());
+        let cover = g.cover_image().map(|i| i.id.clone());
         let gallery = GalleryModel {
             id: g.id.clone(),
             title: g.title.clone(),

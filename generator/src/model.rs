@@ -1,4 +1,4 @@
-//! The generator's model of a built site: what [`crate::render`] turns into pages and owner
+//! The generator's model of a built site: what `render` turns into pages and owner
 //! kits, and what the manifest (the worker's wire format, [`Manifest`]) is written from.
 //!
 //! It keeps what the wire format drops or flattens: the timezone as a [`Tz`] (pages format
@@ -41,7 +41,8 @@ pub struct GalleryModel {
     pub title: String,
     /// The gallery's `description.md`, already rendered to sanitized HTML.
     pub description_html: Option<String>,
-    /// Id of the image shown large at the top of the gallery page.
+    /// Id of the image shown large at the top of the gallery page: the one `cover:` names, else
+    /// the first ([`crate::config::GalleryConfig::cover_image`]); `None` only without images.
     pub cover: Option<String>,
     /// In the owner's order, processed.
     pub images: Vec<Image>,

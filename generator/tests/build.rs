@@ -236,6 +236,27 @@ fn a_filled_page_template_is_the_page_a_visitor_of_that_link_gets() {
 }
 
 #[test]
+fn a_gallery_opens_on_the_cover_its_yaml_names_else_on_its_first_image() {
+    let root = project("good");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let m = read_manifest(&opts.out);
+    // The position of the image shown large above the grid, on each page of the gallery.
+    let covers = |gallery: &str| -> Vec<Option<usize>> {
+        let g = &m.galleries[gallery];
+        g.links.values().map(|l| {
+            let path = manifest::page_path(&g.id, PageMode::of(&l.policy), Locale::En);
+            let html = PageTemplate::from_json(&std::fs::read_to_string(site_file(&opts.out, &path)).unwrap()).unwrap().html;
+            let figure = html.split_once("<figure class=\"gf-cover\">").map(|(_, rest)| rest.split_once("</figure>").unwrap().0.to_string());
+            figure.map(|f| f.split_once("data-index=\"").unwrap().1.split_once('"').unwrap().0.parse().unwrap())
+        }).collect()
+    };
+    let mood = m.galleries["launch"].images.iter().position(|i| i.file_name == "mood.webp").unwrap();
+    assert!(covers("launch").iter().all(|c| *c == Some(mood)), "`cover: mood.webp`: {:?}", covers("launch"));
+    assert_eq!(covers("preview"), [Some(0)], "no `cover:`: the first image, as galleries/README.md promises");
+}
+
+#[test]
 fn the_deployed_tree_holds_only_private_files_and_public_theme_assets() {
     let root = project("good");
     let opts = options(root.path());
