@@ -128,12 +128,8 @@ pub struct Guesser {
 }
 
 /// A distributed attack on a link's password: its wrong tries and the allocations they came
-/// from within the last [`ATTACK_SECONDS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attack {
-    pub wrong: u32,
-    pub networks: u32,
-}
+/// from within the last [`ATTACK_SECONDS`] (one definition, shared with the admin API).
+pub use gatefold_contract::admin::PasswordAttack as Attack;
 
 /// What the link's attempts say about one guesser, as its storage reads them (a few indexed
 /// queries, never the whole table): the times of the newest wrong tries of its network and of

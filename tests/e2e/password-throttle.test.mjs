@@ -102,5 +102,8 @@ test("a guess spread over many networks is reported to the owner, once, with tri
     assert.ok(receiver.received.some((r) => r.platform === p && r.body.includes("notify-g/vault")), `${p} got it`);
   }
   assert.equal(attacks().length, 1, "further wrong guesses within the hour are not reported again");
+  const { links } = await (await admin("links?gallery=notify-g")).json();
+  const listed = links.find((l) => l.gallery === "notify-g" && l.name === "vault");
+  assert.deepEqual(listed.password_attack, { wrong: 14, networks: 6 }, "the admin API shows the attack going on (all six networks so far) on the link itself, whatever the channels want");
   assert.equal((await post("notify-g/vault", RIGHT, "192.0.2.78")).status, 303, "and a recipient on a fresh network still gets in");
 });

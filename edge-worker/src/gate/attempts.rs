@@ -114,6 +114,14 @@ impl LinkGate {
         Ok(Ok(id))
     }
 
+    /// The link's status with the password attack going on now, if any.
+    pub(super) fn status_now(&self) -> Result<super::Status> {
+        let mut status = self.load()?.status;
+        let (wrong, networks) = last_hour(&self.sql(), worker::Date::now().as_millis() as i64 / 1000)?;
+        status.password_attack = password::attack(&password::Record { wrong, networks, ..Default::default() });
+        Ok(status)
+    }
+
     /// Hands a distributed attack to the gallery's log (which tells the owner's channels that
     /// want `password_attack`), at most once per [`password::REPORT_EVERY_SECONDS`], after the
     /// answer: the visitor never waits for it.

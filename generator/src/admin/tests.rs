@@ -54,6 +54,7 @@ fn link(overrides: Overrides, gallery_overrides: Overrides) -> LinkStatus {
         session_epoch: 0,
         password_set: false,
         notices: vec![],
+        password_attack: None,
     }
 }
 

@@ -231,6 +231,7 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         // A hash left from before git dropped `password: required` opens nothing: not "set".
         password_set: link.policy.password && gate.password_set,
         notices,
+        password_attack: gate.password_attack,
     }
 }
 
