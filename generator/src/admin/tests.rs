@@ -142,6 +142,23 @@ fn a_weak_password_is_refused_with_a_generated_passphrase_offered() {
 }
 
 #[test]
+fn words_and_years_are_refused_by_zxcvbn_where_the_worker_rule_lets_them_through() {
+    // Passwords the compact rule shared with the worker accepts (their words are not on its
+    // bounded list), which zxcvbn's dictionaries price far lower.
+    for p in ["Snowflake2020!", "Motorcycle1999"] {
+        assert!(gatefold_contract::passphrase::check(p, &[]).is_ok(), "{p} passes the worker's floor");
+        let err = password::check_strength(p, &[]).unwrap_err().to_string();
+        assert!(err.contains("zxcvbn") && err.contains("nothing was changed"), "{p}: {err}");
+    }
+    for p in ["Elephant2023!", "butterfly2024!", "Basketball2024"] {
+        assert!(password::check_strength(p, &[]).is_err(), "{p} is refused");
+    }
+    for p in ["correct horse battery staple", "mauve otter tunnel", "paper lantern 41", "Kx9#mQ2$vL8@pZ"] {
+        assert!(password::check_strength(p, &[]).is_ok(), "{p} is strong");
+    }
+}
+
+#[test]
 fn generated_passphrases_differ() {
     let (a, b) = (password::generate().unwrap(), password::generate().unwrap());
     assert_ne!(a, b);

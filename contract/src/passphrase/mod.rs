@@ -13,20 +13,11 @@
 /// Estimated bits a password needs: about 10^15 guesses, far beyond any online guesser.
 pub const MIN_BITS: f64 = 50.0;
 
-/// Passwords and words guessers try first (lower case, letters un-leeted), in no order. A
-/// match costs [`COMMON_BITS`] whatever its length.
-const COMMON: &[&str] = &[
-    "password", "passwort", "passwd", "pass", "secret", "letmein", "welcome", "admin", "administrator", "login", "guest", "user",
-    "default", "changeme", "test", "hello", "iloveyou", "love", "lovely", "angel", "baby", "princess", "sunshine", "shadow", "master",
-    "dragon", "monkey", "football", "baseball", "soccer", "hockey", "batman", "superman", "starwars", "freedom", "trustno",
-    "whatever", "computer", "internet", "qwerty", "azerty", "qwertz", "asdf", "zxcv", "qaz", "wsx", "abc", "michael", "jennifer",
-    "jordan", "hunter", "charlie", "thomas", "daniel", "jessica", "ashley", "summer", "winter", "spring", "autumn", "flower",
-    "family", "friend", "happy", "money", "orange", "banana", "apple", "cookie", "chocolate", "purple", "silver", "golden",
-    "diamond", "google", "iphone", "samsung", "china", "beijing", "shanghai", "shenzhen", "guangzhou", "woaini", "aini", "mima",
-    "wode", "nihao", "zhang", "wang", "liu", "chen", "yang", "huang", "zhao", "company", "office", "team", "marketing", "sales",
-    "dealer", "partner", "press", "media", "brand", "product", "launch", "gallery", "image", "photo", "picture", "share",
-    "download", "preview", "gatefold", "密码", "我爱你", "你好", "中国", "管理员",
-];
+mod common;
+use common::COMMON;
+
+/// The longest [`COMMON`] entry, in characters: longer pieces are not looked up.
+const LONGEST_COMMON: usize = 13;
 
 /// Cost of a [`COMMON`] match: a list of a few hundred, plus variants (case, leet).
 const COMMON_BITS: f64 = 10.0;
@@ -96,7 +87,7 @@ fn pattern_bits(raw: &[char], reading: &[char], context: &[String], i: usize, j:
     if context.contains(&piece) {
         offer(CONTEXT_BITS + variants);
     }
-    if COMMON.contains(&piece.as_str()) {
+    if j - i <= LONGEST_COMMON && COMMON.binary_search(&piece.as_str()).is_ok() {
         offer(COMMON_BITS + variants);
     }
     let lower: Vec<char> = raw[i..j].iter().flat_map(|c| c.to_lowercase()).collect();
@@ -198,10 +189,17 @@ mod tests {
         for p in [
             "password", "Password1", "P@ssw0rd123", "passw0rd!", "12345678", "123456789012", "qwertyuiop", "asdfghjkl;", "abcdefghijk",
             "11111111111", "Summer2024!", "iloveyou2026", "letmein12345", "aurora-launch-2026", "Dealer007dealer", "密码密码密码",
-            "abcabcabcabc", "woaini1314520", "zxcvbnm,./", "AuroraLaunch!1",
+            "abcabcabcabc", "woaini1314520", "zxcvbnm,./", "AuroraLaunch!1", "Elephant2023!", "butterfly2024!", "Basketball2024",
         ] {
             assert!(weak(p), "{p} ({:.1} bits) should be refused", bits(p, &["Aurora launch", "aurora-launch", "dealers", "Dealer 007"]));
         }
+    }
+
+    #[test]
+    fn the_word_list_is_sorted_lower_case_and_no_longer_than_its_bound() {
+        assert!(COMMON.windows(2).all(|w| w[0] < w[1]), "sorted and without repeats, for the binary search");
+        assert!(COMMON.iter().all(|w| w.chars().count() <= LONGEST_COMMON && w.to_lowercase() == *w));
+        assert_eq!(COMMON.iter().map(|w| w.chars().count()).max(), Some(LONGEST_COMMON));
     }
 
     #[test]
