@@ -53,6 +53,15 @@ pub enum ApiRoute<'a> {
     WhoAmI,
 }
 
+impl ApiRoute<'_> {
+    /// The reads that put an entry on the audit log and tell the owner's channels (exports and
+    /// downloads: the handler's `Note::taken`); under Cloudflare Access they must come from the
+    /// admin page, as changes must.
+    pub fn audited_read(&self) -> bool {
+        matches!(self, ApiRoute::ExportCsv { .. } | ApiRoute::ExportXlsx { .. } | ApiRoute::MailMerge { .. } | ApiRoute::AuditCsv { .. })
+    }
+}
+
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
