@@ -232,21 +232,7 @@ mod crypto {
     /// A generated passphrase (`contract::passphrase::generate`) from Web Crypto's random bytes.
     pub fn passphrase() -> worker::Result<String> {
         let c = crypto()?;
-        let mut buf = [0u8; 64];
-        let mut used = buf.len();
-        let mut failed = None;
-        let phrase = gatefold_contract::passphrase::generate(|| {
-            if used == buf.len() {
-                failed = failed.take().or_else(|| c.get_random_values_with_u8_array(&mut buf).err());
-                used = 0;
-            }
-            used += 1;
-            buf[used - 1]
-        });
-        match failed {
-            Some(e) => Err(fail("getRandomValues", e)),
-            None => Ok(phrase),
-        }
+        gatefold_contract::passphrase::generate(|buf| c.get_random_values_with_u8_array(buf).map(drop)).map_err(|e| fail("getRandomValues", e))
     }
 
     /// A new random salt and the hash of `password` with it, at [`ITERATIONS`].

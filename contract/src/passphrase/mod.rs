@@ -162,18 +162,32 @@ const VOWELS: &[u8; 5] = b"aeiou";
 const SYLLABLES: usize = CONSONANTS.len() * VOWELS.len();
 
 /// A passphrase of four three-syllable words (`tabesu-morika-venupo-dalise`): 12 syllables of
-/// 80, about 76 bits. `next_byte` is the caller's secure random source (Web Crypto in the
-/// worker, the OS in the CLI); bytes that would bias the choice are skipped.
-pub fn generate(mut next_byte: impl FnMut() -> u8) -> String {
-    let mut syllable = || loop {
-        let b = usize::from(next_byte());
-        if b < 256 - 256 % SYLLABLES {
-            let s = b % SYLLABLES;
-            return [CONSONANTS[s / VOWELS.len()] as char, VOWELS[s % VOWELS.len()] as char];
+/// 80, about 76 bits. `fill` is the caller's secure random source (Web Crypto in the worker,
+/// the OS in the CLI), asked to fill a buffer whenever it runs out; bytes that would bias the
+/// choice are skipped. Its first error is returned, and no passphrase.
+pub fn generate<E>(mut fill: impl FnMut(&mut [u8]) -> Result<(), E>) -> Result<String, E> {
+    let mut buf = [0u8; 64];
+    let mut used = buf.len();
+    let mut out = String::with_capacity(27);
+    for i in 0..12 {
+        if i > 0 && i % 3 == 0 {
+            out.push('-');
         }
-    };
-    let words: Vec<String> = (0..4).map(|_| (0..3).flat_map(|_| syllable()).collect()).collect();
-    words.join("-")
+        let s = loop {
+            if used == buf.len() {
+                fill(&mut buf)?;
+                used = 0;
+            }
+            let b = usize::from(buf[used]);
+            used += 1;
+            if b < 256 - 256 % SYLLABLES {
+                break b % SYLLABLES;
+            }
+        };
+        out.push(CONSONANTS[s / VOWELS.len()] as char);
+        out.push(VOWELS[s % VOWELS.len()] as char);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -220,7 +234,11 @@ mod tests {
     #[test]
     fn a_generated_passphrase_is_four_words_of_three_syllables_and_strong() {
         let mut bytes = (0u8..=255).cycle().skip(7);
-        let p = generate(|| bytes.next().unwrap());
+        let p = generate(|buf: &mut [u8]| {
+            buf.iter_mut().for_each(|b| *b = bytes.next().unwrap());
+            Ok::<_, ()>(())
+        })
+        .unwrap();
         let words: Vec<&str> = p.split('-').collect();
         assert_eq!(words.len(), 4, "{p}");
         for w in &words {
@@ -229,7 +247,11 @@ mod tests {
         }
         assert!(check(&p, &[]).is_ok(), "{p}: {:.1} bits", bits(&p, &[]));
         // Bytes at or past 240 would favour the first syllables: they are skipped.
-        let mut high = [255u8, 250, 240, 0].into_iter().cycle();
-        assert!(generate(|| high.next().unwrap()).starts_with("ba"), "only the byte 0 is used");
+        let high = |buf: &mut [u8]| {
+            buf.iter_mut().zip([255u8, 250, 240, 0].into_iter().cycle()).for_each(|(b, v)| *b = v);
+            Ok::<_, ()>(())
+        };
+        assert!(generate(high).unwrap().starts_with("ba"), "only the byte 0 is used");
+        assert_eq!(generate(|_: &mut [u8]| Err("no randomness")), Err("no randomness"), "a failing source gives no passphrase");
     }
 }

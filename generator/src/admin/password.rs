@@ -21,21 +21,7 @@ pub enum New {
 
 /// A passphrase from the operating system's random source.
 pub fn generate() -> Result<String> {
-    let mut buf = [0u8; 64];
-    let mut used = buf.len();
-    let mut failed = None;
-    let phrase = passphrase::generate(|| {
-        if used == buf.len() {
-            failed = failed.take().or_else(|| getrandom::fill(&mut buf).err());
-            used = 0;
-        }
-        used += 1;
-        buf[used - 1]
-    });
-    match failed {
-        Some(e) => bail!("the operating system gave no random bytes ({e}): nothing was changed"),
-        None => Ok(phrase),
-    }
+    passphrase::generate(getrandom::fill).map_err(|e| anyhow::anyhow!("the operating system gave no random bytes ({e}): nothing was changed"))
 }
 
 /// The new password: without echo from a terminal, else the first line of standard input.
