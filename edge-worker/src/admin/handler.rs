@@ -52,11 +52,11 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
     if route == ApiRoute::WhoAmI && !super::signin::presents_credentials(&req)? {
         return json(&gatefold_contract::admin::WhoAmI { actor: None });
     }
-    let actor = match super::signin::authorize(&req, &env).await? {
+    let actor = match super::signin::authorize(&req, &env, route.audited_read()).await? {
         Ok(actor) => actor,
         Err(f) => return failure(f),
     };
-    let owner = Owner { ip: req.headers().get("CF-Connecting-IP")?, user_agent: req.headers().get("User-Agent")?, actor: actor.name() };
+    let owner = Owner { ip: crate::network::client_ip(|h| req.headers().get(h).ok().flatten()), user_agent: req.headers().get("User-Agent")?, actor: actor.name() };
     let mut note = None;
     let answer = serve(route, req, &env, &actor, &mut note).await;
     // What goes on record: an action answered 200 (it changed something, or was an export or

@@ -53,6 +53,15 @@ pub enum ApiRoute<'a> {
     WhoAmI,
 }
 
+impl ApiRoute<'_> {
+    /// The reads that put an entry on the audit log and tell the owner's channels (exports and
+    /// downloads: the handler's `Note::taken`); under Cloudflare Access they must come from the
+    /// admin page, as changes must.
+    pub fn audited_read(&self) -> bool {
+        matches!(self, ApiRoute::ExportCsv { .. } | ApiRoute::ExportXlsx { .. } | ApiRoute::MailMerge { .. } | ApiRoute::AuditCsv { .. })
+    }
+}
+
 /// An API failure: HTTP status, stable code and an English sentence saying what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -231,6 +240,7 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         // A hash left from before git dropped `password: required` opens nothing: not "set".
         password_set: link.policy.password && gate.password_set,
         notices,
+        password_attack: gate.password_attack,
     }
 }
 
