@@ -99,8 +99,9 @@ pub enum DownloadSize {
 ///   owner action or open records it.
 ///
 /// A wider scope's overrides follow the same rules against that scope's own published terms
-/// ([`Scoped`]): an audience's against its [`audience_terms`] (their fingerprint), a gallery's
-/// against [`GALLERY_TERMS`].
+/// ([`Scoped`]): an audience's against its [`audience_terms`] (their fingerprint, so an
+/// audience's override without that memory lapses instead), a gallery's against
+/// [`GALLERY_TERMS`].
 ///
 /// The JSON of the three first fields is the stored shape every version reads; the `_against`
 /// fields are stored beside it, so a rollback never loses a runtime disable.
