@@ -43,7 +43,7 @@ mod scope;
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
 use runtime::Mirror;
 pub use runtime::{LinkRuntime, runtime, runtimes};
-pub use scope::{Scope, policy_in_force, session_epoch};
+pub use scope::{Scope, policy_in_force, session_epoch, settled_in_force};
 
 /// Any host works for a Durable Object stub; it only looks at the path.
 const STUB_ORIGIN: &str = "https://link-gate";
@@ -268,8 +268,8 @@ impl LinkGate {
                max_views_against = excluded.max_views_against, revision = gate.revision + 1",
             vec![
                 SqlStorageValue::String(serde_json::to_string(&overrides.stored_shape())?),
-                against(overrides.expires_against.map(|a| serde_json::to_string(&a)).transpose()?),
-                against(overrides.max_views_against.map(|a| serde_json::to_string(&a)).transpose()?),
+                against(overrides.expires_against.as_ref().map(serde_json::to_string).transpose()?),
+                against(overrides.max_views_against.as_ref().map(serde_json::to_string).transpose()?),
             ],
         )?;
         Ok(())
