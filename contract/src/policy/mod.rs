@@ -95,9 +95,6 @@ pub enum DownloadSize {
 /// A wider scope's overrides follow the same rules against that scope's own published terms
 /// ([`Scoped`]): an audience's against [`widest_terms`] of its recipients, a gallery's against
 /// [`GALLERY_TERMS`].
-///
-/// The JSON of the three first fields is the stored shape every version reads; the `_against`
-/// fields are stored beside it, so a rollback never loses a runtime disable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Overrides {
@@ -142,11 +139,6 @@ impl Overrides {
             self.disabled = Some(true);
         }
         self
-    }
-
-    /// The three fields every version reads, without the published values they remember.
-    pub fn stored_shape(&self) -> Overrides {
-        Overrides { expires_against: None, max_views_against: None, ..self.clone() }
     }
 
     fn expiry_holds(&self, policy: &LinkPolicy) -> bool {

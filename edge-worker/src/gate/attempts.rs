@@ -8,9 +8,8 @@ use worker::{Result, SqlStorage, SqlStorageValue};
 
 #[derive(Deserialize)]
 struct Attempt {
-    /// The network (`password::Guesser::net`); the name is the first version's.
-    client: String,
-    wide: Option<String>,
+    net: String,
+    wide: String,
     at: i64,
 }
 
@@ -24,21 +23,17 @@ struct RowId {
     id: i64,
 }
 
-/// The attempts table (`client` holds the network's keyed hash, `wide` its allocation's, added
-/// later) and the time of the last attack report. Idempotent, run when the object starts.
+/// The attempts table (the keyed hashes of the guesser's network, `password::Guesser::net`, and
+/// of its allocation, `wide`) and the time of the last attack report. Idempotent, run when the
+/// object starts.
 pub(super) fn create_tables(sql: &SqlStorage) {
     for table in [
-        "CREATE TABLE IF NOT EXISTS password_attempts (client TEXT NOT NULL, at INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS password_attempts (net TEXT NOT NULL, wide TEXT NOT NULL, at INTEGER NOT NULL)",
         "CREATE TABLE IF NOT EXISTS password_reports (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL)",
     ] {
         if let Err(e) = sql.exec(table, None) {
             worker::console_error!("LinkGate: creating a password table failed ({table}): {e}");
         }
-    }
-    if let Err(e) = sql.exec("ALTER TABLE password_attempts ADD COLUMN wide TEXT", None)
-        && !e.to_string().contains("duplicate column")
-    {
-        worker::console_error!("LinkGate: adding column password_attempts.wide failed: {e}");
     }
 }
 
@@ -50,18 +45,17 @@ impl LinkGate {
         let sql = self.sql();
         sql.exec("DELETE FROM password_attempts WHERE at <= ?", vec![SqlStorageValue::Integer(now - password::FORGET_AFTER_SECONDS)])?;
         let mut guesses: Vec<password::Guess> = sql
-            .exec("SELECT client, wide, at FROM password_attempts", None)?
+            .exec("SELECT net, wide, at FROM password_attempts", None)?
             .to_array::<Attempt>()?
             .into_iter()
-            // Rows of earlier versions have no allocation: each is its own.
-            .map(|a| password::Guess { wide: a.wide.unwrap_or_else(|| a.client.clone()), net: a.client, at: a.at })
+            .map(|a| password::Guess { net: a.net, wide: a.wide, at: a.at })
             .collect();
         if let Some(wait) = password::throttled(&guesses, who, now) {
             return Ok(Err(wait));
         }
         let rows: Vec<RowId> = sql
             .exec(
-                "INSERT INTO password_attempts (client, wide, at) VALUES (?, ?, ?) RETURNING rowid AS id",
+                "INSERT INTO password_attempts (net, wide, at) VALUES (?, ?, ?) RETURNING rowid AS id",
                 vec![SqlStorageValue::String(who.net.clone()), SqlStorageValue::String(who.wide.clone()), SqlStorageValue::Integer(now)],
             )?
             .to_array()?;
