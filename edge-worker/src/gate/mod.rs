@@ -42,7 +42,7 @@ mod unlock;
 
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
 pub use runtime::{LinkRuntime, runtime, runtimes};
-pub use scope::{Scope, policy_in_force, session_epoch};
+pub use scope::{Scope, policy_in_force, session_epoch, settled_in_force};
 use store::Loaded;
 
 /// Any host works for a Durable Object stub; it only looks at the path.
@@ -79,6 +79,10 @@ pub struct Status {
     pub password_set: bool,
     /// What the owner must be told (unreadable stored state, a failed mirror write).
     pub notices: Vec<String>,
+    /// A distributed attack on the link's password going on now (`password::attack`); only
+    /// the status the admin API reads carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_attack: Option<password::Attack>,
 }
 
 /// A password attempt at a link with `password: required`, posted from its password page.
@@ -261,7 +265,7 @@ impl DurableObject for LinkGate {
                 Ok(body) => Response::from_json(&self.open(&body).await?),
                 Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
             },
-            (Method::Get, "/status") => Response::from_json(&self.load()?.status),
+            (Method::Get, "/status") => Response::from_json(&self.status_now()?),
             (Method::Post, "/settle") => match crate::http::read_json::<LinkPolicy>(&mut req, BODY_BYTES).await? {
                 Ok(terms) => Response::from_json(&self.settle(&terms).await?),
                 Err(e) => Response::error(format!("body must be the scope's published terms (LinkPolicy): {e}"), 400),

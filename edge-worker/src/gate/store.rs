@@ -98,6 +98,7 @@ impl LinkGate {
                 session_epoch: u32::try_from(r.session_epoch).unwrap_or(u32::MAX),
                 password_set: password.is_some(),
                 notices,
+                password_attack: None,
             },
             readable,
             revision: r.revision,
