@@ -103,7 +103,7 @@ describe("a republish after runtime changes and sessions under the first publish
   test("the recipient with its own later expiry keeps its own, not the lapsed extension", async () => {
     const res = await navigate(second, "dealer/f-dealers/d3");
     assert.equal(res.status, 200);
-    const page = await (await admin(second, "links?gallery=dealer&audience=f-dealers")).json();
+    const page = await (await admin("links?gallery=dealer&audience=f-dealers", {}, second)).json();
     const st = page.links.find((l) => l.name === "f-dealers/d3");
     assert.equal(st.state, "active");
     assert.equal(st.expires_at, endOfShanghaiDay(shanghaiDate(400)), "its published expiry, not the audience's 30 days past it");
@@ -143,7 +143,7 @@ describe("a republish after runtime changes and sessions under the first publish
   test("a session opened before `password: required` was published gets the password page once the owner sets one", async () => {
     const { cookie, image: imageBefore } = before1["dealer/f-password-set-later"];
     assert.equal(imageBefore, 200, "its image was served under the first publish");
-    const set = await admin(second, "links/dealer/f-password-set-later/password", { method: "PUT", body: JSON.stringify({ password: PASSWORD }) });
+    const set = await admin("links/dealer/f-password-set-later/password", { method: "PUT", body: JSON.stringify({ password: PASSWORD }) }, second);
     assert.equal(set.status, 200, await set.clone().text());
     const page = await navigate(second, "dealer/f-password-set-later", cookie);
     assert.equal(page.status, 401);
