@@ -11,6 +11,8 @@
 //! - [`denial`]: denial codes, their HTTP statuses and messages in every supported language;
 //! - [`locale`]: the supported languages and Accept-Language negotiation;
 //! - [`admin`]: the admin API's requests and answers, shared by the worker and the CLI;
+//! - [`notify`]: notification channels and events as declared, the one message (`Notice`) and
+//!   each platform's request for it with its signature, and how to read the platform's answer;
 //! - [`qr`]: a link's QR code (SVG, and PNG with the `png` feature);
 //! - [`owner`]: the owner kit's card and share-kit templates and the one function filling them;
 //! - [`page`]: the gallery page template (one per gallery, language and download mode) the

@@ -10,20 +10,22 @@
 //! A link with `password: required` opens only through its password page's form (a
 //! same-origin POST the link's gate checks); without a session everyone is told its state, or
 //! `password_not_set`, or shown that page.
+//!
+//! This file holds what every handler shares (the request as read once, answers, the link's
+//! state); `open` the page route's counted opens, `session` the page a session shows, `locked`
+//! password links, `images` gated display images, `downloads` the downloads.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
-use crate::gate::{self, GateClient, OpenRequest, OpenResponse, Scope, UnlockRequest, UnlockResponse};
-use crate::http::{self, FetchIntent, headers};
+use crate::gate::{self, GateClient, Scope};
+use crate::http::{self, headers};
 use crate::password;
 use crate::site::{self, Deployment};
-use gatefold_contract::manifest::{self, Gallery, Link, PageMode, Variant};
-use gatefold_contract::page::{PageLink, PageTemplate};
-use gatefold_contract::owner::escape_html;
-use gatefold_contract::policy::{Access, Admission, decide_in_session, decide_open};
+use gatefold_contract::manifest::{self, Gallery, Link};
+use gatefold_contract::policy::{Admission, decide_open};
 use gatefold_contract::token::{ClientBinding, Session};
 use gatefold_contract::{Denial, Locale};
 use std::rc::Rc;
-use worker::{Cache, Context, Env, Headers, Request, Response, Result};
+use worker::{Context, Env, Request, Response, Result};
 
 /// The R2 bucket holding display images and originals under content-addressed keys.
 pub const MEDIA_BUCKET: &str = "MEDIA";
@@ -35,8 +37,14 @@ pub const MEDIA_BUCKET: &str = "MEDIA";
 pub const MEDIA_CACHE_ORIGIN: &str = "https://media.gatefold.internal";
 
 mod downloads;
+mod images;
+mod locked;
+mod open;
+mod session;
 
 pub use downloads::{download, download_all, web_download};
+pub use images::image;
+pub use open::{confirm_open, open};
 
 /// One visitor request and what the handlers need about it, read once.
 pub struct Visit<'a> {
@@ -178,35 +186,6 @@ pub async fn deny(v: &Visit<'_>, denial: Denial) -> Result<Response> {
     respond_html(v, denial.status(), body, headers::PAGE)
 }
 
-/// The gallery's page for this link and session: the gallery's template in the link's download
-/// mode, filled with the link's label, its expiry and view time as they stand now (runtime
-/// changes included) and the session's end.
-async fn page(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, session: &Session) -> Result<Response> {
-    let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
-    let effective = runtime.in_force(gallery, link);
-    let mode = PageMode::of(&link.policy);
-    let (path, text) = localized(v, |l| manifest::page_path(&gallery.id, mode, l)).await?;
-    let rebuild = |e: String| worker::Error::RustError(format!("{path}: {e}; rebuild the site with this version of gatefold"));
-    let template = PageTemplate::from_json(&text).map_err(rebuild)?;
-    let html = template
-        .fill(&PageLink {
-            token,
-            label: &link.label,
-            expiry: effective.expires_at.map(|at| site::shown_expiry(&v.site.settings, &link.policy, at)),
-            view_seconds: effective.view_seconds,
-            session_expires_at: effective.session_end(session),
-        })
-        .map_err(|e| rebuild(e.to_string()))?;
-    respond_html(v, 200, html, headers::PAGE)
-}
-
-/// `Set-Cookie` carrying a new session for `token`'s link.
-fn set_session(v: &Visit<'_>, resp: &Response, token: &str, session: &Session) -> Result<()> {
-    let max_age = (session.expires_at - v.now()).max(0) + http::COOKIE_GRACE_SECONDS;
-    let value = session.encode(&v.site.key, token);
-    resp.headers().set("Set-Cookie", &http::session_cookie(Session::COOKIE, &value, token, max_age))
-}
-
 /// The link's real state, read from its gate without taking an open (its own state and its
 /// wider scopes': a gallery's or an audience's disable closes every link under it, asked at
 /// once), with the link's own status.
@@ -223,99 +202,16 @@ async fn link_state(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<(st
     Ok((state, own))
 }
 
-/// What a request that counts nothing is told: the link's real state, read from its gate
-/// without taking an open. A closed link answers its denial (403 disabled, 410 expired or used
-/// up); an open one answers 200 with the interstitial, whose button makes the counted open.
-async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
-    let (state, _) = link_state(v, gallery, link).await?;
-    if !v.head {
-        v.log(&gallery.id, &link.name, EventKind::Preview, state, None);
-    }
-    if let Err(denial) = state {
-        return deny(v, denial).await;
-    }
-    if v.json {
-        return respond_json(v, 200, &serde_json::json!({"state": "active", "message": v.locale.open_in_a_browser()}));
-    }
-    let html = localized_html(v, |l| manifest::preview_path(&gallery.id, l)).await?;
-    respond_html(v, 200, html, headers::INTERSTITIAL)
-}
-
 /// The session an admitted open at `now` gives this client (`password`: admitted through it).
 fn session_of(v: &Visit<'_>, a: Admission, now: i64, password: bool) -> Session {
     Session { view_number: a.view_number, issued_at: now, expires_at: a.session_expires_at, epoch: a.session_epoch, client: v.client(), password }
 }
 
-/// Takes an open at the link's gate, logging it either way.
-async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std::result::Result<Session, Denial>> {
-    let now = v.now();
-    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest::new(gallery, link, now)).await?;
-    let session = match answer {
-        OpenResponse::Admitted(a) => {
-            v.log_admitted_open(&gallery.id, &link.name, &a);
-            Ok(session_of(v, a, now, false))
-        }
-        OpenResponse::Denied(d) => {
-            v.log(&gallery.id, &link.name, EventKind::Open, Err(d), None);
-            Err(d)
-        }
-    };
-    Ok(session)
-}
-
-/// What a session presented on the page route comes to: the page, a final refusal, or
-/// nothing (no session, or one that simply ended: the visitor is like a new one).
-enum PageSession {
-    Show(Session),
-    Refuse(Denial),
-    None,
-}
-
-async fn page_session(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<PageSession> {
-    let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
-    let Some(session) = v.session(token, &runtime) else { return Ok(PageSession::None) };
-    let now = v.now();
-    let effective = runtime.in_force(gallery, link);
-    if now < effective.session_end(&session) {
-        return Ok(match decide_in_session(&effective, &session, Access::View, now) {
-            Ok(()) => PageSession::Show(session),
-            // Opened before `password: required` was published: this visitor is asked for the
-            // password like anyone new.
-            Err(Denial::PasswordRequired) => PageSession::None,
-            Err(d) => PageSession::Refuse(d),
-        });
-    }
-    if effective.session_end_is_final() {
-        v.log(&gallery.id, &link.name, EventKind::Open, Err(Denial::SessionExpired), None);
-        return Ok(PageSession::Refuse(Denial::SessionExpired));
-    }
-    // Sessions without a set duration just end: coming back is a new open.
-    Ok(PageSession::None)
-}
-
-/// `GET|HEAD /s/<token>`.
-pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
-    let (gallery, link) = (gallery.as_ref(), &link);
-    if link.policy.password {
-        return open_locked(v, gallery, link, token).await;
-    }
-    if v.head || crate::bots::is_preview_bot(v.header("User-Agent").as_deref()) {
-        return without_counting(v, gallery, link).await;
-    }
-    match page_session(v, gallery, link, token).await? {
-        PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
-        PageSession::Refuse(d) => return deny(v, d).await,
-        PageSession::None => {}
-    }
-    if http::fetch_intent(|name| v.header(name)) != FetchIntent::Navigation {
-        return without_counting(v, gallery, link).await;
-    }
-    let shown = match count_open(v, gallery, link).await? {
-        Ok(session) => page(v, gallery, link, token, &session).await.map(|resp| (resp, session)),
-        Err(d) => return deny(v, d).await,
-    };
-    with_new_session(v, token, shown)
+/// `Set-Cookie` carrying a new session for `token`'s link.
+fn set_session(v: &Visit<'_>, resp: &Response, token: &str, session: &Session) -> Result<()> {
+    let max_age = (session.expires_at - v.now()).max(0) + http::COOKIE_GRACE_SECONDS;
+    let value = session.encode(&v.site.key, token);
+    resp.headers().set("Set-Cookie", &http::session_cookie(Session::COOKIE, &value, token, max_age))
 }
 
 /// The answer to a counted open, carrying the new session's cookie.
@@ -325,215 +221,10 @@ fn with_new_session(v: &Visit<'_>, token: &str, answer: Result<(Response, Sessio
     Ok(resp)
 }
 
-/// `POST /s/<token>`: the interstitial's "View gallery" button. Counts the open, then sends
-/// the browser back to the page with a 303 so a reload never posts again.
-pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
-    let (gallery, link) = (gallery.as_ref(), &link);
-    let origin = v.header("Origin");
-    let fetch_site = v.header("Sec-Fetch-Site");
-    if !http::same_origin(origin.as_deref(), fetch_site.as_deref(), &v.origin()?) {
-        v.log(&gallery.id, &link.name, EventKind::Open, Err(Denial::CrossSiteRequest), None);
-        return deny(v, Denial::CrossSiteRequest).await;
-    }
-    match page_session(v, gallery, link, token).await? {
-        PageSession::Show(_) => return back_to_page(token),
-        PageSession::Refuse(d) => return deny(v, d).await,
-        PageSession::None => {}
-    }
-    if link.policy.password {
-        return unlock(v, gallery, link, token).await;
-    }
-    match count_open(v, gallery, link).await? {
-        Ok(session) => with_new_session(v, token, back_to_page(token).map(|resp| (resp, session))),
-        Err(d) => deny(v, d).await,
-    }
-}
-
 /// 303 to the link's page after a counted POST, so a reload never posts again.
 fn back_to_page(token: &str) -> Result<Response> {
     let resp = Response::empty()?.with_status(303);
     resp.headers().set("Location", &format!("/s/{token}"))?;
     headers::gated(resp.headers())?;
     Ok(resp)
-}
-
-/// A posted form larger than this holds no password that could be right (passwords are at
-/// most [`password::MAX_BYTES`], percent-encoded at most three times as long).
-const MAX_FORM_BYTES: usize = 4_096;
-
-/// `GET|HEAD /s/<token>` of a link with `password: required`. A valid session shows the
-/// gallery; everything else (people, bots, HEAD, scanners alike) counts nothing and is told
-/// [`locked`]'s answer.
-async fn open_locked(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<Response> {
-    if !v.head {
-        match page_session(v, gallery, link, token).await? {
-            PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
-            PageSession::Refuse(d) => return deny(v, d).await,
-            PageSession::None => {}
-        }
-    }
-    locked(v, gallery, link).await
-}
-
-/// A password link's answer to anyone without a session: its state denial first (the same for
-/// everyone), then `password_not_set` while the owner has set none (fail closed), else the
-/// password page (401). Counts nothing; logged as a preview with that outcome.
-async fn locked(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
-    let (state, own) = link_state(v, gallery, link).await?;
-    let denial = match state {
-        Err(d) => d,
-        Ok(()) if own.password_set => Denial::PasswordRequired,
-        Ok(()) => Denial::PasswordNotSet,
-    };
-    if !v.head {
-        v.log(&gallery.id, &link.name, EventKind::Preview, Err(denial), None);
-    }
-    match denial {
-        Denial::PasswordRequired => password_page(v, denial, None).await,
-        _ => deny(v, denial).await,
-    }
-}
-
-/// `POST /s/<token>` with the password form of a link with `password: required` (the caller
-/// checked it is same-origin). The gate checks state, throttle and password and counts the
-/// open in one operation; the password goes nowhere else (no log, event or error names it).
-async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<Response> {
-    let Ok(body) = http::read_body(&mut v.req.clone()?, MAX_FORM_BYTES).await? else {
-        // No password fits in it: refused before it is read whole, and never compared.
-        v.log(&gallery.id, &link.name, EventKind::Open, Err(Denial::RequestTooLarge), None);
-        return deny(v, Denial::RequestTooLarge).await;
-    };
-    let Some(password) = password::from_form(&body) else {
-        // No password field (the interstitial's button, a replayed empty form): as a GET.
-        return locked(v, gallery, link).await;
-    };
-    let now = v.now();
-    let req = UnlockRequest {
-        policy: link.policy.clone(),
-        now,
-        password,
-        network: v.password_guesser(),
-        wider_terms: gate::owned_wider_terms(gallery, link),
-    };
-    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.unlock(&req).await?;
-    let (outcome, denial, retry_after) = match answer {
-        UnlockResponse::Admitted(a) => {
-            v.log_admitted_open(&gallery.id, &link.name, &a);
-            return with_new_session(v, token, back_to_page(token).map(|resp| (resp, session_of(v, a, now, true))));
-        }
-        UnlockResponse::Denied(d) => (Err(d), d, None),
-        UnlockResponse::Throttled { retry_after } => (Err(Denial::TooManyAttempts), Denial::TooManyAttempts, Some(retry_after)),
-    };
-    v.log(&gallery.id, &link.name, EventKind::Open, outcome, None);
-    match denial {
-        Denial::WrongPassword | Denial::TooManyAttempts => password_page(v, denial, retry_after).await,
-        _ => deny(v, denial).await,
-    }
-}
-
-/// The password page in the visitor's language (JSON for API clients), with `denial`'s status:
-/// 401 asking for the password, 401 after a wrong one, 429 while throttled (with
-/// `Retry-After`). Its error line says what went wrong, escaped; empty when only asking.
-async fn password_page(v: &Visit<'_>, denial: Denial, retry_after: Option<i64>) -> Result<Response> {
-    let resp = if v.json {
-        respond_json(v, denial.status(), &serde_json::json!({"error": denial.code(), "message": denial.message(v.locale)}))?
-    } else {
-        let (path, template) = localized(v, manifest::password_page_path).await?;
-        if !template.contains(manifest::PASSWORD_ERROR_SLOT) {
-            return Err(worker::Error::RustError(format!("{path} has no error slot: rebuild the site with this version of gatefold")));
-        }
-        let error = match denial {
-            Denial::PasswordRequired => String::new(),
-            _ => format!(
-                "<p class=\"gf-password-error\" role=\"alert\"><strong>{}</strong> {}</p>",
-                escape_html(denial.title(v.locale)),
-                escape_html(denial.message(v.locale))
-            ),
-        };
-        respond_html(v, denial.status(), template.replacen(manifest::PASSWORD_ERROR_SLOT, &error, 1), headers::PASSWORD)?
-    };
-    if let Some(secs) = retry_after {
-        resp.headers().set("Retry-After", &secs.to_string())?;
-    }
-    Ok(resp)
-}
-
-/// Session and in-session policy for a gated file of `token`'s link. Checked before the file
-/// is looked up, so without a session a real and a made-up file answer the same.
-async fn admit(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, access: Access) -> Result<std::result::Result<(), Denial>> {
-    let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
-    let Some(session) = v.session(token, &runtime) else { return Ok(Err(Denial::NoSession)) };
-    Ok(decide_in_session(&runtime.in_force(gallery, link), &session, access, v.now()))
-}
-
-/// `GET|HEAD /s/<token>/i/<file>`.
-pub async fn image(v: &Visit<'_>, token: &str, file: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
-    let decision = admit(v, &gallery, &link, token, Access::View).await?;
-    let found = gallery.variant(file);
-    if let Some((img, variant)) = found
-        && variant.full_size
-        && !v.head
-    {
-        v.log(&gallery.id, &link.name, EventKind::ImageView, decision, Some(&img.id));
-    }
-    if let Err(d) = decision {
-        return deny(v, d).await;
-    }
-    let Some((_, variant)) = found else { return deny(v, Denial::NotFound).await };
-    display_image(v, variant).await
-}
-
-/// A display image for a visitor whose session passed: from this data centre's cache, else
-/// from R2, putting R2's answer in the cache after the response (so repeat views cost no R2
-/// operation). The visitor's answer is always rebuilt with the gated headers: the cache's
-/// public ones never reach a browser.
-async fn display_image(v: &Visit<'_>, variant: &Variant) -> Result<Response> {
-    let cache_key = format!("{MEDIA_CACHE_ORIGIN}/{}", variant.key);
-    let source = match Cache::default().get(cache_key.as_str(), false).await? {
-        Some(hit) => hit,
-        None => {
-            let bucket = v.env.bucket(MEDIA_BUCKET)?;
-            let object = if v.head { bucket.head(&variant.key).await? } else { bucket.get(&variant.key).execute().await? };
-            let Some(object) = object else { return missing_media(v, &variant.key).await };
-            let headers = Headers::new();
-            headers.set("Content-Type", variant.content_type.as_str())?;
-            headers.set("Content-Length", &object.size().to_string())?;
-            headers.set("ETag", &object.http_etag())?;
-            if v.head {
-                return gated_image(Response::empty()?.with_headers(headers), true);
-            }
-            let Some(body) = object.body() else { return missing_media(v, &variant.key).await };
-            headers::public_immutable(&headers)?;
-            let mut cached = Response::from_body(body.response_body()?)?.with_headers(headers);
-            let visitor = cached.cloned()?;
-            v.ctx.wait_until(async move {
-                if let Err(e) = Cache::default().put(cache_key.as_str(), cached).await {
-                    worker::console_error!("caching {cache_key}: {e}");
-                }
-            });
-            visitor
-        }
-    };
-    gated_image(source, v.head)
-}
-
-/// `source`'s body (none for HEAD) with its type, length and tag, and the gated headers.
-fn gated_image(source: Response, head: bool) -> Result<Response> {
-    let headers = Headers::new();
-    for name in ["Content-Type", "Content-Length", "ETag"] {
-        if let Some(value) = source.headers().get(name)? {
-            headers.set(name, &value)?;
-        }
-    }
-    headers::gated(&headers)?;
-    let resp = if head { Response::empty()? } else { source };
-    Ok(resp.with_status(200).with_headers(headers))
-}
-
-/// An object the gallery's record names but R2 lacks: the publish did not upload it.
-async fn missing_media(v: &Visit<'_>, key: &str) -> Result<Response> {
-    worker::console_error!("{key} is in the site's records but not in the {MEDIA_BUCKET} bucket: publish the site again (`gatefold publish`), or locally `make run`");
-    deny(v, Denial::NotFound).await
 }

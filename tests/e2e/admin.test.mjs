@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, cookieOf } from "./harness.mjs";
+import { startWorker, cookieOf, adminApi } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -27,8 +27,7 @@ const UA = {
   firefox: "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
 };
 const L = (name) => w.links[`showroom/${name}`];
-const admin = (path, init = {}, ip = "198.51.100.200") =>
-  w.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${w.adminToken}`, "cf-connecting-ip": ip, ...(init.headers || {}) } });
+const admin = adminApi({ worker: () => w, ip: "198.51.100.200" });
 
 // A person's browser navigation: the only kind of request that counts an open.
 async function visit(link, { ua, ip, cf = {}, referer } = {}) {

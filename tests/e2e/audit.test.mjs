@@ -8,18 +8,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, until } from "./harness.mjs";
+import { startWorker, until, adminApi } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.stop(); });
 
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
-const admin = (path, init = {}) =>
-  w.fetch(`/admin/api/${path}`, {
-    ...init,
-    headers: { authorization: `Bearer ${w.adminToken}`, "cf-connecting-ip": "198.51.100.77", "user-agent": CHROME, ...(init.headers || {}) },
-  });
+const admin = adminApi({ worker: () => w, ip: "198.51.100.77", headers: { "user-agent": CHROME } });
 const json = (method, body) => ({ method, headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 const entries = async (gallery) => (await (await admin(`galleries/${gallery}/audit`)).json()).entries;
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, buildSite, FIXTURE } from "./harness.mjs";
+import { startWorker, buildSite, FIXTURE, adminApi } from "./harness.mjs";
 
 const HOUR = 3600;
 const unix = (iso) => Date.parse(iso) / 1000;
@@ -53,7 +53,7 @@ function berlinSite() {
 before(async () => { w = await startWorker({ dist: buildSite(berlinSite()) }); });
 after(async () => { await w?.stop(); });
 
-const admin = (path, init = {}) => w.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${w.adminToken}`, ...(init.headers || {}) } });
+const admin = adminApi({ worker: () => w });
 const extendByOneDay = (path) => admin(path, { method: "PATCH", body: JSON.stringify({ extend_days: 1 }) });
 const linkRow = async (name) => (await (await admin("links?gallery=berlin")).json()).links.find((l) => l.name === name);
 

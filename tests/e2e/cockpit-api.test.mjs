@@ -6,15 +6,14 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker } from "./harness.mjs";
+import { startWorker, adminApi } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
 after(async () => { await w?.stop(); });
 
 const IP = "198.51.100.77";
-const admin = (path, init = {}) =>
-  w.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${w.adminToken}`, "cf-connecting-ip": IP, ...(init.headers || {}) } });
+const admin = adminApi({ worker: () => w, ip: IP });
 const urlOf = (key) => `http://127.0.0.1:8787${w.links[key].path}`;
 
 /** Decodes the QR code(s) in an image file with zbar. */

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, buildSite, kvOperations, until, FIXTURE } from "./harness.mjs";
+import { startWorker, buildSite, kvOperations, until, FIXTURE, adminApi } from "./harness.mjs";
 import { startReceiver } from "./notify-receiver.mjs";
 
 const RECIPIENTS = 2000;
@@ -55,7 +55,7 @@ after(async () => {
   await receiver?.stop();
 });
 
-const admin = (path, init = {}) => w.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${w.adminToken}`, ...(init.headers || {}) } });
+const admin = adminApi({ worker: () => w });
 const patch = (path, body) => admin(path, { method: "PATCH", body: JSON.stringify(body) });
 
 test("a digest of 2,000 recipients reads their state in bulk, within one invocation's KV operations, each recipient's own", async (t) => {

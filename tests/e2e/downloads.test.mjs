@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, cookieOf, until, launchBrowser, NAVIGATION_HEADERS, ROOT } from "./harness.mjs";
+import { startWorker, cookieOf, until, launchBrowser, NAVIGATION_HEADERS, ROOT, adminApi } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -18,7 +18,7 @@ const L = (name) => w.links[`kit/${name}`];
 const gallery = () => w.manifest.galleries.kit;
 const BROWSER = NAVIGATION_HEADERS["user-agent"];
 const sha256 = (bytes) => createHash("sha256").update(bytes).digest("hex");
-const admin = (path) => w.fetch(`/admin/api/${path}`, { headers: { authorization: `Bearer ${w.adminToken}` } });
+const admin = adminApi({ worker: () => w });
 
 /** A person opening the link in their browser: the session cookie it got. */
 async function session(name, lang = "en") {

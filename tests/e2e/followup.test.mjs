@@ -4,7 +4,7 @@
 // recipient's own runtime changes counted.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, cookieOf, until, launchBrowser, signInAdmin } from "./harness.mjs";
+import { startWorker, cookieOf, until, launchBrowser, signInAdmin, adminApi } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -13,7 +13,7 @@ after(async () => { await w?.stop(); });
 const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36";
 const dealer = (n) => `channel/dealer-${String(n).padStart(3, "0")}`;
 const L = (name) => w.links[`launch-a/${name}`];
-const admin = (path, init = {}) => w.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${w.adminToken}`, ...(init.headers || {}) } });
+const admin = adminApi({ worker: () => w });
 const open = (name, ip) => w.navigate(L(name).path, { headers: { "user-agent": CHROME, "cf-connecting-ip": ip } });
 const followUp = async () => (await admin("galleries/launch-a/follow-up")).json();
 

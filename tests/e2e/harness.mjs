@@ -8,8 +8,10 @@
 //
 // Environment: GATEFOLD_E2E_DIST reuses a dist already built by scripts/test-e2e.sh (so the
 // test files don't each rebuild it); otherwise it is built into a temp dir on first use.
+// GATEFOLD_BIN is the `gatefold` CLI to run (scripts/test-e2e.sh exports the release build the
+// Rust tests made); otherwise that same release build is asked of cargo once.
 import { Miniflare } from "miniflare";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import http from "node:http";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +25,33 @@ export const SIGNING_KEY = "e2e-signing-key-only-for-tests-0123456789";
 export const ADMIN_TOKEN = "e2e-admin-token-only-for-tests-0123456789";
 const BUILD = join(ROOT, "edge-worker/build");
 
+let bin = process.env.GATEFOLD_BIN;
+
+/**
+ * The `gatefold` CLI: `GATEFOLD_BIN`, else the release build (`cargo build --release -p
+ * gatefold`, which the Rust tests' `cargo test --release` has already made: one compile for
+ * every step), asked of cargo once per process.
+ */
+export function gatefoldBin() {
+  if (!bin) {
+    const out = execFileSync("cargo", ["build", "--release", "-q", "--locked", "-p", "gatefold", "--message-format=json-render-diagnostics"], {
+      cwd: ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], maxBuffer: 256 * 1024 * 1024,
+    });
+    const artifact = out.split("\n").filter(Boolean).map((line) => JSON.parse(line))
+      .find((m) => m.reason === "compiler-artifact" && m.target?.name === "gatefold" && m.executable);
+    if (!artifact) throw new Error("cargo build -p gatefold named no gatefold executable");
+    bin = artifact.executable;
+  }
+  return bin;
+}
+
+/** Runs `gatefold <args>` from the repository root with `env` added: exit code and output. */
+export function gatefold(args, { env = {} } = {}) {
+  const r = spawnSync(gatefoldBin(), args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
+  if (r.error) throw r.error;
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
 /**
  * Builds `galleries` into a fresh temp dist with the real generator (the release build every
  * other step uses); returns the dist path. `signingKey` is the build's SIGNING_KEY (default the
@@ -34,8 +63,8 @@ export function buildSite(galleries = FIXTURE, { signingKey = SIGNING_KEY } = {}
   const dist = join(out, "dist");
   const env = { ...process.env, SIGNING_KEY: signingKey ?? "" };
   execFileSync(
-    "cargo",
-    ["run", "--release", "-q", "--locked", "-p", "gatefold", "--", "--galleries", galleries, "build", "--out", dist, "--cache", join(out, "cache")],
+    gatefoldBin(),
+    ["--galleries", galleries, "build", "--out", dist, "--cache", join(out, "cache")],
     { cwd: ROOT, env, stdio: ["ignore", "ignore", "inherit"] },
   );
   return dist;
@@ -169,7 +198,7 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     return res.json();
   }
 
-  return {
+  const worker = {
     mf,
     url,
     dist,
@@ -193,10 +222,8 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
      * exact assertion.
      */
     logged(gallery, done, { link } = {}) {
-      const path = `${url}/admin/api/galleries/${gallery}/stats${link ? `?link=${encodeURIComponent(link)}` : ""}`;
-      // From an address of its own, so its sign-ins never share a throttle with a test's.
-      const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, "cf-connecting-ip": "198.51.100.254" };
-      const totals = async () => (await (await mf.dispatchFetch(path, { headers })).json()).totals;
+      const path = `galleries/${gallery}/stats${link ? `?link=${encodeURIComponent(link)}` : ""}`;
+      const totals = async () => (await (await statsApi(path, {}, worker)).json()).totals;
       return until(totals, done, { ms: 10_000, every: 100 });
     },
     setOverrides: (key, overrides) => gate(key, "overrides", { method: "PUT", body: JSON.stringify(overrides) }),
@@ -205,6 +232,26 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     logs: () => printed,
     stop: () => mf.dispose(),
   };
+  return worker;
+}
+
+// `logged`'s calls come from an address of their own, so they never share a sign-in throttle
+// with a test's.
+const statsApi = adminApi({ ip: "198.51.100.254" });
+
+/**
+ * The admin API with the admin token, as an owner's tools call it: `admin(path, init, target)`
+ * fetches `/admin/api/<path>` from `target`, by default the worker `worker()` answers (a file's
+ * worker, started in its `before`). `ip` is the address every call comes from (each file its
+ * own, so a test of the sign-in throttle never counts another's calls); `headers` go with every
+ * call, `init.headers` after them.
+ */
+export function adminApi({ worker, ip, headers = {} } = {}) {
+  return (path, init = {}, target = worker?.()) =>
+    target.fetch(`/admin/api/${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${target.adminToken}`, ...(ip ? { "cf-connecting-ip": ip } : {}), ...headers, ...(init.headers || {}) },
+    });
 }
 
 /** What a current desktop Chrome sends for a top-level navigation typed or clicked by a person. */

@@ -4,7 +4,7 @@
 // Chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, launchBrowser, signInAdmin, NAVIGATION_HEADERS } from "./harness.mjs";
+import { startWorker, launchBrowser, signInAdmin, NAVIGATION_HEADERS, adminApi } from "./harness.mjs";
 
 let w, browser;
 before(async () => {
@@ -13,11 +13,11 @@ before(async () => {
 });
 after(async () => { await browser?.close(); await w?.stop(); });
 
+const admin = adminApi({ worker: () => w });
+
 test("at 390 px a person types the password into the page, submits, and sees the gallery", async () => {
   const link = w.links["kit/locked"];
-  const set = await w.fetch("/admin/api/links/kit/locked/password", {
-    method: "PUT", headers: { authorization: `Bearer ${w.adminToken}` }, body: JSON.stringify({ password: "browser horse 1" }),
-  });
+  const set = await admin("links/kit/locked/password", { method: "PUT", body: JSON.stringify({ password: "browser horse 1" }) });
   assert.equal(set.status, 200);
   const before = (await w.status("kit/locked")).views;
   const context = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: "en-US" });
@@ -42,8 +42,7 @@ test("at 390 px a person types the password into the page, submits, and sees the
 });
 
 test("the admin page says plainly that a password is not set yet, and sets and clears it", async () => {
-  const auth = { authorization: `Bearer ${w.adminToken}` };
-  assert.equal((await w.fetch("/admin/api/links/kit/locked-2/password", { method: "DELETE", headers: auth })).status, 200);
+  assert.equal((await admin("links/kit/locked-2/password", { method: "DELETE" })).status, 200);
   const page = await browser.newPage();
   const errors = await signInAdmin(page, w);
   await page.selectOption("#f-gallery", "kit");
@@ -117,8 +116,7 @@ test("a password_attack notice's link opens that link's password dialog with a p
 });
 
 test("the admin page shows a password attack going on on the link itself, with its tries and networks", async () => {
-  const auth = { authorization: `Bearer ${w.adminToken}` };
-  assert.equal((await w.fetch("/admin/api/links/kit/locked-big/password", { method: "PUT", headers: auth, body: JSON.stringify({ password: "quiet harbour 77" }) })).status, 200);
+  assert.equal((await admin("links/kit/locked-big/password", { method: "PUT", body: JSON.stringify({ password: "quiet harbour 77" }) })).status, 200);
   const page = await browser.newPage();
   const errors = await signInAdmin(page, w);
   await page.selectOption("#f-gallery", "kit");

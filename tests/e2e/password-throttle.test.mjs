@@ -3,7 +3,7 @@
 // over many networks is reported to the owner (`password_attack`). Real worker under Miniflare.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, cookieOf, until, NAVIGATION_HEADERS } from "./harness.mjs";
+import { startWorker, cookieOf, until, NAVIGATION_HEADERS, adminApi } from "./harness.mjs";
 import { startReceiver } from "./notify-receiver.mjs";
 
 let w;
@@ -18,8 +18,7 @@ after(async () => {
 });
 
 const RIGHT = "correct horse throttle";
-const admin = (path, init = {}) =>
-  w.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${w.adminToken}`, "cf-connecting-ip": "192.0.2.250", ...(init.headers || {}) } });
+const admin = adminApi({ worker: () => w, ip: "192.0.2.250" });
 /** Sets the password afresh, which also forgets every earlier attempt. */
 const reset = async (id) => assert.equal((await admin(`links/${id}/password`, { method: "PUT", body: JSON.stringify({ password: RIGHT }) })).status, 200);
 

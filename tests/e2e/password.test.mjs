@@ -7,7 +7,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
-import { startWorker, cookieOf, until, NAVIGATION_HEADERS } from "./harness.mjs";
+import { startWorker, cookieOf, until, NAVIGATION_HEADERS, adminApi } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -15,8 +15,7 @@ after(async () => { await w?.stop(); });
 
 const L = (name) => w.links[`kit/${name}`];
 const views = async (name) => (await w.status(`kit/${name}`)).views;
-const admin = (path, init = {}) =>
-  w.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${w.adminToken}`, "cf-connecting-ip": "198.51.100.90", ...(init.headers || {}) } });
+const admin = adminApi({ worker: () => w, ip: "198.51.100.90" });
 const setPassword = (name, password) => admin(`links/kit/${name}/password`, { method: "PUT", body: JSON.stringify({ password }) });
 const clearPassword = (name) => admin(`links/kit/${name}/password`, { method: "DELETE" });
 

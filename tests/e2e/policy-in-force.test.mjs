@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, buildSite, cookieOf, until, FIXTURE, NAVIGATION_HEADERS } from "./harness.mjs";
+import { startWorker, buildSite, cookieOf, until, FIXTURE, NAVIGATION_HEADERS, adminApi } from "./harness.mjs";
 import { startReceiver } from "./notify-receiver.mjs";
 
 const DAY = 86_400;
@@ -19,8 +19,7 @@ const DAY = 86_400;
 const shanghaiDate = (days) => new Date(Date.now() + 8 * 3600_000 + days * DAY * 1000).toISOString().slice(0, 10);
 const endOfShanghaiDay = (date) => Date.parse(`${date}T00:00:00Z`) / 1000 + DAY - 8 * 3600;
 
-const admin = (worker, path, init = {}) =>
-  worker.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${worker.adminToken}`, "cf-connecting-ip": "198.51.100.31", ...(init.headers || {}) } });
+const admin = adminApi({ ip: "198.51.100.31" });
 const navigate = (worker, target, cookie) =>
   worker.navigate(worker.links[target].path, { headers: { "cf-connecting-ip": "203.0.113.31", ...(cookie ? { cookie } : {}) } });
 const image = (worker, target, cookie) => {
@@ -73,7 +72,7 @@ describe("a republish after runtime changes and sessions under the first publish
     const first = await startWorker({ dist: buildSite(site), persist });
     try {
       // The owner extends the whole audience by 30 days at runtime.
-      const extended = await admin(first, "audiences/dealer/f-dealers", { method: "PATCH", body: JSON.stringify({ extend_days: 30 }) });
+      const extended = await admin("audiences/dealer/f-dealers", { method: "PATCH", body: JSON.stringify({ extend_days: 30 }) }, first);
       assert.equal(extended.status, 200, await extended.clone().text());
       before1.recipient = (await navigate(first, "dealer/f-dealers/d1")).status;
       for (const target of ["dealer/f-locked-later", "dealer/f-password-set-later", "dealer/f-short-later"]) {
@@ -104,7 +103,7 @@ describe("a republish after runtime changes and sessions under the first publish
   test("the recipient with its own later expiry keeps its own, not the lapsed extension", async () => {
     const res = await navigate(second, "dealer/f-dealers/d3");
     assert.equal(res.status, 200);
-    const page = await (await admin(second, "links?gallery=dealer&audience=f-dealers")).json();
+    const page = await (await admin("links?gallery=dealer&audience=f-dealers", {}, second)).json();
     const st = page.links.find((l) => l.name === "f-dealers/d3");
     assert.equal(st.state, "active");
     assert.equal(st.expires_at, endOfShanghaiDay(shanghaiDate(400)), "its published expiry, not the audience's 30 days past it");
@@ -112,7 +111,7 @@ describe("a republish after runtime changes and sessions under the first publish
   });
 
   test("the admin API shows the audience row and its recipients' rows alike: no extension in force, the links expired", async () => {
-    const page = await (await admin(second, "links?gallery=dealer&audience=f-dealers")).json();
+    const page = await (await admin("links?gallery=dealer&audience=f-dealers", {}, second)).json();
     const row = page.audiences.find((a) => a.name === "f-dealers");
     assert.equal(row.overrides.expires_at, null);
     assert.deepEqual(page.links.map((l) => l.name).sort(), ["f-dealers/d1", "f-dealers/d2", "f-dealers/d3"]);
@@ -121,7 +120,7 @@ describe("a republish after runtime changes and sessions under the first publish
       assert.equal(l.expires_at, endOfShanghaiDay(shanghaiDate(-2)), l.name);
       assert.equal(l.audience_overrides.expires_at, null, l.name);
     }
-    const expired = await (await admin(second, "links?gallery=dealer&state=expired")).json();
+    const expired = await (await admin("links?gallery=dealer&state=expired", {}, second)).json();
     assert.ok(expired.links.some((l) => l.name === "f-dealers/d1"), "the state filter agrees");
   });
 
@@ -144,7 +143,7 @@ describe("a republish after runtime changes and sessions under the first publish
   test("a session opened before `password: required` was published gets the password page once the owner sets one", async () => {
     const { cookie, image: imageBefore } = before1["dealer/f-password-set-later"];
     assert.equal(imageBefore, 200, "its image was served under the first publish");
-    const set = await admin(second, "links/dealer/f-password-set-later/password", { method: "PUT", body: JSON.stringify({ password: PASSWORD }) });
+    const set = await admin("links/dealer/f-password-set-later/password", { method: "PUT", body: JSON.stringify({ password: PASSWORD }) }, second);
     assert.equal(set.status, 200, await set.clone().text());
     const page = await navigate(second, "dealer/f-password-set-later", cookie);
     assert.equal(page.status, 401);
@@ -176,7 +175,7 @@ test("the daily digest counts the views left under a runtime raise of the limit"
   try {
     const alpha = w.links["notify-g/alpha"];
     assert.equal(alpha.policy.max_views, 5);
-    const raised = await admin(w, "links/notify-g/alpha", { method: "PATCH", body: JSON.stringify({ max_views: 50 }) });
+    const raised = await admin("links/notify-g/alpha", { method: "PATCH", body: JSON.stringify({ max_views: 50 }) }, w);
     assert.equal(raised.status, 200, await raised.clone().text());
     assert.equal((await raised.json()).views_left, 50);
     assert.equal((await w.navigate(alpha.path, { headers: { "cf-connecting-ip": "203.0.113.33" } })).status, 200);

@@ -4,7 +4,7 @@
 // and exports, and strict 3-part routes.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, cookieOf, until } from "./harness.mjs";
+import { startWorker, cookieOf, until, adminApi } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -21,8 +21,7 @@ const CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KH
 const SLACK = "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)";
 const dealer = (n) => `channel/dealer-${String(n).padStart(3, "0")}`;
 const L = (name) => w.links[`launch-a/${name}`];
-const admin = (path, init = {}) =>
-  w.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${w.adminToken}`, "cf-connecting-ip": "198.51.100.201", ...(init.headers || {}) } });
+const admin = adminApi({ worker: () => w, ip: "198.51.100.201" });
 const post = (path) => admin(path, { method: "POST" });
 const open = (name, ip = "203.0.113.40") => w.navigate(L(name).path, { headers: { "user-agent": CHROME, "cf-connecting-ip": ip } });
 

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, cookieOf, until, NAVIGATION_HEADERS } from "./harness.mjs";
+import { startWorker, cookieOf, until, NAVIGATION_HEADERS, adminApi } from "./harness.mjs";
 
 let w;
 before(async () => { w = await startWorker(); });
@@ -23,8 +23,7 @@ async function open(key, headers = {}) {
 }
 const sameBrowser = (cookie, headers = {}) => ({ headers: { "user-agent": BROWSER, cookie, ...headers } });
 const variants = (gallery) => w.manifest.galleries[gallery].images.flatMap((img) => img.variants);
-const admin = (path, init = {}) =>
-  w.fetch(`/admin/api/${path}`, { ...init, headers: { authorization: `Bearer ${w.adminToken}`, "content-type": "application/json", ...(init.headers || {}) } });
+const admin = adminApi({ worker: () => w, headers: { "content-type": "application/json" } });
 
 test("a variant is never served without a session of its link, whatever its name, and even once it is cached", async () => {
   const press = L("showroom/press");

@@ -72,8 +72,8 @@ test("disabling a link at runtime refuses new opens at once, and enabling reopen
   const res = await w.fetch(L("showroom/toggle").path, { headers: { accept: "application/json" } });
   assert.equal(res.status, 403);
   assert.equal((await res.json()).error, "link_disabled");
-  const kv = await (await w.mf.getKVNamespace("LINK_STATE")).get("overrides/showroom/toggle", "json");
-  assert.equal(kv.disabled, true, "overrides mirrored to KV for open sessions");
+  const kv = await (await w.mf.getKVNamespace("LINK_STATE")).get("runtime/showroom/toggle", "json");
+  assert.equal(kv.overrides.disabled, true, "overrides mirrored to KV for open sessions");
   await w.setOverrides("showroom/toggle", {});
   assert.equal((await open("showroom/toggle")).res.status, 200);
 });

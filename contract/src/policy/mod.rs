@@ -102,9 +102,6 @@ pub enum DownloadSize {
 /// ([`Scoped`]): an audience's against its [`audience_terms`] (their fingerprint, so an
 /// audience's override without that memory lapses instead), a gallery's against
 /// [`GALLERY_TERMS`].
-///
-/// The JSON of the three first fields is the stored shape every version reads; the `_against`
-/// fields are stored beside it, so a rollback never loses a runtime disable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Overrides {
@@ -172,11 +169,6 @@ impl Overrides {
             self.disabled = Some(true);
         }
         self
-    }
-
-    /// The three fields every version reads, without the published values they remember.
-    pub fn stored_shape(&self) -> Overrides {
-        Overrides { expires_against: None, max_views_against: None, ..self.clone() }
     }
 
     fn expiry_holds(&self, policy: &LinkPolicy) -> bool {

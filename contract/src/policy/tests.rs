@@ -185,11 +185,7 @@ fn a_change_remembers_the_published_value_it_replaced() {
 }
 
 #[test]
-fn the_stored_shape_is_the_one_earlier_versions_read() {
-    let o = Overrides { disabled: Some(true), expires_at: Some(5), max_views: Some(2), expires_against: against(None), max_views_against: against(Some(1)) };
-    assert_eq!(serde_json::to_string(&o.stored_shape()).unwrap(), r#"{"disabled":true,"expires_at":5,"max_views":2}"#);
-    let legacy: Overrides = serde_json::from_str(r#"{"disabled":true,"expires_at":null,"max_views":null}"#).unwrap();
-    assert!(legacy.is_disabled());
+fn a_stored_shape_this_version_cannot_read_is_no_override_but_a_closed_link() {
     assert!(serde_json::from_str::<Overrides>(r#"{"disabled":true,"paused_until":9}"#).is_err(), "an unknown shape is not read as no override");
     assert!(Overrides::unreadable().is_disabled());
 }

@@ -27,28 +27,21 @@ struct RowId {
     id: i64,
 }
 
-/// The attempts table (`client` holds the network's keyed hash, `wide` its allocation's, added
-/// later), its indexes (every read is a range of one of them) and the time of the last attack
+/// The attempts table (the keyed hashes of the guesser's network, `password::Guesser::net`, and
+/// of its allocation, `wide`), its indexes (every read is a range of one of them) and the time of the last attack
 /// report. Idempotent, run when the object starts.
 pub(super) fn create_tables(sql: &SqlStorage) {
     for table in [
-        "CREATE TABLE IF NOT EXISTS password_attempts (client TEXT NOT NULL, at INTEGER NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS password_attempts (net TEXT NOT NULL, wide TEXT NOT NULL, at INTEGER NOT NULL)",
         "CREATE TABLE IF NOT EXISTS password_reports (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL)",
     ] {
         if let Err(e) = sql.exec(table, None) {
             worker::console_error!("LinkGate: creating a password table failed ({table}): {e}");
         }
     }
-    if let Err(e) = sql.exec("ALTER TABLE password_attempts ADD COLUMN wide TEXT", None)
-        && !e.to_string().contains("duplicate column")
-    {
-        worker::console_error!("LinkGate: adding column password_attempts.wide failed: {e}");
-    }
     for statement in [
-        // Rows of earlier versions have no allocation: each is its own.
-        "UPDATE password_attempts SET wide = client WHERE wide IS NULL",
         "CREATE INDEX IF NOT EXISTS password_attempts_at ON password_attempts (at)",
-        "CREATE INDEX IF NOT EXISTS password_attempts_client_at ON password_attempts (client, at)",
+        "CREATE INDEX IF NOT EXISTS password_attempts_net_at ON password_attempts (net, at)",
         "CREATE INDEX IF NOT EXISTS password_attempts_wide_at ON password_attempts (wide, at)",
     ] {
         if let Err(e) = sql.exec(statement, None) {
@@ -82,7 +75,7 @@ pub(super) fn last_hour(sql: &SqlStorage, now: i64) -> Result<(u32, u32)> {
 
 fn record(sql: &SqlStorage, who: &password::Guesser, now: i64) -> Result<password::Record> {
     let (wrong, networks) = last_hour(sql, now)?;
-    Ok(password::Record { network: newest(sql, "client", &who.net, now)?, allocation: newest(sql, "wide", &who.wide, now)?, wrong, networks })
+    Ok(password::Record { network: newest(sql, "net", &who.net, now)?, allocation: newest(sql, "wide", &who.wide, now)?, wrong, networks })
 }
 
 impl LinkGate {
@@ -98,7 +91,7 @@ impl LinkGate {
         }
         let rows: Vec<RowId> = sql
             .exec(
-                "INSERT INTO password_attempts (client, wide, at) VALUES (?, ?, ?) RETURNING rowid AS id",
+                "INSERT INTO password_attempts (net, wide, at) VALUES (?, ?, ?) RETURNING rowid AS id",
                 vec![SqlStorageValue::String(who.net.clone()), SqlStorageValue::String(who.wide.clone()), SqlStorageValue::Integer(now)],
             )?
             .to_array()?;

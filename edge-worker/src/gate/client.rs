@@ -2,6 +2,7 @@
 //! at once.
 
 use super::*;
+use crate::password::StoredHash;
 use gatefold_contract::manifest::{Gallery, Link};
 
 impl OpenRequest {

@@ -20,43 +20,33 @@
 //! published with (which the open carries), so they lapse as a link's own do, and the decision
 //! is the one composition of them all, [`gatefold_contract::policy::in_force`].
 //!
-//! Storage keeps the `overrides` column in the JSON shape every earlier version reads; what
-//! this version adds (the published values a change was made against, the session epoch) sits
-//! in columns of its own, so rolling back the worker never drops a runtime disable.
-//!
-//! Every change is mirrored to KV `LINK_STATE`, which the in-session checks read (see
-//! [`runtime`]): `runtime/<object name>` holds this version's shape, and for links
-//! `overrides/<gallery>/<link>` keeps the shape earlier versions read.
+//! The object's row lives in SQLite (`store`, its schema beside it); every change is mirrored
+//! to KV `LINK_STATE` as `runtime/<object name>` (`mirror`), which the in-session checks read
+//! (see [`runtime`]). A link's password is checked here too (`unlock`), with its wrong-attempt
+//! throttle (`attempts`).
 
-use crate::password::{self, StoredHash};
+use crate::password;
 use futures_util::future::{join, join_all};
 use gatefold_contract::policy::{Admission, Change, Refusal, decide_open};
 use gatefold_contract::{Denial, LinkPolicy, Overrides};
 use serde::{Deserialize, Serialize};
-use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, SqlStorage, SqlStorageValue, State, Stub, durable_object};
+use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, State, Stub, durable_object};
 
 mod attempts;
 mod client;
+mod mirror;
 mod runtime;
 mod scope;
+mod store;
+mod unlock;
 
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
-use runtime::Mirror;
 pub use runtime::{LinkRuntime, runtime, runtimes};
 pub use scope::{Scope, policy_in_force, session_epoch, settled_in_force};
+use store::Loaded;
 
 /// Any host works for a Durable Object stub; it only looks at the path.
 const STUB_ORIGIN: &str = "https://link-gate";
-
-/// How often a KV mirror write is tried before the failure is reported to the owner.
-const MIRROR_ATTEMPTS: u32 = 3;
-
-/// Version of the KV mirror's shape; a value this version does not know reads as disabled.
-const MIRROR_SHAPE: u32 = 1;
-
-/// How long an in-session check may use a mirrored state (edge cache): with KV's own
-/// propagation this bounds how long an open session keeps its images after a disable.
-const MIRROR_CACHE_SECONDS: u64 = 30;
 
 #[derive(Debug, Deserialize, Serialize)]
 pub struct OpenRequest {
@@ -149,130 +139,12 @@ pub struct LinkGate {
     env: Env,
 }
 
-#[derive(Deserialize)]
-struct Row {
-    views: i64,
-    overrides: String,
-    first_open: Option<i64>,
-    last_open: Option<i64>,
-    expires_against: Option<String>,
-    max_views_against: Option<String>,
-    session_epoch: i64,
-    mirror_error: Option<String>,
-    revision: i64,
-    password: Option<String>,
-}
-
-/// A row as read: its status, whether its overrides could be read, its revision, and its
-/// password hash (`None` when unset or unreadable: either way no password opens the link).
-struct Loaded {
-    status: Status,
-    readable: bool,
-    revision: i64,
-    password: Option<StoredHash>,
-}
-
-
-/// Columns added after the first version (for objects created before them).
-const ADDED_COLUMNS: [&str; 6] = [
-    "expires_against TEXT",
-    "max_views_against TEXT",
-    "session_epoch INTEGER NOT NULL DEFAULT 0",
-    "mirror_error TEXT",
-    "revision INTEGER NOT NULL DEFAULT 0",
-    // `password::StoredHash` as text, NULL when no password is set.
-    "password TEXT",
-];
-
-fn text_or_null(value: Option<String>) -> SqlStorageValue {
-    value.map_or(SqlStorageValue::Null, SqlStorageValue::String)
-}
-
-/// `overrides` and its `_against` columns, or why they cannot be read.
-fn read_overrides(r: &Row) -> std::result::Result<Overrides, String> {
-    let mut o: Overrides = serde_json::from_str(&r.overrides).map_err(|e| format!("overrides {:.120}: {e}", r.overrides))?;
-    if let Some(text) = &r.expires_against {
-        o.expires_against = Some(serde_json::from_str(text).map_err(|e| format!("expires_against {text:.120}: {e}"))?);
-    }
-    if let Some(text) = &r.max_views_against {
-        o.max_views_against = Some(serde_json::from_str(text).map_err(|e| format!("max_views_against {text:.120}: {e}"))?);
-    }
-    Ok(o)
-}
-
 impl LinkGate {
-    fn sql(&self) -> SqlStorage {
-        self.state.storage().sql()
-    }
-
     fn scope(&self) -> Result<Scope> {
         let name = self.state.id().name().ok_or_else(|| worker::Error::RustError("LinkGate has no name: create it with id_from_name".into()))?;
         Scope::from_object_name(&name).ok_or_else(|| {
             worker::Error::RustError(format!("LinkGate name {name:?} is not <gallery>/<link>, <gallery>/<audience>/<recipient>, <gallery>/* or <gallery>/@<audience>"))
         })
-    }
-
-    fn load(&self) -> Result<Loaded> {
-        let rows: Vec<Row> = self
-            .sql()
-            .exec(
-                "SELECT views, overrides, first_open, last_open, expires_against, max_views_against, session_epoch, mirror_error, revision, password
-                 FROM gate WHERE id = 1",
-                None,
-            )?
-            .to_array()?;
-        let Some(r) = rows.into_iter().next() else {
-            return Ok(Loaded { status: Status::default(), readable: true, revision: 0, password: None });
-        };
-        let mut notices: Vec<String> = r.mirror_error.iter().cloned().collect();
-        let (overrides, readable) = match read_overrides(&r) {
-            Ok(o) => (o, true),
-            Err(e) => {
-                notices.push(format!(
-                    "the stored runtime state is in a shape this version cannot read ({e}), so the link answers disabled; \
-                     deploy the version that wrote it, or disable/enable to start afresh"
-                ));
-                (Overrides::unreadable(), false)
-            }
-        };
-        let password = r.password.as_deref().and_then(|text| match StoredHash::parse(text) {
-            Ok(h) => Some(h),
-            Err(e) => {
-                notices.push(format!("the stored password cannot be read ({e}), so the link answers password_not_set: set the password again"));
-                None
-            }
-        });
-        Ok(Loaded {
-            status: Status {
-                views: r.views.max(0) as u64,
-                overrides,
-                first_open: r.first_open,
-                last_open: r.last_open,
-                session_epoch: u32::try_from(r.session_epoch).unwrap_or(u32::MAX),
-                password_set: password.is_some(),
-                notices,
-                password_attack: None,
-            },
-            readable,
-            revision: r.revision,
-            password,
-        })
-    }
-
-    /// Stores `overrides` (the row is created when missing) and bumps the revision.
-    fn save(&self, overrides: &Overrides) -> Result<()> {
-        let against = |a: Option<String>| text_or_null(a);
-        self.sql().exec(
-            "INSERT INTO gate (id, views, overrides, expires_against, max_views_against, revision) VALUES (1, 0, ?, ?, ?, 1)
-             ON CONFLICT(id) DO UPDATE SET overrides = excluded.overrides, expires_against = excluded.expires_against,
-               max_views_against = excluded.max_views_against, revision = gate.revision + 1",
-            vec![
-                SqlStorageValue::String(serde_json::to_string(&overrides.stored_shape())?),
-                against(overrides.expires_against.as_ref().map(serde_json::to_string).transpose()?),
-                against(overrides.max_views_against.as_ref().map(serde_json::to_string).transpose()?),
-            ],
-        )?;
-        Ok(())
     }
 
     /// The wider scopes' states, each from its own object (asked at once) and settled there
@@ -324,17 +196,6 @@ impl LinkGate {
         self.mirror(scope).await
     }
 
-    /// Counts an admitted open (synchronous: callers decide and count with no await between).
-    fn count(&self, admission: Admission, session_epoch: u32, now: i64) -> Result<Admission> {
-        self.sql().exec(
-            "INSERT INTO gate (id, views, overrides, first_open, last_open) VALUES (1, ?, '{}', ?, ?)
-             ON CONFLICT(id) DO UPDATE SET views = excluded.views,
-               first_open = COALESCE(gate.first_open, excluded.first_open), last_open = excluded.last_open",
-            vec![SqlStorageValue::Integer(admission.view_number as i64), SqlStorageValue::Integer(now), SqlStorageValue::Integer(now)],
-        )?;
-        Ok(Admission { session_epoch, ..admission })
-    }
-
     async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
         let scope = self.scope()?;
         let wider = self.wider_settled(&scope, &req.wider_terms).await?;
@@ -357,70 +218,6 @@ impl LinkGate {
         Ok(response)
     }
 
-    /// A password attempt: the link's state, then the password being set, then the throttle
-    /// (checked and booked as a wrong attempt in one step, so concurrent guesses cannot pass
-    /// the limit together), then PBKDF2. A right password asks the wider scopes again (a
-    /// disable or revoke of the audience or gallery landing during the derive is seen), then
-    /// takes its booking back and counts the open with the state decided again, in one
-    /// synchronous step.
-    async fn unlock(&self, req: &UnlockRequest) -> Result<UnlockResponse> {
-        let scope = self.scope()?;
-        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
-        let loaded = self.load()?;
-        let (settled, resettle) = Self::settled(&loaded, &req.policy);
-        let decided = Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now);
-        let checked = match (decided, &loaded.password) {
-            (Err(denial), _) => Err(UnlockResponse::Denied(denial)),
-            (Ok(_), None) => Err(UnlockResponse::Denied(Denial::PasswordNotSet)),
-            (Ok(_), Some(stored)) => match self.book_attempt(&req.network, req.now)? {
-                Err(retry_after) => Err(UnlockResponse::Throttled { retry_after }),
-                Ok(booking) => Ok((stored, booking)),
-            },
-        };
-        if resettle {
-            self.resettle(&scope, &settled).await?;
-        }
-        let (stored, booking) = match checked {
-            Ok(found) => found,
-            Err(answer) => return Ok(answer),
-        };
-        if !password::verify(&req.password, stored).await? {
-            return Ok(UnlockResponse::Denied(Denial::WrongPassword));
-        }
-        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
-        // From here to the count: no await.
-        let now = self.load()?;
-        if now.password.as_ref() != Some(stored) {
-            // The owner changed the password while this one was being checked.
-            return Ok(UnlockResponse::Denied(Denial::WrongPassword));
-        }
-        self.sql().exec("DELETE FROM password_attempts WHERE rowid = ?", vec![SqlStorageValue::Integer(booking)])?;
-        Ok(match Self::decide(&req.policy, &now, &wider, &req.wider_terms, req.now) {
-            Err(denial) => UnlockResponse::Denied(denial),
-            Ok(admission) => {
-                let epoch = session_epoch(now.status.session_epoch, wider.iter().map(|w| w.session_epoch));
-                UnlockResponse::Admitted(self.count(admission, epoch, req.now)?)
-            }
-        })
-    }
-
-    /// Sets or clears the password: the epoch moves on (every open session ends) and earlier
-    /// wrong attempts are forgotten.
-    async fn set_password(&self, change: &PasswordChange) -> Result<Status> {
-        let scope = self.scope()?;
-        if let Some(text) = &change.hash {
-            StoredHash::parse(text).map_err(worker::Error::RustError)?;
-        }
-        self.sql().exec(
-            "INSERT INTO gate (id, views, overrides, session_epoch, revision, password) VALUES (1, 0, '{}', 1, 1, ?)
-             ON CONFLICT(id) DO UPDATE SET password = excluded.password, session_epoch = gate.session_epoch + 1, revision = gate.revision + 1",
-            vec![text_or_null(change.hash.clone())],
-        )?;
-        self.sql().exec("DELETE FROM password_attempts", None)?;
-        self.mirror(&scope).await?;
-        Ok(self.load()?.status)
-    }
-
     async fn change(&self, req: &ChangeRequest) -> Result<ChangeResponse> {
         let scope = self.scope()?;
         let loaded = self.load()?;
@@ -435,55 +232,9 @@ impl LinkGate {
 
     async fn revoke(&self) -> Result<Status> {
         let scope = self.scope()?;
-        self.sql().exec(
-            "INSERT INTO gate (id, views, overrides, session_epoch, revision) VALUES (1, 0, '{}', 1, 1)
-             ON CONFLICT(id) DO UPDATE SET session_epoch = gate.session_epoch + 1, revision = gate.revision + 1",
-            None,
-        )?;
+        self.bump_epoch()?;
         self.mirror(&scope).await?;
         Ok(self.load()?.status)
-    }
-
-    /// Writes the current state to KV, retrying; a write that still fails is recorded and
-    /// shown to the owner in every status until a later write succeeds. Concurrent changes may
-    /// finish their writes out of order, so a write that finds a newer revision writes again.
-    async fn mirror(&self, scope: &Scope) -> Result<()> {
-        let kv = self.env.kv("LINK_STATE")?;
-        let mut failure = None;
-        let mut written = -1;
-        for attempt in 1..=MIRROR_ATTEMPTS + 1 {
-            let loaded = self.load()?;
-            if !loaded.readable || loaded.revision == written {
-                break;
-            }
-            let status = &loaded.status;
-            let mirror = serde_json::to_string(&Mirror { shape: MIRROR_SHAPE, overrides: status.overrides.clone(), session_epoch: status.session_epoch })?;
-            let mut result = kv.put(&scope.mirror_key(), mirror)?.execute().await;
-            if let (Ok(()), Some(legacy)) = (&result, scope.legacy_mirror_key()) {
-                result = kv.put(&legacy, serde_json::to_string(&status.overrides.stored_shape())?)?.execute().await;
-            }
-            match result {
-                Ok(()) => {
-                    written = loaded.revision;
-                    failure = None;
-                }
-                Err(e) => {
-                    worker::console_error!("LinkGate {}: mirroring to KV failed (attempt {attempt}): {e}", scope.object_name());
-                    failure = Some(e.to_string());
-                    if attempt < MIRROR_ATTEMPTS {
-                        worker::Delay::from(std::time::Duration::from_millis(200 * u64::from(attempt))).await;
-                    }
-                }
-            }
-        }
-        let notice = failure.map(|e| {
-            format!(
-                "the change is stored, but copying it to KV failed {MIRROR_ATTEMPTS} times ({e}): open sessions keep their images \
-                 until a later change copies it; repeat the action"
-            )
-        });
-        self.sql().exec("UPDATE gate SET mirror_error = ? WHERE id = 1", vec![text_or_null(notice)])?;
-        Ok(())
     }
 
     /// Replaces the overrides wholesale: kept for tools that set a known state directly (the
@@ -500,25 +251,8 @@ impl DurableObject for LinkGate {
     fn new(state: State, env: Env) -> Self {
         // Idempotent and cheap; running it here keeps every handler free of schema checks.
         let sql = state.storage().sql();
-        if let Err(e) = sql.exec(
-            "CREATE TABLE IF NOT EXISTS gate (
-                id INTEGER PRIMARY KEY CHECK (id = 1),
-                views INTEGER NOT NULL DEFAULT 0,
-                overrides TEXT NOT NULL DEFAULT '{}',
-                first_open INTEGER,
-                last_open INTEGER)",
-            None,
-        ) {
-            worker::console_error!("LinkGate: creating its table failed: {e}");
-        }
+        store::create_table(&sql);
         attempts::create_tables(&sql);
-        for column in ADDED_COLUMNS {
-            if let Err(e) = sql.exec(&format!("ALTER TABLE gate ADD COLUMN {column}"), None)
-                && !e.to_string().contains("duplicate column")
-            {
-                worker::console_error!("LinkGate: adding column {column} failed: {e}");
-            }
-        }
         LinkGate { state, env }
     }
 

@@ -60,15 +60,6 @@ impl Scope {
         format!("runtime/{}", self.object_name())
     }
 
-    /// KV key earlier versions read a link's overrides from (recipients' links are newer
-    /// than every such version: they have none).
-    pub(super) fn legacy_mirror_key(&self) -> Option<String> {
-        match self {
-            Scope::Link { gallery, link } if !link.contains('/') => Some(format!("overrides/{gallery}/{link}")),
-            _ => None,
-        }
-    }
-
     /// The scopes whose changes apply to this one's links, narrowest first: a recipient's
     /// audience, then the gallery.
     pub fn wider(&self) -> Vec<Scope> {

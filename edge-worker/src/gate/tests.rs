@@ -1,3 +1,4 @@
+use super::mirror::{Mirror, Mirrored};
 use super::*;
 use gatefold_contract::manifest::{Audience, Gallery};
 use gatefold_contract::policy::GALLERY_TERMS;
@@ -8,8 +9,6 @@ fn scopes_name_their_objects_without_colliding_with_links() {
         assert_eq!(Scope::from_object_name(&scope.object_name()), Some(scope.clone()));
     }
     assert_eq!(Scope::gallery("spring").object_name(), "spring/*");
-    assert_eq!(Scope::link("spring", "market").legacy_mirror_key().as_deref(), Some("overrides/spring/market"));
-    assert_eq!(Scope::gallery("spring").legacy_mirror_key(), None);
     assert_eq!(Scope::link("spring", "market").wider(), vec![Scope::gallery("spring")]);
 }
 
@@ -20,7 +19,6 @@ fn a_recipient_link_round_trips_and_has_its_audience_and_gallery_as_wider_scopes
     assert_eq!(Scope::from_object_name("launch-a/channel/dealer-001"), Some(recipient.clone()));
     assert_eq!(recipient.wider(), vec![Scope::audience("launch-a", "channel"), Scope::gallery("launch-a")]);
     assert_eq!(Scope::audience("launch-a", "channel").object_name(), "launch-a/@channel");
-    assert_eq!(recipient.legacy_mirror_key(), None, "no earlier version knew recipients");
     assert!(Scope::audience("launch-a", "channel").wider().is_empty());
     for bad in ["launch-a", "launch-a/", "/x", "launch-a/a/b/c", "launch-a//b", "launch-a/a/", "launch-a/@", "launch-a/@a/b", "launch-a/a/@b", "launch-a/a/*", "@x/y"] {
         assert_eq!(Scope::from_object_name(bad), None, "{bad}");
@@ -58,7 +56,7 @@ fn a_revoke_at_any_scope_leaves_every_earlier_session_behind() {
 #[test]
 fn a_mirror_in_an_unknown_shape_reads_as_disabled() {
     let ok = r#"{"shape":1,"overrides":{"disabled":null,"expires_at":null,"max_views":null},"session_epoch":3}"#;
-    assert_eq!(Mirror::read(ok), runtime::Mirrored { overrides: Overrides::default(), session_epoch: 3 });
+    assert_eq!(Mirror::read(ok), Mirrored { overrides: Overrides::default(), session_epoch: 3 });
     for unknown in [r#"{"shape":2,"overrides":{},"session_epoch":3}"#, r#"{"shape":1,"overrides":{"paused":true},"session_epoch":0}"#, "not json"] {
         assert!(Mirror::read(unknown).overrides.is_disabled(), "{unknown}");
     }

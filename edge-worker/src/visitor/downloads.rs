@@ -1,7 +1,8 @@
 //! Downloads behind the session and the published switch: originals (with `Range`), the web
 //! size, and "download all" as one ZIP streamed from R2.
 
-use super::{MEDIA_BUCKET, Visit, admit, deny, display_image, missing_media};
+use super::images::{admit, display_image, missing_media};
+use super::{MEDIA_BUCKET, Visit, deny};
 use crate::access::EventKind;
 use crate::http::{self, headers};
 use crate::zip;
