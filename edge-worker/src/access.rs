@@ -259,14 +259,14 @@ pub fn record(env: &worker::Env, ctx: &worker::Context, event: GalleryEvent) {
     ctx.wait_until(async move {
         let sent = async {
             let site = crate::site::load(&env).await.map_err(worker::Error::RustError)?;
-            let batch = crate::analytics::Batch {
+            let batch = crate::gallery_log::Batch {
                 now_ms: event.event.ts,
                 retention_days: site.settings.analytics.retention_days,
                 events: vec![event.event.clone()],
                 gallery: Some(event.gallery.clone()),
                 views: event.views,
             };
-            crate::analytics::GalleryLogClient::new(&env, &event.gallery)?.record(&batch).await
+            crate::gallery_log::GalleryLogClient::new(&env, &event.gallery)?.record(&batch).await
         };
         if let Err(e) = sent.await {
             worker::console_error!("access log: could not record {:?} event for {}/{}: {e}", event.event.kind, event.gallery, event.event.link);

@@ -25,14 +25,16 @@
 
 pub mod access;
 pub mod admin;
-pub mod analytics;
 pub mod bots;
+pub mod digest;
+pub mod gallery_log;
 pub mod gate;
 pub mod http;
 pub mod network;
 pub mod notify;
 pub mod password;
 pub mod route;
+pub mod sign_in_throttle;
 pub mod site;
 pub mod visitor;
 pub mod zip;
@@ -95,7 +97,7 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
         worker::console_error!("gatefold: refusing to send digests: {problem}");
         return;
     }
-    if let Err(e) = notify::digest::scheduled(&env, event.schedule() as i64).await {
+    if let Err(e) = digest::scheduled(&env, event.schedule() as i64).await {
         worker::console_error!("gatefold: daily digest: {e}");
     }
 }

@@ -4,8 +4,8 @@
 
 use super::access::{self, AccessConfig};
 use super::api::{self, Failure};
-use crate::analytics::GalleryLogClient;
-use crate::analytics::throttle::AuthRequest;
+use crate::gallery_log::GalleryLogClient;
+use crate::sign_in_throttle::AuthRequest;
 use gatefold_contract::token::{MIN_SECRET_CHARS, secrets_equal};
 use worker::{Env, Method, Request, Result};
 
@@ -90,7 +90,7 @@ pub async fn authorize(req: &Request, env: &Env) -> Result<std::result::Result<A
 }
 
 /// The bearer token, compared in constant time, then decided by the network's throttle with
-/// the verdict in hand (see `analytics::throttle`): a right token is never a failure.
+/// the verdict in hand (see `crate::sign_in_throttle`): a right token is never a failure.
 async fn by_token(req: &Request, env: &Env, given: &str) -> Result<std::result::Result<Actor, Failure>> {
     let expected = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     if let Some(f) = token_problem(expected.as_deref()) {

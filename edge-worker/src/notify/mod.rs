@@ -12,8 +12,6 @@
 //! Secrets: a channel names the worker secrets holding its URL and signing key; they are read
 //! when sending and never logged. A missing one is reported (dead letter, notify test).
 
-pub mod digest;
-pub mod outbox;
 
 use crate::access::{ADMITTED, AccessEvent, EventKind};
 use gatefold_contract::Denial;
@@ -272,7 +270,7 @@ pub fn wanting<'a>(gallery: &'a Gallery, link: Option<&'a Link>, kind: NotifyKin
 /// Enqueues an `owner_action` notice for the gallery's channels (the link's, when the action
 /// targets one link), sent by the log's next alarm. Called by the audit handler after it
 /// recorded the entry.
-pub async fn on_owner_action(log: &crate::analytics::GalleryLog, entry: &gatefold_contract::admin::AuditEntry) -> worker::Result<()> {
+pub async fn on_owner_action(log: &crate::gallery_log::GalleryLog, entry: &gatefold_contract::admin::AuditEntry) -> worker::Result<()> {
     log.owner_action(entry).await
 }
 

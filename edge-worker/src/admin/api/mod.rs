@@ -7,7 +7,7 @@ use gatefold_contract::admin::AudienceStatus;
 use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url, split_link_name};
 use gatefold_contract::owner::LinkTerms;
 use gatefold_contract::{LinkState, Locale, Overrides};
-use crate::analytics::rollup;
+use crate::gallery_log::rollup;
 use gatefold_contract::policy::{Change, Refusal};
 use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
 use chrono::NaiveDate;

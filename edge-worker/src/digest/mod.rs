@@ -59,7 +59,7 @@ pub async fn scheduled(env: &Env, now_ms: i64) -> Result<(), String> {
     if requests.is_empty() {
         return Ok(());
     }
-    let coordinator = crate::analytics::GalleryLogClient::new(env, COORDINATOR).map_err(|e| e.to_string())?;
+    let coordinator = crate::gallery_log::GalleryLogClient::new(env, COORDINATOR).map_err(|e| e.to_string())?;
     coordinator.plan_digests(&DigestPlan { requests }).await.map_err(|e| e.to_string())
 }
 

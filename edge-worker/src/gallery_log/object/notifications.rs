@@ -61,7 +61,7 @@ impl GalleryLog {
 
     /// Which notifications the batch's events stand for, into the outbox of every channel of
     /// their link that wants them, one row per link, kind and window.
-    pub(super) async fn notify_events(&self, batch: &crate::analytics::Batch) -> Result<()> {
+    pub(super) async fn notify_events(&self, batch: &crate::gallery_log::Batch) -> Result<()> {
         let Some(gallery_id) = &batch.gallery else { return Ok(()) };
         let todo: Vec<(&AccessEvent, Vec<NotifyKind>)> =
             batch.events.iter().map(|e| (e, notify::kinds(e, batch.views))).filter(|(_, k)| !k.is_empty()).collect();
@@ -200,7 +200,7 @@ impl GalleryLog {
             self.sql.exec("SELECT gallery, body FROM digest_queue WHERE sent = 0 LIMIT ?", vec![V::from(i64::from(FAN_OUT))])?.to_array()?;
         for q in rows {
             let req: DigestRequest = serde_json::from_str(&q.body)?;
-            if let Err(e) = crate::analytics::GalleryLogClient::new(&self.env, &q.gallery)?.digest(&req).await {
+            if let Err(e) = crate::gallery_log::GalleryLogClient::new(&self.env, &q.gallery)?.digest(&req).await {
                 worker::console_error!("digest of {} for {}: {e}", q.gallery, req.day);
             }
             self.sql.exec("UPDATE digest_queue SET sent = 1 WHERE day = ? AND gallery = ?", vec![V::from(req.day.as_str()), V::from(q.gallery.as_str())])?;

@@ -1,7 +1,7 @@
 //! The outbox of a gallery's log: notices waiting to be sent, one row per channel and notice,
 //! and the dead letters given up on. SQL only; the log's alarm does the sending.
 
-use super::{DEAD_LETTER_KEEP_MS, DEAD_LETTER_MAX, Tried};
+use crate::notify::{DEAD_LETTER_KEEP_MS, DEAD_LETTER_MAX, Tried};
 use gatefold_contract::admin::DeadLetter;
 use gatefold_contract::notify::{Channel, Notice, Platform};
 use serde::Deserialize;

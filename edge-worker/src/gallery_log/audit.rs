@@ -5,7 +5,7 @@
 //! read before and after it ([`changes`]), so the log says "expires 2026-12-01 23:59 →
 //! 2026-12-08 23:59", never the request body (a password never reaches it).
 
-use crate::analytics::rollup::LinkActivity;
+use crate::gallery_log::rollup::LinkActivity;
 use gatefold_contract::admin::{AUDIT_MAX_ACTION, AUDIT_MAX_STATE, AUDIT_MAX_TARGET, Activity, AuditEntry, FollowUpLink, LinkStatus};
 use gatefold_contract::manifest::{Gallery, Site};
 use gatefold_contract::owner::ShownExpiry;

@@ -20,12 +20,12 @@
 //! - [`Op::PasswordAttack`] — a link's `LinkGate` reports a distributed guess at its password
 //!   ([`crate::notify::AttackReport`]); enqueued as a `password_attack` notice.
 //! - [`Op::SignInAttempt`] — the admin sign-in throttle (only on the object
-//!   named [`AUTH_OBJECT`]; see [`throttle`]).
+//!   named [`AUTH_OBJECT`]; see [`crate::sign_in_throttle`]).
 
 pub mod audit;
 pub mod export;
+pub mod outbox;
 pub mod rollup;
-pub mod throttle;
 
 mod client;
 mod object;

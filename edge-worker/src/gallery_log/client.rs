@@ -1,7 +1,7 @@
 //! The typed client of a `GalleryLog` Durable Object: the only code that builds its requests.
 
 use super::rollup::{LinkActivity, Query, Rollup};
-use super::throttle::{AuthAnswer, AuthRequest};
+use crate::sign_in_throttle::{AuthAnswer, AuthRequest};
 use super::{AUTH_OBJECT, Batch, ExportPage, Op, StoredEvent};
 use gatefold_contract::admin::{AuditEntry, AuditLog};
 use serde::Serialize;
@@ -85,12 +85,12 @@ impl GalleryLogClient {
     }
 
     /// Hands a day's digests to the coordinator (see `crate::notify::digest`).
-    pub async fn plan_digests(&self, plan: &crate::notify::digest::DigestPlan) -> Result<()> {
+    pub async fn plan_digests(&self, plan: &crate::digest::DigestPlan) -> Result<()> {
         self.call(Op::DigestPlan, plan).await.map(drop)
     }
 
     /// Asks this gallery's log to enqueue its digest of a day.
-    pub async fn digest(&self, req: &crate::notify::digest::DigestRequest) -> Result<()> {
+    pub async fn digest(&self, req: &crate::digest::DigestRequest) -> Result<()> {
         self.call(Op::Digest, req).await.map(drop)
     }
 

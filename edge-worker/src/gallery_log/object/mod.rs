@@ -1,11 +1,12 @@
 //! The `GalleryLog` Durable Object (wasm only): SQLite schema, inserts and grouped queries.
 
 use super::rollup::{self, DimRow, HourRow, ImageRow, LinkActivity, LinkKindRow, Query, Rollup};
-use super::throttle::{self, AuthAnswer, AuthRequest};
+use crate::sign_in_throttle::{self as throttle, AuthAnswer, AuthRequest};
 use super::{Batch, ExportPage, MAX_AGGREGATED_ROWS_PER_MINUTE, MAX_EVENTS_PER_REQUEST, OVERFLOW_VISITOR, Op, PRUNE_BATCH, PRUNE_EVERY_MS, StoredEvent};
 use crate::access::{ADMITTED, AccessEvent, COLUMNS, EventKind, wire_name};
-use crate::notify::{self, outbox};
-use crate::notify::digest::{DigestPlan, DigestRequest, FAN_OUT};
+use crate::notify;
+use crate::gallery_log::outbox;
+use crate::digest::{DigestPlan, DigestRequest, FAN_OUT};
 use gatefold_contract::manifest::Gallery;
 use gatefold_contract::notify::{Digest, DigestLink, NotifyKind};
 use gatefold_contract::admin::{AUDIT_PAGE_MAX, AuditEntry, AuditLog};
@@ -56,7 +57,7 @@ fn migrate(sql: &SqlStorage) -> Result<()> {
     if !audit.iter().any(|c| c == "actor") {
         sql.exec("ALTER TABLE audit ADD COLUMN actor TEXT", None)?;
     }
-    sql.exec(crate::notify::outbox::SCHEMA, None)?;
+    sql.exec(crate::gallery_log::outbox::SCHEMA, None)?;
     Ok(())
 }
 
