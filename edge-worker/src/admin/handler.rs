@@ -13,6 +13,7 @@ use crate::gallery_log::audit::{self, Terms};
 use crate::site::Deployment;
 use gatefold_contract::manifest::{Gallery, IndexedGallery, IndexedLink, Link, Site};
 use gatefold_contract::policy::{Change, GALLERY_TERMS};
+use gatefold_contract::time::WallTime;
 use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{Context, Env, Headers, Method, Request, Response, Result};
@@ -537,7 +538,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
             if let ApiRoute::Audit { .. } = route {
                 return Ok(Ok(json(&log)?));
             }
-            let name = format!("{gallery}-audit-{}.csv", rollup::civil_date((now + i64::from(settings.utc_offset_at(now))).div_euclid(86_400)));
+            let name = format!("{gallery}-audit-{}.csv", WallTime::at(settings, now).date());
             *note = Some(Note::taken("export_audit_csv", gallery, name.clone()));
             let body = Response::from_bytes(export::audit_csv(settings, &log.entries))?;
             Ok(Ok(download(body, "text/csv; charset=utf-8", &name)?))
@@ -607,7 +608,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
                 link: link.clone(),
                 offsets: rollup::Query::offsets_for(settings, from.saturating_mul(1000), to.saturating_mul(1000)),
             };
-            let file_base = format!("{gallery}-{}", rollup::civil_date((now + i64::from(settings.utc_offset_at(now))).div_euclid(86_400)));
+            let file_base = format!("{gallery}-{}", WallTime::at(settings, now).date());
             let log = GalleryLogClient::new(env, gallery)?;
             let scope_text = link.as_deref().map_or_else(String::new, |l| format!(", link {l}"));
             if let ApiRoute::ExportCsv { .. } = route {

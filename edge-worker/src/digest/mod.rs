@@ -6,6 +6,7 @@
 //! coordinator keeps each (day, gallery) once, each log remembers the day it digested).
 
 use gatefold_contract::manifest::Site;
+use gatefold_contract::time::{self, WallTime};
 use serde::{Deserialize, Serialize};
 use worker::Env;
 
@@ -35,14 +36,11 @@ pub struct DigestPlan {
 /// local day before, as `YYYY-MM-DD`, with its bounds in Unix ms.
 pub fn due_day(site: &Site, now_ms: i64) -> Option<(String, i64, i64)> {
     let now = now_ms.div_euclid(1000);
-    let local = now + i64::from(site.utc_offset_at(now));
-    if local.div_euclid(3600).rem_euclid(24) != i64::from(site.digest_hour) {
+    if WallTime::at(site, now).hour() != site.digest_hour {
         return None;
     }
-    let today = local.div_euclid(86_400);
-    let local_midnight_utc = today * 86_400 - i64::from(site.utc_offset_at(now));
-    let day = chrono::DateTime::from_timestamp((today - 1) * 86_400, 0)?.date_naive().format("%Y-%m-%d").to_string();
-    Some((day, (local_midnight_utc - 86_400) * 1000, local_midnight_utc * 1000))
+    let day = time::day_before(site, now);
+    Some((day.date, day.from * 1000, day.to * 1000))
 }
 
 /// The hourly cron: at the digest hour, hands the galleries with a digest to the coordinator.

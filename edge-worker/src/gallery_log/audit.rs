@@ -9,6 +9,7 @@ use crate::gallery_log::rollup::LinkActivity;
 use gatefold_contract::admin::{AUDIT_MAX_ACTION, AUDIT_MAX_STATE, AUDIT_MAX_TARGET, Activity, AuditEntry, FollowUpLink, LinkStatus};
 use gatefold_contract::manifest::{Gallery, Site};
 use gatefold_contract::owner::ShownExpiry;
+use gatefold_contract::time::WallTime;
 use gatefold_contract::LinkState;
 
 /// Keeps at most `max` characters.
@@ -86,8 +87,8 @@ impl Terms {
 fn expiry_text(site: &Site, at: Option<i64>) -> String {
     let Some(at) = at else { return "expires never".into() };
     let e = ShownExpiry::at_instant(at, site.utc_offset_at(at));
-    let shown = if e.end_of_day { at - 60 } else { at } + i64::from(e.utc_offset);
-    chrono::DateTime::from_timestamp(shown, 0).map_or_else(|| format!("expires {at}"), |t| format!("expires {}", t.format("%Y-%m-%d %H:%M")))
+    let shown = WallTime::with_offset(if e.end_of_day { at - 60 } else { at }, e.utc_offset);
+    format!("expires {}", shown.minute())
 }
 
 fn views_text(max: Option<u32>) -> String {

@@ -270,7 +270,7 @@ impl GalleryLog {
                 continue;
             }
             let mut n = notify::notice(&site.settings, &gallery, Some(nl), NotifyKind::ExpiresSoon, at * 1000, now_ms);
-            n.detail = Some(crate::admin::api::site_time(&site.settings, at));
+            n.detail = Some(gatefold_contract::time::for_owner(&site.settings, at));
             enqueue_all(NotifyKind::ExpiresSoon, Some(link), &n)?;
         }
         outbox::set_meta(&self.sql, "digest_day", &req.day)?;
