@@ -29,6 +29,7 @@ pub mod expiry;
 pub mod locale;
 pub mod manifest;
 pub mod media;
+mod named;
 pub mod notify;
 pub mod owner;
 pub mod page;

@@ -22,15 +22,11 @@ CREATE TABLE IF NOT EXISTS digest_queue (day TEXT NOT NULL, gallery TEXT NOT NUL
   PRIMARY KEY (day, gallery));
 ";
 
-fn wire<T: serde::Serialize>(v: &T) -> String {
-    crate::access::wire_name(v)
-}
-
 /// Adds `n` events to the notice's row for this channel, or starts it (due at `due`).
 /// `notice` carries the row's first event; later ones update the count, the last time, place,
 /// device and detail (views used so far).
 pub fn enqueue(sql: &SqlStorage, channel: &Channel, notice: &Notice, due: i64) -> Result<()> {
-    let platform = wire(&channel.to);
+    let platform = channel.to.name();
     let key = format!("{}:{platform}:{}", notice.id, channel.url_secret);
     sql.exec(
         "INSERT INTO outbox (key, platform, url_secret, sign_secret, notice, count, last_at, place, device, detail, due)
@@ -39,7 +35,7 @@ pub fn enqueue(sql: &SqlStorage, channel: &Channel, notice: &Notice, due: i64) -
            place = COALESCE(excluded.place, place), device = COALESCE(excluded.device, device), detail = COALESCE(excluded.detail, detail)",
         vec![
             V::from(key.as_str()),
-            V::from(platform.as_str()),
+            V::from(platform),
             V::from(channel.url_secret.as_str()),
             V::from(channel.sign_secret.clone()),
             V::from(serde_json::to_string(notice)?.as_str()),
@@ -124,7 +120,7 @@ pub fn failed(sql: &SqlStorage, row: &Due, tried: &Tried, now: i64, retry_at: Op
                 V::from(notice.id.as_str()),
                 V::from(row.platform.as_str()),
                 V::from(row.url_secret.as_str()),
-                V::from(wire(&notice.kind).as_str()),
+                V::from(notice.kind.name()),
                 V::from(notice.link.as_ref().map_or("", |l| l.id.as_str())),
                 V::from(now),
                 V::from(attempts),

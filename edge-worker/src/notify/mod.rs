@@ -116,7 +116,7 @@ pub fn window_start(ts_ms: i64, window_ms: i64) -> i64 {
 /// every gallery, link, kind and window.
 pub fn notice_id(gallery: &str, link: &str, kind: NotifyKind, window: i64) -> String {
     let mut h = blake3::Hasher::new();
-    for part in [gallery, link, &crate::access::wire_name(&kind), &window.to_string()] {
+    for part in [gallery, link, kind.name(), &window.to_string()] {
         h.update(part.as_bytes());
         h.update(&[0]);
     }

@@ -37,8 +37,7 @@ pub fn feishu_sign(timestamp_s: i64, secret: &str) -> String {
 /// URL-encoded as the query parameter `sign`.
 pub fn dingtalk_sign(timestamp_ms: i64, secret: &str) -> String {
     let raw = BASE64.encode(&hmac_sha256(secret.as_bytes(), format!("{timestamp_ms}\n{secret}").as_bytes()));
-    // Base64 has three characters a query must escape.
-    raw.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+    percent_encoding::utf8_percent_encode(&raw, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// Gatefold's webhook: hex HMAC-SHA256(key = secret, message = "{timestamp}.{body}").
