@@ -4,8 +4,7 @@
 
 use super::access::{self, AccessConfig};
 use super::api::{self, Failure};
-use crate::gallery_log::GalleryLogClient;
-use crate::sign_in_throttle::AuthRequest;
+use crate::sign_in_throttle::{self, AuthRequest};
 use gatefold_contract::token::{MIN_SECRET_CHARS, secrets_equal};
 use worker::{Env, Method, Request, Result};
 
@@ -99,7 +98,7 @@ async fn by_token(req: &Request, env: &Env, given: &str) -> Result<std::result::
     let correct = expected.is_some_and(|e| secrets_equal(given, &e));
     let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_else(|| "unknown".into());
     let now = (now_ms() / 1000.0) as i64;
-    let answer = GalleryLogClient::admin_auth(env)?.attempt_sign_in(&AuthRequest::new(&ip, now, correct)).await?;
+    let answer = sign_in_throttle::attempt(env, &AuthRequest::new(&ip, now, correct)).await?;
     if answer.retry_after > 0 {
         let mut f = Failure::new(429, "too_many_attempts", answer.message());
         f.retry_after = Some(answer.retry_after);

@@ -1,23 +1,35 @@
-//! The daily digest. One hourly cron run (UTC) decides in code whether it is the site's digest
-//! hour; if so it posts the galleries that want a digest to one coordinator log
-//! ([`COORDINATOR`]), whose alarm asks at most [`FAN_OUT`] galleries' logs per run to build and
-//! enqueue their digest, re-arming until every gallery had its turn. A run never visits 1,000
-//! galleries' objects itself, and a repeated run of the same day changes nothing (the
-//! coordinator keeps each (day, gallery) once, each log remembers the day it digested).
+//! The daily digest, in its own Durable Object class, `DailyDigest`, away from the gallery
+//! logs it reads.
+//!
+//! One hourly cron run (UTC) decides in code whether it is the site's digest hour ([`due_day`]);
+//! if so it posts the galleries that want a digest to the coordinator instance
+//! ([`COORDINATOR`], [`coordinator`]), whose alarm asks at most [`FAN_OUT`] galleries' digests
+//! per run, re-arming until every gallery had its turn. A gallery's digest runs in the
+//! instance named after the gallery ([`gallery`]): it reads the day's and every link's
+//! activity from the gallery's log, the links' runtime state in bulk, and hands the digest and
+//! its `expires_soon` notices to the log's outbox. Each runs in an invocation of its own, so a
+//! run never visits 1,000 galleries' objects, nor reads 2,000 recipients' state, in one; and a
+//! repeated run of the same day changes nothing (the coordinator keeps each (day, gallery)
+//! once, each gallery's instance remembers the day it digested and the expiries it told).
+
+mod coordinator;
+mod gallery;
+mod object;
+pub use object::DailyDigest;
 
 use gatefold_contract::manifest::Site;
 use gatefold_contract::time::{self, WallTime};
 use serde::{Deserialize, Serialize};
-use worker::Env;
+use worker::{Env, Method, Request, RequestInit, Stub};
 
-/// The log that spreads a day's digests over its alarms. Gallery ids are folder names of
+/// The instance that spreads a day's digests over its alarms. Gallery ids are folder names of
 /// letters, digits and dashes: a name with a colon is no gallery's.
 pub const COORDINATOR: &str = "gatefold:digest";
 
 /// Galleries asked per coordinator alarm run (each ask is one subrequest).
 pub const FAN_OUT: u32 = 25;
 
-/// What a gallery's log is asked to digest: the local day and its bounds in Unix ms.
+/// What a gallery's digest covers: the local day and its bounds in Unix ms.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DigestRequest {
     pub gallery: String,
@@ -30,6 +42,70 @@ pub struct DigestRequest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DigestPlan {
     pub requests: Vec<DigestRequest>,
+}
+
+/// The operations a `DailyDigest` answers, named once for the client and the object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Op {
+    /// On the coordinator: a [`DigestPlan`] to keep and work off.
+    Plan,
+    /// On a gallery's instance: its [`DigestRequest`].
+    Gallery,
+    /// On the coordinator: `{}` → the galleries still to ask, as a `NotificationStatus` (what
+    /// the tests wait on, as on a gallery's log).
+    Notifications,
+}
+
+impl Op {
+    const ALL: [Op; 3] = [Op::Plan, Op::Gallery, Op::Notifications];
+
+    fn path(self) -> &'static str {
+        match self {
+            Op::Plan => "/plan",
+            Op::Gallery => "/gallery",
+            Op::Notifications => "/notifications",
+        }
+    }
+
+    fn from_path(path: &str) -> Option<Op> {
+        Op::ALL.into_iter().find(|op| op.path() == path)
+    }
+}
+
+/// The typed client of a `DailyDigest` instance.
+struct Client {
+    stub: Stub,
+    name: String,
+}
+
+impl Client {
+    /// The coordinator ([`COORDINATOR`]) or a gallery's instance.
+    fn new(env: &Env, name: &str) -> worker::Result<Client> {
+        Ok(Client { stub: env.durable_object("DAILY_DIGEST")?.id_from_name(name)?.get_stub()?, name: name.to_string() })
+    }
+
+    async fn call(&self, op: Op, body: &impl Serialize) -> worker::Result<()> {
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_body(Some(serde_json::to_string(body)?.into()));
+        // Any host works for a stub; the object only looks at the path.
+        let req = Request::new_with_init(&format!("https://daily-digest{}", op.path()), &init)?;
+        let mut resp = self.stub.fetch_with_request(req).await?;
+        if !(200..300).contains(&resp.status_code()) {
+            let text = resp.text().await.unwrap_or_default();
+            return Err(worker::Error::RustError(format!("DailyDigest {} {} answered {}: {text}", self.name, op.path(), resp.status_code())));
+        }
+        Ok(())
+    }
+
+    /// Hands a day's digests to the coordinator.
+    async fn plan(&self, plan: &DigestPlan) -> worker::Result<()> {
+        self.call(Op::Plan, plan).await
+    }
+
+    /// Asks a gallery's instance for its digest of a day.
+    async fn gallery(&self, req: &DigestRequest) -> worker::Result<()> {
+        self.call(Op::Gallery, req).await
+    }
 }
 
 /// The day a digest at `now_ms` covers, when `now_ms` falls in the site's digest hour: the
@@ -57,8 +133,8 @@ pub async fn scheduled(env: &Env, now_ms: i64) -> Result<(), String> {
     if requests.is_empty() {
         return Ok(());
     }
-    let coordinator = crate::gallery_log::GalleryLogClient::new(env, COORDINATOR).map_err(|e| e.to_string())?;
-    coordinator.plan_digests(&DigestPlan { requests }).await.map_err(|e| e.to_string())
+    let coordinator = Client::new(env, COORDINATOR).map_err(|e| e.to_string())?;
+    coordinator.plan(&DigestPlan { requests }).await.map_err(|e| e.to_string())
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! Pure functions over rows already read from the `GalleryLog`, tested natively.
 
 use super::rollup::Query;
-use super::{EXPORT_PAGE, ExportPage, GalleryLogClient, StoredEvent};
+use super::GalleryLogClient;
+use super::access_log::{EXPORT_PAGE, ExportPage, StoredEvent};
 use crate::access::COLUMNS;
 use gatefold_contract::admin::{AuditEntry, FollowUp, GalleryStats};
 use gatefold_contract::manifest::{Site, split_link_name};

@@ -1,63 +1,40 @@
-//! Access log storage and analytics: one `GalleryLog` Durable Object per gallery
-//! (`id_from_name(gallery)`), holding the gallery's events in its own SQLite database.
+//! The gallery log: one `GalleryLog` Durable Object per gallery (`id_from_name(gallery)`),
+//! holding in its own SQLite database what happened to the gallery and what its owners are
+//! still to be told. One room per role, each with its table's schema beside its code:
+//! - [`access_log`] — the access log (`events`): every open, image view and download, stored
+//!   after the visitor's response ([`record`]), aggregated, pruned to the site's retention,
+//!   and the grouped reads behind [`rollup`] (statistics), [`export`] (CSV and Excel, pure)
+//!   and every link's activity;
+//! - [`audit`] — the audit log (`audit`) of owner actions, and how an action is worded;
+//!   [`follow_up`] — who to remind (pure, from the links' activity);
+//! - [`outbox`] — the notification outbox (`outbox`, `dead_letters`): notices waiting, sent
+//!   from the object's alarm with retries, then dead letters;
+//! - [`notices`] — which notices a stored event, an owner action or a password attack stands
+//!   for, enqueued for the channels that want them.
 //!
-//! One object per gallery keeps every write and every stats query local to one small
-//! database (no cross-gallery scans, no global hot spot), and SQLite's indexes answer the
-//! grouped counts of [`rollup`] directly. The worker hands events over with
-//! `crate::access::record` after the response has been sent.
-//!
-//! Everything talks to the object through [`GalleryLogClient`]; the operations it sends are
-//! the [`Op`]s (only reachable through the `GALLERY_LOG` binding, never from the internet):
-//! - [`Op::Events`] — a [`Batch`]; stores it (aggregating repeats) and drops rows older than
-//!   the site's retention, at most once an hour.
-//! - [`Op::Stats`] — [`rollup::Query`] → [`rollup::Rollup`].
-//! - [`Op::Export`] — [`ExportPage`] → `Vec<`[`StoredEvent`]`>`, oldest first.
-//! - [`Op::Activity`] — `{}` → every link's `Vec<`[`rollup::LinkActivity`]`>` ever (the admin
-//!   links list's recipients, in one query however many there are).
-//! - [`Op::Audit`] — `POST /audit?retention_days=N` with an `AuditEntry` stores one owner
-//!   action (and drops entries older than the retention); `GET /audit?from&to` (Unix ms)
-//!   answers an `AuditLog`, newest first.
-//! - [`Op::PasswordAttack`] — a link's `LinkGate` reports a distributed guess at its password
-//!   ([`crate::notify::AttackReport`]); enqueued as a `password_attack` notice.
-//! - [`Op::SignInAttempt`] — the admin sign-in throttle (only on the object
-//!   named [`AUTH_OBJECT`]; see [`crate::sign_in_throttle`]).
+//! One object per gallery keeps every write and every stats query local to one small database
+//! (no cross-gallery scans, no global hot spot), and SQLite's indexes answer the grouped counts
+//! directly. The log imports nothing that calls it: the visitor, the admin API, a link's
+//! `LinkGate` and the daily digest (`crate::digest`) all reach it through
+//! [`GalleryLogClient`], with the operations named once in [`Op`] (only reachable through the
+//! `GALLERY_LOG` binding, never from the internet).
 
+pub mod access_log;
 pub mod audit;
 pub mod export;
+pub mod follow_up;
+pub mod notices;
 pub mod outbox;
 pub mod rollup;
 
 mod client;
 mod object;
-pub use client::GalleryLogClient;
+pub use client::{GalleryLogClient, record};
 pub use object::GalleryLog;
 
 use crate::access::AccessEvent;
+use gatefold_contract::policy::Admission;
 use serde::{Deserialize, Serialize};
-
-/// The object that keeps admin sign-in failures. Gallery ids are folder names made of
-/// letters, digits and dashes, so a name with a colon cannot collide with one.
-pub const AUTH_OBJECT: &str = "gatefold:admin-auth";
-
-/// Events are inserted in chunks of this many rows per statement-batch, keeping each request's
-/// work bounded.
-pub const MAX_EVENTS_PER_REQUEST: usize = 10_000;
-
-/// Distinct aggregated rows one gallery's log takes per minute; past it, further aggregated
-/// events of that minute fold into one overflow row per link, kind and outcome (visitor
-/// [`OVERFLOW_VISITOR`]), so even rotating User-Agents and addresses cannot grow the log by
-/// one row per request, while the counts stay exact.
-pub const MAX_AGGREGATED_ROWS_PER_MINUTE: u32 = 100;
-pub const OVERFLOW_VISITOR: &str = "(overflow)";
-
-/// Old rows are deleted at most this often, and at most this many per write, so pruning
-/// never makes one write slow.
-pub const PRUNE_EVERY_MS: i64 = 3_600_000;
-pub const PRUNE_BATCH: u32 = 10_000;
-
-/// Rows per page when reading events for an export: one page is all the worker and the
-/// object hold at a time.
-pub const EXPORT_PAGE: u32 = 1_000;
 
 /// A write to a gallery's log.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -68,60 +45,56 @@ pub struct Batch {
     pub retention_days: u32,
     pub events: Vec<AccessEvent>,
     /// The gallery the log belongs to (a Durable Object does not know its own name), so the
-    /// log can read its record and tell the owner's channels (`crate::notify`). Absent: no
+    /// log can read its record and tell the owner's channels ([`notices`]). Absent: no
     /// notifications are derived.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gallery: Option<String>,
-    /// For a batch of one admitted open: its view number and limit.
+    /// For a batch of one admitted open: its admission (view number, limit in force).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub views: Option<crate::notify::ViewHint>,
+    pub admission: Option<Admission>,
 }
 
-/// A stored row as an export reads it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StoredEvent {
-    pub id: i64,
-    #[serde(flatten)]
-    pub event: AccessEvent,
-}
-
-/// One page of a raw-event export.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ExportPage {
-    pub query: rollup::Query,
-    /// Rows with an id above this one.
-    pub after_id: i64,
-    pub limit: u32,
+/// A distributed guess at a link's password, as its `LinkGate` hands it to the gallery's log
+/// (see `crate::password::attack`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttackReport {
+    /// The gallery (a log does not know its own name).
+    pub gallery: String,
+    /// The link's name in its gallery (`<link>` or `<audience>/<recipient>`).
+    pub link: String,
+    /// Wrong tries and the networks (allocations) they came from, in the last hour.
+    pub wrong: u32,
+    pub networks: u32,
+    pub at_ms: i64,
 }
 
 /// The operations a `GalleryLog` answers, named once for the client and the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
+    /// A [`Batch`]: stored (aggregating repeats, pruning at most once an hour), then its
+    /// notices enqueued.
     Events,
+    /// [`rollup::Query`] → [`rollup::Rollup`].
     Stats,
+    /// [`access_log::ExportPage`] → `Vec<`[`access_log::StoredEvent`]`>`, oldest first.
     Export,
+    /// [`access_log::ActivityQuery`] → every link's `Vec<`[`rollup::LinkActivity`]`>` (ever, or
+    /// within a window), in one query however many links there are.
     Activity,
+    /// `POST /audit?retention_days=N` with an `AuditEntry` stores one owner action (and drops
+    /// entries older than the retention); `GET /audit?from&to` (Unix ms) answers an
+    /// `AuditLog`, newest first.
     Audit,
-    SignInAttempt,
-    Digest,
-    DigestPlan,
+    /// `{}` → the outbox's `NotificationStatus`.
     Notifications,
+    /// An [`AttackReport`] from a link's `LinkGate`: a `password_attack` notice.
     PasswordAttack,
+    /// `Vec<`[`outbox::Queued`]`>`: notices built elsewhere (the daily digest), sent at once.
+    Enqueue,
 }
 
 impl Op {
-    const ALL: [Op; 10] = [
-        Op::Events,
-        Op::Stats,
-        Op::Export,
-        Op::Activity,
-        Op::Audit,
-        Op::SignInAttempt,
-        Op::Digest,
-        Op::DigestPlan,
-        Op::Notifications,
-        Op::PasswordAttack,
-    ];
+    const ALL: [Op; 8] = [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::Audit, Op::Notifications, Op::PasswordAttack, Op::Enqueue];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -130,11 +103,9 @@ impl Op {
             Op::Export => "/export",
             Op::Activity => "/activity",
             Op::Audit => "/audit",
-            Op::SignInAttempt => "/auth/attempt",
-            Op::Digest => "/digest",
-            Op::DigestPlan => "/digest/plan",
             Op::Notifications => "/notifications",
             Op::PasswordAttack => "/password-attack",
+            Op::Enqueue => "/outbox",
         }
     }
 

@@ -1,13 +1,14 @@
-//! The outbox of a gallery's log: notices waiting to be sent, one row per channel and notice,
-//! and the dead letters given up on. SQL only; the log's alarm does the sending.
+//! The notification outbox's room: notices waiting to be sent (`outbox`, one row per channel
+//! and notice, batching repeats), their delivery from the log's alarm with doubling backoff,
+//! and the dead letters given up on (`dead_letters`).
 
-use crate::notify::{DEAD_LETTER_KEEP_MS, DEAD_LETTER_MAX, Tried};
-use gatefold_contract::admin::DeadLetter;
-use gatefold_contract::notify::{Channel, Notice, Platform};
-use serde::Deserialize;
-use worker::{Result, SqlStorage, SqlStorageValue as V};
+use crate::notify::{self, Tried};
+use gatefold_contract::admin::{DeadLetter, NotificationStatus};
+use gatefold_contract::notify::{Channel, Notice, NotifyKind, Platform};
+use serde::{Deserialize, Serialize};
+use worker::{Env, Result, SqlStorage, SqlStorageValue as V};
 
-pub const SCHEMA: &str = "
+const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS outbox (
   key TEXT PRIMARY KEY, platform TEXT NOT NULL, url_secret TEXT NOT NULL, sign_secret TEXT,
   notice TEXT NOT NULL, count INTEGER NOT NULL, last_at INTEGER NOT NULL, place TEXT, device TEXT, detail TEXT,
@@ -16,18 +17,35 @@ CREATE INDEX IF NOT EXISTS outbox_due ON outbox(due);
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY, notice_id TEXT NOT NULL, platform TEXT NOT NULL, url_secret TEXT NOT NULL, kind TEXT NOT NULL,
   link TEXT NOT NULL, at INTEGER NOT NULL, attempts INTEGER NOT NULL, status INTEGER, reason TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS notify_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS expiry_told (link TEXT NOT NULL, expires_at INTEGER NOT NULL, PRIMARY KEY (link, expires_at));
-CREATE TABLE IF NOT EXISTS digest_queue (day TEXT NOT NULL, gallery TEXT NOT NULL, body TEXT NOT NULL, sent INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY (day, gallery));
 ";
 
-/// Adds `n` events to the notice's row for this channel, or starts it (due at `due`).
+/// Notices the alarm sends per run (each is one subrequest).
+const SEND_PER_ALARM: u32 = 25;
+/// The longest wait between two tries of a notice.
+pub const MAX_BACKOFF_MS: i64 = 3_600_000;
+/// How long a notice is retried after its first try before it becomes a dead letter.
+pub const RETRY_FOR_MS: i64 = 24 * 3_600_000;
+/// How long dead letters are kept, and at most how many per gallery.
+pub const DEAD_LETTER_KEEP_MS: i64 = 30 * 86_400_000;
+pub const DEAD_LETTER_MAX: u32 = 500;
+
+pub fn create(sql: &SqlStorage) -> Result<()> {
+    sql.exec(SCHEMA, None)?;
+    Ok(())
+}
+
+/// A notice for one channel, as another object hands it over (the daily digest).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Queued {
+    pub channel: Channel,
+    pub notice: Notice,
+}
+
+/// Adds the notice's events to its row for this channel, or starts it (due at `due`).
 /// `notice` carries the row's first event; later ones update the count, the last time, place,
 /// device and detail (views used so far).
 pub fn enqueue(sql: &SqlStorage, channel: &Channel, notice: &Notice, due: i64) -> Result<()> {
-    let platform = channel.to.name();
-    let key = format!("{}:{platform}:{}", notice.id, channel.url_secret);
+    let key = format!("{}:{}:{}", notice.id, channel.to.name(), channel.url_secret);
     sql.exec(
         "INSERT INTO outbox (key, platform, url_secret, sign_secret, notice, count, last_at, place, device, detail, due)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -35,7 +53,7 @@ pub fn enqueue(sql: &SqlStorage, channel: &Channel, notice: &Notice, due: i64) -
            place = COALESCE(excluded.place, place), device = COALESCE(excluded.device, device), detail = COALESCE(excluded.detail, detail)",
         vec![
             V::from(key.as_str()),
-            V::from(platform),
+            V::from(channel.to.name()),
             V::from(channel.url_secret.as_str()),
             V::from(channel.sign_secret.clone()),
             V::from(serde_json::to_string(notice)?.as_str()),
@@ -50,48 +68,60 @@ pub fn enqueue(sql: &SqlStorage, channel: &Channel, notice: &Notice, due: i64) -
     Ok(())
 }
 
-/// A row due for sending.
-#[derive(Debug, Deserialize)]
-pub struct Due {
-    pub key: String,
-    pub platform: String,
-    pub url_secret: String,
-    pub sign_secret: Option<String>,
+/// A row as stored: the channel in its columns, the notice's first event as JSON and what
+/// later events changed beside it.
+#[derive(Deserialize)]
+struct Row {
+    key: String,
+    platform: Platform,
+    url_secret: String,
+    sign_secret: Option<String>,
     notice: String,
     count: i64,
     last_at: i64,
     place: Option<String>,
     device: Option<String>,
     detail: Option<String>,
+    attempts: i64,
+    first_try: Option<i64>,
+}
+
+/// A row due for sending: the channel it goes to and the notice as it stands.
+#[derive(Debug)]
+pub struct Due {
+    pub key: String,
+    /// `on` holds the notice's kind: the row is this channel's for that kind.
+    pub channel: Channel,
+    pub notice: Notice,
     pub attempts: i64,
     pub first_try: Option<i64>,
 }
 
-impl Due {
-    pub fn to(&self) -> Result<Platform> {
-        Ok(serde_json::from_value(serde_json::Value::String(self.platform.clone()))?)
-    }
-
+impl Row {
     /// The notice as it stands: the first event's fields with the batch's count and latest.
-    pub fn notice(&self) -> Result<Notice> {
-        let mut n: Notice = serde_json::from_str(&self.notice)?;
-        n.count = u32::try_from(self.count).unwrap_or(u32::MAX);
-        n.last_at = self.last_at;
-        n.place.clone_from(&self.place);
-        n.device.clone_from(&self.device);
-        n.detail.clone_from(&self.detail);
-        Ok(n)
+    fn due(self) -> Result<Due> {
+        let mut notice: Notice = serde_json::from_str(&self.notice)?;
+        notice.count = u32::try_from(self.count).unwrap_or(u32::MAX);
+        notice.last_at = self.last_at;
+        notice.place = self.place;
+        notice.device = self.device;
+        notice.detail = self.detail;
+        let channel = Channel { to: self.platform, url_secret: self.url_secret, sign_secret: self.sign_secret, on: vec![notice.kind] };
+        Ok(Due { key: self.key, channel, notice, attempts: self.attempts, first_try: self.first_try })
     }
 }
 
 /// At most `limit` rows due at `now`, oldest first.
-pub fn due(sql: &SqlStorage, now: i64, limit: u32) -> Result<Vec<Due>> {
+fn due(sql: &SqlStorage, now: i64, limit: u32) -> Result<Vec<Due>> {
     sql.exec(
         "SELECT key, platform, url_secret, sign_secret, notice, count, last_at, place, device, detail, attempts, first_try
          FROM outbox WHERE due <= ? ORDER BY due LIMIT ?",
         vec![V::from(now), V::from(i64::from(limit))],
     )?
-    .to_array()
+    .to_array::<Row>()?
+    .into_iter()
+    .map(Row::due)
+    .collect()
 }
 
 #[derive(Deserialize)]
@@ -104,24 +134,50 @@ pub fn next_due(sql: &SqlStorage) -> Result<Option<i64>> {
     Ok(sql.exec("SELECT MIN(due) AS due FROM outbox", None)?.one::<Next>()?.due)
 }
 
-pub fn delivered(sql: &SqlStorage, key: &str) -> Result<()> {
-    sql.exec("DELETE FROM outbox WHERE key = ?", vec![V::from(key)])?;
+/// Delay before retry number `attempts` (1 = the first retry): `base`, doubling, capped.
+pub fn backoff_ms(attempts: u32, base_ms: i64) -> i64 {
+    let factor = 1_i64.checked_shl(attempts.saturating_sub(1).min(30)).unwrap_or(i64::MAX);
+    base_ms.max(1).saturating_mul(factor).min(MAX_BACKOFF_MS)
+}
+
+/// Sends what is due: delivered rows go, failed ones wait their backoff, and after 24 hours
+/// of trying (or at once when a secret is missing) become dead letters.
+pub async fn deliver(env: &Env, sql: &SqlStorage, now: i64) -> Result<()> {
+    let rows = due(sql, now, SEND_PER_ALARM)?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let site = crate::site::load(env).await.map_err(worker::Error::RustError)?;
+    let retry_ms = notify::retry_ms(env);
+    for row in rows {
+        let tried = notify::send(env, &site.settings, &row.channel, &row.notice, now).await;
+        if tried.ok {
+            sql.exec("DELETE FROM outbox WHERE key = ?", vec![V::from(row.key.as_str())])?;
+            continue;
+        }
+        let first = row.first_try.unwrap_or(now);
+        let attempts = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
+        let retry_at = (!tried.missing_secret && now - first < RETRY_FOR_MS).then(|| now + backoff_ms(attempts, retry_ms));
+        if retry_at.is_none() {
+            worker::console_error!("notifications: gave up {:?} to {} ({}): {}", row.notice.kind, row.channel.to.name(), row.channel.url_secret, tried.detail);
+        }
+        failed(sql, &row, &tried, now, retry_at)?;
+    }
     Ok(())
 }
 
-/// A failed try: retried at `retry_at`, or given up (a dead letter) when `give_up`.
-pub fn failed(sql: &SqlStorage, row: &Due, tried: &Tried, now: i64, retry_at: Option<i64>) -> Result<()> {
+/// A failed try: retried at `retry_at`, or given up (a dead letter) when there is none.
+fn failed(sql: &SqlStorage, row: &Due, tried: &Tried, now: i64, retry_at: Option<i64>) -> Result<()> {
     let attempts = row.attempts + 1;
     let Some(at) = retry_at else {
-        let notice = row.notice()?;
         sql.exec(
             "INSERT INTO dead_letters (notice_id, platform, url_secret, kind, link, at, attempts, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             vec![
-                V::from(notice.id.as_str()),
-                V::from(row.platform.as_str()),
-                V::from(row.url_secret.as_str()),
-                V::from(notice.kind.name()),
-                V::from(notice.link.as_ref().map_or("", |l| l.id.as_str())),
+                V::from(row.notice.id.as_str()),
+                V::from(row.channel.to.name()),
+                V::from(row.channel.url_secret.as_str()),
+                V::from(row.notice.kind.name()),
+                V::from(row.notice.link.as_ref().map_or("", |l| l.id.as_str())),
                 V::from(now),
                 V::from(attempts),
                 V::from(tried.status.map(i64::from)),
@@ -150,9 +206,9 @@ struct N {
 #[derive(Deserialize)]
 struct DeadRow {
     notice_id: String,
-    platform: String,
+    platform: Platform,
     url_secret: String,
-    kind: String,
+    kind: NotifyKind,
     link: String,
     at: i64,
     attempts: i64,
@@ -160,56 +216,37 @@ struct DeadRow {
     reason: String,
 }
 
-/// What waits (notices to send, and on the digest coordinator the galleries still to be asked
-/// for their digest), and the dead letters newest first.
-pub fn status(sql: &SqlStorage) -> Result<gatefold_contract::admin::NotificationStatus> {
-    let pending = sql.exec("SELECT (SELECT COUNT(*) FROM outbox) + (SELECT COUNT(*) FROM digest_queue WHERE sent = 0) AS n", None)?.one::<N>()?.n;
-    let rows: Vec<DeadRow> = sql
+/// What waits to be sent, and the dead letters newest first.
+pub fn status(sql: &SqlStorage) -> Result<NotificationStatus> {
+    let pending = sql.exec("SELECT COUNT(*) AS n FROM outbox", None)?.one::<N>()?.n;
+    let dead_letters = sql
         .exec("SELECT notice_id, platform, url_secret, kind, link, at, attempts, status, reason FROM dead_letters ORDER BY id DESC", None)?
-        .to_array()?;
-    let name = |s: String| serde_json::Value::String(s);
-    let dead_letters = rows
+        .to_array::<DeadRow>()?
         .into_iter()
-        .map(|r| {
-            Ok(DeadLetter {
-                id: r.notice_id,
-                to: serde_json::from_value(name(r.platform))?,
-                url_secret: r.url_secret,
-                kind: serde_json::from_value(name(r.kind))?,
-                link: r.link,
-                at: r.at,
-                attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
-                status: r.status.and_then(|s| u16::try_from(s).ok()),
-                reason: r.reason,
-            })
+        .map(|r| DeadLetter {
+            id: r.notice_id,
+            to: r.platform,
+            url_secret: r.url_secret,
+            kind: r.kind,
+            link: r.link,
+            at: r.at,
+            attempts: u32::try_from(r.attempts).unwrap_or(u32::MAX),
+            status: r.status.and_then(|s| u16::try_from(s).ok()),
+            reason: r.reason,
         })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(gatefold_contract::admin::NotificationStatus { pending: u64::try_from(pending).unwrap_or(0), dead_letters })
+        .collect();
+    Ok(NotificationStatus { pending: u64::try_from(pending).unwrap_or(0), dead_letters })
 }
 
-#[derive(Deserialize)]
-struct Value {
-    value: String,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-pub fn meta(sql: &SqlStorage, key: &str) -> Result<Option<String>> {
-    Ok(sql.exec("SELECT value FROM notify_meta WHERE key = ?", vec![V::from(key)])?.to_array::<Value>()?.into_iter().next().map(|v| v.value))
-}
-
-pub fn set_meta(sql: &SqlStorage, key: &str, value: &str) -> Result<()> {
-    sql.exec(
-        "INSERT INTO notify_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        vec![V::from(key), V::from(value)],
-    )?;
-    Ok(())
-}
-
-/// Whether `expires_soon` was already sent for this link and expiry; marks it told.
-pub fn tell_expiry_once(sql: &SqlStorage, link: &str, expires_at: i64) -> Result<bool> {
-    let before = sql.exec("SELECT COUNT(*) AS n FROM expiry_told WHERE link = ? AND expires_at = ?", vec![V::from(link), V::from(expires_at)])?.one::<N>()?.n;
-    if before > 0 {
-        return Ok(false);
+    #[test]
+    fn backoff_doubles_up_to_an_hour() {
+        assert_eq!(backoff_ms(1, 60_000), 60_000);
+        assert_eq!(backoff_ms(2, 60_000), 120_000);
+        assert_eq!(backoff_ms(7, 60_000), MAX_BACKOFF_MS);
+        assert_eq!(backoff_ms(400, 60_000), MAX_BACKOFF_MS);
     }
-    sql.exec("INSERT INTO expiry_told (link, expires_at) VALUES (?, ?)", vec![V::from(link), V::from(expires_at)])?;
-    Ok(true)
 }
