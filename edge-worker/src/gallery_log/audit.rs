@@ -139,13 +139,12 @@ impl Terms {
 
 impl Terms {
     /// An audience's or a gallery's scope: its own state (its `overrides` and session epoch),
-    /// its terms over `policy` (the audience's widest published terms; a gallery scope has
-    /// none).
+    /// its terms over `policy` (the audience's published terms; a gallery scope has none),
+    /// settled once by `effective`.
     pub fn of_scope(policy: &LinkPolicy, overrides: &Overrides, session_epoch: u32) -> Terms {
-        let overrides = overrides.settled(policy);
-        let eff = policy.effective(&overrides);
+        let eff = policy.effective(overrides);
         Terms {
-            state: if overrides.is_disabled() { "disabled" } else { "active" }.into(),
+            state: if eff.disabled { "disabled" } else { "active" }.into(),
             expires_at: eff.expires_at,
             max_views: eff.max_views,
             sessions: session_epoch,

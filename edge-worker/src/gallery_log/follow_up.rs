@@ -76,6 +76,7 @@ mod tests {
             session_epoch: 0,
             password_set: false,
             notices: vec![],
+            password_attack: None,
         }
     }
 

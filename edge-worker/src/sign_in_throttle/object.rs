@@ -1,11 +1,14 @@
 //! The `SignInThrottle` Durable Object (wasm only): every network's sign-in failures, decided
 //! and booked one request at a time.
 
-use super::{AuthAnswer, AuthRequest, decide};
+use super::{AuthAnswer, AuthRequest, FORGET_AFTER_SECONDS, MAX_NETWORKS_KEPT, decide};
 use serde::Deserialize;
 use worker::{DurableObject, Env, Method, Request, Response, Result, SqlStorage, SqlStorageValue as V, State, durable_object};
 
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS auth_failures (ip TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failure INTEGER NOT NULL)";
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS auth_failures (ip TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failure INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS auth_failures_last ON auth_failures(last_failure);
+";
 
 /// An attempt is a network name and two numbers.
 const BODY_BYTES: usize = 4 * 1024;
@@ -59,6 +62,13 @@ impl SignInThrottle {
             }
             Ok(None) => {}
             Ok(Some(failures)) => {
+                // Each write forgets what no wait counts any more and keeps the table bounded,
+                // however many networks guess (see `MAX_NETWORKS_KEPT`).
+                self.sql.exec("DELETE FROM auth_failures WHERE last_failure <= ?", vec![V::from(a.now - FORGET_AFTER_SECONDS)])?;
+                self.sql.exec(
+                    "DELETE FROM auth_failures WHERE ip IN (SELECT ip FROM auth_failures ORDER BY last_failure DESC LIMIT -1 OFFSET ?)",
+                    vec![V::from(MAX_NETWORKS_KEPT as i64 - 1)],
+                )?;
                 self.sql.exec(
                     "INSERT INTO auth_failures (ip, failures, last_failure) VALUES (?, ?, ?)
                      ON CONFLICT(ip) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure",
