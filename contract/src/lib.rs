@@ -6,6 +6,8 @@
 //!   shards, one per gallery), the asset paths and the R2 keys both sides use;
 //! - [`policy`]: the published link policy, runtime overrides and the admission decisions;
 //! - [`expiry`]: link expiries as owners write them, and their one conversion to an instant;
+//! - [`time`]: an instant as the site's clock shows it (local day, wall time, the forms owners
+//!   read), the one conversion the other way;
 //! - [`media`]: the image media types written into the manifest and served;
 //! - [`token`]: link tokens and signed visitor sessions;
 //! - [`denial`]: denial codes, their HTTP statuses and messages in every supported language;
@@ -29,12 +31,14 @@ pub mod expiry;
 pub mod locale;
 pub mod manifest;
 pub mod media;
+mod named;
 pub mod notify;
 pub mod owner;
 pub mod page;
 pub mod passphrase;
 pub mod policy;
 pub mod qr;
+pub mod time;
 pub mod token;
 
 pub use denial::Denial;

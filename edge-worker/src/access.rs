@@ -1,14 +1,15 @@
 //! The access log entry the worker writes for every open, full-size image view and download,
-//! and the hand-off to the gallery's log (the `GalleryLog` Durable Object, see `analytics`).
+//! which the gallery's log stores (`crate::gallery_log::record`, its `access_log` room).
 //!
 //! [`AccessEvent`] is the one definition of a log row: its fields, their SQL column types, their
 //! export headers and their length caps are declared together in `access_event!`, and the
 //! table, the insert, the export and the caps are all derived from [`COLUMNS`].
 //!
 //! Building the event is pure (headers and `cf` fields in, struct out) so it is tested
-//! natively; sending it happens after the response, through `ctx.wait_until`.
+//! natively; the gallery's log receives it after the response, through `ctx.wait_until`.
 
 use gatefold_contract::manifest::IpLogging;
+use gatefold_contract::policy::Admission;
 use gatefold_contract::{Denial, SigningKey};
 use serde::{Deserialize, Serialize};
 
@@ -201,9 +202,9 @@ pub struct EventSpec<'a> {
 pub struct GalleryEvent {
     pub gallery: String,
     pub event: AccessEvent,
-    /// An admitted open's view number and limit, for the owner's notifications (first open,
-    /// 80 % used, last view); `None` for every other event.
-    pub views: Option<crate::notify::ViewHint>,
+    /// An admitted open's admission (its view number and the limit in force), for the owner's
+    /// notifications (first open, 80 % used, last view); `None` for every other event.
+    pub admission: Option<Admission>,
 }
 
 pub fn build_event(spec: EventSpec<'_>, visitor: &Visitor, ip_logging: IpLogging, key: &SigningKey, now_ms: i64) -> GalleryEvent {
@@ -231,7 +232,7 @@ pub fn build_event(spec: EventSpec<'_>, visitor: &Visitor, ip_logging: IpLogging
         referrer: visitor.referrer.as_deref().and_then(referrer_origin),
         visitor: key.visitor_hash(now_ms.div_euclid(86_400_000), ip, &ua),
     };
-    GalleryEvent { gallery: spec.gallery.to_string(), event: event.bounded(), views: None }
+    GalleryEvent { gallery: spec.gallery.to_string(), event: event.bounded(), admission: None }
 }
 
 /// Device type, OS and browser from a User-Agent (woothee's rules; `crate::bots` decides
@@ -249,29 +250,6 @@ pub fn describe_user_agent(ua: &str) -> (String, String, String) {
     };
     let known = |s: &str| if s.is_empty() || s == woothee::woothee::VALUE_UNKNOWN { unknown() } else { s.to_string() };
     (device.to_string(), known(r.os), known(r.name))
-}
-
-/// Hands an event to the gallery's `GalleryLog` after the response is sent, with the site's
-/// retention so the log can drop old rows. A failed log write is reported in the worker log
-/// and never fails the visitor's request.
-pub fn record(env: &worker::Env, ctx: &worker::Context, event: GalleryEvent) {
-    let env = env.clone();
-    ctx.wait_until(async move {
-        let sent = async {
-            let site = crate::site::load(&env).await.map_err(worker::Error::RustError)?;
-            let batch = crate::analytics::Batch {
-                now_ms: event.event.ts,
-                retention_days: site.settings.analytics.retention_days,
-                events: vec![event.event.clone()],
-                gallery: Some(event.gallery.clone()),
-                views: event.views,
-            };
-            crate::analytics::GalleryLogClient::new(&env, &event.gallery)?.record(&batch).await
-        };
-        if let Err(e) = sent.await {
-            worker::console_error!("access log: could not record {:?} event for {}/{}: {e}", event.event.kind, event.gallery, event.event.link);
-        }
-    });
 }
 
 #[cfg(test)]

@@ -10,11 +10,14 @@
 //!   their client), gated images and originals, and denials;
 //! - [`gate`] is the `LinkGate` Durable Object that counts opens exactly and holds a link's
 //!   runtime overrides and session epoch, with its typed client;
-//! - [`access`] builds access-log events, which [`analytics`] stores (the `GalleryLog`
-//!   Durable Object per gallery: events, rollups, exports, sign-in throttling);
+//! - [`access`] builds access-log events, which [`gallery_log`] stores (the `GalleryLog`
+//!   Durable Object per gallery: the access log, the audit log and the notification outbox,
+//!   one module per role);
+//! - [`sign_in_throttle`] (the `SignInThrottle` Durable Object: admin sign-in failures per
+//!   network) and [`digest`] (the `DailyDigest` Durable Object: the hourly cron's daily
+//!   digests, spread over a coordinator's alarms) are classes of their own;
 //! - [`notify`] tells owners what happens (Feishu, DingTalk, WeCom, Slack, webhooks): the
-//!   gallery's log turns events into notices and sends them from its alarm; the hourly cron
-//!   ([`scheduled`]) starts the daily digests;
+//!   gallery's log turns events into notices and sends them from its alarm;
 //! - [`admin`] is the admin page and its bearer-token API;
 //! - [`zip`] lays out the "download all" archive (stored, UTF-8 names, ZIP64 where needed);
 //! - [`password`] holds link passwords' stored hash, their wrong-attempt throttle (pure) and
@@ -25,14 +28,16 @@
 
 pub mod access;
 pub mod admin;
-pub mod analytics;
 pub mod bots;
+pub mod digest;
+pub mod gallery_log;
 pub mod gate;
 pub mod http;
 pub mod network;
 pub mod notify;
 pub mod password;
 pub mod route;
+pub mod sign_in_throttle;
 pub mod site;
 pub mod visitor;
 pub mod zip;
@@ -95,7 +100,7 @@ async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::Schedu
         worker::console_error!("gatefold: refusing to send digests: {problem}");
         return;
     }
-    if let Err(e) = notify::digest::scheduled(&env, event.schedule() as i64).await {
+    if let Err(e) = digest::scheduled(&env, event.schedule() as i64).await {
         worker::console_error!("gatefold: daily digest: {e}");
     }
 }

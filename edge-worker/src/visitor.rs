@@ -84,14 +84,13 @@ impl Visit<'_> {
         self.log_with(gallery, link, kind, outcome, image, None);
     }
 
-    /// Logs an admitted open with its view number and limit, which the owner's notifications
-    /// need (first open, 80 % used, last view).
+    /// Logs an admitted open with its admission (view number and limit), which the owner's
+    /// notifications need (first open, 80 % used, last view).
     fn log_admitted_open(&self, gallery: &str, link: &str, a: &Admission) {
-        let views = crate::notify::ViewHint { view_number: a.view_number, max_views: a.max_views };
-        self.log_with(gallery, link, EventKind::Open, Ok(()), None, Some(views));
+        self.log_with(gallery, link, EventKind::Open, Ok(()), None, Some(*a));
     }
 
-    fn log_with(&self, gallery: &str, link: &str, kind: EventKind, outcome: Result<(), Denial>, image: Option<&str>, views: Option<crate::notify::ViewHint>) {
+    fn log_with(&self, gallery: &str, link: &str, kind: EventKind, outcome: Result<(), Denial>, image: Option<&str>, admission: Option<Admission>) {
         let mut event = access::build_event(
             EventSpec { gallery, link, kind, outcome: access::outcome(outcome), image },
             &self.visitor(),
@@ -99,8 +98,8 @@ impl Visit<'_> {
             &self.site.key,
             self.now_ms,
         );
-        event.views = views;
-        access::record(self.env, self.ctx, event);
+        event.admission = admission;
+        crate::gallery_log::record(self.env, self.ctx, event);
     }
 
     /// The client a session is bound to: browser family and OS of this request's User-Agent.

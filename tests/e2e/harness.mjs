@@ -155,6 +155,8 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
     durableObjects: {
       LINK_GATE: { className: "LinkGate", useSQLite: true },
       GALLERY_LOG: { className: "GalleryLog", useSQLite: true },
+      SIGN_IN_THROTTLE: { className: "SignInThrottle", useSQLite: true },
+      DAILY_DIGEST: { className: "DailyDigest", useSQLite: true },
     },
     bindings: { SIGNING_KEY, ADMIN_TOKEN, ...bindings },
   };
@@ -191,10 +193,12 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
   }
 
   const logNs = await mf.getDurableObjectNamespace("GALLERY_LOG");
-  /** What a gallery's log (or the digest coordinator, `gatefold:digest`) has waiting to send. */
+  const digestNs = await mf.getDurableObjectNamespace("DAILY_DIGEST");
+  /** What a gallery's log (or the digest coordinator, `gatefold:digest`, a `DailyDigest`) has waiting to send. */
   async function notifications(name) {
-    const res = await logNs.get(logNs.idFromName(name)).fetch("https://gallery-log/notifications", { method: "POST", body: "{}" });
-    if (!res.ok) throw new Error(`GalleryLog ${name} notifications: ${res.status} ${await res.text()}`);
+    const [ns, cls] = name === "gatefold:digest" ? [digestNs, "DailyDigest"] : [logNs, "GalleryLog"];
+    const res = await ns.get(ns.idFromName(name)).fetch("https://gallery-log/notifications", { method: "POST", body: "{}" });
+    if (!res.ok) throw new Error(`${cls} ${name} notifications: ${res.status} ${await res.text()}`);
     return res.json();
   }
 

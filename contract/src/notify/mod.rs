@@ -3,38 +3,27 @@
 //! signature). Pure: the worker passes in the clock, the secrets and the locale; the generator
 //! validates the declarations. Delivery (aggregation, alarms, retries) is the worker's.
 
+use crate::named::named_enum;
 use serde::{Deserialize, Serialize};
 
-/// Where a channel sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Platform {
-    /// Feishu / Lark custom bot: interactive card, optional timestamp signature.
-    Feishu,
-    /// DingTalk custom robot: markdown, optional signature in the URL.
-    Dingtalk,
-    /// WeCom (企业微信) group robot: markdown, no signature (the key is in the URL).
-    Wecom,
-    /// Slack incoming webhook: Block Kit, no signature (the URL is the secret).
-    Slack,
-    /// Any HTTPS endpoint: Gatefold's documented JSON, HMAC-SHA256 signed.
-    Webhook,
+named_enum! {
+    /// Where a channel sends.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Platform {
+        /// Feishu / Lark custom bot: interactive card, optional timestamp signature.
+        Feishu = "feishu",
+        /// DingTalk custom robot: markdown, optional signature in the URL.
+        Dingtalk = "dingtalk",
+        /// WeCom (企业微信) group robot: markdown, no signature (the key is in the URL).
+        Wecom = "wecom",
+        /// Slack incoming webhook: Block Kit, no signature (the URL is the secret).
+        Slack = "slack",
+        /// Any HTTPS endpoint: Gatefold's documented JSON, HMAC-SHA256 signed.
+        Webhook = "webhook",
+    }
 }
 
 impl Platform {
-    pub const ALL: [Platform; 5] = [Platform::Feishu, Platform::Dingtalk, Platform::Wecom, Platform::Slack, Platform::Webhook];
-
-    /// The name `to:` writes (as serde spells it).
-    pub fn name(self) -> &'static str {
-        match self {
-            Platform::Feishu => "feishu",
-            Platform::Dingtalk => "dingtalk",
-            Platform::Wecom => "wecom",
-            Platform::Slack => "slack",
-            Platform::Webhook => "webhook",
-        }
-    }
-
     /// Whether the platform signs its requests with a secret of its own (`sign_secret:`):
     /// WeCom and Slack carry their key in the URL and have no signature.
     pub fn signs(self) -> bool {
@@ -42,34 +31,35 @@ impl Platform {
     }
 }
 
-/// What a channel can be told about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NotifyKind {
-    /// A link's first counted open.
-    FirstOpen,
-    /// Every counted open (opt-in: noisy).
-    Open,
-    /// An original, a web size or the ZIP downloaded.
-    Download,
-    /// 80 % of a link's views used.
-    LimitNear,
-    /// A link's last allowed view used.
-    LimitReached,
-    /// A link expires within 48 hours.
-    ExpiresSoon,
-    /// A person tried a disabled, expired or used-up link.
-    DeniedAfterClose,
-    /// An owner acted through the admin API (disable, enable, extend, raise, revoke, password,
-    /// export).
-    OwnerAction,
-    /// The daily digest of a gallery.
-    Digest,
-    /// Wrong passwords at a link from more networks than a recipient has: a distributed guess
-    /// at its password (wrong tries and networks of the last hour in `detail`).
-    PasswordAttack,
-    /// `gatefold notify test`: sent to every channel, never declared in `on:`.
-    Test,
+named_enum! {
+    /// What a channel can be told about (`on:`, and the webhook's `type`).
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum NotifyKind {
+        /// A link's first counted open.
+        FirstOpen = "first_open",
+        /// Every counted open (opt-in: noisy).
+        Open = "open",
+        /// An original, a web size or the ZIP downloaded.
+        Download = "download",
+        /// 80 % of a link's views used.
+        LimitNear = "limit_near",
+        /// A link's last allowed view used.
+        LimitReached = "limit_reached",
+        /// A link expires within 48 hours.
+        ExpiresSoon = "expires_soon",
+        /// A person tried a disabled, expired or used-up link.
+        DeniedAfterClose = "denied_after_close",
+        /// An owner acted through the admin API (disable, enable, extend, raise, revoke, password,
+        /// export).
+        OwnerAction = "owner_action",
+        /// The daily digest of a gallery.
+        Digest = "digest",
+        /// Wrong passwords at a link from more networks than a recipient has: a distributed guess
+        /// at its password (wrong tries and networks of the last hour in `detail`).
+        PasswordAttack = "password_attack",
+        /// `gatefold notify test`: sent to every channel, never declared in `on:`.
+        Test = "test",
+    }
 }
 
 impl NotifyKind {
@@ -86,23 +76,6 @@ impl NotifyKind {
         NotifyKind::Digest,
         NotifyKind::PasswordAttack,
     ];
-
-    /// The name `on:` writes and the webhook's `type` (as serde spells it).
-    pub fn name(self) -> &'static str {
-        match self {
-            NotifyKind::FirstOpen => "first_open",
-            NotifyKind::Open => "open",
-            NotifyKind::Download => "download",
-            NotifyKind::LimitNear => "limit_near",
-            NotifyKind::LimitReached => "limit_reached",
-            NotifyKind::ExpiresSoon => "expires_soon",
-            NotifyKind::DeniedAfterClose => "denied_after_close",
-            NotifyKind::OwnerAction => "owner_action",
-            NotifyKind::Digest => "digest",
-            NotifyKind::PasswordAttack => "password_attack",
-            NotifyKind::Test => "test",
-        }
-    }
 }
 
 /// One declared channel, after inheritance (site → gallery → link: the nearer list replaces

@@ -4,15 +4,17 @@ use super::api::{self, ApiRoute, Failure};
 use super::owner;
 use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
 use crate::http;
-use crate::analytics::{GalleryLogClient, export, rollup};
+use crate::gallery_log::{GalleryLogClient, export, rollup};
 use futures_util::future::join_all;
 use crate::gate::{self, ChangeRequest, ChangeResponse, GateClient, Scope, Status};
 use gatefold_contract::admin::{ApiError, AudienceStatus, AuditEntry, FollowUp, FollowUpGroup, GalleryStatus, LinkPatch, LinkStatus, LinksResponse};
 use gatefold_contract::owner::{ReminderTerms, ShownExpiry};
-use crate::analytics::audit::{self, Terms};
+use crate::gallery_log::audit::{self, Terms};
+use crate::gallery_log::follow_up;
 use crate::site::Deployment;
 use gatefold_contract::manifest::{Gallery, IndexedGallery, IndexedLink, Link, Site};
 use gatefold_contract::policy::{Change, GALLERY_TERMS};
+use gatefold_contract::time::WallTime;
 use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{Context, Env, Headers, Method, Request, Response, Result};
@@ -412,11 +414,12 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
             // One write for the whole gallery: every link's object consults it on open.
             let req = ChangeRequest { change, policy: GALLERY_TERMS.clone(), now, utc_offsets: settings.utc_offsets.clone() };
             let client = GateClient::for_scope(env, &Scope::gallery(gallery))?;
-            let before = Terms::of_scope(&GALLERY_TERMS, &client.status().await?);
+            let scope = client.status().await?;
+            let before = Terms::of_scope(&GALLERY_TERMS, &scope.overrides, scope.session_epoch);
             let n = note.insert(Note::change(action, gallery.to_string(), settings, &before));
             match client.change(&req).await? {
                 ChangeResponse::Changed(st) => {
-                    n.changed(settings, &before, &Terms::of_scope(&GALLERY_TERMS, &st));
+                    n.changed(settings, &before, &Terms::of_scope(&GALLERY_TERMS, &st.overrides, st.session_epoch));
                     Ok(Ok(json(&GalleryStatus { gallery: gallery.to_string(), overrides: st.overrides, notices: st.notices })?))
                 }
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
@@ -437,14 +440,15 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
             // recipient's object consults it on open, and its KV mirror in session.
             let client = GateClient::for_scope(env, &Scope::audience(gallery, audience))?;
             let policy = g.audience_terms(audience).cloned().unwrap_or_default();
-            let before = Terms::of_scope(&policy, &client.status().await?);
+            let scope = client.status().await?;
+            let before = Terms::of_scope(&policy, &scope.overrides, scope.session_epoch);
             let target = format!("{gallery}/@{audience}");
             let change = match route {
                 ApiRoute::DisableAudience { .. } => Change::Disable,
                 ApiRoute::EnableAudience { .. } => Change::Enable,
                 ApiRoute::RevokeAudience { .. } => {
                     let after = client.revoke().await?;
-                    note.insert(Note::change("revoke", target, settings, &before)).changed(settings, &before, &Terms::of_scope(&policy, &after));
+                    note.insert(Note::change("revoke", target, settings, &before)).changed(settings, &before, &Terms::of_scope(&policy, &after.overrides, after.session_epoch));
                     return audience_answer(env, &g, audience).await;
                 }
                 _ => match patch_change(&mut req, settings).await? {
@@ -455,7 +459,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
             let n = note.insert(Note::change(action_of(&change), target, settings, &before));
             match client.change(&ChangeRequest { change, policy: policy.clone(), now, utc_offsets: settings.utc_offsets.clone() }).await? {
                 ChangeResponse::Changed(st) => {
-                    n.changed(settings, &before, &Terms::of_scope(&policy, &st));
+                    n.changed(settings, &before, &Terms::of_scope(&policy, &st.overrides, st.session_epoch));
                     audience_answer(env, &g, audience).await
                 }
                 ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
@@ -537,7 +541,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
             if let ApiRoute::Audit { .. } = route {
                 return Ok(Ok(json(&log)?));
             }
-            let name = format!("{gallery}-audit-{}.csv", rollup::civil_date((now + i64::from(settings.utc_offset_at(now))).div_euclid(86_400)));
+            let name = format!("{gallery}-audit-{}.csv", WallTime::at(settings, now).date());
             *note = Some(Note::taken("export_audit_csv", gallery, name.clone()));
             let body = Response::from_bytes(export::audit_csv(settings, &log.entries))?;
             Ok(Ok(download(body, "text/csv; charset=utf-8", &name)?))
@@ -607,7 +611,7 @@ async fn serve(route: ApiRoute<'_>, mut req: Request, env: &Env, actor: &super::
                 link: link.clone(),
                 offsets: rollup::Query::offsets_for(settings, from.saturating_mul(1000), to.saturating_mul(1000)),
             };
-            let file_base = format!("{gallery}-{}", rollup::civil_date((now + i64::from(settings.utc_offset_at(now))).div_euclid(86_400)));
+            let file_base = format!("{gallery}-{}", WallTime::at(settings, now).date());
             let log = GalleryLogClient::new(env, gallery)?;
             let scope_text = link.as_deref().map_or_else(String::new, |l| format!(", link {l}"));
             if let ApiRoute::ExportCsv { .. } = route {
@@ -747,7 +751,7 @@ async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64) -> Result<
     }
     let kit = owner::kit(env, &g.id, site.default_locale).await?;
     let mut groups = Vec::new();
-    for group in audit::group_names(g) {
+    for group in follow_up::group_names(g) {
         // Plain links each get a group (and a reminder) of their own; an audience one for all.
         let members: Vec<Vec<&LinkStatus>> = match &group {
             Some(a) => vec![statuses.iter().filter(|st| st.audience.as_deref() == Some(a.as_str())).collect()],
@@ -759,9 +763,9 @@ async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64) -> Result<
             let mut reminded: Vec<&LinkStatus> = Vec::new();
             for st in members {
                 let did = by_link.get(st.name.as_str()).copied();
-                match audit::follow_up_kind(st, audit::activity_of(&by_link, &st.name)) {
-                    Some(audit::FollowUpKind::NotOpened) => not_opened.push(audit::follow_up_link(st, did)),
-                    Some(audit::FollowUpKind::NotDownloaded) => not_downloaded.push(audit::follow_up_link(st, did)),
+                match follow_up::follow_up_kind(st, follow_up::activity_of(&by_link, &st.name)) {
+                    Some(follow_up::FollowUpKind::NotOpened) => not_opened.push(follow_up::follow_up_link(st, did)),
+                    Some(follow_up::FollowUpKind::NotDownloaded) => not_downloaded.push(follow_up::follow_up_link(st, did)),
                     None => continue,
                 }
                 reminded.push(st);

@@ -4,8 +4,7 @@
 
 use super::access::{self, AccessConfig};
 use super::api::{self, Failure};
-use crate::analytics::GalleryLogClient;
-use crate::analytics::throttle::AuthRequest;
+use crate::sign_in_throttle::{self, AuthRequest};
 use gatefold_contract::token::secrets_equal;
 use worker::{Env, Method, Request, Result};
 
@@ -86,7 +85,7 @@ pub async fn authorize(req: &Request, env: &Env, audited: bool) -> Result<std::r
 }
 
 /// The bearer token, compared in constant time, then decided by the network's throttle with
-/// the verdict in hand (see `analytics::throttle`): a right token is never a failure.
+/// the verdict in hand (see `crate::sign_in_throttle`): a right token is never a failure.
 async fn by_token(req: &Request, env: &Env, given: &str) -> Result<std::result::Result<Actor, Failure>> {
     let expected = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     if let Some(f) = token_problem(expected.as_deref()) {
@@ -95,7 +94,7 @@ async fn by_token(req: &Request, env: &Env, given: &str) -> Result<std::result::
     let correct = expected.is_some_and(|e| secrets_equal(given, &e));
     let ip = crate::network::client_ip(|h| req.headers().get(h).ok().flatten()).unwrap_or_else(|| "unknown".into());
     let now = (now_ms() / 1000.0) as i64;
-    let answer = GalleryLogClient::admin_auth(env)?.attempt_sign_in(&AuthRequest::new(&ip, now, correct)).await?;
+    let answer = sign_in_throttle::attempt(env, &AuthRequest::new(&ip, now, correct)).await?;
     if answer.retry_after > 0 {
         let mut f = Failure::new(429, "too_many_attempts", answer.message());
         f.retry_after = Some(answer.retry_after);

@@ -130,9 +130,9 @@ impl LinkGate {
             vec![SqlStorageValue::Integer(now)],
         )?;
         let env = self.env.clone();
-        let report = crate::notify::AttackReport { gallery: gallery.clone(), link, wrong: attack.wrong, networks: attack.networks, at_ms: now * 1000 };
+        let report = crate::gallery_log::AttackReport { gallery: gallery.clone(), link, wrong: attack.wrong, networks: attack.networks, at_ms: now * 1000 };
         self.state.wait_until(async move {
-            let told = async { crate::analytics::GalleryLogClient::new(&env, &report.gallery)?.password_attack(&report).await };
+            let told = async { crate::gallery_log::GalleryLogClient::new(&env, &report.gallery)?.password_attack(&report).await };
             if let Err(e) = told.await {
                 worker::console_error!("LinkGate {}/{}: reporting a password attack failed: {e}", report.gallery, report.link);
             }

@@ -5,6 +5,7 @@ use super::*;
 
 use crate::Locale;
 use crate::manifest::Site;
+use crate::time::{self, DAY, WallTime};
 use data_encoding::{BASE64, HEXLOWER};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -20,7 +21,6 @@ const SLACK_SECTION_MAX: usize = 3000;
 const FEISHU_MAX: usize = 24_000;
 /// Links listed per digest section before "+N more": a digest is read on a phone.
 const DIGEST_LIST_MAX: usize = 10;
-const DAY: i64 = 24 * 3600;
 
 fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length");
@@ -37,8 +37,7 @@ pub fn feishu_sign(timestamp_s: i64, secret: &str) -> String {
 /// URL-encoded as the query parameter `sign`.
 pub fn dingtalk_sign(timestamp_ms: i64, secret: &str) -> String {
     let raw = BASE64.encode(&hmac_sha256(secret.as_bytes(), format!("{timestamp_ms}\n{secret}").as_bytes()));
-    // Base64 has three characters a query must escape.
-    raw.replace('+', "%2B").replace('/', "%2F").replace('=', "%3D")
+    percent_encoding::utf8_percent_encode(&raw, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 /// Gatefold's webhook: hex HMAC-SHA256(key = secret, message = "{timestamp}.{body}").
@@ -112,20 +111,6 @@ fn count_line(kind: NotifyKind, count: u32, locale: Locale) -> Option<String> {
     })
 }
 
-/// `YYYY-MM-DD HH:MM` in the site timezone, followed by the zone's name.
-fn local_time(site: &Site, unix: i64) -> String {
-    let local = unix + i64::from(site.utc_offset_at(unix));
-    match chrono::DateTime::from_timestamp(local, 0) {
-        Some(t) => format!("{} ({})", t.naive_utc().format("%Y-%m-%d %H:%M"), site.timezone),
-        None => unix.to_string(),
-    }
-}
-
-fn local_date(site: &Site, unix: i64) -> String {
-    let local = unix + i64::from(site.utc_offset_at(unix));
-    chrono::DateTime::from_timestamp(local, 0).map(|t| t.naive_utc().format("%Y-%m-%d").to_string()).unwrap_or_default()
-}
-
 fn rfc3339(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default()
 }
@@ -169,9 +154,9 @@ fn message(notice: &Notice, locale: Locale, site: &Site, now_s: i64) -> Message 
         facts.push((w.link, format!("{} ({})", one_line(&l.label), l.id)));
     }
     let when = if notice.count > 1 && notice.first_at != notice.last_at {
-        format!("{} – {}", local_time(site, notice.first_at), local_time(site, notice.last_at))
+        format!("{} – {}", time::for_owner(site, notice.first_at), time::for_owner(site, notice.last_at))
     } else {
-        local_time(site, notice.last_at)
+        time::for_owner(site, notice.last_at)
     };
     facts.push((w.when, when));
     if let Some(c) = count_line(notice.kind, notice.count, locale) {
@@ -219,7 +204,7 @@ fn digest_sections(d: &Digest, locale: Locale, site: &Site, now_s: i64) -> Vec<(
     expiring.sort_by_key(|(_, at)| *at);
     push(
         if en { "Expiring within 7 days".into() } else { "7 天内过期".into() },
-        expiring.iter().map(|(l, at)| format!("{}{}{}", name(l), if en { ": " } else { "：" }, local_date(site, *at))).collect(),
+        expiring.iter().map(|(l, at)| format!("{}{}{}", name(l), if en { ": " } else { "：" }, WallTime::at(site, *at).date())).collect(),
     );
     let mut left: Vec<(&DigestLink, u64)> = d.links.iter().filter_map(|l| l.views_left.map(|v| (l, v))).collect();
     left.sort_by_key(|(_, v)| *v);

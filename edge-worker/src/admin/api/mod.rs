@@ -7,7 +7,7 @@ use gatefold_contract::admin::AudienceStatus;
 use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url, split_link_name};
 use gatefold_contract::owner::LinkTerms;
 use gatefold_contract::{LinkState, Locale, Overrides};
-use crate::analytics::rollup;
+use crate::gallery_log::rollup;
 use gatefold_contract::policy::{Change, Refusal};
 use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
 use chrono::NaiveDate;
@@ -259,12 +259,6 @@ fn start_of_day(site: &Site, date: NaiveDate) -> Option<i64> {
     Expiry::EndOfDay(date.pred_opt()?).instant(&site.utc_offsets).ok()
 }
 
-/// An instant in the site timezone, for messages to owners.
-pub fn site_time(site: &Site, unix: i64) -> String {
-    let local = unix + i64::from(site.utc_offset_at(unix));
-    chrono::DateTime::from_timestamp(local, 0).map_or_else(|| unix.to_string(), |t| format!("{} ({})", t.format("%Y-%m-%d %H:%M"), site.timezone))
-}
-
 /// The owner's patch as the change the link's object applies.
 pub fn patch_change(site: &Site, patch: &LinkPatch) -> Result<Change, Failure> {
     if patch.expires_at.is_some() && patch.expires.is_some() {
@@ -280,7 +274,7 @@ pub fn patch_change(site: &Site, patch: &LinkPatch) -> Result<Change, Failure> {
 /// A refused change as the API's answer.
 pub fn refusal(site: &Site, r: &Refusal) -> Failure {
     let (status, code) = r.status_and_code();
-    Failure::new(status, code, r.message(|t| site_time(site, t)))
+    Failure::new(status, code, r.message(|t| gatefold_contract::time::for_owner(site, t)))
 }
 
 /// Parses `from`/`to` query values: a date (`to` includes that whole day) or Unix seconds.

@@ -1,12 +1,14 @@
 //! The typed client of a `GalleryLog` Durable Object: the only code that builds its requests.
 
+use super::access_log::{ActivityQuery, ExportPage, StoredEvent};
+use super::outbox::Queued;
 use super::rollup::{LinkActivity, Query, Rollup};
-use super::throttle::{AuthAnswer, AuthRequest};
-use super::{AUTH_OBJECT, Batch, ExportPage, Op, StoredEvent};
-use gatefold_contract::admin::{AuditEntry, AuditLog};
+use super::{AttackReport, Batch, Op};
+use crate::access::GalleryEvent;
+use gatefold_contract::admin::{AuditEntry, AuditLog, NotificationStatus};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use worker::{Env, Method, Request, RequestInit, Result, Stub};
+use worker::{Context, Env, Method, Request, RequestInit, Result, Stub};
 
 /// Any host works for a stub; the object only looks at the path.
 const STUB_ORIGIN: &str = "https://gallery-log";
@@ -21,11 +23,6 @@ impl GalleryLogClient {
     pub fn new(env: &Env, gallery: &str) -> Result<GalleryLogClient> {
         let stub = env.durable_object("GALLERY_LOG")?.id_from_name(gallery)?.get_stub()?;
         Ok(GalleryLogClient { stub, name: gallery.to_string() })
-    }
-
-    /// The object that throttles admin sign-ins.
-    pub fn admin_auth(env: &Env) -> Result<GalleryLogClient> {
-        GalleryLogClient::new(env, AUTH_OBJECT)
     }
 
     async fn call(&self, op: Op, body: &impl Serialize) -> Result<String> {
@@ -61,7 +58,12 @@ impl GalleryLogClient {
 
     /// Every link's activity ever (one query of the gallery's log).
     pub async fn activity(&self) -> Result<Vec<LinkActivity>> {
-        self.ask(Op::Activity, &serde_json::json!({})).await
+        self.ask(Op::Activity, &ActivityQuery::default()).await
+    }
+
+    /// Every link's admitted opens and downloads in `[from_ms, to_ms)`.
+    pub async fn activity_within(&self, from_ms: i64, to_ms: i64) -> Result<Vec<LinkActivity>> {
+        self.ask(Op::Activity, &ActivityQuery { within: Some((from_ms, to_ms)) }).await
     }
 
     /// Stores one owner action (`retention_days`: the site's, as for events).
@@ -78,29 +80,41 @@ impl GalleryLogClient {
         self.ask(Op::Export, page).await
     }
 
-    /// Decides a sign-in whose token was already compared: the network's wait, else the
-    /// verdict stands and a wrong token is booked as a failure in the same step.
-    pub async fn attempt_sign_in(&self, who: &AuthRequest) -> Result<AuthAnswer> {
-        self.ask(Op::SignInAttempt, who).await
-    }
-
-    /// Hands a day's digests to the coordinator (see `crate::notify::digest`).
-    pub async fn plan_digests(&self, plan: &crate::notify::digest::DigestPlan) -> Result<()> {
-        self.call(Op::DigestPlan, plan).await.map(drop)
-    }
-
-    /// Asks this gallery's log to enqueue its digest of a day.
-    pub async fn digest(&self, req: &crate::notify::digest::DigestRequest) -> Result<()> {
-        self.call(Op::Digest, req).await.map(drop)
-    }
-
     /// A distributed guess at one of the gallery's link passwords, for the owner's channels.
-    pub async fn password_attack(&self, report: &crate::notify::AttackReport) -> Result<()> {
+    pub async fn password_attack(&self, report: &AttackReport) -> Result<()> {
         self.call(Op::PasswordAttack, report).await.map(drop)
     }
 
+    /// Notices to send at once, each to its channel.
+    pub async fn enqueue(&self, notices: &[Queued]) -> Result<()> {
+        self.call(Op::Enqueue, &notices).await.map(drop)
+    }
+
     /// Notifications waiting and given up on.
-    pub async fn notifications(&self) -> Result<gatefold_contract::admin::NotificationStatus> {
+    pub async fn notifications(&self) -> Result<NotificationStatus> {
         self.ask(Op::Notifications, &serde_json::json!({})).await
     }
+}
+
+/// Hands an event to the gallery's log after the response is sent, with the site's retention
+/// so the log can drop old rows. A failed log write is reported in the worker log and never
+/// fails the visitor's request.
+pub fn record(env: &Env, ctx: &Context, event: GalleryEvent) {
+    let env = env.clone();
+    ctx.wait_until(async move {
+        let sent = async {
+            let site = crate::site::load(&env).await.map_err(worker::Error::RustError)?;
+            let batch = Batch {
+                now_ms: event.event.ts,
+                retention_days: site.settings.analytics.retention_days,
+                events: vec![event.event.clone()],
+                gallery: Some(event.gallery.clone()),
+                admission: event.admission,
+            };
+            GalleryLogClient::new(&env, &event.gallery)?.record(&batch).await
+        };
+        if let Err(e) = sent.await {
+            worker::console_error!("access log: could not record {:?} event for {}/{}: {e}", event.event.kind, event.gallery, event.event.link);
+        }
+    });
 }

@@ -1,5 +1,6 @@
 //! Slowing down admin-token guessing, per network (IPv4 /24, IPv6 /64: see
-//! [`crate::network`]), kept in the `GalleryLog` object named `AUTH_OBJECT`.
+//! [`crate::network`]): the rules (pure, below) and the one `SignInThrottle` Durable Object
+//! that keeps every network's failures ([`object`]), asked through [`attempt`].
 //!
 //! The token is compared first (in constant time), then one call to that object decides, with
 //! the verdict in hand: a network that must wait gets 429 whatever it sent, so a guesser learns
@@ -13,6 +14,15 @@
 //! only let anyone pause the owner's sign-in (the emergency disable included).
 
 use serde::{Deserialize, Serialize};
+use worker::{Env, Method, Request, RequestInit};
+
+mod object;
+pub use object::SignInThrottle;
+
+/// The one object every sign-in is decided by (the class has no other instance).
+const INSTANCE: &str = "admin";
+/// Any host works for a stub; the object only looks at the path.
+const ATTEMPT_URL: &str = "https://sign-in-throttle/attempt";
 
 /// Failures allowed before any waiting, so an owner mistyping the token is not locked out.
 pub const FREE_FAILURES: u32 = 3;
@@ -51,6 +61,20 @@ impl AuthAnswer {
     pub fn message(&self) -> String {
         format!("too many wrong tokens from this network: try again in {} s (other networks are not affected)", self.retry_after)
     }
+}
+
+/// Decides a sign-in whose token was already compared: the network's wait, else the verdict
+/// stands and a wrong token is booked as a failure in the same step.
+pub async fn attempt(env: &Env, who: &AuthRequest) -> worker::Result<AuthAnswer> {
+    let stub = env.durable_object("SIGN_IN_THROTTLE")?.id_from_name(INSTANCE)?.get_stub()?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(serde_json::to_string(who)?.into()));
+    let mut resp = stub.fetch_with_request(Request::new_with_init(ATTEMPT_URL, &init)?).await?;
+    let text = resp.text().await.unwrap_or_default();
+    if resp.status_code() != 200 {
+        return Err(worker::Error::RustError(format!("SignInThrottle answered {}: {text}", resp.status_code())));
+    }
+    Ok(serde_json::from_str(&text)?)
 }
 
 /// Seconds an IP must wait after its latest failure: 0 for the first free failures, then

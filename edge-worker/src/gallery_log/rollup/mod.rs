@@ -6,6 +6,7 @@
 use crate::access::{ADMITTED, EventKind, referrer_origin};
 use gatefold_contract::admin::{Activity, AudienceStats, Count, GalleryStats, ImageStats, LinkStats, MAX_SERIES_DAYS, Totals};
 use gatefold_contract::manifest::{Gallery, Site, split_link_name};
+use gatefold_contract::time::{WallTime, date_of_day};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
@@ -249,8 +250,8 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
         .collect();
     let never_opened = links.iter().filter(|l| l.last_open.is_none()).map(|l| l.name.clone()).collect();
 
-    let first_day = local_day(cx.site, cx.from);
-    let last_day = local_day(cx.site, cx.to.saturating_sub(1)).max(first_day);
+    let first_day = WallTime::at(cx.site, cx.from).day();
+    let last_day = WallTime::at(cx.site, cx.to.saturating_sub(1)).day().max(first_day);
     let LocalTime { per_day, per_hour: opens_per_hour, per_weekday_hour } = local_time(&rollup.local_hours);
     let opens_per_day = day_series(&per_day, first_day, last_day);
 
@@ -357,11 +358,6 @@ pub fn local_time(hours: &[HourRow]) -> LocalTime {
     out
 }
 
-/// The local day number of an instant (Unix seconds) in the site timezone.
-pub fn local_day(site: &Site, unix: i64) -> i64 {
-    unix.saturating_add(i64::from(site.utc_offset_at(unix))).div_euclid(86_400)
-}
-
 /// Opens per day over the local days `first..=last` of the window, zero where nothing
 /// happened. A window longer than [`MAX_SERIES_DAYS`] (the default "from the beginning", or a
 /// far-off end) is narrowed to the days with opens, padded up to [`MAX_SERIES_DAYS`]: no day
@@ -373,22 +369,7 @@ pub fn day_series(per_day: &BTreeMap<i64, u64>, first: i64, last: i64) -> Vec<Co
         first = first.max(data_first);
         last = last.min(data_last.max(first + MAX_SERIES_DAYS - 1));
     }
-    (first..=last).map(|d| Count { key: civil_date(d), count: per_day.get(&d).copied().unwrap_or(0) }).collect()
-}
-
-/// `YYYY-MM-DD` of a day number counted from 1970-01-01 (proleptic Gregorian; Howard
-/// Hinnant's civil-from-days), so the worker needs no date library for bucketing.
-pub fn civil_date(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    (first..=last).map(|d| Count { key: date_of_day(d), count: per_day.get(&d).copied().unwrap_or(0) }).collect()
 }
 
 /// The host a visitor came from, which is what owners compare ("weixin", "mail.example"),

@@ -1,15 +1,86 @@
-//! The audit log of owner actions and the follow-up lists: pure parts, tested natively.
+//! The audit log's room: the `audit` table of owner actions (with who acted), and how the
+//! admin API words an action.
 //!
-//! Every owner action through the admin API leaves one [`AuditEntry`] in its gallery's
-//! `GalleryLog` (table `audit`). The handler words what the action changed with [`Terms`]
-//! read before and after it ([`changes`]), so the log says "expires 2026-12-01 23:59 →
-//! 2026-12-08 23:59", never the request body (a password never reaches it).
+//! Every owner action through the admin API leaves one [`AuditEntry`] in its gallery's log.
+//! The handler words what the action changed with [`Terms`] read before and after it
+//! ([`changes`]), so the log says "expires 2026-12-01 23:59 → 2026-12-08 23:59", never the
+//! request body (a password never reaches it).
 
-use crate::analytics::rollup::LinkActivity;
-use gatefold_contract::admin::{AUDIT_MAX_ACTION, AUDIT_MAX_STATE, AUDIT_MAX_TARGET, Activity, AuditEntry, FollowUpLink, LinkStatus};
-use gatefold_contract::manifest::{Gallery, Site};
+use gatefold_contract::admin::{AUDIT_MAX_ACTION, AUDIT_MAX_STATE, AUDIT_MAX_TARGET, AUDIT_PAGE_MAX, AuditEntry, AuditLog, LinkStatus};
+use gatefold_contract::manifest::Site;
 use gatefold_contract::owner::ShownExpiry;
-use gatefold_contract::LinkState;
+use gatefold_contract::time::WallTime;
+use gatefold_contract::{LinkPolicy, LinkState, Overrides};
+use serde::Deserialize;
+use worker::{Result, SqlStorage, SqlStorageValue as V};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
+  before TEXT, after TEXT, ip TEXT, device TEXT);
+CREATE INDEX IF NOT EXISTS audit_at ON audit(at);
+";
+
+/// Creates the table, and adds the `actor` column to a log written before it was recorded.
+pub fn create(sql: &SqlStorage) -> Result<()> {
+    sql.exec(SCHEMA, None)?;
+    #[derive(Deserialize)]
+    struct Info {
+        name: String,
+    }
+    let columns: Vec<String> = sql.exec("PRAGMA table_info(audit)", None)?.to_array::<Info>()?.into_iter().map(|i| i.name).collect();
+    if !columns.iter().any(|c| c == "actor") {
+        sql.exec("ALTER TABLE audit ADD COLUMN actor TEXT", None)?;
+    }
+    Ok(())
+}
+
+/// Stores one owner action, and drops entries older than the access log's retention (the
+/// audit log is small: a few rows per owner action, pruned at each write).
+pub fn record(sql: &SqlStorage, e: &AuditEntry, retention_days: u32) -> Result<()> {
+    sql.exec(
+        "INSERT INTO audit (at, action, target, before, after, ip, device, actor) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        vec![
+            V::from(e.at),
+            V::from(e.action.as_str()),
+            V::from(e.target.as_str()),
+            V::from(e.before.clone()),
+            V::from(e.after.clone()),
+            V::from(e.ip.clone()),
+            V::from(e.device.clone()),
+            V::from(e.actor.clone()),
+        ],
+    )?;
+    let cutoff = e.at - i64::from(retention_days) * 86_400_000;
+    sql.exec("DELETE FROM audit WHERE at < ?", vec![V::from(cutoff)])?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct AuditRow {
+    at: i64,
+    action: String,
+    target: String,
+    before: Option<String>,
+    after: Option<String>,
+    ip: Option<String>,
+    device: Option<String>,
+    actor: Option<String>,
+}
+
+/// Owner actions in `[from, to)` (Unix ms), newest first, at most [`AUDIT_PAGE_MAX`].
+pub fn read(sql: &SqlStorage, from: i64, to: i64) -> Result<AuditLog> {
+    let rows = sql
+        .exec(
+            "SELECT at, action, target, before, after, ip, device, actor FROM audit WHERE at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?",
+            vec![V::from(from), V::from(to), V::from(i64::from(AUDIT_PAGE_MAX))],
+        )?
+        .to_array::<AuditRow>()?;
+    let entries = rows
+        .into_iter()
+        .map(|r| AuditEntry { at: r.at, action: r.action, target: r.target, before: r.before, after: r.after, ip: r.ip, device: r.device, actor: r.actor })
+        .collect();
+    Ok(AuditLog { entries })
+}
 
 /// Keeps at most `max` characters.
 fn cut(s: &mut String, max: usize) {
@@ -67,15 +138,16 @@ impl Terms {
 }
 
 impl Terms {
-    /// An audience's or a gallery's scope: its own state, its terms over `policy` (the
-    /// audience's published terms; a gallery scope has none), settled once by `effective`.
-    pub fn of_scope(policy: &gatefold_contract::LinkPolicy, st: &crate::gate::Status) -> Terms {
-        let eff = policy.effective(&st.overrides);
+    /// An audience's or a gallery's scope: its own state (its `overrides` and session epoch),
+    /// its terms over `policy` (the audience's published terms; a gallery scope has none),
+    /// settled once by `effective`.
+    pub fn of_scope(policy: &LinkPolicy, overrides: &Overrides, session_epoch: u32) -> Terms {
+        let eff = policy.effective(overrides);
         Terms {
             state: if eff.disabled { "disabled" } else { "active" }.into(),
             expires_at: eff.expires_at,
             max_views: eff.max_views,
-            sessions: st.session_epoch,
+            sessions: session_epoch,
             password: None,
         }
     }
@@ -85,8 +157,8 @@ impl Terms {
 fn expiry_text(site: &Site, at: Option<i64>) -> String {
     let Some(at) = at else { return "expires never".into() };
     let e = ShownExpiry::at_instant(at, site.utc_offset_at(at));
-    let shown = if e.end_of_day { at - 60 } else { at } + i64::from(e.utc_offset);
-    chrono::DateTime::from_timestamp(shown, 0).map_or_else(|| format!("expires {at}"), |t| format!("expires {}", t.format("%Y-%m-%d %H:%M")))
+    let shown = WallTime::with_offset(if e.end_of_day { at - 60 } else { at }, e.utc_offset);
+    format!("expires {}", shown.minute())
 }
 
 fn views_text(max: Option<u32>) -> String {
@@ -135,54 +207,26 @@ pub fn patch_action(expiry: bool, views: bool) -> &'static str {
     }
 }
 
-/// Who the follow-up lists a link under, if anyone: never opened, or opened without a
-/// download where downloads are on. Links that no longer open are nobody to remind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FollowUpKind {
-    NotOpened,
-    NotDownloaded,
-}
-
-pub fn follow_up_kind(st: &LinkStatus, activity: Activity) -> Option<FollowUpKind> {
-    if st.state != LinkState::Active {
-        return None;
-    }
-    match activity {
-        Activity::Neither => Some(FollowUpKind::NotOpened),
-        Activity::Opened if st.policy.download.any() => Some(FollowUpKind::NotDownloaded),
-        _ => None,
-    }
-}
-
-/// One follow-up row: first and last open from the log, views left from the status.
-pub fn follow_up_link(st: &LinkStatus, did: Option<&LinkActivity>) -> FollowUpLink {
-    FollowUpLink {
-        name: st.name.clone(),
-        label: st.label.clone(),
-        first_open: did.and_then(|d| d.first_ms).map(|ms| ms.div_euclid(1000)),
-        last_open: did.and_then(|d| d.last_ms).map(|ms| ms.div_euclid(1000)),
-        views_left: st.views_left,
-    }
-}
-
-/// The group order of a follow-up: the gallery's plain links first, then its audiences.
-pub fn group_names(gallery: &Gallery) -> Vec<Option<String>> {
-    std::iter::once(None).chain(gallery.audiences.keys().cloned().map(Some)).collect()
-}
-
-/// A link's activity from the log's rows (`Neither` when it has none).
-pub fn activity_of(rows: &std::collections::HashMap<&str, &LinkActivity>, link: &str) -> Activity {
-    rows.get(link).map_or(Activity::Neither, |a| a.activity())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gatefold_contract::{LinkPolicy, Overrides};
+    use gatefold_contract::Locale;
+    use gatefold_contract::manifest::IpLogging;
 
-    /// The admin API tests' site: Asia/Shanghai, `ip_logging: truncated`.
+    /// A site in Asia/Shanghai.
     fn shanghai() -> Site {
-        crate::admin::api::tests::shanghai()
+        Site {
+            title: "t".into(),
+            base_url: "https://g.example/".into(),
+            default_locale: Locale::ZhCn,
+            timezone: "Asia/Shanghai".into(),
+            ip_logging: IpLogging::Truncated,
+            utc_offsets: vec![(i64::MIN, 8 * 3600)],
+            dev_key: false,
+            key_fingerprint: String::new(),
+            analytics: Default::default(),
+            digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
+        }
     }
 
     #[test]
@@ -225,50 +269,5 @@ mod tests {
         assert_eq!(patch_action(true, false), "extend");
         assert_eq!(patch_action(false, true), "raise");
         assert_eq!(patch_action(true, true), "extend_raise");
-    }
-
-    fn status(state: LinkState, download: bool) -> LinkStatus {
-        let mut policy = LinkPolicy::default();
-        policy.download = if download { gatefold_contract::policy::Downloads::ORIGINAL } else { gatefold_contract::policy::Downloads::NONE };
-        LinkStatus {
-            gallery: "g".into(),
-            gallery_title: "G".into(),
-            name: "a/r".into(),
-            label: "R".into(),
-            audience: Some("a".into()),
-            activity: None,
-            url: "https://g.example/s/x".into(),
-            policy,
-            overrides: Overrides::default(),
-            gallery_overrides: Overrides::default(),
-            audience_overrides: Overrides::default(),
-            state,
-            expires_at: None,
-            max_views: Some(5),
-            views: 2,
-            views_left: Some(3),
-            first_open: None,
-            last_open: None,
-            session_epoch: 0,
-            password_set: false,
-            notices: vec![],
-            password_attack: None,
-        }
-    }
-
-    #[test]
-    fn follow_up_lists_the_unopened_and_the_opened_without_download_where_download_is_on() {
-        use Activity::*;
-        assert_eq!(follow_up_kind(&status(LinkState::Active, true), Neither), Some(FollowUpKind::NotOpened));
-        assert_eq!(follow_up_kind(&status(LinkState::Active, true), Opened), Some(FollowUpKind::NotDownloaded));
-        assert_eq!(follow_up_kind(&status(LinkState::Active, false), Opened), None, "nothing to download");
-        assert_eq!(follow_up_kind(&status(LinkState::Active, false), Neither), Some(FollowUpKind::NotOpened));
-        assert_eq!(follow_up_kind(&status(LinkState::Active, true), Downloaded), None);
-        for closed in [LinkState::Disabled, LinkState::Expired, LinkState::LimitReached] {
-            assert_eq!(follow_up_kind(&status(closed, true), Neither), None, "{closed:?}: nothing to remind");
-        }
-        let did = LinkActivity { link: "a/r".into(), opens: 2, downloads: 0, first_ms: Some(5_000), last_ms: Some(9_999) };
-        let row = follow_up_link(&status(LinkState::Active, true), Some(&did));
-        assert_eq!((row.first_open, row.last_open, row.views_left), (Some(5), Some(9), Some(3)));
     }
 }

@@ -1,11 +1,13 @@
 //! Raw-event exports: CSV for any spreadsheet, XLSX with a summary sheet for Excel users.
 //! Pure functions over rows already read from the `GalleryLog`, tested natively.
 
-use super::rollup::{Query, civil_date};
-use super::{EXPORT_PAGE, ExportPage, GalleryLogClient, StoredEvent};
+use super::rollup::Query;
+use super::GalleryLogClient;
+use super::access_log::{EXPORT_PAGE, ExportPage, StoredEvent};
 use crate::access::COLUMNS;
 use gatefold_contract::admin::{AuditEntry, FollowUp, GalleryStats};
 use gatefold_contract::manifest::{Site, split_link_name};
+use gatefold_contract::time::WallTime;
 
 /// The export's header: local time first, then every stored column, then a recipient's
 /// audience and own name (the parts of `link`, empty for other links).
@@ -16,23 +18,9 @@ pub fn headers() -> Vec<&'static str> {
 /// Excel opens a BOM-less UTF-8 CSV as the system code page and mangles Chinese.
 pub const UTF8_BOM: &str = "\u{feff}";
 
-/// `2026-03-02 01:30:00 +08:00` in the site timezone.
-pub fn local_time(site: &Site, ts_ms: i64) -> String {
-    let secs = ts_ms.div_euclid(1000);
-    let offset = site.utc_offset_at(secs);
-    let local = secs + i64::from(offset);
-    let (day, sod) = (local.div_euclid(86_400), local.rem_euclid(86_400));
-    let sign = if offset < 0 { '-' } else { '+' };
-    let abs = offset.unsigned_abs();
-    format!(
-        "{} {:02}:{:02}:{:02} {sign}{:02}:{:02}",
-        civil_date(day),
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60,
-        abs / 3600,
-        abs % 3600 / 60
-    )
+/// `2026-03-02 01:30:00 +08:00`: a logged time (Unix ms) on the site's clock, saying its offset.
+fn stamp_ms(site: &Site, ts_ms: i64) -> String {
+    WallTime::at(site, ts_ms.div_euclid(1000)).stamp()
 }
 
 /// A spreadsheet runs a cell starting with `=`, `+`, `-`, `@` (or a tab/CR before one) as a
@@ -50,7 +38,7 @@ fn cells(site: &Site, r: &StoredEvent) -> Vec<String> {
         (Some(audience), recipient) => (defuse(audience), defuse(recipient)),
         (None, _) => (String::new(), String::new()),
     };
-    std::iter::once(local_time(site, r.event.ts))
+    std::iter::once(stamp_ms(site, r.event.ts))
         .chain(COLUMNS.iter().map(|c| match &json[c.name] {
             serde_json::Value::String(s) => defuse(s),
             serde_json::Value::Null => String::new(),
@@ -167,7 +155,7 @@ pub const AUDIT_HEADERS: [&str; 8] = ["time_local", "action", "target", "before"
 /// an owner wrote in git).
 fn audit_cells(site: &Site, e: &AuditEntry) -> [String; 8] {
     let text = |s: &Option<String>| defuse(s.as_deref().unwrap_or_default());
-    [local_time(site, e.at), defuse(&e.action), defuse(&e.target), text(&e.before), text(&e.after), text(&e.ip), text(&e.device), text(&e.actor)]
+    [stamp_ms(site, e.at), defuse(&e.action), defuse(&e.target), text(&e.before), text(&e.after), text(&e.ip), text(&e.device), text(&e.actor)]
 }
 
 /// The audit log as CSV: BOM, header, one row per entry in the order given.
@@ -219,8 +207,8 @@ impl<'a> Xlsx<'a> {
             Ok(())
         };
         title(summary, &mut r, "Gallery", &stats.gallery_title)?;
-        title(summary, &mut r, "From", &local_time(site, stats.from.saturating_mul(1000)))?;
-        title(summary, &mut r, "To", &local_time(site, stats.to.saturating_mul(1000)))?;
+        title(summary, &mut r, "From", &WallTime::at(site, stats.from).stamp())?;
+        title(summary, &mut r, "To", &WallTime::at(site, stats.to).stamp())?;
         title(summary, &mut r, "Timezone", &stats.timezone)?;
         r += 1;
         let t = &stats.totals;
@@ -292,7 +280,7 @@ impl<'a> Xlsx<'a> {
             for l in stats.links.iter().filter(|l| l.audience.is_some()) {
                 row += 1;
                 let audience = l.audience.as_deref().unwrap_or_default();
-                let when = |at: Option<i64>| at.map(|s| local_time(site, s.saturating_mul(1000))).unwrap_or_default();
+                let when = |at: Option<i64>| at.map(|s| WallTime::at(site, s).stamp()).unwrap_or_default();
                 let texts = [audience, labels.get(audience).copied().unwrap_or_default(), l.recipient.as_deref().unwrap_or_default(), &l.label, l.activity.map_or("", |a| a.name())];
                 for (c, text) in texts.iter().enumerate() {
                     sheet.write_string(row, c as u16, xlsx_text(&defuse(text)))?;
@@ -343,7 +331,7 @@ impl<'a> Xlsx<'a> {
         sheet.set_freeze_panes(1, 0)?;
         let mut r = 0u32;
         let site = self.site;
-        let when = |at: Option<i64>| at.map(|s| local_time(site, s.saturating_mul(1000))).unwrap_or_default();
+        let when = |at: Option<i64>| at.map(|s| WallTime::at(site, s).stamp()).unwrap_or_default();
         for g in extra.follow_up.iter().flat_map(|f| &f.groups) {
             for (list, links) in [("not_opened", &g.not_opened), ("not_downloaded", &g.not_downloaded)] {
                 for l in links {
@@ -405,14 +393,6 @@ mod tests {
         // Rows logged before referrers were cut to their origin can hold anything.
         event.referrer = Some("=HYPERLINK(\"http://evil\")".into());
         StoredEvent { id: 1, event }
-    }
-
-    #[test]
-    fn local_times_use_the_site_offset_including_half_hours() {
-        assert_eq!(local_time(&site(), 1_772_386_200_000), "2026-03-01 23:00:00 +05:30");
-        let mut west = site();
-        west.utc_offsets = vec![(0, -5 * 3600)];
-        assert_eq!(local_time(&west, 1_772_386_200_000), "2026-03-01 12:30:00 -05:00");
     }
 
     #[test]
