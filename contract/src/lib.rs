@@ -20,7 +20,8 @@
 //! - [`page`]: the gallery page template (one per gallery, language and download mode) the
 //!   worker fills in for a link;
 //! - [`passphrase`]: how strong an owner's link password is, and a generated passphrase to
-//!   offer instead (the CLI and the admin API alike).
+//!   offer instead (the CLI and the admin API alike);
+//! - `named`: enums whose names, lookup and serde form come from one list (`named_enum!`).
 //!
 //! Nothing here reads a clock or the environment: time and secrets are passed in, which keeps
 //! every rule a pure function with table tests next to it.

@@ -1,13 +1,21 @@
 //! Instants as the site's clock shows them: the one conversion from a Unix instant to the site
 //! timezone's local day and wall time, and the forms owners read it in.
 //!
-//! The offset comes from the manifest's UTC-offset table (`Site::utc_offset_at`): the worker
+//! The offset comes from a [`Clock`] (the manifest's `Site` and its UTC-offset table): the worker
 //! has no timezone database. Dates are counted in plain integers (days since 1970-01-01 on the
 //! site's calendar, proleptic Gregorian), so nothing here can fail or needs a date library.
 //! The other direction, from a date or time as owners write it to an instant, is
 //! [`crate::expiry`]'s.
 
-use crate::manifest::Site;
+/// The site's clock as this module needs it: its UTC offset at an instant and its timezone's
+/// name (the manifest's `Site` is one). A trait so this module needs nothing from the
+/// manifest, which itself names notification channels whose messages use time.
+pub trait Clock {
+    /// UTC offset in seconds east at `unix` seconds.
+    fn utc_offset_at(&self, unix: i64) -> i32;
+    /// The IANA name owners read beside a time, e.g. `Asia/Shanghai`.
+    fn timezone(&self) -> &str;
+}
 
 /// Seconds in a day of the local calendar's arithmetic (days are counted on the local clock).
 pub const DAY: i64 = 86_400;
@@ -23,7 +31,7 @@ pub struct WallTime {
 
 impl WallTime {
     /// `unix` (seconds) on the site's clock, with the offset in force at that instant.
-    pub fn at(site: &Site, unix: i64) -> WallTime {
+    pub fn at(site: &(impl Clock + ?Sized), unix: i64) -> WallTime {
         WallTime::with_offset(unix, site.utc_offset_at(unix))
     }
 
@@ -65,8 +73,8 @@ impl WallTime {
 
 /// `2026-03-02 01:30 (Asia/Shanghai)`: an instant in a message to owners (admin API answers,
 /// notifications).
-pub fn for_owner(site: &Site, unix: i64) -> String {
-    format!("{} ({})", WallTime::at(site, unix).minute(), site.timezone)
+pub fn for_owner(site: &(impl Clock + ?Sized), unix: i64) -> String {
+    format!("{} ({})", WallTime::at(site, unix).minute(), site.timezone())
 }
 
 /// `YYYY-MM-DD` of a local day number (days since 1970-01-01; Howard Hinnant's
@@ -94,7 +102,7 @@ pub struct LocalDay {
 
 /// The local day before the one `unix` falls in (a daily report's day), its bounds taken at
 /// the offset in force at `unix`.
-pub fn day_before(site: &Site, unix: i64) -> LocalDay {
+pub fn day_before(site: &(impl Clock + ?Sized), unix: i64) -> LocalDay {
     let now = WallTime::at(site, unix);
     let midnight = now.day() * DAY - i64::from(now.offset);
     LocalDay { date: date_of_day(now.day() - 1), from: midnight - DAY, to: midnight }
@@ -103,6 +111,7 @@ pub fn day_before(site: &Site, unix: i64) -> LocalDay {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::manifest::Site;
     use crate::manifest::IpLogging;
 
     fn site(offsets: Vec<(i64, i32)>) -> Site {

@@ -22,6 +22,9 @@ use crate::{LinkPolicy, Locale};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod visitor_paths;
+pub use visitor_paths::*;
+
 /// Bumped on any incompatible change; the worker refuses records of another format.
 pub const FORMAT: u32 = 4;
 
@@ -143,35 +146,6 @@ pub fn original_key(hash16: &str, extension: &str) -> String {
 /// R2 key where each publish records the manifest it deployed (`publish` diffs against it).
 pub const PUBLISHED_MANIFEST_KEY: &str = "gatefold/published-manifest.json";
 
-/// Path a visitor opens: `<base_url>/s/<token>`.
-pub fn link_path(token: &str) -> String {
-    format!("/s/{token}")
-}
-
-/// Path a visitor's browser fetches a display image or thumbnail at.
-pub fn image_path(token: &str, file: &str) -> String {
-    format!("/s/{token}/i/{file}")
-}
-
-/// Path a visitor downloads an original at.
-pub fn download_path(token: &str, image_id: &str) -> String {
-    format!("/s/{token}/download/{image_id}")
-}
-
-/// Path a visitor downloads an image's web size at ([`Image::web_download`]).
-pub fn web_download_path(token: &str, image_id: &str) -> String {
-    format!("/s/{token}/web/{image_id}")
-}
-
-/// Path a visitor downloads every original of the gallery at, as one ZIP.
-pub fn download_all_path(token: &str) -> String {
-    format!("/s/{token}/download-all")
-}
-
-pub fn link_url(base_url: &str, token: &str) -> String {
-    format!("{}{}", base_url.trim_end_matches('/'), link_path(token))
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
@@ -237,6 +211,15 @@ impl Site {
     /// UTC offset in seconds at `unix` seconds.
     pub fn utc_offset_at(&self, unix: i64) -> i32 {
         crate::expiry::utc_offset_at(&self.utc_offsets, unix)
+    }
+}
+
+impl crate::time::Clock for Site {
+    fn utc_offset_at(&self, unix: i64) -> i32 {
+        Site::utc_offset_at(self, unix)
+    }
+    fn timezone(&self) -> &str {
+        &self.timezone
     }
 }
 

@@ -4,8 +4,7 @@
 use super::*;
 
 use crate::Locale;
-use crate::manifest::Site;
-use crate::time::{self, DAY, WallTime};
+use crate::time::{self, Clock, DAY, WallTime};
 use data_encoding::{BASE64, HEXLOWER};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -139,7 +138,7 @@ struct Message {
     words: Words,
 }
 
-fn message(notice: &Notice, locale: Locale, site: &Site, now_s: i64) -> Message {
+fn message(notice: &Notice, locale: Locale, site: &impl Clock, now_s: i64) -> Message {
     let w = words(locale);
     let kind = kind_title(notice.kind, locale);
     let title = match &notice.link {
@@ -172,7 +171,7 @@ fn message(notice: &Notice, locale: Locale, site: &Site, now_s: i64) -> Message 
 }
 
 /// The digest's sections, each capped at [`DIGEST_LIST_MAX`] lines (the rest counted).
-fn digest_sections(d: &Digest, locale: Locale, site: &Site, now_s: i64) -> Vec<(String, Vec<String>, usize)> {
+fn digest_sections(d: &Digest, locale: Locale, site: &impl Clock, now_s: i64) -> Vec<(String, Vec<String>, usize)> {
     let en = locale == Locale::En;
     let name = |l: &DigestLink| link_name(&l.label, l.audience_label.as_deref());
     let mut sections = Vec::new();
@@ -267,7 +266,7 @@ fn footer(m: &Message) -> String {
 /// native message in `locale`, signed with `sign_secret` where the platform signs.
 /// `now_ms` is the signature's clock (platforms refuse stale timestamps: Feishu and DingTalk
 /// after an hour, Gatefold's receivers after five minutes), so each retry calls this again.
-pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Notice, locale: Locale, site: &Site, now_ms: i64) -> Outgoing {
+pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Notice, locale: Locale, site: &impl Clock, now_ms: i64) -> Outgoing {
     let now_s = now_ms.div_euclid(1000);
     let m = message(notice, locale, site, now_s);
     let json = vec![("Content-Type".to_string(), "application/json".to_string())];

@@ -1,5 +1,5 @@
 use super::*;
-use crate::manifest::{Analytics, IpLogging};
+use crate::manifest::{Analytics, IpLogging, Site};
 use serde_json::Value;
 
 fn site(locale: Locale) -> Site {

@@ -181,13 +181,13 @@ pub struct Context<'a> {
     pub link: Option<&'a str>,
 }
 
-pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
+/// The by-link rows summed: the gallery's totals, each link's counts, and the admitted ZIPs of
+/// all originals (each a download of every image of the gallery).
+fn count_by_link(rows: &[LinkKindRow], image_count: u64) -> (Totals, BTreeMap<&str, LinkStats>, u64) {
     let mut totals = Totals::default();
     let mut per_link: BTreeMap<&str, LinkStats> = BTreeMap::new();
-    // Admitted ZIPs of all originals: each is a download of every image of the gallery.
     let mut zips = 0;
-    let image_count = cx.gallery.images.len() as u64;
-    for row in &rollup.by_link {
+    for row in rows {
         let admitted = row.outcome == ADMITTED;
         if !admitted {
             *totals.denied_by_reason.entry(row.outcome.clone()).or_default() += row.n;
@@ -219,6 +219,11 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
             _ => {}
         }
     }
+    (totals, per_link, zips)
+}
+
+pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
+    let (mut totals, per_link, zips) = count_by_link(&rollup.by_link, cx.gallery.images.len() as u64);
     totals.unique_visitors = rollup.unique_visitors;
 
     let activity = activity_by_link(&rollup.activity);
@@ -255,15 +260,7 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
     let LocalTime { per_day, per_hour: opens_per_hour, per_weekday_hour } = local_time(&rollup.local_hours);
     let opens_per_day = day_series(&per_day, first_day, last_day);
 
-    let mut places: HashMap<String, u64> = HashMap::new();
-    let mut cities: HashMap<String, u64> = HashMap::new();
-    for p in &rollup.places {
-        let country = non_empty(&p.country).unwrap_or("unknown").to_string();
-        if let Some(city) = non_empty(&p.city) {
-            *cities.entry(format!("{city}, {country}")).or_default() += p.n;
-        }
-        *places.entry(country).or_default() += p.n;
-    }
+    let (places, cities) = countries_and_cities(&rollup.places);
     let mut referrers: HashMap<String, u64> = HashMap::new();
     for r in &rollup.referrers {
         *referrers.entry(referrer_host(r.value.as_deref())).or_default() += r.n;
@@ -311,6 +308,20 @@ pub fn aggregate(rollup: &Rollup, cx: &Context<'_>) -> GalleryStats {
         never_opened,
         audiences,
     }
+}
+
+/// Opens per country and per "city, country".
+fn countries_and_cities(rows: &[PlaceRow]) -> (HashMap<String, u64>, HashMap<String, u64>) {
+    let mut places: HashMap<String, u64> = HashMap::new();
+    let mut cities: HashMap<String, u64> = HashMap::new();
+    for p in rows {
+        let country = non_empty(&p.country).unwrap_or("unknown").to_string();
+        if let Some(city) = non_empty(&p.city) {
+            *cities.entry(format!("{city}, {country}")).or_default() += p.n;
+        }
+        *places.entry(country).or_default() += p.n;
+    }
+    (places, cities)
 }
 
 fn non_empty(s: &Option<String>) -> Option<&str> {
