@@ -54,7 +54,7 @@ pub enum Command {
     /// Check that every published link answers with its page or its intended denial (HEAD only: no views used).
     Smoke(crate::publish::SmokeArgs),
     #[command(flatten)]
-    Admin(crate::admin::AdminCommand),
+    Admin(crate::cmd::admin::AdminCommand),
 }
 
 /// `--out`: where a build goes (and where `links` finds its QR codes).
@@ -222,7 +222,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => crate::plan::run_plan(&cli.galleries, &args),
         Command::Publish(args) => crate::publish::run_publish(&cli.galleries, &args).map(|_| ()),
         Command::Smoke(args) => crate::publish::run_smoke(&args),
-        Command::Admin(cmd) => crate::admin::run(cmd),
+        Command::Admin(cmd) => crate::cmd::admin::run(cmd),
     }
 }
 

@@ -19,12 +19,14 @@
 //! - [`keys`]: the signing key (production from the environment, development from `.dev.vars`);
 //! - [`plan`]: `gatefold plan`, what publishing would change for the people holding links;
 //! - [`publish`]: `gatefold publish` (originals to R2, deploy) and the smoke test;
-//! - [`admin`]: the owner's admin commands against a deployed worker's admin API.
+//! - [`admin`]: the admin API's client and the admin commands' text, against a running worker;
+//! - [`cmd`]: the commands' arguments (clap types) and how each runs (`cmd::admin`).
 
 pub mod admin;
 pub mod build;
 pub mod built;
 pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod diagnostics;
 pub mod images;

@@ -1,4 +1,8 @@
+use super::client::{audience_path, link_path};
+use super::render::render_overrides_in_force;
 use super::*;
+use gatefold_contract::admin::{AuditLog, LinkStatus, LinksResponse, NotifyTestAnswer};
+use gatefold_contract::{LinkState, Overrides};
 
 #[test]
 fn the_notify_test_report_has_a_line_per_channel_and_counts_failures() {

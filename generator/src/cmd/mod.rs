@@ -1,0 +1,4 @@
+//! The `gatefold` commands' arguments (clap types) and how each runs: the library knows no
+//! command line.
+
+pub mod admin;
