@@ -13,11 +13,20 @@
 pub mod access;
 pub mod api;
 
-mod handler;
+mod audiences;
+mod audit;
+mod call;
+mod follow_up;
+mod galleries;
+mod links;
+mod notifications;
+mod passwords;
+mod records;
+mod router;
 mod signin;
 mod owner;
 pub use owner::CSS_PATH as OWNER_CSS_PATH;
-pub use handler::handle;
+pub use router::handle;
 
 // The page takes the visitor pages' security headers (`http::headers::PAGE`): its script and
 // style come from this origin, charts are inline SVG built by the script, exports are fetched

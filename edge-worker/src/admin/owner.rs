@@ -3,7 +3,11 @@
 //! wrote at publish time (`gatefold_contract::owner`) with each link's terms as they stand now.
 //! No file per link exists anywhere: the card and the codes are drawn per request.
 
-use super::api::{self, Failure};
+use super::api::{self, ApiRoute, Failure};
+use super::audit::Note;
+use super::call::{Answer, Call, download, owner_file, query_params};
+use super::records::{find_gallery, find_link, link_statuses, scope_statuses};
+use crate::gate::Scope;
 use crate::site::asset_text;
 use gatefold_contract::admin::LinkStatus;
 use gatefold_contract::manifest::{Gallery, Link, Site};
@@ -86,4 +90,86 @@ pub fn mail_merge_name(gallery: &str) -> String {
 /// path that serves it at `origin` (the owner fetches it signed in).
 pub fn mail_merge(site: &Site, gallery: &Gallery, origin: &str) -> String {
     owner::mail_merge_csv(site, gallery, |l| format!("{origin}{}{}/qr.png", gatefold_contract::admin::API_PREFIX, api::link_path(&gallery.id, &l.name)))
+}
+
+/// `GET links/<id>/qr.svg|qr.png|card.html`.
+pub(super) async fn link_file(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str, link: &str) -> Result<Answer> {
+    let (env, now) = (call.env, call.now);
+    let site = call.site.clone();
+    let settings = &site.settings;
+    let req = &mut call.req;
+    let (g, l) = match find_link(&site, env, gallery, link).await? {
+        Ok(found) => found,
+        Err(f) => return Ok(Err(f)),
+    };
+    let (g, l) = (g.as_ref(), &l);
+    let url = gatefold_contract::manifest::link_url(&settings.base_url, &l.token);
+    let file = match route {
+        ApiRoute::QrSvg { .. } => qr_svg(&url).map(|(svg, ct)| (Response::ok(svg), ct)),
+        ApiRoute::QrPng { .. } => qr_png(&url).map(|(png, ct)| (Response::from_bytes(png), ct)),
+        _ => {
+            let locale = match api::locale_param(settings, query_params(req)?.get("locale").map(String::as_str)) {
+                Ok(l) => l,
+                Err(f) => return Ok(Err(f)),
+            };
+            let st = link_statuses(env, settings, &[(g, l)], now).await?.remove(0);
+            let origin = req.url()?.origin().ascii_serialization();
+            match card(env, settings, g, l, &st, locale, &origin).await? {
+                Ok(resp) => Ok((Ok(resp), "text/html; charset=utf-8")),
+                Err(f) => Err(f),
+            }
+        }
+    };
+    match file {
+        Ok((resp, content_type)) => Ok(Ok(owner_file(resp?, content_type)?)),
+        Err(f) => Ok(Err(f)),
+    }
+}
+
+/// `GET galleries/<g>/share-kit.txt`.
+pub(super) async fn gallery_share_kit(call: &mut Call<'_>, gallery: &str) -> Result<Answer> {
+    let (env, now) = (call.env, call.now);
+    let site = call.site.clone();
+    let settings = &site.settings;
+    let req = &mut call.req;
+    let g = match find_gallery(&site, env, gallery).await? {
+        Ok(g) => g,
+        Err(f) => return Ok(Err(f)),
+    };
+    let locale = match api::locale_param(settings, query_params(req)?.get("locale").map(String::as_str)) {
+        Ok(l) => l,
+        Err(f) => return Ok(Err(f)),
+    };
+    // Recipients' links are for the mail merge, one per person: the share kit lists the
+    // links meant to be passed on, and asking hundreds of recipients' objects would pass
+    // the Free plan's subrequest limit.
+    let pairs: Vec<_> = g.links.values().filter(|l| l.audience().is_none()).map(|l| (g.as_ref(), l)).collect();
+    let audience_scopes = g.audiences.keys().flat_map(|a| [Scope::audience(gallery, a), Scope::gallery(gallery)]);
+    let (statuses, scopes) = futures_util::future::join(link_statuses(env, settings, &pairs, now), scope_statuses(env, audience_scopes)).await;
+    let scopes = scopes?;
+    let closed = |s: Scope| scopes.get(&s.object_name()).is_some_and(|st| st.overrides.is_disabled());
+    let open: Vec<&str> = g.audiences.keys().map(String::as_str).filter(|a| !closed(Scope::audience(gallery, a)) && !closed(Scope::gallery(gallery))).collect();
+    let resp = share_kit(env, settings, &g, &statuses?, &open, locale).await?;
+    Ok(Ok(owner_file(resp, "text/plain; charset=utf-8")?))
+}
+
+/// `GET galleries/<g>/mail-merge.csv`.
+pub(super) async fn gallery_mail_merge(call: &mut Call<'_>, gallery: &str) -> Result<Answer> {
+    let env = call.env;
+    let site = call.site.clone();
+    let settings = &site.settings;
+    let req = &mut call.req;
+    let note = &mut call.note;
+    let g = match find_gallery(&site, env, gallery).await? {
+        Ok(g) => g,
+        Err(f) => return Ok(Err(f)),
+    };
+    if g.audiences.is_empty() {
+        return Ok(Err(Failure::new(404, "no_recipients", format!("gallery {gallery:?} has no audience with recipients: add `recipients:` to a link in its gallery.yaml"))));
+    }
+    let origin = req.url()?.origin().ascii_serialization();
+    let body = Response::ok(mail_merge(settings, &g, &origin))?;
+    let recipients = g.links.values().filter(|l| l.audience().is_some()).count();
+    *note = Some(Note::taken("mail_merge", gallery, format!("{}, {recipients} recipients", mail_merge_name(gallery))));
+    Ok(Ok(download(body, "text/csv; charset=utf-8", &mail_merge_name(gallery))?))
 }

@@ -1,0 +1,86 @@
+//! `galleries/<g>/follow-up`: whom to remind (not opened, opened without a download), per
+//! audience and per plain link, with a ready-to-send reminder.
+
+use super::api;
+use super::call::{Answer, Call, json};
+use super::owner;
+use super::records::{find_gallery, link_statuses, scope_statuses};
+use crate::analytics::{GalleryLogClient, audit, rollup};
+use crate::gate::{Scope, Status};
+use gatefold_contract::admin::{FollowUp, FollowUpGroup, LinkStatus};
+use gatefold_contract::manifest::{Gallery, Link, Site};
+use gatefold_contract::owner::{ReminderTerms, ShownExpiry};
+use std::rc::Rc;
+use worker::{Env, Result};
+
+/// `GET galleries/<g>/follow-up`.
+pub(super) async fn list(call: &mut Call<'_>, gallery: &str) -> Result<Answer> {
+    let (env, now) = (call.env, call.now);
+    let site = call.site.clone();
+    let settings = &site.settings;
+    let g = match find_gallery(&site, env, gallery).await? {
+        Ok(g) => g,
+        Err(f) => return Ok(Err(f)),
+    };
+    Ok(Ok(json(&follow_up(env, settings, &g, now).await?)?))
+}
+
+/// The gallery's follow-up lists, from the log's one activity query. Plain links are asked
+/// from their own objects (a gallery has a handful); a recipient's state comes from its
+/// audience's and the gallery's scopes with the log's count of its opens as the views used,
+/// because asking hundreds of recipients' objects would pass the Free plan's subrequest limit
+/// (a recipient's own runtime change is seen on its row in the links list, not here).
+pub(super) async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64) -> Result<FollowUp> {
+    let log = GalleryLogClient::new(env, &g.id)?;
+    let plain: Vec<(&Gallery, &Link)> = g.links.values().filter(|l| l.audience().is_none()).map(|l| (g.as_ref(), l)).collect();
+    let scopes = g.audiences.keys().map(|a| Scope::audience(&g.id, a)).chain([Scope::gallery(&g.id)]);
+    let (rows, plain, scopes) = futures_util::future::join3(log.activity(), link_statuses(env, site, &plain, now), scope_statuses(env, scopes)).await;
+    let (rows, mut statuses, scopes) = (rows?, plain?, scopes?);
+    let by_link = rollup::activity_by_link(&rows);
+    let scope = |s: Scope| scopes.get(&s.object_name()).cloned().unwrap_or_default();
+    for l in g.links.values() {
+        let Some(a) = l.audience() else { continue };
+        let own = Status { views: by_link.get(l.name.as_str()).map_or(0, |d| d.opens), ..Status::default() };
+        statuses.push(api::link_status(site, g, l, own, &[scope(Scope::audience(&g.id, a)), scope(Scope::gallery(&g.id))], now));
+    }
+    let kit = owner::kit(env, &g.id, site.default_locale).await?;
+    let mut groups = Vec::new();
+    for group in audit::group_names(g) {
+        // Plain links each get a group (and a reminder) of their own; an audience one for all.
+        let members: Vec<Vec<&LinkStatus>> = match &group {
+            Some(a) => vec![statuses.iter().filter(|st| st.audience.as_deref() == Some(a.as_str())).collect()],
+            None => statuses.iter().filter(|st| st.audience.is_none()).map(|st| vec![st]).collect(),
+        };
+        for members in members {
+            let mut not_opened = Vec::new();
+            let mut not_downloaded = Vec::new();
+            let mut reminded: Vec<&LinkStatus> = Vec::new();
+            for st in members {
+                let did = by_link.get(st.name.as_str()).copied();
+                match audit::follow_up_kind(st, audit::activity_of(&by_link, &st.name)) {
+                    Some(audit::FollowUpKind::NotOpened) => not_opened.push(audit::follow_up_link(st, did)),
+                    Some(audit::FollowUpKind::NotDownloaded) => not_downloaded.push(audit::follow_up_link(st, did)),
+                    None => continue,
+                }
+                reminded.push(st);
+            }
+            let Some(first) = reminded.first() else { continue };
+            let label = match &group {
+                Some(a) => g.audiences.get(a).map_or_else(|| a.clone(), |x| x.label.clone()),
+                None => first.label.clone(),
+            };
+            let expiry = if reminded.iter().all(|st| st.expires_at.is_some()) { reminded.iter().filter_map(|st| st.expires_at).max() } else { None };
+            let terms = ReminderTerms {
+                gallery: g.title.clone(),
+                audience: label.clone(),
+                images: g.images.len(),
+                download: reminded.iter().any(|st| st.policy.download.any()),
+                expiry: expiry.map(|at| ShownExpiry::at_instant(at, site.utc_offset_at(at))),
+            };
+            let reminder = kit.reminder(&terms).map_err(|e| worker::Error::RustError(format!("{}: {e}", gatefold_contract::owner::kit_path(&g.id, site.default_locale))))?;
+            let audience = if group.is_some() { group.clone() } else { None };
+            groups.push(FollowUpGroup { audience, label, not_opened, not_downloaded, reminder });
+        }
+    }
+    Ok(FollowUp { gallery: g.id.clone(), gallery_title: g.title.clone(), timezone: site.timezone.clone(), groups })
+}
