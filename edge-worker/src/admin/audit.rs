@@ -1,15 +1,14 @@
 //! The audit log: what goes on record for each owner action (who acted, what changed), and
 //! the gallery's log read back (JSON, CSV).
 
-use super::api::{self, ApiRoute};
-use super::call::{Answer, Call, download, json, query_params};
-use super::records::find_gallery;
-use crate::analytics::audit::{self, Terms};
-use crate::analytics::{GalleryLogClient, export, rollup};
+use super::api::ApiRoute;
+use super::call::{Call, download, json};
+use super::error::{Error, Result};
+use super::log::{GalleryLogClient, Terms, audit, describe_user_agent, export};
 use gatefold_contract::admin::AuditEntry;
 use gatefold_contract::manifest::Site;
 use gatefold_contract::policy::Change;
-use worker::{Context, Env, Response, Result};
+use worker::{Context, Env, Response};
 
 /// Who acted, as the request tells it.
 pub(super) struct Owner {
@@ -45,9 +44,24 @@ impl Note {
     }
 }
 
+/// Puts the call's action on record once its answer is known: an action answered 200 (it
+/// changed something, or was an export or a download), and a change the link's object refused
+/// (409: `needs_force`, disabled in gallery.yaml, no password in git), because an attempt to
+/// close a link sooner or reopen one is worth knowing about even when it did not happen.
+/// Requests that were malformed (400), named nothing (404) or failed (500) changed nothing and
+/// are not owner actions: they stay out, so each action leaves exactly one row.
+pub(super) fn record_outcome(env: &Env, ctx: &Context, note: Option<Note>, owner: Owner, answer: &Result<Response>) {
+    let Some(note) = note else { return };
+    match answer {
+        Ok(resp) if resp.status_code() == 200 => record(env, ctx, note, owner),
+        Err(Error::Refused(f)) if f.status == 409 => record(env, ctx, Note { after: Some(format!("refused: {}", f.code)), ..note }, owner),
+        _ => {}
+    }
+}
+
 /// Stores the action in its gallery's log after the owner has the answer. A failure is in the
 /// worker's log (never silently lost), and never fails the owner's request.
-pub(super) fn record_audit(env: &Env, ctx: &Context, note: Note, owner: Owner) {
+fn record(env: &Env, ctx: &Context, note: Note, owner: Owner) {
     let env = env.clone();
     ctx.wait_until(async move {
         let stored = async {
@@ -61,7 +75,7 @@ pub(super) fn record_audit(env: &Env, ctx: &Context, note: Note, owner: Owner) {
                 after: note.after,
                 ip: owner.ip.as_deref().and_then(|ip| s.ip_logging.apply(ip)),
                 device: owner.user_agent.as_deref().map(|ua| {
-                    let (device, os, browser) = crate::access::describe_user_agent(ua);
+                    let (device, os, browser) = describe_user_agent(ua);
                     format!("{device}, {os}, {browser}")
                 }),
                 actor: Some(owner.actor),
@@ -85,27 +99,15 @@ pub(super) fn action_of(change: &Change) -> &'static str {
 }
 
 /// `GET galleries/<g>/audit` (JSON) and `audit.csv`.
-pub(super) async fn log(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str) -> Result<Answer> {
-    let (env, now) = (call.env, call.now);
-    let site = call.site.clone();
-    let settings = &site.settings;
-    let req = &mut call.req;
-    let note = &mut call.note;
-    let g = match find_gallery(&site, env, gallery).await? {
-        Ok(g) => g,
-        Err(f) => return Ok(Err(f)),
-    };
-    let params = query_params(req)?;
-    let (from, to) = match api::window(settings, params.get("from").map(String::as_str), params.get("to").map(String::as_str), now) {
-        Ok(w) => w,
-        Err(f) => return Ok(Err(f)),
-    };
-    let log = GalleryLogClient::new(env, &g.id)?.audit(from.saturating_mul(1000), to.saturating_mul(1000)).await?;
+pub(super) async fn log(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str) -> Result<Response> {
+    let g = call.gallery(gallery).await?;
+    let (from, to) = call.window()?;
+    let log = GalleryLogClient::new(call.env, &g.id)?.audit(from.saturating_mul(1000), to.saturating_mul(1000)).await?;
     if let ApiRoute::Audit { .. } = route {
-        return Ok(Ok(json(&log)?));
+        return json(&log);
     }
-    let name = format!("{gallery}-audit-{}.csv", rollup::civil_date((now + i64::from(settings.utc_offset_at(now))).div_euclid(86_400)));
-    *note = Some(Note::taken("export_audit_csv", gallery, name.clone()));
-    let body = Response::from_bytes(export::audit_csv(settings, &log.entries))?;
-    Ok(Ok(download(body, "text/csv; charset=utf-8", &name)?))
+    let name = format!("{gallery}-audit-{}.csv", call.local_date());
+    call.note(Note::taken("export_audit_csv", gallery, name.clone()));
+    let body = Response::from_bytes(export::audit_csv(&call.site.settings, &log.entries))?;
+    download(body, "text/csv; charset=utf-8", &name)
 }

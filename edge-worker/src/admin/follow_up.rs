@@ -2,27 +2,22 @@
 //! audience and per plain link, with a ready-to-send reminder.
 
 use super::api;
-use super::call::{Answer, Call, json};
+use super::call::{Call, json};
+use super::error;
+use super::log::{GalleryLogClient, audit, rollup};
 use super::owner;
-use super::records::{find_gallery, link_statuses, scope_statuses};
-use crate::analytics::{GalleryLogClient, audit, rollup};
+use super::records::{link_statuses, scope_statuses};
 use crate::gate::{Scope, Status};
 use gatefold_contract::admin::{FollowUp, FollowUpGroup, LinkStatus};
 use gatefold_contract::manifest::{Gallery, Link, Site};
 use gatefold_contract::owner::{ReminderTerms, ShownExpiry};
 use std::rc::Rc;
-use worker::{Env, Result};
+use worker::{Env, Response, Result};
 
 /// `GET galleries/<g>/follow-up`.
-pub(super) async fn list(call: &mut Call<'_>, gallery: &str) -> Result<Answer> {
-    let (env, now) = (call.env, call.now);
-    let site = call.site.clone();
-    let settings = &site.settings;
-    let g = match find_gallery(&site, env, gallery).await? {
-        Ok(g) => g,
-        Err(f) => return Ok(Err(f)),
-    };
-    Ok(Ok(json(&follow_up(env, settings, &g, now).await?)?))
+pub(super) async fn list(call: &mut Call<'_>, gallery: &str) -> error::Result<Response> {
+    let g = call.gallery(gallery).await?;
+    json(&follow_up(call.env, &call.site.settings, &g, call.now).await?)
 }
 
 /// The gallery's follow-up lists, from the log's one activity query. Plain links are asked

@@ -1,109 +1,108 @@
 //! `galleries/<g>`: the switch for every link of a gallery, its statistics and its access log
 //! exported as CSV or Excel.
 
-use super::api::{self, ApiRoute, Failure};
+use super::api::{self, ApiRoute};
 use super::audit::Note;
-use super::call::{Answer, Call, download, json};
+use super::call::{Call, download, json};
+use super::error::{Failure, Result};
 use super::follow_up::follow_up;
-use super::records::find_gallery;
-use crate::analytics::audit::Terms;
-use crate::analytics::{GalleryLogClient, export, rollup};
+use super::log::{GalleryLogClient, Terms, export, rollup};
 use crate::gate::{ChangeRequest, ChangeResponse, GateClient, Scope};
-use gatefold_contract::admin::GalleryStatus;
-use gatefold_contract::manifest::{Gallery, Site};
+use gatefold_contract::admin::{GalleryStats, GalleryStatus};
+use gatefold_contract::manifest::Gallery;
 use gatefold_contract::policy::{Change, GALLERY_TERMS};
-use std::collections::HashMap;
-use worker::{Env, Response, Result};
+use std::rc::Rc;
+use worker::Response;
 
 /// `POST galleries/<g>/disable|enable`.
-pub(super) async fn switch(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str) -> Result<Answer> {
-    let (env, now) = (call.env, call.now);
-    let site = call.site.clone();
+pub(super) async fn switch(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str) -> Result<Response> {
+    let (env, now, site) = (call.env, call.now, call.site.clone());
     let settings = &site.settings;
-    let note = &mut call.note;
-    if let Err(f) = find_gallery(&site, env, gallery).await? {
-        return Ok(Err(f));
-    }
+    call.gallery(gallery).await?;
     let (change, action) = if matches!(route, ApiRoute::DisableGallery { .. }) { (Change::Disable, "disable") } else { (Change::Enable, "enable") };
     // One write for the whole gallery: every link's object consults it on open.
     let req = ChangeRequest { change, policy: GALLERY_TERMS.clone(), now, utc_offsets: settings.utc_offsets.clone() };
     let client = GateClient::for_scope(env, &Scope::gallery(gallery))?;
     let before = Terms::of_scope(&GALLERY_TERMS, &client.status().await?);
-    let n = note.insert(Note::change(action, gallery.to_string(), settings, &before));
+    let note = call.note(Note::change(action, gallery.to_string(), settings, &before));
     match client.change(&req).await? {
         ChangeResponse::Changed(st) => {
-            n.changed(settings, &before, &Terms::of_scope(&GALLERY_TERMS, &st));
-            Ok(Ok(json(&GalleryStatus { gallery: gallery.to_string(), overrides: st.overrides, notices: st.notices })?))
+            note.changed(settings, &before, &Terms::of_scope(&GALLERY_TERMS, &st));
+            json(&GalleryStatus { gallery: gallery.to_string(), overrides: st.overrides, notices: st.notices })
         }
-        ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
+        ChangeResponse::Refused(r) => Err(api::refusal(settings, &r).into()),
     }
 }
 
-/// `GET galleries/<g>/stats`, `export.csv`, `export.xlsx`.
-pub(super) async fn stats_or_export(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str) -> Result<Answer> {
-    let (env, now) = (call.env, call.now);
-    let site = call.site.clone();
-    let settings = &site.settings;
-    let req = &mut call.req;
-    let note = &mut call.note;
-    let g = match find_gallery(&site, env, gallery).await? {
-        Ok(g) => g,
-        Err(f) => return Ok(Err(f)),
-    };
-    let url = req.url()?;
-    let params: HashMap<String, String> = url.query_pairs().into_owned().collect();
-    let (from, to) = match api::window(settings, params.get("from").map(String::as_str), params.get("to").map(String::as_str), now) {
-        Ok(w) => w,
-        Err(f) => return Ok(Err(f)),
-    };
-    let link = params.get("link").filter(|l| !l.is_empty()).cloned();
-    if let Some(l) = &link
-        && !g.links.contains_key(l)
-    {
-        return Ok(Err(Failure::new(404, "unknown_link", format!("gallery {gallery:?} has no link {l:?}"))));
-    }
-    let query = rollup::Query {
-        from_ms: from.saturating_mul(1000),
-        to_ms: to.saturating_mul(1000),
-        link: link.clone(),
-        offsets: rollup::Query::offsets_for(settings, from.saturating_mul(1000), to.saturating_mul(1000)),
-    };
-    let file_base = format!("{gallery}-{}", rollup::civil_date((now + i64::from(settings.utc_offset_at(now))).div_euclid(86_400)));
-    let log = GalleryLogClient::new(env, gallery)?;
-    let scope_text = link.as_deref().map_or_else(String::new, |l| format!(", link {l}"));
-    if let ApiRoute::ExportCsv { .. } = route {
-        *note = Some(Note::taken("export_csv", gallery, format!("{file_base}.csv{scope_text}")));
-        let body = Response::from_stream(export::csv_stream(log, settings.clone(), query))?;
-        return Ok(Ok(download(body, "text/csv; charset=utf-8", &format!("{file_base}.csv"))?));
-    }
-    let stats = stats(env, settings, &g, &query, from, to, link.as_deref()).await?;
-    if let ApiRoute::ExportXlsx { .. } = route {
-        *note = Some(Note::taken("export_xlsx", gallery, format!("{file_base}.xlsx{scope_text}")));
-        // The owner actions and the follow-up lists go along as sheets of their own.
-        let (entries, follow) = futures_util::future::join(log.audit(query.from_ms, query.to_ms), follow_up(env, settings, &g, now)).await;
-        let extra = export::Extra { audit: entries?.entries, follow_up: Some(follow?) };
-        let body = match export::xlsx_from_log(&log, settings, &stats, &query, &extra).await {
-            Ok(body) => Response::from_bytes(body)?,
-            Err(export::XlsxRefused::TooManyRows) => return Ok(Err(Failure::new(413, "too_many_rows", export::XlsxRefused::message()))),
-            Err(export::XlsxRefused::Failed(e)) => return Err(e),
-        };
-        return Ok(Ok(download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{file_base}.xlsx"))?));
-    }
-    Ok(Ok(json(&stats)?))
-}
-
-async fn stats(
-    env: &Env,
-    site: &Site,
-    g: &Gallery,
-    query: &rollup::Query,
+/// What a statistics or export request asks of a gallery's log: `?from=&to=&link=`.
+struct Asked {
+    gallery: Rc<Gallery>,
+    query: rollup::Query,
     from: i64,
     to: i64,
-    link: Option<&str>,
-) -> Result<gatefold_contract::admin::GalleryStats> {
-    // One request to the gallery's log answers every link, first and last opens and
-    // recipients' activity included: never one request per link (a 500-recipient audience
-    // would pass the Free plan's subrequest limit).
-    let rollup = GalleryLogClient::new(env, &g.id)?.stats(query).await?;
-    Ok(rollup::aggregate(&rollup, &rollup::Context { site, gallery: g, from, to, link }))
+    /// `<gallery>-<today>`: exported files are named after it.
+    file_base: String,
+    /// `, link <name>` when one link was asked for, for the audit log.
+    scope_text: String,
+}
+
+impl Asked {
+    async fn read(call: &Call<'_>, gallery: &str) -> Result<Asked> {
+        let g = call.gallery(gallery).await?;
+        let (from, to) = call.window()?;
+        let link = call.query()?.remove("link").filter(|l| !l.is_empty());
+        if let Some(l) = &link
+            && !g.links.contains_key(l)
+        {
+            return Err(Failure::new(404, "unknown_link", format!("gallery {gallery:?} has no link {l:?}")).into());
+        }
+        let scope_text = link.as_deref().map_or_else(String::new, |l| format!(", link {l}"));
+        let (from_ms, to_ms) = (from.saturating_mul(1000), to.saturating_mul(1000));
+        let offsets = rollup::Query::offsets_for(&call.site.settings, from_ms, to_ms);
+        let query = rollup::Query { from_ms, to_ms, link, offsets };
+        Ok(Asked { gallery: g, query, from, to, file_base: format!("{gallery}-{}", call.local_date()), scope_text })
+    }
+
+    /// The gallery's statistics: one request to its log answers every link, first and last
+    /// opens and recipients' activity included, never one request per link (a 500-recipient
+    /// audience would pass the Free plan's subrequest limit).
+    async fn stats(&self, call: &Call<'_>) -> Result<GalleryStats> {
+        let rollup = GalleryLogClient::new(call.env, &self.gallery.id)?.stats(&self.query).await?;
+        let context = rollup::Context { site: &call.site.settings, gallery: &self.gallery, from: self.from, to: self.to, link: self.query.link.as_deref() };
+        Ok(rollup::aggregate(&rollup, &context))
+    }
+}
+
+/// `GET galleries/<g>/stats`.
+pub(super) async fn stats(call: &mut Call<'_>, gallery: &str) -> Result<Response> {
+    let asked = Asked::read(call, gallery).await?;
+    json(&asked.stats(call).await?)
+}
+
+/// `GET galleries/<g>/export.csv`: the access log, streamed.
+pub(super) async fn export_csv(call: &mut Call<'_>, gallery: &str) -> Result<Response> {
+    let Asked { query, file_base, scope_text, .. } = Asked::read(call, gallery).await?;
+    call.note(Note::taken("export_csv", gallery, format!("{file_base}.csv{scope_text}")));
+    let log = GalleryLogClient::new(call.env, gallery)?;
+    let body = Response::from_stream(export::csv_stream(log, call.site.settings.clone(), query))?;
+    download(body, "text/csv; charset=utf-8", &format!("{file_base}.csv"))
+}
+
+/// `GET galleries/<g>/export.xlsx`: the statistics, the access log, the owner actions and the
+/// follow-up lists, each a sheet.
+pub(super) async fn export_xlsx(call: &mut Call<'_>, gallery: &str) -> Result<Response> {
+    let asked = Asked::read(call, gallery).await?;
+    let stats = asked.stats(call).await?;
+    let Asked { gallery: g, query, file_base, scope_text, .. } = asked;
+    call.note(Note::taken("export_xlsx", gallery, format!("{file_base}.xlsx{scope_text}")));
+    let (env, settings) = (call.env, &call.site.settings);
+    let log = GalleryLogClient::new(env, gallery)?;
+    let (entries, follow) = futures_util::future::join(log.audit(query.from_ms, query.to_ms), follow_up(env, settings, &g, call.now)).await;
+    let extra = export::Extra { audit: entries?.entries, follow_up: Some(follow?) };
+    let body = match export::xlsx_from_log(&log, settings, &stats, &query, &extra).await {
+        Ok(body) => Response::from_bytes(body)?,
+        Err(export::XlsxRefused::TooManyRows) => return Err(Failure::new(413, "too_many_rows", export::XlsxRefused::message()).into()),
+        Err(export::XlsxRefused::Failed(e)) => return Err(e.into()),
+    };
+    download(body, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", &format!("{file_base}.xlsx"))
 }

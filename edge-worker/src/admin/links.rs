@@ -3,36 +3,31 @@
 use super::api::{self, ApiRoute};
 use super::audiences::audience_rows;
 use super::audit::{Note, action_of};
-use super::call::{Answer, Call, json, patch_change, query_params};
-use super::records::{find_link, link_statuses, records_of};
-use crate::analytics::audit::Terms;
+use super::call::{Call, json};
+use super::error::Result;
+use super::log::Terms;
+use super::records::{link_statuses, records_of};
 use crate::gate::{self, ChangeRequest, ChangeResponse, GateClient, Scope};
 use gatefold_contract::admin::LinksResponse;
 use gatefold_contract::manifest::{Gallery, Link};
 use gatefold_contract::policy::Change;
 use std::rc::Rc;
-use worker::Result;
+use worker::Response;
 
 /// `GET links`: one page of links, with the audiences of its recipients.
-pub(super) async fn list(call: &mut Call<'_>) -> Result<Answer> {
-    let (env, now) = (call.env, call.now);
-    let site = call.site.clone();
-    let settings = &site.settings;
-    let req = &mut call.req;
-    let params = query_params(req)?;
-    let q = match api::LinksQuery::parse(|n| params.get(n).map(String::as_str)) {
-        Ok(q) => q,
-        Err(f) => return Ok(Err(f)),
-    };
+pub(super) async fn list(call: &mut Call<'_>) -> Result<Response> {
+    let (env, now, site) = (call.env, call.now, call.site.clone());
+    let params = call.query()?;
+    let q = api::LinksQuery::parse(|n| params.get(n).map(String::as_str))?;
     // The index pages and filters; only the records of the galleries on the page are read.
-    let index = site.index(env).await.map_err(worker::Error::RustError)?;
+    let index = call.index().await?;
     let matches = q.matching(&index);
     let mut pager = api::Pager::new(matches.len(), q.offset, q.limit, q.state.is_some());
     let mut galleries: Vec<Rc<Gallery>> = Vec::new();
     while let Some(chunk) = pager.next_chunk() {
         let records = records_of(&site, env, &matches[chunk]).await?;
         let pairs: Vec<(&Gallery, &Link)> = records.iter().map(|(g, l)| (g.as_ref(), l)).collect();
-        let answers = link_statuses(env, settings, &pairs, now).await?;
+        let answers = link_statuses(env, &site.settings, &pairs, now).await?;
         for (g, _) in records {
             if !galleries.iter().any(|r| r.id == g.id) {
                 galleries.push(g);
@@ -51,28 +46,22 @@ pub(super) async fn list(call: &mut Call<'_>) -> Result<Answer> {
         }
     }
     let audiences = audience_rows(env, &galleries, &wanted, &mut links).await?;
-    Ok(Ok(json(&LinksResponse {
-        timezone: settings.timezone.clone(),
+    json(&LinksResponse {
+        timezone: site.settings.timezone.clone(),
         links,
         total: matches.len(),
         offset: q.offset,
         next_offset,
         galleries: api::gallery_summaries(&index),
         audiences,
-    })?))
+    })
 }
 
 /// `POST links/<id>/disable|enable|revoke`, `PATCH links/<id>`.
-pub(super) async fn act(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str, link: &str) -> Result<Answer> {
-    let (env, now) = (call.env, call.now);
-    let site = call.site.clone();
+pub(super) async fn act(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str, link: &str) -> Result<Response> {
+    let (env, now, site) = (call.env, call.now, call.site.clone());
     let settings = &site.settings;
-    let req = &mut call.req;
-    let note = &mut call.note;
-    let (g, l) = match find_link(&site, env, gallery, link).await? {
-        Ok(found) => found,
-        Err(f) => return Ok(Err(f)),
-    };
+    let (g, l) = call.link(gallery, link).await?;
     let (g, l) = (g.as_ref(), &l);
     let client = GateClient::new(env, gallery, link)?;
     let scope = Scope::link(gallery, link);
@@ -86,22 +75,19 @@ pub(super) async fn act(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str,
         ApiRoute::Enable { .. } => Change::Enable,
         ApiRoute::Revoke { .. } => {
             let st = api::link_status(settings, g, l, client.revoke().await?, &wider, now);
-            note.insert(Note::change("revoke", target, settings, &before)).changed(settings, &before, &Terms::of_link(&st));
-            return Ok(Ok(json(&st)?));
+            call.note(Note::change("revoke", target, settings, &before)).changed(settings, &before, &Terms::of_link(&st));
+            return json(&st);
         }
-        _ => match patch_change(req, settings).await? {
-            Ok(c) => c,
-            Err(f) => return Ok(Err(f)),
-        },
+        _ => call.patch().await?,
     };
-    let n = note.insert(Note::change(action_of(&change), target, settings, &before));
+    let note = call.note(Note::change(action_of(&change), target, settings, &before));
     let req = ChangeRequest { change, policy: l.policy.clone(), now, utc_offsets: settings.utc_offsets.clone() };
     match client.change(&req).await? {
         ChangeResponse::Changed(updated) => {
             let st = api::link_status(settings, g, l, updated, &wider, now);
-            n.changed(settings, &before, &Terms::of_link(&st));
-            Ok(Ok(json(&st)?))
+            note.changed(settings, &before, &Terms::of_link(&st));
+            json(&st)
         }
-        ChangeResponse::Refused(r) => Ok(Err(api::refusal(settings, &r))),
+        ChangeResponse::Refused(r) => Err(api::refusal(settings, &r).into()),
     }
 }

@@ -1,7 +1,9 @@
-//! What the handlers read: the published records (a gallery's, the links of a page) and the
-//! runtime state of the scopes' `LinkGate` objects, each asked once and all at once.
+//! What the handlers read in bulk: the records of a page's links and the runtime state of
+//! the scopes' `LinkGate` objects, each asked once and all at once. (One gallery's or one
+//! link's record: [`super::call::Call`].) Every failure here is the worker's or the
+//! deployment's: `worker::Result`.
 
-use super::api::{self, Failure};
+use super::api;
 use crate::gate::{GateClient, Scope, Status};
 use crate::site::Deployment;
 use futures_util::future::join_all;
@@ -10,15 +12,6 @@ use gatefold_contract::manifest::{Gallery, IndexedGallery, IndexedLink, Link, Si
 use std::collections::HashMap;
 use std::rc::Rc;
 use worker::{Env, Result};
-
-fn unknown_gallery(gallery: &str) -> Failure {
-    Failure::new(404, "unknown_gallery", format!("no gallery {gallery:?} in the published site"))
-}
-
-/// A gallery's record: read from the deployment, never from a list of every gallery.
-pub(super) async fn find_gallery(site: &Deployment, env: &Env, gallery: &str) -> Result<std::result::Result<Rc<Gallery>, Failure>> {
-    Ok(site.gallery(env, gallery).await.map_err(worker::Error::RustError)?.ok_or_else(|| unknown_gallery(gallery)))
-}
 
 /// The records of the galleries of `links` (each read once), paired with their links, in order.
 pub(super) async fn records_of(site: &Deployment, env: &Env, links: &[(&IndexedGallery, &IndexedLink)]) -> Result<Vec<(Rc<Gallery>, Link)>> {
@@ -70,15 +63,4 @@ pub(super) async fn link_statuses(env: &Env, site: &Site, links: &[(&Gallery, &L
             Ok(api::link_status(site, g, l, own, &wider, now))
         })
         .collect()
-}
-
-pub(super) async fn find_link(site: &Deployment, env: &Env, gallery: &str, link: &str) -> Result<std::result::Result<(Rc<Gallery>, Link), Failure>> {
-    let g = match find_gallery(site, env, gallery).await? {
-        Ok(g) => g,
-        Err(f) => return Ok(Err(f)),
-    };
-    Ok(match g.links.get(link).cloned() {
-        Some(l) => Ok((g, l)),
-        None => Err(Failure::new(404, "unknown_link", format!("gallery {gallery:?} has no link {link:?}"))),
-    })
 }

@@ -1,17 +1,36 @@
-//! The admin module's entry (wasm only): the page's files, then sign-in, then one handler per
-//! API route (one module per resource), then the audit log.
+//! The admin module's entry: the page's files, then the API — its route read from the path
+//! (`gatefold_contract::admin`), the caller signed in ([`super::signin`]), one handler per
+//! route in its resource's module, and the owner action put on record ([`super::audit`]).
+//! Every handler answers [`Result`]; its error becomes the API's error JSON here, once.
 
-use super::api::{self, ApiRoute, Failure};
-use super::audit::{Note, Owner, record_audit};
-use super::call::{Answer, Call, failure, json, now_secs};
+use super::api::{self, ApiRoute};
+use super::audit::{Owner, record_outcome};
+use super::call::{Call, json, now_secs};
+use super::error::{Error, Failure, Result};
 use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
-use super::{audiences, audit, follow_up, galleries, links, notifications, owner, passwords};
+use super::{audiences, audit, follow_up, galleries, links, notifications, owner, passwords, signin};
 use crate::http;
-use worker::{Context, Env, Headers, Method, Request, Response, Result};
+use gatefold_contract::admin::{API_PREFIX, WhoAmI};
+use worker::{Context, Env, Headers, Method, Request, Response};
 
-pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
+pub async fn handle(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let path = req.path();
-    let method = req.method();
+    let answer = match path.strip_prefix(API_PREFIX) {
+        Some(rest) => api_call(req, rest, &env, &ctx).await,
+        None => page_file(&path, req.method(), &env).await,
+    };
+    match answer {
+        Ok(resp) => Ok(resp),
+        Err(Error::Refused(f)) => f.response(),
+        Err(Error::Internal(e)) => {
+            worker::console_error!("admin API {path}: {e}");
+            Failure::new(500, "internal", format!("the worker failed: {e}")).response()
+        }
+    }
+}
+
+/// The admin page and its files, the same to everyone: they hold no data.
+async fn page_file(path: &str, method: Method, env: &Env) -> Result<Response> {
     let get = matches!(method, Method::Get | Method::Head);
     let page = |body: &str, content_type: &str| -> Result<Response> {
         let headers = Headers::new();
@@ -20,86 +39,59 @@ pub async fn handle(req: Request, env: Env, ctx: Context) -> Result<Response> {
         http::headers::locked_down(&headers, http::headers::PAGE)?;
         Ok(Response::ok(body)?.with_headers(headers))
     };
-    match path.as_str() {
-        "/admin" if get => return page(PAGE_HTML, "text/html; charset=utf-8"),
-        p if p == JS_PATH && get => return page(PAGE_JS, "text/javascript; charset=utf-8"),
-        p if p == CSS_PATH && get => return page(PAGE_CSS, "text/css; charset=utf-8"),
-        p if p == CHARTS_PATH && get => return page(CHARTS_JS, "text/javascript; charset=utf-8"),
-        p if p == owner::CSS_PATH && get => {
-            return match owner::css(&env).await? {
-                Some(css) => page(&css, "text/css; charset=utf-8"),
-                None => failure(Failure::new(404, "not_found", "this site was published without the owner stylesheet: publish it with this version of gatefold")),
-            };
-        }
-        "/admin" => return failure(Failure::new(405, "method_not_allowed", "/admin takes GET")),
-        _ => {}
-    }
-    let Some(rest) = path.strip_prefix(gatefold_contract::admin::API_PREFIX) else {
-        return failure(Failure::new(404, "not_found", "no such admin path"));
-    };
-    let route = match api::route(method.as_ref(), rest) {
-        Ok(r) => r,
-        Err(f) => return failure(f),
-    };
-    if route == ApiRoute::WhoAmI && !super::signin::presents_credentials(&req)? {
-        return json(&gatefold_contract::admin::WhoAmI { actor: None });
-    }
-    let actor = match super::signin::authorize(&req, &env).await? {
-        Ok(actor) => actor,
-        Err(f) => return failure(f),
-    };
-    let owner = Owner { ip: req.headers().get("CF-Connecting-IP")?, user_agent: req.headers().get("User-Agent")?, actor: actor.name() };
-    let (answer, note) = match crate::site::load(&env).await {
-        Ok(site) => {
-            let mut call = Call { req, env: &env, site, now: now_secs(), note: None };
-            (serve(route, &mut call, &actor).await, call.note)
-        }
-        Err(e) => (Err(worker::Error::RustError(e)), None),
-    };
-    // What goes on record: an action answered 200 (it changed something, or was an export or
-    // a download), and a change the link's object refused (409: `needs_force`, disabled in
-    // gallery.yaml, no password in git), because an attempt to close a link sooner or
-    // reopen one is worth knowing about even when it did not happen. Requests that were
-    // malformed (400), named nothing (404) or failed (500) changed nothing and are not
-    // owner actions: they stay out, so each action leaves exactly one row.
-    if let Some(note) = note {
-        match &answer {
-            Ok(Ok(resp)) if resp.status_code() == 200 => record_audit(&env, &ctx, note, owner),
-            Ok(Err(f)) if f.status == 409 => record_audit(&env, &ctx, Note { after: Some(format!("refused: {}", f.code)), ..note }, owner),
-            _ => {}
-        }
-    }
-    match answer {
-        Ok(Ok(resp)) => Ok(resp),
-        Ok(Err(f)) => failure(f),
-        Err(e) => {
-            worker::console_error!("admin API {path}: {e}");
-            failure(Failure::new(500, "internal", format!("the worker failed: {e}")))
-        }
+    match path {
+        "/admin" if get => page(PAGE_HTML, "text/html; charset=utf-8"),
+        p if p == JS_PATH && get => page(PAGE_JS, "text/javascript; charset=utf-8"),
+        p if p == CSS_PATH && get => page(PAGE_CSS, "text/css; charset=utf-8"),
+        p if p == CHARTS_PATH && get => page(CHARTS_JS, "text/javascript; charset=utf-8"),
+        p if p == owner::CSS_PATH && get => match owner::css(env).await? {
+            Some(css) => page(&css, "text/css; charset=utf-8"),
+            None => Err(Failure::new(404, "not_found", "this site was published without the owner stylesheet: publish it with this version of gatefold").into()),
+        },
+        "/admin" => Err(Failure::new(405, "method_not_allowed", "/admin takes GET").into()),
+        _ => Err(Failure::new(404, "not_found", "no such admin path").into()),
     }
 }
 
-async fn serve(route: ApiRoute<'_>, call: &mut Call<'_>, actor: &super::signin::Actor) -> Result<Answer> {
+/// One API call: routed, signed in, answered, and put on record.
+async fn api_call(req: Request, rest: &str, env: &Env, ctx: &Context) -> Result<Response> {
+    let route = api::route(req.method().as_ref(), rest)?;
+    if route == ApiRoute::WhoAmI && !signin::presents_credentials(&req)? {
+        return json(&WhoAmI { actor: None });
+    }
+    let actor = signin::authorize(&req, env).await?;
+    let owner = Owner { ip: req.headers().get("CF-Connecting-IP")?, user_agent: req.headers().get("User-Agent")?, actor: actor.name() };
+    let site = crate::site::load(env).await.map_err(Error::deployment)?;
+    let mut call = Call { req, env, site, now: now_secs(), note: None };
+    let answer = serve(route, &mut call, &actor).await;
+    record_outcome(env, ctx, call.note, owner, &answer);
+    answer
+}
+
+/// The handler of each route.
+async fn serve(route: ApiRoute<'_>, call: &mut Call<'_>, actor: &signin::Actor) -> Result<Response> {
+    use ApiRoute as R;
     match route {
-        ApiRoute::Links => links::list(call).await,
-        ApiRoute::QrSvg { gallery, link } | ApiRoute::QrPng { gallery, link } | ApiRoute::Card { gallery, link } => owner::link_file(call, route.clone(), gallery, link).await,
-        ApiRoute::ShareKit { gallery } => owner::gallery_share_kit(call, gallery).await,
-        ApiRoute::MailMerge { gallery } => owner::gallery_mail_merge(call, gallery).await,
-        ApiRoute::DisableGallery { gallery } | ApiRoute::EnableGallery { gallery } => galleries::switch(call, route.clone(), gallery).await,
-        ApiRoute::DisableAudience { gallery, audience }
-        | ApiRoute::EnableAudience { gallery, audience }
-        | ApiRoute::RevokeAudience { gallery, audience }
-        | ApiRoute::PatchAudience { gallery, audience } => audiences::act(call, route.clone(), gallery, audience).await,
-        ApiRoute::Disable { gallery, link } | ApiRoute::Enable { gallery, link } | ApiRoute::Revoke { gallery, link } | ApiRoute::Patch { gallery, link } => {
+        R::Links => links::list(call).await,
+        R::Disable { gallery, link } | R::Enable { gallery, link } | R::Revoke { gallery, link } | R::Patch { gallery, link } => {
             links::act(call, route.clone(), gallery, link).await
         }
-        ApiRoute::SetPassword { gallery, link } | ApiRoute::ClearPassword { gallery, link } => passwords::set_or_clear(call, route.clone(), gallery, link).await,
-        ApiRoute::Audit { gallery } | ApiRoute::AuditCsv { gallery } => audit::log(call, route.clone(), gallery).await,
-        ApiRoute::FollowUp { gallery } => follow_up::list(call, gallery).await,
-        ApiRoute::NotifyTest => notifications::test(call).await,
-        ApiRoute::Passphrase => Ok(Ok(json(&gatefold_contract::admin::Passphrase { passphrase: crate::password::passphrase()? })?)),
-        ApiRoute::WhoAmI => Ok(Ok(json(&gatefold_contract::admin::WhoAmI { actor: Some(actor.name()) })?)),
-        ApiRoute::Notifications { gallery } => notifications::list(call, gallery).await,
-        ApiRoute::Stats { gallery } | ApiRoute::ExportCsv { gallery } | ApiRoute::ExportXlsx { gallery } => galleries::stats_or_export(call, route.clone(), gallery).await,
+        R::SetPassword { gallery, link } | R::ClearPassword { gallery, link } => passwords::set_or_clear(call, route.clone(), gallery, link).await,
+        R::QrSvg { gallery, link } | R::QrPng { gallery, link } | R::Card { gallery, link } => owner::link_file(call, route.clone(), gallery, link).await,
+        R::DisableAudience { gallery, audience } | R::EnableAudience { gallery, audience } | R::RevokeAudience { gallery, audience } | R::PatchAudience { gallery, audience } => {
+            audiences::act(call, route.clone(), gallery, audience).await
+        }
+        R::DisableGallery { gallery } | R::EnableGallery { gallery } => galleries::switch(call, route.clone(), gallery).await,
+        R::Stats { gallery } => galleries::stats(call, gallery).await,
+        R::ExportCsv { gallery } => galleries::export_csv(call, gallery).await,
+        R::ExportXlsx { gallery } => galleries::export_xlsx(call, gallery).await,
+        R::ShareKit { gallery } => owner::gallery_share_kit(call, gallery).await,
+        R::MailMerge { gallery } => owner::gallery_mail_merge(call, gallery).await,
+        R::Audit { gallery } | R::AuditCsv { gallery } => audit::log(call, route.clone(), gallery).await,
+        R::FollowUp { gallery } => follow_up::list(call, gallery).await,
+        R::Notifications { gallery } => notifications::list(call, gallery).await,
+        R::NotifyTest => notifications::test(call).await,
+        R::Passphrase => passwords::passphrase(),
+        R::WhoAmI => json(&WhoAmI { actor: Some(actor.name()) }),
     }
 }

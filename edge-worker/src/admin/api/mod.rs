@@ -7,7 +7,8 @@ use gatefold_contract::admin::AudienceStatus;
 use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url, split_link_name};
 use gatefold_contract::owner::LinkTerms;
 use gatefold_contract::{LinkState, Locale, Overrides};
-use crate::analytics::rollup;
+use super::log::rollup;
+pub use super::error::Failure;
 use gatefold_contract::policy::{Change, Refusal};
 use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
 use chrono::NaiveDate;
@@ -51,24 +52,6 @@ pub enum ApiRoute<'a> {
     Passphrase,
     /// Who the API takes the caller for (the page signed in by Cloudflare Access asks first).
     WhoAmI,
-}
-
-/// An API failure: HTTP status, stable code and an English sentence saying what to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub status: u16,
-    pub code: &'static str,
-    pub message: String,
-    /// Seconds for a `Retry-After` header (throttled sign-ins).
-    pub retry_after: Option<i64>,
-    /// A generated passphrase offered with a refused weak password.
-    pub suggestion: Option<String>,
-}
-
-impl Failure {
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
-        Failure { status, code, message: message.into(), retry_after: None, suggestion: None }
-    }
 }
 
 /// The methods the admin API answers, each tried in turn to tell 405 from 404.
