@@ -1,7 +1,7 @@
 //! `audiences`: an audience's row (its recipients' activity, its own runtime state) and the
 //! actions on all its recipients at once, one write whatever their number.
 
-use super::api::{self, ApiRoute};
+use super::api;
 use super::audit::{Note, action_of};
 use super::call::{Call, json};
 use super::error::{Failure, Result};
@@ -9,7 +9,7 @@ use super::log::{GalleryLogClient, Terms};
 use super::records::scope_statuses;
 use crate::gate::{ChangeRequest, ChangeResponse, GateClient, Scope};
 use futures_util::future::join_all;
-use gatefold_contract::admin::{Activity, AudienceStatus, LinkStatus};
+use gatefold_contract::admin::{Activity, ApiRoute, AudienceStatus, LinkStatus};
 use gatefold_contract::manifest::Gallery;
 use gatefold_contract::policy::Change;
 use std::collections::HashMap;

@@ -1,11 +1,10 @@
 //! The audit log: what goes on record for each owner action (who acted, what changed), and
 //! the gallery's log read back (JSON, CSV).
 
-use super::api::ApiRoute;
 use super::call::{Call, download, json};
 use super::error::{Error, Result};
 use super::log::{GalleryLogClient, Terms, audit, describe_user_agent, export};
-use gatefold_contract::admin::AuditEntry;
+use gatefold_contract::admin::{ApiRoute, AuditEntry};
 use gatefold_contract::manifest::Site;
 use gatefold_contract::policy::Change;
 use worker::{Context, Env, Response};

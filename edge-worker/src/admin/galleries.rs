@@ -1,14 +1,14 @@
 //! `galleries/<g>`: the switch for every link of a gallery, its statistics and its access log
 //! exported as CSV or Excel.
 
-use super::api::{self, ApiRoute};
+use super::api;
 use super::audit::Note;
 use super::call::{Call, download, json};
 use super::error::{Failure, Result};
 use super::follow_up::follow_up;
 use super::log::{GalleryLogClient, Terms, export, rollup};
 use crate::gate::{ChangeRequest, ChangeResponse, GateClient, Scope};
-use gatefold_contract::admin::{GalleryStats, GalleryStatus};
+use gatefold_contract::admin::{ApiRoute, GalleryStats, GalleryStatus};
 use gatefold_contract::manifest::Gallery;
 use gatefold_contract::policy::{Change, GALLERY_TERMS};
 use std::rc::Rc;

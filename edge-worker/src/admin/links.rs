@@ -1,6 +1,6 @@
 //! `links`: the paged, filtered links list and the actions on one link.
 
-use super::api::{self, ApiRoute};
+use super::api;
 use super::audiences::audience_rows;
 use super::audit::{Note, action_of};
 use super::call::{Call, json};
@@ -8,7 +8,7 @@ use super::error::Result;
 use super::log::Terms;
 use super::records::{link_statuses, records_of};
 use crate::gate::{self, ChangeRequest, ChangeResponse, GateClient, Scope};
-use gatefold_contract::admin::LinksResponse;
+use gatefold_contract::admin::{ApiRoute, LinksResponse};
 use gatefold_contract::manifest::{Gallery, Link};
 use gatefold_contract::policy::Change;
 use std::rc::Rc;

@@ -3,14 +3,14 @@
 //! wrote at publish time (`gatefold_contract::owner`) with each link's terms as they stand now.
 //! No file per link exists anywhere: the card and the codes are drawn per request.
 
-use super::api::{self, ApiRoute};
+use super::api;
 use super::audit::Note;
 use super::call::{Call, download, owner_file};
 use super::error::{Failure, Result};
 use super::records::{link_statuses, scope_statuses};
 use crate::gate::Scope;
 use crate::site::asset_text;
-use gatefold_contract::admin::LinkStatus;
+use gatefold_contract::admin::{API_PREFIX, ApiRoute, LinkStatus};
 use gatefold_contract::manifest::{Gallery, Link, Site};
 use gatefold_contract::owner::{self, AudienceTerms, OwnerKit};
 use gatefold_contract::{LinkState, Locale, qr};
@@ -78,7 +78,7 @@ fn mail_merge_name(gallery: &str) -> String {
 /// The gallery's mail-merge file (one row per recipient), each QR file named by the admin API
 /// path that serves it at `origin` (the owner fetches it signed in).
 fn mail_merge(site: &Site, gallery: &Gallery, origin: &str) -> String {
-    owner::mail_merge_csv(site, gallery, |l| format!("{origin}{}{}/qr.png", gatefold_contract::admin::API_PREFIX, api::link_path(&gallery.id, &l.name)))
+    owner::mail_merge_csv(site, gallery, |l| format!("{origin}{API_PREFIX}{}", ApiRoute::QrPng { gallery: &gallery.id, link: &l.name }.path()))
 }
 
 /// `?locale=`: the language of a card or share kit, the site's when not given.

@@ -1,14 +1,14 @@
 //! `links/<id>/password`: a link's password set (never echoed, refused when too easy to guess)
 //! or cleared, and a generated passphrase to offer.
 
-use super::api::{self, ApiRoute};
+use super::api;
 use super::audit::Note;
 use super::call::{Call, json};
 use super::error::{Failure, Result};
 use super::log::Terms;
 use crate::gate::{self, GateClient, Scope};
 use crate::password::{self as hashing, StoredHash};
-use gatefold_contract::admin::Passphrase;
+use gatefold_contract::admin::{ApiRoute, Passphrase};
 use gatefold_contract::manifest::{Gallery, Link, Site};
 use worker::Response;
 

@@ -3,14 +3,14 @@
 //! route in its resource's module, and the owner action put on record ([`super::audit`]).
 //! Every handler answers [`Result`]; its error becomes the API's error JSON here, once.
 
-use super::api::{self, ApiRoute};
+use super::api;
 use super::audit::{Owner, record_outcome};
 use super::call::{Call, json, now_secs};
 use super::error::{Error, Failure, Result};
 use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
 use super::{audiences, audit, follow_up, galleries, links, notifications, owner, passwords, signin};
 use crate::http;
-use gatefold_contract::admin::{API_PREFIX, WhoAmI};
+use gatefold_contract::admin::{API_PREFIX, ApiRoute, WhoAmI};
 use worker::{Context, Env, Headers, Method, Request, Response};
 
 pub async fn handle(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {

@@ -1,12 +1,41 @@
-//! The admin API's HTTP client: where the worker is, how to sign in, one request per API
-//! route, every refusal turned into an error naming what to do.
+//! The admin API's HTTP client: where the worker is, how to sign in, one method per API
+//! route (its path built by the API's one table, `gatefold_contract::admin::ApiRoute`), every
+//! refusal turned into an error naming what to do.
 
 use anyhow::{Context, Result, bail};
-use gatefold_contract::admin::{ApiError, AuditLog, GalleryStats, GalleryStatus, LINKS_PAGE_MAX, LinkPatch, LinkStatus, LinksResponse, NotifyTestAnswer};
+use gatefold_contract::admin::{API_PREFIX, ApiError, ApiRoute, AuditLog, GalleryStats, GalleryStatus, LINKS_PAGE_MAX, LinkPatch, LinkStatus, LinksResponse, NotifyTestAnswer};
+use serde::de::DeserializeOwned;
 use std::path::Path;
 use std::time::Duration;
 
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8787";
+
+/// A switch an owner throws on a link, an audience or a whole gallery.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Disable,
+    Enable,
+    /// Ends every open session (links and audiences only).
+    Revoke,
+}
+
+impl Action {
+    fn on_link<'a>(self, gallery: &'a str, link: &'a str) -> ApiRoute<'a> {
+        match self {
+            Action::Disable => ApiRoute::Disable { gallery, link },
+            Action::Enable => ApiRoute::Enable { gallery, link },
+            Action::Revoke => ApiRoute::Revoke { gallery, link },
+        }
+    }
+
+    fn on_audience<'a>(self, gallery: &'a str, audience: &'a str) -> ApiRoute<'a> {
+        match self {
+            Action::Disable => ApiRoute::DisableAudience { gallery, audience },
+            Action::Enable => ApiRoute::EnableAudience { gallery, audience },
+            Action::Revoke => ApiRoute::RevokeAudience { gallery, audience },
+        }
+    }
+}
 
 /// Where the admin API is and how to sign in.
 #[derive(Debug, Clone)]
@@ -39,8 +68,6 @@ impl Server {
             .into()
     }
 
-    /// Sends a request and returns the body of a 2xx answer; anything else becomes an error
-    /// naming what to do.
     /// The admin token, and where the admin path sits behind Cloudflare Access, the service
     /// token Access lets the CLI and CI through with (`CF_ACCESS_CLIENT_ID`,
     /// `CF_ACCESS_CLIENT_SECRET`); the worker still checks the admin token.
@@ -53,8 +80,11 @@ impl Server {
         }
     }
 
-    fn send(&self, method: &str, path: &str, body: Option<&serde_json::Value>) -> Result<Vec<u8>> {
-        let url = format!("{}/admin/api/{path}", self.url);
+    /// Sends `route`'s request (`query`: `?…` or nothing) and returns the body of a 2xx
+    /// answer; anything else becomes an error naming what to do.
+    fn send(&self, route: &ApiRoute<'_>, query: &str, body: Option<&serde_json::Value>) -> Result<Vec<u8>> {
+        let (method, path) = (route.method(), route.path());
+        let url = format!("{}{API_PREFIX}{path}{query}", self.url);
         let agent = Self::agent();
         let result = match (method, body) {
             ("GET", _) => self.signed(agent.get(&url)).call(),
@@ -89,9 +119,14 @@ impl Server {
         }
     }
 
+    /// A request's JSON answer, read as `T`; `what` names it in the error.
+    fn call<T: DeserializeOwned>(&self, route: ApiRoute<'_>, query: &str, body: Option<&serde_json::Value>, what: &str) -> Result<T> {
+        serde_json::from_slice(&self.send(&route, query, body)?).with_context(|| format!("reading {what}"))
+    }
+
     /// One page of the links list (`query`: `offset=…&limit=…`, filters).
     pub fn links_page(&self, query: &str) -> Result<LinksResponse> {
-        serde_json::from_slice(&self.send("GET", &format!("links?{query}"), None)?).context("reading the links list")
+        self.call(ApiRoute::Links, &format!("?{query}"), None, "the links list")
     }
 
     /// Every link, page by page (the worker asks a page's links only).
@@ -116,46 +151,45 @@ impl Server {
     }
 
     pub fn stats(&self, gallery: &str, q: &Window) -> Result<GalleryStats> {
-        let path = format!("galleries/{}/stats{}", url_component(gallery), q.query());
-        serde_json::from_slice(&self.send("GET", &path, None)?).context("reading the statistics")
+        self.call(ApiRoute::Stats { gallery }, &q.query(), None, "the statistics")
     }
 
-    /// `action` is `disable`, `enable` or `revoke`; `link` is `<link>` or `<audience>/<recipient>`.
-    pub fn link_action(&self, gallery: &str, link: &str, action: &str) -> Result<LinkStatus> {
-        let path = format!("{}/{action}", link_path(gallery, link));
-        serde_json::from_slice(&self.send("POST", &path, None)?).context("reading the link's new state")
+    /// `link` is `<link>` or `<audience>/<recipient>`.
+    pub fn link_action(&self, gallery: &str, link: &str, action: Action) -> Result<LinkStatus> {
+        self.call(action.on_link(gallery, link), "", None, "the link's new state")
     }
 
-    /// `action` is `disable` or `enable`: one write for every link of the gallery.
-    pub fn gallery_action(&self, gallery: &str, action: &str) -> Result<GalleryStatus> {
-        let path = format!("galleries/{}/{action}", url_component(gallery));
-        serde_json::from_slice(&self.send("POST", &path, None)?).context("reading the gallery's new state")
+    /// One write for every link of the gallery (which is disabled or enabled, never revoked).
+    pub fn gallery_action(&self, gallery: &str, action: Action) -> Result<GalleryStatus> {
+        let route = match action {
+            Action::Disable => ApiRoute::DisableGallery { gallery },
+            Action::Enable => ApiRoute::EnableGallery { gallery },
+            Action::Revoke => bail!("a whole gallery can only be disabled or enabled"),
+        };
+        self.call(route, "", None, "the gallery's new state")
     }
 
     pub fn patch(&self, gallery: &str, link: &str, patch: &LinkPatch) -> Result<LinkStatus> {
-        serde_json::from_slice(&self.send("PATCH", &link_path(gallery, link), Some(&serde_json::to_value(patch)?))?).context("reading the link's new state")
+        self.call(ApiRoute::Patch { gallery, link }, "", Some(&serde_json::to_value(patch)?), "the link's new state")
     }
 
-    /// `action` is `disable`, `enable` or `revoke`: one write for every recipient of the
-    /// audience. Answers the worker's JSON as it is (shown by [`render_audience`]).
-    pub fn audience_action(&self, gallery: &str, audience: &str, action: &str) -> Result<serde_json::Value> {
-        let path = format!("{}/{action}", audience_path(gallery, audience));
-        serde_json::from_slice(&self.send("POST", &path, None)?).context("reading the audience's new state")
+    /// One write for every recipient of the audience. Answers the worker's JSON as it is
+    /// (shown by [`super::render_audience`]).
+    pub fn audience_action(&self, gallery: &str, audience: &str, action: Action) -> Result<serde_json::Value> {
+        self.call(action.on_audience(gallery, audience), "", None, "the audience's new state")
     }
 
     pub fn patch_audience(&self, gallery: &str, audience: &str, patch: &LinkPatch) -> Result<serde_json::Value> {
-        serde_json::from_slice(&self.send("PATCH", &audience_path(gallery, audience), Some(&serde_json::to_value(patch)?))?).context("reading the audience's new state")
+        self.call(ApiRoute::PatchAudience { gallery, audience }, "", Some(&serde_json::to_value(patch)?), "the audience's new state")
     }
 
     /// Sets (`Some`) or clears (`None`) a link's password. The password travels only in the
     /// request body, over the admin connection.
     pub fn set_password(&self, gallery: &str, link: &str, password: Option<&str>) -> Result<LinkStatus> {
-        let path = format!("{}/password", link_path(gallery, link));
-        let answer = match password {
-            Some(p) => self.send("PUT", &path, Some(&serde_json::json!({ "password": p })))?,
-            None => self.send("DELETE", &path, None)?,
-        };
-        serde_json::from_slice(&answer).context("reading the link's new state")
+        match password {
+            Some(p) => self.call(ApiRoute::SetPassword { gallery, link }, "", Some(&serde_json::json!({ "password": p })), "the link's new state"),
+            None => self.call(ApiRoute::ClearPassword { gallery, link }, "", None, "the link's new state"),
+        }
     }
 
     /// `POST notify/test`: one answer per channel the worker tried.
@@ -164,16 +198,18 @@ impl Server {
             Some(g) => serde_json::json!({ "gallery": g }),
             None => serde_json::json!({}),
         };
-        serde_json::from_slice(&self.send("POST", "notify/test", Some(&body))?).context("reading the notification test's answer")
+        self.call(ApiRoute::NotifyTest, "", Some(&body), "the notification test's answer")
     }
 
     /// `GET galleries/<g>/audit`: `{"entries": [AuditEntry...]}`, newest first.
     pub fn audit(&self, gallery: &str) -> Result<AuditLog> {
-        serde_json::from_slice(&self.send("GET", &format!("galleries/{}/audit", url_component(gallery)), None)?).context("reading the audit log")
+        self.call(ApiRoute::Audit { gallery }, "", None, "the audit log")
     }
 
-    pub fn export(&self, gallery: &str, ext: &str, q: &Window) -> Result<Vec<u8>> {
-        self.send("GET", &format!("galleries/{}/export.{ext}{}", url_component(gallery), q.query()), None)
+    /// The access log exported as `xlsx` (Excel) or else CSV.
+    pub fn export(&self, gallery: &str, xlsx: bool, q: &Window) -> Result<Vec<u8>> {
+        let route = if xlsx { ApiRoute::ExportXlsx { gallery } } else { ApiRoute::ExportCsv { gallery } };
+        self.send(&route, &q.query(), None)
     }
 }
 
@@ -186,27 +222,15 @@ pub struct Window {
 }
 
 impl Window {
+    /// `?link=…&from=…&to=…` (form-encoded), or nothing.
     pub(super) fn query(&self) -> String {
-        let pairs: Vec<String> = [("link", &self.link), ("from", &self.from), ("to", &self.to)]
-            .iter()
-            .filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", url_component(v))))
-            .collect();
-        if pairs.is_empty() { String::new() } else { format!("?{}", pairs.join("&")) }
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in [("link", &self.link), ("from", &self.from), ("to", &self.to)] {
+            if let Some(v) = v {
+                q.append_pair(k, v);
+            }
+        }
+        let q = q.finish();
+        if q.is_empty() { q } else { format!("?{q}") }
     }
-}
-
-/// `s` escaped for one path segment or query value.
-fn url_component(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
-/// `links/<gallery>/<link>` or `links/<gallery>/<audience>/<recipient>`, each name escaped.
-pub(super) fn link_path(gallery: &str, link: &str) -> String {
-    let (audience, name) = gatefold_contract::manifest::split_link_name(link);
-    let names: Vec<String> = [Some(gallery), audience, Some(name)].into_iter().flatten().map(url_component).collect();
-    format!("links/{}", names.join("/"))
-}
-
-pub(super) fn audience_path(gallery: &str, audience: &str) -> String {
-    format!("audiences/{}/{}", url_component(gallery), url_component(audience))
 }

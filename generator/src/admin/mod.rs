@@ -16,7 +16,7 @@ use anyhow::{Result, bail};
 mod client;
 pub mod password;
 pub mod render;
-pub use client::{DEFAULT_URL, Server, Window};
+pub use client::{Action, DEFAULT_URL, Server, Window};
 pub use password::{MIN_PASSWORD_CHARS, check_password};
 pub use render::{render_audience, render_audit, render_link, render_notify_test, render_stats, site_timezone};
 

@@ -1,4 +1,3 @@
-use super::client::{audience_path, link_path};
 use super::render::render_overrides_in_force;
 use super::*;
 use gatefold_contract::admin::{AuditLog, LinkStatus, LinksResponse, NotifyTestAnswer};
@@ -92,14 +91,6 @@ fn a_target_names_a_gallery_a_link_a_recipient_or_an_audience() {
     assert!(Target::links_only("spring").unwrap_err().to_string().contains("only be disabled or enabled"));
     assert!(split_target("launch-a/@channel").is_err());
     assert_eq!(split_target("launch-a/channel/dealer-001").unwrap(), ("launch-a".to_string(), "channel/dealer-001".to_string()));
-}
-
-#[test]
-fn routes_escape_each_name_and_keep_the_recipient_segment() {
-    assert_eq!(link_path("launch-a", "channel/dealer-001"), "links/launch-a/channel/dealer-001");
-    assert_eq!(link_path("spring", "market"), "links/spring/market");
-    assert_eq!(link_path("a b", "c?d"), "links/a+b/c%3Fd");
-    assert_eq!(audience_path("launch-a", "channel"), "audiences/launch-a/channel");
 }
 
 #[test]

@@ -5,7 +5,7 @@
 //! Mounted with `#[command(flatten)] Admin(cmd::admin::AdminCommand)` in the CLI's `Command`
 //! enum, run by [`run`].
 
-use crate::admin::{Server, password, Target, Window, render_audience, render_audit, render_link, render_notify_test, render_stats, site_timezone};
+use crate::admin::{Action, Server, password, Target, Window, render_audience, render_audit, render_link, render_notify_test, render_stats, site_timezone};
 use anyhow::{Context, Result, bail};
 use gatefold_contract::admin::{LinkPatch, LinkStatus};
 use std::path::{Path, PathBuf};
@@ -129,11 +129,11 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
                 print!("{}", render_stats(&stats, site_timezone(&stats.timezone)?));
             }
         }
-        AdminCommand::Disable { target } => switch(&server, &target, "disable", show)?,
-        AdminCommand::Enable { target } => switch(&server, &target, "enable", show)?,
+        AdminCommand::Disable { target } => switch(&server, &target, Action::Disable, show)?,
+        AdminCommand::Enable { target } => switch(&server, &target, Action::Enable, show)?,
         AdminCommand::Revoke { target } => match Target::links_only(&target)? {
-            Target::Audience { gallery, audience } => println!("{}", render_audience(&gallery, &audience, &server.audience_action(&gallery, &audience, "revoke")?)),
-            Target::Link { gallery, link } => show(server.link_action(&gallery, &link, "revoke")?)?,
+            Target::Audience { gallery, audience } => println!("{}", render_audience(&gallery, &audience, &server.audience_action(&gallery, &audience, Action::Revoke)?)),
+            Target::Link { gallery, link } => show(server.link_action(&gallery, &link, Action::Revoke)?)?,
             Target::Gallery(_) => unreachable!("links_only refuses a gallery"),
         },
         AdminCommand::Extend { target, until, days, max_views, force } => {
@@ -153,12 +153,12 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
             password::set(&server, &target, new, show)?
         }
         AdminCommand::Export { gallery, csv, xlsx, link, from, to } => {
-            let (ext, path) = match (csv, xlsx) {
-                (Some(p), None) => ("csv", p),
-                (None, Some(p)) => ("xlsx", p),
+            let (xlsx, path) = match (csv, xlsx) {
+                (Some(p), None) => (false, p),
+                (None, Some(p)) => (true, p),
                 _ => bail!("give exactly one of --csv FILE or --xlsx FILE"),
             };
-            let bytes = server.export(&gallery, ext, &Window { link, from, to })?;
+            let bytes = server.export(&gallery, xlsx, &Window { link, from, to })?;
             std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
             println!("wrote {} ({} bytes)", path.display(), bytes.len());
         }
@@ -185,7 +185,7 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
 }
 
 /// `disable`/`enable` of a link, an audience or a whole gallery.
-fn switch(server: &Server, target: &str, action: &str, show: impl Fn(LinkStatus) -> Result<()>) -> Result<()> {
+fn switch(server: &Server, target: &str, action: Action, show: impl Fn(LinkStatus) -> Result<()>) -> Result<()> {
     let gallery = match Target::parse(target)? {
         Target::Link { gallery, link } => return show(server.link_action(&gallery, &link, action)?),
         Target::Audience { gallery, audience } => {
