@@ -18,6 +18,7 @@
       newExpiry: "Valid through (date)", newLimit: "View limit", save: "Save", disable: "Disable", enable: "Enable", extend: "Extend…",
       password: "Password…", passwordTitle: "Password: {gallery} / {link}", passwordIsSet: "Password set",
       passwordNotSet: "Password not set yet: the link stays closed until you set one",
+      passwordAttack: "Under a password attack: {wrong} wrong passwords from {networks} networks in the last hour. Change its password.",
       newPassword: "New password (8 characters or more)", setPassword: "Set password", clearPassword: "Clear password",
       generatePassphrase: "Generate a passphrase", useSuggested: "Use {passphrase}",
       passphraseShown: "Generated: note it down or copy it now, it is not shown again after saving.",
@@ -70,6 +71,7 @@
       newExpiry: "有效期至（日期）", newLimit: "查看次数上限", save: "保存", disable: "禁用", enable: "启用", extend: "延期…",
       password: "密码…", passwordTitle: "密码：{gallery} / {link}", passwordIsSet: "已设置密码",
       passwordNotSet: "尚未设置密码：设置之前链接保持关闭",
+      passwordAttack: "密码正遭猜测：最近 1 小时内来自 {networks} 个网络的 {wrong} 次错误密码。请修改密码。",
       newPassword: "新密码（至少 8 个字符）", setPassword: "设置密码", clearPassword: "清除密码",
       generatePassphrase: "生成一个密码短语", useSuggested: "使用 {passphrase}",
       passphraseShown: "已生成：请现在记下或复制，保存后不再显示。",
@@ -261,6 +263,9 @@
     // `password: required` in git: closed until the owner sets one, which must be plain to see.
     const password = !l.policy.password ? []
       : [el("small", { class: l.password_set ? "why" : "notice", "data-why": l.password_set ? "password_set" : "password_not_set" }, t(l.password_set ? "passwordIsSet" : "passwordNotSet"))];
+    // From the link's own object, so the owner sees it whether or not a channel wants `password_attack`.
+    const attack = !l.password_attack ? []
+      : [el("small", { class: "notice", role: "note", "data-why": "password_attack" }, t("passwordAttack", l.password_attack))];
     const passwordAction = !l.policy.password ? []
       : [el("button", { type: "button", class: "ghost", "data-action": "password", onclick: () => openPassword(l) }, t("password"))];
     const url = el("code", { class: "url" }, l.url);
@@ -271,7 +276,7 @@
         el("span", { class: "url-line" }, url,
           el("button", { type: "button", class: "ghost copy", "data-action": "copy", "data-i18n": "copyLink", onclick: (e) => copy(l.url, e.currentTarget, url, t("copiedLink", { link: l.label })) }, t("copyLink")))),
       cell("gallery", "gallery-cell", l.gallery_title, el("small", {}, l.gallery)),
-      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...activity, ...why, ...password, ...notices),
+      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...activity, ...why, ...password, ...attack, ...notices),
       cell("views", "views-cell", el("span", { class: "views" }, views), el("small", {}, t("lastOpenAt", { time: fmtTime(l.last_open) }))),
       cell("expires", "expires", l.expires_at == null ? t("noExpiry") : fmtTime(l.expires_at)),
       el("td", { class: "actions" }, el("div", { class: "action-list" }, toggle,

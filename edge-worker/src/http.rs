@@ -78,8 +78,9 @@ pub mod headers {
         ("Vary", "Accept-Language, Accept, Cookie"),
     ];
 
-    /// Owner-only answers (admin page files, API JSON, exports): never stored anywhere.
-    pub const OWNER: [(&str, &str); 2] = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff")];
+    /// Owner-only answers (admin page files, API JSON, exports): never stored anywhere, never
+    /// read by another site's page (a browser signed in by Access sends its cookie along).
+    pub const OWNER: [(&str, &str); 3] = [("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"), ("Cross-Origin-Resource-Policy", "same-origin")];
 
     /// Public, content-hashed theme files: cacheable for good, never sniffed.
     pub const PUBLIC_IMMUTABLE: [(&str, &str); 2] =
@@ -261,6 +262,23 @@ pub async fn read_body(req: &mut worker::Request, cap: usize) -> worker::Result<
         return Ok(Ok(Vec::new()));
     }
     let mut stream = req.stream()?;
+    while let Some(chunk) = stream.next().await {
+        if body.push(&chunk?).is_err() {
+            return Ok(Err(TooLarge));
+        }
+    }
+    Ok(Ok(body.into_bytes()))
+}
+
+/// The body of a response the worker fetched, read through the same cap as [`read_body`].
+pub async fn read_response(resp: &mut worker::Response, cap: usize) -> worker::Result<Result<Vec<u8>, TooLarge>> {
+    use futures_util::StreamExt;
+    let declared = resp.headers().get("Content-Length")?;
+    let mut body = match CappedBody::new(cap, declared.as_deref()) {
+        Ok(body) => body,
+        Err(too_large) => return Ok(Err(too_large)),
+    };
+    let mut stream = resp.stream()?;
     while let Some(chunk) = stream.next().await {
         if body.push(&chunk?).is_err() {
             return Ok(Err(TooLarge));

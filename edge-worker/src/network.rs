@@ -19,8 +19,16 @@ pub struct Network {
     pub wide: String,
 }
 
+/// The client's address as Cloudflare hands it over (`header` reads a request header):
+/// `Cf-Connecting-IPv6` when present, because a zone with "Pseudo IPv4: overwrite headers" puts
+/// a made-up 240.0.0.0/4 address in `CF-Connecting-IP` (a hash of the IPv6 address, so every
+/// /64 would count as many networks, or unrelated ones as one); else `CF-Connecting-IP`.
+pub fn client_ip(header: impl Fn(&str) -> Option<String>) -> Option<String> {
+    header("Cf-Connecting-IPv6").filter(|v| !v.trim().is_empty()).or_else(|| header("CF-Connecting-IP"))
+}
+
 impl Network {
-    /// The network of `CF-Connecting-IP`. An address that does not parse (only seen locally)
+    /// The network of the client's address ([`client_ip`]). An address that does not parse (only seen locally)
     /// is its own network, cut to a sane length.
     pub fn of(ip: &str) -> Network {
         let ip = ip.trim();
@@ -71,6 +79,16 @@ mod tests {
         assert_ne!(next.net, n.net, "the next /64 is another network");
         assert_eq!(next.wide, n.wide, "in the same /48");
         assert_ne!(Network::of("2001:db8:2::1").wide, n.wide);
+    }
+
+    #[test]
+    fn the_real_ipv6_address_wins_over_a_pseudo_ipv4_one() {
+        let headers = |pairs: &'static [(&'static str, &'static str)]| move |name: &str| pairs.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_string());
+        let pseudo = headers(&[("CF-Connecting-IP", "240.17.3.9"), ("Cf-Connecting-IPv6", "2001:db8:1:2::7")]);
+        assert_eq!(client_ip(pseudo).as_deref(), Some("2001:db8:1:2::7"));
+        assert_eq!(client_ip(headers(&[("CF-Connecting-IP", "203.0.113.7")])).as_deref(), Some("203.0.113.7"));
+        assert_eq!(client_ip(headers(&[("CF-Connecting-IP", "203.0.113.7"), ("Cf-Connecting-IPv6", " ")])).as_deref(), Some("203.0.113.7"));
+        assert_eq!(client_ip(headers(&[])), None);
     }
 
     #[test]

@@ -91,12 +91,15 @@ pub struct Window {
 pub const PER_NETWORK: Window = Window { attempts: 5, seconds: 15 * 60 };
 
 /// Wrong passwords one IPv6 /48 (one site's allocation: 65,536 /64s) may try at one link, all
-/// its networks together, so moving between /64s gains nothing. An IPv4 /24 is its own
-/// allocation, already bounded by [`PER_NETWORK`].
+/// its networks together, once each of them has guessed wrong in the window: moving between
+/// /64s of one allocation buys a /64's first try, no more. A /64 with no wrong guess of its own
+/// is still evaluated, so a guesser sharing a recipient's /48 (an office, a provider's pool)
+/// never locks the recipient out. An IPv4 /24 is its own allocation.
 pub const PER_ALLOCATION: Window = Window { attempts: 10, seconds: 15 * 60 };
 
-/// Allocations that may guess wrong at one link within [`ATTACK_SECONDS`] before the link
-/// counts as under a distributed attack (a recipient's office, home and phone, and a colleague).
+/// Allocations (an IPv4 /24, an IPv6 /48: one each, whatever the number of /64s in it) that
+/// may guess wrong at one link within [`ATTACK_SECONDS`] before the link counts as under a
+/// distributed attack (a recipient's office, home and phone, and a colleague).
 pub const NETWORK_BUDGET: usize = 4;
 pub const ATTACK_SECONDS: i64 = 60 * 60;
 
@@ -112,6 +115,10 @@ pub const REPORT_EVERY_SECONDS: i64 = 60 * 60;
 /// Attempts older than this count in no window and are deleted.
 pub const FORGET_AFTER_SECONDS: i64 = ATTACK_SECONDS;
 
+/// The most attempts a link keeps (the oldest go first): every window then reads a bounded
+/// table, whatever the number of networks guessing. Past it the attack figures are floors.
+pub const MAX_ATTEMPTS_KEPT: usize = 4_096;
+
 /// Who is guessing, as the link's throttle keys it: the network and its allocation, each a
 /// keyed hash (the link's object never holds an address).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -120,25 +127,34 @@ pub struct Guesser {
     pub wide: String,
 }
 
-/// One booked attempt (wrong, or still being checked).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Guess {
-    pub net: String,
-    pub wide: String,
-    pub at: i64,
-}
-
 /// A distributed attack on a link's password: its wrong tries and the allocations they came
-/// from within the last [`ATTACK_SECONDS`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attack {
+/// from within the last [`ATTACK_SECONDS`] (one definition, shared with the admin API).
+pub use gatefold_contract::admin::PasswordAttack as Attack;
+
+/// What the link's attempts say about one guesser, as its storage reads them (a few indexed
+/// queries, never the whole table): the times of the newest wrong tries of its network and of
+/// its allocation within the throttle's window (at most [`Record::KEPT`] each: no window needs
+/// more), and the link's wrong tries and distinct allocations of the last [`ATTACK_SECONDS`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    pub network: Vec<i64>,
+    pub allocation: Vec<i64>,
     pub wrong: u32,
     pub networks: u32,
 }
 
+impl Record {
+    /// How many of a key's newest attempts the throttle reads.
+    pub const KEPT: usize = if PER_NETWORK.attempts > PER_ALLOCATION.attempts { PER_NETWORK.attempts } else { PER_ALLOCATION.attempts };
+    /// The oldest attempt time any window still counts at `now` (exclusive).
+    pub fn since(now: i64) -> i64 {
+        now - PER_NETWORK.seconds.max(PER_ALLOCATION.seconds)
+    }
+}
+
 impl Window {
-    /// Seconds until one more attempt fits, given the times of earlier attempts; `None` when
-    /// one fits now.
+    /// Seconds until one more attempt fits, given the times of earlier attempts (at least the
+    /// newest [`Window::attempts`] of them); `None` when one fits now.
     pub fn wait(&self, attempts: impl IntoIterator<Item = i64>, now: i64) -> Option<i64> {
         let mut recent: Vec<i64> = attempts.into_iter().filter(|&at| at > now - self.seconds && at <= now).collect();
         if recent.len() < self.attempts {
@@ -153,21 +169,19 @@ impl Window {
 
 /// The link's attack, if the wrong tries of the last hour came from more allocations than
 /// [`NETWORK_BUDGET`].
-pub fn attack(guesses: &[Guess], now: i64) -> Option<Attack> {
-    let recent: Vec<&Guess> = guesses.iter().filter(|g| g.at > now - ATTACK_SECONDS && g.at <= now).collect();
-    let mut networks: Vec<&str> = recent.iter().map(|g| g.wide.as_str()).collect();
-    networks.sort_unstable();
-    networks.dedup();
-    (networks.len() > NETWORK_BUDGET).then_some(Attack { wrong: recent.len() as u32, networks: networks.len() as u32 })
+pub fn attack(r: &Record) -> Option<Attack> {
+    (r.networks as usize > NETWORK_BUDGET).then_some(Attack { wrong: r.wrong, networks: r.networks })
 }
 
-/// Seconds `who` must wait before another try at this link, if any: the longer of its
-/// network's and its allocation's waits, the network's window narrowed under attack.
-pub fn throttled(guesses: &[Guess], who: &Guesser, now: i64) -> Option<i64> {
-    let per_network = if attack(guesses, now).is_some() { UNDER_ATTACK } else { PER_NETWORK };
-    let mine = guesses.iter().filter(|g| g.net == who.net).map(|g| g.at);
-    let allocation = guesses.iter().filter(|g| g.wide == who.wide).map(|g| g.at);
-    match (per_network.wait(mine, now), PER_ALLOCATION.wait(allocation, now)) {
+/// Seconds the guesser must wait before another try at this link, if any. A network with no
+/// wrong try of its own in the window is always evaluated; otherwise the longer of its
+/// network's wait (narrowed under attack) and its allocation's.
+pub fn throttled(r: &Record, now: i64) -> Option<i64> {
+    let per_network = if attack(r).is_some() { UNDER_ATTACK } else { PER_NETWORK };
+    if !r.network.iter().any(|&at| at > now - per_network.seconds && at <= now) {
+        return None;
+    }
+    match (per_network.wait(r.network.iter().copied(), now), PER_ALLOCATION.wait(r.allocation.iter().copied(), now)) {
         (Some(a), Some(b)) => Some(a.max(b)),
         (a, b) => a.or(b),
     }
@@ -218,21 +232,7 @@ mod crypto {
     /// A generated passphrase (`contract::passphrase::generate`) from Web Crypto's random bytes.
     pub fn passphrase() -> worker::Result<String> {
         let c = crypto()?;
-        let mut buf = [0u8; 64];
-        let mut used = buf.len();
-        let mut failed = None;
-        let phrase = gatefold_contract::passphrase::generate(|| {
-            if used == buf.len() {
-                failed = failed.take().or_else(|| c.get_random_values_with_u8_array(&mut buf).err());
-                used = 0;
-            }
-            used += 1;
-            buf[used - 1]
-        });
-        match failed {
-            Some(e) => Err(fail("getRandomValues", e)),
-            None => Ok(phrase),
-        }
+        gatefold_contract::passphrase::generate(|buf| c.get_random_values_with_u8_array(buf).map(drop)).map_err(|e| fail("getRandomValues", e))
     }
 
     /// A new random salt and the hash of `password` with it, at [`ITERATIONS`].
@@ -284,6 +284,13 @@ mod tests {
         assert!(check_new(&"x".repeat(257)).unwrap_err().contains("at most 256"));
     }
 
+    /// One row of the attempts table.
+    struct Guess {
+        net: String,
+        wide: String,
+        at: i64,
+    }
+
     fn guess(net: &str, wide: &str, at: i64) -> Guess {
         Guess { net: net.into(), wide: wide.into(), at }
     }
@@ -292,17 +299,56 @@ mod tests {
         Guesser { net: net.into(), wide: wide.into() }
     }
 
+    /// What `gate::attempts` reads from a table holding `rows`, for `who` at `now`.
+    fn record(rows: &[Guess], who: &Guesser, now: i64) -> Record {
+        let newest = |key: &dyn Fn(&Guess) -> bool| {
+            let mut at: Vec<i64> = rows.iter().filter(|g| key(g) && g.at > Record::since(now)).map(|g| g.at).collect();
+            at.sort_unstable_by(|a, b| b.cmp(a));
+            at.truncate(Record::KEPT);
+            at
+        };
+        let hour: Vec<&Guess> = rows.iter().filter(|g| g.at > now - ATTACK_SECONDS).collect();
+        let mut wides: Vec<&str> = hour.iter().map(|g| g.wide.as_str()).collect();
+        wides.sort_unstable();
+        wides.dedup();
+        Record {
+            network: newest(&|g| g.net == who.net),
+            allocation: newest(&|g| g.wide == who.wide),
+            wrong: hour.len() as u32,
+            networks: wides.len() as u32,
+        }
+    }
+
+    fn wait(rows: &[Guess], who: &Guesser, now: i64) -> Option<i64> {
+        throttled(&record(rows, who, now), now)
+    }
+
+    fn attack_on(rows: &[Guess], now: i64) -> Option<Attack> {
+        attack(&record(rows, &who("-", "-"), now))
+    }
+
     #[test]
     fn a_network_gets_five_tries_per_quarter_hour_then_waits_for_the_oldest_to_expire() {
         let now = 10_000;
         let a = who("a", "a");
         let four: Vec<Guess> = [now - 800, now - 600, now - 10, now - 5].iter().map(|&t| guess("a", "a", t)).collect();
-        assert_eq!(throttled(&four, &a, now), None);
+        assert_eq!(wait(&four, &a, now), None);
         let five: Vec<Guess> = [now - 800, now - 600, now - 300, now - 10, now - 5].iter().map(|&t| guess("a", "a", t)).collect();
-        assert_eq!(throttled(&five, &a, now), Some(100), "the try 800 s ago leaves the 900 s window in 100 s");
-        assert_eq!(throttled(&five, &a, now + 100), None);
+        assert_eq!(wait(&five, &a, now), Some(100), "the try 800 s ago leaves the 900 s window in 100 s");
+        assert_eq!(wait(&five, &a, now + 100), None);
         let old: Vec<Guess> = [now - 900, now - 901, now - 3000, now - 10, now - 5].iter().map(|&t| guess("a", "a", t)).collect();
-        assert_eq!(throttled(&old, &a, now), None, "attempts at or past the window's edge have expired");
+        assert_eq!(wait(&old, &a, now), None, "attempts at or past the window's edge have expired");
+    }
+
+    #[test]
+    fn the_newest_attempts_of_a_key_are_all_a_window_needs() {
+        // The storage reads at most `Record::KEPT` attempts per key: the verdict is the same as
+        // with every row.
+        let now = 10_000;
+        let many: Vec<i64> = (0..200).map(|i| now - 890 + i * 4).collect();
+        let kept: Vec<i64> = many.iter().rev().take(Record::KEPT).copied().collect();
+        assert_eq!(PER_NETWORK.wait(kept.iter().copied(), now), PER_NETWORK.wait(many.iter().copied(), now));
+        assert_eq!(PER_ALLOCATION.wait(kept, now), PER_ALLOCATION.wait(many, now));
     }
 
     #[test]
@@ -311,7 +357,7 @@ mod tests {
         // its sixth wrong try waits whoever sends it.
         let now = 10_000;
         let five: Vec<Guess> = (0..5).map(|i| guess("net", "net", now - 50 + i)).collect();
-        assert!(throttled(&five, &who("net", "net"), now).is_some());
+        assert!(wait(&five, &who("net", "net"), now).is_some());
     }
 
     #[test]
@@ -323,28 +369,43 @@ mod tests {
         for (i, n) in ["n2", "n3", "n4"].iter().enumerate() {
             all.extend((0..5).map(|j| guess(n, n, now - 100 + (i * 5 + j) as i64)));
         }
-        assert_eq!(throttled(&all, &who("n5", "n5"), now), None);
-        assert!(throttled(&all, &who("n2", "n2"), now).is_some());
+        assert_eq!(wait(&all, &who("n5", "n5"), now), None);
+        assert!(wait(&all, &who("n2", "n2"), now).is_some());
     }
 
     #[test]
     fn an_ipv6_allocation_is_not_65536_fresh_networks() {
+        // Ten wrong tries from ten /64s of one /48 saturate the allocation.
         let now = 10_000;
         let from_one_48: Vec<Guess> = (0..10).map(|i| guess(&format!("64-{i}"), "48-a", now - 100 + i)).collect();
-        assert_eq!(throttled(&from_one_48, &who("64-new", "48-a"), now), Some(800), "a fresh /64 of the same /48 waits");
-        assert_eq!(throttled(&from_one_48, &who("64-other", "48-b"), now), None, "another allocation does not");
-        assert_eq!(attack(&from_one_48, now), None, "one allocation is one network of the budget");
+        assert_eq!(wait(&from_one_48, &who("64-3", "48-a"), now), Some(800), "a /64 that guessed wrong waits for its allocation");
+        assert_eq!(wait(&from_one_48, &who("64-other", "48-b"), now), None, "another allocation does not");
+        let many: Vec<Guess> = (0..300).map(|i| guess(&format!("64-{i}"), "48-a", now - 800 + i)).collect();
+        assert_eq!(attack_on(&many, now), None, "a /48 with 300 /64s is one network of the attack budget");
+    }
+
+    #[test]
+    fn a_fresh_64_in_a_saturated_48_still_gets_its_try() {
+        // A guesser sharing a recipient's /48 (an office, a provider's pool) never locks the
+        // recipient out: a /64 with no wrong try of its own is evaluated once per window.
+        let now = 10_000;
+        let mut rows: Vec<Guess> = (0..40).map(|i| guess("64-attacker", "48-a", now - 100 + i)).collect();
+        rows.extend((0..10).map(|i| guess(&format!("64-{i}"), "48-a", now - 50 + i)));
+        assert_eq!(wait(&rows, &who("64-recipient", "48-a"), now), None, "its first try is evaluated");
+        rows.push(guess("64-recipient", "48-a", now));
+        assert!(wait(&rows, &who("64-recipient", "48-a"), now + 1).is_some(), "a second wrong try waits for the saturated /48");
+        assert_eq!(wait(&rows, &who("64-recipient", "48-a"), now + PER_NETWORK.seconds), None, "the next window brings its try back");
     }
 
     #[test]
     fn past_the_budget_of_networks_the_link_is_under_attack_and_each_network_gets_one_try() {
         let now = 100_000;
         let five_networks: Vec<Guess> = (0..5).flat_map(|n| (0..2).map(move |i| guess(&format!("n{n}"), &format!("n{n}"), now - 600 + n * 10 + i))).collect();
-        assert_eq!(attack(&five_networks[..8], now), None, "four networks are within the budget");
-        assert_eq!(attack(&five_networks, now), Some(Attack { wrong: 10, networks: 5 }));
-        assert!(throttled(&five_networks, &who("n0", "n0"), now).is_some(), "a network that already guessed waits under attack");
-        assert_eq!(throttled(&five_networks, &who("fresh", "fresh"), now), None, "a fresh one is still evaluated");
-        assert_eq!(attack(&five_networks, now + ATTACK_SECONDS), None, "an hour later it is over");
+        assert_eq!(attack_on(&five_networks[..8], now), None, "four networks are within the budget");
+        assert_eq!(attack_on(&five_networks, now), Some(Attack { wrong: 10, networks: 5 }));
+        assert!(wait(&five_networks, &who("n0", "n0"), now).is_some(), "a network that already guessed waits under attack");
+        assert_eq!(wait(&five_networks, &who("fresh", "fresh"), now), None, "a fresh one is still evaluated");
+        assert_eq!(attack_on(&five_networks, now + ATTACK_SECONDS), None, "an hour later it is over");
     }
 
     #[test]

@@ -172,12 +172,17 @@ pub fn secrets_problem(signing_key: Option<&str>, admin_token: Option<&str>, dev
         let value = value?;
         if value == DEV_SECRET {
             Some(format!("secret {name} is the development key: set a long random one with `wrangler secret put {name}`"))
-        } else if value.chars().count() < MIN_SECRET_CHARS {
-            Some(format!("secret {name} is shorter than {MIN_SECRET_CHARS} characters: set a long random one with `wrangler secret put {name}`"))
         } else {
-            None
+            secret_too_short(name, value)
         }
     })
+}
+
+/// Why the secret `name` is too short to use, if it is: the one length rule for every secret
+/// (the admin sign-in applies it to `ADMIN_TOKEN` in every run, a local one too).
+pub fn secret_too_short(name: &str, value: &str) -> Option<String> {
+    (value.chars().count() < MIN_SECRET_CHARS)
+        .then(|| format!("secret {name} is shorter than {MIN_SECRET_CHARS} characters: set a long random one with `wrangler secret put {name}`"))
 }
 
 /// [`secrets_problem`] for this deployment's environment. Secrets cannot change under a

@@ -69,7 +69,7 @@ impl Visit<'_> {
         // A Referer from this site is one of its own pages, whose URL holds a token.
         let own = self.origin().ok();
         let referrer = self.header("Referer").filter(|r| own.as_deref().is_none_or(|o| !r.starts_with(o)));
-        Visitor { ip: self.header("CF-Connecting-IP"), user_agent: self.header("User-Agent"), referrer, geo }
+        Visitor { ip: crate::network::client_ip(|h| self.header(h)), user_agent: self.header("User-Agent"), referrer, geo }
     }
 
     fn log(&self, gallery: &str, link: &str, kind: EventKind, outcome: Result<(), Denial>, image: Option<&str>) {
@@ -105,7 +105,7 @@ impl Visit<'_> {
     /// address (`crate::network`), never the User-Agent, each under the site's keyed hash (one
     /// fixed "day", so a window never restarts at midnight).
     fn password_guesser(&self) -> password::Guesser {
-        let n = crate::network::Network::of(&self.header("CF-Connecting-IP").unwrap_or_default());
+        let n = crate::network::Network::of(&crate::network::client_ip(|h| self.header(h)).unwrap_or_default());
         let key = |part: &str| self.site.key.visitor_hash(0, part, "password-throttle");
         password::Guesser { net: key(&n.net), wide: key(&n.wide) }
     }

@@ -174,7 +174,10 @@ fn a_recipient_list_of_200_dealers_builds_one_link_qr_code_and_mail_merge_row_ea
     build(&opts).unwrap();
     let m = read_manifest(&opts.out);
     let g = &m.galleries["launch-a"];
-    assert_eq!(g.audiences["channel"], manifest::Audience { label: "渠道伙伴".into(), recipients: 200, terms: LinkPolicy { max_views: Some(20), ..LinkPolicy::default() } });
+    let terms = &g.audiences["channel"].terms;
+    assert!(terms.terms_fingerprint.is_some(), "an audience's terms carry their fingerprint");
+    let terms = LinkPolicy { max_views: Some(20), terms_fingerprint: terms.terms_fingerprint.clone(), ..LinkPolicy::default() };
+    assert_eq!(g.audiences["channel"], manifest::Audience { label: "渠道伙伴".into(), recipients: 200, terms });
     let dealers: Vec<&manifest::Link> = g.links.values().filter(|l| l.audience() == Some("channel")).collect();
     assert_eq!(dealers.len(), 200);
     assert_eq!(BTreeSet::from_iter(dealers.iter().map(|l| &l.token)).len(), 200, "every recipient has a token of its own");

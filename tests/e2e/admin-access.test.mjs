@@ -117,6 +117,22 @@ test("expired, foreign, forged, unsigned or unknown-key assertions are refused",
   assert.equal(none.status, 401, "no token and no assertion");
 });
 
+test("under Access an export or a download that goes on the audit log comes from the admin page only", async () => {
+  for (const path of ["galleries/showroom/export.csv", "galleries/launch-a/mail-merge.csv", "galleries/showroom/audit.csv"]) {
+    const cross = await api(path, assertion(), { site: "cross-site" });
+    assert.equal(cross.status, 403, `${path} from another site`);
+    assert.equal((await cross.json()).error, "cross_site_request");
+    const bare = await w.raw(`/admin/api/${path}`, { headers: { "cf-access-jwt-assertion": assertion() } });
+    assert.equal(bare.status, 403, `${path} without fetch metadata or Origin`);
+    const own = await api(path, assertion());
+    assert.equal(own.status, 200, `${path} from the admin page`);
+    assert.equal(own.headers.get("cross-origin-resource-policy"), "same-origin", "no other site's page may read it");
+  }
+  const read = await api("links", assertion(), { site: "cross-site" });
+  assert.equal(read.status, 200, "a plain read is fine from anywhere");
+  assert.equal(read.headers.get("cross-origin-resource-policy"), "same-origin");
+});
+
 test("changes under Access come from the admin page only, and name the person in the audit log", async () => {
   const target = "links/showroom/press";
   const cross = await api(`${target}/disable`, assertion(), { method: "POST", site: "cross-site" });

@@ -1,6 +1,7 @@
 // End-to-end tests of the follow-up lists (issue 13): with known opens and downloads on
 // `launch-a`'s recipients, who has not opened and who opened without downloading, grouped by
-// audience, each group with its reminder text; disabled audiences left out.
+// audience, each group with its reminder text; disabled audiences and recipients left out, and a
+// recipient's own runtime changes counted.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startWorker, cookieOf, until, launchBrowser, signInAdmin } from "./harness.mjs";
@@ -77,6 +78,19 @@ test("a disabled audience has nobody to remind, and the reminder names the expir
     const channel = f.groups.find((g) => g.audience === "channel");
     assert.equal(channel.not_opened.length, 200);
     assert.match(channel.reminder, /Valid until: 1 Dec 2099 23:59 \(Asia\/Shanghai\)/);
+  });
+});
+
+test("a recipient's own runtime changes show in the follow-up: disabled, nobody to remind; raised, its views left", async () => {
+  await withOwnWorker(async () => {
+    assert.equal((await admin(`links/launch-a/${dealer(3)}/disable`, { method: "POST" })).status, 200);
+    const raised = await admin(`links/launch-a/${dealer(4)}`, { method: "PATCH", headers: { "content-type": "application/json" }, body: JSON.stringify({ max_views: 40 }) });
+    assert.equal(raised.status, 200, await raised.clone().text());
+    const f = await followUp();
+    const channel = f.groups.find((g) => g.audience === "channel");
+    assert.equal(channel.not_opened.length, 199, "everyone but the disabled dealer");
+    assert.equal(channel.not_opened.find((l) => l.name === dealer(3)), undefined, "disabled: left out");
+    assert.equal(channel.not_opened.find((l) => l.name === dealer(4)).views_left, 40, "its own raise, not the 20 published");
   });
 });
 

@@ -4,7 +4,7 @@
 // Chromium.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, launchBrowser, signInAdmin } from "./harness.mjs";
+import { startWorker, launchBrowser, signInAdmin, NAVIGATION_HEADERS } from "./harness.mjs";
 
 let w, browser;
 before(async () => {
@@ -113,5 +113,33 @@ test("a password_attack notice's link opens that link's password dialog with a p
   await page.click("#password-generate");
   await page.waitForFunction((old) => document.querySelector("#password-input").value !== old, first);
   assert.match(await page.inputValue("#password-input"), /^[a-z]{6}(-[a-z]{6}){3}$/, "Generate offers another");
+  await page.close();
+});
+
+test("the admin page shows a password attack going on on the link itself, with its tries and networks", async () => {
+  const auth = { authorization: `Bearer ${w.adminToken}` };
+  assert.equal((await w.fetch("/admin/api/links/kit/locked-big/password", { method: "PUT", headers: auth, body: JSON.stringify({ password: "quiet harbour 77" }) })).status, 200);
+  const page = await browser.newPage();
+  const errors = await signInAdmin(page, w);
+  await page.selectOption("#f-gallery", "kit");
+  const row = page.locator('#links tr[data-gallery="kit"][data-link="locked-big"]');
+  await row.locator('[data-why="password_set"]').waitFor();
+  assert.equal(await row.locator('[data-why="password_attack"]').count(), 0, "no attack, nothing shown");
+  // Six networks guess wrong, more than a recipient has: the link counts as attacked.
+  for (let n = 0; n < 6; n++) {
+    const res = await w.raw(w.links["kit/locked-big"].path, {
+      method: "POST",
+      headers: { ...NAVIGATION_HEADERS, "sec-fetch-site": "same-origin", "content-type": "application/x-www-form-urlencoded", "cf-connecting-ip": `100.70.${n}.1` },
+      body: new URLSearchParams({ password: `guess ${n}` }).toString(),
+    });
+    assert.equal(res.status, 401);
+  }
+  await page.reload();
+  await page.selectOption("#f-gallery", "kit");
+  await row.locator('[data-why="password_attack"]').waitFor();
+  assert.equal(await row.locator('[data-why="password_attack"]').textContent(), "Under a password attack: 6 wrong passwords from 6 networks in the last hour. Change its password.");
+  await page.click("#lang");
+  assert.match(await row.locator('[data-why="password_attack"]').textContent(), /最近 1 小时内来自 6 个网络的 6 次错误密码/);
+  assert.deepEqual(errors, []);
   await page.close();
 });

@@ -55,11 +55,13 @@ test("ten User-Agents from one network get 5 evaluated guesses per window, not 5
   assert.equal((await post("kit/locked", RIGHT, "203.0.113.99", USER_AGENTS[3])).status, 429, "the right password waits too on that network");
 });
 
-test("an IPv6 guesser gains nothing by moving between the /64s of its /48", async () => {
+test("an IPv6 /64 that guessed wrong waits once its /48 has 10 wrong guesses, a fresh /64 of it is still evaluated", async () => {
   await reset("kit/locked");
   const statuses = [];
-  for (let i = 0; i < 30; i++) statuses.push((await post("kit/locked", `wrong v6 ${i}`, `2001:db8:77:${i.toString(16)}::1`)).status);
-  assert.deepEqual(tally(statuses), { 401: 10, 429: 20 }, "ten for the whole allocation, though each /64 is fresh");
+  for (let i = 0; i < 10; i++) statuses.push((await post("kit/locked", `wrong v6 ${i}`, `2001:db8:77:${i.toString(16)}::1`)).status);
+  assert.deepEqual(tally(statuses), { 401: 10 });
+  assert.equal((await post("kit/locked", "wrong v6 again", "2001:db8:77:3::1")).status, 429, "a /64 with a wrong guess of its own waits for its allocation");
+  assert.equal((await post("kit/locked", RIGHT, "2001:db8:77:ff::1")).status, 303, "a recipient's fresh /64 in the same /48 is evaluated");
   assert.equal((await post("kit/locked", RIGHT, "2001:db8:78::1")).status, 303, "another allocation is evaluated");
 });
 
@@ -100,5 +102,8 @@ test("a guess spread over many networks is reported to the owner, once, with tri
     assert.ok(receiver.received.some((r) => r.platform === p && r.body.includes("notify-g/vault")), `${p} got it`);
   }
   assert.equal(attacks().length, 1, "further wrong guesses within the hour are not reported again");
+  const { links } = await (await admin("links?gallery=notify-g")).json();
+  const listed = links.find((l) => l.gallery === "notify-g" && l.name === "vault");
+  assert.deepEqual(listed.password_attack, { wrong: 14, networks: 6 }, "the admin API shows the attack going on (all six networks so far) on the link itself, whatever the channels want");
   assert.equal((await post("notify-g/vault", RIGHT, "192.0.2.78")).status, 303, "and a recipient on a fresh network still gets in");
 });

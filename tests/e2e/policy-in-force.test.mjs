@@ -1,8 +1,10 @@
 // One policy in force for every scope, and tighter publishes reaching sessions already out.
 // Two real builds of a copy of the e2e site with the Durable Object and KV state kept between
 // them (a republish): an audience's runtime extension lapses like a link's own once the
-// audience's published expiry moves, and is shown lapsed for its row and its recipients alike;
-// a session opened before `password: required` or a shorter `view_seconds` was published ends.
+// audience's published expiry moves (even when a recipient's own later expiry keeps the
+// audience's widest terms where they were), and is shown lapsed for its row and its recipients
+// alike; a session opened before `password: required` or a shorter `view_seconds` was published
+// ends.
 // Then, on the fixture as it is: the daily digest counts views left under a runtime raise.
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -28,26 +30,32 @@ const image = (worker, target, cookie) => {
   });
 };
 
+/** The recipients of `f-dealers`: the third has its own expiry, later than the audience's. */
+const DEALERS = `name,label,expires
+d1,Dealer One,
+d2,Dealer Two,
+d3,Dealer Three with a later deadline,${shanghaiDate(400)}
+`;
 /** The links `dealer` gains in the copy, first as published, then as republished. */
 const FIRST = `
   f-dealers:
     label: Dealers with a deadline
     expires: ${shanghaiDate(365)}
-    recipients:
-      - name: d1
-        label: Dealer One
-      - name: d2
-        label: Dealer Two
+    recipients: f-dealers.csv
   f-locked-later:
     label: Open, then behind a password
+    download: true
+  f-password-set-later:
+    label: Open, then behind a password the owner sets
     download: true
   f-short-later:
     label: An hour to look, then ten seconds
     view_seconds: 3600
 `;
 const SECOND = FIRST.replace(/expires: \S+/, `expires: ${shanghaiDate(-2)}`)
-  .replace("    download: true\n", "    download: true\n    password: required\n")
+  .replaceAll("    download: true\n", "    download: true\n    password: required\n")
   .replace("view_seconds: 3600", "view_seconds: 10");
+const PASSWORD = "ochre lantern drifts past 47 quiet harbours";
 
 describe("a republish after runtime changes and sessions under the first publish", () => {
   // What the first publish's visitors and owner did, for the tests of the second publish.
@@ -61,13 +69,14 @@ describe("a republish after runtime changes and sessions under the first publish
     const yaml = join(site, "dealer/gallery.yaml");
     const original = readFileSync(yaml, "utf8");
     writeFileSync(yaml, original + FIRST);
+    writeFileSync(join(site, "dealer/f-dealers.csv"), DEALERS);
     const first = await startWorker({ dist: buildSite(site), persist });
     try {
       // The owner extends the whole audience by 30 days at runtime.
       const extended = await admin(first, "audiences/dealer/f-dealers", { method: "PATCH", body: JSON.stringify({ extend_days: 30 }) });
       assert.equal(extended.status, 200, await extended.clone().text());
       before1.recipient = (await navigate(first, "dealer/f-dealers/d1")).status;
-      for (const target of ["dealer/f-locked-later", "dealer/f-short-later"]) {
+      for (const target of ["dealer/f-locked-later", "dealer/f-password-set-later", "dealer/f-short-later"]) {
         const opened = await navigate(first, target);
         assert.equal(opened.status, 200, target);
         before1[target] = { cookie: cookieOf(opened), image: (await image(first, target, cookieOf(opened))).status };
@@ -80,7 +89,8 @@ describe("a republish after runtime changes and sessions under the first publish
 
   test("an audience's runtime extension lapses when a republish moves its published expiry: its recipients get 410", async () => {
     assert.equal(before1.recipient, 200, "extended, the recipient opened under the first publish");
-    assert.equal(second.manifest.galleries.dealer.audiences["f-dealers"].terms.expires.at, endOfShanghaiDay(shanghaiDate(-2)));
+    // The third dealer's own later expiry keeps the audience's widest terms where they were.
+    assert.equal(second.manifest.galleries.dealer.audiences["f-dealers"].terms.expires.at, endOfShanghaiDay(shanghaiDate(400)));
     for (const target of ["dealer/f-dealers/d1", "dealer/f-dealers/d2"]) {
       const res = await navigate(second, target);
       assert.equal(res.status, 410, `${target}: the newer decision in git wins`);
@@ -91,12 +101,22 @@ describe("a republish after runtime changes and sessions under the first publish
     assert.equal((await asJson.json()).error, "link_expired");
   });
 
+  test("the recipient with its own later expiry keeps its own, not the lapsed extension", async () => {
+    const res = await navigate(second, "dealer/f-dealers/d3");
+    assert.equal(res.status, 200);
+    const page = await (await admin(second, "links?gallery=dealer&audience=f-dealers")).json();
+    const st = page.links.find((l) => l.name === "f-dealers/d3");
+    assert.equal(st.state, "active");
+    assert.equal(st.expires_at, endOfShanghaiDay(shanghaiDate(400)), "its published expiry, not the audience's 30 days past it");
+    assert.equal(st.audience_overrides.expires_at, null);
+  });
+
   test("the admin API shows the audience row and its recipients' rows alike: no extension in force, the links expired", async () => {
     const page = await (await admin(second, "links?gallery=dealer&audience=f-dealers")).json();
     const row = page.audiences.find((a) => a.name === "f-dealers");
     assert.equal(row.overrides.expires_at, null);
-    assert.deepEqual(page.links.map((l) => l.name).sort(), ["f-dealers/d1", "f-dealers/d2"]);
-    for (const l of page.links) {
+    assert.deepEqual(page.links.map((l) => l.name).sort(), ["f-dealers/d1", "f-dealers/d2", "f-dealers/d3"]);
+    for (const l of page.links.filter((l) => l.name !== "f-dealers/d3")) {
       assert.equal(l.state, "expired", l.name);
       assert.equal(l.expires_at, endOfShanghaiDay(shanghaiDate(-2)), l.name);
       assert.equal(l.audience_overrides.expires_at, null, l.name);
@@ -119,6 +139,22 @@ describe("a republish after runtime changes and sessions under the first publish
       headers: { cookie, accept: "application/json", "user-agent": NAVIGATION_HEADERS["user-agent"] },
     });
     assert.equal(original.status, 401, "nor an original");
+  });
+
+  test("a session opened before `password: required` was published gets the password page once the owner sets one", async () => {
+    const { cookie, image: imageBefore } = before1["dealer/f-password-set-later"];
+    assert.equal(imageBefore, 200, "its image was served under the first publish");
+    const set = await admin(second, "links/dealer/f-password-set-later/password", { method: "PUT", body: JSON.stringify({ password: PASSWORD }) });
+    assert.equal(set.status, 200, await set.clone().text());
+    const page = await navigate(second, "dealer/f-password-set-later", cookie);
+    assert.equal(page.status, 401);
+    const html = await page.text();
+    assert.match(html, /<form method="post"[^>]*>/, "the password page");
+    assert.doesNotMatch(html, /<img/, "not the gallery");
+    // Setting the password ended every session issued before it.
+    const refused = await image(second, "dealer/f-password-set-later", cookie);
+    assert.equal(refused.status, 403);
+    assert.equal((await refused.json()).error, "no_session");
   });
 
   test("a session opened under a longer view time ends at the shorter one published since", async () => {

@@ -144,6 +144,18 @@ pub struct LinkStatus {
     /// What the owner must know: a stored state this version cannot read (the link answers
     /// disabled), a runtime change a publish made lapse, a mirror write that failed.
     pub notices: Vec<String>,
+    /// A password attack going on now (wrong passwords from more networks than a recipient
+    /// has, within the last hour): the admin page shows it on the link with its figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_attack: Option<PasswordAttack>,
+}
+
+/// A distributed guess at a link's password: its wrong tries within the last hour and the
+/// networks (IPv4 /24s, IPv6 /48s) they came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordAttack {
+    pub wrong: u32,
+    pub networks: u32,
 }
 
 /// `POST /admin/api/galleries/<gallery>/disable|enable`: the gallery's own runtime state.

@@ -132,6 +132,13 @@ const METHODS: [&str; 5] = ["GET", "POST", "PATCH", "PUT", "DELETE"];
 const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 impl<'a> ApiRoute<'a> {
+    /// The reads that put an entry on the audit log and tell the owner's channels (exports and
+    /// downloads: the handler's `Note::taken`); under Cloudflare Access they must come from the
+    /// admin page, as changes must.
+    pub fn audited_read(&self) -> bool {
+        matches!(self, ApiRoute::ExportCsv { .. } | ApiRoute::ExportXlsx { .. } | ApiRoute::MailMerge { .. } | ApiRoute::AuditCsv { .. })
+    }
+
     /// The route of `method` and `rest`, the path after [`super::API_PREFIX`].
     ///
     /// The method says whether a link id's last segment is an action: POST and GET routes end

@@ -41,6 +41,12 @@ pub struct LinkPolicy {
     /// never holds it); until one is set the link answers `password_not_set`.
     #[serde(default)]
     pub password: bool,
+    /// Set on an audience's terms only ([`audience_terms`]): a fingerprint of every expiry and
+    /// view limit its recipients were published with. A runtime change to the audience records
+    /// it and lapses once a publish changes it, as a link's own change lapses once its published
+    /// value changes. `None` on a link's own policy and on [`GALLERY_TERMS`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms_fingerprint: Option<String>,
 }
 
 /// The download sizes a link offers (`download:` in YAML: `false`, `true`/`original`, `web`,
@@ -93,7 +99,8 @@ pub enum DownloadSize {
 ///   owner action or open records it.
 ///
 /// A wider scope's overrides follow the same rules against that scope's own published terms
-/// ([`Scoped`]): an audience's against [`widest_terms`] of its recipients, a gallery's against
+/// ([`Scoped`]): an audience's against its [`audience_terms`] (their fingerprint, so an
+/// audience's override without that memory lapses instead), a gallery's against
 /// [`GALLERY_TERMS`].
 ///
 /// The JSON of the three first fields is the stored shape every version reads; the `_against`
@@ -115,11 +122,34 @@ pub struct Overrides {
     pub max_views_against: Option<Against<u32>>,
 }
 
-/// The published value a runtime change replaced (`published: None`: there was none).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The published value a runtime change replaced (`published: None`: there was none), and for
+/// an audience's change the fingerprint of its published terms ([`LinkPolicy::terms_fingerprint`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Against<T> {
     pub published: Option<T>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+}
+
+impl<T: PartialEq> Against<T> {
+    /// What a change made now against `terms`, whose value is `published`, remembers.
+    fn of(published: Option<T>, terms: &LinkPolicy) -> Against<T> {
+        Against { published, fingerprint: terms.terms_fingerprint.clone() }
+    }
+
+    /// Whether a change remembering `against` still holds under `terms`, whose value is
+    /// `published`. A change stored without that memory (by an earlier version) holds and gets
+    /// today's recorded, except under terms with a fingerprint (an audience's): there a change
+    /// that recorded none, or another one, lapses. The audience's terms may have moved for some
+    /// recipient since, and nothing tells which way, so the recipients' own published terms
+    /// apply (the newer decision in git wins) and the owner sees the lapse.
+    fn holds(against: Option<&Against<T>>, published: Option<T>, terms: &LinkPolicy) -> bool {
+        match against {
+            None => terms.terms_fingerprint.is_none(),
+            Some(a) => a.published == published && a.fingerprint == terms.terms_fingerprint,
+        }
+    }
 }
 
 impl Overrides {
@@ -150,11 +180,11 @@ impl Overrides {
     }
 
     fn expiry_holds(&self, policy: &LinkPolicy) -> bool {
-        self.expires_at.is_some() && self.expires_against.is_none_or(|a| a.published == policy.expires_at())
+        self.expires_at.is_some() && Against::holds(self.expires_against.as_ref(), policy.expires_at(), policy)
     }
 
     fn limit_holds(&self, policy: &LinkPolicy) -> bool {
-        self.max_views.is_some() && self.max_views_against.is_none_or(|a| a.published == policy.max_views)
+        self.max_views.is_some() && Against::holds(self.max_views_against.as_ref(), policy.max_views, policy)
     }
 
     /// Without the changes a publish made stale; overrides without memory of the published
@@ -165,12 +195,12 @@ impl Overrides {
             next.disabled = None;
         }
         if self.expiry_holds(policy) {
-            next.expires_against = Some(Against { published: policy.expires_at() });
+            next.expires_against = Some(Against::of(policy.expires_at(), policy));
         } else {
             (next.expires_at, next.expires_against) = (None, None);
         }
         if self.limit_holds(policy) {
-            next.max_views_against = Some(Against { published: policy.max_views });
+            next.max_views_against = Some(Against::of(policy.max_views, policy));
         } else {
             (next.max_views, next.max_views_against) = (None, None);
         }
@@ -205,14 +235,14 @@ impl Overrides {
                         return Err(Refusal::ShortensExpiry { in_force: in_force.expires_at, asked: at });
                     }
                     next.expires_at = Some(at);
-                    next.expires_against = Some(Against { published: policy.expires_at() });
+                    next.expires_against = Some(Against::of(policy.expires_at(), policy));
                 }
                 if let Some(max) = max_views {
                     if !force && u64::from(max) <= views {
                         return Err(Refusal::LimitAtOrBelowViews { views, asked: max });
                     }
                     next.max_views = Some(max);
-                    next.max_views_against = Some(Against { published: policy.max_views });
+                    next.max_views_against = Some(Against::of(policy.max_views, policy));
                 }
             }
         }
@@ -302,14 +332,22 @@ impl LinkPolicy {
 /// publishes no expiry or view limit of its own (gallery.yaml's `disabled:` is already part of
 /// every link's published policy), so an expiry or limit set on a whole gallery would hold until
 /// an owner changes it, and enabling a gallery lifts only its runtime disable.
-pub static GALLERY_TERMS: LinkPolicy =
-    LinkPolicy { max_views: None, expires: None, download: Downloads::NONE, view_seconds: None, disabled: false, password: false };
+pub static GALLERY_TERMS: LinkPolicy = LinkPolicy {
+    max_views: None,
+    expires: None,
+    download: Downloads::NONE,
+    view_seconds: None,
+    disabled: false,
+    password: false,
+    terms_fingerprint: None,
+};
 
-/// The terms an audience is published with: the widest of its recipients' (the latest expiry,
-/// the largest view limit, `None` where any recipient has none). An owner's change to the whole
-/// audience is judged against them, so "extend by 7 days" starts from the last day any recipient
-/// has and never shortens anyone's published terms without `force`; and it lapses, for every
-/// recipient, once a publish moves them. The generator writes them into the gallery record.
+/// The widest of some recipients' terms: the latest expiry, the largest view limit, `None` where
+/// any recipient has none. An owner's change to a whole audience is judged against them, so
+/// "extend by 7 days" starts from the last day any recipient has and never shortens anyone's
+/// published terms without `force`. Whether such a change still holds is decided by the
+/// audience's fingerprint ([`audience_terms`]), not by them: a recipient's own later expiry
+/// would keep them still while the audience's own expiry moves.
 pub fn widest_terms<'a>(recipients: impl IntoIterator<Item = &'a LinkPolicy>) -> LinkPolicy {
     let recipients: Vec<&LinkPolicy> = recipients.into_iter().collect();
     let every = |has: fn(&LinkPolicy) -> bool| recipients.iter().all(|p| has(p));
@@ -318,8 +356,27 @@ pub fn widest_terms<'a>(recipients: impl IntoIterator<Item = &'a LinkPolicy>) ->
     LinkPolicy { expires, max_views, ..GALLERY_TERMS.clone() }
 }
 
+/// The terms an audience is published with, as the generator writes them into the gallery
+/// record: its recipients' [`widest_terms`] and a fingerprint of the expiry and view limit the
+/// audience declares and of every distinct (expiry, view limit) its recipients have. Any publish
+/// that moves one of them moves the fingerprint, so the audience's runtime changes lapse for all
+/// its recipients at once; adding or removing a recipient whose terms another already has does
+/// not.
+pub fn audience_terms<'a>(declared: &LinkPolicy, recipients: impl IntoIterator<Item = &'a LinkPolicy>) -> LinkPolicy {
+    let recipients: Vec<&LinkPolicy> = recipients.into_iter().collect();
+    let pairs: std::collections::BTreeSet<(Option<i64>, Option<u32>)> = recipients.iter().map(|p| (p.expires_at(), p.max_views)).collect();
+    let mut hasher = blake3::Hasher::new_derive_key("gatefold audience terms v1");
+    let mut add = |(expires_at, max_views): (Option<i64>, Option<u32>)| {
+        hasher.update(format!("{expires_at:?} {max_views:?};").as_bytes());
+    };
+    add((declared.expires_at(), declared.max_views));
+    pairs.into_iter().for_each(&mut add);
+    let fingerprint = data_encoding::HEXLOWER.encode(&hasher.finalize().as_bytes()[..16]);
+    LinkPolicy { terms_fingerprint: Some(fingerprint), ..widest_terms(recipients) }
+}
+
 /// One scope's runtime changes beside the published terms they are judged against: a link's
-/// own policy, an audience's [`widest_terms`], a gallery's [`GALLERY_TERMS`].
+/// own policy, an audience's [`audience_terms`], a gallery's [`GALLERY_TERMS`].
 #[derive(Debug, Clone, Copy)]
 pub struct Scoped<'a> {
     pub terms: &'a LinkPolicy,
@@ -335,21 +392,39 @@ pub struct Scoped<'a> {
 /// still has one, else from the link's published policy; downloads, view time and the password
 /// are the link's published ones.
 pub fn in_force(link: Scoped<'_>, wider: &[Scoped<'_>]) -> Effective {
-    let own = link.overrides.settled(link.terms);
-    let (mut expires_at, mut max_views, mut disabled) = (own.expires_at, own.max_views, link.terms.disabled || own.is_disabled());
-    for scope in wider {
-        let settled = scope.overrides.settled(scope.terms);
-        expires_at = expires_at.or(settled.expires_at);
-        max_views = max_views.or(settled.max_views);
-        disabled |= settled.is_disabled();
-    }
-    Effective {
-        max_views: max_views.or(link.terms.max_views),
-        expires_at: expires_at.or(link.terms.expires_at()),
-        download: link.terms.download,
-        view_seconds: link.terms.view_seconds,
-        disabled,
-        password: link.terms.password,
+    InForce::of(link, wider).effective
+}
+
+/// [`in_force`] with each scope's overrides as it settled them, for readers that show them
+/// (the admin API): every scope is settled once, here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InForce {
+    pub effective: Effective,
+    /// The link's own overrides, settled against its published policy.
+    pub own: Overrides,
+    /// The wider scopes', in the order given, each settled against its terms.
+    pub wider: Vec<Overrides>,
+}
+
+impl InForce {
+    pub fn of(link: Scoped<'_>, wider: &[Scoped<'_>]) -> InForce {
+        let own = link.overrides.settled(link.terms);
+        let wider: Vec<Overrides> = wider.iter().map(|scope| scope.overrides.settled(scope.terms)).collect();
+        let (mut expires_at, mut max_views, mut disabled) = (own.expires_at, own.max_views, link.terms.disabled || own.is_disabled());
+        for settled in &wider {
+            expires_at = expires_at.or(settled.expires_at);
+            max_views = max_views.or(settled.max_views);
+            disabled |= settled.is_disabled();
+        }
+        let effective = Effective {
+            max_views: max_views.or(link.terms.max_views),
+            expires_at: expires_at.or(link.terms.expires_at()),
+            download: link.terms.download,
+            view_seconds: link.terms.view_seconds,
+            disabled,
+            password: link.terms.password,
+        };
+        InForce { effective, own, wider }
     }
 }
 

@@ -7,7 +7,7 @@ use crate::token::ClientBinding;
 const NOW: i64 = 1_800_000_000;
 
 fn policy() -> LinkPolicy {
-    LinkPolicy { max_views: Some(3), expires: Some(ResolvedExpiry::at_instant(NOW + 100)), download: Downloads::NONE, view_seconds: None, disabled: false, password: false }
+    LinkPolicy { max_views: Some(3), expires: Some(ResolvedExpiry::at_instant(NOW + 100)), download: Downloads::NONE, view_seconds: None, disabled: false, password: false, terms_fingerprint: None }
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn state_and_remaining_views_for_the_admin_page() {
 }
 
 fn against<T>(published: Option<T>) -> Option<Against<T>> {
-    Some(Against { published })
+    Some(Against { published, fingerprint: None })
 }
 
 #[test]
@@ -231,38 +231,47 @@ fn an_audiences_terms_are_the_widest_of_its_recipients() {
     assert_eq!(next.expires_at, Some(300 + 86_400));
 }
 
+/// What an owner's forced change to a scope published with `terms` stores.
+fn changed(terms: &LinkPolicy, expires_at: Option<i64>, max_views: Option<u32>) -> Overrides {
+    let change = Change::Limits { expires_at, extend_days: None, max_views, force: true };
+    Overrides::default().apply(&change, terms, 0, NOW, &[]).unwrap()
+}
+
 #[test]
 fn the_policy_in_force_settles_every_scope_then_combines_them() {
     let day = 86_400;
-    // A recipient published to expire at NOW + 100 with 3 views, in an audience published with
-    // the same terms, in a gallery (no terms of its own).
+    // A recipient published to expire at NOW + 100 with 3 views, in an audience declaring the
+    // same terms, in a gallery (no terms of its own).
     let link = policy();
-    let audience_terms = widest_terms([&link]);
+    let terms = audience_terms(&link, [&link]);
     let republished = LinkPolicy { expires: Some(ResolvedExpiry::at_instant(NOW - 2 * day)), ..policy() };
-    let republished_terms = widest_terms([&republished]);
+    let republished_terms = audience_terms(&republished, [&republished]);
+    let four = LinkPolicy { max_views: Some(4), ..policy() };
     let none = Overrides::default();
     let closed = Overrides { disabled: Some(true), ..none.clone() };
     let extended = |to: i64| Overrides { expires_at: Some(to), expires_against: against(Some(NOW + 100)), ..none.clone() };
-    let raised = Overrides { max_views: Some(10), max_views_against: against(Some(3)), ..none.clone() };
+    let audience_extended = changed(&terms, Some(NOW + 30 * day), None);
+    let audience_raised = changed(&terms, None, Some(10));
     let legacy = Overrides { expires_at: Some(NOW + 9 * day), ..none.clone() };
     let gallery_limit = Overrides { max_views: Some(50), max_views_against: against(None), ..none.clone() };
     // (case, link's policy, own, audience terms, audience's, gallery's) → (expiry, limit, disabled)
     type Row<'a> = (&'a str, LinkPolicy, Overrides, LinkPolicy, Overrides, Overrides, (Option<i64>, Option<u32>, bool));
     let table: Vec<Row<'_>> = vec![
-        ("nothing changed: the published policy", link.clone(), none.clone(), audience_terms.clone(), none.clone(), none.clone(), (Some(NOW + 100), Some(3), false)),
-        ("an audience's extension reaches its recipient", link.clone(), none.clone(), audience_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW + 30 * day), Some(3), false)),
-        ("a republish moving the audience's terms makes its extension lapse", republished.clone(), none.clone(), republished_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW - 2 * day), Some(3), false)),
-        ("a republish moving the audience's limit makes its raise lapse", LinkPolicy { max_views: Some(4), ..policy() }, none.clone(), LinkPolicy { max_views: Some(4), ..audience_terms.clone() }, raised.clone(), none.clone(), (Some(NOW + 100), Some(4), false)),
-        ("an audience's raise over unchanged terms holds", link.clone(), none.clone(), audience_terms.clone(), raised.clone(), none.clone(), (Some(NOW + 100), Some(10), false)),
-        ("the link's own change wins over its audience's", link.clone(), extended(NOW + day), audience_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW + day), Some(3), false)),
-        ("a lapsed own change gives way to the audience's that holds", republished.clone(), extended(NOW + day), audience_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW + 30 * day), Some(3), false)),
-        ("an audience's change stored without memory holds", republished.clone(), none.clone(), republished_terms.clone(), legacy.clone(), none.clone(), (Some(NOW + 9 * day), Some(3), false)),
-        ("the audience fills in before the gallery", link.clone(), none.clone(), audience_terms.clone(), raised.clone(), gallery_limit.clone(), (Some(NOW + 100), Some(10), false)),
+        ("nothing changed: the published policy", link.clone(), none.clone(), terms.clone(), none.clone(), none.clone(), (Some(NOW + 100), Some(3), false)),
+        ("an audience's extension reaches its recipient", link.clone(), none.clone(), terms.clone(), audience_extended.clone(), none.clone(), (Some(NOW + 30 * day), Some(3), false)),
+        ("a republish moving the audience's terms makes its extension lapse", republished.clone(), none.clone(), republished_terms.clone(), audience_extended.clone(), none.clone(), (Some(NOW - 2 * day), Some(3), false)),
+        ("a republish moving the audience's limit makes its raise lapse", four.clone(), none.clone(), audience_terms(&four, [&four]), audience_raised.clone(), none.clone(), (Some(NOW + 100), Some(4), false)),
+        ("an audience's raise over unchanged terms holds", link.clone(), none.clone(), terms.clone(), audience_raised.clone(), none.clone(), (Some(NOW + 100), Some(10), false)),
+        ("the link's own change wins over its audience's", link.clone(), extended(NOW + day), terms.clone(), audience_extended.clone(), none.clone(), (Some(NOW + day), Some(3), false)),
+        ("a republish of the recipient makes its own change and its audience's lapse alike", republished.clone(), extended(NOW + day), republished_terms.clone(), audience_extended.clone(), none.clone(), (Some(NOW - 2 * day), Some(3), false)),
+        ("an audience's change stored without memory lapses: its terms have a fingerprint", link.clone(), none.clone(), terms.clone(), legacy.clone(), none.clone(), (Some(NOW + 100), Some(3), false)),
+        ("an audience's change recorded without a fingerprint (an earlier version's) lapses", link.clone(), none.clone(), terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW + 100), Some(3), false)),
+        ("the audience fills in before the gallery", link.clone(), none.clone(), terms.clone(), audience_raised.clone(), gallery_limit.clone(), (Some(NOW + 100), Some(10), false)),
         ("a gallery's limit (no published terms) holds through publishes", republished.clone(), none.clone(), republished_terms.clone(), none.clone(), gallery_limit.clone(), (Some(NOW - 2 * day), Some(50), false)),
-        ("an audience's disable closes its recipient", link.clone(), none.clone(), audience_terms.clone(), closed.clone(), none.clone(), (Some(NOW + 100), Some(3), true)),
-        ("a gallery's disable closes it", link.clone(), raised.clone(), audience_terms.clone(), none.clone(), closed.clone(), (Some(NOW + 100), Some(10), true)),
-        ("an unreadable wider state closes it", link.clone(), none.clone(), audience_terms.clone(), Overrides::unreadable(), none.clone(), (Some(NOW + 100), Some(3), true)),
-        ("YAML's disable beats every runtime change", LinkPolicy { disabled: true, ..policy() }, Overrides { disabled: Some(false), ..none.clone() }, audience_terms.clone(), extended(NOW + 30 * day), none.clone(), (Some(NOW + 30 * day), Some(3), true)),
+        ("an audience's disable closes its recipient", link.clone(), none.clone(), terms.clone(), closed.clone(), none.clone(), (Some(NOW + 100), Some(3), true)),
+        ("a gallery's disable closes it", link.clone(), extended(NOW + day), terms.clone(), none.clone(), closed.clone(), (Some(NOW + day), Some(3), true)),
+        ("an unreadable wider state closes it", link.clone(), none.clone(), terms.clone(), Overrides::unreadable(), none.clone(), (Some(NOW + 100), Some(3), true)),
+        ("YAML's disable beats every runtime change", LinkPolicy { disabled: true, ..policy() }, Overrides { disabled: Some(false), ..none.clone() }, terms.clone(), audience_extended.clone(), none.clone(), (Some(NOW + 30 * day), Some(3), true)),
     ];
     for (case, policy, own, terms, audience, gallery, expected) in table {
         let e = in_force(
@@ -272,6 +281,65 @@ fn the_policy_in_force_settles_every_scope_then_combines_them() {
         assert_eq!((e.expires_at, e.max_views, e.disabled), expected, "{case}");
         assert_eq!((e.download, e.view_seconds, e.password), (policy.download, policy.view_seconds, policy.password), "{case}: the link's own");
     }
+}
+
+#[test]
+fn an_audiences_change_lapses_when_a_publish_moves_its_terms_under_a_recipient_with_its_own() {
+    let day = 86_400;
+    let expiring = |at: i64| Some(ResolvedExpiry::at_instant(at));
+    // The audience declares NOW + 100 with 5 views; one recipient has its own later expiry and
+    // larger limit, so the widest terms are that recipient's before and after every publish.
+    let declared = LinkPolicy { max_views: Some(5), ..policy() };
+    let own_row = LinkPolicy { expires: expiring(NOW + 400 * day), max_views: Some(30), ..declared.clone() };
+    let recipient = declared.clone();
+    let terms = audience_terms(&declared, [&recipient, &own_row]);
+    let extended = Overrides::default()
+        .apply(&Change::Limits { expires_at: None, extend_days: Some(30), max_views: None, force: false }, &terms, 0, NOW, &[])
+        .unwrap();
+    assert_eq!(extended.expires_at, Some(NOW + 430 * day), "extended from the widest terms");
+    let raised = changed(&terms, None, Some(50));
+    // (case, the recipient as republished, the audience as republished, audience's change) → (expiry, limit)
+    let closed_audience = LinkPolicy { expires: expiring(NOW - 2 * day), ..declared.clone() };
+    let one_view = LinkPolicy { max_views: Some(1), ..declared.clone() };
+    let table: Vec<(&str, LinkPolicy, LinkPolicy, Overrides, (Option<i64>, Option<u32>))> = vec![
+        ("unchanged: the extension holds", recipient.clone(), declared.clone(), extended.clone(), (Some(NOW + 430 * day), Some(5))),
+        ("the audience's expiry moved into the past: the extension lapses", closed_audience.clone(), closed_audience.clone(), extended.clone(), (Some(NOW - 2 * day), Some(5))),
+        ("unchanged: the raise holds", recipient.clone(), declared.clone(), raised.clone(), (Some(NOW + 100), Some(50))),
+        ("the audience's limit moved down to one view: the raise lapses", one_view.clone(), one_view.clone(), raised.clone(), (Some(NOW + 100), Some(1))),
+    ];
+    for (case, recipient, declared, audience, expected) in table {
+        let republished = audience_terms(&declared, [&recipient, &own_row]);
+        assert_eq!((republished.expires_at(), republished.max_views), (terms.expires_at(), terms.max_views), "{case}: the widest terms never moved");
+        let e = in_force(Scoped { terms: &recipient, overrides: &Overrides::default() }, &[Scoped { terms: &republished, overrides: &audience }]);
+        assert_eq!((e.expires_at, e.max_views), expected, "{case}");
+    }
+    // The row with its own terms: the lapsed extension gives it back its own expiry.
+    let republished = audience_terms(&closed_audience, [&closed_audience, &own_row]);
+    let e = in_force(Scoped { terms: &own_row, overrides: &Overrides::default() }, &[Scoped { terms: &republished, overrides: &extended }]);
+    assert_eq!(e.expires_at, Some(NOW + 400 * day));
+}
+
+#[test]
+fn an_audiences_fingerprint_moves_with_any_recipients_terms_but_not_with_a_recipient_like_another() {
+    let declared = policy();
+    let other = LinkPolicy { max_views: Some(9), ..policy() };
+    let fingerprint = |recipients: &[&LinkPolicy]| audience_terms(&declared, recipients.iter().copied()).terms_fingerprint.unwrap();
+    let base = fingerprint(&[&declared, &other]);
+    assert_eq!(fingerprint(&[&other, &declared, &declared]), base, "one more recipient with terms another has");
+    assert_ne!(fingerprint(&[&declared]), base, "the only recipient with its own terms removed");
+    assert_ne!(fingerprint(&[&declared, &LinkPolicy { max_views: Some(10), ..policy() }]), base, "a recipient's limit moved");
+    assert_ne!(audience_terms(&other, [&declared, &other]).terms_fingerprint.unwrap(), base, "the audience's declared terms moved");
+}
+
+#[test]
+fn the_policy_in_force_shows_each_scope_as_it_settled_it() {
+    let terms = audience_terms(&policy(), [&policy()]);
+    let stale = Overrides { max_views: Some(10), max_views_against: against(Some(2)), ..Overrides::default() };
+    let audience = changed(&terms, None, Some(7));
+    let got = InForce::of(Scoped { terms: &policy(), overrides: &stale }, &[Scoped { terms: &terms, overrides: &audience }]);
+    assert_eq!(got.own.max_views, None, "the link's own raise lapsed");
+    assert_eq!(got.wider, vec![audience.clone()]);
+    assert_eq!(got.effective.max_views, Some(7));
 }
 
 #[test]

@@ -216,6 +216,9 @@ mod crypto {
         url: String,
         fetched_ms: f64,
         keys: Rc<Jwks>,
+        /// The keys imported into Web Crypto so far, by key id: importing costs more than a
+        /// verify, and the key set changes only when it is fetched again (which empties this).
+        imported: Vec<(String, CryptoKey)>,
     }
 
     thread_local! {
@@ -229,10 +232,7 @@ mod crypto {
         if resp.status_code() != 200 {
             return Err(fail(&format!("HTTP {}", resp.status_code())));
         }
-        let body = resp.bytes().await.map_err(|_| fail("no body"))?;
-        if body.len() > MAX_JWKS_BYTES {
-            return Err(fail("too large"));
-        }
+        let body = crate::http::read_response(&mut resp, MAX_JWKS_BYTES).await.map_err(|_| fail("no body"))?.map_err(|_| fail("too large"))?;
         serde_json::from_slice(&body).map_err(|_| fail("not a key set"))
     }
 
@@ -246,7 +246,7 @@ mod crypto {
             }
         }
         let keys = Rc::new(fetch_keys(url).await?);
-        KEYS.with(|k| *k.borrow_mut() = Some(Cached { url: url.to_string(), fetched_ms: now_ms, keys: keys.clone() }));
+        KEYS.with(|k| *k.borrow_mut() = Some(Cached { url: url.to_string(), fetched_ms: now_ms, keys: keys.clone(), imported: Vec::new() }));
         Ok(keys)
     }
 
@@ -255,9 +255,28 @@ mod crypto {
         format!("the assertion's signature could not be checked ({what})")
     }
 
-    async fn rs256(n: &str, e: &str, signed: &[u8], signature: &[u8]) -> Result<bool, String> {
+    fn subtle() -> Result<web_sys::SubtleCrypto, String> {
         let c = Reflect::get(&js_sys::global(), &"crypto".into()).map_err(|e| fail("lookup", e))?;
-        let subtle = c.unchecked_into::<web_sys::Crypto>().subtle();
+        Ok(c.unchecked_into::<web_sys::Crypto>().subtle())
+    }
+
+    /// The key `kid` of the cached set `url` as Web Crypto holds it, imported once per fetch.
+    async fn imported(url: &str, kid: &str, n: &str, e: &str) -> Result<CryptoKey, String> {
+        let known = |k: &RefCell<Option<Cached>>| k.borrow().as_ref().filter(|c| c.url == url).and_then(|c| c.imported.iter().find(|(id, _)| id == kid).map(|(_, key)| key.clone()));
+        if let Some(key) = KEYS.with(known) {
+            return Ok(key);
+        }
+        let key = import_rs256(n, e).await?;
+        KEYS.with(|k| {
+            if let Some(c) = k.borrow_mut().as_mut().filter(|c| c.url == url && c.keys.rsa_key(kid) == Some((n, e))) {
+                c.imported.push((kid.to_string(), key.clone()));
+            }
+        });
+        Ok(key)
+    }
+
+    async fn import_rs256(n: &str, e: &str) -> Result<CryptoKey, String> {
+        let subtle = subtle()?;
         let jwk = JsonWebKey::new("RSA");
         jwk.set_n(n);
         jwk.set_e(e);
@@ -267,9 +286,12 @@ mod crypto {
         Reflect::set(&algorithm, &"name".into(), &"RSASSA-PKCS1-v1_5".into()).map_err(|e| fail("parameters", e))?;
         let usages = js_sys::Array::of1(&"verify".into());
         let key = subtle.import_key_with_object("jwk", &jwk, &algorithm, false, &usages).map_err(|e| fail("importKey", e))?;
-        let key: CryptoKey = JsFuture::from(key).await.map_err(|e| fail("importKey", e))?.unchecked_into();
-        let ok = subtle
-            .verify_with_str_and_js_u8_array_and_js_u8_array("RSASSA-PKCS1-v1_5", &key, &Uint8Array::from(signature), &Uint8Array::from(signed))
+        Ok(JsFuture::from(key).await.map_err(|e| fail("importKey", e))?.unchecked_into())
+    }
+
+    async fn rs256(key: &CryptoKey, signed: &[u8], signature: &[u8]) -> Result<bool, String> {
+        let ok = subtle()?
+            .verify_with_str_and_js_u8_array_and_js_u8_array("RSASSA-PKCS1-v1_5", key, &Uint8Array::from(signature), &Uint8Array::from(signed))
             .map_err(|e| fail("verify", e))?;
         Ok(JsFuture::from(ok).await.map_err(|e| fail("verify", e))?.as_bool() == Some(true))
     }
@@ -281,7 +303,8 @@ mod crypto {
         let email = check_claims(&assertion.claims, config, now_ms / 1000.0)?;
         let keys = keys_for(&config.jwks_url, &assertion.kid, now_ms).await?;
         let (n, e) = keys.rsa_key(&assertion.kid).ok_or("the assertion names a key the team does not have")?;
-        if !rs256(n, e, &assertion.signed, &assertion.signature).await? {
+        let key = imported(&config.jwks_url, &assertion.kid, n, e).await?;
+        if !rs256(&key, &assertion.signed, &assertion.signature).await? {
             return Err("the assertion's signature does not match the team's key".into());
         }
         Ok(email)

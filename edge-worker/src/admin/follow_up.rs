@@ -6,8 +6,8 @@ use super::call::{Call, json};
 use super::error;
 use super::log::{GalleryLogClient, audit, rollup};
 use super::owner;
-use super::records::{link_statuses, scope_statuses};
-use crate::gate::{Scope, Status};
+use super::records::link_statuses;
+use crate::gate;
 use gatefold_contract::admin::{FollowUp, FollowUpGroup, LinkStatus};
 use gatefold_contract::manifest::{Gallery, Link, Site};
 use gatefold_contract::owner::{ReminderTerms, ShownExpiry};
@@ -21,22 +21,24 @@ pub(super) async fn list(call: &mut Call<'_>, gallery: &str) -> error::Result<Re
 }
 
 /// The gallery's follow-up lists, from the log's one activity query. Plain links are asked
-/// from their own objects (a gallery has a handful); a recipient's state comes from its
-/// audience's and the gallery's scopes with the log's count of its opens as the views used,
-/// because asking hundreds of recipients' objects would pass the Free plan's subrequest limit
-/// (a recipient's own runtime change is seen on its row in the links list, not here).
+/// from their own objects (a gallery has a handful); recipients' state (their own and their
+/// audience's and gallery's runtime changes) from their KV mirrors read in bulk, with the log's
+/// count of their opens as the views used, because asking hundreds of recipients' objects
+/// would pass the Free plan's subrequest limit. Both go through the one composition of the
+/// policy in force (`api::link_status`).
 pub(super) async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64) -> Result<FollowUp> {
     let log = GalleryLogClient::new(env, &g.id)?;
     let plain: Vec<(&Gallery, &Link)> = g.links.values().filter(|l| l.audience().is_none()).map(|l| (g.as_ref(), l)).collect();
-    let scopes = g.audiences.keys().map(|a| Scope::audience(&g.id, a)).chain([Scope::gallery(&g.id)]);
-    let (rows, plain, scopes) = futures_util::future::join3(log.activity(), link_statuses(env, site, &plain, now), scope_statuses(env, scopes)).await;
-    let (rows, mut statuses, scopes) = (rows?, plain?, scopes?);
+    let recipients: Vec<&Link> = g.links.values().filter(|l| l.audience().is_some()).collect();
+    let names: Vec<&str> = recipients.iter().map(|l| l.name.as_str()).collect();
+    let (rows, plain, runtimes) = futures_util::future::join3(log.activity(), link_statuses(env, site, &plain, now), gate::runtimes(env, &g.id, &names)).await;
+    let (rows, mut statuses, runtimes) = (rows?, plain?, runtimes?);
     let by_link = rollup::activity_by_link(&rows);
-    let scope = |s: Scope| scopes.get(&s.object_name()).cloned().unwrap_or_default();
-    for l in g.links.values() {
-        let Some(a) = l.audience() else { continue };
-        let own = Status { views: by_link.get(l.name.as_str()).map_or(0, |d| d.opens), ..Status::default() };
-        statuses.push(api::link_status(site, g, l, own, &[scope(Scope::audience(&g.id, a)), scope(Scope::gallery(&g.id))], now));
+    for l in recipients {
+        // Every listed link has its entry; were one missing, it would read as closed.
+        let runtime = runtimes.get(&l.name).cloned().unwrap_or_else(|| gate::LinkRuntime { own: gatefold_contract::Overrides::unreadable(), ..Default::default() });
+        let (own, wider) = runtime.statuses(by_link.get(l.name.as_str()).map_or(0, |d| d.opens));
+        statuses.push(api::link_status(site, g, l, own, &wider, now));
     }
     let kit = owner::kit(env, &g.id, site.default_locale).await?;
     let mut groups = Vec::new();

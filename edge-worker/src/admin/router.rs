@@ -59,8 +59,8 @@ async fn api_call(req: Request, rest: &str, env: &Env, ctx: &Context) -> Result<
     if route == ApiRoute::WhoAmI && !signin::presents_credentials(&req)? {
         return json(&WhoAmI { actor: None });
     }
-    let actor = signin::authorize(&req, env).await?;
-    let owner = Owner { ip: req.headers().get("CF-Connecting-IP")?, user_agent: req.headers().get("User-Agent")?, actor: actor.name() };
+    let actor = signin::authorize(&req, env, route.audited_read()).await?;
+    let owner = Owner { ip: crate::network::client_ip(|h| req.headers().get(h).ok().flatten()), user_agent: req.headers().get("User-Agent")?, actor: actor.name() };
     let site = crate::site::load(env).await.map_err(Error::deployment)?;
     let mut call = Call { req, env, site, now: now_secs(), note: None };
     let answer = serve(route, &mut call, &actor).await;

@@ -6,7 +6,7 @@ use super::access::{self, AccessConfig};
 use super::api;
 use super::error::{Failure, Result};
 use super::log::{AuthRequest, GalleryLogClient};
-use gatefold_contract::token::{MIN_SECRET_CHARS, secrets_equal};
+use gatefold_contract::token::secrets_equal;
 use worker::{Env, Method, Request};
 
 /// Who acted: recorded with every owner action.
@@ -29,24 +29,20 @@ impl Actor {
 }
 
 /// Why `ADMIN_TOKEN` cannot be used, if it cannot: the one rule the worker's secrets check
-/// applies too ([`MIN_SECRET_CHARS`]), so no shorter token opens the API in any run.
+/// applies too (`site::secret_too_short`), so no shorter token opens the API in any run.
 pub fn token_problem(token: Option<&str>) -> Option<Failure> {
     match token {
         None => Some(Failure::new(503, "admin_disabled", "ADMIN_TOKEN is not set on this deployment: `wrangler secret put ADMIN_TOKEN` (or .dev.vars locally)")),
-        Some(t) if t.chars().count() < MIN_SECRET_CHARS => Some(Failure::new(
-            503,
-            "admin_disabled",
-            format!("ADMIN_TOKEN is shorter than {MIN_SECRET_CHARS} characters: set a long random one (`openssl rand -base64 32`)"),
-        )),
-        Some(_) => None,
+        Some(t) => crate::site::secret_too_short("ADMIN_TOKEN", t).map(|why| Failure::new(503, "admin_disabled", why)),
     }
 }
 
-/// Whether a request signed in by Access may act: reads are always fine; a change must come
-/// from this origin's own page, because a browser attaches Access's cookie (and so Access its
-/// assertion) to requests another site makes it send.
-pub fn access_may_act(method: &Method, origin: Option<&str>, sec_fetch_site: Option<&str>, own_origin: &str) -> bool {
-    matches!(method, Method::Get | Method::Head) || crate::http::same_origin(origin, sec_fetch_site, own_origin)
+/// Whether a request signed in by Access may act: plain reads are always fine; a change, or a
+/// read that goes on the audit log (`audited`: exports, downloads), must come from this
+/// origin's own page, because a browser attaches Access's cookie (and so Access its assertion)
+/// to requests another site makes it send.
+pub fn access_may_act(method: &Method, audited: bool, origin: Option<&str>, sec_fetch_site: Option<&str>, own_origin: &str) -> bool {
+    (matches!(method, Method::Get | Method::Head) && !audited) || crate::http::same_origin(origin, sec_fetch_site, own_origin)
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -72,7 +68,7 @@ pub fn presents_credentials(req: &Request) -> worker::Result<bool> {
 
 /// The actor of an admin API request, or the failure to answer. A bearer token wins when both
 /// are sent (the CLI behind Access); otherwise an Access assertion, when Access is configured.
-pub async fn authorize(req: &Request, env: &Env) -> Result<Actor> {
+pub async fn authorize(req: &Request, env: &Env, audited: bool) -> Result<Actor> {
     let header = req.headers().get("Authorization")?;
     if let Some(given) = api::bearer(header.as_deref()) {
         return by_token(req, env, given).await;
@@ -84,7 +80,7 @@ pub async fn authorize(req: &Request, env: &Env) -> Result<Actor> {
             worker::console_error!("admin: {problem}");
             Err(Failure::new(503, "access_misconfigured", problem).into())
         }
-        (Some(assertion), Ok(Some(config))) => by_access(req, &config, &assertion).await,
+        (Some(assertion), Ok(Some(config))) => by_access(req, &config, &assertion, audited).await,
         (_, Ok(_)) => Err(Failure::new(401, "unauthorized", "send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`").into()),
     }
 }
@@ -97,7 +93,7 @@ async fn by_token(req: &Request, env: &Env, given: &str) -> Result<Actor> {
         return Err(f.into());
     }
     let correct = expected.is_some_and(|e| secrets_equal(given, &e));
-    let ip = req.headers().get("CF-Connecting-IP")?.unwrap_or_else(|| "unknown".into());
+    let ip = crate::network::client_ip(|h| req.headers().get(h).ok().flatten()).unwrap_or_else(|| "unknown".into());
     let now = (now_ms() / 1000.0) as i64;
     let answer = GalleryLogClient::admin_auth(env)?.attempt_sign_in(&AuthRequest::new(&ip, now, correct)).await?;
     if answer.retry_after > 0 {
@@ -111,12 +107,12 @@ async fn by_token(req: &Request, env: &Env, given: &str) -> Result<Actor> {
     Ok(Actor::Token)
 }
 
-async fn by_access(req: &Request, config: &AccessConfig, assertion: &str) -> Result<Actor> {
+async fn by_access(req: &Request, config: &AccessConfig, assertion: &str, audited: bool) -> Result<Actor> {
     let email = access::verify(config, assertion, now_ms()).await.map_err(|why| Failure::new(401, "access_denied", format!("Cloudflare Access sign-in refused: {why}")))?;
     let h = req.headers();
     let own = req.url()?.origin().ascii_serialization();
-    if !access_may_act(&req.method(), h.get("Origin")?.as_deref(), h.get("Sec-Fetch-Site")?.as_deref(), &own) {
-        return Err(Failure::new(403, "cross_site_request", "a change signed in by Cloudflare Access must come from this site's admin page").into());
+    if !access_may_act(&req.method(), audited, h.get("Origin")?.as_deref(), h.get("Sec-Fetch-Site")?.as_deref(), &own) {
+        return Err(Failure::new(403, "cross_site_request", "a change or an export signed in by Cloudflare Access must come from this site's admin page").into());
     }
     Ok(Actor::Access(email))
 }
@@ -124,6 +120,7 @@ async fn by_access(req: &Request, config: &AccessConfig, assertion: &str) -> Res
 #[cfg(test)]
 mod tests {
     use super::*;
+    use gatefold_contract::token::MIN_SECRET_CHARS;
 
     #[test]
     fn one_rule_for_the_admin_token_length() {
@@ -132,20 +129,23 @@ mod tests {
         let f = token_problem(Some(&short)).unwrap();
         assert_eq!((f.status, f.code), (503, "admin_disabled"));
         assert!(f.message.contains("32"), "{}", f.message);
+        let key = "k".repeat(MIN_SECRET_CHARS);
+        assert_eq!(crate::site::secrets_problem(Some(&key), Some(&short), false), Some(f.message), "the sign-in and the deployment's check say the same");
         assert_eq!(token_problem(Some(&"x".repeat(20))).map(|f| f.status), Some(503), "a 20-character token opened the API before");
         assert_eq!(token_problem(Some(&"x".repeat(MIN_SECRET_CHARS))), None);
     }
 
     #[test]
-    fn access_changes_come_from_the_admin_page_only() {
+    fn access_changes_and_exports_come_from_the_admin_page_only() {
         let me = "https://images.example.com";
-        assert!(access_may_act(&Method::Get, None, Some("cross-site"), me), "reads are safe");
-        assert!(access_may_act(&Method::Post, None, Some("same-origin"), me));
-        assert!(access_may_act(&Method::Patch, Some(me), None, me));
-        for m in [Method::Post, Method::Patch, Method::Put, Method::Delete] {
-            assert!(!access_may_act(&m, None, Some("cross-site"), me), "{m:?}");
-            assert!(!access_may_act(&m, Some("https://evil.example"), None, me), "{m:?}");
-            assert!(!access_may_act(&m, None, None, me), "{m:?} without fetch metadata or Origin");
+        assert!(access_may_act(&Method::Get, false, None, Some("cross-site"), me), "plain reads are safe");
+        assert!(access_may_act(&Method::Post, false, None, Some("same-origin"), me));
+        assert!(access_may_act(&Method::Patch, false, Some(me), None, me));
+        assert!(access_may_act(&Method::Get, true, None, Some("same-origin"), me), "an export from the admin page");
+        for (m, audited) in [(Method::Post, false), (Method::Patch, false), (Method::Put, false), (Method::Delete, false), (Method::Get, true)] {
+            assert!(!access_may_act(&m, audited, None, Some("cross-site"), me), "{m:?}");
+            assert!(!access_may_act(&m, audited, Some("https://evil.example"), None, me), "{m:?}");
+            assert!(!access_may_act(&m, audited, None, None, me), "{m:?} without fetch metadata or Origin");
         }
     }
 

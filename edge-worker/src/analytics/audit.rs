@@ -68,12 +68,11 @@ impl Terms {
 
 impl Terms {
     /// An audience's or a gallery's scope: its own state, its terms over `policy` (the
-    /// audience's widest published terms; a gallery scope has none).
+    /// audience's published terms; a gallery scope has none), settled once by `effective`.
     pub fn of_scope(policy: &gatefold_contract::LinkPolicy, st: &crate::gate::Status) -> Terms {
-        let overrides = st.overrides.settled(policy);
-        let eff = policy.effective(&overrides);
+        let eff = policy.effective(&st.overrides);
         Terms {
-            state: if overrides.is_disabled() { "disabled" } else { "active" }.into(),
+            state: if eff.disabled { "disabled" } else { "active" }.into(),
             expires_at: eff.expires_at,
             max_views: eff.max_views,
             sessions: st.session_epoch,
@@ -253,6 +252,7 @@ mod tests {
             session_epoch: 0,
             password_set: false,
             notices: vec![],
+            password_attack: None,
         }
     }
 

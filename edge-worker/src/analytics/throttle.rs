@@ -20,6 +20,10 @@ pub const FREE_FAILURES: u32 = 3;
 pub const MAX_LOCK_SECONDS: i64 = 15 * 60;
 /// A quiet hour forgives earlier failures.
 pub const FORGET_AFTER_SECONDS: i64 = 60 * 60;
+/// The most networks whose failures are kept (the least recent go first): storage stays
+/// bounded whatever the number of networks guessing, and a network pushed out only starts
+/// again from its free failures, each of which costs it a wrong token against 32 characters.
+pub const MAX_NETWORKS_KEPT: usize = 10_000;
 
 /// Who tried to sign in, when (Unix seconds), and whether the token was right.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -43,7 +43,7 @@ mod scope;
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
 use runtime::Mirror;
 pub use runtime::{LinkRuntime, runtime, runtimes};
-pub use scope::{Scope, policy_in_force, session_epoch};
+pub use scope::{Scope, policy_in_force, session_epoch, settled_in_force};
 
 /// Any host works for a Durable Object stub; it only looks at the path.
 const STUB_ORIGIN: &str = "https://link-gate";
@@ -89,6 +89,10 @@ pub struct Status {
     pub password_set: bool,
     /// What the owner must be told (unreadable stored state, a failed mirror write).
     pub notices: Vec<String>,
+    /// A distributed attack on the link's password going on now (`password::attack`); only
+    /// the status the admin API reads carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_attack: Option<password::Attack>,
 }
 
 /// A password attempt at a link with `password: required`, posted from its password page.
@@ -247,6 +251,7 @@ impl LinkGate {
                 session_epoch: u32::try_from(r.session_epoch).unwrap_or(u32::MAX),
                 password_set: password.is_some(),
                 notices,
+                password_attack: None,
             },
             readable,
             revision: r.revision,
@@ -263,8 +268,8 @@ impl LinkGate {
                max_views_against = excluded.max_views_against, revision = gate.revision + 1",
             vec![
                 SqlStorageValue::String(serde_json::to_string(&overrides.stored_shape())?),
-                against(overrides.expires_against.map(|a| serde_json::to_string(&a)).transpose()?),
-                against(overrides.max_views_against.map(|a| serde_json::to_string(&a)).transpose()?),
+                against(overrides.expires_against.as_ref().map(serde_json::to_string).transpose()?),
+                against(overrides.max_views_against.as_ref().map(serde_json::to_string).transpose()?),
             ],
         )?;
         Ok(())
@@ -526,7 +531,7 @@ impl DurableObject for LinkGate {
                 Ok(body) => Response::from_json(&self.open(&body).await?),
                 Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
             },
-            (Method::Get, "/status") => Response::from_json(&self.load()?.status),
+            (Method::Get, "/status") => Response::from_json(&self.status_now()?),
             (Method::Post, "/settle") => match crate::http::read_json::<LinkPolicy>(&mut req, BODY_BYTES).await? {
                 Ok(terms) => Response::from_json(&self.settle(&terms).await?),
                 Err(e) => Response::error(format!("body must be the scope's published terms (LinkPolicy): {e}"), 400),

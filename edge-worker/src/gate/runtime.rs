@@ -24,6 +24,14 @@ impl LinkRuntime {
         let terms = Scope::link(&gallery.id, &link.name).wider_terms(gallery);
         policy_in_force(&link.policy, &self.own, &self.wider, &terms)
     }
+
+    /// This state as the link's own object and its wider scopes' would answer it, with `views`
+    /// counted elsewhere (the gallery log): what the admin API's `link_status` composes, for
+    /// reports that read many links' mirrors in bulk ([`runtimes`]) instead of their objects.
+    pub fn statuses(&self, views: u64) -> (Status, Vec<Status>) {
+        let own = Status { views, overrides: self.own.clone(), session_epoch: self.session_epoch, ..Status::default() };
+        (own, self.wider.iter().map(|o| Status { overrides: o.clone(), ..Status::default() }).collect())
+    }
 }
 
 /// One object's mirrored state: its overrides and session epoch.

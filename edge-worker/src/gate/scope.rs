@@ -2,7 +2,7 @@
 //! nest, and what a link's sessions and policy in force are made of across them.
 
 use gatefold_contract::manifest::{Gallery, split_link_name};
-use gatefold_contract::policy::{Effective, GALLERY_TERMS, Scoped, in_force};
+use gatefold_contract::policy::{Effective, GALLERY_TERMS, InForce, Scoped};
 use gatefold_contract::{LinkPolicy, Overrides};
 
 /// What one `LinkGate` object stands for.
@@ -106,7 +106,12 @@ pub fn session_epoch(own: u32, wider: impl IntoIterator<Item = u32>) -> u32 {
 /// and the terms those scopes were published with ([`Scope::wider_terms`]). A scope without
 /// terms given is settled against none, never left out: its disable always counts.
 pub fn policy_in_force<'a>(policy: &LinkPolicy, own: &Overrides, wider: impl IntoIterator<Item = &'a Overrides>, terms: &[&LinkPolicy]) -> Effective {
+    settled_in_force(policy, own, wider, terms).effective
+}
+
+/// [`policy_in_force`] with every scope's overrides as it settled them ([`InForce`]).
+pub fn settled_in_force<'a>(policy: &LinkPolicy, own: &Overrides, wider: impl IntoIterator<Item = &'a Overrides>, terms: &[&LinkPolicy]) -> InForce {
     let wider: Vec<Scoped<'_>> =
         wider.into_iter().enumerate().map(|(i, overrides)| Scoped { terms: terms.get(i).copied().unwrap_or(&GALLERY_TERMS), overrides }).collect();
-    in_force(Scoped { terms: policy, overrides: own }, &wider)
+    InForce::of(Scoped { terms: policy, overrides: own }, &wider)
 }

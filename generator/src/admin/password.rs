@@ -1,6 +1,8 @@
 //! `gatefold password`: set, generate or clear a link's password through the admin API. A
 //! password too easy to guess is refused here before anything is sent, with the rule the worker
-//! applies again (`contract::passphrase`), and a generated passphrase is offered instead.
+//! applies again (`contract::passphrase`, the floor for every way a password is set) and, on
+//! top of it, `zxcvbn`'s full estimate (its dictionaries are too large for the worker), and a
+//! generated passphrase is offered instead.
 
 use super::{Server, Target};
 use anyhow::{Context, Result, bail};
@@ -19,21 +21,7 @@ pub enum New {
 
 /// A passphrase from the operating system's random source.
 pub fn generate() -> Result<String> {
-    let mut buf = [0u8; 64];
-    let mut used = buf.len();
-    let mut failed = None;
-    let phrase = passphrase::generate(|| {
-        if used == buf.len() {
-            failed = failed.take().or_else(|| getrandom::fill(&mut buf).err());
-            used = 0;
-        }
-        used += 1;
-        buf[used - 1]
-    });
-    match failed {
-        Some(e) => bail!("the operating system gave no random bytes ({e}): nothing was changed"),
-        None => Ok(phrase),
-    }
+    passphrase::generate(getrandom::fill).map_err(|e| anyhow::anyhow!("the operating system gave no random bytes ({e}): nothing was changed"))
 }
 
 /// The new password: without echo from a terminal, else the first line of standard input.
@@ -71,11 +59,30 @@ pub fn check_password(password: &str) -> Result<()> {
     Ok(())
 }
 
+/// `zxcvbn`'s estimate a password needs here, as log10 of the guesses: a billion guesses, which
+/// the words-and-years passwords people reach for first (`Elephant2023!`) stay below.
+pub const MIN_GUESSES_LOG10: f64 = 9.0;
+
 /// Refuses a password too easy to guess for a link known by `context`, offering a generated
-/// passphrase (the worker checks again with the gallery's and link's titles).
+/// passphrase: the worker's rule first (it checks again with the gallery's and link's titles),
+/// then `zxcvbn`'s estimate.
 pub fn check_strength(password: &str, context: &[&str]) -> Result<()> {
-    if let Err(weak) = passphrase::check(password, context) {
-        bail!("{}: nothing was changed. A generated passphrase you could use: {} (or run `gatefold password <target> --generate`)", weak.message, generate()?);
+    let refusal = match passphrase::check(password, context) {
+        Err(weak) => Some(weak.message),
+        Ok(()) => {
+            let estimate = zxcvbn::zxcvbn(password, context);
+            let hint = estimate.feedback().and_then(|f| f.warning()).map(|w| format!(" ({w})")).unwrap_or_default();
+            (estimate.guesses_log10() < MIN_GUESSES_LOG10).then(|| {
+                format!(
+                    "the password is too easy to guess (about 10^{:.0} guesses by zxcvbn's estimate, 10^{MIN_GUESSES_LOG10:.0} needed){hint}: \
+                     a few unrelated words, or a generated passphrase, are strong",
+                    estimate.guesses_log10().floor()
+                )
+            })
+        }
+    };
+    if let Some(message) = refusal {
+        bail!("{message}: nothing was changed. A generated passphrase you could use: {} (or run `gatefold password <target> --generate`)", generate()?);
     }
     Ok(())
 }

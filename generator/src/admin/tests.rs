@@ -57,6 +57,7 @@ fn link(overrides: Overrides, gallery_overrides: Overrides) -> LinkStatus {
         session_epoch: 0,
         password_set: false,
         notices: vec![],
+        password_attack: None,
     }
 }
 
@@ -133,6 +134,23 @@ fn a_weak_password_is_refused_with_a_generated_passphrase_offered() {
     assert!(password::check_strength(offered, &[]).is_ok(), "the offered passphrase passes the same rule");
     assert!(!err.contains("Summer"), "the password is never repeated");
     assert!(password::check_strength("launch-market-2026", &["launch", "market"]).is_err(), "the link's own names are guessed first");
+}
+
+#[test]
+fn words_and_years_are_refused_by_zxcvbn_where_the_worker_rule_lets_them_through() {
+    // Passwords the compact rule shared with the worker accepts (their words are not on its
+    // bounded list), which zxcvbn's dictionaries price far lower.
+    for p in ["Snowflake2020!", "Motorcycle1999"] {
+        assert!(gatefold_contract::passphrase::check(p, &[]).is_ok(), "{p} passes the worker's floor");
+        let err = password::check_strength(p, &[]).unwrap_err().to_string();
+        assert!(err.contains("zxcvbn") && err.contains("nothing was changed"), "{p}: {err}");
+    }
+    for p in ["Elephant2023!", "butterfly2024!", "Basketball2024"] {
+        assert!(password::check_strength(p, &[]).is_err(), "{p} is refused");
+    }
+    for p in ["correct horse battery staple", "mauve otter tunnel", "paper lantern 41", "Kx9#mQ2$vL8@pZ"] {
+        assert!(password::check_strength(p, &[]).is_ok(), "{p} is strong");
+    }
 }
 
 #[test]

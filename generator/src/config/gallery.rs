@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use saphyr::YamlData;
 
 use super::policy::{self, Setting};
-use gatefold_contract::policy::widest_terms;
+use gatefold_contract::policy::audience_terms;
 use gatefold_contract::{LinkPolicy, ResolvedExpiry};
 use gatefold_contract::manifest::{Audience, Recipient, link_name};
 use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, is_null, join, pos};
@@ -390,7 +390,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
                     });
                 }
                 let recipients: Vec<LinkPolicy> = links[first..].iter().map(|l| l.policy(false)).collect();
-                let terms = widest_terms(&recipients);
+                let terms = audience_terms(&link.policy(false), &recipients);
                 audiences.insert(name.clone(), Audience { label: link.label.clone(), recipients: recipients.len() as u32, terms });
             }
         }

@@ -177,6 +177,7 @@ impl LinkConfig {
             view_seconds: self.view_seconds,
             disabled: self.disabled || gallery_disabled,
             password: self.password,
+            terms_fingerprint: None,
         }
     }
 }
@@ -449,7 +450,7 @@ mod tests {
         };
         assert_eq!(
             link.policy(true),
-            LinkPolicy { max_views: Some(5), expires: Some(ResolvedExpiry::at_instant(100)), download: Downloads::ORIGINAL, view_seconds: Some(60), disabled: true, password: false }
+            LinkPolicy { max_views: Some(5), expires: Some(ResolvedExpiry::at_instant(100)), download: Downloads::ORIGINAL, view_seconds: Some(60), disabled: true, password: false, terms_fingerprint: None }
         );
         assert!(!link.policy(false).disabled);
     }

@@ -454,8 +454,16 @@ mod tests {
         assert_eq!(sh.recipient, Some(gatefold_contract::manifest::Recipient { email: Some("sh@d.example".into()), note: None }));
         assert_eq!((bj.max_views, bj.download, bj.password), (Some(3), Downloads::WEB, true));
         assert!(!g.links[2].password && g.links[2].recipient.is_none());
-        // The audience's published terms are its recipients' widest: Shanghai's 20 over Beijing's 3.
-        assert_eq!(g.audiences["channel"], gatefold_contract::manifest::Audience { label: "渠道".into(), recipients: 2, terms: gatefold_contract::LinkPolicy { max_views: Some(20), ..Default::default() } });
+        // The audience's published terms are its recipients' widest: Shanghai's 20 over Beijing's 3,
+        // with the fingerprint of every recipient's terms.
+        let terms = gatefold_contract::LinkPolicy { max_views: Some(20), ..Default::default() };
+        let fingerprint = g.audiences["channel"].terms.terms_fingerprint.clone().expect("an audience's terms have a fingerprint");
+        assert_eq!(g.audiences["channel"], gatefold_contract::manifest::Audience { label: "渠道".into(), recipients: 2, terms: gatefold_contract::LinkPolicy { terms_fingerprint: Some(fingerprint.clone()), ..terms } });
+        // Beijing's own limit moved: the widest terms stay, the fingerprint moves.
+        let (moved, _) = load_gallery(yaml, &[("dealers.csv", b"name,label,email,max_views,download\nsh,Shanghai,sh@d.example,,\nbj,Beijing,,4,web\n")]).unwrap();
+        let moved = &moved.galleries[0].audiences["channel"].terms;
+        assert_eq!(moved.max_views, Some(20));
+        assert_ne!(moved.terms_fingerprint.as_deref(), Some(fingerprint.as_str()));
     }
 
     #[test]

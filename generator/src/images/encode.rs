@@ -184,9 +184,33 @@ pub(crate) fn plan(path: &Path, bytes: &[u8], probe: &Probe, source_hash: &str, 
     })
 }
 
-/// Makes every file `plan` names from `bytes` into the cache entry directory `dir`.
-/// `big_decode` serialises the full decodes of very large sources.
-pub(crate) fn encode(bytes: &[u8], probe: &Probe, plan: &Entry, dir: &Path, big_decode: &Mutex<()>) -> Result<()> {
+/// An animation's display file `f`: re-encoded, or, when its frames would pass `budget`, its
+/// first frame as a still WebP of the same size (as for animations over 25 MiB; a download
+/// keeps the animation), with a warning naming `source`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn animated_display(source: &Path, format: SourceFormat, bytes: &[u8], layout: &Layout, orientation: u16, f: &EntryFile, budget: u64) -> Result<Vec<u8>> {
+    let Encoding::AnimatedWebp { quality, method } = f.encoding else { bail!("{} is not an animation's display file", f.suffix) };
+    let fix = |m: String| anyhow!("{m} (fix: re-export the animation from its source)");
+    match animation::encode_webp(format, bytes, layout, orientation, f.width, f.height, quality, method, budget) {
+        Ok(data) => Ok(data),
+        Err(animation::Failed::Broken(m)) => Err(fix(m)),
+        Err(animation::Failed::OverBudget { frames }) => {
+            eprintln!(
+                "warning: {}: the animation has {frames} frames or more, over the {} MB its frames may take at {} px while they are encoded; it is shown as a still image (download keeps the animation)",
+                source.display(),
+                budget / 1_000_000,
+                f.width
+            );
+            let first = pixels::decode(format, bytes, layout, orientation, Some(f.width)).map_err(fix)?;
+            let still = pixels::resize(&first, f.width, f.height).map_err(|m| anyhow!("resizing to {} px: {m}", f.width))?;
+            pixels::encode_webp(&still, quality, method).map_err(|m| anyhow!("{m}"))
+        }
+    }
+}
+
+/// Makes every file `plan` names from `bytes` (the source at `source`) into the cache entry
+/// directory `dir`. `big_decode` serialises the full decodes of very large sources.
+pub(crate) fn encode(source: &Path, bytes: &[u8], probe: &Probe, plan: &Entry, dir: &Path, big_decode: &Mutex<()>) -> Result<()> {
     let format = probe.format;
     let (layout, kept) = read_container(probe, bytes)?;
     let write = |name: &str, data: &[u8]| -> Result<()> {
@@ -199,8 +223,8 @@ pub(crate) fn encode(bytes: &[u8], probe: &Probe, plan: &Entry, dir: &Path, big_
     write(&plan.original_name(), &original)?;
     drop(original);
     for f in &plan.files {
-        if let Encoding::AnimatedWebp { quality, method } = f.encoding {
-            let data = animation::encode_webp(format, bytes, &layout, kept.orientation, f.width, f.height, quality, method).map_err(|m| anyhow!("{m} (fix: re-export the animation from its source)"))?;
+        if matches!(f.encoding, Encoding::AnimatedWebp { .. }) {
+            let data = animated_display(source, format, bytes, &layout, kept.orientation, f, animation::FRAMES_BUDGET_BYTES)?;
             write(&f.suffix, &data)?;
         }
     }

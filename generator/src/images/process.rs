@@ -313,7 +313,7 @@ impl Queue<'_> {
             Some(b) => b,
             None => fs::read(&job.source).with_context(|| format!("reading {}", job.source.display()))?,
         };
-        self.cache.store(&planned.key, &planned.entry, |dir| encode::encode(&bytes, &job.probe, &planned.entry, dir, &self.big_decode))
+        self.cache.store(&planned.key, &planned.entry, |dir| encode::encode(&job.source, &bytes, &job.probe, &planned.entry, dir, &self.big_decode))
     }
 }
 

@@ -228,6 +228,42 @@ fn an_animated_gif_stays_animated() {
     assert!(p.variants.iter().any(|v| v.role == VariantRole::Thumb && v.content_type == "image/webp"), "a still thumbnail");
 }
 
+/// A GIF of `frames` small frames, each its own colour.
+fn many_frame_gif(frames: u8, width: u32, height: u32) -> Vec<u8> {
+    use image::codecs::gif::{GifEncoder, Repeat};
+    let mut gif = Vec::new();
+    {
+        let mut enc = GifEncoder::new(&mut gif);
+        enc.set_repeat(Repeat::Infinite).unwrap();
+        for i in 0..frames {
+            let frame = image::RgbaImage::from_pixel(width, height, image::Rgba([i.wrapping_mul(37), 255 - i, i, 255]));
+            enc.encode_frame(image::Frame::new(frame)).unwrap();
+        }
+    }
+    gif
+}
+
+#[test]
+fn an_animation_whose_frames_pass_the_budget_stops_decoding_and_is_shown_still() {
+    use super::animation::{Failed, encode_webp};
+    // 200 frames of 16×8: 512 bytes each at the display size. A budget of 40 frames stops the
+    // decoding at the 41st; the real budget (256 MB) holds them all.
+    let gif = many_frame_gif(200, 16, 8);
+    let layout = container::Layout { animated: true, ..Default::default() };
+    let frame_bytes = 16 * 8 * 4;
+    assert_eq!(encode_webp(SourceFormat::Gif, &gif, &layout, 1, 16, 8, 80, 2, 40 * frame_bytes), Err(Failed::OverBudget { frames: 41 }));
+    let whole = encode_webp(SourceFormat::Gif, &gif, &layout, 1, 16, 8, 80, 2, super::animation::FRAMES_BUDGET_BYTES).unwrap();
+    assert_eq!(pixels::decode_all_frames(SourceFormat::WebP, &whole).unwrap(), 200);
+    // Past the budget the display file is a still WebP of the same size: the first frame.
+    let site = Workspace::new();
+    let job = site.job("many.gif", &gif);
+    let f = encode::plan(&job.source, &gif, &job.probe, "h", &small_settings()).unwrap().files.into_iter().find(|f| f.role == VariantRole::Display).unwrap();
+    let shown = encode::animated_display(&job.source, SourceFormat::Gif, &gif, &layout, 1, &f, 40 * frame_bytes).unwrap();
+    assert!(shown.starts_with(b"RIFF") && !shown.windows(4).any(|w| w == b"ANIM"), "a still WebP");
+    let still = image::load_from_memory(&shown).unwrap();
+    assert_eq!((still.width(), still.height()), (f.width, f.height));
+}
+
 #[test]
 fn an_animation_is_shown_at_the_widest_display_size_with_each_frames_time() {
     use image::AnimationDecoder;

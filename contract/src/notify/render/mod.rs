@@ -290,7 +290,9 @@ pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Not
         Platform::Feishu => {
             // https://open.feishu.cn/document/client-docs/bot-v3/add-custom-bot: msg_type
             // interactive with a card; timestamp (seconds, as a string) and sign at the top.
-            let body_md = truncate(&format!("{}\n[{}]({})", markdown(&m, locale, false, escape::feishu), m.words.open_admin, m.admin_url), FEISHU_MAX);
+            // The admin link is the tail, outside the cut: escaping can make labels ~5× longer.
+            let tail = format!("\n[{}]({})", m.words.open_admin, m.admin_url);
+            let body_md = format!("{}{tail}", truncate(&markdown(&m, locale, false, escape::feishu), FEISHU_MAX.saturating_sub(tail.len())));
             let mut body = serde_json::json!({
                 "msg_type": "interactive",
                 "card": {
@@ -375,7 +377,9 @@ fn slack(m: &Message, locale: Locale) -> serde_json::Value {
     blocks.push(serde_json::json!({"type": "section", "text": {"type": "mrkdwn", "text": format!("<{}|{}>", m.admin_url, m.words.open_admin)}}));
     blocks.push(serde_json::json!({"type": "context", "elements": [{"type": "mrkdwn", "text": escape::slack(&footer(m))}]}));
     // The fallback `text` is mrkdwn too (it is what a notification shows): escaped like the rest.
-    serde_json::json!({"text": escape::slack(&title), "blocks": blocks})
+    // No previews: Slack would fetch the admin page's URL (and anything a message links) to
+    // unfurl it.
+    serde_json::json!({"text": escape::slack(&title), "blocks": blocks, "unfurl_links": false, "unfurl_media": false})
 }
 
 /// Gatefold's documented webhook body (README, "Webhook"), fields in the documented order.

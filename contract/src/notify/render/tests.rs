@@ -177,6 +177,22 @@ fn slack_gets_block_kit_with_a_fallback_text() {
     assert_eq!(blocks[blocks.len() - 2]["text"]["text"], "<https://img.example.com/admin#launch|Open the admin page>");
     assert_eq!(blocks[blocks.len() - 1]["type"], "context");
     assert_eq!(o.headers, vec![("Content-Type".to_string(), "application/json".to_string())]);
+    assert_eq!((v["unfurl_links"].as_bool(), v["unfurl_media"].as_bool()), (Some(false), Some(false)), "Slack fetches no preview of any link");
+}
+
+#[test]
+fn a_feishu_card_cut_for_length_keeps_its_admin_link() {
+    // Labels full of characters Feishu's escaping turns into entities grow ~5×: the cut falls
+    // in the list, never on the admin link after it.
+    let mut n = digest_notice(2000);
+    for l in &mut n.digest.as_mut().unwrap().links {
+        l.label = "<[*_~]>".repeat(60);
+    }
+    let v = json(&outgoing(Platform::Feishu, "u", None, &n, Locale::ZhCn, &site(Locale::ZhCn), AT * 1000));
+    let md = v["card"]["elements"][0]["text"]["content"].as_str().unwrap();
+    assert!(md.len() <= FEISHU_MAX, "{}", md.len());
+    assert!(md.contains("\n…\n"), "the list was cut");
+    assert!(md.ends_with("\n[打开管理页](https://img.example.com/admin#launch)"), "{}", &md[md.len().saturating_sub(200)..]);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! bearer parsing, windows, patches, link and audience states, paging. Everything that
 //! decides something is here and unit-tested natively; `super` only does I/O.
 
-use crate::gate::{Scope, Status, policy_in_force, session_epoch};
+use crate::gate::{Scope, Status, session_epoch, settled_in_force};
 use gatefold_contract::admin::{GallerySummary, LINKS_PAGE_DEFAULT, LINKS_PAGE_MAX, LinkPatch, LinkStatus};
 use gatefold_contract::admin::{ApiRoute, AudienceStatus, NoRoute};
 use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url, split_link_name};
@@ -43,33 +43,34 @@ pub fn bearer(header: Option<&str>) -> Option<&str> {
 /// holds them, `settled` against the terms it was published with.
 fn lapses(stored: &Overrides, settled: &Overrides) -> Vec<String> {
     let expiry = (stored.expires_at.is_some() && settled.expires_at.is_none())
-        .then(|| "the runtime expiry lapsed: a publish changed the published expiry it was made against".to_string());
+        .then(|| "the runtime expiry lapsed: a publish changed the published terms it was made against".to_string());
     let limit = (stored.max_views.is_some() && settled.max_views.is_none())
-        .then(|| "the runtime view limit lapsed: a publish changed the published limit it was made against".to_string());
+        .then(|| "the runtime view limit lapsed: a publish changed the published terms it was made against".to_string());
     expiry.into_iter().chain(limit).collect()
 }
 
 /// A link as owners see it: `gate` is the link's object, `wider` its wider scopes' in
 /// [`Scope::wider`] order (a recipient's audience, then the gallery). Its state, expiry, limit
-/// and views left are the policy in force the gate decides opens by ([`policy_in_force`]).
+/// and views left are the policy in force the gate decides opens by ([`settled_in_force`]): every
+/// scope is settled once, there.
 pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wider: &[Status], now: i64) -> LinkStatus {
     let scope = Scope::link(&gallery.id, &link.name);
     let terms = scope.wider_terms(gallery);
     // What the next open will find: a change a publish made stale is already gone.
-    let overrides = gate.overrides.settled(&link.policy);
+    let settled = settled_in_force(&link.policy, &gate.overrides, wider.iter().map(|w| &w.overrides), &terms);
     let mut notices = gate.notices;
-    notices.extend(lapses(&gate.overrides, &overrides));
-    for ((w, name), t) in wider.iter().zip(scope.wider()).zip(&terms) {
+    notices.extend(lapses(&gate.overrides, &settled.own));
+    for ((w, name), s) in wider.iter().zip(scope.wider()).zip(&settled.wider) {
         let name = match name {
             Scope::Audience { audience, .. } => format!("audience {}/{audience}", gallery.id),
             _ => format!("gallery {}", gallery.id),
         };
-        let lapsed = lapses(&w.overrides, &w.overrides.settled(t));
+        let lapsed = lapses(&w.overrides, s);
         notices.extend(w.notices.iter().cloned().chain(lapsed).map(|n| format!("{name}: {n}")));
     }
     let audience = link.audience();
-    let effective = policy_in_force(&link.policy, &gate.overrides, wider.iter().map(|w| &w.overrides), &terms);
-    let scope_overrides = |i: Option<usize>| i.and_then(|i| Some(wider.get(i)?.overrides.settled(terms.get(i)?))).unwrap_or_default();
+    let effective = &settled.effective;
+    let scope_overrides = |i: Option<usize>| i.and_then(|i| settled.wider.get(i).cloned()).unwrap_or_default();
     LinkStatus {
         gallery: gallery.id.clone(),
         gallery_title: gallery.title.clone(),
@@ -86,13 +87,14 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         views_left: effective.views_left(gate.views),
         first_open: gate.first_open,
         last_open: gate.last_open,
-        overrides,
+        overrides: settled.own.clone(),
         gallery_overrides: scope_overrides(wider.len().checked_sub(1)),
         audience_overrides: scope_overrides(audience.and(wider.len().checked_sub(2))),
         session_epoch: session_epoch(gate.session_epoch, wider.iter().map(|w| w.session_epoch)),
         // A hash left from before git dropped `password: required` opens nothing: not "set".
         password_set: link.policy.password && gate.password_set,
         notices,
+        password_attack: gate.password_attack,
     }
 }
 

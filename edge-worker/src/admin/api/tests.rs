@@ -46,10 +46,11 @@ fn launch() -> Gallery {
     };
     let links: std::collections::BTreeMap<String, Link> =
         [link("channel/d1", Some(100), Some(20)), link("channel/d2", Some(300), Some(2)), link("press/x", None, Some(5)), link("team", Some(900), Some(99))].into_iter().collect();
-    // The terms the generator writes into the record: the widest of each audience's recipients.
+    // The terms the generator writes into the record: the widest of each audience's recipients,
+    // and their fingerprint.
     let audience = |name: &str, label: &str| {
         let recipients = links.values().filter(|l| l.audience() == Some(name)).map(|l| &l.policy);
-        let terms = gatefold_contract::policy::widest_terms(recipients);
+        let terms = gatefold_contract::policy::audience_terms(&LinkPolicy::default(), recipients);
         (name.to_string(), gatefold_contract::manifest::Audience { label: label.into(), recipients: links.values().filter(|l| l.audience() == Some(name)).count() as u32, terms })
     };
     let audiences = [audience("channel", "渠道伙伴"), audience("press", "Press")];
@@ -60,16 +61,19 @@ fn launch() -> Gallery {
 fn an_audiences_extension_made_against_terms_a_publish_moved_has_lapsed_for_its_row_and_its_recipients() {
     let s = shanghai();
     let g = launch();
-    // Extended when the audience's terms ended at 250; published since with 300.
-    let stale = Status { overrides: Overrides { expires_at: Some(5_000), expires_against: Some(Against { published: Some(250) }), ..Overrides::default() }, ..Status::default() };
+    // Extended under terms a publish has moved since (another fingerprint), though their widest
+    // expiry is 300 still.
+    let against = |fingerprint: Option<String>| Some(Against { published: Some(300), fingerprint });
+    let stale = Status { overrides: Overrides { expires_at: Some(5_000), expires_against: against(Some("an earlier publish".into())), ..Overrides::default() }, ..Status::default() };
     let row = audience_status(&g, "channel", stale.clone(), &Status::default(), &[]).unwrap();
     assert_eq!(row.overrides.expires_at, None);
     assert!(row.notices.iter().any(|n| n.contains("runtime expiry lapsed")), "{:?}", row.notices);
     let st = link_status(&s, &g, &g.links["channel/d2"], Status::default(), &[stale, Status::default()], 400);
     assert_eq!((st.state, st.expires_at, st.audience_overrides.expires_at), (LinkState::Expired, Some(300), None));
-    assert!(st.notices.iter().any(|n| n == "audience launch-a/channel: the runtime expiry lapsed: a publish changed the published expiry it was made against"), "{:?}", st.notices);
+    assert!(st.notices.iter().any(|n| n == "audience launch-a/channel: the runtime expiry lapsed: a publish changed the published terms it was made against"), "{:?}", st.notices);
     // Made against the terms still published: it holds for the row and every recipient.
-    let current = Status { overrides: Overrides { expires_at: Some(5_000), expires_against: Some(Against { published: Some(300) }), ..Overrides::default() }, ..Status::default() };
+    let published = g.audiences["channel"].terms.terms_fingerprint.clone();
+    let current = Status { overrides: Overrides { expires_at: Some(5_000), expires_against: against(published), ..Overrides::default() }, ..Status::default() };
     assert_eq!(audience_status(&g, "channel", current.clone(), &Status::default(), &[]).unwrap().overrides.expires_at, Some(5_000));
     let st = link_status(&s, &g, &g.links["channel/d1"], Status::default(), &[current, Status::default()], 400);
     assert_eq!((st.state, st.expires_at), (LinkState::Active, Some(5_000)));
@@ -92,7 +96,8 @@ fn a_recipient_status_folds_in_its_audience_and_sums_the_session_epochs() {
     let s = shanghai();
     let g = launch();
     let link = &g.links["channel/d2"];
-    let audience = Status { overrides: Overrides { disabled: Some(true), max_views: Some(50), ..Overrides::default() }, session_epoch: 2, ..Status::default() };
+    let raised = Some(Against { published: Some(20), fingerprint: g.audiences["channel"].terms.terms_fingerprint.clone() });
+    let audience = Status { overrides: Overrides { disabled: Some(true), max_views: Some(50), max_views_against: raised, ..Overrides::default() }, session_epoch: 2, ..Status::default() };
     let own = Status { views: 1, session_epoch: 3, ..Status::default() };
     let st = link_status(&s, &g, link, own, &[audience, Status::default()], 10);
     assert_eq!((st.state, st.max_views, st.session_epoch, st.audience.as_deref()), (LinkState::Disabled, Some(50), 5, Some("channel")));
@@ -221,7 +226,7 @@ fn a_link_status_says_when_a_publish_made_a_change_lapse() {
     let s = shanghai();
     let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None };
     let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default(), notify: Vec::new() };
-    let stale = Overrides { max_views: Some(50), max_views_against: Some(Against { published: Some(20) }), ..Overrides::default() };
+    let stale = Overrides { max_views: Some(50), max_views_against: Some(Against { published: Some(20), fingerprint: None }), ..Overrides::default() };
     let st = link_status(&s, &gallery, &link, Status { overrides: stale, ..Status::default() }, &[Status::default()], 100);
     assert_eq!(st.max_views, Some(10));
     assert!(st.notices.iter().any(|n| n.contains("view limit lapsed")), "{:?}", st.notices);

@@ -22,6 +22,7 @@ CREATE INDEX IF NOT EXISTS events_kind_outcome_ts ON events(kind, outcome, ts);
 CREATE INDEX IF NOT EXISTS events_link_ts ON events(link, ts);
 CREATE INDEX IF NOT EXISTS events_ts ON events(ts);
 CREATE TABLE IF NOT EXISTS auth_failures (ip TEXT PRIMARY KEY, failures INTEGER NOT NULL, last_failure INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS auth_failures_last ON auth_failures(last_failure);
 DROP TABLE IF EXISTS auth_budget;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL,
@@ -443,6 +444,13 @@ impl GalleryLog {
             }
             Ok(None) => {}
             Ok(Some(failures)) => {
+                // Each write forgets what no wait counts any more and keeps the table bounded,
+                // however many networks guess (see `throttle::MAX_NETWORKS_KEPT`).
+                self.sql.exec("DELETE FROM auth_failures WHERE last_failure <= ?", vec![V::from(a.now - throttle::FORGET_AFTER_SECONDS)])?;
+                self.sql.exec(
+                    "DELETE FROM auth_failures WHERE ip IN (SELECT ip FROM auth_failures ORDER BY last_failure DESC LIMIT -1 OFFSET ?)",
+                    vec![V::from(throttle::MAX_NETWORKS_KEPT as i64 - 1)],
+                )?;
                 self.sql.exec(
                     "INSERT INTO auth_failures (ip, failures, last_failure) VALUES (?, ?, ?)
                      ON CONFLICT(ip) DO UPDATE SET failures = excluded.failures, last_failure = excluded.last_failure",

@@ -13,20 +13,11 @@
 /// Estimated bits a password needs: about 10^15 guesses, far beyond any online guesser.
 pub const MIN_BITS: f64 = 50.0;
 
-/// Passwords and words guessers try first (lower case, letters un-leeted), in no order. A
-/// match costs [`COMMON_BITS`] whatever its length.
-const COMMON: &[&str] = &[
-    "password", "passwort", "passwd", "pass", "secret", "letmein", "welcome", "admin", "administrator", "login", "guest", "user",
-    "default", "changeme", "test", "hello", "iloveyou", "love", "lovely", "angel", "baby", "princess", "sunshine", "shadow", "master",
-    "dragon", "monkey", "football", "baseball", "soccer", "hockey", "batman", "superman", "starwars", "freedom", "trustno",
-    "whatever", "computer", "internet", "qwerty", "azerty", "qwertz", "asdf", "zxcv", "qaz", "wsx", "abc", "michael", "jennifer",
-    "jordan", "hunter", "charlie", "thomas", "daniel", "jessica", "ashley", "summer", "winter", "spring", "autumn", "flower",
-    "family", "friend", "happy", "money", "orange", "banana", "apple", "cookie", "chocolate", "purple", "silver", "golden",
-    "diamond", "google", "iphone", "samsung", "china", "beijing", "shanghai", "shenzhen", "guangzhou", "woaini", "aini", "mima",
-    "wode", "nihao", "zhang", "wang", "liu", "chen", "yang", "huang", "zhao", "company", "office", "team", "marketing", "sales",
-    "dealer", "partner", "press", "media", "brand", "product", "launch", "gallery", "image", "photo", "picture", "share",
-    "download", "preview", "gatefold", "密码", "我爱你", "你好", "中国", "管理员",
-];
+mod common;
+use common::COMMON;
+
+/// The longest [`COMMON`] entry, in characters: longer pieces are not looked up.
+const LONGEST_COMMON: usize = 13;
 
 /// Cost of a [`COMMON`] match: a list of a few hundred, plus variants (case, leet).
 const COMMON_BITS: f64 = 10.0;
@@ -96,7 +87,7 @@ fn pattern_bits(raw: &[char], reading: &[char], context: &[String], i: usize, j:
     if context.contains(&piece) {
         offer(CONTEXT_BITS + variants);
     }
-    if COMMON.contains(&piece.as_str()) {
+    if j - i <= LONGEST_COMMON && COMMON.binary_search(&piece.as_str()).is_ok() {
         offer(COMMON_BITS + variants);
     }
     let lower: Vec<char> = raw[i..j].iter().flat_map(|c| c.to_lowercase()).collect();
@@ -171,18 +162,32 @@ const VOWELS: &[u8; 5] = b"aeiou";
 const SYLLABLES: usize = CONSONANTS.len() * VOWELS.len();
 
 /// A passphrase of four three-syllable words (`tabesu-morika-venupo-dalise`): 12 syllables of
-/// 80, about 76 bits. `next_byte` is the caller's secure random source (Web Crypto in the
-/// worker, the OS in the CLI); bytes that would bias the choice are skipped.
-pub fn generate(mut next_byte: impl FnMut() -> u8) -> String {
-    let mut syllable = || loop {
-        let b = usize::from(next_byte());
-        if b < 256 - 256 % SYLLABLES {
-            let s = b % SYLLABLES;
-            return [CONSONANTS[s / VOWELS.len()] as char, VOWELS[s % VOWELS.len()] as char];
+/// 80, about 76 bits. `fill` is the caller's secure random source (Web Crypto in the worker,
+/// the OS in the CLI), asked to fill a buffer whenever it runs out; bytes that would bias the
+/// choice are skipped. Its first error is returned, and no passphrase.
+pub fn generate<E>(mut fill: impl FnMut(&mut [u8]) -> Result<(), E>) -> Result<String, E> {
+    let mut buf = [0u8; 64];
+    let mut used = buf.len();
+    let mut out = String::with_capacity(27);
+    for i in 0..12 {
+        if i > 0 && i % 3 == 0 {
+            out.push('-');
         }
-    };
-    let words: Vec<String> = (0..4).map(|_| (0..3).flat_map(|_| syllable()).collect()).collect();
-    words.join("-")
+        let s = loop {
+            if used == buf.len() {
+                fill(&mut buf)?;
+                used = 0;
+            }
+            let b = usize::from(buf[used]);
+            used += 1;
+            if b < 256 - 256 % SYLLABLES {
+                break b % SYLLABLES;
+            }
+        };
+        out.push(CONSONANTS[s / VOWELS.len()] as char);
+        out.push(VOWELS[s % VOWELS.len()] as char);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -198,10 +203,17 @@ mod tests {
         for p in [
             "password", "Password1", "P@ssw0rd123", "passw0rd!", "12345678", "123456789012", "qwertyuiop", "asdfghjkl;", "abcdefghijk",
             "11111111111", "Summer2024!", "iloveyou2026", "letmein12345", "aurora-launch-2026", "Dealer007dealer", "密码密码密码",
-            "abcabcabcabc", "woaini1314520", "zxcvbnm,./", "AuroraLaunch!1",
+            "abcabcabcabc", "woaini1314520", "zxcvbnm,./", "AuroraLaunch!1", "Elephant2023!", "butterfly2024!", "Basketball2024",
         ] {
             assert!(weak(p), "{p} ({:.1} bits) should be refused", bits(p, &["Aurora launch", "aurora-launch", "dealers", "Dealer 007"]));
         }
+    }
+
+    #[test]
+    fn the_word_list_is_sorted_lower_case_and_no_longer_than_its_bound() {
+        assert!(COMMON.windows(2).all(|w| w[0] < w[1]), "sorted and without repeats, for the binary search");
+        assert!(COMMON.iter().all(|w| w.chars().count() <= LONGEST_COMMON && w.to_lowercase() == *w));
+        assert_eq!(COMMON.iter().map(|w| w.chars().count()).max(), Some(LONGEST_COMMON));
     }
 
     #[test]
@@ -222,7 +234,11 @@ mod tests {
     #[test]
     fn a_generated_passphrase_is_four_words_of_three_syllables_and_strong() {
         let mut bytes = (0u8..=255).cycle().skip(7);
-        let p = generate(|| bytes.next().unwrap());
+        let p = generate(|buf: &mut [u8]| {
+            buf.iter_mut().for_each(|b| *b = bytes.next().unwrap());
+            Ok::<_, ()>(())
+        })
+        .unwrap();
         let words: Vec<&str> = p.split('-').collect();
         assert_eq!(words.len(), 4, "{p}");
         for w in &words {
@@ -231,7 +247,11 @@ mod tests {
         }
         assert!(check(&p, &[]).is_ok(), "{p}: {:.1} bits", bits(&p, &[]));
         // Bytes at or past 240 would favour the first syllables: they are skipped.
-        let mut high = [255u8, 250, 240, 0].into_iter().cycle();
-        assert!(generate(|| high.next().unwrap()).starts_with("ba"), "only the byte 0 is used");
+        let high = |buf: &mut [u8]| {
+            buf.iter_mut().zip([255u8, 250, 240, 0].into_iter().cycle()).for_each(|(b, v)| *b = v);
+            Ok::<_, ()>(())
+        };
+        assert!(generate(high).unwrap().starts_with("ba"), "only the byte 0 is used");
+        assert_eq!(generate(|_: &mut [u8]| Err("no randomness")), Err("no randomness"), "a failing source gives no passphrase");
     }
 }
