@@ -7,7 +7,7 @@ use super::api;
 use super::audit::{Owner, record_outcome};
 use super::call::{Call, json, now_secs};
 use super::error::{Error, Failure, Result};
-use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS};
+use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS, ROUTES_PATH, STATS_JS, STATS_PATH, STRINGS_JS, STRINGS_PATH};
 use super::{audiences, audit, follow_up, galleries, links, notifications, owner, passwords, signin};
 use crate::http;
 use gatefold_contract::admin::{API_PREFIX, ApiRoute, WhoAmI};
@@ -44,6 +44,9 @@ async fn page_file(path: &str, method: Method, env: &Env) -> Result<Response> {
         p if p == JS_PATH && get => page(PAGE_JS, "text/javascript; charset=utf-8"),
         p if p == CSS_PATH && get => page(PAGE_CSS, "text/css; charset=utf-8"),
         p if p == CHARTS_PATH && get => page(CHARTS_JS, "text/javascript; charset=utf-8"),
+        p if p == STRINGS_PATH && get => page(STRINGS_JS, "text/javascript; charset=utf-8"),
+        p if p == STATS_PATH && get => page(STATS_JS, "text/javascript; charset=utf-8"),
+        p if p == ROUTES_PATH && get => page(&super::routes_js(), "text/javascript; charset=utf-8"),
         p if p == owner::CSS_PATH && get => match owner::css(env).await? {
             Some(css) => page(&css, "text/css; charset=utf-8"),
             None => Err(Failure::new(404, "not_found", "this site was published without the owner stylesheet: publish it with this version of gatefold").into()),
