@@ -159,3 +159,14 @@ fn generated_passphrases_differ() {
     assert_ne!(a, b);
     assert!(a.len() == 27 && a.split('-').all(|w| w.len() == 6), "{a}");
 }
+
+#[test]
+fn the_client_builds_every_path_from_the_apis_one_table() {
+    // Paths are spelled once, in `gatefold_contract::admin::ApiRoute` (escaping each name and
+    // keeping a recipient's `/`, tested there); the client names routes and spells none.
+    let client = include_str!("client.rs");
+    for shape in ["\"links/", "\"galleries/", "\"audiences/", "\"notify/", "(\"links", "(\"galleries", "url_component", "form_urlencoded::byte_serialize"] {
+        assert!(!client.contains(shape), "the CLI's client spells {shape:?} itself");
+    }
+    assert!(client.contains("route.path()"), "requests go to the table's path");
+}
