@@ -52,7 +52,7 @@ pub fn route(path: &str) -> Route<'_> {
     if path == "/robots.txt" {
         return Route::Robots;
     }
-    let admin_page_file = [crate::admin::JS_PATH, crate::admin::CSS_PATH, crate::admin::CHARTS_PATH, crate::admin::OWNER_CSS_PATH].contains(&path);
+    let admin_page_file = crate::admin::PAGE_FILES.contains(&path);
     if path == "/admin" || admin_page_file || path.strip_prefix("/admin/api/").is_some_and(all_segments_clean) {
         return Route::Admin;
     }
@@ -120,6 +120,9 @@ mod tests {
         assert_eq!(route("/admin/admin.js"), Route::Admin);
         assert_eq!(route("/admin/admin.css"), Route::Admin);
         assert_eq!(route("/admin/charts.js"), Route::Admin);
+        assert_eq!(route("/admin/routes.js"), Route::Admin);
+        assert_eq!(route("/admin/strings.js"), Route::Admin);
+        assert_eq!(route("/admin/stats.js"), Route::Admin);
         assert_eq!(route("/admin/owner.css"), Route::Admin);
     }
 

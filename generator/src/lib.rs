@@ -20,7 +20,7 @@
 //! - [`model`]: the generator's model of a built site, from which the manifest is written;
 //! - [`render`]: gallery, preview and denial pages, and the owner kit, from the theme;
 //! - [`keys`]: the signing key (production from the environment, development from `.dev.vars`);
-//! - [`admin`]: the owner's admin commands against a deployed worker's admin API;
+//! - [`admin`]: the admin API's client and the admin commands' text, against a running worker;
 //! - [`progress`]: what a long command reports as it goes (the binary draws it);
 //! - [`build`]: the build itself, into a staging directory swapped into `dist/`;
 //! - [`plan`]: `gatefold plan`, what publishing would change for the people holding links;

@@ -3,10 +3,11 @@
 //! [`super::access`]).
 
 use super::access::{self, AccessConfig};
-use super::api::{self, Failure};
+use super::api;
+use super::error::{Failure, Result};
 use crate::sign_in_throttle::{self, AuthRequest};
 use gatefold_contract::token::secrets_equal;
-use worker::{Env, Method, Request, Result};
+use worker::{Env, Method, Request};
 
 /// Who acted: recorded with every owner action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,14 +61,14 @@ fn now_ms() -> f64 {
 
 /// Whether the request carries a bearer token or an Access assertion at all (without either,
 /// there is nothing to check and nothing to throttle).
-pub fn presents_credentials(req: &Request) -> Result<bool> {
+pub fn presents_credentials(req: &Request) -> worker::Result<bool> {
     let h = req.headers();
     Ok(api::bearer(h.get("Authorization")?.as_deref()).is_some() || h.get(access::HEADER)?.is_some())
 }
 
 /// The actor of an admin API request, or the failure to answer. A bearer token wins when both
 /// are sent (the CLI behind Access); otherwise an Access assertion, when Access is configured.
-pub async fn authorize(req: &Request, env: &Env, audited: bool) -> Result<std::result::Result<Actor, Failure>> {
+pub async fn authorize(req: &Request, env: &Env, audited: bool) -> Result<Actor> {
     let header = req.headers().get("Authorization")?;
     if let Some(given) = api::bearer(header.as_deref()) {
         return by_token(req, env, given).await;
@@ -77,19 +78,19 @@ pub async fn authorize(req: &Request, env: &Env, audited: bool) -> Result<std::r
     match (assertion, config) {
         (_, Err(problem)) => {
             worker::console_error!("admin: {problem}");
-            Ok(Err(Failure::new(503, "access_misconfigured", problem)))
+            Err(Failure::new(503, "access_misconfigured", problem).into())
         }
         (Some(assertion), Ok(Some(config))) => by_access(req, &config, &assertion, audited).await,
-        (_, Ok(_)) => Ok(Err(Failure::new(401, "unauthorized", "send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`"))),
+        (_, Ok(_)) => Err(Failure::new(401, "unauthorized", "send the admin token as `Authorization: Bearer <ADMIN_TOKEN>`").into()),
     }
 }
 
 /// The bearer token, compared in constant time, then decided by the network's throttle with
 /// the verdict in hand (see `crate::sign_in_throttle`): a right token is never a failure.
-async fn by_token(req: &Request, env: &Env, given: &str) -> Result<std::result::Result<Actor, Failure>> {
+async fn by_token(req: &Request, env: &Env, given: &str) -> Result<Actor> {
     let expected = env.secret("ADMIN_TOKEN").ok().map(|s| s.to_string());
     if let Some(f) = token_problem(expected.as_deref()) {
-        return Ok(Err(f));
+        return Err(f.into());
     }
     let correct = expected.is_some_and(|e| secrets_equal(given, &e));
     let ip = crate::network::client_ip(|h| req.headers().get(h).ok().flatten()).unwrap_or_else(|| "unknown".into());
@@ -98,22 +99,22 @@ async fn by_token(req: &Request, env: &Env, given: &str) -> Result<std::result::
     if answer.retry_after > 0 {
         let mut f = Failure::new(429, "too_many_attempts", answer.message());
         f.retry_after = Some(answer.retry_after);
-        return Ok(Err(f));
+        return Err(f.into());
     }
-    Ok(if correct { Ok(Actor::Token) } else { Err(Failure::new(401, "unauthorized", "wrong admin token")) })
+    if !correct {
+        return Err(Failure::new(401, "unauthorized", "wrong admin token").into());
+    }
+    Ok(Actor::Token)
 }
 
-async fn by_access(req: &Request, config: &AccessConfig, assertion: &str, audited: bool) -> Result<std::result::Result<Actor, Failure>> {
-    let email = match access::verify(config, assertion, now_ms()).await {
-        Ok(email) => email,
-        Err(why) => return Ok(Err(Failure::new(401, "access_denied", format!("Cloudflare Access sign-in refused: {why}")))),
-    };
+async fn by_access(req: &Request, config: &AccessConfig, assertion: &str, audited: bool) -> Result<Actor> {
+    let email = access::verify(config, assertion, now_ms()).await.map_err(|why| Failure::new(401, "access_denied", format!("Cloudflare Access sign-in refused: {why}")))?;
     let h = req.headers();
     let own = req.url()?.origin().ascii_serialization();
     if !access_may_act(&req.method(), audited, h.get("Origin")?.as_deref(), h.get("Sec-Fetch-Site")?.as_deref(), &own) {
-        return Ok(Err(Failure::new(403, "cross_site_request", "a change or an export signed in by Cloudflare Access must come from this site's admin page")));
+        return Err(Failure::new(403, "cross_site_request", "a change or an export signed in by Cloudflare Access must come from this site's admin page").into());
     }
-    Ok(Ok(Actor::Access(email)))
+    Ok(Actor::Access(email))
 }
 
 #[cfg(test)]

@@ -1,4 +1,7 @@
+use super::render::render_overrides_in_force;
 use super::*;
+use gatefold_contract::admin::{AuditLog, LinkStatus, LinksResponse, NotifyTestAnswer};
+use gatefold_contract::{LinkState, Overrides};
 
 #[test]
 fn the_notify_test_report_has_a_line_per_channel_and_counts_failures() {
@@ -92,14 +95,6 @@ fn a_target_names_a_gallery_a_link_a_recipient_or_an_audience() {
 }
 
 #[test]
-fn routes_escape_each_name_and_keep_the_recipient_segment() {
-    assert_eq!(link_path("launch-a", "channel/dealer-001"), "links/launch-a/channel/dealer-001");
-    assert_eq!(link_path("spring", "market"), "links/spring/market");
-    assert_eq!(link_path("a b", "c?d"), "links/a+b/c%3Fd");
-    assert_eq!(audience_path("launch-a", "channel"), "audiences/launch-a/channel");
-}
-
-#[test]
 fn short_or_empty_passwords_are_refused_before_anything_is_sent_and_never_repeated() {
     for bad in ["", "   ", "1234567", "短密码"] {
         let err = check_password(bad).unwrap_err().to_string();
@@ -163,4 +158,15 @@ fn generated_passphrases_differ() {
     let (a, b) = (password::generate().unwrap(), password::generate().unwrap());
     assert_ne!(a, b);
     assert!(a.len() == 27 && a.split('-').all(|w| w.len() == 6), "{a}");
+}
+
+#[test]
+fn the_client_builds_every_path_from_the_apis_one_table() {
+    // Paths are spelled once, in `gatefold_contract::admin::ApiRoute` (escaping each name and
+    // keeping a recipient's `/`, tested there); the client names routes and spells none.
+    let client = include_str!("client.rs");
+    for shape in ["\"links/", "\"galleries/", "\"audiences/", "\"notify/", "(\"links", "(\"galleries", "url_component", "form_urlencoded::byte_serialize"] {
+        assert!(!client.contains(shape), "the CLI's client spells {shape:?} itself");
+    }
+    assert!(client.contains("route.path()"), "requests go to the table's path");
 }

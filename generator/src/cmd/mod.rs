@@ -1,6 +1,7 @@
 //! The `gatefold` command line: one file per command holds its arguments (clap) and calls the
 //! library; the library knows nothing of them.
 
+mod admin;
 mod args;
 mod build;
 mod check;
@@ -40,7 +41,7 @@ enum Command {
     /// Check that every published link answers with its page or its intended denial (HEAD only: no views used).
     Smoke(smoke::SmokeArgs),
     #[command(flatten)]
-    Admin(gatefold::admin::AdminCommand),
+    Admin(admin::AdminCommand),
 }
 
 /// Runs the command `cli` names.
@@ -53,7 +54,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => plan::run(galleries, args),
         Command::Publish(args) => publish::run(galleries, args),
         Command::Smoke(args) => smoke::run(args),
-        Command::Admin(cmd) => gatefold::admin::run(cmd),
+        Command::Admin(cmd) => admin::run(cmd),
     }
 }
 

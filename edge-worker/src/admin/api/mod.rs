@@ -1,172 +1,25 @@
-//! The admin API's pure parts: routes, bearer parsing, windows and patches. Everything that
+//! The admin API's pure parts: routes (read by the table in `gatefold_contract::admin`),
+//! bearer parsing, windows, patches, link and audience states, paging. Everything that
 //! decides something is here and unit-tested natively; `super` only does I/O.
 
 use crate::gate::{Scope, Status, session_epoch, settled_in_force};
 use gatefold_contract::admin::{GallerySummary, LINKS_PAGE_DEFAULT, LINKS_PAGE_MAX, LinkPatch, LinkStatus};
-use gatefold_contract::admin::AudienceStatus;
+use gatefold_contract::admin::{ApiRoute, AudienceStatus, NoRoute};
 use gatefold_contract::manifest::{Gallery, GalleryIndex, IndexedGallery, IndexedLink, Link, Site, link_url, split_link_name};
 use gatefold_contract::owner::LinkTerms;
 use gatefold_contract::{LinkState, Locale, Overrides};
-use crate::gallery_log::rollup;
+use super::log::rollup;
+pub use super::error::Failure;
 use gatefold_contract::policy::{Change, Refusal};
 use gatefold_contract::expiry::{Expiry, parse_owner_expiry};
 use chrono::NaiveDate;
 
-/// An admin API route. `link` is a link's name in its gallery: `<link>`, or
-/// `<audience>/<recipient>` for a recipient's link (its id has three parts).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ApiRoute<'a> {
-    Links,
-    DisableAudience { gallery: &'a str, audience: &'a str },
-    EnableAudience { gallery: &'a str, audience: &'a str },
-    RevokeAudience { gallery: &'a str, audience: &'a str },
-    PatchAudience { gallery: &'a str, audience: &'a str },
-    Disable { gallery: &'a str, link: &'a str },
-    Enable { gallery: &'a str, link: &'a str },
-    Revoke { gallery: &'a str, link: &'a str },
-    DisableGallery { gallery: &'a str },
-    EnableGallery { gallery: &'a str },
-    Patch { gallery: &'a str, link: &'a str },
-    Stats { gallery: &'a str },
-    ExportCsv { gallery: &'a str },
-    ExportXlsx { gallery: &'a str },
-    QrSvg { gallery: &'a str, link: &'a str },
-    QrPng { gallery: &'a str, link: &'a str },
-    Card { gallery: &'a str, link: &'a str },
-    ShareKit { gallery: &'a str },
-    MailMerge { gallery: &'a str },
-    /// The gallery's audit log of owner actions (JSON, or CSV).
-    Audit { gallery: &'a str },
-    AuditCsv { gallery: &'a str },
-    /// Whom to remind: not opened, opened without a download.
-    FollowUp { gallery: &'a str },
-    /// `PUT`: sets the link's password (JSON `{"password": "..."}`); `DELETE`: clears it.
-    SetPassword { gallery: &'a str, link: &'a str },
-    ClearPassword { gallery: &'a str, link: &'a str },
-    /// `POST notify/test` (JSON `{"gallery": "<id>"}`, optional): one test message per channel.
-    NotifyTest,
-    /// A gallery's notifications waiting and given up on.
-    Notifications { gallery: &'a str },
-    /// A generated passphrase (the password dialog's "Generate").
-    Passphrase,
-    /// Who the API takes the caller for (the page signed in by Cloudflare Access asks first).
-    WhoAmI,
-}
-
-impl ApiRoute<'_> {
-    /// The reads that put an entry on the audit log and tell the owner's channels (exports and
-    /// downloads: the handler's `Note::taken`); under Cloudflare Access they must come from the
-    /// admin page, as changes must.
-    pub fn audited_read(&self) -> bool {
-        matches!(self, ApiRoute::ExportCsv { .. } | ApiRoute::ExportXlsx { .. } | ApiRoute::MailMerge { .. } | ApiRoute::AuditCsv { .. })
-    }
-}
-
-/// An API failure: HTTP status, stable code and an English sentence saying what to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub status: u16,
-    pub code: &'static str,
-    pub message: String,
-    /// Seconds for a `Retry-After` header (throttled sign-ins).
-    pub retry_after: Option<i64>,
-    /// A generated passphrase offered with a refused weak password.
-    pub suggestion: Option<String>,
-}
-
-impl Failure {
-    pub fn new(status: u16, code: &'static str, message: impl Into<String>) -> Failure {
-        Failure { status, code, message: message.into(), retry_after: None, suggestion: None }
-    }
-}
-
-/// The methods the admin API answers, each tried in turn to tell 405 from 404.
-const METHODS: [&str; 5] = ["GET", "POST", "PATCH", "PUT", "DELETE"];
-
-/// Matches `path` (after `/admin/api/`) and method. `Err` carries 404 or 405.
-///
-/// A link's id has two parts (`<gallery>/<link>`) or three (`<gallery>/<audience>/<recipient>`),
-/// so the method says whether the last segment is an action: POST and GET routes end in one,
-/// PATCH routes do not. Every segment is non-empty; a segment holding an encoded `/` is a name
-/// no link has.
+/// Matches `path` (after `/admin/api/`) and method by the API's one table of paths
+/// ([`ApiRoute::parse`]). `Err` carries 404 or 405.
 pub fn route<'a>(method: &str, rest: &'a str) -> Result<ApiRoute<'a>, Failure> {
-    let method = if method == "HEAD" { "GET" } else { method };
-    if let Some(route) = route_for(method, rest) {
-        return Ok(route);
-    }
-    match METHODS.into_iter().find(|m| *m != method && route_for(m, rest).is_some()) {
-        Some(want) => Err(Failure::new(405, "method_not_allowed", format!("/admin/api/{rest} takes {want}"))),
-        None => Err(Failure::new(404, "not_found", format!("no admin API route /admin/api/{rest}"))),
-    }
-}
-
-/// A link's path under the API (`links/<gallery>/<link>`, three parts for a recipient), as
-/// [`route`] reads it.
-pub fn link_path(gallery: &str, link: &str) -> String {
-    format!("links/{gallery}/{link}")
-}
-
-/// A link id of two or three non-empty parts: the gallery and the link's name (one slice of
-/// `id`, `<audience>/<recipient>` for a recipient).
-fn link_id(id: &str) -> Option<(&str, &str)> {
-    let (gallery, link) = id.split_once('/')?;
-    let parts = id.split('/').count();
-    ((2..=3).contains(&parts) && id.split('/').all(|p| !p.is_empty())).then_some((gallery, link))
-}
-
-fn route_for<'a>(method: &str, rest: &'a str) -> Option<ApiRoute<'a>> {
-    let parts: Vec<&'a str> = rest.split('/').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return None;
-    }
-    let (first, last) = (parts[0], parts[parts.len() - 1]);
-    // What comes between the first segment and the last (an action's target).
-    let before_last = || rest.get(first.len() + 1..rest.len() - last.len() - 1);
-    Some(match (method, first) {
-        ("GET", "links") if parts.len() == 1 => ApiRoute::Links,
-        ("POST" | "GET" | "PUT" | "DELETE", "links") => {
-            let (gallery, link) = link_id(before_last()?)?;
-            match (method, last) {
-                ("PUT", "password") => ApiRoute::SetPassword { gallery, link },
-                ("DELETE", "password") => ApiRoute::ClearPassword { gallery, link },
-                ("POST", "disable") => ApiRoute::Disable { gallery, link },
-                ("POST", "enable") => ApiRoute::Enable { gallery, link },
-                ("POST", "revoke") => ApiRoute::Revoke { gallery, link },
-                ("GET", "qr.svg") => ApiRoute::QrSvg { gallery, link },
-                ("GET", "qr.png") => ApiRoute::QrPng { gallery, link },
-                ("GET", "card.html") => ApiRoute::Card { gallery, link },
-                _ => return None,
-            }
-        }
-        ("PATCH", "links") => {
-            let (gallery, link) = link_id(rest.get(first.len() + 1..)?)?;
-            ApiRoute::Patch { gallery, link }
-        }
-        (_, "audiences") => match (method, parts.as_slice()) {
-            ("POST", [_, gallery, audience, "disable"]) => ApiRoute::DisableAudience { gallery, audience },
-            ("POST", [_, gallery, audience, "enable"]) => ApiRoute::EnableAudience { gallery, audience },
-            ("POST", [_, gallery, audience, "revoke"]) => ApiRoute::RevokeAudience { gallery, audience },
-            ("PATCH", [_, gallery, audience]) => ApiRoute::PatchAudience { gallery, audience },
-            _ => return None,
-        },
-        (_, "galleries") => match (method, parts.as_slice()) {
-            ("POST", [_, gallery, "disable"]) => ApiRoute::DisableGallery { gallery },
-            ("POST", [_, gallery, "enable"]) => ApiRoute::EnableGallery { gallery },
-            ("GET", [_, gallery, "stats"]) => ApiRoute::Stats { gallery },
-            ("GET", [_, gallery, "export.csv"]) => ApiRoute::ExportCsv { gallery },
-            ("GET", [_, gallery, "export.xlsx"]) => ApiRoute::ExportXlsx { gallery },
-            ("GET", [_, gallery, "share-kit.txt"]) => ApiRoute::ShareKit { gallery },
-            ("GET", [_, gallery, "mail-merge.csv"]) => ApiRoute::MailMerge { gallery },
-            ("GET", [_, gallery, "notifications"]) => ApiRoute::Notifications { gallery },
-            ("GET", [_, gallery, "audit"]) => ApiRoute::Audit { gallery },
-            ("GET", [_, gallery, "audit.csv"]) => ApiRoute::AuditCsv { gallery },
-            ("GET", [_, gallery, "follow-up"]) => ApiRoute::FollowUp { gallery },
-            _ => return None,
-        },
-        ("POST", "notify") if parts == ["notify", "test"] => ApiRoute::NotifyTest,
-        ("GET", "passphrase") if parts.len() == 1 => ApiRoute::Passphrase,
-        ("GET", "whoami") if parts.len() == 1 => ApiRoute::WhoAmI,
-        _ => return None,
+    ApiRoute::parse(method, rest).map_err(|no| match no {
+        NoRoute::MethodNotAllowed { allowed } => Failure::new(405, "method_not_allowed", format!("/admin/api/{rest} takes {allowed}")),
+        NoRoute::NotFound => Failure::new(404, "not_found", format!("no admin API route /admin/api/{rest}")),
     })
 }
 

@@ -154,7 +154,7 @@ fn link_ids_have_two_or_three_parts_and_the_method_says_whether_an_action_ends_t
     for (method, path, want) in table {
         assert_eq!(route(method, path).map_err(|f| f.status), want, "{method} {path}");
     }
-    let qr = format!("{}/qr.png", link_path("launch-a", "channel/dealer-001"));
+    let qr = ApiRoute::QrPng { gallery: "launch-a", link: "channel/dealer-001" }.path();
     assert_eq!(route("GET", &qr), Ok(ApiRoute::QrPng { gallery: "launch-a", link: "channel/dealer-001" }), "the mail merge's QR paths are routes");
 }
 

@@ -1,11 +1,15 @@
-//! The admin API's JSON: what the worker answers under `/admin/api/` and what the CLI and the
-//! admin page read. Times are Unix seconds unless a field name says `_ms`.
+//! The admin API: its paths ([`ApiRoute`], parsed and built in one place, [`ROUTES`] for the
+//! admin page) and its JSON, what the worker answers under `/admin/api/` and what the CLI and
+//! the admin page read. Times are Unix seconds unless a field name says `_ms`.
 
 use crate::{LinkPolicy, LinkState, Overrides};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// Prefix of every admin API route.
+mod route;
+pub use route::{ApiRoute, Endpoint, NoRoute, ROUTES};
+
+/// Prefix of every admin API route: the paths of [`ROUTES`] are under it.
 pub const API_PREFIX: &str = "/admin/api/";
 
 /// `GET /admin/api/links?gallery=&audience=&state=&q=&offset=&limit=`: one page of links.
