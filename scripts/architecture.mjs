@@ -1,6 +1,6 @@
 // The architecture's invariants (ARCHITECTURE.md, "Invariants"), checked on the source:
 //
-//   node scripts/architecture.mjs [--warn-only] [repository root]
+//   node scripts/architecture.mjs [repository root]
 //
 // Each crate's module graph is read from its source at file-module granularity (`foo.rs` or
 // `foo/mod.rs`; inline modules belong to their file). A module has an edge to each module it
@@ -12,8 +12,7 @@
 // holds the other. Test code (`#[cfg(test)]` items and the files they declare) is left out: the
 // rules are about what ships.
 //
-// Prints every rule broken, with the file and line of each reference involved, and exits 1
-// (with `--warn-only`, 0: while a refactor that ends the findings is still under way).
+// Prints every rule broken, with the file and line of each reference involved, and exits 1.
 
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -519,7 +518,6 @@ export function functions(code) {
 }
 
 function main(argv) {
-  const warnOnly = argv.includes("--warn-only");
   const root = resolve(argv.find((a) => !a.startsWith("--")) ?? join(dirname(fileURLToPath(import.meta.url)), ".."));
   const broken = check(root);
   if (!broken.length) {
@@ -530,8 +528,8 @@ function main(argv) {
     console.log(`✗ ${rule}`);
     for (const f of findings) console.log(`  ${f}`);
   }
-  console.log(`architecture: ${broken.length} invariant(s) broken${warnOnly ? " (--warn-only: not failing)" : ""}`);
-  return warnOnly ? 0 : 1;
+  console.log(`architecture: ${broken.length} invariant(s) broken`);
+  return 1;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

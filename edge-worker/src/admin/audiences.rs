@@ -2,7 +2,7 @@
 //! actions on all its recipients at once, one write whatever their number.
 
 use super::api;
-use super::audit::{Note, action_of};
+use super::note::{Note, action_of};
 use super::call::{Call, json};
 use super::error::{Failure, Result};
 use super::log::{GalleryLogClient, Terms};

@@ -3,7 +3,7 @@
 //! downloads, owner files), never stored by any cache.
 
 use super::api;
-use super::audit::Note;
+use super::note::Note;
 use super::error::{Error, Failure, Result};
 use crate::http;
 use crate::site::Deployment;

@@ -2,7 +2,7 @@
 //! exported as CSV or Excel.
 
 use super::api;
-use super::audit::Note;
+use super::note::Note;
 use super::call::{Call, download, json};
 use super::error::{Failure, Result};
 use super::follow_up::follow_up;

@@ -2,7 +2,7 @@
 
 use super::api;
 use super::audiences::audience_rows;
-use super::audit::{Note, action_of};
+use super::note::{Note, action_of};
 use super::call::{Call, json};
 use super::error::Result;
 use super::log::Terms;

@@ -9,7 +9,7 @@
 //!   [`audiences`] (an audience's row and the actions on all its recipients),
 //!   [`galleries`] (a whole gallery's switch, its statistics and exports),
 //!   [`owner`] (QR codes, cards, share kits, mail merge), [`passwords`], [`notifications`],
-//!   [`audit`] (what goes on record for each action, and the log read back), [`follow_up`];
+//!   [`note`] (what goes on record for each action), [`audit`] (the log read back), [`follow_up`];
 //! - [`call`] is one call's context (site, clock, what goes on record) with the records it
 //!   names, its query and body, and its answers; [`records`] reads many records and scope
 //!   states at once; [`error`] is the one error path: handlers return `error::Result` and use
@@ -41,6 +41,7 @@ mod error;
 mod follow_up;
 mod galleries;
 mod links;
+mod note;
 mod notifications;
 mod owner;
 mod passwords;

@@ -4,7 +4,7 @@
 //! No file per link exists anywhere: the card and the codes are drawn per request.
 
 use super::api;
-use super::audit::Note;
+use super::note::Note;
 use super::call::{Call, download, owner_file};
 use super::error::{Failure, Result};
 use super::records::{link_statuses, scope_statuses};

@@ -2,7 +2,7 @@
 //! or cleared, and a generated passphrase to offer.
 
 use super::api;
-use super::audit::Note;
+use super::note::Note;
 use super::call::{Call, json};
 use super::error::{Failure, Result};
 use super::log::Terms;

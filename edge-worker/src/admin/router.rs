@@ -4,7 +4,7 @@
 //! Every handler answers [`Result`]; its error becomes the API's error JSON here, once.
 
 use super::api;
-use super::audit::{Owner, record_outcome};
+use super::note::{Owner, record_outcome};
 use super::call::{Call, json, now_secs};
 use super::error::{Error, Failure, Result};
 use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS, ROUTES_PATH, STATS_JS, STATS_PATH, STRINGS_JS, STRINGS_PATH};
