@@ -15,15 +15,8 @@ pub enum AdminCommand {
     /// Show a gallery's statistics from the running site.
     Stats {
         gallery: String,
-        /// Only this link's traffic.
-        #[arg(long)]
-        link: Option<String>,
-        /// First day (YYYY-MM-DD, site timezone).
-        #[arg(long)]
-        from: Option<String>,
-        /// Last day, included.
-        #[arg(long)]
-        to: Option<String>,
+        #[command(flatten)]
+        window: WindowArgs,
         /// Print the API's JSON.
         #[arg(long)]
         json: bool,
@@ -77,12 +70,8 @@ pub enum AdminCommand {
         csv: Option<PathBuf>,
         #[arg(long)]
         xlsx: Option<PathBuf>,
-        #[arg(long)]
-        link: Option<String>,
-        #[arg(long)]
-        from: Option<String>,
-        #[arg(long)]
-        to: Option<String>,
+        #[command(flatten)]
+        window: WindowArgs,
     },
     /// Owner notifications: `gatefold notify test [--gallery G]`.
     Notify {
@@ -96,6 +85,26 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Which traffic a statistics or export command covers (one group, flattened into both).
+#[derive(Debug, clap::Args)]
+pub struct WindowArgs {
+    /// Only this link's traffic.
+    #[arg(long)]
+    link: Option<String>,
+    /// First day (YYYY-MM-DD, site timezone).
+    #[arg(long)]
+    from: Option<String>,
+    /// Last day, included.
+    #[arg(long)]
+    to: Option<String>,
+}
+
+impl From<WindowArgs> for Window {
+    fn from(WindowArgs { link, from, to }: WindowArgs) -> Window {
+        Window { link, from, to }
+    }
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -121,8 +130,8 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
         Ok(())
     };
     match cmd {
-        AdminCommand::Stats { gallery, link, from, to, json } => {
-            let stats = server.stats(&gallery, &Window { link, from, to })?;
+        AdminCommand::Stats { gallery, window, json } => {
+            let stats = server.stats(&gallery, &window.into())?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&stats)?);
             } else {
@@ -152,13 +161,13 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
             let new = if clear { password::New::Clear } else if generate { password::New::Generate } else { password::New::Ask };
             password::set(&server, &target, new, show)?
         }
-        AdminCommand::Export { gallery, csv, xlsx, link, from, to } => {
+        AdminCommand::Export { gallery, csv, xlsx, window } => {
             let (xlsx, path) = match (csv, xlsx) {
                 (Some(p), None) => (false, p),
                 (None, Some(p)) => (true, p),
                 _ => bail!("give exactly one of --csv FILE or --xlsx FILE"),
             };
-            let bytes = server.export(&gallery, xlsx, &Window { link, from, to })?;
+            let bytes = server.export(&gallery, xlsx, &window.into())?;
             std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
             println!("wrote {} ({} bytes)", path.display(), bytes.len());
         }
