@@ -49,3 +49,7 @@ pub use manifest::Manifest;
 pub use media::MediaType;
 pub use policy::{LinkPolicy, LinkState, Overrides};
 pub use token::SigningKey;
+
+/// RFC 3986's unreserved characters: all a name keeps unescaped when it is percent-encoded into
+/// a URL path segment (the admin API's paths) or a header's `filename*` (downloads).
+pub const URL_UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');

@@ -200,11 +200,8 @@ pub fn session_cookie(name: &str, value: &str, token: &str, max_age: i64) -> Str
 /// `filename*` parameter value (RFC 5987/6266): UTF-8, percent-encoded, so Chinese file names
 /// survive and nothing in a name can break out of the header.
 pub fn attachment_disposition(file_name: &str) -> String {
-    format!("attachment; filename*=UTF-8''{}", percent_encoding::utf8_percent_encode(file_name, UNRESERVED))
+    format!("attachment; filename*=UTF-8''{}", percent_encoding::utf8_percent_encode(file_name, gatefold_contract::URL_UNRESERVED))
 }
-
-/// RFC 3986's unreserved characters, the only ones a file name keeps unescaped.
-const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC.remove(b'.').remove(b'-').remove(b'_').remove(b'~');
 
 /// A request body larger than its cap: answered 413 without reading the rest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! so a link's id (`<gallery>/<link>`) has two parts or three. Every segment is non-empty;
 //! names are never decoded, so a segment holding an encoded `/` is a name no link has.
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, utf8_percent_encode};
 use serde::Serialize;
 
 /// One route of the admin API as the table spells it.
@@ -127,9 +127,8 @@ impl NoRoute {
 /// The methods the admin API answers, each tried in turn to tell 405 from 404.
 const METHODS: [&str; 5] = ["GET", "POST", "PATCH", "PUT", "DELETE"];
 
-/// Characters a name keeps in a path segment (RFC 3986's unreserved ones); everything else is
-/// percent-encoded.
-const SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+/// Characters a name keeps in a path segment; everything else is percent-encoded.
+const SEGMENT: &AsciiSet = crate::URL_UNRESERVED;
 
 impl<'a> ApiRoute<'a> {
     /// The reads that put an entry on the audit log and tell the owner's channels (exports and
