@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Local run (make run): secrets, example galleries into dist/ and local R2, worker build, wrangler dev.
+# Local run (make run): secrets, example galleries into dist/ and local R2, worker build, wrangler dev
+# of both scripts: the visitor's (wrangler.toml, first, so it answers on the port) and the owner's
+# (wrangler.owner.toml: /admin through the OWNER service binding, the cron, the gallery logs).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -21,4 +23,4 @@ cargo run --release -q --locked -p gatefold -- --galleries galleries publish --l
 scripts/build-worker.sh
 echo "Links:"
 cargo run --release -q --locked -p gatefold -- --galleries galleries links --out dist || true
-exec node_modules/.bin/wrangler dev --ip 127.0.0.1 --port 8787 --persist-to "$state"
+exec node_modules/.bin/wrangler dev -c wrangler.toml -c wrangler.owner.toml --ip 127.0.0.1 --port 8787 --persist-to "$state"

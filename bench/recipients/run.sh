@@ -6,17 +6,25 @@
 # `gatefold build` command cold (empty cache and output), with nothing changed, and with one
 # change (a link's label; one recipient's label), wall seconds, and the ratio 500 / 4. Prints
 # figures, asserts nothing. Writes under $RECIPIENTS_DIR (default /tmp/gatefold-recipients).
+# Then the worker (bench/recipients/open.mjs): one site holding both galleries, the first open of
+# each on a warm isolate under Miniflare (workerd), and the ratio 500 / 4.
 #
 #   bash bench/recipients/run.sh
+#   RECIPIENTS_BUILDS=0 bash bench/recipients/run.sh     # the worker's figures only
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${RECIPIENTS_DIR:-/tmp/gatefold-recipients}"
 cd "$root"
 say() { printf '%s\n' "$*" >&2; }
 
-say "building the release CLI…"
-cargo build --release -q --locked -p gatefold
-bin="${CARGO_TARGET_DIR:-$root/target}/release/gatefold"
+# GATEFOLD_BIN: a gatefold built before (e.g. another version's, to compare), else the release build.
+if [ -n "${GATEFOLD_BIN:-}" ]; then
+  bin="$GATEFOLD_BIN"
+else
+  say "building the release CLI…"
+  cargo build --release -q --locked -p gatefold
+  bin="${CARGO_TARGET_DIR:-$root/target}/release/gatefold"
+fi
 
 rm -rf "$work" && mkdir -p "$work"
 # `site <name> <links yaml>`: a galleries folder with one gallery `launch` of the 8 photos.
@@ -63,6 +71,17 @@ change() {
   esac
 }
 
+# The site the worker opens: both galleries side by side, and a third to warm the isolate with.
+both="$work/both/galleries"
+mkdir -p "$both"
+cp galleries/site.yaml "$both/"
+for g in four five-hundred; do cp -r "$work/$g/galleries/launch" "$both/$g"; done
+cp -r "$work/four/galleries/launch" "$both/warm"
+SIGNING_KEY="$(node -e 'import("./tests/e2e/harness.mjs").then(m => console.log(m.SIGNING_KEY))')" \
+  "$bin" --galleries "$both" build --themes "$root/themes" --cache "$work/both/cache" --out "$work/both/dist" >>"$work/log" 2>&1 \
+  || { say "failed: build of the site the worker opens (see $work/log)"; exit 1; }
+
+if [ "${RECIPIENTS_BUILDS:-1}" != 0 ]; then
 declare -A cold same one
 for s in four five-hundred; do
   cold[$s]=$(timed $s)
@@ -78,3 +97,9 @@ for row in cold same one; do
   printf '%-28s %10s %10s %8s\n' "$label" "${t[four]}" "${t[five-hundred]}" "$(awk -v a="${t[four]}" -v b="${t[five-hundred]}" 'BEGIN { printf "%.2f", b / a }')"
 done
 printf '%-28s %10s %10s\n' "owner files" "$(files four)" "$(files five-hundred)"
+fi
+
+printf '\nopening a link under workerd: first open of the gallery on a warm isolate (wall ms, median), load:%s\n' "$(uptime | sed 's/.*load average://')"
+bash scripts/build-worker.sh >&2
+node bench/recipients/open.mjs "$work/both/dist"
+printf 'load after:%s\n' "$(uptime | sed 's/.*load average://')"

@@ -19,26 +19,31 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function timedOpen(w, link) {
   const started = process.hrtime.bigint();
   const res = await w.navigate(link.path);
+  await res.text();
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   if (res.status !== 200) throw new Error(`${link.gallery}/${link.link}: status ${res.status}`);
   return ms;
 }
 
-for (const dist of process.argv.slice(2)) {
-  const first = [];
-  const warm = [];
-  for (let run = 0; run < RUNS; run++) {
+// The dists take turns run by run, so a change in the machine's load touches them alike.
+const dists = process.argv.slice(2);
+const first = dists.map(() => []);
+const warm = dists.map(() => []);
+for (let run = 0; run < RUNS; run++) {
+  for (const [d, dist] of dists.entries()) {
     const w = await startWorker({ dist, seed: false });
     try {
       const links = Object.values(w.links).filter((l) => !l.policy.disabled);
       // A different gallery each run, spread over the archive.
       const pick = (i) => links[(run * 7919 + i * 104729) % links.length];
-      first.push(await timedOpen(w, pick(0)));
-      for (let i = 1; i <= WARM; i++) warm.push(await timedOpen(w, pick(i)));
+      first[d].push(await timedOpen(w, pick(0)));
+      for (let i = 1; i <= WARM; i++) warm[d].push(await timedOpen(w, pick(i)));
     } finally {
       await w.stop();
     }
   }
+}
+for (const [d, dist] of dists.entries()) {
   const galleries = readdirSync(`${dist}/site/_gatefold/g`).length;
-  console.log(JSON.stringify({ dist, galleries, first_ms: +median(first).toFixed(1), warm_ms: +median(warm).toFixed(1), runs: RUNS, warm_opens: WARM * RUNS }));
+  console.log(JSON.stringify({ dist, galleries, first_ms: +median(first[d]).toFixed(1), warm_ms: +median(warm[d]).toFixed(1), runs: RUNS, warm_opens: WARM * RUNS }));
 }

@@ -10,9 +10,13 @@
 #   bash bench/scale/run.sh                     # 10, 100, 1000 galleries (about 15 minutes on 2 cores,
 #                                               # most of it the first publish of 125,000 objects)
 #   SCALE_SIZES="10 100" bash bench/scale/run.sh
+#   SCALE_PUBLISH=0 SCALE_SIZES="10 1000" bash bench/scale/run.sh   # no publish figures
 #
 # Then the worker itself (bench/scale/first-request.mjs): a link opened on a fresh isolate and on
-# warm ones, under Miniflare (workerd), on the smallest and the largest archive.
+# warm ones, under Miniflare (workerd), on the smallest and the largest archive; where a warm open
+# of the largest loses time (bench/scale/open-gap.mjs: a gallery's records read the first time,
+# its log object created); and what parsing one open's records costs (natively, the example
+# contract/examples/parse_records.rs).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${SCALE_DIR:-/tmp/gatefold-scale}"
@@ -46,6 +50,7 @@ build() { timed "$bin" --galleries "$1" build --themes "$root/themes" --cache "$
 publish_local() { timed "$bin" --galleries "$1" publish --themes "$root/themes" --r2-tool "$root/scripts/r2.mjs" --cache "$2" --out "$3" --local --persist-to "$4"; }
 has_publish_local=0
 "$bin" publish --help 2>/dev/null | grep -q -- '--persist-to' && has_publish_local=1
+[ "${SCALE_PUBLISH:-1}" = 0 ] && has_publish_local=0
 
 printf 'scale benchmark, %s, %s cores, load:%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(nproc)" "$(uptime | sed 's/.*load average://')"
 printf 'release CLI, images 64×48 PNG, 25 per gallery, 4 links each; wall s / CPU s (user+sys) of the whole command\n\n'
@@ -94,4 +99,9 @@ printf '\nopening a link under workerd (wall ms, median; first = fresh isolate, 
 bash scripts/build-worker.sh >&2
 first="$(echo "$sizes" | awk '{ print $1 }')" last="$(echo "$sizes" | awk '{ print $NF }')"
 node bench/scale/first-request.mjs "$work/dist-$first" "$work/dist-$last"
+printf '\nwhere a warm open of %s galleries loses time (wall ms, median)\n' "$last"
+node bench/scale/open-gap.mjs "$work/dist-$last"
+printf '\nparsing one open'"'"'s records, natively (µs, median)\n'
+cargo build --release -q --locked -p gatefold-contract --example parse_records
+"${CARGO_TARGET_DIR:-$root/target}/release/examples/parse_records" "$work/dist-$last" g0001 "$work/dist-500-links" g0001
 printf '\nload after:%s\n' "$(uptime | sed 's/.*load average://')"

@@ -38,7 +38,7 @@ wait_for_other_build() {
   done
 }
 wait_for_other_build
-if [ "${WB_REBUILD:-0}" = 1 ] || [ ! -f edge-worker/build/index_bg.wasm ]; then
+if [ "${WB_REBUILD:-0}" = 1 ] || [ ! -f edge-worker/build/index_bg.wasm ] || [ ! -f edge-worker/build-owner/index_bg.wasm ]; then
   say "building the worker (scripts/build-worker.sh)…"
   bash scripts/build-worker.sh >&2
 fi
@@ -48,6 +48,10 @@ fi
 rm -rf "$work/worker"
 mkdir -p "$work/worker"
 cp -r edge-worker/build/index.js edge-worker/build/index_bg.wasm edge-worker/build/package.json edge-worker/build/worker "$work/worker/"
+# The owner's script (the gallery logs the visitor's writes to, /admin): wrangler.owner.toml.
+rm -rf "$work/worker-owner"
+mkdir -p "$work/worker-owner"
+cp -r edge-worker/build-owner/index.js edge-worker/build-owner/index_bg.wasm edge-worker/build-owner/package.json edge-worker/build-owner/worker "$work/worker-owner/"
 say "worker build: $(date -u -r "$work/worker/index_bg.wasm" '+%Y-%m-%d %H:%M UTC')"
 
 # 2. The site: the benchmark gallery (bench/worker/galleries) with the launch photos, built
@@ -78,17 +82,21 @@ node -e '
   for (const v of manifest.galleries.bench.images.flatMap((i) => i.variants)) fs.copyFileSync(bytes.get(v.key), path.join(out, v.file));
 ' "$work/dist"
 
-# 3. wrangler.toml with absolute paths and no [build] (which would rebuild the worker in the
-#    shared tree) or [dev] section; bindings stay exactly the repo's.
-awk -v main="$work/worker/worker/shim.mjs" -v assets="$work/dist/site" '
-  /^\[/ { skip = ($0 == "[build]" || $0 == "[dev]") }
-  skip { next }
-  /^main *=/ { print "main = \"" main "\""; next }
-  /^directory *=/ { print "directory = \"" assets "\""; next }
-  { print }
-' wrangler.toml > "$work/wrangler.toml"
-grep -q "^main = \"$work" "$work/wrangler.toml" && grep -q "^directory = \"$work" "$work/wrangler.toml" \
-  || die "could not rewrite main/directory in wrangler.toml for the temp config"
+# 3. wrangler.toml and wrangler.owner.toml with absolute paths and no [build] (which would
+#    rebuild the worker in the shared tree) or [dev] section; bindings stay exactly the repo's.
+rewrite_config() { # <repo config> <copied build>
+  awk -v main="$work/$2/worker/shim.mjs" -v assets="$work/dist/site" '
+    /^\[/ { skip = ($0 == "[build]" || $0 == "[dev]") }
+    skip { next }
+    /^main *=/ { print "main = \"" main "\""; next }
+    /^directory *=/ { print "directory = \"" assets "\""; next }
+    { print }
+  ' "$1" > "$work/$1"
+  grep -q "^main = \"$work" "$work/$1" && grep -q "^directory = \"$work" "$work/$1" \
+    || die "could not rewrite main/directory in $1 for the temp config"
+}
+rewrite_config wrangler.toml worker
+rewrite_config wrangler.owner.toml worker-owner
 # The bucket bound as MEDIA, which the worker serves display images and originals from.
 bucket="$(awk '/^\[/ { media = 0 } /^binding *= *"MEDIA"/ { media = 1 } media && /^bucket_name *=/ { gsub(/^[^"]*"|"$/, ""); print; exit }' wrangler.toml)"
 [ -n "$bucket" ] || die "wrangler.toml binds no R2 bucket as MEDIA"
@@ -111,7 +119,7 @@ trap stop_server EXIT
 start_server() {
   rm -rf "$work/state"
   node scripts/r2.mjs put-list "$work/dist/objects.json" --bucket "$bucket" --local --persist-to "$work/state" >&2
-  (cd "$work" && exec setsid "$wrangler" dev --config "$work/wrangler.toml" --ip 127.0.0.1 --port "$port" \
+  (cd "$work" && exec setsid "$wrangler" dev --config "$work/wrangler.toml" --config "$work/wrangler.owner.toml" --ip 127.0.0.1 --port "$port" \
     --persist-to "$work/state" --log-level warn </dev/null >"$work/wrangler.log" 2>&1) &
   server=$!
   for i in $(seq 1 120); do

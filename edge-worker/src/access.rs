@@ -235,21 +235,11 @@ pub fn build_event(spec: EventSpec<'_>, visitor: &Visitor, ip_logging: IpLogging
     GalleryEvent { gallery: spec.gallery.to_string(), event: event.bounded(), admission: None }
 }
 
-/// Device type, OS and browser from a User-Agent (woothee's rules; `crate::bots` decides
+/// Device type, OS and browser from a User-Agent (`crate::user_agent`; `crate::bots` decides
 /// preview handling separately).
 pub fn describe_user_agent(ua: &str) -> (String, String, String) {
-    let unknown = || "unknown".to_string();
-    let Some(r) = woothee::parser::Parser::new().parse(ua) else {
-        return ("other".to_string(), unknown(), unknown());
-    };
-    let device = match r.category {
-        "pc" => "desktop",
-        "smartphone" | "mobilephone" => "mobile",
-        "crawler" => "bot",
-        _ => "other",
-    };
-    let known = |s: &str| if s.is_empty() || s == woothee::woothee::VALUE_UNKNOWN { unknown() } else { s.to_string() };
-    (device.to_string(), known(r.os), known(r.name))
+    let c = crate::user_agent::classify(ua);
+    (c.device.to_string(), c.os.to_string(), c.browser.to_string())
 }
 
 #[cfg(test)]

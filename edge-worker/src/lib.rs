@@ -2,6 +2,12 @@
 //!
 //! This file is the entry: it refuses to serve with unfit secrets, routes, and hands each
 //! request to its module.
+//!
+//! The crate builds two Workers (features, `Cargo.toml`): the visitor's (`visitor`), which
+//! every gallery request loads, and the owner's (`owner`: [`admin`], [`digest`], [`notify`],
+//! [`sign_in_throttle`], the gallery log's object, exports and notices), which the visitor's
+//! Worker reaches for `/admin` through its `OWNER` service binding. Each checks the secrets and
+//! the site's key itself. Both features together are the whole worker in one script.
 //! - [`route`] decides which handler a path belongs to (exact shapes only) and which methods
 //!   it answers;
 //! - [`site`] reads the site's settings once per isolate and the records a request needs
@@ -22,29 +28,34 @@
 //! - [`zip`] lays out the "download all" archive (stored, UTF-8 names, ZIP64 where needed);
 //! - [`password`] holds link passwords' stored hash, their wrong-attempt throttle (pure) and
 //!   PBKDF2 through Web Crypto; the gate checks a password and counts the open in one operation;
+//! - [`user_agent`] names a client's device, OS and browser for the log and session binding;
 //! - [`bots`] (link-preview fetchers), [`http`] (cookies, fetch metadata, the security
 //!   headers) and [`network`] (the networks the throttles count by) are pure helpers, tested
 //!   natively.
 
 pub mod access;
+#[cfg(feature = "owner")]
 pub mod admin;
 pub mod bots;
+#[cfg(feature = "owner")]
 pub mod digest;
 pub mod gallery_log;
 pub mod gate;
 pub mod http;
 pub mod network;
+#[cfg(feature = "owner")]
 pub mod notify;
 pub mod password;
 pub mod route;
+#[cfg(feature = "owner")]
 pub mod sign_in_throttle;
 pub mod site;
+pub mod user_agent;
 pub mod visitor;
 pub mod zip;
 
 pub use gate::LinkGate;
 
-use gatefold_contract::{Denial, Locale};
 use route::Route;
 use worker::{Context, Env, Request, Response, Result, event};
 
@@ -84,12 +95,25 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
                 Ok(Response::error("Not Found", 404)?)
             }
         }
-        Route::Admin => admin::handle(req, env, ctx).await,
+        Route::Admin => admin_route(req, env, ctx).await,
         _ => visitor_route(&req, &env, &ctx, route).await,
     }
 }
 
+#[cfg(feature = "owner")]
+async fn admin_route(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    admin::handle(req, env, ctx).await
+}
+
+/// The visitor's Worker carries no owner code: `/admin` goes to the owner's Worker, which
+/// checks the secrets, the site's key and the caller again.
+#[cfg(not(feature = "owner"))]
+async fn admin_route(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    env.service("OWNER")?.fetch_request(req).await
+}
+
 /// The hourly Cron Trigger: at the site's digest hour, starts the galleries' daily digests.
+#[cfg(feature = "owner")]
 #[event(scheduled)]
 async fn scheduled(event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     let fit = match site::check_secrets(&env) {
@@ -122,7 +146,15 @@ fn refusal(problem: &str) -> Result<Response> {
     Ok(resp)
 }
 
+/// The owner's Worker alone (reached through the visitor's service binding) serves no gallery.
+#[cfg(not(feature = "visitor"))]
+async fn visitor_route(_req: &Request, _env: &Env, _ctx: &Context, _route: Route<'_>) -> Result<Response> {
+    Response::error("Not Found", 404)
+}
+
+#[cfg(feature = "visitor")]
 async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>) -> Result<Response> {
+    use gatefold_contract::{Denial, Locale};
     let site = match site::load(env).await {
         Ok(site) => site,
         Err(e) => return refusal(&e),

@@ -52,8 +52,7 @@ pub fn route(path: &str) -> Route<'_> {
     if path == "/robots.txt" {
         return Route::Robots;
     }
-    let admin_page_file = crate::admin::PAGE_FILES.contains(&path);
-    if path == "/admin" || admin_page_file || path.strip_prefix("/admin/api/").is_some_and(all_segments_clean) {
+    if path == "/admin" || is_admin_page_file(path) || path.strip_prefix("/admin/api/").is_some_and(all_segments_clean) {
         return Route::Admin;
     }
     if let Some(rest) = path.strip_prefix("/assets/") {
@@ -73,6 +72,19 @@ pub fn route(path: &str) -> Route<'_> {
         [_, "download-all"] => Route::DownloadAll { token },
         _ => Route::NotFound,
     }
+}
+
+#[cfg(feature = "owner")]
+fn is_admin_page_file(path: &str) -> bool {
+    crate::admin::PAGE_FILES.contains(&path)
+}
+
+/// The visitor's Worker does not carry the admin page, so it does not know the page's file
+/// names: every clean path under `/admin/` goes to the owner's Worker, which routes it again by
+/// the page's own list (anything else is its 404).
+#[cfg(not(feature = "owner"))]
+fn is_admin_page_file(path: &str) -> bool {
+    path.strip_prefix("/admin/").is_some_and(all_segments_clean)
 }
 
 /// Segments made of `[A-Za-z0-9._-]` that are neither empty nor `.`/`..`: no encoding, no

@@ -1,7 +1,9 @@
 //! What this isolate serves, read from the private records in the static assets: the site's
-//! settings once, and per request only the records it needs (one token shard, one gallery's
-//! record), each remembered in a small bounded memo, so nothing read or kept per isolate grows
-//! with the archive. Also the signing key and the secrets check.
+//! settings once, and per request only the records it needs, each remembered in a small bounded
+//! memo, so nothing read or kept per isolate grows with the archive: an open reads its token's
+//! shard (whose entry is the link itself) and checks its gallery's record's format from the
+//! record's first bytes; an image or a download also reads the gallery's images; the owners'
+//! side reads a gallery's whole record. Also the signing key and the secrets check.
 //!
 //! The records hold every token, so they sit under the private prefix of the static assets;
 //! the worker reads them through its `ASSETS` binding, never through a public URL. Assets
@@ -10,7 +12,8 @@
 //! deployment's fault: the request fails (500, the reason in the log) rather than guessing.
 
 use gatefold_contract::manifest::{
-    self, GALLERY_INDEX_PATH, Gallery, GalleryIndex, GalleryRecord, HasFormat, Link, SITE_PATH, Site, SiteRecord, TokenShard,
+    self, GALLERY_INDEX_PATH, Gallery, GalleryIndex, GalleryMedia, GalleryRecord, HasFormat, Link, LinkEntry, MediaRecord, SITE_PATH, Site,
+    SiteRecord, TokenShard,
 };
 use gatefold_contract::owner::ShownExpiry;
 use gatefold_contract::token::{DEV_SECRET, MIN_SECRET_CHARS};
@@ -22,9 +25,12 @@ use worker::Env;
 /// Any host works for the assets binding; it only looks at the path.
 pub const ASSETS_ORIGIN: &str = "https://assets.gatefold.internal";
 
-/// Gallery records kept per isolate: a page's images and a burst of visitors of one launch hit
-/// a handful of galleries, and 64 records of 25 images are well under a megabyte.
+/// Gallery records kept per isolate (whole ones for the owners' side, images for visitors): a
+/// page's images and a burst of visitors of one launch hit a handful of galleries, and 64
+/// records of 25 images are well under a megabyte.
 const GALLERY_MEMO: usize = 64;
+/// Galleries whose record an open found readable: an id each, so many more than records.
+const CHECKED_MEMO: usize = 1024;
 /// Token shards kept per isolate: a shard is small (about 16 tokens at 1,000 galleries), but
 /// all 256 would grow with the archive.
 const SHARD_MEMO: usize = 32;
@@ -37,21 +43,34 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    /// The gallery and link a token opens, if it is a current token. `Err` when the records
-    /// are missing or unreadable (a broken deployment: the caller answers 500).
+    /// The gallery and link a token opens, if it is a current token: the link's entry in its
+    /// token shard, and of the gallery's record only its format, from its first bytes (an open
+    /// shows the page rendered with the images, and never reads the other links). The gallery
+    /// holds this link and its audience only, no images ([`LinkEntry::gallery`]). `Err` when
+    /// the records are missing or unreadable (a broken deployment: the caller answers 500).
     pub async fn link_by_token(&self, env: &Env, token: &str) -> Result<Option<(Rc<Gallery>, Link)>, String> {
-        let shard = token_shard(env, manifest::token_shard(token)).await?;
-        let Some(at) = shard.tokens.get(token) else { return Ok(None) };
-        let gallery = self.gallery(env, &at.gallery).await?.ok_or_else(|| {
-            format!("{} names gallery {:?}, which has no record: rebuild and deploy the site", manifest::token_shard_path(manifest::token_shard(token)), at.gallery)
-        })?;
-        let link = gallery.links.get(&at.link).cloned().ok_or_else(|| {
-            format!("{} names link {:?}, which {} lacks: rebuild and deploy the site", manifest::token_shard_path(manifest::token_shard(token)), at.link, manifest::gallery_record_path(&at.gallery))
-        })?;
-        Ok(Some((gallery, link)))
+        let Some(entry) = link_entry(env, token).await? else { return Ok(None) };
+        check_gallery(env, token, &entry.gallery).await?;
+        Ok(Some((Rc::new(entry.gallery(String::new(), Vec::new())), entry.link)))
     }
 
-    /// One gallery's record, `None` when the site has no such gallery.
+    /// [`Deployment::link_by_token`] with the gallery's title and images, for a request of one
+    /// of them (an image, a download): the gallery's record read without its links
+    /// ([`MediaRecord`]).
+    pub async fn link_with_images(&self, env: &Env, token: &str) -> Result<Option<(Rc<Gallery>, Link)>, String> {
+        let Some(entry) = link_entry(env, token).await? else { return Ok(None) };
+        let media = media(env, &entry.gallery).await?.ok_or_else(|| {
+            format!(
+                "{} names gallery {:?}, which has no record: rebuild and deploy the site",
+                manifest::token_shard_path(manifest::token_shard(token)),
+                entry.gallery
+            )
+        })?;
+        Ok(Some((Rc::new(entry.gallery(media.title.clone(), media.images.clone())), entry.link)))
+    }
+
+    /// One gallery's whole record (every link, its channels), `None` when the site has no such
+    /// gallery: for the owners' side (admin API, log, digest), never a visitor's request.
     pub async fn gallery(&self, env: &Env, id: &str) -> Result<Option<Rc<Gallery>>, String> {
         if let Some(g) = GALLERIES.with(|m| m.borrow_mut().get(id)) {
             return Ok(Some(g));
@@ -87,6 +106,64 @@ pub fn shown_expiry(site: &Site, policy: &LinkPolicy, at: i64) -> ShownExpiry {
 
 fn missing(path: &str) -> String {
     format!("{path} is missing from the assets: build the site with this version of gatefold (`gatefold build`) and deploy it")
+}
+
+/// `token`'s entry in its shard, `None` for a token no link has.
+async fn link_entry(env: &Env, token: &str) -> Result<Option<LinkEntry>, String> {
+    let shard = token_shard(env, manifest::token_shard(token)).await?;
+    Ok(shard.tokens.get(token).cloned())
+}
+
+/// Checks once per isolate (a bounded memo) that `gallery`'s record is there and of this
+/// worker's format, from its first bytes only ([`manifest::check_leading_format`]): the open
+/// takes its link from the token's shard and shows the page rendered with the images, so a
+/// 500-recipient gallery's open reads no more of its record than a 4-link gallery's.
+async fn check_gallery(env: &Env, token: &str, gallery: &str) -> Result<(), String> {
+    if MEDIA.with(|m| m.borrow_mut().get(gallery)).is_some() || CHECKED.with(|m| m.borrow_mut().get(gallery)).is_some() {
+        return Ok(());
+    }
+    let path = manifest::gallery_record_path(gallery);
+    let Some(prefix) = asset_prefix(env, &path, manifest::FORMAT_PREFIX_BYTES).await.map_err(|e| format!("reading {path}: {e}"))? else {
+        let shard = manifest::token_shard_path(manifest::token_shard(token));
+        return Err(format!("{shard} names gallery {gallery:?}, which has no record: rebuild and deploy the site"));
+    };
+    manifest::check_leading_format(&path, &prefix)?;
+    CHECKED.with(|m| m.borrow_mut().insert(gallery.to_string(), Rc::new(())));
+    Ok(())
+}
+
+/// The first `bytes` bytes (or all, if fewer) of a private asset as text, the rest of its body
+/// left unread; `None` when the deployment has no such file.
+async fn asset_prefix(env: &Env, path: &str, bytes: usize) -> worker::Result<Option<String>> {
+    use futures_util::StreamExt;
+    let mut resp = env.assets("ASSETS")?.fetch(format!("{ASSETS_ORIGIN}{path}"), None).await?;
+    if resp.status_code() != 200 {
+        return Ok(None);
+    }
+    let mut stream = resp.stream()?;
+    let mut read = Vec::with_capacity(bytes);
+    while read.len() < bytes {
+        let Some(chunk) = stream.next().await else { break };
+        read.extend_from_slice(&chunk?);
+    }
+    read.truncate(bytes);
+    // A cut inside a multi-byte character only shortens the text: the format is ASCII and first.
+    Ok(Some(String::from_utf8_lossy(&read).into_owned()))
+}
+
+/// A gallery's title and images (its record without the links), kept in a bounded memo.
+async fn media(env: &Env, id: &str) -> Result<Option<Rc<GalleryMedia>>, String> {
+    if let Some(g) = MEDIA.with(|m| m.borrow_mut().get(id)) {
+        return Ok(Some(g));
+    }
+    let path = manifest::gallery_record_path(id);
+    let Some(record) = read::<MediaRecord>(env, &path).await? else { return Ok(None) };
+    if record.gallery.id != id {
+        return Err(format!("{path} holds gallery {:?}: rebuild and deploy the site", record.gallery.id));
+    }
+    let media = Rc::new(record.gallery);
+    MEDIA.with(|m| m.borrow_mut().insert(id.to_string(), media.clone()));
+    Ok(Some(media))
 }
 
 async fn token_shard(env: &Env, shard: u8) -> Result<Rc<TokenShard>, String> {
@@ -242,6 +319,8 @@ thread_local! {
     static SECRETS_OK: Cell<bool> = const { Cell::new(false) };
     static KEY_OK: Cell<bool> = const { Cell::new(false) };
     static GALLERIES: RefCell<Recent<String, Gallery>> = const { RefCell::new(Recent::new(GALLERY_MEMO)) };
+    static MEDIA: RefCell<Recent<String, GalleryMedia>> = const { RefCell::new(Recent::new(GALLERY_MEMO)) };
+    static CHECKED: RefCell<Recent<String, ()>> = const { RefCell::new(Recent::new(CHECKED_MEMO)) };
     static SHARDS: RefCell<Recent<u8, TokenShard>> = const { RefCell::new(Recent::new(SHARD_MEMO)) };
 }
 

@@ -16,12 +16,12 @@
 //! password links, `images` gated display images, `downloads` the downloads.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
-use crate::gate::{self, GateClient, Scope};
+use crate::gate::{self, GateClient};
 use crate::http::{self, headers};
 use crate::password;
 use crate::site::{self, Deployment};
 use gatefold_contract::manifest::{self, Gallery, Link};
-use gatefold_contract::policy::{Admission, decide_open};
+use gatefold_contract::policy::Admission;
 use gatefold_contract::token::{ClientBinding, Session};
 use gatefold_contract::{Denial, Locale};
 use std::rc::Rc;
@@ -117,9 +117,15 @@ impl Visit<'_> {
         password::Guesser { net: key(&n.net), wide: key(&n.wide) }
     }
 
-    /// The gallery and link `token` opens. Records that cannot be read fail the request.
+    /// The gallery and link `token` opens (the gallery without its images: the page has
+    /// them). Records that cannot be read fail the request.
     async fn link(&self, token: &str) -> Result<Option<(Rc<Gallery>, Link)>> {
         self.site.link_by_token(self.env, token).await.map_err(worker::Error::RustError)
+    }
+
+    /// [`Visit::link`] with the gallery's images, for an image or a download.
+    async fn link_with_images(&self, token: &str) -> Result<Option<(Rc<Gallery>, Link)>> {
+        self.site.link_with_images(self.env, token).await.map_err(worker::Error::RustError)
     }
 
     /// The session of `token`'s link this client presents, if authentic, made by this client
@@ -186,19 +192,11 @@ pub async fn deny(v: &Visit<'_>, denial: Denial) -> Result<Response> {
 }
 
 /// The link's real state, read from its gate without taking an open (its own state and its
-/// wider scopes': a gallery's or an audience's disable closes every link under it, asked at
-/// once), with the link's own status.
+/// wider scopes': a gallery's or an audience's disable closes every link under it), in one call
+/// of the link's object, with the link's own status.
 async fn link_state(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<(std::result::Result<(), Denial>, gate::Status)> {
-    let (own, wider) = futures_util::future::join(
-        GateClient::new(v.env, &gallery.id, &link.name)?.status(),
-        gate::wider_statuses(v.env, &Scope::link(&gallery.id, &link.name)),
-    )
-    .await;
-    let (own, wider) = (own?, wider?);
-    let terms = Scope::link(&gallery.id, &link.name).wider_terms(gallery);
-    let in_force = gate::policy_in_force(&link.policy, &own.overrides, wider.iter().map(|w| &w.overrides), &terms);
-    let state = decide_open(&in_force, own.views, v.now()).map(drop);
-    Ok((state, own))
+    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.state(&gate::OpenRequest::new(gallery, link, v.now())).await?;
+    Ok((answer.denial.map_or(Ok(()), Err), answer.own))
 }
 
 /// The session an admitted open at `now` gives this client (`password`: admitted through it).

@@ -29,6 +29,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+mod state;
+
+pub use state::FILE as STATE_FILE;
+
 /// The image cache's folder name, next to the galleries directory unless `--cache` says otherwise.
 pub const CACHE_DIR: &str = ".gatefold-cache";
 
@@ -126,6 +130,8 @@ pub struct BuildReport {
     pub images: usize,
     /// Images encoded by this build (the others came from the cache, or were only planned).
     pub encoded_images: usize,
+    /// Nothing changed since the last build: `dist/` was left exactly as it was.
+    pub unchanged: bool,
     /// Every image's plan: where [`materialize`] finds what to encode.
     pub plans: Plans,
     pub elapsed: Duration,
@@ -146,12 +152,12 @@ pub fn now_unix() -> i64 {
 /// Loads and validates the project, checking `theme:` against the folders in `themes`; every
 /// problem becomes one [`InvalidInput`] error.
 pub fn load(galleries: &Path, themes: &Path, verify_images: bool, now: i64) -> Result<(Project, Diagnostics)> {
-    load_with(galleries, LoadOptions { themes: Some(themes.to_path_buf()), verify_images, now })
+    load_with(galleries, LoadOptions { themes: Some(themes.to_path_buf()), verify_images, now, known: None })
 }
 
 /// [`load`] for commands that use no theme (`links`), so the theme name is not checked.
 pub fn load_unthemed(galleries: &Path, verify_images: bool, now: i64) -> Result<(Project, Diagnostics)> {
-    load_with(galleries, LoadOptions { themes: None, verify_images, now })
+    load_with(galleries, LoadOptions { themes: None, verify_images, now, known: None })
 }
 
 fn load_with(galleries: &Path, options: LoadOptions) -> Result<(Project, Diagnostics)> {
@@ -161,17 +167,20 @@ fn load_with(galleries: &Path, options: LoadOptions) -> Result<(Project, Diagnos
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
     let now = opts.now.unwrap_or_else(now_unix);
+    let image_cache = opts.cache.join("images");
+    // What the last build learnt of each image (content hash, probe), under a stamp of the file.
+    let known = Arc::new(images::Sources::read(&image_cache));
 
-    let (project, mut warnings) = load(&opts.galleries, &opts.themes, false, now)?;
+    let (project, mut warnings) = load_with(&opts.galleries, LoadOptions { themes: Some(opts.themes.clone()), verify_images: false, now, known: Some(known.clone()) })?;
     warnings.0.extend(asset_budget(&project, &opts.themes)?);
     let (key, key_origin) = keys::signing_key(&opts.project_root(), opts.production)?;
 
-    let staging = Staging::create(&opts.out)?;
     let jobs = image_jobs(&project);
     let encode = opts.images == ImageMode::Encode;
     opts.progress.images_started(jobs.len());
     let encoded = AtomicUsize::new(0);
-    let plans = images::process(&jobs, &images::Settings::from(&project.site.images), &opts.cache.join("images"), encode, &|job, outcome| {
+    let known = Arc::try_unwrap(known).unwrap_or_else(|shared| (*shared).clone());
+    let plans = images::process_known(&jobs, &images::Settings::from(&project.site.images), &image_cache, known, encode, &|job, outcome| {
         if matches!(outcome, Outcome::Built(_)) {
             encoded.fetch_add(1, Ordering::Relaxed);
         }
@@ -181,23 +190,38 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let plans = plans?;
 
     let site = assemble(&project, &key, plans.images.iter().map(|p| p.processed.clone()).collect(), !opts.production)?;
-    let site_dir = staging.path.join("site");
     let theme_dir = opts.themes.join(&project.site.theme);
+    let cache = std::path::absolute(&opts.cache).unwrap_or_else(|_| opts.cache.clone());
+    let inputs = state::Inputs { mode: opts.images, cache: &cache, theme: render::theme_fingerprint(&theme_dir)?, site: &site, plans: &plans };
+    let fingerprint = state::fingerprint(&inputs)?;
+    // Nothing changed and `dist/` is as the last build left it: write nothing at all.
+    let unchanged = state::BuildState::read(&opts.out).is_some_and(|s| s.holds(&opts.out, &fingerprint));
+    if !unchanged {
+        write_site(opts, &theme_dir, &site, &plans)?;
+        state::BuildState::record(&opts.out, fingerprint)?;
+    }
+    Ok(BuildReport { images: jobs.len(), encoded_images: encoded.into_inner(), unchanged, plans, site, warnings, key_origin, elapsed: started.elapsed() })
+}
+
+/// Writes the built site into a staging directory and swaps it into `opts.out`: pages and
+/// owner kits (a gallery whose files the last build made from the same inputs gets them back
+/// as hard links), records, the manifest and the list of R2 objects.
+fn write_site(opts: &BuildOptions, theme_dir: &Path, site: &SiteModel, plans: &Plans) -> Result<()> {
+    let staging = Staging::create(&opts.out)?;
+    let site_dir = staging.path.join("site");
     // Galleries whose inputs did not change get the last build's files back (hard links):
-    // a no-change build of a large archive renders no page and draws no QR code.
+    // a build that changed one gallery of a large archive renders that gallery alone.
     let previous = render::RenderState::read(&opts.out).map(|state| render::Previous { root: &opts.out, state });
-    let (_, rendered) = render::render_reusing(&theme_dir, &site, &site_dir, &staging.path.join("owner"), previous.as_ref())
+    let (_, rendered) = render::render_reusing(theme_dir, site, &site_dir, &staging.path.join("owner"), previous.as_ref())
         .with_context(|| format!("rendering pages with the theme in {}", theme_dir.display()))?;
     write_json(&staging.path.join(render::RenderState::FILE), &rendered)?;
     let manifest = site.manifest();
     write_records(&site_dir, &manifest)?;
     write_json(&staging.path.join(manifest::MANIFEST_FILE), &manifest)?;
-    if encode {
+    if opts.images == ImageMode::Encode {
         write_json(&staging.path.join(OBJECTS_FILE), &plans.objects())?;
     }
-
-    staging.swap_into(&opts.out)?;
-    Ok(BuildReport { images: jobs.len(), encoded_images: encoded.into_inner(), plans, site, warnings, key_origin, elapsed: started.elapsed() })
+    staging.swap_into(&opts.out)
 }
 
 /// The files of `keys` (R2 keys of `report.site`), encoding into the cache only the images that

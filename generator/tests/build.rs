@@ -1,7 +1,6 @@
 //! The built site, from fixture galleries into temporary directories.
 
 use gatefold::build::{BuildOptions, ImageMode, Object, build, materialize};
-use gatefold::progress::Quiet;
 use gatefold_contract::manifest::{self, GalleryIndex, GalleryRecord, Manifest, PageMode, SiteRecord, TokenShard};
 use gatefold_contract::page::{PageLink, PageTemplate};
 use gatefold_contract::{Denial, LinkPolicy, Locale};
@@ -9,23 +8,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{copy_tree, repo};
-
-/// Copies a fixture site into a temp project so a test can change it.
-fn project(fixture: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&repo().join("tests/fixtures/sites").join(fixture), &dir.path().join("galleries"));
-    dir
-}
-
-fn options(root: &Path) -> BuildOptions {
-    BuildOptions {
-        themes: repo().join("themes"),
-        progress: std::sync::Arc::new(Quiet),
-        now: Some(1_790_000_000),
-        ..BuildOptions::for_project(root)
-    }
-}
+use common::{copy_tree, options, project, repo};
 
 fn read_manifest(dist: &Path) -> Manifest {
     Manifest::from_json(&std::fs::read_to_string(dist.join(manifest::MANIFEST_FILE)).unwrap()).unwrap()

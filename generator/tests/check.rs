@@ -19,7 +19,7 @@ fn sites() -> PathBuf {
 }
 
 fn options() -> LoadOptions {
-    LoadOptions { themes: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../themes")), verify_images: true, now: NOW }
+    LoadOptions { themes: Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../themes")), verify_images: true, now: NOW, known: None }
 }
 
 /// An expiry as written in a fixture, with the instant it must resolve to.

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, buildSite, kvOperations, until, FIXTURE, adminApi } from "./harness.mjs";
+import { startWorker, buildSite, kvOperations, until, FIXTURE, adminApi, OWNER_WORKER } from "./harness.mjs";
 import { startReceiver } from "./notify-receiver.mjs";
 
 const RECIPIENTS = 2000;
@@ -71,7 +71,7 @@ test("a digest of 2,000 recipients reads their state in bulk, within one invocat
   const today = new Date();
   // 09:00 in Shanghai, the site's digest hour.
   const at = Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate(), 1, 0);
-  await (await w.mf.getWorker()).scheduled({ cron: "0 * * * *", scheduledTime: new Date(at) });
+  await (await w.mf.getWorker(OWNER_WORKER)).scheduled({ cron: "0 * * * *", scheduledTime: new Date(at) });
   const digests = await until(async () => receiver.received.filter((r) => r.json?.type === "digest"), (d) => d.length > 0, { ms: 60_000, every: 200 });
   assert.equal(digests.length, 1, "the digest arrived");
   const waiting = async () => (await w.notifications("partners")).pending + (await w.notifications("gatefold:digest")).pending;

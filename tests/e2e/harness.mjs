@@ -24,6 +24,10 @@ export const FIXTURE = join(ROOT, "tests/fixtures/sites/e2e");
 export const SIGNING_KEY = "e2e-signing-key-only-for-tests-0123456789";
 export const ADMIN_TOKEN = "e2e-admin-token-only-for-tests-0123456789";
 const BUILD = join(ROOT, "edge-worker/build");
+const OWNER_BUILD = join(ROOT, "edge-worker/build-owner");
+/** The scripts' names (wrangler.toml, wrangler.owner.toml): `mf.getWorker(OWNER_WORKER)` runs the cron. */
+export const VISITOR_WORKER = "gatefold";
+export const OWNER_WORKER = "gatefold-owner";
 
 let bin = process.env.GATEFOLD_BIN;
 
@@ -128,17 +132,20 @@ export async function until(probe, done, { ms = 60_000, every = 500 } = {}) {
  * `logs()` answers what the worker printed.
  */
 export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http = true, bindings = {}, persist, seed = true, countKv = false } = {}) {
-  if (!existsSync(join(BUILD, "index.js"))) {
-    throw new Error(`no worker build at ${BUILD}: run scripts/build-worker.sh first`);
+  for (const build of [BUILD, OWNER_BUILD]) {
+    if (!existsSync(join(build, "index.js"))) throw new Error(`no worker build at ${build}: run scripts/build-worker.sh first`);
   }
   dist ??= buildSite();
   // The full manifest (never deployed) names every link and image the tests use.
   const manifest = JSON.parse(readFileSync(join(dist, "manifest.json"), "utf8"));
   let printed = "";
-  const main = {
+  // The two scripts as wrangler.toml and wrangler.owner.toml declare them: the visitor's (first,
+  // so it answers `url`) and the owner's, reached through the OWNER service binding; each
+  // Durable Object class lives in one and is bound from the other by `scriptName`.
+  const script = (build) => ({
     modules: true,
-    scriptPath: join(BUILD, "index.js"),
-    modulesRoot: BUILD,
+    scriptPath: join(build, "index.js"),
+    modulesRoot: build,
     modulesRules: [{ type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-04-01",
     assets: {
@@ -148,21 +155,35 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
       // Exact paths only, as in wrangler.toml: no `.html` stripping or redirects.
       assetConfig: { html_handling: "none", not_found_handling: "none" },
     },
+    bindings: { SIGNING_KEY, ADMIN_TOKEN, ...bindings },
+  });
+  const main = {
+    name: VISITOR_WORKER,
+    ...script(BUILD),
     ...(countKv ? { wrappedBindings: { LINK_STATE: { scriptName: "kv-counter" } } } : { kvNamespaces: ["LINK_STATE"] }),
     r2Buckets: ["MEDIA"],
     // The Cache API in front of R2 (Miniflare's default, stated because tests rely on it).
     cache: true,
+    serviceBindings: { OWNER: OWNER_WORKER },
     durableObjects: {
       LINK_GATE: { className: "LinkGate", useSQLite: true },
+      GALLERY_LOG: { className: "GalleryLog", scriptName: OWNER_WORKER, useSQLite: true },
+    },
+  };
+  const owner = {
+    name: OWNER_WORKER,
+    ...script(OWNER_BUILD),
+    kvNamespaces: ["LINK_STATE"],
+    durableObjects: {
+      LINK_GATE: { className: "LinkGate", scriptName: VISITOR_WORKER, useSQLite: true },
       GALLERY_LOG: { className: "GalleryLog", useSQLite: true },
       SIGN_IN_THROTTLE: { className: "SignInThrottle", useSQLite: true },
       DAILY_DIGEST: { className: "DailyDigest", useSQLite: true },
     },
-    bindings: { SIGNING_KEY, ADMIN_TOKEN, ...bindings },
   };
   const counter = { name: "kv-counter", modules: [{ type: "ESModule", path: "kv-counter.mjs", contents: KV_COUNTER }], kvNamespaces: { inner: "LINK_STATE" } };
   const mf = new Miniflare({
-    ...(countKv ? { workers: [{ name: "gatefold", ...main }, counter] } : main),
+    workers: [main, owner, ...(countKv ? [counter] : [])],
     ...(persist ? { durableObjectsPersist: join(persist, "do"), kvPersist: join(persist, "kv") } : {}),
     handleRuntimeStdio(stdout, stderr) {
       for (const stream of [stdout, stderr]) stream.on("data", (chunk) => { printed += chunk; });
@@ -193,7 +214,7 @@ export async function startWorker({ dist = process.env.GATEFOLD_E2E_DIST, http =
   }
 
   const logNs = await mf.getDurableObjectNamespace("GALLERY_LOG");
-  const digestNs = await mf.getDurableObjectNamespace("DAILY_DIGEST");
+  const digestNs = await mf.getDurableObjectNamespace("DAILY_DIGEST", OWNER_WORKER);
   /** What a gallery's log (or the digest coordinator, `gatefold:digest`, a `DailyDigest`) has waiting to send. */
   async function notifications(name) {
     const [ns, cls] = name === "gatefold:digest" ? [digestNs, "DailyDigest"] : [logNs, "GalleryLog"];

@@ -5,7 +5,7 @@
 // through the scheduled handler, and the admin API's notify test and notification status.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, until, adminApi } from "./harness.mjs";
+import { startWorker, until, adminApi, OWNER_WORKER } from "./harness.mjs";
 import { startReceiver, PLATFORMS, signatureValid } from "./notify-receiver.mjs";
 
 let receiver;
@@ -168,7 +168,7 @@ test("the daily digest goes out through the scheduled handler at the digest hour
     // The owner's change is itself notified: let it arrive before watching the digest alone.
     await receive(() => receiver.received.length >= before + PLATFORMS.length && hooks("owner_action").length === 1);
     receiver.clear();
-    const worker = await w.mf.getWorker();
+    const worker = await w.mf.getWorker(OWNER_WORKER);
     // The site is in Asia/Shanghai with the default digest hour 09:00: 01:00 UTC.
     const today = new Date();
     const at = (h) => Date.UTC(today.getUTCFullYear(), today.getUTCMonth(), today.getUTCDate(), h, 0);

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, buildSite, cookieOf, until, FIXTURE, NAVIGATION_HEADERS, adminApi } from "./harness.mjs";
+import { startWorker, buildSite, cookieOf, until, FIXTURE, NAVIGATION_HEADERS, adminApi, OWNER_WORKER } from "./harness.mjs";
 import { startReceiver } from "./notify-receiver.mjs";
 
 const DAY = 86_400;
@@ -181,7 +181,7 @@ test("the daily digest counts the views left under a runtime raise of the limit"
     assert.equal((await w.navigate(alpha.path, { headers: { "cf-connecting-ip": "203.0.113.33" } })).status, 200);
     // The site's digest hour is 09:00 in Shanghai: 01:00 UTC.
     const now = new Date();
-    const worker = await w.mf.getWorker();
+    const worker = await w.mf.getWorker(OWNER_WORKER);
     await worker.scheduled({ cron: "0 * * * *", scheduledTime: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 1, 0)) });
     const digests = () => receiver.received.filter((r) => r.platform === "webhook" && r.json?.type === "digest");
     await until(async () => digests().length, (n) => n > 0, { ms: 20_000, every: 100 });

@@ -63,6 +63,35 @@ test("an audience disable is one write and closes every recipient, for people, H
   });
 });
 
+test("links that opened before hold their scopes' state, and still see an audience's or a gallery's disable on the very next request", async () => {
+  await withOwnWorker(async () => {
+    const bot = (name) => w.fetch(L(name).path, { headers: { "user-agent": SLACK } });
+    const head = (name) => w.fetch(L(name).path, { method: "HEAD" });
+    // Each open leaves the link's object holding its audience's and its gallery's state.
+    for (const name of [dealer(9), dealer(10), "team"]) assert.equal((await open(name)).status, 200, `${name} opens`);
+    assert.equal((await head(dealer(9))).status, 200, "HEAD of an open recipient: the interstitial");
+    assert.equal((await post("audiences/launch-a/channel/disable")).status, 200);
+    for (const name of [dealer(9), dealer(10)]) {
+      assert.equal((await open(name)).status, 403, `${name}'s next open is refused`);
+      assert.equal((await head(name)).status, 403, `HEAD of ${name}`);
+      assert.equal((await bot(name)).status, 403, `a bot on ${name}`);
+    }
+    assert.equal((await open("team")).status, 200, "a plain link is not in the audience");
+    assert.equal((await post("audiences/launch-a/channel/enable")).status, 200);
+    assert.equal((await open(dealer(9))).status, 200, "the enable reaches the link's next open too");
+    assert.equal((await post("galleries/launch-a/disable")).status, 200);
+    for (const name of [dealer(9), "team"]) {
+      assert.equal((await open(name)).status, 403, `${name}'s next open is refused`);
+      assert.equal((await head(name)).status, 403, `HEAD of ${name}`);
+      assert.equal((await bot(name)).status, 403, `a bot on ${name}`);
+    }
+    const gallery = await w.status("launch-a/*");
+    assert.deepEqual(gallery.notices, [], "every link holding the gallery's state was told");
+    assert.equal((await post("galleries/launch-a/enable")).status, 200);
+    assert.equal((await open("team")).status, 200);
+  });
+});
+
 test("an audience revoke ends every open session of its recipients, a recipient's own revoke only its own", async () => {
   await withOwnWorker(async () => {
     const sessions = {};

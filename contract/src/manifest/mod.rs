@@ -8,8 +8,14 @@
 //! serves to anyone), so what one request reads does not grow with the number of galleries:
 //! - [`SITE_PATH`]: the site's settings ([`SiteRecord`]);
 //! - [`token_shard_path`]: one of [`TOKEN_SHARDS`] shards mapping tokens to their link
-//!   ([`TokenShard`]), found by a hash of the token ([`token_shard`]);
-//! - [`gallery_record_path`]: one gallery, its images and links ([`GalleryRecord`]);
+//!   ([`TokenShard`]), found by a hash of the token ([`token_shard`]). Each token's entry
+//!   ([`LinkEntry`]) is everything a visitor's open needs besides the page: the link and its
+//!   audience's terms, so an open reads one small shard, never its gallery's record, and a
+//!   recipient of a 500-recipient audience parses their own link, not 500;
+//! - [`gallery_record_path`]: one gallery, its images and links ([`GalleryRecord`]), read by the
+//!   owners' side whole, by a visitor's image and download requests without its links
+//!   ([`MediaRecord`]) and by an open for its format only, from its first bytes
+//!   ([`check_leading_format`]);
 //! - [`GALLERY_INDEX_PATH`]: gallery ids, titles and link names, for the admin API only.
 //!
 //! Display images and originals live in R2 under content-addressed keys ([`display_key`],
@@ -22,11 +28,13 @@ use crate::{LinkPolicy, Locale};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+mod records;
 mod visitor_paths;
+pub use records::*;
 pub use visitor_paths::*;
 
 /// Bumped on any incompatible change; the worker refuses records of another format.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 
 /// Everything under this prefix in the assets directory is for the worker's eyes only.
 pub const PRIVATE_PREFIX: &str = "/_gatefold/";
@@ -420,103 +428,6 @@ pub struct Original {
     pub crc32: u32,
 }
 
-/// `site.json`: the site's settings, read once per isolate.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SiteRecord {
-    pub format: u32,
-    pub site: Site,
-}
-
-/// Where a token leads: a gallery and one of its links.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LinkRef {
-    pub gallery: String,
-    pub link: String,
-}
-
-/// One token shard: every token whose [`token_shard`] is this shard's number.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TokenShard {
-    pub format: u32,
-    pub tokens: BTreeMap<String, LinkRef>,
-}
-
-/// One gallery's record: the gallery as the manifest has it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GalleryRecord {
-    pub format: u32,
-    pub gallery: Gallery,
-}
-
-/// The admin API's list of galleries: enough to page and filter links without reading every
-/// gallery's record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GalleryIndex {
-    pub format: u32,
-    pub galleries: Vec<IndexedGallery>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IndexedGallery {
-    pub id: String,
-    pub title: String,
-    /// Whether any of its channels asks for the daily digest: the hourly run visits only these.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub digest: bool,
-    /// The gallery's links, in its order.
-    pub links: Vec<IndexedLink>,
-}
-
-/// A link as the admin API's list filters it: its search matches the audience label too.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IndexedLink {
-    pub name: String,
-    pub label: String,
-}
-
-/// Everything the worker reads, cut from one manifest; the generator writes exactly this.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Records {
-    pub site: SiteRecord,
-    /// Every shard, empty ones included, so a lookup never misses a file.
-    pub shards: Vec<TokenShard>,
-    pub galleries: Vec<GalleryRecord>,
-    pub index: GalleryIndex,
-}
-
-/// A record of another format is refused: the worker and the build must be of one version.
-pub fn check_format(what: &str, format: u32) -> Result<(), String> {
-    if format == FORMAT {
-        Ok(())
-    } else {
-        Err(format!("{what}: format {format} but this worker reads format {FORMAT}; rebuild the site with this version of gatefold"))
-    }
-}
-
-/// Reads one record (`site.json`, a shard, a gallery, the index), checking its format.
-pub fn read_record<T: serde::de::DeserializeOwned + HasFormat>(what: &str, json: &str) -> Result<T, String> {
-    let record: T = serde_json::from_str(json).map_err(|e| format!("{what}: {e}"))?;
-    check_format(what, record.format())?;
-    Ok(record)
-}
-
-/// Records carry their format so a stale file is caught where it is read.
-pub trait HasFormat {
-    fn format(&self) -> u32;
-}
-
-macro_rules! has_format {
-    ($($t:ty),*) => { $(impl HasFormat for $t { fn format(&self) -> u32 { self.format } })* };
-}
-has_format!(SiteRecord, TokenShard, GalleryRecord, GalleryIndex, Manifest);
-
 impl Image {
     /// The web-size download: the widest display JPEG (its pixels re-encoded, so no metadata),
     /// or for an animation its widest display file. `None` only for an image without display
@@ -549,38 +460,6 @@ impl Manifest {
 
     pub fn from_json(json: &str) -> Result<Manifest, String> {
         read_record("manifest", json)
-    }
-
-    /// The records the worker reads: the site, [`TOKEN_SHARDS`] token shards, one record per
-    /// gallery and the admin index.
-    pub fn records(&self) -> Records {
-        let mut shards: Vec<TokenShard> =
-            (0..TOKEN_SHARDS).map(|_| TokenShard { format: FORMAT, tokens: BTreeMap::new() }).collect();
-        for g in self.galleries.values() {
-            for l in g.links.values() {
-                shards[usize::from(token_shard(&l.token))]
-                    .tokens
-                    .insert(l.token.clone(), LinkRef { gallery: g.id.clone(), link: l.name.clone() });
-            }
-        }
-        Records {
-            site: SiteRecord { format: FORMAT, site: self.site.clone() },
-            shards,
-            galleries: self.galleries.values().map(|g| GalleryRecord { format: FORMAT, gallery: g.clone() }).collect(),
-            index: GalleryIndex {
-                format: FORMAT,
-                galleries: self
-                    .galleries
-                    .values()
-                    .map(|g| IndexedGallery {
-                        id: g.id.clone(),
-                        title: g.title.clone(),
-                        digest: g.notify.iter().any(|c| c.wants(crate::notify::NotifyKind::Digest)),
-                        links: g.links.values().map(|l| IndexedLink { name: l.name.clone(), label: l.label.clone() }).collect(),
-                    })
-                    .collect(),
-            },
-        }
     }
 }
 

@@ -1,13 +1,8 @@
 //! The typed client of a `GalleryLog` Durable Object: the only code that builds its requests.
 
-use super::access_log::{ActivityQuery, ExportPage, StoredEvent};
-use super::outbox::Queued;
-use super::rollup::{LinkActivity, Query, Rollup};
 use super::{AttackReport, Batch, Op};
 use crate::access::GalleryEvent;
-use gatefold_contract::admin::{AuditEntry, AuditLog, NotificationStatus};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use worker::{Context, Env, Method, Request, RequestInit, Result, Stub};
 
 /// Any host works for a stub; the object only looks at the path.
@@ -42,57 +37,72 @@ impl GalleryLogClient {
         Ok(text)
     }
 
-    // serde_json on the text, not `resp.json()`: JavaScript's JSON.parse would turn 64-bit
-    // ids and the offset table's sentinels into lossy floats.
-    async fn ask<T: DeserializeOwned>(&self, op: Op, body: &impl Serialize) -> Result<T> {
-        Ok(serde_json::from_str(&self.call(op, body).await?)?)
-    }
-
     pub async fn record(&self, batch: &Batch) -> Result<()> {
         self.call(Op::Events, batch).await.map(drop)
-    }
-
-    pub async fn stats(&self, query: &Query) -> Result<Rollup> {
-        self.ask(Op::Stats, query).await
-    }
-
-    /// Every link's activity ever (one query of the gallery's log).
-    pub async fn activity(&self) -> Result<Vec<LinkActivity>> {
-        self.ask(Op::Activity, &ActivityQuery::default()).await
-    }
-
-    /// Every link's admitted opens and downloads in `[from_ms, to_ms)`.
-    pub async fn activity_within(&self, from_ms: i64, to_ms: i64) -> Result<Vec<LinkActivity>> {
-        self.ask(Op::Activity, &ActivityQuery { within: Some((from_ms, to_ms)) }).await
-    }
-
-    /// Stores one owner action (`retention_days`: the site's, as for events).
-    pub async fn record_audit(&self, entry: &AuditEntry, retention_days: u32) -> Result<()> {
-        self.send(Method::Post, &format!("{}?retention_days={retention_days}", Op::Audit.path()), Some(serde_json::to_string(entry)?)).await.map(drop)
-    }
-
-    /// Owner actions in `[from_ms, to_ms)`, newest first (capped: see `AUDIT_PAGE_MAX`).
-    pub async fn audit(&self, from_ms: i64, to_ms: i64) -> Result<AuditLog> {
-        Ok(serde_json::from_str(&self.send(Method::Get, &format!("{}?from={from_ms}&to={to_ms}", Op::Audit.path()), None).await?)?)
-    }
-
-    pub async fn export_page(&self, page: &ExportPage) -> Result<Vec<StoredEvent>> {
-        self.ask(Op::Export, page).await
     }
 
     /// A distributed guess at one of the gallery's link passwords, for the owner's channels.
     pub async fn password_attack(&self, report: &AttackReport) -> Result<()> {
         self.call(Op::PasswordAttack, report).await.map(drop)
     }
+}
 
-    /// Notices to send at once, each to its channel.
-    pub async fn enqueue(&self, notices: &[Queued]) -> Result<()> {
-        self.call(Op::Enqueue, &notices).await.map(drop)
-    }
+/// The reads and the owner's writes: the owner's Worker only.
+#[cfg(feature = "owner")]
+mod owner {
+    use super::super::access_log::{ActivityQuery, ExportPage, StoredEvent};
+    use super::super::outbox::Queued;
+    use super::super::rollup::{LinkActivity, Query, Rollup};
+    use super::{GalleryLogClient, Op};
+    use gatefold_contract::admin::{AuditEntry, AuditLog, NotificationStatus};
+    use serde::Serialize;
+    use serde::de::DeserializeOwned;
+    use worker::{Method, Result};
 
-    /// Notifications waiting and given up on.
-    pub async fn notifications(&self) -> Result<NotificationStatus> {
-        self.ask(Op::Notifications, &serde_json::json!({})).await
+    impl GalleryLogClient {
+        // serde_json on the text, not `resp.json()`: JavaScript's JSON.parse would turn 64-bit
+        // ids and the offset table's sentinels into lossy floats.
+        async fn ask<T: DeserializeOwned>(&self, op: Op, body: &impl Serialize) -> Result<T> {
+            Ok(serde_json::from_str(&self.call(op, body).await?)?)
+        }
+
+        pub async fn stats(&self, query: &Query) -> Result<Rollup> {
+            self.ask(Op::Stats, query).await
+        }
+
+        /// Every link's activity ever (one query of the gallery's log).
+        pub async fn activity(&self) -> Result<Vec<LinkActivity>> {
+            self.ask(Op::Activity, &ActivityQuery::default()).await
+        }
+
+        /// Every link's admitted opens and downloads in `[from_ms, to_ms)`.
+        pub async fn activity_within(&self, from_ms: i64, to_ms: i64) -> Result<Vec<LinkActivity>> {
+            self.ask(Op::Activity, &ActivityQuery { within: Some((from_ms, to_ms)) }).await
+        }
+
+        /// Stores one owner action (`retention_days`: the site's, as for events).
+        pub async fn record_audit(&self, entry: &AuditEntry, retention_days: u32) -> Result<()> {
+            self.send(Method::Post, &format!("{}?retention_days={retention_days}", Op::Audit.path()), Some(serde_json::to_string(entry)?)).await.map(drop)
+        }
+
+        /// Owner actions in `[from_ms, to_ms)`, newest first (capped: see `AUDIT_PAGE_MAX`).
+        pub async fn audit(&self, from_ms: i64, to_ms: i64) -> Result<AuditLog> {
+            Ok(serde_json::from_str(&self.send(Method::Get, &format!("{}?from={from_ms}&to={to_ms}", Op::Audit.path()), None).await?)?)
+        }
+
+        pub async fn export_page(&self, page: &ExportPage) -> Result<Vec<StoredEvent>> {
+            self.ask(Op::Export, page).await
+        }
+
+        /// Notices to send at once, each to its channel.
+        pub async fn enqueue(&self, notices: &[Queued]) -> Result<()> {
+            self.call(Op::Enqueue, &notices).await.map(drop)
+        }
+
+        /// Notifications waiting and given up on.
+        pub async fn notifications(&self) -> Result<NotificationStatus> {
+            self.ask(Op::Notifications, &serde_json::json!({})).await
+        }
     }
 }
 

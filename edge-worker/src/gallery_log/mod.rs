@@ -17,19 +17,31 @@
 //! directly. The log imports nothing that calls it: the visitor, the admin API, a link's
 //! `LinkGate` and the daily digest (`crate::digest`) all reach it through
 //! [`GalleryLogClient`], with the operations named once in [`Op`] (only reachable through the
-//! `GALLERY_LOG` binding, never from the internet).
+//! `GALLERY_LOG` binding, never from the internet). The class lives in the owner's Worker; the
+//! visitor's binds it by `script_name` and compiles only the client's writes.
 
+// The visitor's Worker only writes to the log ([`record`], a `LinkGate`'s attack report): the
+// object, its rooms and everything that reads them are the owner's Worker's.
+#[cfg(feature = "owner")]
 pub mod access_log;
+#[cfg(feature = "owner")]
 pub mod audit;
+#[cfg(feature = "owner")]
 pub mod export;
+#[cfg(feature = "owner")]
 pub mod follow_up;
+#[cfg(feature = "owner")]
 pub mod notices;
+#[cfg(feature = "owner")]
 pub mod outbox;
+#[cfg(feature = "owner")]
 pub mod rollup;
 
 mod client;
+#[cfg(feature = "owner")]
 mod object;
 pub use client::{GalleryLogClient, record};
+#[cfg(feature = "owner")]
 pub use object::GalleryLog;
 
 use crate::access::AccessEvent;

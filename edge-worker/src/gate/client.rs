@@ -36,9 +36,13 @@ impl GateClient {
     }
 
     pub fn for_scope(env: &Env, scope: &Scope) -> Result<GateClient> {
-        let name = scope.object_name();
-        let stub = env.durable_object("LINK_GATE")?.id_from_name(&name)?.get_stub()?;
-        Ok(GateClient { stub, name })
+        GateClient::for_object(env, &scope.object_name())
+    }
+
+    /// The client of the object named `name` ([`Scope::object_name`]).
+    pub fn for_object(env: &Env, name: &str) -> Result<GateClient> {
+        let stub = env.durable_object("LINK_GATE")?.id_from_name(name)?.get_stub()?;
+        Ok(GateClient { stub, name: name.to_string() })
     }
 
     async fn call<T: serde::de::DeserializeOwned>(&self, method: Method, op: &str, body: Option<String>) -> Result<T> {
@@ -64,11 +68,20 @@ impl GateClient {
         self.call(Method::Get, "status", None).await
     }
 
-    /// This scope's state with its runtime changes settled against `terms`, the terms it was
-    /// published with (how a link's open asks its wider scopes): a change a publish made lapse
-    /// is stored as lapsed.
-    pub async fn settle(&self, terms: &LinkPolicy) -> Result<Status> {
-        self.call(Method::Post, "settle", Some(serde_json::to_string(terms)?)).await
+    /// The link's real state without taking an open, its wider scopes' included, in one call.
+    pub async fn state(&self, req: &OpenRequest) -> Result<StateResponse> {
+        self.call(Method::Post, "state", Some(serde_json::to_string(req)?)).await
+    }
+
+    /// A wider scope's state settled against the terms it was published with (a change a
+    /// publish made lapse is stored as lapsed), the asking link subscribed to its changes.
+    pub async fn subscribe(&self, req: &SubscribeRequest) -> Result<SubscribeResponse> {
+        self.call(Method::Post, "subscribe", Some(serde_json::to_string(req)?)).await
+    }
+
+    /// A wider scope's state, pushed to a link holding a copy of it.
+    pub async fn push(&self, copy: &ScopeCopy) -> Result<()> {
+        self.call::<serde_json::Value>(Method::Put, "copy", Some(serde_json::to_string(copy)?)).await.map(drop)
     }
 
     /// Applies an owner's action inside the object, in one step with its checks.

@@ -2,6 +2,7 @@
 //! the in-session checks read (see [`super::runtime`]): written after every change, read failing
 //! closed.
 
+use super::wider::COPY_SECONDS;
 use super::{LinkGate, Scope};
 use gatefold_contract::Overrides;
 use serde::{Deserialize, Serialize};
@@ -46,9 +47,10 @@ impl Mirror {
 }
 
 impl LinkGate {
-    /// Writes the current state to KV, retrying; a write that still fails is recorded and
-    /// shown to the owner in every status until a later write succeeds. Concurrent changes may
-    /// finish their writes out of order, so a write that finds a newer revision writes again.
+    /// Writes the current state to KV, retrying, then pushes it to the links holding a copy; a
+    /// write or push that still fails is recorded and shown to the owner in every status until a
+    /// later change succeeds. Concurrent changes may finish their writes out of order, so a
+    /// write that finds a newer revision writes again.
     pub(super) async fn mirror(&self, scope: &Scope) -> Result<()> {
         let kv = self.env.kv("LINK_STATE")?;
         let mut failure = None;
@@ -74,12 +76,22 @@ impl LinkGate {
                 }
             }
         }
-        let notice = failure.map(|e| {
-            format!(
-                "the change is stored, but copying it to KV failed {MIRROR_ATTEMPTS} times ({e}): open sessions keep their images \
-                 until a later change copies it; repeat the action"
-            )
-        });
-        self.store_mirror_error(notice)
+        let mut notices: Vec<String> = failure
+            .map(|e| {
+                format!(
+                    "the change is stored, but copying it to KV failed {MIRROR_ATTEMPTS} times ({e}): open sessions keep their images \
+                     until a later change copies it; repeat the action"
+                )
+            })
+            .into_iter()
+            .collect();
+        let unreached = self.push(scope).await?;
+        if unreached > 0 {
+            notices.push(format!(
+                "the change is stored, but {unreached} links holding a copy of this scope's state could not be told: they may decide \
+                 from the old state for up to {COPY_SECONDS} s; repeat the action"
+            ));
+        }
+        self.store_mirror_error((!notices.is_empty()).then(|| notices.join("; ")))
     }
 }

@@ -14,11 +14,14 @@
 //! happen with no `await` in between: no other request to this object can interleave, and
 //! 200 concurrent opens of a 50-view link admit exactly 50. Owner actions are applied the same
 //! way (read, apply, write in one step inside the object), so two owners acting at once both
-//! land. The link's wider scopes' objects (its audience's, its gallery's) are asked on every
-//! open before that step, which is what makes a disable of a whole audience or gallery close
-//! every link's next open at once; each settles its own runtime changes against the terms it was
-//! published with (which the open carries), so they lapse as a link's own do, and the decision
-//! is the one composition of them all, [`gatefold_contract::policy::in_force`].
+//! land. The link's wider scopes' states (its audience's, its gallery's) come from the copies
+//! the link's object holds of them (`wider`): each scope's object pushes every change to the
+//! links holding a copy before it answers the owner, which is what makes a disable of a whole
+//! audience or gallery close every link's next open at once while an open, a HEAD or a bot asks
+//! one object only. A link without a usable copy asks the scope's object, which settles its own
+//! runtime changes against the terms it was published with (which the open carries), so they
+//! lapse as a link's own do; the decision is the one composition of them all,
+//! [`gatefold_contract::policy::in_force`].
 //!
 //! The object's row lives in SQLite (`store`, its schema beside it); every change is mirrored
 //! to KV `LINK_STATE` as `runtime/<object name>` (`mirror`), which the in-session checks read
@@ -39,8 +42,10 @@ mod runtime;
 mod scope;
 mod store;
 mod unlock;
+mod wider;
 
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
+pub use wider::{ScopeCopy, SubscribeRequest, SubscribeResponse};
 pub use runtime::{LinkRuntime, runtime, runtimes};
 pub use scope::{Scope, policy_in_force, session_epoch, settled_in_force};
 use store::Loaded;
@@ -62,6 +67,16 @@ pub struct OpenRequest {
 pub enum OpenResponse {
     Admitted(Admission),
     Denied(Denial),
+}
+
+/// A link's real state without taking an open (`POST /state`, with an [`OpenRequest`]): what
+/// HEAD, bots and scanners are told, in one object call.
+#[derive(Debug, Deserialize, Serialize, PartialEq)]
+pub struct StateResponse {
+    /// Why a new open would be refused now (`None`: it would be admitted, password apart).
+    pub denial: Option<Denial>,
+    /// The link's own status (whether a password is set).
+    pub own: Status,
 }
 
 /// What an object holds, as `GET /status` answers it.
@@ -147,20 +162,6 @@ impl LinkGate {
         })
     }
 
-    /// The wider scopes' states, each from its own object (asked at once) and settled there
-    /// against the terms it was published with, so a gallery's or an audience's disable or
-    /// revoke is seen by the very next open and a change of theirs that a publish made lapse is
-    /// stored as lapsed (a later publish cannot revive it), as a link's own is.
-    async fn wider_settled(&self, scope: &Scope, terms: &[LinkPolicy]) -> Result<Vec<Status>> {
-        let wider = scope.wider();
-        if terms.len() != wider.len() {
-            let name = scope.object_name();
-            return Err(worker::Error::RustError(format!("LinkGate {name}: {} wider scopes but terms for {}", wider.len(), terms.len())));
-        }
-        let clients = wider.iter().map(|w| GateClient::for_scope(&self.env, w)).collect::<Result<Vec<_>>>()?;
-        join_all(clients.iter().zip(terms).map(|(c, t)| c.settle(t))).await.into_iter().collect()
-    }
-
     /// Decides an open from this link's loaded state and its wider scopes' (synchronous).
     fn decide(policy: &LinkPolicy, loaded: &Loaded, wider: &[Status], terms: &[LinkPolicy], now: i64) -> std::result::Result<Admission, Denial> {
         let terms: Vec<&LinkPolicy> = terms.iter().collect();
@@ -168,7 +169,8 @@ impl LinkGate {
         decide_open(&in_force, loaded.status.views, now)
     }
 
-    /// This scope's state settled against `terms`: what a narrower link's open asks of it.
+    /// This scope's state settled against `terms` (a change a publish made lapse is stored as
+    /// lapsed, so a later publish cannot revive it): what a narrower link asks of it.
     async fn settle(&self, terms: &LinkPolicy) -> Result<Status> {
         let scope = self.scope()?;
         let loaded = self.load()?;
@@ -196,9 +198,18 @@ impl LinkGate {
         self.mirror(scope).await
     }
 
+    /// The link's real state for a request that counts nothing (no lapse stored: as `/status`).
+    async fn state(&self, req: &OpenRequest) -> Result<StateResponse> {
+        let scope = self.scope()?;
+        let wider = self.wider_states(&scope, &req.wider_terms).await?;
+        let loaded = self.load()?;
+        let denial = Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now).err();
+        Ok(StateResponse { denial, own: loaded.status })
+    }
+
     async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {
         let scope = self.scope()?;
-        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
+        let wider = self.wider_states(&scope, &req.wider_terms).await?;
         // From here to the writes: no await.
         let loaded = self.load()?;
         let (settled, resettle) = Self::settled(&loaded, &req.policy);
@@ -253,6 +264,7 @@ impl DurableObject for LinkGate {
         let sql = state.storage().sql();
         store::create_table(&sql);
         attempts::create_tables(&sql);
+        wider::create_tables(&sql);
         LinkGate { state, env }
     }
 
@@ -265,10 +277,22 @@ impl DurableObject for LinkGate {
                 Ok(body) => Response::from_json(&self.open(&body).await?),
                 Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
             },
+            (Method::Post, "/state") => match crate::http::read_json::<OpenRequest>(&mut req, BODY_BYTES).await? {
+                Ok(body) => Response::from_json(&self.state(&body).await?),
+                Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
+            },
             (Method::Get, "/status") => Response::from_json(&self.status_now()?),
-            (Method::Post, "/settle") => match crate::http::read_json::<LinkPolicy>(&mut req, BODY_BYTES).await? {
-                Ok(terms) => Response::from_json(&self.settle(&terms).await?),
-                Err(e) => Response::error(format!("body must be the scope's published terms (LinkPolicy): {e}"), 400),
+            (Method::Post, "/subscribe") => match crate::http::read_json::<SubscribeRequest>(&mut req, BODY_BYTES).await? {
+                Ok(body) => match self.subscribe(&body).await? {
+                    Ok(answer) => Response::from_json(&answer),
+                    Err(e) => Response::error(e, 400),
+                },
+                Err(e) => Response::error(format!("body must be a SubscribeRequest: {e}"), 400),
+            },
+            (Method::Put, "/copy") => match crate::http::read_json::<ScopeCopy>(&mut req, BODY_BYTES).await? {
+                Ok(copy) if self.take_push(&copy)? => Response::from_json(&serde_json::json!({})),
+                Ok(copy) => Response::error(format!("{} is not a wider scope of this link", copy.scope), 400),
+                Err(e) => Response::error(format!("body must be a ScopeCopy: {e}"), 400),
             },
             (Method::Post, "/change") => match crate::http::read_json::<ChangeRequest>(&mut req, BODY_BYTES).await? {
                 Ok(body) => Response::from_json(&self.change(&body).await?),

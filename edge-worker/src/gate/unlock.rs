@@ -15,7 +15,7 @@ impl LinkGate {
     /// synchronous step.
     pub(super) async fn unlock(&self, req: &UnlockRequest) -> Result<UnlockResponse> {
         let scope = self.scope()?;
-        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
+        let wider = self.wider_states(&scope, &req.wider_terms).await?;
         let loaded = self.load()?;
         let (settled, resettle) = Self::settled(&loaded, &req.policy);
         let decided = Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now);
@@ -37,7 +37,7 @@ impl LinkGate {
         if !password::verify(&req.password, stored).await? {
             return Ok(UnlockResponse::Denied(Denial::WrongPassword));
         }
-        let wider = self.wider_settled(&scope, &req.wider_terms).await?;
+        let wider = self.wider_states(&scope, &req.wider_terms).await?;
         // From here to the count: no await.
         let now = self.load()?;
         if now.password.as_ref() != Some(stored) {

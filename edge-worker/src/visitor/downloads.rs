@@ -34,7 +34,7 @@ async fn admit_download(
 
 /// `GET|HEAD /s/<token>/download/<image-id>`.
 pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
+    let Some((gallery, link)) = v.link_with_images(token).await? else { return deny(v, Denial::NotFound).await };
     let (gallery, link) = (gallery.as_ref(), &link);
     let found = gallery.image(image_id);
     let event = found.map(|img| (EventKind::Download, Some(img.id.as_str())));
@@ -87,7 +87,7 @@ pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Resp
 /// cache, else R2). HEAD gives the page its byte size (the manifest cannot know encoded sizes)
 /// and, like every HEAD, logs nothing.
 pub async fn web_download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
+    let Some((gallery, link)) = v.link_with_images(token).await? else { return deny(v, Denial::NotFound).await };
     let (gallery, link) = (gallery.as_ref(), &link);
     let found = gallery.image(image_id);
     // The access log has no size column: a web download is a download of the image.
@@ -118,7 +118,7 @@ fn web_file_name(original: &str, variant: &Variant) -> String {
 /// file byte passes through WASM memory and memory stays constant whatever the gallery's size.
 /// No ranges: a resumed ZIP would need the same headers again, and they are cheap to re-send.
 pub async fn download_all(v: &Visit<'_>, token: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
+    let Some((gallery, link)) = v.link_with_images(token).await? else { return deny(v, Denial::NotFound).await };
     let (gallery, link) = (gallery.as_ref(), &link);
     if let Err(d) = admit_download(v, gallery, link, token, DownloadSize::Original, Some((EventKind::DownloadAll, None))).await? {
         return deny(v, d).await;

@@ -19,7 +19,7 @@ pub(super) async fn admit(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: 
 
 /// `GET|HEAD /s/<token>/i/<file>`.
 pub async fn image(v: &Visit<'_>, token: &str, file: &str) -> Result<Response> {
-    let Some((gallery, link)) = v.link(token).await? else { return deny(v, Denial::NotFound).await };
+    let Some((gallery, link)) = v.link_with_images(token).await? else { return deny(v, Denial::NotFound).await };
     let decision = admit(v, &gallery, &link, token, Access::View).await?;
     let found = gallery.variant(file);
     if let Some((img, variant)) = found

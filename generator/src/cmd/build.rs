@@ -20,6 +20,17 @@ pub fn run(galleries: &Path, args: BuildArgs) -> Result<()> {
     if !report.warnings.0.is_empty() {
         eprintln!("{}", report.warnings);
     }
+    if report.unchanged {
+        println!(
+            "nothing changed since the last build: {} left as it was ({} galleries, {} images, {} links; checked in {:.2}s)",
+            opts.out.display(),
+            report.site.galleries.len(),
+            report.images,
+            report.site.links(),
+            report.elapsed.as_secs_f64()
+        );
+        return Ok(());
+    }
     println!(
         "built {} galleries, {} images, {} links into {} in {:.1}s (key: {})",
         report.site.galleries.len(),

@@ -16,6 +16,7 @@ mod yaml;
 use std::path::{Path, PathBuf};
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use gatefold_contract::manifest::{Audience, Recipient};
 use gatefold_contract::policy::Downloads;
@@ -178,6 +179,9 @@ pub struct LoadOptions {
     pub verify_images: bool,
     /// Unix seconds, for "already expired" warnings.
     pub now: i64,
+    /// The image cache's source index: an image whose stamp it knows is not probed again
+    /// (never with `verify_images`).
+    pub known: Option<Arc<images::Sources>>,
 }
 
 impl GalleryConfig {
@@ -249,8 +253,12 @@ fn image_ids(files: &[&str]) -> Vec<String> {
     ids
 }
 
-fn check_image(path: &Path, limits: &Limits, verify: bool) -> Result<Probe, ImageProblem> {
-    if verify { images::verify(path, limits) } else { images::probe(path, limits) }
+fn check_image(path: &Path, limits: &Limits, verify: bool, known: Option<&images::Sources>) -> Result<Probe, ImageProblem> {
+    match known {
+        _ if verify => images::verify(path, limits),
+        Some(known) => known.probe(path, limits),
+        None => images::probe(path, limits),
+    }
 }
 
 fn read_yaml_file<T>(path: &Path, diags: &mut Diagnostics, read: impl FnOnce(&mut yaml::FileDiagnostics, Option<&yaml::Node<'_>>) -> T) -> Option<T> {
@@ -337,7 +345,8 @@ pub fn load(galleries_dir: &Path, options: &LoadOptions) -> Result<(Project, Dia
     // Images are the slow part: check them all in parallel.
     let limits = site.images.limits();
     let jobs: Vec<&Path> = listed.iter().flat_map(|(_, images)| images.iter().map(|i| i.path.as_path())).collect();
-    let mut probes = jobs.par_iter().map(|p| check_image(p, &limits, options.verify_images)).collect::<Vec<_>>().into_iter();
+    let known = options.known.as_deref().filter(|_| !options.verify_images);
+    let mut probes = jobs.par_iter().map(|p| check_image(p, &limits, options.verify_images, known)).collect::<Vec<_>>().into_iter();
 
     let mut galleries = Vec::with_capacity(listed.len());
     for (mut g, listed_images) in listed {
@@ -411,7 +420,7 @@ mod tests {
             std::fs::copy(&image, root.join(id).join("front.jpg")).unwrap();
             std::fs::write(root.join(id).join("gallery.yaml"), yaml).unwrap();
         }
-        let (project, _) = load(root, &LoadOptions { themes: None, verify_images: false, now: 0 }).unwrap_or_else(|d| panic!("{d}"));
+        let (project, _) = load(root, &LoadOptions { themes: None, verify_images: false, now: 0, known: None }).unwrap_or_else(|d| panic!("{d}"));
         assert_eq!(project.site.digest_hour, 18);
         let g = |id: &str| project.galleries.iter().find(|g| g.id == id).unwrap();
         let link = |gallery: &str, name: &str| g(gallery).links.iter().find(|l| l.name == name).unwrap().notify.clone();

@@ -437,7 +437,7 @@ mod tests {
         for (name, bytes) in files {
             std::fs::write(dir.path().join("g").join(name), bytes).unwrap();
         }
-        load(dir.path(), &LoadOptions { themes: None, verify_images: false, now: 0 })
+        load(dir.path(), &LoadOptions { themes: None, verify_images: false, now: 0, known: None })
     }
 
     #[test]

@@ -5,15 +5,16 @@
 //! hash, size and CRC-32), written as soon as the image is planned, so a build that encodes
 //! nothing (`gatefold plan`, `publish` before it knows what R2 lacks) reads no image bytes the
 //! second time. The encoded files join it later: an encode fills a temporary directory and
-//! renames it over the entry, so a crash never leaves half an entry. `sources.json` remembers
-//! each source file's size, mtime and content hash, so a no-change rebuild neither reads nor
-//! hashes the images.
+//! renames it over the entry, so a crash never leaves half an entry. `sources.json`
+//! ([`super::sources`]) remembers each source file's content hash and probe under a stamp of
+//! its metadata, so a no-change rebuild neither reads, hashes nor probes the images.
 
 use anyhow::{Context, Result};
 use gatefold_contract::MediaType;
 use gatefold_contract::manifest::VariantRole;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use super::sources::{SOURCES_FILE, Sources};
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -78,42 +79,6 @@ impl Entry {
     }
 }
 
-/// What `sources.json` remembers of one source file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct SourceStamp {
-    pub size: u64,
-    pub mtime_ns: i128,
-    #[serde(default)]
-    pub inode: u64,
-    pub hash: String,
-}
-
-impl SourceStamp {
-    /// The stamp of `meta` if it still matches `self` (same size, mtime and inode).
-    pub fn matches(&self, meta: &fs::Metadata) -> bool {
-        let (size, mtime_ns, inode) = stamp_of(meta);
-        self.size == size && self.mtime_ns == mtime_ns && self.inode == inode && mtime_ns >= 0
-    }
-
-    pub fn of(meta: &fs::Metadata, hash: String) -> SourceStamp {
-        let (size, mtime_ns, inode) = stamp_of(meta);
-        SourceStamp { size, mtime_ns, inode, hash }
-    }
-}
-
-fn stamp_of(meta: &fs::Metadata) -> (u64, i128, u64) {
-    let mtime_ns = meta
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .map_or(-1, |d| d.as_nanos() as i128);
-    #[cfg(unix)]
-    let inode = std::os::unix::fs::MetadataExt::ino(meta);
-    #[cfg(not(unix))]
-    let inode = 0;
-    (meta.len(), mtime_ns, inode)
-}
-
 pub(crate) fn hex16(hash: &blake3::Hash) -> String {
     hash.to_hex()[..16].to_string()
 }
@@ -121,19 +86,18 @@ pub(crate) fn hex16(hash: &blake3::Hash) -> String {
 /// The cache directory and its source index.
 pub(crate) struct Cache {
     pub dir: PathBuf,
-    /// Source path → stamp, as the last successful run left it.
-    pub sources: BTreeMap<String, SourceStamp>,
+    /// The source index as the last successful run left it.
+    pub sources: Sources,
     /// One lock per entry key: two galleries may hold the same file, whose jobs then share one
     /// entry and must not write or replace its directory at the same moment.
     entry_locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
 }
 
 impl Cache {
-    pub fn open(dir: &Path) -> Result<Cache> {
+    pub fn open(dir: &Path, sources: Sources) -> Result<Cache> {
         fs::create_dir_all(dir).with_context(|| format!("creating the image cache {}", dir.display()))?;
         // Absolute, because `dist/objects.json` names the cached files for tools run elsewhere.
         let dir = std::path::absolute(dir).with_context(|| format!("resolving the image cache path {}", dir.display()))?;
-        let sources = fs::read(dir.join("sources.json")).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
         Ok(Cache { dir, sources, entry_locks: Mutex::default() })
     }
 
@@ -159,6 +123,14 @@ impl Cache {
     /// The plan stored under `key`, or `None` (missing, or written by another version).
     pub fn read_plan(&self, key: &str) -> Option<Entry> {
         serde_json::from_slice(&fs::read(self.dir.join(key).join(ENTRY_FILE)).ok()?).ok()
+    }
+
+    /// Whether `entry`'s files were stored, judged by one of them: an entry's files arrive
+    /// together by one directory rename ([`Cache::store`]) and leave together when the entry is
+    /// pruned, so one stands for all; only a hand edit inside the cache could part them, and
+    /// [`Cache::is_complete`], which checks every file, runs again before any upload.
+    pub fn is_stored(&self, key: &str, entry: &Entry) -> bool {
+        self.dir.join(key).join(entry.original_name()).is_file()
     }
 
     /// Whether every file of `entry` is in its directory: encoded and ready to upload.
@@ -207,9 +179,12 @@ impl Cache {
         Ok(())
     }
 
-    /// Records the sources of a successful run and removes every entry it did not use.
-    pub fn finish(&self, sources: &BTreeMap<String, SourceStamp>, used: &HashSet<String>) -> Result<usize> {
-        write_atomically(&self.dir.join("sources.json"), &serde_json::to_vec_pretty(sources)?)?;
+    /// Records the sources of a successful run (unless they are what it read) and removes
+    /// every entry it did not use.
+    pub fn finish(&self, sources: &Sources, used: &HashSet<String>) -> Result<usize> {
+        if let Some(bytes) = sources.changed_bytes(&self.sources)? {
+            write_atomically(&self.dir.join(SOURCES_FILE), &bytes)?;
+        }
         prune_cache(&self.dir, used)
     }
 }
@@ -243,7 +218,7 @@ pub fn prune_cache(cache: &Path, keep: &HashSet<String>) -> Result<usize> {
     Ok(removed)
 }
 
-fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(path: &Path, data: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("creating a temporary file in {}", dir.display()))?;
     std::io::Write::write_all(&mut tmp, data).with_context(|| format!("writing {}", path.display()))?;

@@ -12,9 +12,11 @@ mod encode;
 mod pixels;
 mod process;
 mod settings;
+mod sources;
 
 pub use cache::prune_cache;
-pub use process::{Job, Object, OnDone, Outcome, Planned, Plans, Processed, process};
+pub use process::{Job, Object, OnDone, Outcome, Planned, Plans, Processed, process, process_known};
+pub use sources::Sources;
 pub use settings::{ImageSettings, Limits, MAX_IMAGE_BYTES, Settings};
 
 use gatefold_contract::MediaType;

@@ -9,7 +9,8 @@
 //! ([`process`] with `encode` off) knows every key and size all the same, and
 //! [`Plans::encode`] makes the files of any of its images later.
 
-use super::cache::{Cache, Entry, SourceStamp};
+use super::cache::{Cache, Entry};
+use super::sources::{self, SourceStamp, Sources};
 use super::encode;
 use super::settings::Settings;
 use super::Probe;
@@ -18,7 +19,7 @@ use gatefold_contract::MediaType;
 use gatefold_contract::manifest::{Original, Variant, display_key, original_key};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashSet};
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -82,6 +83,12 @@ pub struct Planned {
 }
 
 impl Planned {
+    /// The cache entry holding (or to hold) its files: a function of the source's content, the
+    /// settings and the pipeline's version.
+    pub fn cache_key(&self) -> &str {
+        &self.key
+    }
+
     /// Every R2 object of this image: its variants and its original.
     pub fn objects(&self, cache: &Path) -> Vec<Object> {
         let dir = cache.join(&self.key);
@@ -112,11 +119,16 @@ pub struct Plans {
 /// Pass every image of the build in one call: afterwards, cache entries no job used are
 /// pruned. On failure nothing is pruned and the error lists every failing source file.
 pub fn process(jobs: &[Job], settings: &Settings, cache: &Path, encode: bool, on_done: OnDone<'_>) -> Result<Plans> {
-    let queue = enqueue(settings, cache)?;
+    process_known(jobs, settings, cache, Sources::read(cache), encode, on_done)
+}
+
+/// [`process`] with the cache's source index already read (the build read it for the probes).
+pub fn process_known(jobs: &[Job], settings: &Settings, cache: &Path, known: Sources, encode: bool, on_done: OnDone<'_>) -> Result<Plans> {
+    let queue = enqueue(settings, cache, known)?;
     let results = run_all(jobs, "processed", |job| {
         let started = Instant::now();
         let (planned, bytes, source, from_plan_cache) = queue.plan_one(job)?;
-        let outcome = if encode && !queue.cache.is_complete(&planned.key, &planned.entry) {
+        let outcome = if encode && !queue.cache.is_stored(&planned.key, &planned.entry) {
             queue.encode_one(&planned, bytes)?;
             Outcome::Built(started.elapsed())
         } else if from_plan_cache {
@@ -128,10 +140,12 @@ pub fn process(jobs: &[Job], settings: &Settings, cache: &Path, encode: bool, on
     }, on_done)?;
     let mut images = Vec::with_capacity(results.len());
     let mut used = HashSet::new();
-    let mut sources = BTreeMap::new();
+    let mut sources = Sources::default();
     for (planned, source, _) in results {
         used.insert(planned.key.clone());
-        sources.insert(source.0, source.1);
+        if let (key, Some(stamp)) = source {
+            sources.stamps.insert(key, stamp);
+        }
         images.push(planned);
     }
     queue.cache.finish(&sources, &used)?;
@@ -154,7 +168,7 @@ impl Plans {
     /// Returns how many were encoded. A source changed since it was planned is refused: its
     /// files would not be the ones the manifest names.
     pub fn encode(&self, which: impl Fn(&Planned) -> bool + Sync, on_done: OnDone<'_>) -> Result<usize> {
-        let queue = enqueue(&self.settings, &self.cache)?;
+        let queue = enqueue(&self.settings, &self.cache, Sources::default())?;
         // One task per cache entry: the same source in two galleries is encoded once.
         let mut entries = HashSet::new();
         let picked: Vec<&Planned> = self.images.iter().filter(|p| which(p) && entries.insert(p.key.as_str())).collect();
@@ -233,32 +247,35 @@ struct Queue<'a> {
     big_decode: Mutex<()>,
 }
 
-fn enqueue<'a>(settings: &'a Settings, cache: &Path) -> Result<Queue<'a>> {
+fn enqueue<'a>(settings: &'a Settings, cache: &Path, known: Sources) -> Result<Queue<'a>> {
     if settings.widths.is_empty() || settings.widths.contains(&0) || settings.thumb_width == 0 {
         bail!("images.widths and images.thumb_width must be positive pixel widths, e.g. widths [480, 960, 1920] and thumb_width 360");
     }
-    Ok(Queue { settings, fingerprint: settings.fingerprint(), cache: Cache::open(cache)?, big_decode: Mutex::new(()) })
+    Ok(Queue { settings, fingerprint: settings.fingerprint(), cache: Cache::open(cache, known)?, big_decode: Mutex::new(()) })
 }
 
-/// A source's path and stamp, for `sources.json`.
-type SourceRecord = (String, SourceStamp);
+/// A source's path and stamp (none while it is too fresh to trust), for `sources.json`.
+type SourceRecord = (String, Option<SourceStamp>);
 
 impl Queue<'_> {
     /// The plan of `job`: from the cache when its stamp and plan are known (no byte of the image
     /// read), else from its bytes, which are returned for an encode to reuse.
     fn plan_one(&self, job: &Job) -> Result<(Planned, Option<Vec<u8>>, SourceRecord, bool)> {
         let meta = fs::metadata(&job.source).with_context(|| format!("reading {}", job.source.display()))?;
-        let index_key = job.source.to_string_lossy().into_owned();
-        if let Some(stamp) = self.cache.sources.get(&index_key).filter(|s| s.matches(&meta)) {
+        let stat_time = std::time::SystemTime::now();
+        let index_key = Sources::key(&job.source);
+        if let Some(stamp) = self.cache.sources.known(&job.source, &meta) {
             let key = Cache::key(&self.fingerprint, &stamp.hash);
             if let Some(entry) = self.cache.read_plan(&key) {
-                return Ok((planned(job, key, entry), None, (index_key, stamp.clone()), true));
+                return Ok((planned(job, key, entry), None, (index_key, Some(stamp.clone())), true));
             }
         }
+        // The metadata is read before the bytes: a write in between changes the stamp it is
+        // remembered under, so the next run hashes the file again.
         let bytes = fs::read(&job.source).with_context(|| format!("reading {}", job.source.display()))?;
         let source_hash = blake3::hash(&bytes).to_hex().to_string();
         let key = Cache::key(&self.fingerprint, &source_hash);
-        let source = (index_key, SourceStamp::of(&meta, source_hash.clone()));
+        let source = (index_key, sources::stamp(&meta, stat_time, source_hash.clone(), &job.probe));
         if let Some(entry) = self.cache.read_plan(&key) {
             return Ok((planned(job, key, entry), Some(bytes), source, true));
         }

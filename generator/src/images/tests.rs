@@ -526,18 +526,28 @@ fn planning_alone_gives_exactly_the_manifest_encoding_gives() {
 #[test]
 fn a_plan_without_changes_reads_no_image_bytes() {
     let site = Workspace::new();
-    let jpeg = jpeg_with(&halves(400, 200), None, None);
-    let job = site.job("photo.jpg", &jpeg);
+    let (a, b) = (jpeg_with(&halves(400, 200), None, None), jpeg_with(&halves(300, 200), None, None));
+    let job = site.job("photo.jpg", &a);
+    let other = site.job("other.jpg", &b);
     let first = site.plans(std::slice::from_ref(&job), &small_settings(), false).unwrap();
-    // Other bytes under the same size, mtime and inode: only reading the file would notice
-    // (and refuse it: zeros are no JPEG).
-    let mtime = fs::metadata(&job.source).unwrap().modified().unwrap();
-    let file = fs::OpenOptions::new().write(true).open(&job.source).unwrap();
-    std::io::Write::write_all(&mut &file, &vec![0; jpeg.len()]).unwrap();
-    file.set_modified(mtime).unwrap();
-    drop(file);
-    let second = site.plans(&[job], &small_settings(), false).unwrap();
-    assert_eq!(manifest_view(&first), manifest_view(&second));
+    let of_b = site.plans(std::slice::from_ref(&other), &small_settings(), false).unwrap();
+    // The file as a settled, unchanged source, remembered under the hash of other bytes: only
+    // a plan that does not read it takes that hash's plan.
+    let meta = fs::metadata(&job.source).unwrap();
+    let known = sources::stamp(&meta, std::time::SystemTime::now() + sources::SETTLED, blake3::hash(&b).to_hex().to_string(), &job.probe).unwrap();
+    let index = Sources { stamps: [(Sources::key(&job.source), known)].into() };
+    fs::write(site.root.join("cache").join(sources::SOURCES_FILE), index.changed_bytes(&Sources::default()).unwrap().unwrap()).unwrap();
+    let second = site.plans(std::slice::from_ref(&job), &small_settings(), false).unwrap();
+    assert_eq!(second.images[0].cache_key(), of_b.images[0].cache_key(), "the stamp's hash, the bytes unread");
+
+    // The same bytes written again with the mtime put back: the stamp no longer matches (the
+    // ctime moved), so the file is read and its own plan taken.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mtime = meta.modified().unwrap();
+    fs::write(&job.source, &a).unwrap();
+    fs::File::options().write(true).open(&job.source).unwrap().set_modified(mtime).unwrap();
+    let third = site.plans(&[job], &small_settings(), false).unwrap();
+    assert_eq!(manifest_view(&first), manifest_view(&third));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! `gatefold publish`: plan the production build → read the manifest the last publish recorded
 //! in R2 → encode only the images whose objects R2 lacks → upload them in one process →
-//! `wrangler deploy` → record the new manifest in R2 → smoke test.
+//! `wrangler deploy` of both scripts (the owner's, then the visitor's: `WORKER_CONFIGS`) → record
+//! the new manifest in R2 → smoke test.
 //!
 //! The deployed state is the build cache: every display variant and original is an R2 object
 //! under a content-addressed key, and a build knows every key without encoding anything, so a
@@ -93,17 +94,21 @@ pub fn run_publish(args: &PublishOptions) -> Result<Published> {
 
     if args.dry_run {
         progress.line(&format!("would upload the objects R2 lacks of {keys} (this dry run does not read R2)"));
-        let outdir = tempfile::tempdir().context("creating a directory for wrangler's dry-run bundle")?;
-        progress.step("wrangler deploy --dry-run");
-        wrangler(&root, &args.wrangler, &["deploy", "--dry-run", "--outdir", &outdir.path().display().to_string()])?;
-        let bundled: Vec<PathBuf> = walkdir::WalkDir::new(outdir.path())
-            .into_iter()
-            .filter_map(|e| e.ok().filter(|e| e.file_type().is_file()).map(|e| e.into_path()))
-            .collect();
-        if !bundled.iter().any(|f| f.extension().is_some_and(|e| e == "wasm")) {
-            bail!("wrangler's dry-run bundle has no .wasm module (fix: check scripts/build-worker.sh, which wrangler.toml's [build] runs)");
+        let mut files = 0;
+        for config in WORKER_CONFIGS {
+            let outdir = tempfile::tempdir().context("creating a directory for wrangler's dry-run bundle")?;
+            progress.step(&format!("wrangler deploy --dry-run -c {config}"));
+            wrangler(&root, &args.wrangler, &["deploy", "--dry-run", "-c", config, "--outdir", &outdir.path().display().to_string()])?;
+            let bundled: Vec<PathBuf> = walkdir::WalkDir::new(outdir.path())
+                .into_iter()
+                .filter_map(|e| e.ok().filter(|e| e.file_type().is_file()).map(|e| e.into_path()))
+                .collect();
+            if !bundled.iter().any(|f| f.extension().is_some_and(|e| e == "wasm")) {
+                bail!("wrangler's dry-run bundle of {config} has no .wasm module (fix: check scripts/build-worker.sh, which its [build] runs)");
+            }
+            files += bundled.len();
         }
-        progress.line(&format!("dry run complete: {} files bundled; nothing was encoded, uploaded or deployed", bundled.len()));
+        progress.line(&format!("dry run complete: {files} files bundled; nothing was encoded, uploaded or deployed"));
         return Ok(Published { encoded_images: 0, uploaded: 0, already_in_r2: 0 });
     }
 
@@ -140,9 +145,11 @@ pub fn run_publish(args: &PublishOptions) -> Result<Published> {
         return Ok(published);
     }
 
-    // wrangler.toml's `[build] command` builds the worker first.
-    progress.step("wrangler deploy");
-    wrangler(&root, &args.wrangler, &["deploy"]).context("wrangler deploy failed; the previous deployment is still serving")?;
+    // Each config's `[build] command` builds the worker first.
+    for config in WORKER_CONFIGS {
+        progress.step(&format!("wrangler deploy -c {config}"));
+        wrangler(&root, &args.wrangler, &["deploy", "-c", config]).with_context(|| format!("wrangler deploy -c {config} failed; the previous deployment is still serving"))?;
+    }
     r2.put(PUBLISHED_MANIFEST_KEY, &manifest_file, "application/json").context(
         "the deploy succeeded, but recording the published manifest failed; the next publish will encode and upload every image again",
     )?;
@@ -205,6 +212,10 @@ fn previous_manifest(r2: &R2Tool, progress: &dyn Progress) -> Result<Option<Mani
 
 /// Runs wrangler in the project root. Secrets reach it through the inherited environment
 /// (CLOUDFLARE_API_TOKEN), never through arguments, so they cannot show up in a printed command.
+/// The worker's two scripts, in deploy order: the owner's first, since the visitor's binds its
+/// service and its gallery logs by name (the project root's wrangler configs).
+pub const WORKER_CONFIGS: [&str; 2] = ["wrangler.owner.toml", "wrangler.toml"];
+
 fn wrangler(root: &Path, bin: &Path, args: &[&str]) -> Result<()> {
     // A bare name is looked up on PATH; a path is taken from the project root.
     let program = if bin.components().count() > 1 { root.join(bin) } else { bin.to_path_buf() };

@@ -163,6 +163,12 @@ pub fn render_reusing(
     Ok((report, state))
 }
 
+/// A hash of every file of the theme in `theme_dir` (templates, strings, static files): what
+/// the theme gives a build's output.
+pub fn theme_fingerprint(theme_dir: &Path) -> Result<String> {
+    Ok(theme::fingerprint(theme_dir)?.to_hex().to_string())
+}
+
 /// Everything but the gallery itself that its files depend on.
 fn render_context(theme_dir: &Path, site: &SiteModel, assets_base: &str) -> Result<String> {
     let mut hasher = blake3::Hasher::new();

@@ -19,3 +19,24 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Copies the fixture site `fixture` (under `tests/fixtures/sites`) into a temp project's
+/// `galleries/`, so a test can change it.
+#[allow(dead_code)] // not every test binary builds a site
+pub fn project(fixture: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&repo().join("tests/fixtures/sites").join(fixture), &dir.path().join("galleries"));
+    dir
+}
+
+/// Build options for the project at `root`: the repository's themes, no progress output and a
+/// fixed clock, so two builds of the same inputs are byte-for-byte alike.
+#[allow(dead_code)] // not every test binary builds a site
+pub fn options(root: &Path) -> gatefold::build::BuildOptions {
+    gatefold::build::BuildOptions {
+        themes: repo().join("themes"),
+        progress: std::sync::Arc::new(gatefold::progress::Quiet),
+        now: Some(1_790_000_000),
+        ..gatefold::build::BuildOptions::for_project(root)
+    }
+}
