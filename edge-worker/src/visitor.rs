@@ -184,11 +184,30 @@ fn respond_json(v: &Visit<'_>, status: u16, body: &serde_json::Value) -> Result<
 
 /// A denial as the localized HTML page or, for API clients, JSON.
 pub async fn deny(v: &Visit<'_>, denial: Denial) -> Result<Response> {
+    deny_with(v, denial, "").await
+}
+
+/// [`deny`] with `fragment` in the page's per-request slot ([`manifest::DENIAL_SLOT`]): HTML the
+/// caller has built and escaped (a form, a request's state, an opening time). JSON clients get
+/// the code and message only.
+pub async fn deny_with(v: &Visit<'_>, denial: Denial, fragment: &str) -> Result<Response> {
     if v.json {
         return respond_json(v, denial.status(), &serde_json::json!({"error": denial.code(), "message": denial.message(v.locale)}));
     }
-    let body = localized_html(v, |l| manifest::denial_path(denial, l)).await?;
-    respond_html(v, denial.status(), body, headers::PAGE)
+    let page = localized_html(v, |l| manifest::denial_path(denial, l)).await?;
+    respond_html(v, denial.status(), fill_denial_slot(&page, fragment), headers::PAGE)
+}
+
+/// The denial page with `fragment` in its slot. A theme whose denial template lacks the slot
+/// still shows the fragment, at the end of the body, rather than hiding a form from the visitor.
+fn fill_denial_slot(page: &str, fragment: &str) -> String {
+    if page.contains(manifest::DENIAL_SLOT) {
+        return page.replacen(manifest::DENIAL_SLOT, fragment, 1);
+    }
+    match page.rfind("</body>") {
+        Some(at) if !fragment.is_empty() => format!("{}{fragment}{}", &page[..at], &page[at..]),
+        _ => page.to_string(),
+    }
 }
 
 /// The link's real state, read from its gate without taking an open (its own state and its
@@ -224,4 +243,23 @@ fn back_to_page(token: &str) -> Result<Response> {
     resp.headers().set("Location", &format!("/s/{token}"))?;
     headers::gated(resp.headers())?;
     Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fill_denial_slot;
+    use gatefold_contract::manifest::DENIAL_SLOT;
+
+    #[test]
+    fn a_denial_slot_is_replaced_by_the_fragment_or_by_nothing() {
+        let page = format!("<body><p>Expired</p>{DENIAL_SLOT}</body>");
+        assert_eq!(fill_denial_slot(&page, "<form></form>"), "<body><p>Expired</p><form></form></body>");
+        assert_eq!(fill_denial_slot(&page, ""), "<body><p>Expired</p></body>");
+    }
+
+    #[test]
+    fn a_theme_without_the_slot_still_shows_the_fragment_before_the_end_of_its_body() {
+        assert_eq!(fill_denial_slot("<body><p>Expired</p></body>", "<form></form>"), "<body><p>Expired</p><form></form></body>");
+        assert_eq!(fill_denial_slot("<body><p>Expired</p></body>", ""), "<body><p>Expired</p></body>");
+    }
 }

@@ -338,6 +338,7 @@ fn denial_pages_explain_in_the_contract_wording_without_tokens() {
             assert!(html.contains(denial.message(locale)), "{denial} {locale}");
             assert!(html.contains("Acme Images"));
             assert!(!html.contains("/s/") && !html.contains(SALES_TOKEN) && !html.contains(MARKET_TOKEN));
+            assert_eq!(html.matches(manifest::DENIAL_SLOT).count(), 1, "{denial} {locale}: one slot for the worker's part");
         }
     }
 }

@@ -135,6 +135,12 @@ pub fn password_page_path(locale: Locale) -> String {
 /// nothing. An HTML comment, so a page shown unfilled still reads right.
 pub const PASSWORD_ERROR_SLOT: &str = "<!--gatefold:password-error-->";
 
+/// Where a denial page's per-request part goes (a request-access form, the state of a request
+/// already made, the moment a scheduled link opens): the generator writes this marker into every
+/// denial page, and the worker replaces it with an escaped fragment or with nothing. An HTML
+/// comment, so a page shown unfilled still reads right.
+pub const DENIAL_SLOT: &str = "<!--gatefold:denial-slot-->";
+
 /// Asset path of a denial page.
 pub fn denial_path(denial: crate::Denial, locale: Locale) -> String {
     format!("/_gatefold/denied/{}.{}.html", denial.code(), locale.tag())

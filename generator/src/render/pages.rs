@@ -216,7 +216,7 @@ impl Renderer<'_> {
         self.theme
             .render(
                 "denied.html",
-                context! { code => denial.code(), title => denial.title(locale), message => denial.message(locale), ..self.base(locale) },
+                context! { code => denial.code(), title => denial.title(locale), message => denial.message(locale), slot => manifest::DENIAL_SLOT, ..self.base(locale) },
             )
             .with_context(|| format!("rendering the {denial} page in {locale}"))
     }
