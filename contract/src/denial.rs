@@ -29,10 +29,12 @@ pub enum Denial {
     PasswordNotSet,
     /// A posted body larger than anything the form could send: refused before it is read whole.
     RequestTooLarge,
+    /// `opens_at:` is still ahead: the page says when it opens (no view used, no session).
+    NotYetOpen,
 }
 
 impl Denial {
-    pub const ALL: [Denial; 13] = [
+    pub const ALL: [Denial; 14] = [
         Denial::NotFound,
         Denial::LinkDisabled,
         Denial::LinkExpired,
@@ -46,6 +48,7 @@ impl Denial {
         Denial::TooManyAttempts,
         Denial::PasswordNotSet,
         Denial::RequestTooLarge,
+        Denial::NotYetOpen,
     ];
 
     pub fn code(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Denial {
             Denial::TooManyAttempts => "too_many_attempts",
             Denial::PasswordNotSet => "password_not_set",
             Denial::RequestTooLarge => "request_too_large",
+            Denial::NotYetOpen => "not_yet_open",
         }
     }
 
@@ -77,7 +81,8 @@ impl Denial {
             | Denial::DownloadDisabled
             | Denial::NoSession
             | Denial::CrossSiteRequest
-            | Denial::PasswordNotSet => 403,
+            | Denial::PasswordNotSet
+            | Denial::NotYetOpen => 403,
             Denial::PasswordRequired | Denial::WrongPassword => 401,
             Denial::TooManyAttempts => 429,
             Denial::RequestTooLarge => 413,
@@ -113,6 +118,8 @@ impl Denial {
             (Denial::PasswordNotSet, Locale::ZhCn) => "此链接暂不可用",
             (Denial::RequestTooLarge, Locale::En) => "The request is too large",
             (Denial::RequestTooLarge, Locale::ZhCn) => "请求内容过大",
+            (Denial::NotYetOpen, Locale::En) => "This gallery is not open yet",
+            (Denial::NotYetOpen, Locale::ZhCn) => "图库尚未开放",
         }
     }
 
@@ -145,6 +152,8 @@ impl Denial {
             (Denial::PasswordNotSet, Locale::ZhCn) => "分享者尚未完成此链接的设置。请稍后再试，或联系分享者。",
             (Denial::RequestTooLarge, Locale::En) => "The form sent more than it can hold. Open the link again and enter the password you were given.",
             (Denial::RequestTooLarge, Locale::ZhCn) => "提交的内容超出了表单的容量。请重新打开链接，并输入您收到的密码。",
+            (Denial::NotYetOpen, Locale::En) => "Come back at the time below: this same link opens then, nothing needs to be sent again.",
+            (Denial::NotYetOpen, Locale::ZhCn) => "请在下方时间之后再来：届时此链接即可打开，无需重新发送。",
         }
     }
 }
@@ -175,6 +184,7 @@ mod tests {
             ("too_many_attempts", 429),
             ("password_not_set", 403),
             ("request_too_large", 413),
+            ("not_yet_open", 403),
         ];
         assert_eq!(table.len(), Denial::ALL.len(), "one row per denial");
         for denial in Denial::ALL {

@@ -109,6 +109,20 @@ impl Expiry {
     pub fn resolve(self, offsets: &UtcOffsets) -> Result<ResolvedExpiry, ExpiryError> {
         Ok(ResolvedExpiry { at: self.instant(offsets)?, written: self })
     }
+
+    /// The same forms read as an opening (`opens_at:`): a date opens at the first instant of
+    /// that day in the site timezone (where a daylight-saving change skips that midnight, at
+    /// the first local time that exists); a time or a moment as for an expiry.
+    pub fn resolve_opening(self, offsets: &UtcOffsets) -> Result<ResolvedExpiry, ExpiryError> {
+        let at = match self {
+            Expiry::EndOfDay(date) => {
+                let midnight = date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc().timestamp();
+                local_to_instant(midnight, offsets).unwrap_or_else(|gap_end| gap_end)
+            }
+            other => other.instant(offsets)?,
+        };
+        Ok(ResolvedExpiry { at, written: self })
+    }
 }
 
 /// What the worker's admin API calls with an owner's input (`2026-12-31` or RFC 3339, also a
@@ -227,6 +241,16 @@ mod tests {
 
     fn resolve(s: &str, offsets: &UtcOffsets) -> i64 {
         parse_owner_expiry(s, offsets).unwrap().at
+    }
+
+    #[test]
+    fn an_opening_date_means_the_start_of_that_day_and_times_mean_themselves() {
+        let open = |s: &str| Expiry::parse(s).unwrap().resolve_opening(SHANGHAI).unwrap().at;
+        // 2026-12-05T00:00:00+08:00
+        assert_eq!(open("2026-12-05"), 1_796_486_400 - 86_400);
+        assert_eq!(open("2026-12-05 18:00"), resolve("2026-12-05 18:00", SHANGHAI));
+        // Santiago skips 2026-09-06 00:00: that day opens at 01:00 local.
+        assert_eq!(Expiry::parse("2026-09-06").unwrap().resolve_opening(SANTIAGO).unwrap().at, 1_788_667_200);
     }
 
     #[test]

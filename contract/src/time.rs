@@ -77,6 +77,19 @@ pub fn for_owner(site: &(impl Clock + ?Sized), unix: i64) -> String {
     format!("{} ({})", WallTime::at(site, unix).minute(), site.timezone())
 }
 
+/// "Opens on 2026-12-05 10:00 (Asia/Shanghai)" in `locale`, for the visitor's `not_yet_open`
+/// page, QR cards, share kits and notifications: seconds shown only when the moment has some,
+/// so a visitor never reads a minute that is already past while the link is still closed.
+pub fn opens_on(site: &(impl Clock + ?Sized), unix: i64, locale: crate::Locale) -> String {
+    let wall = WallTime::at(site, unix);
+    let seconds = wall.local.rem_euclid(60);
+    let when = if seconds == 0 { wall.minute() } else { format!("{}:{seconds:02}", wall.minute()) };
+    match locale {
+        crate::Locale::ZhCn => format!("开放时间：{when}（{}）", site.timezone()),
+        _ => format!("Opens on {when} ({})", site.timezone()),
+    }
+}
+
 /// `YYYY-MM-DD` of a local day number (days since 1970-01-01; Howard Hinnant's
 /// civil-from-days).
 pub fn date_of_day(day: i64) -> String {

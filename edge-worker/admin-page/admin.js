@@ -17,7 +17,7 @@
   // What the confirm and extend dialogs act on: a link, or a whole audience (its `names`).
   const namesOf = (x) => x.names ?? { gallery: x.gallery, link: x.name };
   const SWITCH = {
-    link: { disable: R.Disable, enable: R.Enable, revoke: R.Revoke, patch: R.Patch },
+    link: { disable: R.Disable, enable: R.Enable, revoke: R.Revoke, patch: R.Patch, open_now: R.OpenNow },
     audience: { disable: R.DisableAudience, enable: R.EnableAudience, revoke: R.RevokeAudience, patch: R.PatchAudience },
   };
   let token = sessionStorage.getItem("gf-admin-token") || "";
@@ -170,6 +170,7 @@
     const passwordAction = !l.policy.password ? []
       : [el("button", { type: "button", class: "ghost", "data-action": "password", onclick: () => openPassword(l) }, t("password"))];
     const url = el("code", { class: "url" }, l.url);
+    const { badge: opens, action: openNow } = scheduled(l);
     const cell = (key, cls, ...children) => el("td", { class: cls, "data-label": t(key) }, ...children);
     const group = l.audience ? { "data-audience": `${l.gallery}/${l.audience}`, class: "recipient" } : {};
     const row = el("tr", { "data-gallery": l.gallery, "data-link": l.name, ...group },
@@ -177,16 +178,27 @@
         el("span", { class: "url-line" }, url,
           el("button", { type: "button", class: "ghost copy", "data-action": "copy", "data-i18n": "copyLink", onclick: (e) => copy(l.url, e.currentTarget, url, t("copiedLink", { link: l.label })) }, t("copyLink")))),
       cell("gallery", "gallery-cell", l.gallery_title, el("small", {}, l.gallery)),
-      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...activity, ...why, ...password, ...attack, ...notices),
+      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...opens, ...activity, ...why, ...password, ...attack, ...notices),
       cell("views", "views-cell", el("span", { class: "views" }, views), el("small", {}, t("lastOpenAt", { time: fmtTime(l.last_open) }))),
       cell("expires", "expires", l.expires_at == null ? t("noExpiry") : fmtTime(l.expires_at)),
-      el("td", { class: "actions" }, el("div", { class: "action-list" }, toggle,
+      el("td", { class: "actions" }, el("div", { class: "action-list" }, ...openNow, toggle,
         el("button", { type: "button", class: "ghost", "data-action": "share", onclick: () => openShare(l) }, t("share")),
         el("button", { type: "button", class: "ghost", "data-action": "extend", onclick: () => openExtend(l) }, t("extend")),
         el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(l, "revoke") }, t("revoke")), ...passwordAction)),
     );
     row.hidden = Boolean(l.audience) && collapsed.has(`${l.gallery}/${l.audience}`);
     return row;
+  }
+
+  // A link published with `opens_at:` still ahead: when it opens, and "Open now" (a runtime
+  // change that lapses once a publish moves that moment).
+  function scheduled(l) {
+    if (l.opens_at == null) return { badge: [], action: [] };
+    const time = fmtTime(l.opens_at);
+    return {
+      badge: [el("small", { class: "why opens-at", "data-why": "opens_at" }, t("opensOn", { time }))],
+      action: [el("button", { type: "button", "data-action": "open-now", onclick: () => confirmAction({ ...l, time }, "open_now") }, t("openNow"))],
+    };
   }
 
   // An audience's row above its recipients: its counts and the actions on all of them at once
@@ -394,10 +406,10 @@
     });
   }
 
-  const CONFIRM = { disable: "confirmDisable", enable: "confirmEnable", revoke: "confirmRevoke" };
+  const CONFIRM = { disable: "confirmDisable", enable: "confirmEnable", revoke: "confirmRevoke", open_now: "confirmOpenNow" };
   const CONFIRM_AUDIENCE = { disable: "confirmAudienceDisable", enable: "confirmAudienceEnable", revoke: "confirmAudienceRevoke" };
   async function confirmAction(l, action) {
-    const ok = await ask(t((l.audience === true ? CONFIRM_AUDIENCE : CONFIRM)[action], { gallery: l.gallery_title, link: l.label, count: l.count }));
+    const ok = await ask(t((l.audience === true ? CONFIRM_AUDIENCE : CONFIRM)[action], { gallery: l.gallery_title, link: l.label, count: l.count, time: l.time }));
     if (!ok) return;
     try {
       await api(SWITCH[l.audience === true ? "audience" : "link"][action], namesOf(l));

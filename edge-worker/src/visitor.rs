@@ -198,6 +198,18 @@ pub async fn deny_with(v: &Visit<'_>, denial: Denial, fragment: &str) -> Result<
     respond_html(v, denial.status(), fill_denial_slot(&page, fragment), headers::PAGE)
 }
 
+/// A denial of `link`'s page. `not_yet_open` says in its slot when the link opens (in the
+/// visitor's language, the site timezone) and hands the moment to the gallery's log, whose
+/// alarm announces it (`go_live`); every other code is [`deny`].
+async fn deny_link(v: &Visit<'_>, gallery: &Gallery, link: &Link, denial: Denial) -> Result<Response> {
+    let Some(at) = link.policy.opens_at().filter(|_| denial == Denial::NotYetOpen) else { return deny(v, denial).await };
+    crate::gallery_log::schedule_go_live(v.env, v.ctx, &gallery.id, &link.name, at);
+    let when = gatefold_contract::time::opens_on(&v.site.settings, at, v.locale);
+    let iso = chrono::DateTime::from_timestamp(at, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
+    let fragment = format!("<p class=\"gf-opens-at\"><time datetime=\"{iso}\">{}</time></p>", gatefold_contract::owner::escape_html(&when));
+    deny_with(v, denial, &fragment).await
+}
+
 /// The denial page with `fragment` in its slot. A theme whose denial template lacks the slot
 /// still shows the fragment, at the end of the body, rather than hiding a form from the visitor.
 fn fill_denial_slot(page: &str, fragment: &str) -> String {

@@ -129,6 +129,9 @@ pub struct LinkStatus {
     /// Expiry and limit in force (published policy with overrides applied).
     pub expires_at: Option<i64>,
     pub max_views: Option<u32>,
+    /// When it opens (`opens_at:` published, not opened early by the owner); `None`: open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<i64>,
     pub views: u64,
     /// `None` when the link is unlimited.
     pub views_left: Option<u64>,

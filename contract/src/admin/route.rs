@@ -74,6 +74,8 @@ api_routes! {
     Disable { gallery, link } = "POST" "links/{gallery}/{link}/disable";
     Enable { gallery, link } = "POST" "links/{gallery}/{link}/enable";
     Revoke { gallery, link } = "POST" "links/{gallery}/{link}/revoke";
+    /// "Open now": lifts a published `opens_at:` still ahead until a publish moves it.
+    OpenNow { gallery, link } = "POST" "links/{gallery}/{link}/open-now";
     Patch { gallery, link } = "PATCH" "links/{gallery}/{link}";
     /// `PUT`: sets the link's password (JSON `{"password": "..."}`); `DELETE`: clears it.
     SetPassword { gallery, link } = "PUT" "links/{gallery}/{link}/password";

@@ -57,6 +57,8 @@ named_enum! {
         /// Wrong passwords at a link from more networks than a recipient has: a distributed guess
         /// at its password (wrong tries and networks of the last hour in `detail`).
         PasswordAttack = "password_attack",
+        /// A scheduled `opens_at:` arrived: the links it held closed open now (once per moment).
+        GoLive = "go_live",
         /// `gatefold notify test`: sent to every channel, never declared in `on:`.
         Test = "test",
     }
@@ -64,7 +66,7 @@ named_enum! {
 
 impl NotifyKind {
     /// What `on:` may list (everything but [`NotifyKind::Test`]).
-    pub const DECLARABLE: [NotifyKind; 10] = [
+    pub const DECLARABLE: [NotifyKind; 11] = [
         NotifyKind::FirstOpen,
         NotifyKind::Open,
         NotifyKind::Download,
@@ -75,6 +77,7 @@ impl NotifyKind {
         NotifyKind::OwnerAction,
         NotifyKind::Digest,
         NotifyKind::PasswordAttack,
+        NotifyKind::GoLive,
     ];
 }
 

@@ -103,6 +103,9 @@ pub struct Wording {
     pub no_expiry: String,
     pub share_expires: String,
     pub share_no_expiry: String,
+    /// "Opens on {date} ({tz})": a link published with `opens_at:` still ahead (cards and share
+    /// kits print it before its expiry).
+    pub opens_on: String,
     pub downloads_on: String,
     pub downloads_off: String,
     pub views_limit: String,
@@ -145,6 +148,8 @@ impl ShownExpiry {
 pub struct LinkTerms {
     pub label: String,
     pub url: String,
+    /// When it opens (`opens_at:` still ahead); `None`: open now.
+    pub opens: Option<ShownExpiry>,
     pub expiry: Option<ShownExpiry>,
     pub download: bool,
     pub max_views: Option<u32>,
@@ -181,6 +186,11 @@ impl Wording {
         })
     }
 
+    /// "Opens on …" when the link opens later, else nothing.
+    pub(crate) fn opens_line(&self, opens: Option<&ShownExpiry>, tz: &str) -> Result<Option<String>, BadDateFormat> {
+        opens.map(|o| Ok(fill_words(&self.opens_on, &[("date", &self.date(o)?), ("tz", tz)]))).transpose()
+    }
+
     /// "Each open lasts 10 min", in whole hours or minutes where they fit.
     pub fn view_time(&self, seconds: u32) -> String {
         let d = if seconds.is_multiple_of(3600) {
@@ -213,7 +223,13 @@ impl OwnerKit {
     pub fn card(&self, link: &LinkTerms, qr_svg: &str, css_url: &str) -> Result<String, BadDateFormat> {
         let mut expiries = BTreeMap::new();
         for locale in Locale::ALL {
-            expiries.insert(format!("{EXPIRY}:{}", locale.tag()), self.words(locale).available(link.expiry.as_ref(), &self.timezone)?);
+            let w = self.words(locale);
+            let available = w.available(link.expiry.as_ref(), &self.timezone)?;
+            let line = match w.opens_line(link.opens.as_ref(), &self.timezone)? {
+                Some(opens) => format!("{opens} · {available}"),
+                None => available,
+            };
+            expiries.insert(format!("{EXPIRY}:{}", locale.tag()), line);
         }
         Ok(fill(&self.card, |name| match name {
             LABEL => Some(escape_html(&link.label)),
@@ -252,10 +268,13 @@ impl OwnerKit {
         let w = self.words(self.locale);
         let mut blocks = String::new();
         for link in links {
-            let expiry = match &link.expiry {
+            let mut expiry = match &link.expiry {
                 Some(e) => fill_words(&w.share_expires, &[("date", &w.date(e)?), ("tz", &self.timezone)]),
                 None => w.share_no_expiry.clone(),
             };
+            if let Some(opens) = w.opens_line(link.opens.as_ref(), &self.timezone)? {
+                expiry = format!("{opens}\n  {expiry}");
+            }
             let views = match link.max_views {
                 Some(n) => fill_words(&w.views_limit, &[("n", &n.to_string())]),
                 None => w.views_unlimited.clone(),

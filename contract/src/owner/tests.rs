@@ -7,6 +7,7 @@ pub(crate) fn wording(lang: &str) -> Wording {
         no_expiry: format!("[{lang}] no expiry"),
         share_expires: "Valid until: {date} ({tz})".into(),
         share_no_expiry: "Valid until: no expiry".into(),
+        opens_on: "Opens on {date} ({tz})".into(),
         downloads_on: "downloads on".into(),
         downloads_off: "downloads off".into(),
         views_limit: "up to {n} opens".into(),
@@ -47,6 +48,7 @@ fn terms(label: &str) -> LinkTerms {
     LinkTerms {
         label: label.into(),
         url: "https://g.example/s/tok?a=1&b=2".into(),
+        opens: None,
         expiry: Some(ShownExpiry::at_instant(NEW_YEAR, 8 * 3600)),
         download: true,
         max_views: Some(20),
@@ -193,4 +195,16 @@ fn a_reminder_names_the_gallery_its_contents_and_the_expiry_and_keeps_a_label_as
     assert_eq!(text, "Reminder: Spring\nHello Dealers {until}, 12 images, downloads on. Valid until: 31 Dec 2026 23:59 (Asia/Shanghai)\nDo not forward.");
     let open_ended = k.reminder(&ReminderTerms { expiry: None, download: false, ..r }).unwrap();
     assert!(open_ended.contains("12 images, downloads off. Valid until: no expiry"), "{open_ended}");
+}
+
+#[test]
+fn cards_and_share_kits_print_when_a_scheduled_link_opens() {
+    let opens = ShownExpiry { at: NEW_YEAR - 14 * 3600, utc_offset: 8 * 3600, end_of_day: false };
+    let scheduled = LinkTerms { opens: Some(opens), ..terms("Press") };
+    let card = kit().card(&scheduled, "<svg></svg>", "x.css").unwrap();
+    assert!(card.contains("Opens on"), "{card}");
+    let text = kit().share_kit(&[scheduled]).unwrap();
+    let (opens_at, until) = (text.find("Opens on").expect("opens line"), text.find("Valid until").expect("expiry line"));
+    assert!(opens_at < until, "{text}");
+    assert!(!kit().share_kit(&[terms("Open")]).unwrap().contains("Opens on"), "a link already open prints no opening");
 }

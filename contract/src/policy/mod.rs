@@ -47,6 +47,11 @@ pub struct LinkPolicy {
     /// value changes. `None` on a link's own policy and on [`GALLERY_TERMS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terms_fingerprint: Option<String>,
+    /// `opens_at:` — before this instant the link answers `not_yet_open` (no view, no session).
+    /// The latest of the link's own, its audience's and its gallery's: the generator composes
+    /// them, so the most restrictive wins. `None`: open from the publish.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<ResolvedExpiry>,
 }
 
 /// The download sizes a link offers (`download:` in YAML: `false`, `true`/`original`, `web`,
@@ -117,6 +122,10 @@ pub struct Overrides {
     /// The published view limit `max_views` was set against.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_views_against: Option<Against<u32>>,
+    /// "Open now": the owner opened the link before its published `opens_at`, which it
+    /// remembers; it lapses once a publish moves that moment (the newer decision in git wins).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened_early: Option<Against<i64>>,
 }
 
 /// The published value a runtime change replaced (`published: None`: there was none), and for
@@ -175,6 +184,12 @@ impl Overrides {
         self.expires_at.is_some() && Against::holds(self.expires_against.as_ref(), policy.expires_at(), policy)
     }
 
+    /// Whether an "open now" still holds: made against the moment published now, which is
+    /// still ahead of nothing else (a link published without `opens_at` needs none).
+    fn opened_early_holds(&self, policy: &LinkPolicy) -> bool {
+        policy.opens_at.is_some() && self.opened_early.as_ref().is_some_and(|a| Against::holds(Some(a), policy.opens_at(), policy))
+    }
+
     fn limit_holds(&self, policy: &LinkPolicy) -> bool {
         self.max_views.is_some() && Against::holds(self.max_views_against.as_ref(), policy.max_views, policy)
     }
@@ -196,6 +211,9 @@ impl Overrides {
         } else {
             (next.max_views, next.max_views_against) = (None, None);
         }
+        if !self.opened_early_holds(policy) {
+            next.opened_early = None;
+        }
         next
     }
 
@@ -208,6 +226,12 @@ impl Overrides {
             Change::Disable => next.disabled = Some(true),
             Change::Enable if policy.disabled => return Err(Refusal::DisabledInYaml),
             Change::Enable => next.disabled = None,
+            Change::OpenNow => {
+                if !policy.opens_at().is_some_and(|at| at > now) || next.opened_early.is_some() {
+                    return Err(Refusal::BadRequest("the link is already open: it has no `opens_at` still ahead".into()));
+                }
+                next.opened_early = Some(Against::of(policy.opens_at(), policy));
+            }
             Change::Limits { expires_at, extend_days, max_views, force } => {
                 let in_force = policy.effective(&next);
                 let expiry = match (expires_at, extend_days) {
@@ -252,6 +276,8 @@ pub enum Change {
     /// of now and the expiry in force) and/or view limit. `force` allows closing the link
     /// sooner than it would close.
     Limits { expires_at: Option<i64>, extend_days: Option<u32>, max_views: Option<u32>, force: bool },
+    /// "Open now": lifts the link's published `opens_at` until a publish moves it.
+    OpenNow,
 }
 
 /// Why an owner's action changed nothing.
@@ -306,12 +332,20 @@ pub struct Effective {
     pub view_seconds: Option<u32>,
     pub disabled: bool,
     pub password: bool,
+    /// Before this instant the link is not open yet (`None`: open, or opened early).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opens_at: Option<i64>,
 }
 
 impl LinkPolicy {
     /// Unix seconds from which the link answers `link_expired`; `None` means never.
     pub fn expires_at(&self) -> Option<i64> {
         self.expires.map(|e| e.at)
+    }
+
+    /// Unix seconds from which the link opens (`opens_at:`); `None`: open from the publish.
+    pub fn opens_at(&self) -> Option<i64> {
+        self.opens_at.map(|e| e.at)
     }
 
     /// The policy in force under `overrides` alone, no wider scope: [`in_force`] of one scope.
@@ -332,6 +366,7 @@ pub static GALLERY_TERMS: LinkPolicy = LinkPolicy {
     disabled: false,
     password: false,
     terms_fingerprint: None,
+    opens_at: None,
 };
 
 /// The widest of some recipients' terms: the latest expiry, the largest view limit, `None` where
@@ -415,6 +450,7 @@ impl InForce {
             view_seconds: link.terms.view_seconds,
             disabled,
             password: link.terms.password,
+            opens_at: if own.opened_early.is_some() { None } else { link.terms.opens_at() },
         };
         InForce { effective, own, wider }
     }
@@ -428,6 +464,8 @@ pub enum LinkState {
     Disabled,
     Expired,
     LimitReached,
+    /// Published with an `opens_at:` still ahead.
+    NotYetOpen,
 }
 
 impl Effective {
@@ -435,16 +473,24 @@ impl Effective {
         self.expires_at.is_some_and(|at| now >= at)
     }
 
+    /// Whether `opens_at` is still ahead at `now`: from that second the link opens.
+    pub fn is_not_yet_open(&self, now: i64) -> bool {
+        self.opens_at.is_some_and(|at| now < at)
+    }
+
     pub fn is_used_up(&self, views: u64) -> bool {
         self.max_views.is_some_and(|max| views >= u64::from(max))
     }
 
-    /// Disabled beats expired beats used up: the reason shown is the one the owner can act on first.
+    /// Disabled beats expired beats not yet open beats used up: the reason shown is the one the
+    /// owner can act on first (a link that expires before it opens never opens).
     pub fn state(&self, views: u64, now: i64) -> LinkState {
         if self.disabled {
             LinkState::Disabled
         } else if self.is_expired(now) {
             LinkState::Expired
+        } else if self.is_not_yet_open(now) {
+            LinkState::NotYetOpen
         } else if self.is_used_up(views) {
             LinkState::LimitReached
         } else {
@@ -497,6 +543,7 @@ pub fn decide_open(effective: &Effective, views: u64, now: i64) -> Result<Admiss
         LinkState::Disabled => Err(Denial::LinkDisabled),
         LinkState::Expired => Err(Denial::LinkExpired),
         LinkState::LimitReached => Err(Denial::ViewLimitReached),
+        LinkState::NotYetOpen => Err(Denial::NotYetOpen),
         LinkState::Active => Ok(Admission {
             view_number: views + 1,
             session_expires_at: now + i64::from(effective.session_seconds()),
@@ -527,6 +574,9 @@ pub fn decide_in_session(effective: &Effective, session: &Session, access: Acces
     }
     if effective.is_expired(now) {
         return Err(Denial::LinkExpired);
+    }
+    if effective.is_not_yet_open(now) {
+        return Err(Denial::NotYetOpen);
     }
     if effective.password && !session.password {
         return Err(Denial::PasswordRequired);

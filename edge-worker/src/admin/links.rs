@@ -57,7 +57,7 @@ pub(super) async fn list(call: &mut Call<'_>) -> Result<Response> {
     })
 }
 
-/// `POST links/<id>/disable|enable|revoke`, `PATCH links/<id>`.
+/// `POST links/<id>/disable|enable|revoke|open-now`, `PATCH links/<id>`.
 pub(super) async fn act(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str, link: &str) -> Result<Response> {
     let (env, now, site) = (call.env, call.now, call.site.clone());
     let settings = &site.settings;
@@ -73,6 +73,7 @@ pub(super) async fn act(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str,
     let change = match route {
         ApiRoute::Disable { .. } => Change::Disable,
         ApiRoute::Enable { .. } => Change::Enable,
+        ApiRoute::OpenNow { .. } => Change::OpenNow,
         ApiRoute::Revoke { .. } => {
             let st = api::link_status(settings, g, l, client.revoke().await?, &wider, now);
             call.note(Note::change("revoke", target, settings, &before)).changed(settings, &before, &Terms::of_link(&st));

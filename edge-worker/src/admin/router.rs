@@ -76,7 +76,7 @@ async fn serve(route: ApiRoute<'_>, call: &mut Call<'_>, actor: &signin::Actor) 
     use ApiRoute as R;
     match route {
         R::Links => links::list(call).await,
-        R::Disable { gallery, link } | R::Enable { gallery, link } | R::Revoke { gallery, link } | R::Patch { gallery, link } => {
+        R::Disable { gallery, link } | R::Enable { gallery, link } | R::Revoke { gallery, link } | R::OpenNow { gallery, link } | R::Patch { gallery, link } => {
             links::act(call, route.clone(), gallery, link).await
         }
         R::SetPassword { gallery, link } | R::ClearPassword { gallery, link } => passwords::set_or_clear(call, route.clone(), gallery, link).await,

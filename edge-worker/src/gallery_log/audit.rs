@@ -106,7 +106,7 @@ pub fn bounded(mut e: AuditEntry) -> AuditEntry {
 /// What an owner action can change on a link, an audience or a gallery.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Terms {
-    /// `active`, `disabled`, `expired`, `limit_reached`.
+    /// `active`, `disabled`, `expired`, `limit_reached`, `not_yet_open`.
     pub state: String,
     pub expires_at: Option<i64>,
     pub max_views: Option<u32>,
@@ -122,6 +122,7 @@ pub fn state_name(s: LinkState) -> &'static str {
         LinkState::Disabled => "disabled",
         LinkState::Expired => "expired",
         LinkState::LimitReached => "limit_reached",
+        LinkState::NotYetOpen => "not_yet_open",
     }
 }
 

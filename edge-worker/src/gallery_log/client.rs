@@ -1,6 +1,6 @@
 //! The typed client of a `GalleryLog` Durable Object: the only code that builds its requests.
 
-use super::{AttackReport, Batch, Op};
+use super::{AttackReport, Batch, GoLives, Op};
 use crate::access::GalleryEvent;
 use serde::Serialize;
 use worker::{Context, Env, Method, Request, RequestInit, Result, Stub};
@@ -39,6 +39,11 @@ impl GalleryLogClient {
 
     pub async fn record(&self, batch: &Batch) -> Result<()> {
         self.call(Op::Events, batch).await.map(drop)
+    }
+
+    /// Openings to announce at their moment (`go_live`).
+    pub async fn go_live(&self, go_lives: &GoLives) -> Result<()> {
+        self.call(Op::GoLive, go_lives).await.map(drop)
     }
 
     /// A distributed guess at one of the gallery's link passwords, for the owner's channels.
@@ -125,6 +130,38 @@ pub fn record(env: &Env, ctx: &Context, event: GalleryEvent) {
         };
         if let Err(e) = sent.await {
             worker::console_error!("access log: could not record {:?} event for {}/{}: {e}", event.event.kind, event.gallery, event.event.link);
+        }
+    });
+}
+
+thread_local! {
+    /// Openings this isolate has handed to their log already: a new deployment starts new
+    /// isolates, so each scheduled link is handed over once per isolate after a publish.
+    static GO_LIVES_HANDED: std::cell::RefCell<std::collections::HashSet<(String, String, i64)>> = Default::default();
+}
+
+/// Hands a link that is not open yet to its gallery's log after the response, once per isolate
+/// and moment, so the log's alarm announces the opening (`go_live`) on the minute. A failure is
+/// logged and tried again by the next request that sees the link closed.
+pub fn schedule_go_live(env: &Env, ctx: &Context, gallery: &str, link: &str, at: i64) {
+    let key = (gallery.to_string(), link.to_string(), at);
+    if GO_LIVES_HANDED.with(|h| h.borrow().contains(&key)) {
+        return;
+    }
+    let env = env.clone();
+    ctx.wait_until(async move {
+        let go_lives = GoLives { gallery: key.0.clone(), links: vec![(key.1.clone(), at)] };
+        let sent = async { GalleryLogClient::new(&env, &key.0)?.go_live(&go_lives).await };
+        match sent.await {
+            Ok(()) => GO_LIVES_HANDED.with(|h| {
+                let mut handed = h.borrow_mut();
+                // Bounded: an isolate that saw very many scheduled links starts over.
+                if handed.len() >= super::GO_LIVES_MAX {
+                    handed.clear();
+                }
+                handed.insert(key);
+            }),
+            Err(e) => worker::console_error!("go-live: could not schedule {}/{}: {e}", key.0, key.1),
         }
     });
 }

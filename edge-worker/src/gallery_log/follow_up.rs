@@ -69,6 +69,7 @@ mod tests {
             state,
             expires_at: None,
             max_views: Some(5),
+            opens_at: None,
             views: 2,
             views_left: Some(3),
             first_open: None,

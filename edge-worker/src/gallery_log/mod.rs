@@ -31,6 +31,8 @@ pub mod export;
 #[cfg(feature = "owner")]
 pub mod follow_up;
 #[cfg(feature = "owner")]
+pub mod go_live;
+#[cfg(feature = "owner")]
 pub mod notices;
 #[cfg(feature = "owner")]
 pub mod outbox;
@@ -40,7 +42,7 @@ pub mod rollup;
 mod client;
 #[cfg(feature = "owner")]
 mod object;
-pub use client::{GalleryLogClient, record};
+pub use client::{GalleryLogClient, record, schedule_go_live};
 #[cfg(feature = "owner")]
 pub use object::GalleryLog;
 
@@ -80,6 +82,19 @@ pub struct AttackReport {
     pub at_ms: i64,
 }
 
+/// Links of a gallery that open later (`opens_at:`), as the visitor's Worker first sees them
+/// after a publish: the log's alarm is armed for the earliest, to send `go_live` on the minute.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoLives {
+    /// The gallery (a log does not know its own name).
+    pub gallery: String,
+    /// `(link name, opens at in Unix seconds)`, at most [`GO_LIVES_MAX`].
+    pub links: Vec<(String, i64)>,
+}
+
+/// The most links one [`GoLives`] names (a gallery's links are bounded by its record anyway).
+pub const GO_LIVES_MAX: usize = 1000;
+
 /// The operations a `GalleryLog` answers, named once for the client and the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -103,10 +118,12 @@ pub enum Op {
     PasswordAttack,
     /// `Vec<`[`outbox::Queued`]`>`: notices built elsewhere (the daily digest), sent at once.
     Enqueue,
+    /// [`GoLives`]: scheduled openings to announce (`go_live`) from the log's alarm.
+    GoLive,
 }
 
 impl Op {
-    const ALL: [Op; 8] = [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::Audit, Op::Notifications, Op::PasswordAttack, Op::Enqueue];
+    const ALL: [Op; 9] = [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::Audit, Op::Notifications, Op::PasswordAttack, Op::Enqueue, Op::GoLive];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -118,6 +135,7 @@ impl Op {
             Op::Notifications => "/notifications",
             Op::PasswordAttack => "/password-attack",
             Op::Enqueue => "/outbox",
+            Op::GoLive => "/go-live",
         }
     }
 

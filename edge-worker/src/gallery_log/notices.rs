@@ -115,7 +115,7 @@ pub async fn for_events(env: &Env, sql: &SqlStorage, batch: &Batch) -> Result<Op
         return Ok(None);
     }
     let Some((site, gallery)) = published(env, gallery_id).await? else { return Ok(None) };
-    let window_ms = notify::batch_ms(env);
+    let (window_ms, gather_ms, now) = (notify::batch_ms(env), notify::gather_ms(env), now_ms());
     let mut earliest: Option<i64> = None;
     for (e, kinds) in todo {
         let Some(link) = gallery.links.get(&e.link) else { continue };
@@ -134,11 +134,10 @@ pub async fn for_events(env: &Env, sql: &SqlStorage, batch: &Batch) -> Result<Op
                 (_, Some(a)) if e.kind == EventKind::Open => a.max_views.map(|m| views_detail(site.settings.default_locale, a.view_number, m)),
                 _ => None,
             };
-            let due = window + window_ms;
             for c in channels {
-                outbox::enqueue(sql, c, &n, due)?;
+                let due = outbox::enqueue_event(sql, c, &n, now, gather_ms, window + window_ms)?;
+                earliest = Some(earliest.map_or(due, |d: i64| d.min(due)));
             }
-            earliest = Some(earliest.map_or(due, |d| d.min(due)));
         }
     }
     Ok(earliest)

@@ -3,7 +3,7 @@
 
 use super::access_log::{self, ActivityQuery, MAX_EVENTS_PER_REQUEST};
 use super::outbox::{self, Queued};
-use super::{Batch, Op, audit, notices};
+use super::{Batch, Op, audit, go_live, notices};
 use std::collections::HashMap;
 use worker::{DurableObject, Env, Method, Request, Response, Result, SqlStorage, State, durable_object};
 
@@ -15,6 +15,7 @@ const LOG_BODY_BYTES: usize = 32 * 1024 * 1024;
 fn create_tables(sql: &SqlStorage) -> Result<()> {
     access_log::create(sql)?;
     audit::create(sql)?;
+    go_live::create(sql)?;
     outbox::create(sql)
 }
 
@@ -42,17 +43,23 @@ impl DurableObject for GalleryLog {
         Self { sql, state, env }
     }
 
-    /// Sends the notifications that are due, then sets the alarm for what is left.
+    /// Announces the openings reached (`go_live`), sends the notifications that are due, then
+    /// sets the alarm for what is left of either.
     async fn alarm(&self) -> Result<Response> {
         let now = now_ms();
         // A run that could not work (the site's records unreadable) waits a retry delay
         // rather than firing again at once for rows that are still due.
         let mut not_before = now;
+        if let Err(e) = go_live::announce(&self.env, &self.sql, now).await {
+            worker::console_error!("go-live: {e}");
+            not_before = now + crate::notify::retry_ms(&self.env);
+        }
         if let Err(e) = outbox::deliver(&self.env, &self.sql, now).await {
             worker::console_error!("notifications: {e}");
             not_before = now + crate::notify::retry_ms(&self.env);
         }
-        if let Some(at) = outbox::next_due(&self.sql)? {
+        let next = [outbox::next_due(&self.sql)?, go_live::next_due(&self.sql)?].into_iter().flatten().min();
+        if let Some(at) = next {
             self.state.storage().set_alarm((at.max(not_before) - now).max(0)).await?;
         }
         Response::empty()
@@ -109,6 +116,15 @@ impl DurableObject for GalleryLog {
             Op::Notifications => Response::from_json(&outbox::status(&self.sql)?),
             Op::PasswordAttack => {
                 let due = notices::for_attack(&self.env, &self.sql, &serde_json::from_str(&body)?).await?;
+                self.arm(due).await?;
+                no_content()
+            }
+            Op::GoLive => {
+                let go_lives: super::GoLives = serde_json::from_str(&body)?;
+                if go_lives.links.len() > super::GO_LIVES_MAX {
+                    return Response::error(format!("at most {} links per request", super::GO_LIVES_MAX), 413);
+                }
+                let due = go_live::schedule(&self.sql, &go_lives)?;
                 self.arm(due).await?;
                 no_content()
             }

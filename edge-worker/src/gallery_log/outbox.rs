@@ -1,6 +1,12 @@
 //! The notification outbox's room: notices waiting to be sent (`outbox`, one row per channel
-//! and notice, batching repeats), their delivery from the log's alarm with doubling backoff,
-//! and the dead letters given up on (`dead_letters`).
+//! and notice, folding repeats), their delivery from the log's alarm on the retry schedule
+//! ([`retry_delay_ms`]), and the dead letters given up on (`dead_letters`).
+//!
+//! An event's notice ([`enqueue_event`]): the first of its window (per link, kind and channel,
+//! remembered in `notice_windows`) is due at once, after a short gathering moment that folds
+//! the events arriving with it; later ones of the window are folded into one trailing message
+//! due at the window's end, with their count. A burst of any size is at most two messages per
+//! window.
 
 use crate::notify::{self, Tried};
 use gatefold_contract::admin::{DeadLetter, NotificationStatus};
@@ -14,6 +20,8 @@ CREATE TABLE IF NOT EXISTS outbox (
   notice TEXT NOT NULL, count INTEGER NOT NULL, last_at INTEGER NOT NULL, place TEXT, device TEXT, detail TEXT,
   due INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, first_try INTEGER);
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox(due);
+CREATE TABLE IF NOT EXISTS notice_windows (key TEXT PRIMARY KEY, until INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS notice_windows_until ON notice_windows(until);
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY, notice_id TEXT NOT NULL, platform TEXT NOT NULL, url_secret TEXT NOT NULL, kind TEXT NOT NULL,
   link TEXT NOT NULL, at INTEGER NOT NULL, attempts INTEGER NOT NULL, status INTEGER, reason TEXT NOT NULL);
@@ -21,10 +29,14 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 
 /// Notices the alarm sends per run (each is one subrequest).
 const SEND_PER_ALARM: u32 = 25;
-/// The longest wait between two tries of a notice.
-pub const MAX_BACKOFF_MS: i64 = 3_600_000;
-/// How long a notice is retried after its first try before it becomes a dead letter.
-pub const RETRY_FOR_MS: i64 = 24 * 3_600_000;
+/// The retry schedule in units of the first delay (`NOTIFY_RETRY_SECONDS`, 10 s by default):
+/// 10 s, 30 s, 1 min, then doubling.
+const RETRY_STEPS: [i64; 3] = [1, 3, 6];
+/// The longest wait between two tries, in those units: 1 h at 10 s.
+const MAX_BACKOFF_STEPS: i64 = 360;
+/// How long a notice is retried after its first try before it becomes a dead letter, in those
+/// units: 24 h at 10 s. Shortened first delays (the tests') scale the whole schedule.
+const RETRY_FOR_STEPS: i64 = 8_640;
 /// How long dead letters are kept, and at most how many per gallery.
 pub const DEAD_LETTER_KEEP_MS: i64 = 30 * 86_400_000;
 pub const DEAD_LETTER_MAX: u32 = 500;
@@ -45,7 +57,7 @@ pub struct Queued {
 /// `notice` carries the row's first event; later ones update the count, the last time, place,
 /// device and detail (views used so far).
 pub fn enqueue(sql: &SqlStorage, channel: &Channel, notice: &Notice, due: i64) -> Result<()> {
-    let key = format!("{}:{}:{}", notice.id, channel.to.name(), channel.url_secret);
+    let key = row_key(notice, channel);
     sql.exec(
         "INSERT INTO outbox (key, platform, url_secret, sign_secret, notice, count, last_at, place, device, detail, due)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -66,6 +78,46 @@ pub fn enqueue(sql: &SqlStorage, channel: &Channel, notice: &Notice, due: i64) -
         ],
     )?;
     Ok(())
+}
+
+/// The key of a notice's row for `channel`.
+fn row_key(notice: &Notice, channel: &Channel) -> String {
+    format!("{}:{}:{}", notice.id, channel.to.name(), channel.url_secret)
+}
+
+/// How long after its end a window's first notice is remembered.
+const WINDOW_GRACE_MS: i64 = 60_000;
+
+#[derive(Deserialize)]
+struct Pending {
+    due: i64,
+    attempts: i64,
+}
+
+/// An event's notice for `channel` (`notice.id` names its window): folded into the window's
+/// first message while that still waits for its first try, else into the window's trailing
+/// message (due at `window_end`); the window's first notice starts a row due after `gather_ms`.
+/// Answers when the row it went into is due.
+pub fn enqueue_event(sql: &SqlStorage, channel: &Channel, notice: &Notice, now: i64, gather_ms: i64, window_end: i64) -> Result<i64> {
+    let key = row_key(notice, channel);
+    sql.exec("DELETE FROM notice_windows WHERE until < ?", vec![V::from(now)])?;
+    let seen = sql.exec("SELECT until AS due, 0 AS attempts FROM notice_windows WHERE key = ?", vec![V::from(key.as_str())])?.to_array::<Pending>()?;
+    if seen.is_empty() {
+        // Remembered a while past the window's end, so an event logged late still folds.
+        sql.exec("INSERT INTO notice_windows (key, until) VALUES (?, ?)", vec![V::from(key.as_str()), V::from(window_end.max(now).saturating_add(WINDOW_GRACE_MS))])?;
+        let due = now + gather_ms;
+        enqueue(sql, channel, notice, due)?;
+        return Ok(due);
+    }
+    let first = sql.exec("SELECT due, attempts FROM outbox WHERE key = ?", vec![V::from(key.as_str())])?.to_array::<Pending>()?;
+    if let Some(p) = first.first().filter(|p| p.attempts == 0) {
+        enqueue(sql, channel, notice, p.due)?;
+        return Ok(p.due);
+    }
+    let trailing = Notice { id: notify::trailing_id(&notice.id), ..notice.clone() };
+    let due = window_end.max(now);
+    enqueue(sql, channel, &trailing, due)?;
+    Ok(due)
 }
 
 /// A row as stored: the channel in its columns, the notice's first event as JSON and what
@@ -134,10 +186,22 @@ pub fn next_due(sql: &SqlStorage) -> Result<Option<i64>> {
     Ok(sql.exec("SELECT MIN(due) AS due FROM outbox", None)?.one::<Next>()?.due)
 }
 
-/// Delay before retry number `attempts` (1 = the first retry): `base`, doubling, capped.
-pub fn backoff_ms(attempts: u32, base_ms: i64) -> i64 {
-    let factor = 1_i64.checked_shl(attempts.saturating_sub(1).min(30)).unwrap_or(i64::MAX);
-    base_ms.max(1).saturating_mul(factor).min(MAX_BACKOFF_MS)
+/// Delay before retry number `attempts` (1 = the first retry) when the first is `base_ms`:
+/// 1, 3 and 6 times it, then doubling, capped at 360 times it (10 s, 30 s, 1 min, 2 min, … 1 h).
+pub fn retry_delay_ms(attempts: u32, base_ms: i64) -> i64 {
+    let steps = match attempts.max(1) as usize {
+        n if n <= RETRY_STEPS.len() => RETRY_STEPS[n - 1],
+        n => {
+            let doublings = u32::try_from(n - RETRY_STEPS.len()).unwrap_or(u32::MAX).min(30);
+            RETRY_STEPS[RETRY_STEPS.len() - 1].saturating_mul(1_i64 << doublings)
+        }
+    };
+    base_ms.max(1).saturating_mul(steps.min(MAX_BACKOFF_STEPS))
+}
+
+/// How long a notice is retried after its first try when the first delay is `base_ms`.
+pub fn retry_for_ms(base_ms: i64) -> i64 {
+    base_ms.max(1).saturating_mul(RETRY_FOR_STEPS)
 }
 
 /// Sends what is due: delivered rows go, failed ones wait their backoff, and after 24 hours
@@ -157,7 +221,7 @@ pub async fn deliver(env: &Env, sql: &SqlStorage, now: i64) -> Result<()> {
         }
         let first = row.first_try.unwrap_or(now);
         let attempts = u32::try_from(row.attempts + 1).unwrap_or(u32::MAX);
-        let retry_at = (!tried.missing_secret && now - first < RETRY_FOR_MS).then(|| now + backoff_ms(attempts, retry_ms));
+        let retry_at = (!tried.missing_secret && now - first < retry_for_ms(retry_ms)).then(|| now + retry_delay_ms(attempts, retry_ms));
         if retry_at.is_none() {
             worker::console_error!("notifications: gave up {:?} to {} ({}): {}", row.notice.kind, row.channel.to.name(), row.channel.url_secret, tried.detail);
         }
@@ -243,10 +307,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn backoff_doubles_up_to_an_hour() {
-        assert_eq!(backoff_ms(1, 60_000), 60_000);
-        assert_eq!(backoff_ms(2, 60_000), 120_000);
-        assert_eq!(backoff_ms(7, 60_000), MAX_BACKOFF_MS);
-        assert_eq!(backoff_ms(400, 60_000), MAX_BACKOFF_MS);
+    fn retries_come_after_10_s_30_s_1_min_then_doubling_to_an_hour_for_a_day() {
+        let delays: Vec<i64> = (1..=10).map(|n| retry_delay_ms(n, 10_000) / 1000).collect();
+        assert_eq!(delays, [10, 30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+        assert_eq!(retry_delay_ms(400, 10_000), 3_600_000);
+        assert_eq!(retry_for_ms(10_000), 24 * 3_600_000);
+    }
+
+    #[test]
+    fn a_shortened_first_delay_scales_the_whole_schedule() {
+        let delays: Vec<i64> = (1..=4).map(|n| retry_delay_ms(n, 1_000)).collect();
+        assert_eq!(delays, [1_000, 3_000, 6_000, 12_000]);
+        assert_eq!(retry_delay_ms(50, 1_000), 360_000);
+        assert_eq!(retry_for_ms(1_000), 8_640_000);
     }
 }

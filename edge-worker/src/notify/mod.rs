@@ -1,8 +1,9 @@
 //! Owner notifications, delivered off the visitor's path: what a notice says ([`notice`],
 //! [`notice_link`], its idempotency key), which channels want it ([`wanting`]), and one try to
 //! deliver it ([`send`]: the contract's `outgoing` builds the platform's request, `delivered`
-//! reads its answer). The batching window and the first retry delay are settings of the
-//! deployment ([`batch_ms`], [`retry_ms`]).
+//! reads its answer). The folding window, the gathering delay of a window's first notice and
+//! the first retry delay are settings of the deployment ([`batch_ms`], [`gather_ms`],
+//! [`retry_ms`]).
 //!
 //! Who tells what: the gallery's log (`crate::gallery_log`) derives notices from its stored
 //! access events, owner actions and password-attack reports, keeps them in its outbox and
@@ -22,11 +23,18 @@ pub fn change_password_url(site: &Site, gallery: &str, link: &str) -> String {
     format!("{}#password={gallery}/{link}", admin_url(site))
 }
 
-/// Batching window when `NOTIFY_BATCH_SECONDS` is not set: one message per link and kind a minute.
+/// Folding window when `NOTIFY_BATCH_SECONDS` is not set: per link and kind, a window's first
+/// notice goes out at once and the rest of the window is folded into one trailing message, so
+/// a burst is at most two messages a minute.
 pub const DEFAULT_BATCH_SECONDS: i64 = 60;
-/// First retry delay when `NOTIFY_RETRY_SECONDS` is not set; it doubles, up to the outbox's
-/// `MAX_BACKOFF_MS`.
-pub const DEFAULT_RETRY_SECONDS: i64 = 60;
+/// How long a window's first notice waits for the events arriving with it when
+/// `NOTIFY_GATHER_SECONDS` is not set: a moment, so it still reads as instant while the opens of
+/// one click (a group chat's members tapping the same link) come as one message.
+pub const DEFAULT_GATHER_SECONDS: i64 = 1;
+/// First retry delay when `NOTIFY_RETRY_SECONDS` is not set: the outbox's schedule is this,
+/// three and six times it, then doubling to 360 times it (10 s, 30 s, 1 min, … 1 h), for
+/// 8,640 times it (24 h); see `gallery_log::outbox::retry_delay_ms`.
+pub const DEFAULT_RETRY_SECONDS: i64 = 10;
 /// Characters of a platform's answer kept in a dead letter or shown by the notify test.
 pub const ANSWER_EXCERPT: usize = 200;
 
@@ -54,6 +62,21 @@ fn seconds_var(env: &Env, name: &str, default: i64) -> i64 {
 /// The batching window (`NOTIFY_BATCH_SECONDS`) in ms.
 pub fn batch_ms(env: &Env) -> i64 {
     seconds_var(env, "NOTIFY_BATCH_SECONDS", DEFAULT_BATCH_SECONDS) * 1000
+}
+
+/// How long a window's first notice gathers the events arriving with it
+/// (`NOTIFY_GATHER_SECONDS`), in ms.
+pub fn gather_ms(env: &Env) -> i64 {
+    seconds_var(env, "NOTIFY_GATHER_SECONDS", DEFAULT_GATHER_SECONDS) * 1000
+}
+
+/// The idempotency key of a window's trailing message (the notices folded after its first):
+/// its own, so a receiver deduplicating by id keeps both.
+pub fn trailing_id(first: &str) -> String {
+    let mut h = blake3::Hasher::new();
+    h.update(first.as_bytes());
+    h.update(b"\0trailing");
+    h.finalize().to_hex()[..32].to_string()
 }
 
 /// The first retry delay (`NOTIFY_RETRY_SECONDS`) in ms.

@@ -2,7 +2,7 @@
 //! form's attempt, and the password page.
 
 use super::session::{PageSession, page, page_session};
-use super::{Visit, back_to_page, deny, link_state, localized, respond_html, respond_json, session_of, with_new_session};
+use super::{Visit, back_to_page, deny, deny_link, link_state, localized, respond_html, respond_json, session_of, with_new_session};
 use crate::access::EventKind;
 use crate::gate::{self, GateClient, UnlockRequest, UnlockResponse};
 use crate::http::{self, headers};
@@ -23,7 +23,7 @@ pub(super) async fn open_locked(v: &Visit<'_>, gallery: &Gallery, link: &Link, t
     if !v.head {
         match page_session(v, gallery, link, token).await? {
             PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
-            PageSession::Refuse(d) => return deny(v, d).await,
+            PageSession::Refuse(d) => return deny_link(v, gallery, link, d).await,
             PageSession::None => {}
         }
     }
@@ -45,7 +45,7 @@ async fn locked(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Respons
     }
     match denial {
         Denial::PasswordRequired => password_page(v, denial, None).await,
-        _ => deny(v, denial).await,
+        _ => deny_link(v, gallery, link, denial).await,
     }
 }
 
@@ -82,7 +82,7 @@ pub(super) async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token:
     v.log(&gallery.id, &link.name, EventKind::Open, outcome, None);
     match denial {
         Denial::WrongPassword | Denial::TooManyAttempts => password_page(v, denial, retry_after).await,
-        _ => deny(v, denial).await,
+        _ => deny_link(v, gallery, link, denial).await,
     }
 }
 

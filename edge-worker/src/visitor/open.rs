@@ -3,7 +3,7 @@
 
 use super::locked::{open_locked, unlock};
 use super::session::{PageSession, page, page_session};
-use super::{Visit, back_to_page, deny, link_state, localized_html, respond_html, respond_json, session_of, with_new_session};
+use super::{Visit, back_to_page, deny, deny_link, link_state, localized_html, respond_html, respond_json, session_of, with_new_session};
 use crate::access::EventKind;
 use crate::gate::{GateClient, OpenRequest, OpenResponse};
 use crate::http::{self, FetchIntent, headers};
@@ -21,7 +21,7 @@ async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Resu
         v.log(&gallery.id, &link.name, EventKind::Preview, state, None);
     }
     if let Err(denial) = state {
-        return deny(v, denial).await;
+        return deny_link(v, gallery, link, denial).await;
     }
     if v.json {
         return respond_json(v, 200, &serde_json::json!({"state": "active", "message": v.locale.open_in_a_browser()}));
@@ -59,7 +59,7 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
     }
     match page_session(v, gallery, link, token).await? {
         PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
-        PageSession::Refuse(d) => return deny(v, d).await,
+        PageSession::Refuse(d) => return deny_link(v, gallery, link, d).await,
         PageSession::None => {}
     }
     if http::fetch_intent(|name| v.header(name)) != FetchIntent::Navigation {
@@ -67,7 +67,7 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
     }
     let shown = match count_open(v, gallery, link).await? {
         Ok(session) => page(v, gallery, link, token, &session).await.map(|resp| (resp, session)),
-        Err(d) => return deny(v, d).await,
+        Err(d) => return deny_link(v, gallery, link, d).await,
     };
     with_new_session(v, token, shown)
 }
@@ -93,6 +93,6 @@ pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
     }
     match count_open(v, gallery, link).await? {
         Ok(session) => with_new_session(v, token, back_to_page(token).map(|resp| (resp, session))),
-        Err(d) => deny(v, d).await,
+        Err(d) => deny_link(v, gallery, link, d).await,
     }
 }

@@ -105,6 +105,7 @@ fn state_word(state: LinkState) -> &'static str {
         LinkState::Disabled => "disabled",
         LinkState::Expired => "expired",
         LinkState::LimitReached => "limit reached",
+        LinkState::NotYetOpen => "not yet open",
     }
 }
 

@@ -12,9 +12,9 @@ use gatefold_contract::manifest::{Audience, Recipient, link_name};
 use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, is_null, join, pos};
 use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_plain_file_name, is_slug, markdown, recipients, suggest_slug};
 
-pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "images", "links", "notify"];
+pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "opens_at", "images", "links", "notify"];
 const IMAGE_ENTRY_FIELDS: &[&str] = &["file", "caption", "alt"];
-const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "disabled", "rotate", "password", "recipients", "notify"];
+const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "disabled", "rotate", "password", "recipients", "notify", "opens_at"];
 const DESCRIPTION_FILE: &str = "description.md";
 const MAX_DESCRIPTION_BYTES: u64 = 256 * 1024;
 
@@ -188,8 +188,9 @@ pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<
     // anyway, and the links are still checked).
     let notify = map.value("notify").and_then(|n| super::notify::read(ctx, n, "notify")).unwrap_or_else(|| site.notify.clone());
 
+    let gallery_opens = map.value("opens_at").and_then(|node| Some((policy::read_opens_at(ctx, node, "opens_at", site)?, node)));
     let (links, audiences) = match map.get("links") {
-        Some(entry) => read_links(ctx, entry.value, id, dir, site, now),
+        Some(entry) => read_links(ctx, entry.value, Where { gallery: id, dir, opens: gallery_opens }, site, now),
         None => {
             ctx.error(Some(root), "links", "missing `links`: a gallery without links cannot be opened by anyone", "add `links:` with one entry per audience, e.g.\n  links:\n    market:\n      max_views: 100");
             Default::default()
@@ -283,9 +284,44 @@ fn read_image_list(ctx: &mut FileDiagnostics, node: &Node<'_>, dir: &Path, files
     listed
 }
 
+/// The gallery a `links:` mapping belongs to: its id, folder and `opens_at:` (with its node).
+struct Where<'g, 'n, 'a> {
+    gallery: &'g str,
+    dir: &'g Path,
+    opens: Option<(ResolvedExpiry, &'n Node<'a>)>,
+}
+
+/// The `opens_at:` in force from a wider one and the link's own (the later wins: the most
+/// restrictive), with the node it was written at; a link's own earlier moment is reported.
+fn compose_opens<'n, 'a>(ctx: &mut FileDiagnostics, wider: Option<(ResolvedExpiry, &'n Node<'a>)>, own: Option<(ResolvedExpiry, &'n Node<'a>)>, field: &str) -> Option<(ResolvedExpiry, &'n Node<'a>)> {
+    match (wider, own) {
+        (Some(w), Some(o)) if o.0.at < w.0.at => {
+            ctx.warning(Some(o.1), field, format!("opens at {} but the gallery opens later, at {}: the later moment wins", o.0.written, w.0.written), "remove this `opens_at:` or set it at or after the gallery's");
+            Some(w)
+        }
+        (w, None) => w,
+        (_, o) => o,
+    }
+}
+
+/// An error where a link would open only after it expires: it would never open.
+fn check_opens_before_expiry(ctx: &mut FileDiagnostics, opens: Option<&(ResolvedExpiry, &Node<'_>)>, expires: Option<&ResolvedExpiry>, field: &str, whose: &str, site: &SiteConfig) {
+    let (Some((open, node)), Some(expires)) = (opens, expires) else { return };
+    if open.at < expires.at {
+        return;
+    }
+    ctx.error(
+        Some(node),
+        field,
+        format!("{whose} opens at {} but expires at {} ({}): it would never open", open.written, expires.written, site.timezone),
+        "set `opens_at:` earlier than `expires:`, or move `expires:` later",
+    );
+}
+
 /// The gallery's links, an audience's recipients expanded into one link each, and the
 /// audiences.
-fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &Path, site: &SiteConfig, now: i64) -> (Vec<LinkConfig>, BTreeMap<String, Audience>) {
+fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>, site: &SiteConfig, now: i64) -> (Vec<LinkConfig>, BTreeMap<String, Audience>) {
+    let (gallery, dir) = (at.gallery, at.dir);
     let mut links = Vec::new();
     let mut audiences = BTreeMap::new();
     let Some(map) = ctx.mapping(node, "links", "one entry per link") else { return (links, audiences) };
@@ -319,7 +355,9 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
             password: false,
             recipient: None,
             notify: None,
+            opens_at: at.opens.map(|(o, _)| o),
         };
+        let mut opens = at.opens;
         let mut expiry_node = None;
         let mut rows = None;
         if !is_null(entry.value) {
@@ -333,6 +371,9 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
             if matches!(fields.expires, Setting::Set(_)) {
                 expiry_node = m.value("expires");
             }
+            let own = m.value("opens_at").and_then(|n| Some((policy::read_opens_at(ctx, n, &join(&prefix, "opens_at"), site)?, n)));
+            opens = compose_opens(ctx, at.opens, own, &join(&prefix, "opens_at"));
+            link.opens_at = opens.map(|(o, _)| o);
             if let Some(n) = m.value("label")
                 && let Some(label) = ctx.required_text(n, &join(&prefix, "label"))
             {
@@ -362,8 +403,12 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
             }
         }
         warn_if_expired(ctx, &link, expiry_node.unwrap_or(entry.key_node), &prefix, site, now);
+        let opens_field = join(&prefix, "opens_at");
         match rows {
-            None => links.push(link),
+            None => {
+                check_opens_before_expiry(ctx, opens.as_ref(), link.expires.as_ref(), &opens_field, &format!("link `{name}`"), site);
+                links.push(link);
+            }
             Some(None) => {}
             Some(Some(rows)) => {
                 let first = links.len();
@@ -374,6 +419,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, gallery: &str, dir: &P
                     {
                         ctx.diags.push(row.expired_warning(&written.to_string(), &site.timezone));
                     }
+                    check_opens_before_expiry(ctx, opens.as_ref(), expires.as_ref(), &opens_field, &format!("recipient `{}` of `{name}`", row.name), site);
                     links.push(LinkConfig {
                         name: link_name(Some(&name), &row.name),
                         label: row.label,

@@ -154,6 +154,8 @@ pub struct LinkConfig {
     pub recipient: Option<Recipient>,
     /// The link's (or its audience's) own `notify:`; `None`: the gallery's.
     pub notify: Option<Vec<gatefold_contract::notify::Channel>>,
+    /// `opens_at:` in force: the latest of the link's own, its audience's and its gallery's.
+    pub opens_at: Option<ResolvedExpiry>,
 }
 
 impl LinkConfig {
@@ -166,6 +168,7 @@ impl LinkConfig {
             disabled: self.disabled || gallery_disabled,
             password: self.password,
             terms_fingerprint: None,
+            opens_at: self.opens_at,
         }
     }
 }
@@ -449,10 +452,11 @@ mod tests {
             password: false,
             recipient: None,
             notify: None,
+            opens_at: None,
         };
         assert_eq!(
             link.policy(true),
-            LinkPolicy { max_views: Some(5), expires: Some(ResolvedExpiry::at_instant(100)), download: Downloads::ORIGINAL, view_seconds: Some(60), disabled: true, password: false, terms_fingerprint: None }
+            LinkPolicy { max_views: Some(5), expires: Some(ResolvedExpiry::at_instant(100)), download: Downloads::ORIGINAL, view_seconds: Some(60), disabled: true, password: false, terms_fingerprint: None, opens_at: None }
         );
         assert!(!link.policy(false).disabled);
     }

@@ -129,6 +129,29 @@ pub fn read_expiry(written: &str, site: &SiteConfig) -> Result<ResolvedExpiry, S
     })
 }
 
+pub const OPENS_AT_FIX: &str = "write a date like 2026-12-01 (opens at the start of that day in the site timezone), a local time like 2026-12-01 10:00, or a moment like 2026-12-01T10:00:00+08:00; remove the line to open at publish";
+
+/// `opens_at:` on a gallery, a link or an audience: the same forms as `expires:`, read as an
+/// opening (a date opens at the start of that day in the site timezone).
+pub fn read_opens_at(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str, site: &SiteConfig) -> Option<ResolvedExpiry> {
+    let text = scalar_text(node).filter(|_| matches!(node.data, saphyr::YamlData::Value(saphyr::Scalar::String(_))));
+    let Some(text) = text else {
+        ctx.error(Some(node), field, format!("expected a date or date-time, found {}", describe(node)), OPENS_AT_FIX);
+        return None;
+    };
+    let read = Expiry::parse(&text).and_then(|e| e.resolve_opening(&site.utc_offsets)).map_err(|e| match e {
+        ExpiryError::SkippedTime(s) => format!("`{s}` does not exist in {} (skipped by a daylight-saving change)", site.timezone),
+        other => other.to_string(),
+    });
+    match read {
+        Ok(at) => Some(at),
+        Err(message) => {
+            ctx.error(Some(node), field, message, OPENS_AT_FIX);
+            None
+        }
+    }
+}
+
 /// Reads the policy fields present in `map` (unknown keys are the caller's job).
 pub fn read(ctx: &mut FileDiagnostics, map: &Map<'_, '_>, prefix: &str, site: &SiteConfig) -> PolicyFields {
     let mut out = PolicyFields::default();

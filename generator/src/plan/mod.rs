@@ -40,6 +40,36 @@ pub struct Plan {
     pub urls_changed: usize,
     /// Links in the new manifest.
     pub links_total: usize,
+    /// The new manifest's scheduled openings (`opens_at:`), earliest first: the moments the
+    /// owners' `go_live` notices will come.
+    pub go_lives: Vec<GoLivePlan>,
+}
+
+/// Links of one gallery that open at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GoLivePlan {
+    pub gallery: String,
+    /// Unix seconds.
+    pub at: i64,
+    /// In the site timezone, as owners read it.
+    pub when: String,
+    /// The links (`<link>` or `<audience>/<recipient>`), in name order.
+    pub links: Vec<String>,
+}
+
+/// Every scheduled opening of `m`, by moment then gallery.
+fn go_lives(m: &Manifest) -> Vec<GoLivePlan> {
+    let mut by: std::collections::BTreeMap<(i64, &str), Vec<String>> = std::collections::BTreeMap::new();
+    for g in m.galleries.values() {
+        for l in g.links.values() {
+            if let Some(at) = l.policy.opens_at() {
+                by.entry((at, &g.id)).or_default().push(l.name.clone());
+            }
+        }
+    }
+    by.into_iter()
+        .map(|((at, gallery), links)| GoLivePlan { gallery: gallery.to_string(), at, when: gatefold_contract::time::for_owner(&m.site, at), links })
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -174,6 +204,7 @@ pub fn diff(old: &Manifest, new: &Manifest) -> Plan {
         urls_kept,
         urls_changed,
         links_total: new.galleries.values().map(|g| g.links.len()).sum(),
+        go_lives: go_lives(new),
     }
 }
 
@@ -380,6 +411,7 @@ fn policy_fields(a: &LinkPolicy, b: &LinkPolicy, tz: &Site, all: bool) -> Vec<Fi
     let rows = [
         ("max_views", views(a.max_views), views(b.max_views)),
         ("expires", expiry(a.expires), expiry(b.expires)),
+        ("opens_at", a.opens_at.map_or("at publish".to_string(), |o| gatefold_contract::time::for_owner(tz, o.at)), b.opens_at.map_or("at publish".to_string(), |o| gatefold_contract::time::for_owner(tz, o.at))),
         ("download", download(a.download), download(b.download)),
         ("view_seconds", seconds(a.view_seconds), seconds(b.view_seconds)),
         ("disabled", state(a.disabled), state(b.disabled)),

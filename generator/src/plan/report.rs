@@ -1,7 +1,7 @@
 //! A plan as owners read it: plain text for the terminal, Markdown for a PR summary, and
 //! redacted (tokens shortened) unless asked otherwise.
 
-use super::{AudiencePlan, Change, ImagePlan, LinkPlan, NONE, Plan};
+use super::{AudiencePlan, Change, GoLivePlan, ImagePlan, LinkPlan, NONE, Plan};
 use std::fmt::Write as _;
 
 impl Plan {
@@ -144,6 +144,13 @@ impl Plan {
                 out.push_str("- The images are shown in a new order.\n\n");
             }
         }
+        if !self.go_lives.is_empty() {
+            out.push_str("### Scheduled go-lives\n\n| When | Gallery | Links |\n|---|---|---|\n");
+            for g in &self.go_lives {
+                let _ = writeln!(out, "| {} | `{}` | {} |", md_cell(&g.when), g.gallery, md_cell(&go_live_links(g)));
+            }
+            out.push('\n');
+        }
         out
     }
 
@@ -185,8 +192,22 @@ impl Plan {
                 let _ = writeln!(out, "  the images are shown in a new order");
             }
         }
+        if !self.go_lives.is_empty() {
+            let _ = writeln!(out, "\nscheduled go-lives (opens_at):");
+            for g in &self.go_lives {
+                let _ = writeln!(out, "  {} {}: {}", g.when, g.gallery, go_live_links(g));
+            }
+        }
         out
     }
+}
+
+/// "3 links: market, press, dealers/a" (at most five named).
+fn go_live_links(g: &GoLivePlan) -> String {
+    let named: Vec<&str> = g.links.iter().take(5).map(String::as_str).collect();
+    let more = g.links.len().saturating_sub(named.len());
+    let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+    format!("{} link{}: {}{tail}", g.links.len(), plural(g.links.len()), named.join(", "))
 }
 
 fn link_change_label(l: &LinkPlan) -> &'static str {

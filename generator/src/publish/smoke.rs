@@ -50,6 +50,7 @@ pub fn smoke_checks(manifest: &Manifest, previous: Option<&Manifest>, now: i64) 
                 LinkState::Disabled => Expect::Denied(Denial::LinkDisabled),
                 LinkState::Expired => Expect::Denied(Denial::LinkExpired),
                 LinkState::LimitReached => Expect::Denied(Denial::ViewLimitReached),
+                LinkState::NotYetOpen => Expect::Denied(Denial::NotYetOpen),
             };
             checks.push(SmokeCheck { what: format!("link {}/{}", g.id, l.name), path: link_path(&l.token), expect });
         }

@@ -102,6 +102,7 @@ impl Renderer<'_> {
         LinkTerms {
             label: link.label.clone(),
             url: manifest::link_url(&self.site.base_url, &link.token),
+            opens: link.policy.opens_at.map(|o| ShownExpiry::at_instant(o.at, gatefold_contract::expiry::utc_offset_at(&self.site.utc_offsets, o.at))).map(|o| ShownExpiry { end_of_day: false, ..o }),
             expiry: link.policy.expires.map(|e| ShownExpiry {
                 at: e.at,
                 utc_offset: gatefold_contract::expiry::utc_offset_at(&self.site.utc_offsets, e.at),

@@ -77,6 +77,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::En, OwnerAction) => "Owner action",
         (Locale::En, Digest) => "Daily digest",
         (Locale::En, PasswordAttack) => "Someone is guessing a link's password",
+        (Locale::En, GoLive) => "Gone live: opens now",
         (Locale::En, Test) => "Test message from Gatefold",
         (Locale::ZhCn, FirstOpen) => "首次打开",
         (Locale::ZhCn, Open) => "打开",
@@ -88,6 +89,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::ZhCn, OwnerAction) => "管理操作",
         (Locale::ZhCn, Digest) => "每日摘要",
         (Locale::ZhCn, PasswordAttack) => "有人在猜测链接密码",
+        (Locale::ZhCn, GoLive) => "已按计划开放",
         (Locale::ZhCn, Test) => "Gatefold 测试消息",
     }
 }
@@ -96,6 +98,12 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
 fn count_line(kind: NotifyKind, count: u32, locale: Locale) -> Option<String> {
     if count <= 1 {
         return None;
+    }
+    if kind == NotifyKind::GoLive {
+        return Some(match locale {
+            Locale::En => format!("{count} links opened at this moment"),
+            Locale::ZhCn => format!("{count} 个链接于此刻开放"),
+        });
     }
     let (en, zh) = match kind {
         NotifyKind::FirstOpen | NotifyKind::Open => ("opens", "次打开"),
@@ -334,6 +342,7 @@ fn header_colour(kind: NotifyKind) -> &'static str {
         NotifyKind::LimitReached | NotifyKind::DeniedAfterClose | NotifyKind::PasswordAttack => "red",
         NotifyKind::LimitNear | NotifyKind::ExpiresSoon => "orange",
         NotifyKind::OwnerAction => "purple",
+        NotifyKind::GoLive => "green",
         _ => "blue",
     }
 }

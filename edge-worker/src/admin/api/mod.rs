@@ -83,6 +83,7 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         state: effective.state(gate.views, now),
         expires_at: effective.expires_at,
         max_views: effective.max_views,
+        opens_at: effective.opens_at.filter(|at| *at > now),
         views: gate.views,
         views_left: effective.views_left(gate.views),
         first_open: gate.first_open,
@@ -317,6 +318,7 @@ pub fn link_terms(site: &Site, link: &Link, st: &LinkStatus) -> LinkTerms {
     LinkTerms {
         label: link.label.clone(),
         url: st.url.clone(),
+        opens: st.opens_at.map(|at| gatefold_contract::owner::ShownExpiry { at, utc_offset: site.utc_offset_at(at), end_of_day: false }),
         expiry: st.expires_at.map(|at| crate::site::shown_expiry(site, &link.policy, at)),
         download: link.policy.download.any(),
         max_views: st.max_views,
