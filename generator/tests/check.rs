@@ -268,6 +268,20 @@ fn impossible_and_vague_dates_are_errors_on_their_lines() {
 }
 
 #[test]
+fn an_opening_after_the_expiry_and_an_unreadable_opening_are_errors_and_the_latest_opening_wins() {
+    assert_report(
+        "invalid-opens-at",
+        &problems("invalid-opens-at"),
+        &[
+            error("g/gallery.yaml", Some((2, 11)), Some("links.market.opens_at"), "link `market` opens at 2026-12-10 but expires at 2026-12-05 (Asia/Shanghai): it would never open", "set `opens_at:` earlier than `expires:`"),
+            warning("g/gallery.yaml", Some((7, 15)), Some("links.sales.opens_at"), "opens at 2026-12-01T10:00:00 but the gallery opens later, at 2026-12-10: the later moment wins", "remove this `opens_at:`"),
+            error("g/gallery.yaml", Some((9, 15)), Some("links.press.opens_at"), "`next tuesday` is not a date", "write a date like 2026-12-01 (opens at the start of that day"),
+            error("g/gallery.yaml", Some((11, 15)), Some("links.channel.opens_at"), "recipient `bob` of `channel` opens at 2026-12-20T09:00:00 but expires at 2026-12-15", "move `expires:` later"),
+        ],
+    );
+}
+
+#[test]
 fn zero_negative_and_non_numeric_limits_are_errors() {
     assert_report(
         "invalid-zero-limit",

@@ -343,3 +343,30 @@ fn one_scope_alone_is_its_effective_policy() {
     let own = Overrides { expires_at: Some(NOW + 1000), max_views: Some(9), ..Overrides::default() };
     assert_eq!(in_force(Scoped { terms: &policy(), overrides: &own }, &[]), policy().effective(&own));
 }
+
+#[test]
+fn before_its_opening_a_link_is_not_yet_open_and_from_that_second_it_opens() {
+    let scheduled = LinkPolicy { opens_at: Some(ResolvedExpiry::at_instant(NOW + 10)), expires: Some(ResolvedExpiry::at_instant(NOW + 100)), ..policy() };
+    let e = scheduled.effective(&Overrides::default());
+    assert_eq!(decide_open(&e, 0, NOW + 9), Err(Denial::NotYetOpen));
+    assert_eq!(e.state(0, NOW + 9), LinkState::NotYetOpen);
+    assert_eq!(decide_open(&e, 0, NOW + 10).map(|a| a.view_number), Ok(1));
+    assert_eq!(serde_json::to_string(&LinkState::NotYetOpen).unwrap(), "\"not_yet_open\"");
+    // Disabled and expired are the reasons the owner can act on first.
+    assert_eq!(decide_open(&LinkPolicy { disabled: true, ..scheduled.clone() }.effective(&Overrides::default()), 0, NOW), Err(Denial::LinkDisabled));
+    let session = Session { view_number: 1, issued_at: NOW, expires_at: NOW + 1000, epoch: 0, client: ClientBinding::new("Chrome", "Windows"), password: false };
+    assert_eq!(decide_in_session(&e, &session, Access::View, NOW + 5), Err(Denial::NotYetOpen), "a session cannot predate the opening");
+}
+
+#[test]
+fn open_now_lifts_the_opening_until_a_publish_moves_it() {
+    let offsets = [(i64::MIN / 2, 8 * 3600)];
+    let scheduled = LinkPolicy { opens_at: Some(ResolvedExpiry::at_instant(NOW + 500)), ..policy() };
+    let opened = Overrides::default().apply(&Change::OpenNow, &scheduled, 0, NOW, &offsets).unwrap();
+    assert_eq!(decide_open(&scheduled.effective(&opened), 0, NOW).map(|a| a.view_number), Ok(1));
+    assert!(matches!(opened.apply(&Change::OpenNow, &scheduled, 0, NOW, &offsets), Err(Refusal::BadRequest(_))), "already open");
+    assert!(matches!(Overrides::default().apply(&Change::OpenNow, &policy(), 0, NOW, &offsets), Err(Refusal::BadRequest(_))), "nothing scheduled");
+    let moved = LinkPolicy { opens_at: Some(ResolvedExpiry::at_instant(NOW + 900)), ..policy() };
+    assert_eq!(decide_open(&moved.effective(&opened), 0, NOW), Err(Denial::NotYetOpen), "a publish moving the moment takes over");
+    assert_eq!(opened.settled(&moved).opened_early, None);
+}
