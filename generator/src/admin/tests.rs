@@ -50,6 +50,7 @@ fn link(overrides: Overrides, gallery_overrides: Overrides) -> LinkStatus {
         state: LinkState::Active,
         expires_at: Some(1_798_732_800),
         max_views: None,
+        opens_at: None,
         views: 2,
         views_left: None,
         first_open: None,

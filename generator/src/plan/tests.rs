@@ -237,3 +237,18 @@ fn a_new_audience_names_its_recipients_and_their_policy_once() {
     let text = plan.to_text();
     assert!(text.contains("audience channel (渠道伙伴): new audience, 3 recipients\n      added: dealer-001, dealer-002, dealer-003\n      disabled: no (3 recipients)\n      download: not allowed (3 recipients)\n"), "{text}");
 }
+
+#[test]
+fn scheduled_go_lives_are_listed_by_moment_with_their_links_and_an_opening_change_is_a_policy_change() {
+    let opens = ResolvedExpiry { written: Expiry::parse("2026-12-01 10:00").unwrap(), at: END_OF_DEC_5_SHANGHAI - 4 * 86_400 - 14 * 3600 };
+    let scheduled = LinkPolicy { opens_at: Some(opens), ..market() };
+    let new = manifest(vec![link("launch", "market", 0, scheduled.clone()), link("launch", "sales", 0, scheduled)], base().galleries["launch"].images.clone());
+    let plan = diff(&base(), &new);
+    assert_eq!(plan.go_lives.len(), 1);
+    assert_eq!(plan.go_lives[0].links, ["market", "sales"]);
+    assert_eq!(plan.go_lives[0].when, "2026-12-01 10:00 (Asia/Shanghai)");
+    assert!(plan.to_text().contains("scheduled go-lives (opens_at):\n  2026-12-01 10:00 (Asia/Shanghai) launch: 2 links: market, sales"), "{}", plan.to_text());
+    assert!(plan.to_markdown().contains("### Scheduled go-lives"));
+    let market = plan.galleries[0].links.iter().find(|l| l.name == "market").expect("market changed");
+    assert!(market.fields.iter().any(|f| f.field == "opens_at" && f.old == "at publish" && f.new.starts_with("2026-12-01 10:00")), "{:?}", market.fields);
+}
