@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, mkdirSync, writeFileSync, copyFileSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startWorker, buildSite, until, adminApi, FIXTURE } from "./harness.mjs";
+import { startWorker, buildSite, until, adminApi, signInAdmin, launchBrowser, FIXTURE, ROOT } from "./harness.mjs";
 import { startReceiver, signatureValid } from "./notify-receiver.mjs";
 
 /** Seconds between the build and the moment `press` opens: the build, the worker's start and
@@ -101,6 +101,30 @@ test("a gallery's opens_at holds every link under it: the later moment wins", as
   assert.equal(res.status, 403);
   assert.match(await res.text(), /Opens on 2099-01-01 00:00/);
   assert.equal((await person("launch/open")).status, 200, "a link without opens_at is open");
+});
+
+test("the admin page shows scheduled links with their opening and 'Open now', at 390 and 1280 px", async () => {
+  const output = join(ROOT, "tests/output");
+  mkdirSync(output, { recursive: true });
+  const browser = await launchBrowser();
+  try {
+    for (const width of [390, 1280]) {
+      const context = await browser.newContext({ viewport: { width, height: 900 }, locale: "en-US" });
+      const page = await context.newPage();
+      const errors = await signInAdmin(page, w);
+      await page.selectOption("#f-state", "not_yet_open");
+      const row = page.locator('tr[data-link="embargo"]');
+      await row.waitFor();
+      assert.match(await row.locator(".opens-at").innerText(), /Opens on .*2099.*9:30/);
+      assert.equal(await row.locator('[data-action="open-now"]').count(), 1);
+      assert.equal(await page.locator('tr[data-link="open"]').count(), 0, "the filter lists scheduled links only");
+      await page.screenshot({ path: join(output, `admin-${width}-golive.png`), fullPage: width > 400 });
+      assert.deepEqual(errors, []);
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+  }
 });
 
 test("the admin API lists a scheduled link's opening, and 'open now' opens it early, once, with an audit row", async () => {

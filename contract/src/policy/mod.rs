@@ -227,7 +227,7 @@ impl Overrides {
             Change::Enable if policy.disabled => return Err(Refusal::DisabledInYaml),
             Change::Enable => next.disabled = None,
             Change::OpenNow => {
-                if !policy.opens_at().is_some_and(|at| at > now) || next.opened_early.is_some() {
+                if policy.opens_at().is_none_or(|at| at <= now) || next.opened_early.is_some() {
                     return Err(Refusal::BadRequest("the link is already open: it has no `opens_at` still ahead".into()));
                 }
                 next.opened_early = Some(Against::of(policy.opens_at(), policy));

@@ -95,7 +95,7 @@ struct Pending {
 }
 
 /// An event's notice for `channel` (`notice.id` names its window): folded into the window's
-/// first message while that still waits for its first try, else into the window's trailing
+/// first message while that still gathers, else into the window's trailing
 /// message (due at `window_end`); the window's first notice starts a row due after `gather_ms`.
 /// Answers when the row it went into is due.
 pub fn enqueue_event(sql: &SqlStorage, channel: &Channel, notice: &Notice, now: i64, gather_ms: i64, window_end: i64) -> Result<i64> {
@@ -110,7 +110,9 @@ pub fn enqueue_event(sql: &SqlStorage, channel: &Channel, notice: &Notice, now: 
         return Ok(due);
     }
     let first = sql.exec("SELECT due, attempts FROM outbox WHERE key = ?", vec![V::from(key.as_str())])?.to_array::<Pending>()?;
-    if let Some(p) = first.first().filter(|p| p.attempts == 0) {
+    // Only while it still gathers: once due, the alarm may be sending it (a row is deleted when
+    // its platform took it), and an event folded in then would be lost with it.
+    if let Some(p) = first.first().filter(|p| p.attempts == 0 && p.due > now) {
         enqueue(sql, channel, notice, p.due)?;
         return Ok(p.due);
     }
