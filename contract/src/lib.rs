@@ -39,6 +39,7 @@ pub mod page;
 pub mod passphrase;
 pub mod policy;
 pub mod qr;
+pub mod requests;
 pub mod time;
 pub mod token;
 

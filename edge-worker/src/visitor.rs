@@ -13,7 +13,8 @@
 //!
 //! This file holds what every handler shares (the request as read once, answers, the link's
 //! state); `open` the page route's counted opens, `session` the page a session shows, `locked`
-//! password links, `images` gated display images, `downloads` the downloads.
+//! password links, `images` gated display images, `downloads` the downloads, `request` the
+//! "Request access" form a person refused by a closed link finds in the denial page.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
 use crate::gate::{self, GateClient};
@@ -40,11 +41,13 @@ mod downloads;
 mod images;
 mod locked;
 mod open;
+mod request;
 mod session;
 
 pub use downloads::{download, download_all, web_download};
 pub use images::image;
 pub use open::{confirm_open, open};
+pub use request::request_access;
 
 /// One visitor request and what the handlers need about it, read once.
 pub struct Visit<'a> {
@@ -195,7 +198,8 @@ pub async fn deny_with(v: &Visit<'_>, denial: Denial, fragment: &str) -> Result<
         return respond_json(v, denial.status(), &serde_json::json!({"error": denial.code(), "message": denial.message(v.locale)}));
     }
     let page = localized_html(v, |l| manifest::denial_path(denial, l)).await?;
-    respond_html(v, denial.status(), fill_denial_slot(&page, fragment), headers::PAGE)
+    let security = if fragment.is_empty() { headers::PAGE } else { headers::FILLED_DENIAL };
+    respond_html(v, denial.status(), fill_denial_slot(&page, fragment), security)
 }
 
 /// The denial page with `fragment` in its slot. A theme whose denial template lacks the slot

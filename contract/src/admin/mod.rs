@@ -375,6 +375,9 @@ pub struct FollowUp {
     pub gallery_title: String,
     pub timezone: String,
     pub groups: Vec<FollowUpGroup>,
+    /// Access requests waiting for an answer, newest first.
+    #[serde(default)]
+    pub requests: Vec<crate::requests::AccessRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
