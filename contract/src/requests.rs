@@ -143,14 +143,6 @@ impl Grant {
     }
 }
 
-/// `POST /admin/api/requests/<id>/grant`'s answer: the request, answered, and its link as it now
-/// stands (the same URL and QR code open again).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct GrantAnswer {
-    pub request: AccessRequest,
-    pub link: crate::admin::LinkStatus,
-}
-
 /// The gallery and the random key an opaque request id (`<gallery>.<32 hex digits>`) names.
 pub fn split_id(id: &str) -> Option<(&str, &str)> {
     let (gallery, key) = id.rsplit_once('.')?;

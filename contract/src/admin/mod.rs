@@ -403,6 +403,14 @@ pub struct FollowUpLink {
     pub views_left: Option<u64>,
 }
 
+/// `POST /admin/api/requests/<id>/grant`'s answer: the request, answered, and its link as it now
+/// stands (the same URL and QR code open again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantAnswer {
+    pub request: crate::requests::AccessRequest,
+    pub link: LinkStatus,
+}
+
 /// `POST /admin/api/notify/test`'s answer: one row per channel tried.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotifyTestAnswer {

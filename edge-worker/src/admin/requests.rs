@@ -13,7 +13,8 @@ use super::records::link_statuses;
 use crate::gate::{DeviceAllowance, GateClient};
 use gatefold_contract::manifest::Gallery;
 use gatefold_contract::policy::Change;
-use gatefold_contract::requests::{self, AccessRequest, DeclineBody, Grant, GrantAnswer, GrantBody, RequestState, RequestsResponse};
+use gatefold_contract::admin::GrantAnswer;
+use gatefold_contract::requests::{self, AccessRequest, DeclineBody, Grant, GrantBody, RequestState, RequestsResponse};
 use worker::Response;
 
 /// A stored request as owners see it, with its opaque id and its link's label.

@@ -211,7 +211,7 @@ impl Server {
         Ok(self.links_page("limit=1")?.galleries.into_iter().map(|g| g.id).collect())
     }
 
-    pub fn grant(&self, request: &str, grant: &gatefold_contract::requests::GrantBody) -> Result<gatefold_contract::requests::GrantAnswer> {
+    pub fn grant(&self, request: &str, grant: &gatefold_contract::requests::GrantBody) -> Result<gatefold_contract::admin::GrantAnswer> {
         self.call(ApiRoute::GrantRequest { request }, "", Some(&serde_json::to_value(grant)?), "the granted request")
     }
 
