@@ -16,6 +16,8 @@
 //! - [`notify`]: notification channels and events as declared, the one message (`Notice`) and
 //!   each platform's request for it with its signature, and how to read the platform's answer;
 //! - [`qr`]: a link's QR code (SVG, and PNG with the `png` feature);
+//! - [`requests`]: access requests (which denials offer one, their bounds, the owner's
+//!   answers, the denial page's form and request state in every supported language);
 //! - [`owner`]: the owner kit's card and share-kit templates and the one function filling them;
 //! - [`page`]: the gallery page template (one per gallery, language and download mode) the
 //!   worker fills in for a link;
@@ -39,6 +41,7 @@ pub mod page;
 pub mod passphrase;
 pub mod policy;
 pub mod qr;
+pub mod requests;
 pub mod time;
 pub mod token;
 

@@ -104,7 +104,7 @@
     if (token) sessionStorage.setItem("gf-admin-token", token);
     $("#sign-in-error").hidden = true;
     showSignedIn(true);
-    await panel.loadStats();
+    await Promise.all([panel.loadStats(), requestsPanel.load(galleries.map((g) => g.id)).catch((e) => status(e.message))]);
   }
 
   function linksQuery(offset) {
@@ -523,6 +523,8 @@
 
   // The statistics, notifications, follow-up and audit panel (stats.js), on this page's helpers.
   const panel = window.AdminStats({ $, t, el, api, R, fmtTime, status, copy, saveBlob, lang: () => lang });
+  // The access requests' panel (requests.js); an answer reopens a link, so the links reload.
+  const requestsPanel = window.AdminRequests({ $, t, el, api, R, fmtTime, status, reloadLinks: () => loadLinks() });
 
   document.addEventListener("DOMContentLoaded", () => {
     applyLanguage();
@@ -530,7 +532,7 @@
       lang = lang === "en" ? "zh-CN" : "en";
       localStorage.setItem("gf-admin-lang", lang);
       applyLanguage();
-      if (document.body.dataset.state === "signed-in") { renderLinks(); fillGalleries(); panel.loadStats(); }
+      if (document.body.dataset.state === "signed-in") { renderLinks(); fillGalleries(); panel.loadStats(); requestsPanel.load(); }
     });
     $("#sign-in-form").addEventListener("submit", (e) => { e.preventDefault(); signIn($("#token").value.trim()).then(openPasswordFromHash); });
     $("#sign-out").addEventListener("click", () => {

@@ -68,10 +68,15 @@ window.AdminStats = ({ $, t, el, api, R, fmtTime, status, copy, saveBlob, lang }
   async function loadFollowUp(g) {
     const f = await (await api(R.FollowUp, { gallery: g })).json();
     const box = $("#follow-up");
-    if (!f.groups.length) { box.replaceChildren(el("p", { class: "muted" }, t("nobodyToRemind"))); return; }
+    // Open access requests first: people who already asked are the first to answer.
+    const asked = (f.requests || []).length ? [el("article", { class: "follow-group follow-requests" },
+      el("h3", {}, t("requests"), " ", el("span", { class: "badge" }, f.requests.length)),
+      el("ul", {}, ...f.requests.map((r) => el("li", { "data-follow-request": r.id }, el("b", {}, r.label), " ", el("span", { class: "muted" }, `${r.link} · ${t(`reason_${r.reason}`)}`),
+        r.message ? el("div", { class: "muted" }, r.message) : ""))))] : [];
+    if (!f.groups.length) { box.replaceChildren(...asked, el("p", { class: "muted" }, t("nobodyToRemind"))); return; }
     const who = (l) => el("li", {}, el("b", {}, l.label), " ", el("span", { class: "muted" }, l.name),
       el("div", { class: "muted" }, [l.first_open != null ? t("firstLast", { first: fmtTime(l.first_open), last: fmtTime(l.last_open) }) : "", l.views_left != null ? t("viewsLeft", { n: l.views_left }) : ""].filter(Boolean).join(" · ")));
-    box.replaceChildren(...f.groups.map((grp) => {
+    box.replaceChildren(...asked, ...f.groups.map((grp) => {
       const text = el("textarea", { class: "reminder", readonly: "", rows: "8", "aria-label": t("reminder") });
       text.value = grp.reminder;
       const button = el("button", { type: "button", class: "ghost", "data-i18n": "copyReminder" }, t("copyReminder"));

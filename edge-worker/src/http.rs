@@ -45,6 +45,11 @@ pub mod headers {
     /// it needs exactly the interstitial's policy (`form-action 'self'`, `same-origin`).
     pub const PASSWORD: PageSecurity = INTERSTITIAL;
 
+    /// A denial page whose slot the worker filled (the "Request access" form, or the request's
+    /// state linking back to the link): its form posts to the link's own `/request` path,
+    /// proven same-origin like the interstitial's, so it takes the interstitial's policy too.
+    pub const FILLED_DENIAL: PageSecurity = INTERSTITIAL;
+
     /// The headers of an HTML page (`text/html` plus [`locked_down`]).
     pub fn html_page(h: &Headers, page: PageSecurity) -> Result<()> {
         h.set("Content-Type", "text/html; charset=utf-8")?;

@@ -177,6 +177,7 @@ async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>
         Route::Download { token, image } => visitor::download(&v, token, image).await,
         Route::WebDownload { token, image } => visitor::web_download(&v, token, image).await,
         Route::DownloadAll { token } => visitor::download_all(&v, token).await,
+        Route::Request { token } => visitor::request_access(&v, token).await,
         _ => visitor::deny(&v, Denial::NotFound).await,
     };
     result.or_else(|e| {

@@ -20,6 +20,8 @@ pub enum Route<'a> {
     WebDownload { token: &'a str, image: &'a str },
     /// `/s/<token>/download-all`: every original of the gallery as one ZIP.
     DownloadAll { token: &'a str },
+    /// `/s/<token>/request`: the denial page's "Request access" form (POST only).
+    Request { token: &'a str },
     /// `/assets/<...>`: public, content-hashed theme files; the whole path is passed on.
     Asset,
     Robots,
@@ -35,6 +37,8 @@ impl Route<'_> {
     pub fn allowed_methods(&self) -> &'static str {
         match self {
             Route::Page { .. } => "GET, HEAD, POST",
+            // Only a form creates a request: nothing a scanner follows or a HEAD reaches.
+            Route::Request { .. } => "POST",
             _ => "GET, HEAD",
         }
     }
@@ -70,6 +74,7 @@ pub fn route(path: &str) -> Route<'_> {
         [_, "download", image] if is_image_id(image) => Route::Download { token, image },
         [_, "web", image] if is_image_id(image) => Route::WebDownload { token, image },
         [_, "download-all"] => Route::DownloadAll { token },
+        [_, "request"] => Route::Request { token },
         _ => Route::NotFound,
     }
 }
@@ -125,6 +130,7 @@ mod tests {
         assert_eq!(route(&format!("/s/{T}/download/hero")), Route::Download { token: T, image: "hero" });
         assert_eq!(route(&format!("/s/{T}/web/hero")), Route::WebDownload { token: T, image: "hero" });
         assert_eq!(route(&format!("/s/{T}/download-all")), Route::DownloadAll { token: T });
+        assert_eq!(route(&format!("/s/{T}/request")), Route::Request { token: T });
         assert_eq!(route("/assets/3f2a/gallery.css"), Route::Asset);
         assert_eq!(route("/robots.txt"), Route::Robots);
         assert_eq!(route("/admin"), Route::Admin);
@@ -135,6 +141,7 @@ mod tests {
         assert_eq!(route("/admin/routes.js"), Route::Admin);
         assert_eq!(route("/admin/strings.js"), Route::Admin);
         assert_eq!(route("/admin/stats.js"), Route::Admin);
+        assert_eq!(route("/admin/requests.js"), Route::Admin);
         assert_eq!(route("/admin/owner.css"), Route::Admin);
     }
 
@@ -166,6 +173,9 @@ mod tests {
             format!("/s/{T}/download-all/x"),
             format!("/s/{T}/download-all.zip"),
             format!("/s/{T}/Download-all"),
+            format!("/s/{T}/request/"),
+            format!("/s/{T}/request/x"),
+            format!("/s/{T}/Request"),
             "/_gatefold/manifest.json".to_string(),
             "/_gatefold/pages/g/l.en.html".to_string(),
             "/assets/".to_string(),
@@ -202,5 +212,11 @@ mod tests {
             assert!(other.allows_method("GET") && !other.allows_method("POST"), "{other:?}");
         }
         assert!(Route::Admin.allows_method("POST"));
+        let request = format!("/s/{T}/request");
+        let request = route(&request);
+        assert!(request.allows_method("POST"));
+        for m in ["GET", "HEAD", "PUT", "OPTIONS"] {
+            assert!(!request.allows_method(m), "a {m} never creates a request");
+        }
     }
 }

@@ -13,7 +13,8 @@
 //!
 //! This file holds what every handler shares (the request as read once, answers, the link's
 //! state); `open` the page route's counted opens, `session` the page a session shows, `locked`
-//! password links, `images` gated display images, `downloads` the downloads.
+//! password links, `images` gated display images, `downloads` the downloads, `request` the
+//! "Request access" form a person refused by a closed link finds in the denial page.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
 use crate::gate::{self, GateClient};
@@ -40,11 +41,13 @@ mod downloads;
 mod images;
 mod locked;
 mod open;
+mod request;
 mod session;
 
 pub use downloads::{download, download_all, web_download};
 pub use images::image;
 pub use open::{confirm_open, open};
+pub use request::request_access;
 
 /// One visitor request and what the handlers need about it, read once.
 pub struct Visit<'a> {
@@ -195,19 +198,19 @@ pub async fn deny_with(v: &Visit<'_>, denial: Denial, fragment: &str) -> Result<
         return respond_json(v, denial.status(), &serde_json::json!({"error": denial.code(), "message": denial.message(v.locale)}));
     }
     let page = localized_html(v, |l| manifest::denial_path(denial, l)).await?;
-    respond_html(v, denial.status(), fill_denial_slot(&page, fragment), headers::PAGE)
+    let security = if fragment.is_empty() { headers::PAGE } else { headers::FILLED_DENIAL };
+    respond_html(v, denial.status(), fill_denial_slot(&page, fragment), security)
 }
 
-/// A denial of `link`'s page. `not_yet_open` says in its slot when the link opens (in the
-/// visitor's language, the site timezone) and hands the moment to the gallery's log, whose
-/// alarm announces it (`go_live`); every other code is [`deny`].
-async fn deny_link(v: &Visit<'_>, gallery: &Gallery, link: &Link, denial: Denial) -> Result<Response> {
-    let Some(at) = link.policy.opens_at().filter(|_| denial == Denial::NotYetOpen) else { return deny(v, denial).await };
+/// What a denial of `link`'s page says in its slot before anything else: for `not_yet_open`, when
+/// the link opens (in the visitor's language, the site timezone), and the moment is handed to the
+/// gallery's log, whose alarm announces it (`go_live`); nothing for every other code.
+fn opening_fragment(v: &Visit<'_>, gallery: &Gallery, link: &Link, denial: Denial) -> String {
+    let Some(at) = link.policy.opens_at().filter(|_| denial == Denial::NotYetOpen) else { return String::new() };
     crate::gallery_log::schedule_go_live(v.env, v.ctx, &gallery.id, &link.name, at);
     let when = gatefold_contract::time::opens_on(&v.site.settings, at, v.locale);
     let iso = chrono::DateTime::from_timestamp(at, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
-    let fragment = format!("<p class=\"gf-opens-at\"><time datetime=\"{iso}\">{}</time></p>", gatefold_contract::owner::escape_html(&when));
-    deny_with(v, denial, &fragment).await
+    format!("<p class=\"gf-opens-at\"><time datetime=\"{iso}\">{}</time></p>", gatefold_contract::owner::escape_html(&when))
 }
 
 /// The denial page with `fragment` in its slot. A theme whose denial template lacks the slot

@@ -378,6 +378,9 @@ pub struct FollowUp {
     pub gallery_title: String,
     pub timezone: String,
     pub groups: Vec<FollowUpGroup>,
+    /// Access requests waiting for an answer, newest first.
+    #[serde(default)]
+    pub requests: Vec<crate::requests::AccessRequest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -401,6 +404,14 @@ pub struct FollowUpLink {
     pub last_open: Option<i64>,
     /// `None` when unlimited.
     pub views_left: Option<u64>,
+}
+
+/// `POST /admin/api/requests/<id>/grant`'s answer: the request, answered, and its link as it now
+/// stands (the same URL and QR code open again).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GrantAnswer {
+    pub request: crate::requests::AccessRequest,
+    pub link: LinkStatus,
 }
 
 /// `POST /admin/api/notify/test`'s answer: one row per channel tried.

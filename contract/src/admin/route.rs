@@ -29,6 +29,8 @@ struct Names<'a> {
     gallery: Option<&'a str>,
     audience: Option<&'a str>,
     link: Option<&'a str>,
+    /// An access request's opaque id (`gatefold_contract::requests`).
+    request: Option<&'a str>,
 }
 
 /// The table: each route's variant, its fields (the placeholders of its path), its method and
@@ -107,6 +109,12 @@ api_routes! {
     Passphrase = "GET" "passphrase";
     /// Who the API takes the caller for (the page signed in by Cloudflare Access asks first).
     WhoAmI = "GET" "whoami";
+    /// A gallery's access requests, newest first, each with its opaque `id`.
+    Requests { gallery } = "GET" "galleries/{gallery}/requests";
+    /// Grants a request on its link's gate (JSON `{"extend_days": 7}`, `{"add_views": 10}` or
+    /// `{"device": true}`), or declines it (JSON `{"reply": "..."}`, optional).
+    GrantRequest { request } = "POST" "requests/{request}/grant";
+    DeclineRequest { request } = "POST" "requests/{request}/decline";
 }
 
 /// Why a path is no route: nothing has its shape (404), or another method does (405).
@@ -176,6 +184,7 @@ impl<'a> ApiRoute<'a> {
                 Some("gallery") => encode(names.gallery.unwrap_or_default()),
                 Some("audience") => encode(names.audience.unwrap_or_default()),
                 Some("link") => encode(names.link.unwrap_or_default()),
+                Some("request") => encode(names.request.unwrap_or_default()),
                 _ => seg.to_string(),
             })
             .collect::<Vec<_>>()
@@ -221,6 +230,7 @@ fn names_in<'a>(pattern: &str, rest: &'a str) -> Option<Names<'a>> {
             }
             Some("gallery") => names.gallery = Some(first),
             Some("audience") => names.audience = Some(first),
+            Some("request") => names.request = Some(first),
             Some(other) => unreachable!("unknown placeholder {{{other}}} in the routes table"),
             None if seg == first => {}
             None => return None,
@@ -235,7 +245,7 @@ mod tests {
     use super::*;
 
     fn example(e: &Endpoint, link: &'static str) -> ApiRoute<'static> {
-        let names = Names { gallery: Some("launch-a"), audience: Some("channel"), link: Some(link) };
+        let names = Names { gallery: Some("launch-a"), audience: Some("channel"), link: Some(link), request: Some("launch-a.0123456789abcdef0123456789abcdef") };
         ApiRoute::from_names(e.name, names).unwrap_or_else(|| panic!("{} has no variant", e.name))
     }
 
@@ -261,7 +271,7 @@ mod tests {
             assert!(ROUTES[..i].iter().all(|o| (o.method, o.path) != (e.method, e.path)), "{} {} twice", e.method, e.path);
             assert!(METHODS.contains(&e.method), "{}", e.method);
             for seg in e.path.split('/') {
-                assert!(!seg.is_empty() && placeholder(seg).is_none_or(|p| ["gallery", "audience", "link"].contains(&p)), "{}", e.path);
+                assert!(!seg.is_empty() && placeholder(seg).is_none_or(|p| ["gallery", "audience", "link", "request"].contains(&p)), "{}", e.path);
             }
         }
     }

@@ -59,6 +59,9 @@ named_enum! {
         PasswordAttack = "password_attack",
         /// A scheduled `opens_at:` arrived: the links it held closed open now (once per moment).
         GoLive = "go_live",
+        /// A person refused by a closed link asked its owner for access (who, which link, why
+        /// it was refused, their device and place, their message).
+        AccessRequested = "access_requested",
         /// `gatefold notify test`: sent to every channel, never declared in `on:`.
         Test = "test",
     }
@@ -66,7 +69,7 @@ named_enum! {
 
 impl NotifyKind {
     /// What `on:` may list (everything but [`NotifyKind::Test`]).
-    pub const DECLARABLE: [NotifyKind; 11] = [
+    pub const DECLARABLE: [NotifyKind; 12] = [
         NotifyKind::FirstOpen,
         NotifyKind::Open,
         NotifyKind::Download,
@@ -78,6 +81,7 @@ impl NotifyKind {
         NotifyKind::Digest,
         NotifyKind::PasswordAttack,
         NotifyKind::GoLive,
+        NotifyKind::AccessRequested,
     ];
 }
 
@@ -128,6 +132,10 @@ pub struct Notice {
     /// A line of its own: an owner action ("extend: 2026-12-01 → 2026-12-08 by 203.0.113.0"),
     /// views used ("16 of 20 views"), the denial ("link_expired").
     pub detail: Option<String>,
+    /// What a person wrote (an access request's name and message): their words, escaped by
+    /// each platform's format like every other text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
     pub digest: Option<Digest>,
     /// The admin page, so the message links to where the owner acts.
     pub admin_url: String,

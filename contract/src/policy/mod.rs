@@ -261,6 +261,15 @@ impl Overrides {
                     next.max_views_against = Some(Against::of(policy.max_views, policy));
                 }
             }
+            Change::AddViews { views: more } => {
+                // Relative to the limit in force, read where the count lives: two grants made at
+                // once both land.
+                let Some(max) = policy.effective(&next).max_views else {
+                    return Err(Refusal::BadRequest("this link has no view limit: there are no views to add".into()));
+                };
+                next.max_views = Some(max.saturating_add(more));
+                next.max_views_against = Some(Against::of(policy.max_views, policy));
+            }
         }
         Ok(next)
     }
@@ -278,6 +287,8 @@ pub enum Change {
     Limits { expires_at: Option<i64>, extend_days: Option<u32>, max_views: Option<u32>, force: bool },
     /// "Open now": lifts the link's published `opens_at` until a publish moves it.
     OpenNow,
+    /// Views added to the view limit in force (an access request's "+10 views").
+    AddViews { views: u32 },
 }
 
 /// Why an owner's action changed nothing.

@@ -370,3 +370,13 @@ fn open_now_lifts_the_opening_until_a_publish_moves_it() {
     assert_eq!(decide_open(&moved.effective(&opened), 0, NOW), Err(Denial::NotYetOpen), "a publish moving the moment takes over");
     assert_eq!(opened.settled(&moved).opened_early, None);
 }
+
+#[test]
+fn added_views_raise_the_limit_in_force_and_lapse_like_a_raise() {
+    let used_up = Overrides::default().apply(&Change::Limits { expires_at: None, extend_days: None, max_views: Some(5), force: false }, &policy(), 3, NOW, &[]).unwrap();
+    let next = used_up.apply(&Change::AddViews { views: 10 }, &policy(), 5, NOW, &[]).unwrap();
+    assert_eq!(next.max_views, Some(15), "5 in force + 10");
+    assert_eq!(next.max_views_against, used_up.max_views_against, "judged against the published limit, so a publish that moves it lapses the raise");
+    let unlimited = LinkPolicy { max_views: None, ..policy() };
+    assert!(matches!(Overrides::default().apply(&Change::AddViews { views: 10 }, &unlimited, 0, NOW, &[]), Err(Refusal::BadRequest(_))));
+}

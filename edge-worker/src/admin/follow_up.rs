@@ -34,6 +34,7 @@ pub(super) async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64)
     let names: Vec<&str> = recipients.iter().map(|l| l.name.as_str()).collect();
     let (rows, plain, runtimes) = futures_util::future::join3(log.activity(), link_statuses(env, site, &plain, now), gate::runtimes(env, &g.id, &names)).await;
     let (rows, mut statuses, runtimes) = (rows?, plain?, runtimes?);
+    let requests = super::requests::open_requests(env, g).await?;
     let by_link = rollup::activity_by_link(&rows);
     for l in recipients {
         // Every listed link has its entry; were one missing, it would read as closed.
@@ -80,5 +81,5 @@ pub(super) async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64)
             groups.push(FollowUpGroup { audience, label, not_opened, not_downloaded, reminder });
         }
     }
-    Ok(FollowUp { gallery: g.id.clone(), gallery_title: g.title.clone(), timezone: site.timezone.clone(), groups })
+    Ok(FollowUp { gallery: g.id.clone(), gallery_title: g.title.clone(), timezone: site.timezone.clone(), groups, requests })
 }

@@ -8,7 +8,7 @@ use super::error::Result;
 use super::log::Terms;
 use super::records::{link_statuses, records_of};
 use crate::gate::{self, ChangeRequest, ChangeResponse, GateClient, Scope};
-use gatefold_contract::admin::{ApiRoute, LinksResponse};
+use gatefold_contract::admin::{ApiRoute, LinkStatus, LinksResponse};
 use gatefold_contract::manifest::{Gallery, Link};
 use gatefold_contract::policy::Change;
 use std::rc::Rc;
@@ -59,6 +59,22 @@ pub(super) async fn list(call: &mut Call<'_>) -> Result<Response> {
 
 /// `POST links/<id>/disable|enable|revoke|open-now`, `PATCH links/<id>`.
 pub(super) async fn act(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str, link: &str) -> Result<Response> {
+    call.link(gallery, link).await?;
+    let change = match route {
+        ApiRoute::Disable { .. } => Change::Disable,
+        ApiRoute::Enable { .. } => Change::Enable,
+        ApiRoute::OpenNow { .. } => Change::OpenNow,
+        ApiRoute::Revoke { .. } => return json(&change_link(call, gallery, link, None, "revoke").await?),
+        _ => call.patch().await?,
+    };
+    let action = action_of(&change);
+    json(&change_link(call, gallery, link, Some(change), action).await?)
+}
+
+/// Applies `change` (`None`: a revoke) to one link's gate and puts it on record as `action`
+/// with the terms before and after; the link as it now stands. A refusal of the link's object
+/// is the API's 409 (and on record as refused).
+pub(super) async fn change_link(call: &mut Call<'_>, gallery: &str, link: &str, change: Option<Change>, action: &str) -> Result<LinkStatus> {
     let (env, now, site) = (call.env, call.now, call.site.clone());
     let settings = &site.settings;
     let (g, l) = call.link(gallery, link).await?;
@@ -69,25 +85,18 @@ pub(super) async fn act(call: &mut Call<'_>, route: ApiRoute<'_>, gallery: &str,
     let (own, wider) = futures_util::future::join(client.status(), gate::wider_statuses(env, &scope)).await;
     let wider = wider?;
     let before = Terms::of_link(&api::link_status(settings, g, l, own?, &wider, now));
-    let target = format!("{gallery}/{link}");
-    let change = match route {
-        ApiRoute::Disable { .. } => Change::Disable,
-        ApiRoute::Enable { .. } => Change::Enable,
-        ApiRoute::OpenNow { .. } => Change::OpenNow,
-        ApiRoute::Revoke { .. } => {
-            let st = api::link_status(settings, g, l, client.revoke().await?, &wider, now);
-            call.note(Note::change("revoke", target, settings, &before)).changed(settings, &before, &Terms::of_link(&st));
-            return json(&st);
-        }
-        _ => call.patch().await?,
+    let note = call.note(Note::change(action, format!("{gallery}/{link}"), settings, &before));
+    let Some(change) = change else {
+        let st = api::link_status(settings, g, l, client.revoke().await?, &wider, now);
+        note.changed(settings, &before, &Terms::of_link(&st));
+        return Ok(st);
     };
-    let note = call.note(Note::change(action_of(&change), target, settings, &before));
     let req = ChangeRequest { change, policy: l.policy.clone(), now, utc_offsets: settings.utc_offsets.clone() };
     match client.change(&req).await? {
         ChangeResponse::Changed(updated) => {
             let st = api::link_status(settings, g, l, updated, &wider, now);
             note.changed(settings, &before, &Terms::of_link(&st));
-            json(&st)
+            Ok(st)
         }
         ChangeResponse::Refused(r) => Err(api::refusal(settings, &r).into()),
     }

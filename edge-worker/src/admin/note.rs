@@ -93,6 +93,7 @@ pub(super) fn action_of(change: &Change) -> &'static str {
         Change::Disable => "disable",
         Change::Enable => "enable",
         Change::OpenNow => "open_now",
+        Change::AddViews { .. } => "raise",
         Change::Limits { expires_at, extend_days, max_views, .. } => audit::patch_action(expires_at.is_some() || extend_days.is_some(), max_views.is_some()),
     }
 }

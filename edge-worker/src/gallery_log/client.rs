@@ -1,6 +1,6 @@
 //! The typed client of a `GalleryLog` Durable Object: the only code that builds its requests.
 
-use super::{AttackReport, Batch, GoLives, Op};
+use super::{AskAccess, Asked, AttackReport, Batch, GoLives, Op, RequestView, ViewQuery};
 use crate::access::GalleryEvent;
 use serde::Serialize;
 use worker::{Context, Env, Method, Request, RequestInit, Result, Stub};
@@ -44,6 +44,16 @@ impl GalleryLogClient {
     /// Openings to announce at their moment (`go_live`).
     pub async fn go_live(&self, go_lives: &GoLives) -> Result<()> {
         self.call(Op::GoLive, go_lives).await.map(drop)
+    }
+
+    /// A person's access request: stored (or throttled) and the owner told.
+    pub async fn ask_access(&self, ask: &AskAccess) -> Result<Asked> {
+        Ok(serde_json::from_str(&self.call(Op::AskAccess, ask).await?)?)
+    }
+
+    /// Where the request `key` (a browser's cookie) for `link` stands, if the link has it.
+    pub async fn request_view(&self, link: &str, key: &str) -> Result<Option<RequestView>> {
+        Ok(serde_json::from_str(&self.call(Op::RequestView, &ViewQuery { link: link.into(), key: key.into() }).await?)?)
     }
 
     /// A distributed guess at one of the gallery's link passwords, for the owner's channels.
@@ -97,6 +107,22 @@ mod owner {
 
         pub async fn export_page(&self, page: &ExportPage) -> Result<Vec<StoredEvent>> {
             self.ask(Op::Export, page).await
+        }
+
+        /// The gallery's access requests (all, or the open ones), newest first.
+        pub async fn requests(&self, open_only: bool) -> Result<Vec<super::super::requests::Stored>> {
+            self.ask(Op::Requests, &super::super::requests::ListQuery { open_only, key: None }).await
+        }
+
+        /// One request by its random part.
+        pub async fn request(&self, key: &str) -> Result<Option<super::super::requests::Stored>> {
+            let found: Vec<super::super::requests::Stored> = self.ask(Op::Requests, &super::super::requests::ListQuery { open_only: false, key: Some(key.into()) }).await?;
+            Ok(found.into_iter().next())
+        }
+
+        /// Answers a request (or reopens it after a grant its link's gate refused).
+        pub async fn answer_request(&self, answer: &super::super::requests::Answer) -> Result<Option<super::super::requests::Stored>> {
+            self.ask(Op::AnswerRequest, answer).await
         }
 
         /// Notices to send at once, each to its channel.

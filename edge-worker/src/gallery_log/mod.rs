@@ -10,7 +10,9 @@
 //! - [`outbox`] — the notification outbox (`outbox`, `dead_letters`): notices waiting, sent
 //!   from the object's alarm with retries, then dead letters;
 //! - [`notices`] — which notices a stored event, an owner action or a password attack stands
-//!   for, enqueued for the channels that want them.
+//!   for, enqueued for the channels that want them;
+//! - [`requests`] — access requests (`requests`): what a refused person asked, throttled per
+//!   network and link, bounded per link and gallery, under the retention, and their answers.
 //!
 //! One object per gallery keeps every write and every stats query local to one small database
 //! (no cross-gallery scans, no global hot spot), and SQLite's indexes answer the grouped counts
@@ -36,6 +38,8 @@ pub mod go_live;
 pub mod notices;
 #[cfg(feature = "owner")]
 pub mod outbox;
+#[cfg(feature = "owner")]
+pub mod requests;
 #[cfg(feature = "owner")]
 pub mod rollup;
 
@@ -94,6 +98,50 @@ pub struct GoLives {
 
 /// The most links one [`GoLives`] names (a gallery's links are bounded by its record anyway).
 pub const GO_LIVES_MAX: usize = 1000;
+/// A person's access request, as the visitor's Worker hands it to the gallery's log (see
+/// [`requests`] for what the log keeps and how it throttles).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AskAccess {
+    pub gallery: String,
+    pub link: String,
+    /// Unix ms.
+    pub at: i64,
+    pub name: Option<String>,
+    pub message: Option<String>,
+    /// The denial code the person was shown.
+    pub reason: String,
+    pub device: String,
+    pub place: Option<String>,
+    /// The asker's network and allocation (`crate::network`) under the site's keyed hash.
+    pub network: String,
+    pub wide: String,
+    pub retention_days: u32,
+}
+
+/// The log's answer to an [`AskAccess`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Asked {
+    /// Stored; `key` is the request's random part, the asking browser's cookie.
+    Created { key: String },
+    /// This network asked too often for this link lately: seconds until it may again.
+    Throttled { retry_after: i64 },
+}
+
+/// `{link, key}` → where that browser's request stands, if the link has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ViewQuery {
+    pub link: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestView {
+    pub state: gatefold_contract::requests::RequestState,
+    /// Unix ms.
+    pub at: i64,
+    pub reply: Option<String>,
+}
 
 /// The operations a `GalleryLog` answers, named once for the client and the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,10 +168,34 @@ pub enum Op {
     Enqueue,
     /// [`GoLives`]: scheduled openings to announce (`go_live`) from the log's alarm.
     GoLive,
+    /// An [`AskAccess`] → [`Asked`]: stored under the throttle and bounds, `access_requested`
+    /// enqueued.
+    AskAccess,
+    /// A [`ViewQuery`] → `Option<`[`RequestView`]`>`.
+    RequestView,
+    /// `requests::ListQuery` → `Vec<`[`requests::Stored`]`>`, newest first.
+    Requests,
+    /// `requests::Answer` → the request as it now stands (`None`: unknown, or not open when the
+    /// answer needs it open).
+    AnswerRequest,
 }
 
 impl Op {
-    const ALL: [Op; 9] = [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::Audit, Op::Notifications, Op::PasswordAttack, Op::Enqueue, Op::GoLive];
+    const ALL: [Op; 13] = [
+        Op::Events,
+        Op::Stats,
+        Op::Export,
+        Op::Activity,
+        Op::Audit,
+        Op::Notifications,
+        Op::PasswordAttack,
+        Op::Enqueue,
+        Op::GoLive,
+        Op::AskAccess,
+        Op::RequestView,
+        Op::Requests,
+        Op::AnswerRequest,
+    ];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -136,6 +208,10 @@ impl Op {
             Op::PasswordAttack => "/password-attack",
             Op::Enqueue => "/outbox",
             Op::GoLive => "/go-live",
+            Op::AskAccess => "/requests/ask",
+            Op::RequestView => "/requests/view",
+            Op::Requests => "/requests/list",
+            Op::AnswerRequest => "/requests/answer",
         }
     }
 

@@ -4,7 +4,7 @@
 //! answers when the earliest notice it enqueued is due, for the object's alarm.
 
 use super::outbox;
-use super::{AttackReport, Batch};
+use super::{AskAccess, AttackReport, Batch};
 use crate::access::{ADMITTED, AccessEvent, EventKind};
 use crate::notify;
 use crate::site::Deployment;
@@ -190,6 +190,36 @@ pub async fn for_attack(env: &Env, sql: &SqlStorage, report: &AttackReport) -> R
         outbox::enqueue(sql, c, &n, now)?;
     }
     Ok(Some(now))
+}
+
+/// A person's access request, for the channels of its link that want `access_requested`: who
+/// (the link's label), which link, why it was refused, their device and place, their name and
+/// message; the message links to the admin page opened on the request. A link's requests within
+/// one batching window are one message with their count (the first one's words).
+pub async fn for_request(env: &Env, sql: &SqlStorage, ask: &AskAccess, key: &str) -> Result<Option<i64>> {
+    let Some((site, gallery)) = published(env, &ask.gallery).await? else { return Ok(None) };
+    let Some(link) = gallery.links.get(&ask.link) else { return Ok(None) };
+    let channels: Vec<_> = notify::wanting(&gallery, Some(link), NotifyKind::AccessRequested).collect();
+    if channels.is_empty() {
+        return Ok(None);
+    }
+    let window_ms = notify::batch_ms(env);
+    let window = notify::window_start(ask.at, window_ms);
+    let mut n = notify::notice(&site.settings, &gallery, Some(notify::notice_link(&gallery, link)), NotifyKind::AccessRequested, window, ask.at);
+    n.detail = Some(ask.reason.clone());
+    n.device = Some(ask.device.clone());
+    n.place.clone_from(&ask.place);
+    n.message = match (&ask.name, &ask.message) {
+        (Some(name), Some(m)) => Some(format!("{name}: {m}")),
+        (Some(name), None) => Some(name.clone()),
+        (None, m) => m.clone(),
+    };
+    n.admin_url = notify::request_url(&site.settings, &format!("{}.{key}", gallery.id));
+    let due = window + window_ms;
+    for c in channels {
+        outbox::enqueue(sql, c, &n, due)?;
+    }
+    Ok(Some(due))
 }
 
 #[cfg(test)]

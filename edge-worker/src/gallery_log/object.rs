@@ -3,7 +3,7 @@
 
 use super::access_log::{self, ActivityQuery, MAX_EVENTS_PER_REQUEST};
 use super::outbox::{self, Queued};
-use super::{Batch, Op, audit, go_live, notices};
+use super::{AskAccess, Asked, Batch, Op, audit, go_live, notices, requests};
 use std::collections::HashMap;
 use worker::{DurableObject, Env, Method, Request, Response, Result, SqlStorage, State, durable_object};
 
@@ -16,6 +16,7 @@ fn create_tables(sql: &SqlStorage) -> Result<()> {
     access_log::create(sql)?;
     audit::create(sql)?;
     go_live::create(sql)?;
+    requests::create(sql)?;
     outbox::create(sql)
 }
 
@@ -137,6 +138,21 @@ impl DurableObject for GalleryLog {
                 self.arm((!queued.is_empty()).then_some(now)).await?;
                 no_content()
             }
+            Op::AskAccess => {
+                let ask: AskAccess = serde_json::from_str(&body)?;
+                let asked = requests::store(&self.sql, &ask, &crate::password::random_hex(16)?)?;
+                if let Asked::Created { key } = &asked {
+                    // Stored first: a notification problem never loses the request.
+                    let told = async { self.arm(notices::for_request(&self.env, &self.sql, &ask, key).await?).await };
+                    if let Err(e) = told.await {
+                        worker::console_error!("notifications: could not enqueue the access request on {}/{}: {e}", ask.gallery, ask.link);
+                    }
+                }
+                Response::from_json(&asked)
+            }
+            Op::RequestView => Response::from_json(&requests::view(&self.sql, &serde_json::from_str(&body)?)?),
+            Op::Requests => Response::from_json(&requests::list(&self.sql, &serde_json::from_str(&body)?)?),
+            Op::AnswerRequest => Response::from_json(&requests::answer(&self.sql, &serde_json::from_str(&body)?)?),
         }
     }
 }

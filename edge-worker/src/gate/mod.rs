@@ -35,6 +35,8 @@ use gatefold_contract::{Denial, LinkPolicy, Overrides};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, State, Stub, durable_object};
 
+#[cfg(feature = "owner")]
+mod allow_device;
 mod attempts;
 mod client;
 mod mirror;
@@ -44,6 +46,8 @@ mod store;
 mod unlock;
 mod wider;
 
+#[cfg(feature = "owner")]
+pub use allow_device::DeviceAllowance;
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
 pub use wider::{ScopeCopy, SubscribeRequest, SubscribeResponse};
 pub use runtime::{LinkRuntime, runtime, runtimes};

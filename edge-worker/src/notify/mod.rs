@@ -84,6 +84,11 @@ pub fn retry_ms(env: &Env) -> i64 {
     seconds_var(env, "NOTIFY_RETRY_SECONDS", DEFAULT_RETRY_SECONDS) * 1000
 }
 
+/// Where an `access_requested` notice sends the owner: the admin page opened on the request.
+pub fn request_url(site: &Site, request_id: &str) -> String {
+    format!("{}#request={request_id}", admin_url(site))
+}
+
 /// The admin page, which every message links to.
 pub fn admin_url(site: &Site) -> String {
     format!("{}/admin", site.base_url.trim_end_matches('/'))
@@ -113,6 +118,7 @@ pub fn notice(site: &Site, gallery: &Gallery, link: Option<NoticeLink>, kind: No
         place: None,
         device: None,
         detail: None,
+        message: None,
         digest: None,
         admin_url: admin_url(site),
     }

@@ -1,8 +1,9 @@
 //! Links with `password: required`: what anyone without a session is told, the password
 //! form's attempt, and the password page.
 
+use super::request::deny_person;
 use super::session::{PageSession, page, page_session};
-use super::{Visit, back_to_page, deny, deny_link, link_state, localized, respond_html, respond_json, session_of, with_new_session};
+use super::{Visit, back_to_page, deny, link_state, localized, respond_html, respond_json, session_of, with_new_session};
 use crate::access::EventKind;
 use crate::gate::{self, GateClient, UnlockRequest, UnlockResponse};
 use crate::http::{self, headers};
@@ -23,17 +24,17 @@ pub(super) async fn open_locked(v: &Visit<'_>, gallery: &Gallery, link: &Link, t
     if !v.head {
         match page_session(v, gallery, link, token).await? {
             PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
-            PageSession::Refuse(d) => return deny_link(v, gallery, link, d).await,
+            PageSession::Refuse(d) => return deny_person(v, gallery, link, token, d).await,
             PageSession::None => {}
         }
     }
-    locked(v, gallery, link).await
+    locked(v, gallery, link, token).await
 }
 
 /// A password link's answer to anyone without a session: its state denial first (the same for
 /// everyone), then `password_not_set` while the owner has set none (fail closed), else the
 /// password page (401). Counts nothing; logged as a preview with that outcome.
-async fn locked(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
+async fn locked(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<Response> {
     let (state, own) = link_state(v, gallery, link).await?;
     let denial = match state {
         Err(d) => d,
@@ -45,7 +46,7 @@ async fn locked(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Respons
     }
     match denial {
         Denial::PasswordRequired => password_page(v, denial, None).await,
-        _ => deny_link(v, gallery, link, denial).await,
+        _ => deny_person(v, gallery, link, token, denial).await,
     }
 }
 
@@ -60,7 +61,7 @@ pub(super) async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token:
     };
     let Some(password) = password::from_form(&body) else {
         // No password field (the interstitial's button, a replayed empty form): as a GET.
-        return locked(v, gallery, link).await;
+        return locked(v, gallery, link, token).await;
     };
     let now = v.now();
     let req = UnlockRequest {
@@ -82,7 +83,7 @@ pub(super) async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token:
     v.log(&gallery.id, &link.name, EventKind::Open, outcome, None);
     match denial {
         Denial::WrongPassword | Denial::TooManyAttempts => password_page(v, denial, retry_after).await,
-        _ => deny_link(v, gallery, link, denial).await,
+        _ => deny_person(v, gallery, link, token, denial).await,
     }
 }
 

@@ -2,8 +2,9 @@
 //! everything else is told the link's real state.
 
 use super::locked::{open_locked, unlock};
+use super::request::deny_person;
 use super::session::{PageSession, page, page_session};
-use super::{Visit, back_to_page, deny, deny_link, link_state, localized_html, respond_html, respond_json, session_of, with_new_session};
+use super::{Visit, back_to_page, deny, link_state, localized_html, respond_html, respond_json, session_of, with_new_session};
 use crate::access::EventKind;
 use crate::gate::{GateClient, OpenRequest, OpenResponse};
 use crate::http::{self, FetchIntent, headers};
@@ -15,13 +16,13 @@ use worker::{Response, Result};
 /// What a request that counts nothing is told: the link's real state, read from its gate
 /// without taking an open. A closed link answers its denial (403 disabled, 410 expired or used
 /// up); an open one answers 200 with the interstitial, whose button makes the counted open.
-async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
+async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<Response> {
     let (state, _) = link_state(v, gallery, link).await?;
     if !v.head {
         v.log(&gallery.id, &link.name, EventKind::Preview, state, None);
     }
     if let Err(denial) = state {
-        return deny_link(v, gallery, link, denial).await;
+        return deny_person(v, gallery, link, token, denial).await;
     }
     if v.json {
         return respond_json(v, 200, &serde_json::json!({"state": "active", "message": v.locale.open_in_a_browser()}));
@@ -55,19 +56,19 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
         return open_locked(v, gallery, link, token).await;
     }
     if v.head || crate::bots::is_preview_bot(v.header("User-Agent").as_deref()) {
-        return without_counting(v, gallery, link).await;
+        return without_counting(v, gallery, link, token).await;
     }
     match page_session(v, gallery, link, token).await? {
         PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
-        PageSession::Refuse(d) => return deny_link(v, gallery, link, d).await,
+        PageSession::Refuse(d) => return deny_person(v, gallery, link, token, d).await,
         PageSession::None => {}
     }
     if http::fetch_intent(|name| v.header(name)) != FetchIntent::Navigation {
-        return without_counting(v, gallery, link).await;
+        return without_counting(v, gallery, link, token).await;
     }
     let shown = match count_open(v, gallery, link).await? {
         Ok(session) => page(v, gallery, link, token, &session).await.map(|resp| (resp, session)),
-        Err(d) => return deny_link(v, gallery, link, d).await,
+        Err(d) => return deny_person(v, gallery, link, token, d).await,
     };
     with_new_session(v, token, shown)
 }
@@ -85,7 +86,7 @@ pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
     }
     match page_session(v, gallery, link, token).await? {
         PageSession::Show(_) => return back_to_page(token),
-        PageSession::Refuse(d) => return deny(v, d).await,
+        PageSession::Refuse(d) => return deny_person(v, gallery, link, token, d).await,
         PageSession::None => {}
     }
     if link.policy.password {
@@ -93,6 +94,6 @@ pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
     }
     match count_open(v, gallery, link).await? {
         Ok(session) => with_new_session(v, token, back_to_page(token).map(|resp| (resp, session))),
-        Err(d) => deny_link(v, gallery, link, d).await,
+        Err(d) => deny_person(v, gallery, link, token, d).await,
     }
 }

@@ -202,6 +202,24 @@ impl Server {
     }
 
     /// `GET galleries/<g>/audit`: `{"entries": [AuditEntry...]}`, newest first.
+    pub fn requests(&self, gallery: &str) -> Result<gatefold_contract::requests::RequestsResponse> {
+        self.call(ApiRoute::Requests { gallery }, "", None, "the access requests")
+    }
+
+    /// Every gallery's id (the links list's filter), for commands that cover them all.
+    pub fn gallery_ids(&self) -> Result<Vec<String>> {
+        Ok(self.links_page("limit=1")?.galleries.into_iter().map(|g| g.id).collect())
+    }
+
+    pub fn grant(&self, request: &str, grant: &gatefold_contract::requests::GrantBody) -> Result<gatefold_contract::admin::GrantAnswer> {
+        self.call(ApiRoute::GrantRequest { request }, "", Some(&serde_json::to_value(grant)?), "the granted request")
+    }
+
+    pub fn decline(&self, request: &str, reply: Option<String>) -> Result<gatefold_contract::requests::AccessRequest> {
+        let body = serde_json::to_value(gatefold_contract::requests::DeclineBody { reply })?;
+        self.call(ApiRoute::DeclineRequest { request }, "", Some(&body), "the declined request")
+    }
+
     pub fn audit(&self, gallery: &str) -> Result<AuditLog> {
         self.call(ApiRoute::Audit { gallery }, "", None, "the audit log")
     }

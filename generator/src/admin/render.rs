@@ -71,6 +71,35 @@ pub fn render_audit(answer: &AuditLog, tz: chrono_tz::Tz) -> String {
     out
 }
 
+/// A gallery's access requests, newest first: id, state, link, when, why, who and their words
+/// (one line each: a message cannot break the layout).
+pub fn render_requests(answer: &gatefold_contract::requests::RequestsResponse, tz: chrono_tz::Tz) -> String {
+    let mut out = format!("{} ({}): {} open request(s)\n", answer.gallery_title, answer.gallery, answer.open);
+    let line = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    for r in &answer.requests {
+        let when = chrono::DateTime::from_timestamp_millis(r.at).map_or_else(|| "?".into(), |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string());
+        let state = match (&r.answer, r.state) {
+            (Some(a), gatefold_contract::requests::RequestState::Granted) => format!("granted {a}"),
+            _ => r.state.name().to_string(),
+        };
+        out.push_str(&format!("  {}  {:<14} {}/{} ({})  {when}  {}\n", r.id, state, r.gallery, r.link, line(&r.label), r.reason));
+        let mut who = vec![r.device.clone()];
+        who.extend(r.place.clone());
+        who.extend(r.name.as_deref().map(line));
+        out.push_str(&format!("      {}\n", who.join(" · ")));
+        if let Some(m) = &r.message {
+            out.push_str(&format!("      \"{}\"\n", line(m)));
+        }
+        if let Some(reply) = &r.reply {
+            out.push_str(&format!("      reply: \"{}\"\n", line(reply)));
+        }
+    }
+    if answer.requests.iter().any(|r| r.state == gatefold_contract::requests::RequestState::Open) {
+        out.push_str("answer with: gatefold grant <id> --days 7 | --views 10 | --device, or gatefold decline <id> [--reply TEXT]\n");
+    }
+    out
+}
+
 pub(super) fn render_overrides_in_force(all: &LinksResponse, links: &[(String, String)], tz: chrono_tz::Tz) -> String {
     let mut out = String::new();
     for l in all.links.iter().filter(|l| links.iter().any(|(g, n)| *g == l.gallery && *n == l.name)) {

@@ -1,11 +1,11 @@
-//! `gatefold stats|disable|enable|extend|revoke|password|export|notify test|audit`: the admin
+//! `gatefold stats|disable|enable|extend|revoke|password|export|notify test|audit|requests|grant|decline`: the admin
 //! commands' arguments, and each command as calls to the admin API client (`gatefold::admin`)
 //! and its text.
 //!
 //! Mounted with `#[command(flatten)] Admin(cmd::admin::AdminCommand)` in the CLI's `Command`
 //! enum, run by [`run`].
 
-use gatefold::admin::{Action, Server, password, Target, Window, render_audience, render_audit, render_link, render_notify_test, render_stats, site_timezone};
+use gatefold::admin::{Action, Server, password, Target, Window, render_audience, render_audit, render_link, render_notify_test, render_requests, render_stats, site_timezone};
 use anyhow::{Context, Result, bail};
 use gatefold_contract::admin::{LinkPatch, LinkStatus};
 use std::path::{Path, PathBuf};
@@ -84,6 +84,32 @@ pub enum AdminCommand {
         /// Print the API's JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// List access requests left on closed links (one gallery's, or every gallery's), newest
+    /// first, each with the id `grant` and `decline` take.
+    Requests {
+        gallery: Option<String>,
+        /// Print the API's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Grant an access request on its link, so the same URL and QR code open again: more days
+    /// (counted from the later of now and the expiry in force), more views (added to the limit
+    /// in force), or one more device.
+    Grant {
+        id: String,
+        #[arg(long, conflicts_with_all = ["views", "device"], required_unless_present_any = ["views", "device"])]
+        days: Option<u32>,
+        #[arg(long, conflicts_with = "device")]
+        views: Option<u32>,
+        #[arg(long)]
+        device: bool,
+    },
+    /// Decline an access request; the reply (optional) is shown to the person who asked.
+    Decline {
+        id: String,
+        #[arg(long)]
+        reply: Option<String>,
     },
 }
 
@@ -188,6 +214,29 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
             } else {
                 print!("{}", render_audit(&answer, site_timezone(&server.timezone()?)?));
             }
+        }
+        AdminCommand::Requests { gallery, json } => {
+            let galleries = match gallery {
+                Some(g) => vec![g],
+                None => server.gallery_ids()?,
+            };
+            for g in galleries {
+                let answer = server.requests(&g)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&answer)?);
+                } else {
+                    print!("{}", render_requests(&answer, site_timezone(&answer.timezone)?));
+                }
+            }
+        }
+        AdminCommand::Grant { id, days, views, device } => {
+            let answer = server.grant(&id, &gatefold_contract::requests::GrantBody { extend_days: days, add_views: views, device })?;
+            println!("request {} granted: {}", answer.request.id, answer.request.answer.as_deref().unwrap_or_default());
+            show(answer.link)?;
+        }
+        AdminCommand::Decline { id, reply } => {
+            let answer = server.decline(&id, reply)?;
+            println!("request {} declined{}", answer.id, answer.reply.map(|r| format!(", reply: {r}")).unwrap_or_default());
         }
     }
     Ok(())

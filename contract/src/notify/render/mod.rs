@@ -53,14 +53,15 @@ struct Words {
     place: &'static str,
     device: &'static str,
     detail: &'static str,
+    message: &'static str,
     open_admin: &'static str,
     id: &'static str,
 }
 
 fn words(locale: Locale) -> Words {
     match locale {
-        Locale::En => Words { gallery: "Gallery", audience: "Audience", link: "Link", when: "When", place: "Place", device: "Device", detail: "Detail", open_admin: "Open the admin page", id: "Event id" },
-        Locale::ZhCn => Words { gallery: "图库", audience: "受众", link: "链接", when: "时间", place: "地点", device: "设备", detail: "详情", open_admin: "打开管理页", id: "事件编号" },
+        Locale::En => Words { gallery: "Gallery", audience: "Audience", link: "Link", when: "When", place: "Place", device: "Device", detail: "Detail", message: "Message", open_admin: "Open the admin page", id: "Event id" },
+        Locale::ZhCn => Words { gallery: "图库", audience: "受众", link: "链接", when: "时间", place: "地点", device: "设备", detail: "详情", message: "留言", open_admin: "打开管理页", id: "事件编号" },
     }
 }
 
@@ -78,6 +79,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::En, Digest) => "Daily digest",
         (Locale::En, PasswordAttack) => "Someone is guessing a link's password",
         (Locale::En, GoLive) => "Gone live: opens now",
+        (Locale::En, AccessRequested) => "Access requested",
         (Locale::En, Test) => "Test message from Gatefold",
         (Locale::ZhCn, FirstOpen) => "首次打开",
         (Locale::ZhCn, Open) => "打开",
@@ -90,6 +92,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::ZhCn, Digest) => "每日摘要",
         (Locale::ZhCn, PasswordAttack) => "有人在猜测链接密码",
         (Locale::ZhCn, GoLive) => "已按计划开放",
+        (Locale::ZhCn, AccessRequested) => "访问申请",
         (Locale::ZhCn, Test) => "Gatefold 测试消息",
     }
 }
@@ -110,6 +113,7 @@ fn count_line(kind: NotifyKind, count: u32, locale: Locale) -> Option<String> {
         NotifyKind::Download => ("downloads", "次下载"),
         NotifyKind::DeniedAfterClose => ("refused attempts", "次被拒绝的访问"),
         NotifyKind::OwnerAction => ("owner actions", "次管理操作"),
+        NotifyKind::AccessRequested => ("access requests", "个访问申请"),
         _ => ("events", "个事件"),
     };
     Some(match locale {
@@ -169,7 +173,7 @@ fn message(notice: &Notice, locale: Locale, site: &impl Clock, now_s: i64) -> Me
     if let Some(c) = count_line(notice.kind, notice.count, locale) {
         facts.push((if locale == Locale::En { "Count" } else { "次数" }, c));
     }
-    for (label, value) in [(w.place, &notice.place), (w.device, &notice.device), (w.detail, &notice.detail)] {
+    for (label, value) in [(w.place, &notice.place), (w.device, &notice.device), (w.detail, &notice.detail), (w.message, &notice.message)] {
         if let Some(v) = value.as_deref().map(one_line).filter(|v| !v.is_empty()) {
             facts.push((label, v));
         }
@@ -340,6 +344,7 @@ pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Not
 fn header_colour(kind: NotifyKind) -> &'static str {
     match kind {
         NotifyKind::LimitReached | NotifyKind::DeniedAfterClose | NotifyKind::PasswordAttack => "red",
+        NotifyKind::AccessRequested => "green",
         NotifyKind::LimitNear | NotifyKind::ExpiresSoon => "orange",
         NotifyKind::OwnerAction => "purple",
         NotifyKind::GoLive => "green",
@@ -389,6 +394,9 @@ struct WebhookBody<'a> {
     place: Option<&'a str>,
     device: Option<&'a str>,
     detail: Option<&'a str>,
+    /// An access request's words (absent for every other kind).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
     digest: Option<&'a Digest>,
     admin_url: &'a str,
 }
@@ -411,6 +419,7 @@ fn webhook_body(n: &Notice) -> String {
         place: n.place.as_deref(),
         device: n.device.as_deref(),
         detail: n.detail.as_deref(),
+        message: n.message.as_deref(),
         digest: n.digest.as_ref(),
         admin_url: &n.admin_url,
     };

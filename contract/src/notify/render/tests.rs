@@ -33,6 +33,7 @@ fn notice(kind: NotifyKind, count: u32) -> Notice {
         place: Some("Shanghai, CN".into()),
         device: Some("mobile · iOS · Safari".into()),
         detail: None,
+        message: None,
         digest: None,
         admin_url: "https://img.example.com/admin#launch".into(),
     }
@@ -406,4 +407,20 @@ fn the_webhook_hands_labels_over_as_data() {
     assert_eq!(v["gallery"]["title"], TRACKER);
     let d = json(&outgoing(Platform::Webhook, "u", Some("k"), &hostile_digest(), Locale::En, &site(Locale::En), AT * 1000));
     assert_eq!(d["digest"]["links"][0]["label"], SPOOF);
+}
+
+#[test]
+fn an_access_requests_message_is_a_fact_of_its_own_escaped_like_every_label() {
+    let mut n = hostile_notice(NotifyKind::AccessRequested);
+    n.detail = Some("link_expired".into());
+    n.message = Some(format!("please {SPOOF}"));
+    let ding = json(&outgoing(Platform::Dingtalk, "u", None, &n, Locale::En, &site(Locale::En), AT * 1000));
+    let text = ding["markdown"]["text"].as_str().unwrap();
+    assert_inert("dingtalk", text);
+    assert!(text.contains("**Message**: please") && text.contains("Access requested"), "{text}");
+    let hook = json(&outgoing(Platform::Webhook, "u", Some("k"), &n, Locale::En, &site(Locale::En), AT * 1000));
+    assert_eq!(hook["type"], "access_requested");
+    assert_eq!(hook["message"], format!("please {SPOOF}"));
+    let plain = json(&outgoing(Platform::Webhook, "u", Some("k"), &notice(NotifyKind::FirstOpen, 1), Locale::En, &site(Locale::En), AT * 1000));
+    assert!(plain.get("message").is_none(), "only a request carries a message");
 }
