@@ -70,7 +70,7 @@ test("an owner signs in, reads the charts and disables a link that a visitor is 
   assert.equal((await w.status("showroom/press")).session_epoch, before + 1);
 
   await page.click("#lang");
-  assert.equal(await page.textContent("#dashboard h2"), "分享链接");
+  assert.equal(await page.textContent("#links-card h2"), "分享链接");
   // The one expected failure is the wrong-token sign-in's 401.
   assert.deepEqual(errors.filter((e) => !e.includes("401")), []);
 });

@@ -166,15 +166,18 @@ test("a preview bot sending a browser's navigation headers still counts nothing"
   assert.equal(await views("v-bot"), before, "no view used");
 });
 
-test("only the interstitial may post a form, and only to this origin", async () => {
+test("only the interstitial and a closed link's request form may post a form, and only to this origin", async () => {
   const csp = (res) => res.headers.get("content-security-policy");
   const interstitial = await scannerGet(L("v-quiet").path, SCANNERS.curl);
-  assert.match(csp(interstitial), /form-action 'self'/);
-  assert.match(csp(interstitial), /frame-ancestors 'none'/);
-  assert.equal(interstitial.headers.get("referrer-policy"), "same-origin");
+  // A disabled link's denial page carries "Request access", posting to the link's own path.
+  const requestForm = await w.navigate(L("off").path);
+  for (const res of [interstitial, requestForm]) {
+    assert.match(csp(res), /form-action 'self'/);
+    assert.match(csp(res), /frame-ancestors 'none'/);
+    assert.equal(res.headers.get("referrer-policy"), "same-origin");
+  }
   const others = {
     gallery: await w.navigate(L("v-mail").path),
-    denial: await w.navigate(L("off").path),
     "not found": await w.navigate("/s/aaaaaaaaaaaaaaaaaaaaaaaaaa"),
     admin: await w.raw("/admin"),
   };
