@@ -113,6 +113,8 @@ test("the admin page shows scheduled links with their opening and 'Open now', at
       const page = await context.newPage();
       const errors = await signInAdmin(page, w);
       await page.selectOption("#f-state", "not_yet_open");
+      // The worker filters: wait for the page it answers.
+      await page.waitForFunction(() => !document.querySelector('tr[data-link="open"]') && document.querySelector('tr[data-link="embargo"]'));
       const row = page.locator('tr[data-link="embargo"]');
       await row.waitFor();
       assert.match(await row.locator(".opens-at").innerText(), /Opens on .*2099.*9:30/);
