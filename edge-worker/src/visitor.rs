@@ -12,7 +12,8 @@
 //! `password_not_set`, or shown that page.
 //!
 //! This file holds what every handler shares (the request as read once, answers, the link's
-//! state); `open` the page route's counted opens, `session` the page a session shows, `locked`
+//! state); `open` the page route's counted opens, `preview` what counts nothing is answered
+//! (the interstitial, chat apps' link previews), `session` the page a session shows, `locked`
 //! password links, `images` gated display images, `downloads` the downloads.
 
 use crate::access::{self, EventKind, EventSpec, Visitor};
@@ -40,6 +41,7 @@ mod downloads;
 mod images;
 mod locked;
 mod open;
+mod preview;
 mod session;
 
 pub use downloads::{download, download_all, web_download};
@@ -195,8 +197,13 @@ pub async fn deny(v: &Visit<'_>, denial: Denial) -> Result<Response> {
 /// wider scopes': a gallery's or an audience's disable closes every link under it), in one call
 /// of the link's object, with the link's own status.
 async fn link_state(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<(std::result::Result<(), Denial>, gate::Status)> {
-    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.state(&gate::OpenRequest::new(gallery, link, v.now())).await?;
+    let answer = gate_state(v, gallery, link).await?;
     Ok((answer.denial.map_or(Ok(()), Err), answer.own))
+}
+
+/// The gate's whole answer behind [`link_state`] (with the expiry in force): one object call.
+async fn gate_state(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<gate::StateResponse> {
+    GateClient::new(v.env, &gallery.id, &link.name)?.state(&gate::OpenRequest::new(gallery, link, v.now())).await
 }
 
 /// The session an admitted open at `now` gives this client (`password`: admitted through it).

@@ -3,32 +3,15 @@
 
 use super::locked::{open_locked, unlock};
 use super::session::{PageSession, page, page_session};
-use super::{Visit, back_to_page, deny, link_state, localized_html, respond_html, respond_json, session_of, with_new_session};
+use super::preview::without_counting;
+use super::{Visit, back_to_page, deny, session_of, with_new_session};
 use crate::access::EventKind;
 use crate::gate::{GateClient, OpenRequest, OpenResponse};
-use crate::http::{self, FetchIntent, headers};
+use crate::http::{self, FetchIntent};
 use gatefold_contract::Denial;
-use gatefold_contract::manifest::{self, Gallery, Link};
+use gatefold_contract::manifest::{Gallery, Link};
 use gatefold_contract::token::Session;
 use worker::{Response, Result};
-
-/// What a request that counts nothing is told: the link's real state, read from its gate
-/// without taking an open. A closed link answers its denial (403 disabled, 410 expired or used
-/// up); an open one answers 200 with the interstitial, whose button makes the counted open.
-async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<Response> {
-    let (state, _) = link_state(v, gallery, link).await?;
-    if !v.head {
-        v.log(&gallery.id, &link.name, EventKind::Preview, state, None);
-    }
-    if let Err(denial) = state {
-        return deny(v, denial).await;
-    }
-    if v.json {
-        return respond_json(v, 200, &serde_json::json!({"state": "active", "message": v.locale.open_in_a_browser()}));
-    }
-    let html = localized_html(v, |l| manifest::preview_path(&gallery.id, l)).await?;
-    respond_html(v, 200, html, headers::INTERSTITIAL)
-}
 
 /// Takes an open at the link's gate, logging it either way.
 async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std::result::Result<Session, Denial>> {
