@@ -350,7 +350,7 @@ fn a_gallery_with_a_preview_image_names_it_by_its_hash_with_the_covers_alt() {
     gallery.preview_image = Some(gatefold::images::PreviewFile { hash: "0123456789abcdef0123456789abcdef".into(), width: 600, height: 450, path: PathBuf::new() });
     let r = render_with(&s);
     let preview = PreviewPage::from_json(&r.site(&manifest::preview_path("launch", Locale::En))).unwrap();
-    let image = preview.card.image.expect("the gallery opted in");
+    let image = preview.card.image.clone().expect("the gallery opted in");
     assert_eq!(image.path, "/assets/preview/0123456789abcdef0123456789abcdef.jpg");
     assert_eq!((image.width, image.height, image.alt.as_str()), (600, 450, "Photo of hero"));
     let html = preview.interstitial(None, "https://img.example.com").unwrap();

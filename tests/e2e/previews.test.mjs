@@ -188,12 +188,14 @@ test("a gallery with preview_image: cover shows a small copy of its cover, and n
   assert.equal(await views("chat-cover", "open"), 0);
 });
 
-test("HEAD and the interstitial carry the same card; a person's navigation still opens the gallery", async () => {
+test("HEAD counts nothing either, and a person's navigation still opens the gallery and counts once", async () => {
   const link = L("chat-card/open");
+  const before = await views("chat-card", "open");
   const head = await w.raw(link.path, { method: "HEAD", headers: { "user-agent": FETCHERS.Facebook } });
   assert.equal(head.status, 200);
   assert.equal(head.headers.get("set-cookie"), null);
-  const before = await views("chat-card", "open");
+  assert.equal(head.headers.get("cache-control"), "private, no-store");
+  assert.equal(await views("chat-card", "open"), before, "HEAD uses no view");
   const person = await w.navigate(link.path);
   assert.equal(person.status, 200);
   assert.match(await person.text(), /gf-grid/, "the gallery itself");
