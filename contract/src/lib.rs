@@ -21,6 +21,8 @@
 //! - [`owner`]: the owner kit's card and share-kit templates and the one function filling them;
 //! - [`page`]: the gallery page template (one per gallery, language and download mode) the
 //!   worker fills in for a link;
+//! - [`preview`]: the Open Graph and Twitter card tags a chat app's link preview reads, and
+//!   the page a closed link's preview gets;
 //! - [`passphrase`]: how strong an owner's link password is, and a generated passphrase to
 //!   offer instead (the CLI and the admin API alike);
 //! - `named`: enums whose names, lookup and serde form come from one list (`named_enum!`).
@@ -40,6 +42,7 @@ pub mod owner;
 pub mod page;
 pub mod passphrase;
 pub mod policy;
+pub mod preview;
 pub mod qr;
 pub mod requests;
 pub mod time;

@@ -1,6 +1,12 @@
 //! Link-preview bots: the fetchers chat apps and social sites send to draw a card for a
 //! pasted link. They must never use up a view (peers ship that bug: a link with one view is
-//! gone before the recipient taps it), so they get a title-only preview page instead.
+//! gone before the recipient taps it), so they get the preview page and its card instead
+//! (`visitor::preview`), even when they copy a browser's navigation headers.
+//!
+//! Fetchers without a published User-Agent (Feishu/Lark's and DingTalk's link cards) need no
+//! entry: a server-side fetch sends no browser fetch metadata, so it gets the same card. Their
+//! in-app browsers, where people read the links, are people (`Lark/…`, `DingTalk/…`): no
+//! marker here may match them.
 
 /// Case-insensitive fragments of link-preview and crawler User-Agents.
 const BOT_MARKERS: &[&str] = &[
@@ -94,6 +100,15 @@ mod tests {
             "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
         ];
         for ua in people {
+            assert!(!is_preview_bot(Some(ua)), "{ua}");
+        }
+        // People reading a link inside Feishu/Lark or DingTalk: their in-app browsers.
+        let chat_browsers = [
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_1_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0.6167.86 Safari/537.36 Lark/7.27.8 LarkLocale/zh_CN ttnet SDK-Version/7.27.8",
+            "Mozilla/5.0 (iPhone) Lark/7.30.5 LarkLocale/zh_CN",
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 AliApp(DingTalk/7.5.5) com.laiwang.DingTalk/32430542 Channel/201200 language/zh-Hans-CN",
+        ];
+        for ua in chat_browsers {
             assert!(!is_preview_bot(Some(ua)), "{ua}");
         }
         assert!(!is_preview_bot(None), "no User-Agent is not proof of a bot");

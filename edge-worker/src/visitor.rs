@@ -12,7 +12,8 @@
 //! `password_not_set`, or shown that page.
 //!
 //! This file holds what every handler shares (the request as read once, answers, the link's
-//! state); `open` the page route's counted opens, `session` the page a session shows, `locked`
+//! state); `open` the page route's counted opens, `preview` what counts nothing is answered
+//! (the interstitial, chat apps' link previews), `session` the page a session shows, `locked`
 //! password links, `images` gated display images, `downloads` the downloads, `request` the
 //! "Request access" form a person refused by a closed link finds in the denial page.
 
@@ -41,6 +42,7 @@ mod downloads;
 mod images;
 mod locked;
 mod open;
+mod preview;
 mod request;
 mod session;
 
@@ -202,12 +204,20 @@ pub async fn deny_with(v: &Visit<'_>, denial: Denial, fragment: &str) -> Result<
     respond_html(v, denial.status(), fill_denial_slot(&page, fragment), security)
 }
 
-/// What a denial of `link`'s page says in its slot before anything else: for `not_yet_open`, when
-/// the link opens (in the visitor's language, the site timezone), and the moment is handed to the
-/// gallery's log, whose alarm announces it (`go_live`); nothing for every other code.
-fn opening_fragment(v: &Visit<'_>, gallery: &Gallery, link: &Link, denial: Denial) -> String {
-    let Some(at) = link.policy.opens_at().filter(|_| denial == Denial::NotYetOpen) else { return String::new() };
+/// For `not_yet_open`, hands the link's opening moment to the gallery's log, whose alarm
+/// announces it (`go_live`), and returns it; `None` for every other code. Every answer that
+/// tells a scheduled link's state calls it, so the publish's smoke test arms the alarm.
+fn announce_opening(v: &Visit<'_>, gallery: &Gallery, link: &Link, denial: Denial) -> Option<i64> {
+    let at = link.policy.opens_at().filter(|_| denial == Denial::NotYetOpen)?;
     crate::gallery_log::schedule_go_live(v.env, v.ctx, &gallery.id, &link.name, at);
+    Some(at)
+}
+
+/// What a denial of `link`'s page says in its slot before anything else: for `not_yet_open`,
+/// when the link opens (in the visitor's language, the site timezone); nothing for every other
+/// code.
+fn opening_fragment(v: &Visit<'_>, gallery: &Gallery, link: &Link, denial: Denial) -> String {
+    let Some(at) = announce_opening(v, gallery, link, denial) else { return String::new() };
     let when = gatefold_contract::time::opens_on(&v.site.settings, at, v.locale);
     let iso = chrono::DateTime::from_timestamp(at, 0).map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
     format!("<p class=\"gf-opens-at\"><time datetime=\"{iso}\">{}</time></p>", gatefold_contract::owner::escape_html(&when))
@@ -229,8 +239,13 @@ fn fill_denial_slot(page: &str, fragment: &str) -> String {
 /// wider scopes': a gallery's or an audience's disable closes every link under it), in one call
 /// of the link's object, with the link's own status.
 async fn link_state(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<(std::result::Result<(), Denial>, gate::Status)> {
-    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.state(&gate::OpenRequest::new(gallery, link, v.now())).await?;
+    let answer = gate_state(v, gallery, link).await?;
     Ok((answer.denial.map_or(Ok(()), Err), answer.own))
+}
+
+/// The gate's whole answer behind [`link_state`] (with the expiry in force): one object call.
+async fn gate_state(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<gate::StateResponse> {
+    GateClient::new(v.env, &gallery.id, &link.name)?.state(&gate::OpenRequest::new(gallery, link, v.now())).await
 }
 
 /// The session an admitted open at `now` gives this client (`password`: admitted through it).

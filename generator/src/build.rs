@@ -189,7 +189,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     opts.progress.images_finished();
     let plans = plans?;
 
-    let site = assemble(&project, &key, plans.images.iter().map(|p| p.processed.clone()).collect(), !opts.production)?;
+    let previews = preview_images(&project, &opts.cache)?;
+    let site = assemble(&project, &key, plans.images.iter().map(|p| p.processed.clone()).collect(), previews, !opts.production)?;
     let theme_dir = opts.themes.join(&project.site.theme);
     let cache = std::path::absolute(&opts.cache).unwrap_or_else(|_| opts.cache.clone());
     let inputs = state::Inputs { mode: opts.images, cache: &cache, theme: render::theme_fingerprint(&theme_dir)?, site: &site, plans: &plans };
@@ -215,6 +216,7 @@ fn write_site(opts: &BuildOptions, theme_dir: &Path, site: &SiteModel, plans: &P
     let (_, rendered) = render::render_reusing(theme_dir, site, &site_dir, &staging.path.join("owner"), previous.as_ref())
         .with_context(|| format!("rendering pages with the theme in {}", theme_dir.display()))?;
     write_json(&staging.path.join(render::RenderState::FILE), &rendered)?;
+    write_preview_images(&site_dir, site)?;
     let manifest = site.manifest();
     write_records(&site_dir, &manifest)?;
     write_json(&staging.path.join(manifest::MANIFEST_FILE), &manifest)?;
@@ -222,6 +224,18 @@ fn write_site(opts: &BuildOptions, theme_dir: &Path, site: &SiteModel, plans: &P
         write_json(&staging.path.join(OBJECTS_FILE), &plans.objects())?;
     }
     staging.swap_into(&opts.out)
+}
+
+/// Every preview image at its public path (`/assets/preview/<hash>.jpg`), copied from the cache.
+fn write_preview_images(site_dir: &Path, site: &SiteModel) -> Result<()> {
+    for file in site.galleries.values().filter_map(|g| g.preview_image.as_ref()) {
+        let to = site_dir.join(gatefold_contract::preview::image_path(&file.hash).trim_start_matches('/'));
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+        }
+        std::fs::copy(&file.path, &to).with_context(|| format!("copying {} to {}", file.path.display(), to.display()))?;
+    }
+    Ok(())
 }
 
 /// The files of `keys` (R2 keys of `report.site`), encoding into the cache only the images that
@@ -268,7 +282,8 @@ pub fn deployed_files(project: &Project, themes: &Path) -> Result<usize> {
     let galleries = project.galleries.len();
     let records = 2 + manifest::TOKEN_SHARDS + galleries * RECORDS_PER_GALLERY;
     let modes = project.galleries.iter().map(|g| render::page_modes(g.links.iter().map(|l| PageMode::of(&l.policy(g.disabled)))).len());
-    Ok(render::site_file_count(&themes.join(&project.site.theme), modes)? + records)
+    let preview_images = project.galleries.iter().filter(|g| g.preview_image == config::PreviewImage::Cover).count();
+    Ok(render::site_file_count(&themes.join(&project.site.theme), modes)? + records + preview_images)
 }
 
 /// [`write_records`] writes one record per gallery.
@@ -324,6 +339,18 @@ fn image_jobs(project: &Project) -> Vec<Job> {
         .collect()
 }
 
+/// The preview images of the galleries with `preview_image: cover`, by gallery id: made in
+/// every image mode (a page names the file by its bytes' hash), cached in `cache`.
+fn preview_images(project: &Project, cache: &Path) -> Result<BTreeMap<String, images::PreviewFile>> {
+    project
+        .galleries
+        .iter()
+        .filter(|g| g.preview_image == config::PreviewImage::Cover)
+        .filter_map(|g| g.cover_image().map(|img| (g, img)))
+        .map(|(g, img)| Ok((g.id.clone(), images::cover_preview(&img.path, &img.probe, cache)?)))
+        .collect()
+}
+
 /// Link tokens come from the key and the names only, never from content: replacing every
 /// image keeps every URL.
 pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<String, Link> {
@@ -347,7 +374,7 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
 
 /// The built site: the project's settings and galleries with their processed images (in job
 /// order, one per image) and signed links.
-fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_key: bool) -> Result<SiteModel> {
+fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, mut previews: BTreeMap<String, images::PreviewFile>, dev_key: bool) -> Result<SiteModel> {
     let mut processed = processed.into_iter();
     let mut galleries = BTreeMap::new();
     for g in &project.galleries {
@@ -376,6 +403,7 @@ fn assemble(project: &Project, key: &SigningKey, processed: Vec<Processed>, dev_
             links: link_entries(g, key),
             audiences: g.audiences.clone(),
             notify: g.notify.clone(),
+            preview_image: previews.remove(&g.id),
         };
         galleries.insert(g.id.clone(), gallery);
     }

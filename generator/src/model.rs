@@ -52,6 +52,8 @@ pub struct GalleryModel {
     pub audiences: BTreeMap<String, Audience>,
     /// The gallery's notification channels (its own or the site's).
     pub notify: Vec<Channel>,
+    /// The small copy of the cover link previews show (`preview_image: cover`), else `None`.
+    pub preview_image: Option<crate::images::PreviewFile>,
 }
 
 impl GalleryModel {
@@ -115,6 +117,7 @@ mod tests {
             links: BTreeMap::new(),
             audiences: BTreeMap::new(),
             notify: Vec::new(),
+            preview_image: None,
         };
         SiteModel {
             title: "Acme".into(),

@@ -431,3 +431,33 @@ fn a_plan_only_build_encodes_nothing_and_materialize_encodes_only_the_images_own
     let err = format!("{:#}", materialize(&opts, &report, &BTreeSet::from(["display/0000000000000000-1.webp".to_string()])).unwrap_err());
     assert!(err.contains("display/0000000000000000-1.webp") && err.contains("not objects of this build"), "{err}");
 }
+
+#[test]
+fn a_gallery_with_preview_image_cover_gets_one_small_jpeg_of_its_cover_named_by_its_own_bytes() {
+    use gatefold_contract::preview::PreviewPage;
+    let root = project("e2e");
+    let opts = options(root.path());
+    build(&opts).unwrap();
+    let files: Vec<PathBuf> = walkdir::WalkDir::new(opts.out.join("site/assets/preview")).into_iter().map(|e| e.unwrap()).filter(|e| e.file_type().is_file()).map(|e| e.into_path()).collect();
+    assert_eq!(files.len(), 1, "one gallery opted in: {files:?}");
+    let bytes = std::fs::read(&files[0]).unwrap();
+    let hash = &blake3::hash(&bytes).to_hex()[..32];
+    let preview = |gallery: &str| PreviewPage::from_json(&std::fs::read_to_string(site_file(&opts.out, &manifest::preview_path(gallery, Locale::En))).unwrap()).unwrap();
+    let image = preview("chat-cover").card.image.expect("the cover gallery's card has an image");
+    assert_eq!(image.path, format!("/assets/preview/{hash}.jpg"), "named by the hash of its own bytes");
+    assert_eq!(site_file(&opts.out, &image.path), files[0]);
+    // interior.jpg is 640×800: the preview is 600 px wide, upright, a JPEG.
+    assert_eq!((image.width, image.height), (600, 750));
+    assert_eq!(image::image_dimensions(&files[0]).unwrap(), (600, 750));
+    assert_eq!(image::guess_format(&bytes).unwrap(), image::ImageFormat::Jpeg);
+    assert!(preview("chat-card").card.image.is_none() && preview("showroom").card.image.is_none(), "only the gallery that opted in");
+    // Made for previews only: no R2 object of the site has these bytes.
+    for o in read_objects(&opts.out) {
+        assert_ne!(std::fs::read(&o.file).unwrap(), bytes, "{} is the preview", o.key);
+    }
+    // The same source gives the same file from a fresh cache: the URL stays put.
+    let again = options(root.path());
+    let again = BuildOptions { cache: root.path().join("another-cache"), out: root.path().join("dist-2"), ..again };
+    build(&again).unwrap();
+    assert!(again.out.join("site").join(image.path.trim_start_matches('/')).is_file());
+}

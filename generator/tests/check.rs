@@ -369,6 +369,15 @@ fn the_cover_must_be_one_of_the_images() {
 }
 
 #[test]
+fn a_preview_image_setting_other_than_cover_or_none_is_an_error() {
+    assert_report(
+        "invalid-preview-image",
+        &problems("invalid-preview-image"),
+        &[error("g/gallery.yaml", Some((2, 16)), Some("preview_image"), "`thumbnail` is not a preview image setting", "write `preview_image: cover`")],
+    );
+}
+
+#[test]
 fn an_empty_title_is_an_error() {
     assert_report("invalid-empty-title", &problems("invalid-empty-title"), &[error("g/gallery.yaml", Some((1, 8)), Some("title"), "must not be empty", "write a short")]);
 }

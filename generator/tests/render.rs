@@ -7,6 +7,7 @@ use gatefold::render::{self, RenderReport};
 use gatefold_contract::manifest::{self, Image, IpLogging, Link, Original, PageMode, Variant, VariantRole};
 use gatefold_contract::owner::ShownExpiry;
 use gatefold_contract::page::{PageLink, PageTemplate};
+use gatefold_contract::preview::{CardState, PreviewPage};
 use gatefold_contract::{Denial, LinkPolicy, Locale, ResolvedExpiry};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,6 +88,7 @@ fn site(dev_key: bool) -> SiteModel {
         links,
         audiences: Default::default(),
         notify: Vec::new(),
+        preview_image: None,
     };
     SiteModel {
         title: "Acme Images".into(),
@@ -154,7 +156,8 @@ fn all_site_pages(r: &Rendered) -> Vec<(String, String)> {
             pages.push((p, r.template(mode, locale).html));
         }
         let p = manifest::preview_path("launch", locale);
-        pages.push((p.clone(), r.site(&p)));
+        let preview = PreviewPage::from_json(&r.site(&p)).unwrap();
+        pages.push((p.clone(), preview.interstitial(None, "https://img.example.com").unwrap()));
         for d in Denial::ALL {
             let p = manifest::denial_path(d, locale);
             pages.push((p.clone(), r.site(&p)));
@@ -317,15 +320,41 @@ fn one_template_per_gallery_download_mode_and_language_serves_every_link() {
 }
 
 #[test]
-fn preview_pages_show_the_title_and_nothing_to_open() {
+fn preview_pages_carry_the_card_and_nothing_to_open() {
     let r = render_with(&site(false));
     for locale in Locale::ALL {
-        let html = r.site(&manifest::preview_path("launch", locale));
-        assert!(html.contains("<meta property=\"og:title\" content=\"Product A launch\">"));
-        assert!(html.contains("<meta name=\"robots\" content=\"noindex"));
-        assert!(!html.contains("<img") && !html.contains("/s/") && !html.contains("og:image"));
-        assert!(!html.contains(SALES_TOKEN) && !html.contains(MARKET_TOKEN));
+        let preview = PreviewPage::from_json(&r.site(&manifest::preview_path("launch", locale))).unwrap();
+        assert_eq!((preview.locale, preview.card.title.as_str(), preview.card.site_title.as_str()), (locale, "Product A launch", "Acme Images"));
+        assert!(preview.card.image.is_none(), "no `preview_image: cover`, no image");
+        assert!(preview.html.contains(gatefold_contract::preview::META_SLOT), "the slot for the card's tags");
+        let open = preview.interstitial(None, "https://img.example.com").unwrap();
+        let closed = preview.closed(Denial::LinkExpired, "https://img.example.com").unwrap();
+        for html in [&open, &closed] {
+            assert!(html.contains("<meta property=\"og:title\" content=\"Product A launch\">"));
+            assert!(html.contains("<meta name=\"robots\" content=\"noindex"));
+            assert!(!html.contains("<img") && !html.contains("/s/") && !html.contains("og:image"));
+            assert!(!html.contains(SALES_TOKEN) && !html.contains(MARKET_TOKEN));
+        }
+        assert!(closed.contains(Denial::LinkExpired.message(locale)) && closed.contains(&format!("href=\"{}gallery.css\"", r.report.assets_base)));
     }
+    let end_of_2030 = Some(ShownExpiry { at: 1_924_963_200, utc_offset: 8 * 3600, end_of_day: true });
+    let card = |locale| PreviewPage::from_json(&r.site(&manifest::preview_path("launch", locale))).unwrap();
+    assert_eq!(card(Locale::En).description(CardState::Open(end_of_2030)).unwrap(), "2 images · until 31 Dec 2030 23:59");
+    assert_eq!(card(Locale::ZhCn).description(CardState::Open(end_of_2030)).unwrap(), "共 2 张图片 · 有效期至 2030年12月31日 23:59");
+}
+
+#[test]
+fn a_gallery_with_a_preview_image_names_it_by_its_hash_with_the_covers_alt() {
+    let mut s = site(false);
+    let gallery = s.galleries.get_mut("launch").unwrap();
+    gallery.preview_image = Some(gatefold::images::PreviewFile { hash: "0123456789abcdef0123456789abcdef".into(), width: 600, height: 450, path: PathBuf::new() });
+    let r = render_with(&s);
+    let preview = PreviewPage::from_json(&r.site(&manifest::preview_path("launch", Locale::En))).unwrap();
+    let image = preview.card.image.clone().expect("the gallery opted in");
+    assert_eq!(image.path, "/assets/preview/0123456789abcdef0123456789abcdef.jpg");
+    assert_eq!((image.width, image.height, image.alt.as_str()), (600, 450, "Photo of hero"));
+    let html = preview.interstitial(None, "https://img.example.com").unwrap();
+    assert!(html.contains("<meta property=\"og:image\" content=\"https://img.example.com/assets/preview/0123456789abcdef0123456789abcdef.jpg\">"));
 }
 
 #[test]

@@ -119,9 +119,10 @@ pub fn page_path(gallery: &str, mode: PageMode, locale: Locale) -> String {
     format!("/_gatefold/pages/{gallery}.{}.{}.json", mode.name(), locale.tag())
 }
 
-/// Asset path of the title-only page shown to link-preview bots.
+/// Asset path of a gallery's preview in one language ([`crate::preview::PreviewPage`]): the
+/// interstitial and the card that link-preview fetchers, scanners and HEAD are answered with.
 pub fn preview_path(gallery: &str, locale: Locale) -> String {
-    format!("/_gatefold/preview/{gallery}.{}.html", locale.tag())
+    format!("/_gatefold/preview/{gallery}.{}.json", locale.tag())
 }
 
 /// Asset path of the password page of links with `password: required` (one per language, for

@@ -81,6 +81,10 @@ pub struct StateResponse {
     pub denial: Option<Denial>,
     /// The link's own status (whether a password is set).
     pub own: Status,
+    /// When the link closes under the policy in force (runtime changes of every scope
+    /// included), if ever: what a chat app's preview says ("until …"), read in the same call.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
 }
 
 /// What an object holds, as `GET /status` answers it.
@@ -208,7 +212,9 @@ impl LinkGate {
         let wider = self.wider_states(&scope, &req.wider_terms).await?;
         let loaded = self.load()?;
         let denial = Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now).err();
-        Ok(StateResponse { denial, own: loaded.status })
+        let terms: Vec<&LinkPolicy> = req.wider_terms.iter().collect();
+        let expires_at = policy_in_force(&req.policy, &loaded.status.overrides, wider.iter().map(|w| &w.overrides), &terms).expires_at;
+        Ok(StateResponse { denial, own: loaded.status, expires_at })
     }
 
     async fn open(&self, req: &OpenRequest) -> Result<OpenResponse> {

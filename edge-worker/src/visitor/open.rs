@@ -4,32 +4,15 @@
 use super::locked::{open_locked, unlock};
 use super::request::deny_person;
 use super::session::{PageSession, page, page_session};
-use super::{Visit, back_to_page, deny, link_state, localized_html, respond_html, respond_json, session_of, with_new_session};
+use super::preview::without_counting;
+use super::{Visit, back_to_page, deny, session_of, with_new_session};
 use crate::access::EventKind;
 use crate::gate::{GateClient, OpenRequest, OpenResponse};
-use crate::http::{self, FetchIntent, headers};
+use crate::http::{self, FetchIntent};
 use gatefold_contract::Denial;
-use gatefold_contract::manifest::{self, Gallery, Link};
+use gatefold_contract::manifest::{Gallery, Link};
 use gatefold_contract::token::Session;
 use worker::{Response, Result};
-
-/// What a request that counts nothing is told: the link's real state, read from its gate
-/// without taking an open. A closed link answers its denial (403 disabled, 410 expired or used
-/// up); an open one answers 200 with the interstitial, whose button makes the counted open.
-async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> Result<Response> {
-    let (state, _) = link_state(v, gallery, link).await?;
-    if !v.head {
-        v.log(&gallery.id, &link.name, EventKind::Preview, state, None);
-    }
-    if let Err(denial) = state {
-        return deny_person(v, gallery, link, token, denial).await;
-    }
-    if v.json {
-        return respond_json(v, 200, &serde_json::json!({"state": "active", "message": v.locale.open_in_a_browser()}));
-    }
-    let html = localized_html(v, |l| manifest::preview_path(&gallery.id, l)).await?;
-    respond_html(v, 200, html, headers::INTERSTITIAL)
-}
 
 /// Takes an open at the link's gate, logging it either way.
 async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std::result::Result<Session, Denial>> {
@@ -56,7 +39,7 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
         return open_locked(v, gallery, link, token).await;
     }
     if v.head || crate::bots::is_preview_bot(v.header("User-Agent").as_deref()) {
-        return without_counting(v, gallery, link, token).await;
+        return without_counting(v, gallery, link).await;
     }
     match page_session(v, gallery, link, token).await? {
         PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
@@ -64,7 +47,7 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
         PageSession::None => {}
     }
     if http::fetch_intent(|name| v.header(name)) != FetchIntent::Navigation {
-        return without_counting(v, gallery, link, token).await;
+        return without_counting(v, gallery, link).await;
     }
     let shown = match count_open(v, gallery, link).await? {
         Ok(session) => page(v, gallery, link, token, &session).await.map(|resp| (resp, session)),

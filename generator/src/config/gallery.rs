@@ -10,9 +10,9 @@ use gatefold_contract::policy::audience_terms;
 use gatefold_contract::{LinkPolicy, ResolvedExpiry};
 use gatefold_contract::manifest::{Audience, Recipient, link_name};
 use super::yaml::{FileDiagnostics, Node, describe, did_you_mean, is_null, join, pos};
-use super::{GalleryConfig, LinkConfig, MAX_IMAGES, SiteConfig, is_plain_file_name, is_slug, markdown, recipients, suggest_slug};
+use super::{GalleryConfig, LinkConfig, MAX_IMAGES, PreviewImage, SiteConfig, is_plain_file_name, is_slug, markdown, recipients, suggest_slug};
 
-pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "opens_at", "images", "links", "notify"];
+pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "opens_at", "images", "links", "notify", "preview_image"];
 const IMAGE_ENTRY_FIELDS: &[&str] = &["file", "caption", "alt"];
 const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "disabled", "rotate", "password", "recipients", "notify", "opens_at"];
 const DESCRIPTION_FILE: &str = "description.md";
@@ -183,6 +183,7 @@ pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<
         None
     });
 
+    let preview_image = map.value("preview_image").map(|node| read_preview_image(ctx, node)).unwrap_or(site.preview_image);
     let disabled = map.value("disabled").and_then(|n| ctx.bool(n, "disabled")).unwrap_or(false);
     // The gallery's list replaces the site's (after errors, the site's stands: the load fails
     // anyway, and the links are still checked).
@@ -210,8 +211,24 @@ pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<
         links,
         audiences,
         notify,
+        preview_image,
     };
     Some((gallery, images))
+}
+
+/// `preview_image: cover | none`: whether link previews in chat apps show a small copy of the
+/// cover. Anything else is refused: a typo must not publish an image nobody chose.
+pub(super) fn read_preview_image(ctx: &mut FileDiagnostics, node: &Node<'_>) -> PreviewImage {
+    let fix = "write `preview_image: cover` (chat previews show a small, low-resolution copy of the cover) or `preview_image: none` (no image, the default)";
+    match ctx.text(node, "preview_image").as_deref().map(str::trim) {
+        Some("cover") => PreviewImage::Cover,
+        Some("none") => PreviewImage::None,
+        Some(other) => {
+            ctx.error(Some(node), "preview_image", format!("`{other}` is not a preview image setting"), fix);
+            PreviewImage::None
+        }
+        None => PreviewImage::None,
+    }
 }
 
 fn read_description(ctx: &mut FileDiagnostics, path: &Path) -> Option<String> {

@@ -64,6 +64,8 @@ pub struct SiteConfig {
     pub notify: Vec<gatefold_contract::notify::Channel>,
     /// `notify_digest_at:`: the hour (site timezone) of the daily digests.
     pub digest_hour: u8,
+    /// `preview_image:`: every gallery's unless its gallery.yaml says otherwise.
+    pub preview_image: PreviewImage,
 }
 
 /// The Cloudflare Workers plan of the account the site deploys to.
@@ -122,6 +124,17 @@ pub struct GalleryConfig {
     pub audiences: BTreeMap<String, Audience>,
     /// The gallery's channels: its own `notify:`, else the site's.
     pub notify: Vec<gatefold_contract::notify::Channel>,
+    /// What a chat app's link preview shows besides the words (`preview_image:`).
+    pub preview_image: PreviewImage,
+}
+
+/// `preview_image:` of a gallery: no image in link previews (the default), or a small
+/// low-resolution copy of the cover made for previews only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PreviewImage {
+    #[default]
+    None,
+    Cover,
 }
 
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use super::yaml::{self, FileDiagnostics, Node, did_you_mean, join};
 use super::{LinkDefaults, SiteConfig, WorkersPlan, is_slug};
 use crate::images::ImageSettings;
 
-pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "plan", "images", "links", "notify", "notify_digest_at"];
+pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "plan", "images", "links", "notify", "notify_digest_at", "preview_image"];
 const ANALYTICS_FIELDS: &[&str] = &["retention_days"];
 const IMAGE_FIELDS: &[&str] = &["widths", "thumbnail", "webp_quality", "jpeg_quality", "avif", "max_megapixels"];
 const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds"];
@@ -94,6 +94,7 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
         plan: WorkersPlan::default(),
         notify: Vec::new(),
         digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
+        preview_image: super::PreviewImage::None,
     };
     let Some(root) = root else {
         ctx.error(None, "", "site.yaml is empty", "write at least `title:` and `base_url:` (see galleries/README.md)");
@@ -209,6 +210,9 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
         && let Some(hour) = super::notify::read_digest_at(ctx, node, "notify_digest_at")
     {
         site.digest_hour = hour;
+    }
+    if let Some(node) = map.value("preview_image") {
+        site.preview_image = super::gallery::read_preview_image(ctx, node);
     }
     if let Some(node) = map.value("images") {
         read_images(ctx, node, &mut site.images);

@@ -80,7 +80,7 @@ fn damaged(m: String) -> anyhow::Error {
 }
 
 /// The container's metadata (EXIF, ICC, frames) and the EXIF block the original keeps.
-fn read_container(probe: &Probe, bytes: &[u8]) -> Result<(Layout, KeptExif)> {
+pub(crate) fn read_container(probe: &Probe, bytes: &[u8]) -> Result<(Layout, KeptExif)> {
     // The probe is from the load; the bytes are read now: a file cut since then is refused.
     if let Some(p) = super::cut_short(probe.format, bytes) {
         return Err(anyhow!("{p}"));

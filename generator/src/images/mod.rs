@@ -10,11 +10,13 @@ mod cache;
 mod container;
 mod encode;
 mod pixels;
+mod preview;
 mod process;
 mod settings;
 mod sources;
 
 pub use cache::prune_cache;
+pub use preview::{PreviewFile, cover_preview};
 pub use process::{Job, Object, OnDone, Outcome, Planned, Plans, Processed, process, process_known};
 pub use sources::Sources;
 pub use settings::{ImageSettings, Limits, MAX_IMAGE_BYTES, Settings};

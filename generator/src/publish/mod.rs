@@ -35,7 +35,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// Sent by the smoke test: a browser-like agent without any bot marker, so the worker answers
-/// as it would a recipient (link-preview bots get a title-only page).
+/// as it would a recipient (link-preview bots get the preview page and its card).
 pub const SMOKE_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) gatefold-publish-check/1";
 
 /// What a publish does, and with what.

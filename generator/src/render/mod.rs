@@ -6,7 +6,8 @@
 //!
 //! - `site_dir` (deployed, served only through the worker): one gallery page template per
 //!   gallery, download mode and language (never one per link: the worker fills in the link), a
-//!   title-only preview page per gallery and language for link-preview bots, a denial page per
+//!   preview per gallery and language (the interstitial and the chat card's words, for link-preview
+//!   fetchers and scanners), a denial page per
 //!   reason and language, and the theme's static files under `/assets/<content-hash>/`;
 //! - `owner_dir` (never deployed; it holds every token): QR codes, printable QR cards, ready-to-
 //!   send share messages and an overview page.
@@ -182,7 +183,7 @@ fn render_context(theme_dir: &Path, site: &SiteModel, assets_base: &str) -> Resu
 fn gallery_fingerprint(context: &str, gallery: &GalleryModel) -> Result<String> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(context.as_bytes());
-    let inputs = (&gallery.id, &gallery.title, &gallery.description_html, &gallery.cover, &gallery.images, &gallery.links, &gallery.audiences);
+    let inputs = (&gallery.id, &gallery.title, &gallery.description_html, &gallery.cover, &gallery.images, &gallery.links, &gallery.audiences, &gallery.preview_image);
     hasher.update(&serde_json::to_vec(&inputs).context("hashing a gallery")?);
     Ok(hasher.finalize().to_hex().to_string())
 }
@@ -287,7 +288,7 @@ impl Renderer<'_> {
                 counts.gallery_pages += 1;
             }
             let path = site_file(site_dir, &manifest::preview_path(&gallery.id, locale));
-            write(&path, self.preview_page(gallery, locale)?)?;
+            write(&path, serde_json::to_vec(&self.preview_page(gallery, locale)?).context("serialising a preview page")?)?;
             files.push(path);
             counts.preview_pages += 1;
         }

@@ -9,6 +9,7 @@ use gatefold_contract::manifest::{self, Image, PageMode, Variant, VariantRole};
 use gatefold_contract::policy::Downloads;
 use gatefold_contract::owner::placeholder;
 use gatefold_contract::page::{self, PageTemplate};
+use gatefold_contract::preview::{self, Card, CardImage, PreviewPage};
 use gatefold_contract::{Denial, Locale, MediaType};
 use minijinja::context;
 use minijinja::value::Value;
@@ -206,10 +207,30 @@ impl Renderer<'_> {
         Ok(PageTemplate { locale, timezone: self.site.timezone.name().to_string(), wording, html })
     }
 
-    pub(super) fn preview_page(&self, gallery: &GalleryModel, locale: Locale) -> Result<String> {
-        self.theme
-            .render("preview.html", context! { gallery_title => &gallery.title, ..self.base(locale) })
-            .with_context(|| format!("rendering the preview page of gallery {} in {locale}", gallery.id))
+    /// What anything that asks for a link without counting an open is answered, in `locale`:
+    /// the interstitial (with the slot for the card's tags) and the card's words.
+    pub(super) fn preview_page(&self, gallery: &GalleryModel, locale: Locale) -> Result<PreviewPage> {
+        let what = || format!("rendering the preview page of gallery {} in {locale}", gallery.id);
+        let html = self
+            .theme
+            .render("preview.html", context! { gallery_title => &gallery.title, meta_slot => preview::META_SLOT, ..self.base(locale) })
+            .with_context(what)?;
+        if !html.contains(preview::META_SLOT) {
+            anyhow::bail!("the theme's preview.html has no `{{{{ meta_slot | safe }}}}` in its head: chat previews need it for their tags");
+        }
+        let strings = self.theme.strings(locale);
+        let word = |key: &str| strings.get(key).cloned().with_context(|| format!("strings/{}.yaml has no `{key}`", locale.tag()));
+        let n = gallery.images.len();
+        let images = if n == 1 { word("image_count_one")? } else { word("image_count")?.replace("{n}", &n.to_string()) };
+        let cover = gallery.cover.as_deref().and_then(|id| gallery.images.iter().find(|i| i.id == id));
+        let image = gallery.preview_image.as_ref().map(|f| CardImage {
+            path: preview::image_path(&f.hash),
+            width: f.width,
+            height: f.height,
+            alt: cover.map(|c| c.alt.clone()).unwrap_or_else(|| gallery.title.clone()),
+        });
+        let card = Card { title: gallery.title.clone(), site_title: self.site.title.clone(), images, until: word("preview_until")?, image, stylesheet: format!("{}gallery.css", self.assets_base) };
+        Ok(PreviewPage { locale, wording: self.theme.wording(locale).with_context(what)?, card, html })
     }
 
     pub(super) fn denial_page(&self, denial: Denial, locale: Locale) -> Result<String> {
