@@ -33,12 +33,13 @@ MP=$(for f in "$WORK"/in/*.jpg; do echo "$(vipsheader -f width "$f") * $(vipshea
 echo "inputs: $(ls "$WORK"/in/*.jpg | wc -l) JPEGs, ${MP} MP total; 100 MP input: $(vipsheader "$WORK"/in100/*.jpg)"
 
 # 2. Ours: a release build of generator/src/images through the bench runner.
-export CARGO_TARGET_DIR="$ROOT/target/bench-images"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/bench-images}"
 (cd "$HERE/runner" && cargo build --release --quiet)
 RUNNER="$CARGO_TARGET_DIR/release/gatefold-bench-images"
 # 3. Ours and sharp (decode once per image) alternate, run by run, so a burst of load from
 #    other work on the machine hits both alike; wall and CPU (user+sys) seconds per run.
 cpu() { /usr/bin/time -f "cpu_s=%U %S" "$@" 2>&1 >/dev/null | sed -n 's/^cpu_s=//p' | awk '{print $1+$2}'; }
+echo "load_average_start=$(cut -d' ' -f1-3 /proc/loadavg)"
 ours_all=(); sharp_all=(); ours_cpu=(); sharp_cpu=()
 for i in $(seq "$RUNS"); do
   OURS=$("$RUNNER" "$WORK/in" "$WORK/ours" 1)
@@ -76,6 +77,15 @@ q() { sed -n "s/^dssim_$1_mean=//p" <<<"$QUALITY"; }
 for kind in webp jpg; do
   echo "dssim_${kind}: ours/sharp=$(python3 -c "print(f'{$(q ours_$kind)/$(q sharp_$kind):.3f}')") ours/vipsthumbnail=$(python3 -c "print(f'{$(q ours_$kind)/$(q vipsthumbnail_$kind):.3f}')") (target <= 1.05)"
 done
+# Per width as well: a mean over widths can hide one width over the target.
+python3 - <<PY
+import re
+q = {m[0]: float(m[1]) for m in re.findall(r"^dssim_(\S+?)=([0-9.]+) ", """$QUALITY""", re.M)}
+for kind in ("webp", "jpg"):
+    r = {int(k.rsplit("_", 1)[1]): v / q[k.replace("ours", "sharp")] for k, v in q.items() if k.startswith(f"ours_{kind}_") and k.replace("ours", "sharp") in q}
+    worst = max(r, key=r.get)
+    print(f"dssim_{kind}_per_width ours/sharp: " + " ".join(f"{w}={x:.3f}" for w, x in sorted(r.items())) + f" worst={worst}:{r[worst]:.3f} (target <= 1.05 at every width)")
+PY
 
 # 6. Peak memory on a 100 MP input (cold, one run).
 rss_kb=$(/usr/bin/time -v "$RUNNER" "$WORK/in100" "$WORK/ours100" 1 2>&1 >/dev/null | sed -n 's/.*Maximum resident set size (kbytes): //p')
@@ -86,8 +96,8 @@ if [ "${AVIF:-1}" = 1 ]; then
   "$RUNNER" "$WORK/in" "$WORK/ours-avif" 1 avif | sed -n 's/^cold_median_s=/avif_on_cold_s=/p'
 fi
 
-python3 - "$ours_s" "$sharp_s" "$vips_s" "$warm_s" <<'PY'
+python3 - "$ours_s" "$sharp_s" "$vips_s" "$warm_s" "$(median "${ours_cpu[@]}")" "$(median "${sharp_cpu[@]}")" <<'PY'
 import sys
-ours, sharp, vips, warm = map(float, sys.argv[1:])
-print(f"ratio sharp/ours={sharp/ours:.2f}x (target >= 1.5)  vipsthumbnail/ours={vips/ours:.2f}x (target >= 4)  cold/no-change={ours/warm:.0f}x (target >= 50)")
+ours, sharp, vips, warm, ours_cpu, sharp_cpu = map(float, sys.argv[1:])
+print(f"ratio sharp/ours={sharp/ours:.2f}x wall, {sharp_cpu/ours_cpu:.2f}x CPU s (target >= 2 in both)  vipsthumbnail/ours={vips/ours:.2f}x (target >= 4)  cold/no-change={ours/warm:.0f}x (target >= 50)")
 PY
