@@ -15,6 +15,9 @@ use crate::expiry::{ResolvedExpiry, UtcOffsets, add_local_days};
 use crate::token::Session;
 use serde::{Deserialize, Serialize};
 
+mod downloads;
+pub use downloads::{DownloadSize, Downloads};
+
 /// How long a visitor's session lasts when the link sets no `view_seconds`.
 /// When such a session ends, coming back is simply a new open.
 pub const DEFAULT_SESSION_SECONDS: u32 = 12 * 60 * 60;
@@ -52,45 +55,6 @@ pub struct LinkPolicy {
     /// them, so the most restrictive wins. `None`: open from the publish.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opens_at: Option<ResolvedExpiry>,
-}
-
-/// The download sizes a link offers (`download:` in YAML: `false`, `true`/`original`, `web`,
-/// or a list of both).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-pub struct Downloads {
-    /// The metadata-stripped original, and "download all" as one ZIP of originals.
-    pub original: bool,
-    /// The widest display JPEG (metadata stripped): for slides and chat.
-    pub web: bool,
-}
-
-impl Downloads {
-    pub const NONE: Downloads = Downloads { original: false, web: false };
-    pub const ORIGINAL: Downloads = Downloads { original: true, web: false };
-    pub const WEB: Downloads = Downloads { original: false, web: true };
-    pub const BOTH: Downloads = Downloads { original: true, web: true };
-
-    /// Whether anything may be downloaded.
-    pub fn any(self) -> bool {
-        self.original || self.web
-    }
-
-    /// Whether `size` is offered.
-    pub fn allows(self, size: DownloadSize) -> bool {
-        match size {
-            DownloadSize::Original => self.original,
-            DownloadSize::Web => self.web,
-        }
-    }
-}
-
-/// One download size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DownloadSize {
-    Original,
-    Web,
 }
 
 /// Changes an owner made at runtime through the admin API, at one scope (a link, or a whole
