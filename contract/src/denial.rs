@@ -29,10 +29,12 @@ pub enum Denial {
     PasswordNotSet,
     /// A posted body larger than anything the form could send: refused before it is read whole.
     RequestTooLarge,
+    /// `devices: N`: the link already admitted its N devices and this is another one.
+    DeviceLimit,
 }
 
 impl Denial {
-    pub const ALL: [Denial; 13] = [
+    pub const ALL: [Denial; 14] = [
         Denial::NotFound,
         Denial::LinkDisabled,
         Denial::LinkExpired,
@@ -46,6 +48,7 @@ impl Denial {
         Denial::TooManyAttempts,
         Denial::PasswordNotSet,
         Denial::RequestTooLarge,
+        Denial::DeviceLimit,
     ];
 
     pub fn code(self) -> &'static str {
@@ -63,6 +66,7 @@ impl Denial {
             Denial::TooManyAttempts => "too_many_attempts",
             Denial::PasswordNotSet => "password_not_set",
             Denial::RequestTooLarge => "request_too_large",
+            Denial::DeviceLimit => "device_limit",
         }
     }
 
@@ -77,7 +81,8 @@ impl Denial {
             | Denial::DownloadDisabled
             | Denial::NoSession
             | Denial::CrossSiteRequest
-            | Denial::PasswordNotSet => 403,
+            | Denial::PasswordNotSet
+            | Denial::DeviceLimit => 403,
             Denial::PasswordRequired | Denial::WrongPassword => 401,
             Denial::TooManyAttempts => 429,
             Denial::RequestTooLarge => 413,
@@ -113,6 +118,8 @@ impl Denial {
             (Denial::PasswordNotSet, Locale::ZhCn) => "此链接暂不可用",
             (Denial::RequestTooLarge, Locale::En) => "The request is too large",
             (Denial::RequestTooLarge, Locale::ZhCn) => "请求内容过大",
+            (Denial::DeviceLimit, Locale::En) => "This link is tied to the devices of the person it was sent to",
+            (Denial::DeviceLimit, Locale::ZhCn) => "此链接仅限收件人本人的设备打开",
         }
     }
 
@@ -145,6 +152,8 @@ impl Denial {
             (Denial::PasswordNotSet, Locale::ZhCn) => "分享者尚未完成此链接的设置。请稍后再试，或联系分享者。",
             (Denial::RequestTooLarge, Locale::En) => "The form sent more than it can hold. Open the link again and enter the password you were given.",
             (Denial::RequestTooLarge, Locale::ZhCn) => "提交的内容超出了表单的容量。请重新打开链接，并输入您收到的密码。",
+            (Denial::DeviceLimit, Locale::En) => "It has already been opened on as many devices as allowed. Clearing cookies or using a private window counts as a new device and takes a slot. If this is your link, ask the person who sent it to allow one more device.",
+            (Denial::DeviceLimit, Locale::ZhCn) => "此链接已在允许数量的设备上打开。清除 Cookie 或使用无痕（隐私）窗口会被视为新设备并占用名额。如果这是发给您的链接，请联系发送者允许再增加一台设备。",
         }
     }
 }
@@ -175,6 +184,7 @@ mod tests {
             ("too_many_attempts", 429),
             ("password_not_set", 403),
             ("request_too_large", 413),
+            ("device_limit", 403),
         ];
         assert_eq!(table.len(), Denial::ALL.len(), "one row per denial");
         for denial in Denial::ALL {

@@ -68,10 +68,15 @@ window.AdminStats = ({ $, t, el, api, R, fmtTime, status, copy, saveBlob, lang }
   async function loadFollowUp(g) {
     const f = await (await api(R.FollowUp, { gallery: g })).json();
     const box = $("#follow-up");
-    if (!f.groups.length) { box.replaceChildren(el("p", { class: "muted" }, t("nobodyToRemind"))); return; }
+    // One line per link flagged "possibly forwarded", with its evidence.
+    const forwarded = (f.forwarded || []).map((x) => el("p", { class: "notice", role: "note", "data-forwarded": x.name },
+      el("b", {}, `${t("forwarded")}: ${x.label}`), " ", el("span", {}, t(`fwd_${x.forwarding.reason}`, {
+        devices: x.forwarding.devices.length, cities: x.forwarding.cities.length,
+        names: x.forwarding.cities.length ? ` (${x.forwarding.cities.join(", ")})` : "", time: fmtTime(x.forwarding.at) }))));
+    if (!f.groups.length) { box.replaceChildren(...forwarded, el("p", { class: "muted" }, t("nobodyToRemind"))); return; }
     const who = (l) => el("li", {}, el("b", {}, l.label), " ", el("span", { class: "muted" }, l.name),
       el("div", { class: "muted" }, [l.first_open != null ? t("firstLast", { first: fmtTime(l.first_open), last: fmtTime(l.last_open) }) : "", l.views_left != null ? t("viewsLeft", { n: l.views_left }) : ""].filter(Boolean).join(" · ")));
-    box.replaceChildren(...f.groups.map((grp) => {
+    box.replaceChildren(...forwarded, ...f.groups.map((grp) => {
       const text = el("textarea", { class: "reminder", readonly: "", rows: "8", "aria-label": t("reminder") });
       text.value = grp.reminder;
       const button = el("button", { type: "button", class: "ghost", "data-i18n": "copyReminder" }, t("copyReminder"));

@@ -193,7 +193,7 @@ pub fn from_form(body: &[u8]) -> Option<String> {
     worker::url::form_urlencoded::parse(body).find(|(k, _)| k == "password").map(|(_, v)| v.into_owned())
 }
 
-pub use crypto::{hash_new, passphrase, verify};
+pub use crypto::{hash_new, passphrase, random_bytes, verify};
 
 /// PBKDF2 through the runtime's Web Crypto (it compiles natively like every binding, and runs
 /// in the Workers runtime only).
@@ -233,6 +233,11 @@ mod crypto {
     pub fn passphrase() -> worker::Result<String> {
         let c = crypto()?;
         gatefold_contract::passphrase::generate(|buf| c.get_random_values_with_u8_array(buf).map(drop)).map_err(|e| fail("getRandomValues", e))
+    }
+
+    /// `buf` filled from Web Crypto's random source (device ids).
+    pub fn random_bytes(buf: &mut [u8]) -> worker::Result<()> {
+        crypto()?.get_random_values_with_u8_array(buf).map_err(|e| fail("getRandomValues", e))
     }
 
     /// A new random salt and the hash of `password` with it, at [`ITERATIONS`].

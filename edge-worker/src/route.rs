@@ -135,6 +135,7 @@ mod tests {
         assert_eq!(route("/admin/routes.js"), Route::Admin);
         assert_eq!(route("/admin/strings.js"), Route::Admin);
         assert_eq!(route("/admin/stats.js"), Route::Admin);
+        assert_eq!(route("/admin/devices.js"), Route::Admin);
         assert_eq!(route("/admin/owner.css"), Route::Admin);
     }
 

@@ -57,6 +57,9 @@ named_enum! {
         /// Wrong passwords at a link from more networks than a recipient has: a distributed guess
         /// at its password (wrong tries and networks of the last hour in `detail`).
         PasswordAttack = "password_attack",
+        /// A recipient link opened from more devices than its limit, or (without one) from 3 or
+        /// more devices or 2 or more cities within 24 hours: once per link and day.
+        ForwardingSuspected = "forwarding_suspected",
         /// `gatefold notify test`: sent to every channel, never declared in `on:`.
         Test = "test",
     }
@@ -64,7 +67,7 @@ named_enum! {
 
 impl NotifyKind {
     /// What `on:` may list (everything but [`NotifyKind::Test`]).
-    pub const DECLARABLE: [NotifyKind; 10] = [
+    pub const DECLARABLE: [NotifyKind; 11] = [
         NotifyKind::FirstOpen,
         NotifyKind::Open,
         NotifyKind::Download,
@@ -75,6 +78,7 @@ impl NotifyKind {
         NotifyKind::OwnerAction,
         NotifyKind::Digest,
         NotifyKind::PasswordAttack,
+        NotifyKind::ForwardingSuspected,
     ];
 }
 
@@ -166,6 +170,9 @@ pub struct DigestLink {
     pub download_on: bool,
     pub views_left: Option<u64>,
     pub expires_at: Option<i64>,
+    /// Flagged "possibly forwarded" during the day covered: the evidence in a line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded: Option<String>,
 }
 
 /// An HTTP request to make: the channel's URL (with the platform's signature parameters where

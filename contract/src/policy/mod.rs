@@ -47,6 +47,10 @@ pub struct LinkPolicy {
     /// value changes. `None` on a link's own policy and on [`GALLERY_TERMS`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub terms_fingerprint: Option<String>,
+    /// `devices: N`: the link opens on the first N devices only (`device_limit` for one more);
+    /// `None`: any number (the forwarding rule still watches them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<u8>,
 }
 
 /// The download sizes a link offers (`download:` in YAML: `false`, `true`/`original`, `web`,
@@ -332,6 +336,7 @@ pub static GALLERY_TERMS: LinkPolicy = LinkPolicy {
     disabled: false,
     password: false,
     terms_fingerprint: None,
+    devices: None,
 };
 
 /// The widest of some recipients' terms: the latest expiry, the largest view limit, `None` where

@@ -77,6 +77,7 @@ mod tests {
             password_set: false,
             notices: vec![],
             password_attack: None,
+            devices: Default::default(),
         }
     }
 

@@ -9,6 +9,8 @@
 //!   [`follow_up`] — who to remind (pure, from the links' activity);
 //! - [`outbox`] — the notification outbox (`outbox`, `dead_letters`): notices waiting, sent
 //!   from the object's alarm with retries, then dead letters;
+//! - [`forwarding`] — each link's latest "possibly forwarded" flag (`forwarding_flags`), as its
+//!   `LinkGate` reported it;
 //! - [`notices`] — which notices a stored event, an owner action or a password attack stands
 //!   for, enqueued for the channels that want them.
 //!
@@ -30,6 +32,8 @@ pub mod audit;
 pub mod export;
 #[cfg(feature = "owner")]
 pub mod follow_up;
+#[cfg(feature = "owner")]
+pub mod forwarding;
 #[cfg(feature = "owner")]
 pub mod notices;
 #[cfg(feature = "owner")]
@@ -101,12 +105,17 @@ pub enum Op {
     Notifications,
     /// An [`AttackReport`] from a link's `LinkGate`: a `password_attack` notice.
     PasswordAttack,
+    /// A `crate::gate::ForwardingReport` from a link's `LinkGate` (once per link and day): the
+    /// flag stored, a `forwarding_suspected` notice.
+    Forwarding,
+    /// `{}` → every flagged link's latest flag (`BTreeMap<link, Forwarding>`).
+    Flags,
     /// `Vec<`[`outbox::Queued`]`>`: notices built elsewhere (the daily digest), sent at once.
     Enqueue,
 }
 
 impl Op {
-    const ALL: [Op; 8] = [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::Audit, Op::Notifications, Op::PasswordAttack, Op::Enqueue];
+    const ALL: [Op; 10] = [Op::Events, Op::Stats, Op::Export, Op::Activity, Op::Audit, Op::Notifications, Op::PasswordAttack, Op::Forwarding, Op::Flags, Op::Enqueue];
 
     pub fn path(self) -> &'static str {
         match self {
@@ -117,6 +126,8 @@ impl Op {
             Op::Audit => "/audit",
             Op::Notifications => "/notifications",
             Op::PasswordAttack => "/password-attack",
+            Op::Forwarding => "/forwarding",
+            Op::Flags => "/flags",
             Op::Enqueue => "/outbox",
         }
     }

@@ -3,7 +3,7 @@
 
 use super::access_log::{self, ActivityQuery, MAX_EVENTS_PER_REQUEST};
 use super::outbox::{self, Queued};
-use super::{Batch, Op, audit, notices};
+use super::{Batch, Op, audit, forwarding, notices};
 use std::collections::HashMap;
 use worker::{DurableObject, Env, Method, Request, Response, Result, SqlStorage, State, durable_object};
 
@@ -15,6 +15,7 @@ const LOG_BODY_BYTES: usize = 32 * 1024 * 1024;
 fn create_tables(sql: &SqlStorage) -> Result<()> {
     access_log::create(sql)?;
     audit::create(sql)?;
+    forwarding::create(sql)?;
     outbox::create(sql)
 }
 
@@ -112,6 +113,14 @@ impl DurableObject for GalleryLog {
                 self.arm(due).await?;
                 no_content()
             }
+            Op::Forwarding => {
+                let report: crate::gate::ForwardingReport = serde_json::from_str(&body)?;
+                forwarding::record(&self.sql, &report.link, &report.forwarding)?;
+                let due = notices::for_forwarding(&self.env, &self.sql, &report).await?;
+                self.arm(due).await?;
+                no_content()
+            }
+            Op::Flags => Response::from_json(&forwarding::all(&self.sql)?),
             Op::Enqueue => {
                 let queued: Vec<Queued> = serde_json::from_str(&body)?;
                 let now = now_ms();

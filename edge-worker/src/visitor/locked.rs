@@ -69,12 +69,14 @@ pub(super) async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token:
         password,
         network: v.password_guesser(),
         wider_terms: gate::owned_wider_terms(gallery, link),
+        device: Some(v.device()?),
     };
     let answer = GateClient::new(v.env, &gallery.id, &link.name)?.unlock(&req).await?;
     let (outcome, denial, retry_after) = match answer {
         UnlockResponse::Admitted(a) => {
             v.log_admitted_open(&gallery.id, &link.name, &a);
-            return with_new_session(v, token, back_to_page(token).map(|resp| (resp, session_of(v, a, now, true))));
+            let shown = with_new_session(v, token, back_to_page(token).map(|resp| (resp, session_of(v, a, now, true))));
+            return super::with_device_cookie(v, shown);
         }
         UnlockResponse::Denied(d) => (Err(d), d, None),
         UnlockResponse::Throttled { retry_after } => (Err(Denial::TooManyAttempts), Denial::TooManyAttempts, Some(retry_after)),
@@ -82,7 +84,7 @@ pub(super) async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token:
     v.log(&gallery.id, &link.name, EventKind::Open, outcome, None);
     match denial {
         Denial::WrongPassword | Denial::TooManyAttempts => password_page(v, denial, retry_after).await,
-        _ => deny(v, denial).await,
+        _ => super::open::refused(v, denial).await,
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::locked::{open_locked, unlock};
 use super::session::{PageSession, page, page_session};
+use super::device::with_device_cookie;
 use super::{Visit, back_to_page, deny, link_state, localized_html, respond_html, respond_json, session_of, with_new_session};
 use crate::access::EventKind;
 use crate::gate::{GateClient, OpenRequest, OpenResponse};
@@ -30,10 +31,10 @@ async fn without_counting(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Resu
     respond_html(v, 200, html, headers::INTERSTITIAL)
 }
 
-/// Takes an open at the link's gate, logging it either way.
+/// Takes an open from this request's device at the link's gate, logging it either way.
 async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std::result::Result<Session, Denial>> {
     let now = v.now();
-    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest::new(gallery, link, now)).await?;
+    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest::from_device(gallery, link, now, v.device()?)).await?;
     let session = match answer {
         OpenResponse::Admitted(a) => {
             v.log_admitted_open(&gallery.id, &link.name, &a);
@@ -45,6 +46,16 @@ async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std
         }
     };
     Ok(session)
+}
+
+/// A counted open refused: its denial page. A device refused at the link's limit keeps its
+/// new device cookie, so its next try is the same device (and the one an owner's "allow one
+/// more" lets in); any other refusal sets nothing.
+pub(super) async fn refused(v: &Visit<'_>, denial: Denial) -> Result<Response> {
+    match denial {
+        Denial::DeviceLimit => with_device_cookie(v, deny(v, denial).await),
+        _ => deny(v, denial).await,
+    }
 }
 
 /// `GET|HEAD /s/<token>`.
@@ -67,9 +78,9 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
     }
     let shown = match count_open(v, gallery, link).await? {
         Ok(session) => page(v, gallery, link, token, &session).await.map(|resp| (resp, session)),
-        Err(d) => return deny(v, d).await,
+        Err(d) => return refused(v, d).await,
     };
-    with_new_session(v, token, shown)
+    with_device_cookie(v, with_new_session(v, token, shown))
 }
 
 /// `POST /s/<token>`: the interstitial's "View gallery" button. Counts the open, then sends
@@ -92,7 +103,7 @@ pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
         return unlock(v, gallery, link, token).await;
     }
     match count_open(v, gallery, link).await? {
-        Ok(session) => with_new_session(v, token, back_to_page(token).map(|resp| (resp, session))),
-        Err(d) => deny(v, d).await,
+        Ok(session) => with_device_cookie(v, with_new_session(v, token, back_to_page(token).map(|resp| (resp, session)))),
+        Err(d) => refused(v, d).await,
     }
 }

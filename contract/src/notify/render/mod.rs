@@ -77,6 +77,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::En, OwnerAction) => "Owner action",
         (Locale::En, Digest) => "Daily digest",
         (Locale::En, PasswordAttack) => "Someone is guessing a link's password",
+        (Locale::En, ForwardingSuspected) => "Link possibly forwarded",
         (Locale::En, Test) => "Test message from Gatefold",
         (Locale::ZhCn, FirstOpen) => "首次打开",
         (Locale::ZhCn, Open) => "打开",
@@ -88,6 +89,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::ZhCn, OwnerAction) => "管理操作",
         (Locale::ZhCn, Digest) => "每日摘要",
         (Locale::ZhCn, PasswordAttack) => "有人在猜测链接密码",
+        (Locale::ZhCn, ForwardingSuspected) => "链接可能被转发",
         (Locale::ZhCn, Test) => "Gatefold 测试消息",
     }
 }
@@ -194,6 +196,10 @@ fn digest_sections(d: &Digest, locale: Locale, site: &impl Clock, now_s: i64) ->
         // An empty day is news too: the owner learns the digest ran.
         push(if en { format!("Opens and downloads on {}", d.day) } else { format!("{} 的打开与下载", d.day) }, vec![if en { "none".into() } else { "无".into() }]);
     }
+    push(
+        if en { "Possibly forwarded".into() } else { "可能被转发".into() },
+        d.links.iter().filter_map(|l| l.forwarded.as_ref().map(|f| format!("{}{}{f}", name(l), if en { ": " } else { "：" }))).collect(),
+    );
     push(if en { "Not opened yet".into() } else { "尚未打开".into() }, d.links.iter().filter(|l| !l.opened).map(name).collect());
     push(
         if en { "Opened but never downloaded".into() } else { "已打开但从未下载".into() },
@@ -332,6 +338,7 @@ pub fn outgoing(to: Platform, url: &str, sign_secret: Option<&str>, notice: &Not
 fn header_colour(kind: NotifyKind) -> &'static str {
     match kind {
         NotifyKind::LimitReached | NotifyKind::DeniedAfterClose | NotifyKind::PasswordAttack => "red",
+        NotifyKind::ForwardingSuspected => "orange",
         NotifyKind::LimitNear | NotifyKind::ExpiresSoon => "orange",
         NotifyKind::OwnerAction => "purple",
         _ => "blue",
