@@ -237,7 +237,7 @@ mod crypto {
 
     /// `buf` filled from Web Crypto's random source (device ids).
     pub fn random_bytes(buf: &mut [u8]) -> worker::Result<()> {
-        crypto()?.get_random_values_with_u8_array(buf).map_err(|e| fail("getRandomValues", e))
+        crypto()?.get_random_values_with_u8_array(buf).map(drop).map_err(|e| fail("getRandomValues", e))
     }
 
     /// A new random salt and the hash of `password` with it, at [`ITERATIONS`].

@@ -503,3 +503,19 @@ fn a_recipient_list_must_be_a_csv_file_in_the_gallery_folder() {
         ],
     );
 }
+
+#[test]
+fn a_device_limit_outside_one_to_twenty_is_an_error_on_its_line_or_cell() {
+    let fix = "from 1 to 20";
+    assert_report(
+        "invalid-devices",
+        &problems("invalid-devices"),
+        &[
+            row_error("g/dealers.csv", 3, "devices", "`25` is not a number of devices from 1 to 20", "inherit the audience's"),
+            error("g/gallery.yaml", Some((4, 14)), Some("links.market.devices"), "must be at least 1, found 0", fix),
+            error("g/gallery.yaml", Some((6, 14)), Some("links.sales.devices"), "expected a whole number, found `two`", fix),
+            error("site.yaml", Some((5, 12)), Some("links.devices"), "must be at most 20, found 21", fix),
+        ],
+    );
+}
+

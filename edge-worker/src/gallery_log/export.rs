@@ -453,9 +453,23 @@ mod tests {
         r.event.link = "channel/dealer-001".into();
         let text = String::from_utf8(csv_rows(&site(), &Flags::new(), &[r, row()])).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].ends_with(",\"channel\",\"dealer-001\""), "{}", lines[0]);
-        assert!(lines[1].ends_with(",\"\",\"\""), "{}", lines[1]);
+        assert!(lines[0].ends_with(",\"channel\",\"dealer-001\",\"\""), "{}", lines[0]);
+        assert!(lines[1].ends_with(",\"\",\"\",\"\""), "{}", lines[1]);
         assert_eq!(headers()[headers().len() - 3..], ["audience", "recipient", "possibly_forwarded"]);
+    }
+
+    #[test]
+    fn a_flagged_links_rows_carry_its_forwarding_evidence() {
+        use gatefold_contract::devices::{DeviceRecord, Forwarding, ForwardingReason};
+        let device = |id: &str, city: &str| DeviceRecord { id: id.into(), browser: "Chrome".into(), os: "macOS".into(), city: Some(city.into()), first_seen: 1, last_seen: 1, admitted: true };
+        let mut flags = Flags::new();
+        let mut r = row();
+        r.event.link = "press".into();
+        flags.insert("press".into(), Forwarding { at: 1, reason: ForwardingReason::Cities, devices: vec![device("a", "Shanghai"), device("b", "Beijing")], cities: vec!["Shanghai".into(), "Beijing".into()] });
+        let text = String::from_utf8(csv_rows(&site(), &flags, &[r, row()])).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with(",\"24 小时内 2 台设备、2 个城市 (Shanghai, Beijing)\""), "in the site's language: {}", lines[0]);
+        assert!(lines[1].ends_with(",\"\""), "another link's rows are not flagged: {}", lines[1]);
     }
 
     #[test]

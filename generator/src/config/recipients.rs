@@ -447,6 +447,15 @@ mod tests {
     }
 
     #[test]
+    fn a_recipients_devices_come_from_its_row_else_its_audience_and_unlimited_clears_them() {
+        let yaml = "title: G\nlinks:\n  channel:\n    devices: 2\n    recipients: dealers.csv\n  inline:\n    devices: 4\n    recipients:\n      - name: ann\n        label: Ann\n        devices: 1\n  team:\n    devices: 20\n";
+        let (project, _) = load_gallery(yaml, &[("dealers.csv", b"name,label,devices\nsh,Shanghai,3\nbj,Beijing,\ngz,Guangzhou,unlimited\n")]).unwrap();
+        let devices: Vec<(&str, Option<u8>)> = project.galleries[0].links.iter().map(|l| (l.name.as_str(), l.devices)).collect();
+        assert_eq!(devices, [("channel/sh", Some(3)), ("channel/bj", Some(2)), ("channel/gz", None), ("inline/ann", Some(1)), ("team", Some(20))]);
+        assert_eq!(project.galleries[0].links[0].policy(false).devices, Some(3), "the published policy carries it");
+    }
+
+    #[test]
     fn each_recipient_becomes_a_link_inheriting_the_audience_policy_except_what_its_row_overrides() {
         let yaml = "title: G\nlinks:\n  channel:\n    label: 渠道\n    max_views: 20\n    download: true\n    password: required\n    rotate: 2\n    recipients: dealers.csv\n  team: {}\n";
         let (project, warnings) = load_gallery(yaml, &[("dealers.csv", b"name,label,email,max_views,download\nsh,Shanghai,sh@d.example,,\nbj,Beijing,,3,web\n")]).unwrap();
