@@ -47,7 +47,7 @@ impl GalleryLogClient {
     }
 
     /// A link's new forwarding flag, from its `LinkGate`.
-    pub async fn forwarding(&self, report: &crate::gate::ForwardingReport) -> Result<()> {
+    pub async fn forwarding(&self, report: &super::ForwardingReport) -> Result<()> {
         self.call(Op::Forwarding, report).await.map(drop)
     }
 }

@@ -84,6 +84,15 @@ pub struct AttackReport {
     pub at_ms: i64,
 }
 
+/// A link's new "possibly forwarded" flag, as its `LinkGate` hands it to the gallery's log
+/// (once per link and day): stored, and told to the channels that want `forwarding_suspected`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardingReport {
+    pub gallery: String,
+    pub link: String,
+    pub forwarding: gatefold_contract::devices::Forwarding,
+}
+
 /// The operations a `GalleryLog` answers, named once for the client and the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -105,7 +114,7 @@ pub enum Op {
     Notifications,
     /// An [`AttackReport`] from a link's `LinkGate`: a `password_attack` notice.
     PasswordAttack,
-    /// A `crate::gate::ForwardingReport` from a link's `LinkGate` (once per link and day): the
+    /// A [`ForwardingReport`] from a link's `LinkGate` (once per link and day): the
     /// flag stored, a `forwarding_suspected` notice.
     Forwarding,
     /// `{}` → every flagged link's latest flag (`BTreeMap<link, Forwarding>`).

@@ -195,7 +195,7 @@ pub async fn for_attack(env: &Env, sql: &SqlStorage, report: &AttackReport) -> R
 
 /// A link flagged "possibly forwarded" (reported by its `LinkGate`, once per link and day),
 /// for the channels that want `forwarding_suspected`, sent at once with its evidence.
-pub async fn for_forwarding(env: &Env, sql: &SqlStorage, report: &crate::gate::ForwardingReport) -> Result<Option<i64>> {
+pub async fn for_forwarding(env: &Env, sql: &SqlStorage, report: &super::ForwardingReport) -> Result<Option<i64>> {
     let Some((site, gallery)) = published(env, &report.gallery).await? else { return Ok(None) };
     let Some(link) = gallery.links.get(&report.link) else { return Ok(None) };
     let channels: Vec<_> = notify::wanting(&gallery, Some(link), NotifyKind::ForwardingSuspected).collect();

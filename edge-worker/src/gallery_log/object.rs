@@ -114,7 +114,7 @@ impl DurableObject for GalleryLog {
                 no_content()
             }
             Op::Forwarding => {
-                let report: crate::gate::ForwardingReport = serde_json::from_str(&body)?;
+                let report: super::ForwardingReport = serde_json::from_str(&body)?;
                 forwarding::record(&self.sql, &report.link, &report.forwarding)?;
                 let due = notices::for_forwarding(&self.env, &self.sql, &report).await?;
                 self.arm(due).await?;

@@ -80,15 +80,6 @@ struct StateRow {
     noticed_day: Option<i64>,
 }
 
-/// What a forwarding flag hands to the gallery's log (which tells the channels that want
-/// `forwarding_suspected`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ForwardingReport {
-    pub gallery: String,
-    pub link: String,
-    pub forwarding: Forwarding,
-}
-
 impl LinkGate {
     pub(super) fn device_rows(&self) -> Result<Vec<DeviceRecord>> {
         let rows: Vec<Row> =
@@ -192,7 +183,7 @@ impl LinkGate {
     fn report_forwarding(&self, forwarding: Forwarding) -> Result<()> {
         let Scope::Link { gallery, link } = self.scope()? else { return Ok(()) };
         let env = self.env.clone();
-        let report = ForwardingReport { gallery, link, forwarding };
+        let report = crate::gallery_log::ForwardingReport { gallery, link, forwarding };
         self.state.wait_until(async move {
             let told = async { crate::gallery_log::GalleryLogClient::new(&env, &report.gallery)?.forwarding(&report).await };
             if let Err(e) = told.await {

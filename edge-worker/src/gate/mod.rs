@@ -47,7 +47,7 @@ mod unlock;
 mod wider;
 
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
-pub use devices::{DeviceChange, DeviceChangeResponse, DeviceList, ForwardingReport};
+pub use devices::{DeviceChange, DeviceChangeResponse, DeviceList};
 pub use wider::{ScopeCopy, SubscribeRequest, SubscribeResponse};
 pub use runtime::{LinkRuntime, runtime, runtimes};
 pub use scope::{Scope, policy_in_force, session_epoch, settled_in_force};

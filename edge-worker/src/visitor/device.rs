@@ -8,6 +8,7 @@
 
 use super::Visit;
 use crate::access;
+use gatefold_contract::Denial;
 use gatefold_contract::devices::DeviceSeen;
 use gatefold_contract::token::DeviceId;
 use worker::{Response, Result};
@@ -63,6 +64,16 @@ pub fn with_device_cookie(v: &Visit<'_>, resp: Result<Response>) -> Result<Respo
         resp.headers().append("Set-Cookie", &device_cookie(&device.id.encode(&v.site.key)))?;
     }
     Ok(resp)
+}
+
+/// A counted open refused: its denial page. A device refused at the link's limit keeps its
+/// new device cookie, so its next try is the same device (and the one an owner's "allow one
+/// more" lets in); any other refusal sets nothing.
+pub(super) async fn refused(v: &Visit<'_>, denial: Denial) -> Result<Response> {
+    match denial {
+        Denial::DeviceLimit => with_device_cookie(v, super::deny(v, denial).await),
+        _ => super::deny(v, denial).await,
+    }
 }
 
 fn device_cookie(value: &str) -> String {

@@ -84,7 +84,7 @@ pub(super) async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token:
     v.log(&gallery.id, &link.name, EventKind::Open, outcome, None);
     match denial {
         Denial::WrongPassword | Denial::TooManyAttempts => password_page(v, denial, retry_after).await,
-        _ => super::open::refused(v, denial).await,
+        _ => super::device::refused(v, denial).await,
     }
 }
 

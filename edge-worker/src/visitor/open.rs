@@ -3,7 +3,7 @@
 
 use super::locked::{open_locked, unlock};
 use super::session::{PageSession, page, page_session};
-use super::device::with_device_cookie;
+use super::device::{refused, with_device_cookie};
 use super::{Visit, back_to_page, deny, link_state, localized_html, respond_html, respond_json, session_of, with_new_session};
 use crate::access::EventKind;
 use crate::gate::{GateClient, OpenRequest, OpenResponse};
@@ -46,16 +46,6 @@ async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std
         }
     };
     Ok(session)
-}
-
-/// A counted open refused: its denial page. A device refused at the link's limit keeps its
-/// new device cookie, so its next try is the same device (and the one an owner's "allow one
-/// more" lets in); any other refusal sets nothing.
-pub(super) async fn refused(v: &Visit<'_>, denial: Denial) -> Result<Response> {
-    match denial {
-        Denial::DeviceLimit => with_device_cookie(v, deny(v, denial).await),
-        _ => deny(v, denial).await,
-    }
 }
 
 /// `GET|HEAD /s/<token>`.
