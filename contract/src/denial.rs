@@ -31,10 +31,12 @@ pub enum Denial {
     RequestTooLarge,
     /// `opens_at:` is still ahead: the page says when it opens (no view used, no session).
     NotYetOpen,
+    /// `devices: N`: the link already admitted its N devices and this is another one.
+    DeviceLimit,
 }
 
 impl Denial {
-    pub const ALL: [Denial; 14] = [
+    pub const ALL: [Denial; 15] = [
         Denial::NotFound,
         Denial::LinkDisabled,
         Denial::LinkExpired,
@@ -49,6 +51,7 @@ impl Denial {
         Denial::PasswordNotSet,
         Denial::RequestTooLarge,
         Denial::NotYetOpen,
+        Denial::DeviceLimit,
     ];
 
     pub fn code(self) -> &'static str {
@@ -67,6 +70,7 @@ impl Denial {
             Denial::PasswordNotSet => "password_not_set",
             Denial::RequestTooLarge => "request_too_large",
             Denial::NotYetOpen => "not_yet_open",
+            Denial::DeviceLimit => "device_limit",
         }
     }
 
@@ -83,6 +87,7 @@ impl Denial {
             | Denial::CrossSiteRequest
             | Denial::PasswordNotSet
             | Denial::NotYetOpen => 403,
+            | Denial::DeviceLimit => 403,
             Denial::PasswordRequired | Denial::WrongPassword => 401,
             Denial::TooManyAttempts => 429,
             Denial::RequestTooLarge => 413,
@@ -120,6 +125,8 @@ impl Denial {
             (Denial::RequestTooLarge, Locale::ZhCn) => "请求内容过大",
             (Denial::NotYetOpen, Locale::En) => "This gallery is not open yet",
             (Denial::NotYetOpen, Locale::ZhCn) => "图库尚未开放",
+            (Denial::DeviceLimit, Locale::En) => "This link is tied to the devices of the person it was sent to",
+            (Denial::DeviceLimit, Locale::ZhCn) => "此链接仅限收件人本人的设备打开",
         }
     }
 
@@ -154,6 +161,8 @@ impl Denial {
             (Denial::RequestTooLarge, Locale::ZhCn) => "提交的内容超出了表单的容量。请重新打开链接，并输入您收到的密码。",
             (Denial::NotYetOpen, Locale::En) => "Come back at the time below: this same link opens then, nothing needs to be sent again.",
             (Denial::NotYetOpen, Locale::ZhCn) => "请在下方时间之后再来：届时此链接即可打开，无需重新发送。",
+            (Denial::DeviceLimit, Locale::En) => "It has already been opened on as many devices as allowed. Clearing cookies or using a private window counts as a new device and takes a slot. If this is your link, ask the person who sent it to allow one more device.",
+            (Denial::DeviceLimit, Locale::ZhCn) => "此链接已在允许数量的设备上打开。清除 Cookie 或使用无痕（隐私）窗口会被视为新设备并占用名额。如果这是发给您的链接，请联系发送者允许再增加一台设备。",
         }
     }
 }
@@ -185,6 +194,7 @@ mod tests {
             ("password_not_set", 403),
             ("request_too_large", 413),
             ("not_yet_open", 403),
+            ("device_limit", 403),
         ];
         assert_eq!(table.len(), Denial::ALL.len(), "one row per denial");
         for denial in Denial::ALL {

@@ -10,6 +10,7 @@
 //!   read), the one conversion the other way;
 //! - [`media`]: the image media types written into the manifest and served;
 //! - [`token`]: link tokens and signed visitor sessions;
+//! - [`devices`]: the devices a link admitted, the device limit and the forwarding rule;
 //! - [`denial`]: denial codes, their HTTP statuses and messages in every supported language;
 //! - [`locale`]: the supported languages and Accept-Language negotiation;
 //! - [`admin`]: the admin API's requests and answers, shared by the worker and the CLI;
@@ -32,6 +33,7 @@
 
 pub mod admin;
 pub mod denial;
+pub mod devices;
 pub mod expiry;
 pub mod locale;
 pub mod manifest;

@@ -19,6 +19,7 @@ pub struct SigningKey {
     tokens: [u8; 32],
     sessions: [u8; 32],
     visitors: [u8; 32],
+    devices: [u8; 32],
     fingerprint: [u8; 32],
 }
 
@@ -34,6 +35,7 @@ impl SigningKey {
             tokens: blake3::derive_key("gatefold 2026 link token v1", secret.as_bytes()),
             sessions: blake3::derive_key("gatefold 2026 visitor session v1", secret.as_bytes()),
             visitors: blake3::derive_key("gatefold 2026 visitor hash v1", secret.as_bytes()),
+            devices: blake3::derive_key("gatefold 2026 device cookie v1", secret.as_bytes()),
             fingerprint: blake3::derive_key("gatefold 2026 signing key fingerprint v1", secret.as_bytes()),
         }
     }
@@ -97,6 +99,56 @@ impl SigningKey {
     }
 }
 
+/// A browser's device id: random, kept in a long-lived cookie the site signs
+/// (`<id>.<mac>`), so a link's gate can tell its recipient's devices apart. One per site (the
+/// cookie belongs to the site's host, and the id is never sent elsewhere): never a tracking
+/// id across sites. The gate only ever sees [`DeviceId::hashed`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeviceId([u8; 16]);
+
+impl DeviceId {
+    /// `__Secure-`: only an HTTPS origin can set it, so nothing on a plain-HTTP path plants one.
+    pub const COOKIE: &'static str = "__Secure-gf_device";
+    /// 400 days: the longest a browser keeps a cookie (Chrome's cap).
+    pub const MAX_AGE_SECONDS: i64 = 400 * 24 * 60 * 60;
+
+    /// A device id from 16 random bytes (the worker's `getRandomValues`).
+    pub fn from_random(bytes: [u8; 16]) -> DeviceId {
+        DeviceId(bytes)
+    }
+
+    fn mac(&self, key: &SigningKey) -> blake3::Hash {
+        let mut hasher = blake3::Hasher::new_keyed(&key.devices);
+        hasher.update(b"cookie");
+        hasher.update(&self.0);
+        hasher.finalize()
+    }
+
+    /// The cookie's value: the id and its MAC, cookie-safe characters only.
+    pub fn encode(&self, key: &SigningKey) -> String {
+        format!("{}.{}", data_encoding::HEXLOWER.encode(&self.0), &self.mac(key).to_hex()[..32])
+    }
+
+    /// The id of a cookie this site set, or `None` (forged, altered, another key's). The MAC
+    /// comparison is constant-time.
+    pub fn decode(value: &str, key: &SigningKey) -> Option<DeviceId> {
+        let (id, mac) = value.split_once('.')?;
+        let bytes = data_encoding::HEXLOWER.decode(id.as_bytes()).ok()?;
+        let id = DeviceId(bytes.try_into().ok()?);
+        let expected = id.mac(key).to_hex();
+        crate::token::secrets_equal(&expected[..32], mac).then_some(id)
+    }
+
+    /// What a link's gate stores: the site key's hash of the id (16 hex characters), so its
+    /// rows and the admin API never hold the cookie's value.
+    pub fn hashed(&self, key: &SigningKey) -> String {
+        let mut hasher = blake3::Hasher::new_keyed(&key.devices);
+        hasher.update(b"stored");
+        hasher.update(&self.0);
+        hasher.finalize().to_hex()[..16].to_string()
+    }
+}
+
 /// Whether a string could be a link token; anything else is `not_found` without a lookup.
 pub fn is_token_shaped(s: &str) -> bool {
     s.len() == TOKEN_CHARS && s.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7'))
@@ -111,6 +163,18 @@ pub fn is_token_shaped(s: &str) -> bool {
 pub struct ClientBinding([u8; 16]);
 
 impl ClientBinding {
+    /// The binding of browser family, OS and the device cookie's id: a session cookie copied
+    /// to another device (which has its own device cookie, or none) fails to verify.
+    pub fn with_device(self, device: Option<&DeviceId>) -> ClientBinding {
+        let Some(device) = device else { return self };
+        let mut hasher = blake3::Hasher::new_derive_key("gatefold 2026 session device binding v1");
+        hasher.update(&self.0);
+        hasher.update(&device.0);
+        let mut digest = [0; 16];
+        digest.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        ClientBinding(digest)
+    }
+
     pub fn new(browser_family: &str, os: &str) -> ClientBinding {
         let mut hasher = blake3::Hasher::new_derive_key("gatefold 2026 session client binding v1");
         for part in [browser_family, os] {
@@ -228,6 +292,26 @@ mod tests {
         for other in [key.tokens, key.sessions, key.visitors, *blake3::hash(secret.as_bytes()).as_bytes()] {
             assert!(!data_encoding::HEXLOWER.encode(&other).contains(&key.fingerprint()));
         }
+    }
+
+    #[test]
+    fn a_device_cookie_verifies_under_its_key_only_and_binds_sessions_to_its_device() {
+        let key = SigningKey::from_secret("a test secret that is long enough!!");
+        let id = DeviceId::from_random([7; 16]);
+        let value = id.encode(&key);
+        assert_eq!(DeviceId::decode(&value, &key), Some(id));
+        assert_eq!(DeviceId::decode(&value, &SigningKey::dev()), None);
+        let mut forged = value.clone();
+        forged.replace_range(0..1, "1");
+        assert_eq!(DeviceId::decode(&forged, &key), None);
+        assert_eq!(DeviceId::decode("junk", &key), None);
+        assert_eq!(id.hashed(&key).len(), 16);
+        assert!(!value.contains(&id.hashed(&key)));
+        let client = ClientBinding::new("Chrome", "macOS");
+        let other = DeviceId::from_random([8; 16]);
+        assert_ne!(client.with_device(Some(&id)), client.with_device(Some(&other)));
+        assert_ne!(client.with_device(Some(&id)), client);
+        assert_eq!(client.with_device(None), client);
     }
 
     #[test]

@@ -114,6 +114,7 @@
       if (v) q.set(k, v);
     }
     if (audienceFilter) q.set("audience", audienceFilter);
+    if ($("#f-forwarded").checked) q.set("forwarded", "1");
     q.set("offset", offset);
     q.set("limit", PAGE_SIZE);
     return q.toString();
@@ -178,13 +179,13 @@
         el("span", { class: "url-line" }, url,
           el("button", { type: "button", class: "ghost copy", "data-action": "copy", "data-i18n": "copyLink", onclick: (e) => copy(l.url, e.currentTarget, url, t("copiedLink", { link: l.label })) }, t("copyLink")))),
       cell("gallery", "gallery-cell", l.gallery_title, el("small", {}, l.gallery)),
-      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...opens, ...activity, ...why, ...password, ...attack, ...notices),
+      cell("state", "state-cell", el("span", { class: `state state-${l.state}`, "data-state": l.state }, t(`st_${l.state}`)), ...opens, ...activity, ...devices.badges(l), ...why, ...password, ...attack, ...notices),
       cell("views", "views-cell", el("span", { class: "views" }, views), el("small", {}, t("lastOpenAt", { time: fmtTime(l.last_open) }))),
       cell("expires", "expires", l.expires_at == null ? t("noExpiry") : fmtTime(l.expires_at)),
       el("td", { class: "actions" }, el("div", { class: "action-list" }, ...openNow, toggle,
         el("button", { type: "button", class: "ghost", "data-action": "share", onclick: () => openShare(l) }, t("share")),
         el("button", { type: "button", class: "ghost", "data-action": "extend", onclick: () => openExtend(l) }, t("extend")),
-        el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(l, "revoke") }, t("revoke")), ...passwordAction)),
+        el("button", { type: "button", class: "ghost", "data-action": "revoke", onclick: () => confirmAction(l, "revoke") }, t("revoke")), ...passwordAction, devices.button(l))),
     );
     row.hidden = Boolean(l.audience) && collapsed.has(`${l.gallery}/${l.audience}`);
     return row;
@@ -525,6 +526,8 @@
   const panel = window.AdminStats({ $, t, el, api, R, fmtTime, status, copy, saveBlob, lang: () => lang });
   // The access requests' panel (requests.js); an answer reopens a link, so the links reload.
   const requestsPanel = window.AdminRequests({ $, t, el, api, R, fmtTime, status, reloadLinks: () => loadLinks() });
+  // A link's devices and its forwarding flag (devices.js).
+  const devices = window.AdminDevices({ $, t, el, api, R, fmtTime, status, reload: () => loadLinks().catch((e) => status(e.message)) });
 
   document.addEventListener("DOMContentLoaded", () => {
     applyLanguage();
@@ -545,6 +548,8 @@
     $("#links-filter").addEventListener("submit", (e) => { e.preventDefault(); refilter(); });
     $("#f-gallery").addEventListener("change", () => { audienceFilter = ""; refilter(); });
     $("#f-state").addEventListener("change", refilter);
+    $("#f-forwarded").addEventListener("change", refilter);
+    devices.wire();
     let typing;
     $("#f-q").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(refilter, 300); });
     $("#prev-page").addEventListener("click", () => turnPage(false));

@@ -73,10 +73,15 @@ window.AdminStats = ({ $, t, el, api, R, fmtTime, status, copy, saveBlob, lang }
       el("h3", {}, t("requests"), " ", el("span", { class: "badge" }, f.requests.length)),
       el("ul", {}, ...f.requests.map((r) => el("li", { "data-follow-request": r.id }, el("b", {}, r.label), " ", el("span", { class: "muted" }, `${r.link} · ${t(`reason_${r.reason}`)}`),
         r.message ? el("div", { class: "muted" }, r.message) : ""))))] : [];
-    if (!f.groups.length) { box.replaceChildren(...asked, el("p", { class: "muted" }, t("nobodyToRemind"))); return; }
+    // One line per link flagged "possibly forwarded", with its evidence.
+    const forwarded = (f.forwarded || []).map((x) => el("p", { class: "notice", role: "note", "data-forwarded": x.name },
+      el("b", {}, `${t("forwarded")}: ${x.label}`), " ", el("span", {}, t(`fwd_${x.forwarding.reason}`, {
+        devices: x.forwarding.devices.length, cities: x.forwarding.cities.length,
+        names: x.forwarding.cities.length ? ` (${x.forwarding.cities.join(", ")})` : "", time: fmtTime(x.forwarding.at) }))));
+    if (!f.groups.length) { box.replaceChildren(...asked, ...forwarded, el("p", { class: "muted" }, t("nobodyToRemind"))); return; }
     const who = (l) => el("li", {}, el("b", {}, l.label), " ", el("span", { class: "muted" }, l.name),
       el("div", { class: "muted" }, [l.first_open != null ? t("firstLast", { first: fmtTime(l.first_open), last: fmtTime(l.last_open) }) : "", l.views_left != null ? t("viewsLeft", { n: l.views_left }) : ""].filter(Boolean).join(" · ")));
-    box.replaceChildren(...asked, ...f.groups.map((grp) => {
+    box.replaceChildren(...asked, ...forwarded, ...f.groups.map((grp) => {
       const text = el("textarea", { class: "reminder", readonly: "", rows: "8", "aria-label": t("reminder") });
       text.value = grp.reminder;
       const button = el("button", { type: "button", class: "ghost", "data-i18n": "copyReminder" }, t("copyReminder"));

@@ -169,6 +169,7 @@ async fn visitor_route(req: &Request, env: &Env, ctx: &Context, route: Route<'_>
         json: http::wants_json(header("Accept").as_deref()),
         head: req.method() == worker::Method::Head,
         site: &site,
+        device: Default::default(),
     };
     let result = match route {
         Route::Page { token } if req.method() == worker::Method::Post => visitor::confirm_open(&v, token).await,

@@ -193,7 +193,7 @@ pub fn from_form(body: &[u8]) -> Option<String> {
     worker::url::form_urlencoded::parse(body).find(|(k, _)| k == "password").map(|(_, v)| v.into_owned())
 }
 
-pub use crypto::{hash_new, passphrase, random_hex, verify};
+pub use crypto::{hash_new, passphrase, random_bytes, random_hex, verify};
 
 /// PBKDF2 through the runtime's Web Crypto (it compiles natively like every binding, and runs
 /// in the Workers runtime only).
@@ -238,8 +238,13 @@ mod crypto {
     /// `bytes` random bytes from Web Crypto, in lowercase hex (an access request's key).
     pub fn random_hex(bytes: usize) -> worker::Result<String> {
         let mut buf = vec![0u8; bytes];
-        crypto()?.get_random_values_with_u8_array(&mut buf).map_err(|e| fail("getRandomValues", e))?;
+        random_bytes(&mut buf)?;
         Ok(data_encoding::HEXLOWER.encode(&buf))
+    }
+
+    /// `buf` filled from Web Crypto's random source (device ids).
+    pub fn random_bytes(buf: &mut [u8]) -> worker::Result<()> {
+        crypto()?.get_random_values_with_u8_array(buf).map(drop).map_err(|e| fail("getRandomValues", e))
     }
 
     /// A new random salt and the hash of `password` with it, at [`ITERATIONS`].

@@ -142,6 +142,7 @@ mod tests {
         assert_eq!(route("/admin/strings.js"), Route::Admin);
         assert_eq!(route("/admin/stats.js"), Route::Admin);
         assert_eq!(route("/admin/requests.js"), Route::Admin);
+        assert_eq!(route("/admin/devices.js"), Route::Admin);
         assert_eq!(route("/admin/owner.css"), Route::Admin);
     }
 

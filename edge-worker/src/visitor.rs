@@ -38,6 +38,7 @@ pub const MEDIA_BUCKET: &str = "MEDIA";
 /// every visitor's answer stays `private, no-store`.
 pub const MEDIA_CACHE_ORIGIN: &str = "https://media.gatefold.internal";
 
+mod device;
 mod downloads;
 mod images;
 mod locked;
@@ -46,6 +47,7 @@ mod preview;
 mod request;
 mod session;
 
+pub use device::{RequestDevice, with_device_cookie};
 pub use downloads::{download, download_all, web_download};
 pub use images::image;
 pub use open::{confirm_open, open};
@@ -61,6 +63,8 @@ pub struct Visit<'a> {
     pub locale: Locale,
     pub json: bool,
     pub head: bool,
+    /// The request's device, made on first use ([`Visit::request_device`]).
+    pub device: std::cell::OnceCell<RequestDevice>,
 }
 
 impl Visit<'_> {
@@ -107,10 +111,11 @@ impl Visit<'_> {
         crate::gallery_log::record(self.env, self.ctx, event);
     }
 
-    /// The client a session is bound to: browser family and OS of this request's User-Agent.
+    /// The client a session is bound to: browser family and OS of this request's User-Agent,
+    /// and its device (a session cookie copied to another device does not verify there).
     fn client(&self) -> ClientBinding {
         let (_, os, browser) = access::describe_user_agent(&self.header("User-Agent").unwrap_or_default());
-        ClientBinding::new(&browser, &os)
+        ClientBinding::new(&browser, &os).with_device(self.request_device().ok().map(|d| d.id).as_ref())
     }
 
     /// Who is guessing a link's password, for its throttle: the network and allocation of the

@@ -152,10 +152,10 @@ fn links_inherit_site_defaults_for_the_fields_they_leave_out() {
         policies,
         [
             // 2026-12-05 in Shanghai: the link works through that day.
-            LinkPolicy { max_views: Some(100), expires: expires("2026-12-05", 1_796_486_400), download: Downloads::NONE, view_seconds: Some(600), disabled: false, password: false, terms_fingerprint: None, opens_at: None },
-            LinkPolicy { max_views: Some(50), expires: expires("2026-12-21T18:00:00+08:00", 1_797_847_200), download: Downloads::ORIGINAL, view_seconds: None, disabled: false, password: false, terms_fingerprint: None, opens_at: None },
-            LinkPolicy { max_views: Some(100), expires: expires("2026-12-31", 1_798_732_800), download: Downloads::NONE, view_seconds: Some(900), disabled: true, password: false, terms_fingerprint: None, opens_at: None },
-            LinkPolicy { max_views: None, expires: None, download: Downloads::NONE, view_seconds: Some(900), disabled: false, password: false, terms_fingerprint: None, opens_at: None },
+            LinkPolicy { max_views: Some(100), expires: expires("2026-12-05", 1_796_486_400), download: Downloads::NONE, view_seconds: Some(600), disabled: false, password: false, terms_fingerprint: None, opens_at: None, devices: None },
+            LinkPolicy { max_views: Some(50), expires: expires("2026-12-21T18:00:00+08:00", 1_797_847_200), download: Downloads::ORIGINAL, view_seconds: None, disabled: false, password: false, terms_fingerprint: None, opens_at: None, devices: None },
+            LinkPolicy { max_views: Some(100), expires: expires("2026-12-31", 1_798_732_800), download: Downloads::NONE, view_seconds: Some(900), disabled: true, password: false, terms_fingerprint: None, opens_at: None, devices: None },
+            LinkPolicy { max_views: None, expires: None, download: Downloads::NONE, view_seconds: Some(900), disabled: false, password: false, terms_fingerprint: None, opens_at: None, devices: None },
         ]
     );
     assert_eq!(launch.links[0].expires.as_ref().map(|e| e.written.to_string()).as_deref(), Some("2026-12-05"));
@@ -168,7 +168,7 @@ fn a_disabled_gallery_disables_its_links() {
     assert!(preview.disabled);
     assert_eq!(
         preview.links[0].policy(preview.disabled),
-        LinkPolicy { max_views: Some(10), expires: expires("2026-11-24", 1_795_536_000), download: Downloads::NONE, view_seconds: Some(900), disabled: true, password: false, terms_fingerprint: None, opens_at: None }
+        LinkPolicy { max_views: Some(10), expires: expires("2026-11-24", 1_795_536_000), download: Downloads::NONE, view_seconds: Some(900), disabled: true, password: false, terms_fingerprint: None, opens_at: None, devices: None }
     );
 }
 
@@ -526,3 +526,19 @@ fn a_recipient_list_must_be_a_csv_file_in_the_gallery_folder() {
         ],
     );
 }
+
+#[test]
+fn a_device_limit_outside_one_to_twenty_is_an_error_on_its_line_or_cell() {
+    let fix = "from 1 to 20";
+    assert_report(
+        "invalid-devices",
+        &problems("invalid-devices"),
+        &[
+            row_error("g/dealers.csv", 3, "devices", "`25` is not a number of devices from 1 to 20", "inherit the audience's"),
+            error("g/gallery.yaml", Some((4, 14)), Some("links.market.devices"), "must be at least 1, found 0", fix),
+            error("g/gallery.yaml", Some((6, 14)), Some("links.sales.devices"), "expected a whole number, found `two`", fix),
+            error("site.yaml", Some((5, 12)), Some("links.devices"), "must be at most 20, found 21", fix),
+        ],
+    );
+}
+

@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { startWorker, launchBrowser, signInAdmin, ROOT } from "./harness.mjs";
+import { startWorker, cookieOf, launchBrowser, signInAdmin, ROOT } from "./harness.mjs";
 
 let w, browser;
 before(async () => { browser = await launchBrowser(); });
@@ -43,7 +43,7 @@ async function knownTraffic() {
     const headers = { "user-agent": ua, "cf-connecting-ip": `203.0.113.${40 + i}` };
     const res = await w.navigate(link.path, { headers, cf: { country, city: country === "JP" ? "Tokyo" : "Berlin" } });
     assert.equal(res.status, 200);
-    visits.push({ headers: { ...headers, cookie: res.headers.get("set-cookie").split(";")[0] }, cf: { country } });
+    visits.push({ headers: { ...headers, cookie: cookieOf(res) }, cf: { country } });
   }
   const german = visits[3];
   for (const path of [`i/${full}`, `download/${image.id}`]) {

@@ -105,10 +105,13 @@ export function walk(dir) {
   return out;
 }
 
-/** `name=value` of the first Set-Cookie of a response, ready for a Cookie header. */
+/**
+ * Every `name=value` a response sets, ready for a Cookie header: a counted open sets the
+ * session and, for a browser without one, the device cookie the session is bound to.
+ */
 export function cookieOf(res) {
-  const set = res.headers.get("set-cookie");
-  return set ? set.split(";")[0] : null;
+  const set = res.headers.getSetCookie();
+  return set.length ? set.map((c) => c.split(";")[0]).join("; ") : null;
 }
 
 /**

@@ -5,7 +5,7 @@
 // through the scheduled handler, and the admin API's notify test and notification status.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startWorker, until, adminApi, OWNER_WORKER } from "./harness.mjs";
+import { startWorker, until, adminApi, cookieOf, OWNER_WORKER } from "./harness.mjs";
 import { startReceiver, PLATFORMS, signatureValid } from "./notify-receiver.mjs";
 
 let receiver;
@@ -104,7 +104,7 @@ test("a burst of 30 opens of one link is one open message with count 30, plus th
 test("downloads notify", async () => {
   await withWorker(async () => {
     const page = await open("alpha");
-    const cookie = page.headers.get("set-cookie").split(";")[0];
+    const cookie = cookieOf(page);
     const image = w.manifest.galleries["notify-g"].images[0].id;
     const res = await w.fetch(`${L("alpha").path}/download/${image}`, { headers: { cookie, "user-agent": CHROME } });
     assert.equal(res.status, 200);

@@ -83,7 +83,7 @@ test("disabling a gallery is one write and closes every one of its links", async
   for (const target of Object.keys(w.links).filter((t) => t.startsWith("dealer/"))) {
     assert.equal((await open(target)).status, 403, `${target} refuses new opens at once`);
   }
-  const cookie = session.headers.get("set-cookie").split(";")[0];
+  const cookie = cookieOf(session);
   const lost = await until(() => image("dealer/shanghai", cookie), (r) => r.status !== 200);
   assert.equal(lost.status, 403, "an open session loses its images");
   assert.equal((await linkStatus("dealer/shanghai")).state, "disabled");

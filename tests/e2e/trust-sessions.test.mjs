@@ -26,7 +26,7 @@ const image = (name, ua, cookie) =>
 
 test("the session cookie carries the __Secure- prefix and stays scoped to its link", async () => {
   const res = await w.navigate(L("v-bound").path);
-  const set = res.headers.get("set-cookie");
+  const set = res.headers.getSetCookie().find((c) => c.startsWith("__Secure-gf_session="));
   assert.match(set, /^__Secure-gf_session=[^;]+; Path=\/s\/[a-z2-7]{26}; Max-Age=\d+; HttpOnly; Secure; SameSite=Lax$/);
   assert.ok(set.includes(`Path=${L("v-bound").path};`));
 });

@@ -151,6 +151,10 @@ pub struct LinkStatus {
     /// has, within the last hour): the admin page shows it on the link with its figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_attack: Option<PasswordAttack>,
+    /// The devices the link admitted, the owner's extra allowance, and its "possibly
+    /// forwarded" flag with its evidence (the admin page's badge and filter).
+    #[serde(default)]
+    pub devices: crate::devices::DeviceSummary,
 }
 
 /// A distributed guess at a link's password: its wrong tries within the last hour and the
@@ -381,6 +385,17 @@ pub struct FollowUp {
     /// Access requests waiting for an answer, newest first.
     #[serde(default)]
     pub requests: Vec<crate::requests::AccessRequest>,
+    /// Links flagged "possibly forwarded" (newest first), one line each in the panel.
+    #[serde(default)]
+    pub forwarded: Vec<ForwardedLink>,
+}
+
+/// A link flagged "possibly forwarded", with its evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardedLink {
+    pub name: String,
+    pub label: String,
+    pub forwarding: crate::devices::Forwarding,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -85,6 +85,12 @@ api_routes! {
     QrSvg { gallery, link } = "GET" "links/{gallery}/{link}/qr.svg";
     QrPng { gallery, link } = "GET" "links/{gallery}/{link}/qr.png";
     Card { gallery, link } = "GET" "links/{gallery}/{link}/card.html";
+    /// The devices a link admitted (and refused), its extra allowance and forwarding flag.
+    Devices { gallery, link } = "GET" "links/{gallery}/{link}/devices";
+    /// JSON `{"device": "<id>"}`: forgets one device, freeing its slot.
+    ForgetDevice { gallery, link } = "POST" "links/{gallery}/{link}/devices/forget";
+    /// One more device may open the link.
+    AllowDevice { gallery, link } = "POST" "links/{gallery}/{link}/devices/allow";
     DisableAudience { gallery, audience } = "POST" "audiences/{gallery}/{audience}/disable";
     EnableAudience { gallery, audience } = "POST" "audiences/{gallery}/{audience}/enable";
     RevokeAudience { gallery, audience } = "POST" "audiences/{gallery}/{audience}/revoke";
@@ -287,6 +293,8 @@ mod tests {
         assert_eq!(path(ApiRoute::NotifyTest), "notify/test");
         assert_eq!(ApiRoute::SetPassword { gallery: "g", link: "l" }.method(), "PUT");
         assert_eq!(ApiRoute::ClearPassword { gallery: "g", link: "l" }.method(), "DELETE");
+        assert_eq!(path(ApiRoute::ForgetDevice { gallery: "launch-a", link: "channel/dealer-001" }), "links/launch-a/channel/dealer-001/devices/forget");
+        assert_eq!(ApiRoute::parse("GET", "links/launch-a/market/devices"), Ok(ApiRoute::Devices { gallery: "launch-a", link: "market" }));
     }
 
     #[test]

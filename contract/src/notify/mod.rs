@@ -62,6 +62,9 @@ named_enum! {
         /// A person refused by a closed link asked its owner for access (who, which link, why
         /// it was refused, their device and place, their message).
         AccessRequested = "access_requested",
+        /// A recipient link opened from more devices than its limit, or (without one) from 3 or
+        /// more devices or 2 or more cities within 24 hours: once per link and day.
+        ForwardingSuspected = "forwarding_suspected",
         /// `gatefold notify test`: sent to every channel, never declared in `on:`.
         Test = "test",
     }
@@ -69,7 +72,7 @@ named_enum! {
 
 impl NotifyKind {
     /// What `on:` may list (everything but [`NotifyKind::Test`]).
-    pub const DECLARABLE: [NotifyKind; 12] = [
+    pub const DECLARABLE: [NotifyKind; 13] = [
         NotifyKind::FirstOpen,
         NotifyKind::Open,
         NotifyKind::Download,
@@ -82,6 +85,7 @@ impl NotifyKind {
         NotifyKind::PasswordAttack,
         NotifyKind::GoLive,
         NotifyKind::AccessRequested,
+        NotifyKind::ForwardingSuspected,
     ];
 }
 
@@ -177,6 +181,9 @@ pub struct DigestLink {
     pub download_on: bool,
     pub views_left: Option<u64>,
     pub expires_at: Option<i64>,
+    /// Flagged "possibly forwarded" during the day covered: the evidence in a line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded: Option<String>,
 }
 
 /// An HTTP request to make: the channel's URL (with the platform's signature parameters where

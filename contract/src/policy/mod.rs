@@ -55,6 +55,10 @@ pub struct LinkPolicy {
     /// them, so the most restrictive wins. `None`: open from the publish.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opens_at: Option<ResolvedExpiry>,
+    /// `devices: N`: the link opens on the first N devices only (`device_limit` for one more);
+    /// `None`: any number (the forwarding rule still watches them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<u8>,
 }
 
 /// Changes an owner made at runtime through the admin API, at one scope (a link, or a whole
@@ -342,6 +346,7 @@ pub static GALLERY_TERMS: LinkPolicy = LinkPolicy {
     password: false,
     terms_fingerprint: None,
     opens_at: None,
+    devices: None,
 };
 
 /// The widest of some recipients' terms: the latest expiry, the largest view limit, `None` where

@@ -7,7 +7,7 @@ use crate::token::ClientBinding;
 const NOW: i64 = 1_800_000_000;
 
 fn policy() -> LinkPolicy {
-    LinkPolicy { max_views: Some(3), expires: Some(ResolvedExpiry::at_instant(NOW + 100)), download: Downloads::NONE, view_seconds: None, disabled: false, password: false, terms_fingerprint: None, opens_at: None }
+    LinkPolicy { max_views: Some(3), expires: Some(ResolvedExpiry::at_instant(NOW + 100)), download: Downloads::NONE, view_seconds: None, disabled: false, password: false, terms_fingerprint: None, opens_at: None, devices: None }
 }
 
 #[test]

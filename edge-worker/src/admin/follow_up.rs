@@ -9,7 +9,7 @@ use super::log::{GalleryLogClient, rollup};
 use super::owner;
 use super::records::link_statuses;
 use crate::gate;
-use gatefold_contract::admin::{FollowUp, FollowUpGroup, LinkStatus};
+use gatefold_contract::admin::{FollowUp, FollowUpGroup, ForwardedLink, LinkStatus};
 use gatefold_contract::manifest::{Gallery, Link, Site};
 use gatefold_contract::owner::{ReminderTerms, ShownExpiry};
 use std::rc::Rc;
@@ -32,9 +32,13 @@ pub(super) async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64)
     let plain: Vec<(&Gallery, &Link)> = g.links.values().filter(|l| l.audience().is_none()).map(|l| (g.as_ref(), l)).collect();
     let recipients: Vec<&Link> = g.links.values().filter(|l| l.audience().is_some()).collect();
     let names: Vec<&str> = recipients.iter().map(|l| l.name.as_str()).collect();
-    let (rows, plain, runtimes) = futures_util::future::join3(log.activity(), link_statuses(env, site, &plain, now), gate::runtimes(env, &g.id, &names)).await;
+    let (rows, plain, runtimes, flags) =
+        futures_util::future::join4(log.activity(), link_statuses(env, site, &plain, now), gate::runtimes(env, &g.id, &names), log.flags()).await;
     let (rows, mut statuses, runtimes) = (rows?, plain?, runtimes?);
     let requests = super::requests::open_requests(env, g).await?;
+    let mut forwarded: Vec<ForwardedLink> =
+        flags?.into_iter().filter_map(|(name, forwarding)| g.links.get(&name).map(|l| ForwardedLink { label: l.label.clone(), name, forwarding })).collect();
+    forwarded.sort_by(|a, b| b.forwarding.at.cmp(&a.forwarding.at));
     let by_link = rollup::activity_by_link(&rows);
     for l in recipients {
         // Every listed link has its entry; were one missing, it would read as closed.
@@ -81,5 +85,5 @@ pub(super) async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64)
             groups.push(FollowUpGroup { audience, label, not_opened, not_downloaded, reminder });
         }
     }
-    Ok(FollowUp { gallery: g.id.clone(), gallery_title: g.title.clone(), timezone: site.timezone.clone(), groups, requests })
+    Ok(FollowUp { gallery: g.id.clone(), gallery_title: g.title.clone(), timezone: site.timezone.clone(), groups, requests, forwarded })
 }

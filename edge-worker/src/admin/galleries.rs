@@ -85,7 +85,8 @@ pub(super) async fn export_csv(call: &mut Call<'_>, gallery: &str) -> Result<Res
     let Asked { query, file_base, scope_text, .. } = Asked::read(call, gallery).await?;
     call.note(Note::taken("export_csv", gallery, format!("{file_base}.csv{scope_text}")));
     let log = GalleryLogClient::new(call.env, gallery)?;
-    let body = Response::from_stream(export::csv_stream(log, call.site.settings.clone(), query))?;
+    let flags = log.flags().await?;
+    let body = Response::from_stream(export::csv_stream(log, call.site.settings.clone(), flags, query))?;
     download(body, "text/csv; charset=utf-8", &format!("{file_base}.csv"))
 }
 

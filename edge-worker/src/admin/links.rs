@@ -22,7 +22,7 @@ pub(super) async fn list(call: &mut Call<'_>) -> Result<Response> {
     // The index pages and filters; only the records of the galleries on the page are read.
     let index = call.index().await?;
     let matches = q.matching(&index);
-    let mut pager = api::Pager::new(matches.len(), q.offset, q.limit, q.state.is_some());
+    let mut pager = api::Pager::new(matches.len(), q.offset, q.limit, q.state.is_some() || q.forwarded);
     let mut galleries: Vec<Rc<Gallery>> = Vec::new();
     while let Some(chunk) = pager.next_chunk() {
         let records = records_of(&site, env, &matches[chunk]).await?;
@@ -33,7 +33,7 @@ pub(super) async fn list(call: &mut Call<'_>) -> Result<Response> {
                 galleries.push(g);
             }
         }
-        pager.absorb(answers, |st| q.state.is_none_or(|s| st.state == s));
+        pager.absorb(answers, |st| q.state.is_none_or(|s| st.state == s) && (!q.forwarded || st.devices.forwarding.is_some()));
     }
     let (mut links, next_offset) = pager.finish();
     // The audiences of the page's recipients, and the one filtered on (even when none

@@ -8,7 +8,8 @@
 //! - [`links`] (the paged list, and disable/enable/revoke/patch of one link),
 //!   [`audiences`] (an audience's row and the actions on all its recipients),
 //!   [`galleries`] (a whole gallery's switch, its statistics and exports),
-//!   [`owner`] (QR codes, cards, share kits, mail merge), [`passwords`], [`notifications`],
+//!   [`owner`] (QR codes, cards, share kits, mail merge), [`passwords`], [`devices`] (a link's
+//!   devices, forget, allow one more), [`notifications`],
 //!   [`note`] (what goes on record for each action), [`audit`] (the log read back), [`follow_up`],
 //!   [`requests`] (access requests and their one-tap answers);
 //! - [`call`] is one call's context (site, clock, what goes on record) with the records it
@@ -38,6 +39,7 @@ mod log {
 mod audiences;
 mod audit;
 mod call;
+mod devices;
 mod error;
 mod follow_up;
 mod galleries;
@@ -64,6 +66,7 @@ pub const CHARTS_JS: &str = include_str!("../../admin-page/charts.js");
 pub const STRINGS_JS: &str = include_str!("../../admin-page/strings.js");
 pub const STATS_JS: &str = include_str!("../../admin-page/stats.js");
 pub const REQUESTS_JS: &str = include_str!("../../admin-page/requests.js");
+pub const DEVICES_JS: &str = include_str!("../../admin-page/devices.js");
 
 /// Where the page loads its scripts and style from (the HTML names these paths).
 pub const JS_PATH: &str = "/admin/admin.js";
@@ -72,11 +75,12 @@ pub const CHARTS_PATH: &str = "/admin/charts.js";
 pub const STRINGS_PATH: &str = "/admin/strings.js";
 pub const STATS_PATH: &str = "/admin/stats.js";
 pub const REQUESTS_PATH: &str = "/admin/requests.js";
+pub const DEVICES_PATH: &str = "/admin/devices.js";
 /// The admin API's routes as the page reads them ([`routes_js`]).
 pub const ROUTES_PATH: &str = "/admin/routes.js";
 
 /// Every file of the page under `/admin/` (the worker's route table sends them here).
-pub const PAGE_FILES: [&str; 8] = [JS_PATH, CSS_PATH, CHARTS_PATH, STRINGS_PATH, STATS_PATH, REQUESTS_PATH, ROUTES_PATH, owner::CSS_PATH];
+pub const PAGE_FILES: [&str; 9] = [JS_PATH, CSS_PATH, CHARTS_PATH, STRINGS_PATH, STATS_PATH, REQUESTS_PATH, DEVICES_PATH, ROUTES_PATH, owner::CSS_PATH];
 
 /// The script that gives the page the API's one table of paths
 /// (`gatefold_contract::admin::ROUTES`) as `window.AdminRoutes`: the page builds every request
@@ -94,13 +98,13 @@ mod tests {
     fn the_page_loads_its_script_and_style_from_the_paths_the_worker_serves() {
         assert!(PAGE_HTML.contains(&format!("src=\"{JS_PATH}\"")));
         assert!(PAGE_HTML.contains(&format!("href=\"{CSS_PATH}\"")));
-        for path in [CHARTS_PATH, ROUTES_PATH, STRINGS_PATH, STATS_PATH, REQUESTS_PATH] {
+        for path in [CHARTS_PATH, ROUTES_PATH, STRINGS_PATH, STATS_PATH, REQUESTS_PATH, DEVICES_PATH] {
             assert!(PAGE_HTML.contains(&format!("src=\"{path}\"")), "{path}");
         }
         // Deferred scripts run in document order: the table, the strings and the panel come
         // before the script that reads them.
         let at = |path: &str| PAGE_HTML.find(&format!("src=\"{path}\"")).unwrap();
-        assert!([ROUTES_PATH, STRINGS_PATH, STATS_PATH, REQUESTS_PATH].iter().all(|p| at(p) < at(JS_PATH)));
+        assert!([ROUTES_PATH, STRINGS_PATH, STATS_PATH, REQUESTS_PATH, DEVICES_PATH].iter().all(|p| at(p) < at(JS_PATH)));
         assert!(at(STRINGS_PATH) < at(REQUESTS_PATH), "the panel adds its words to the strings");
         assert!(!CHARTS_JS.contains("style="), "inline styles would be blocked by the CSP");
         assert!(!PAGE_HTML.contains("<script>"), "inline scripts would be blocked by the CSP");
@@ -111,7 +115,7 @@ mod tests {
     fn the_page_names_only_routes_of_the_apis_table_and_spells_no_path() {
         use gatefold_contract::admin::ROUTES;
         let mut named = 0;
-        for js in [PAGE_JS, STATS_JS, REQUESTS_JS] {
+        for js in [PAGE_JS, STATS_JS, REQUESTS_JS, DEVICES_JS] {
             // Every route the page asks for is `R.<Name>`, a row of the table the worker serves it.
             for (at, _) in js.match_indices("R.") {
                 let before = js[..at].chars().next_back();
@@ -133,7 +137,7 @@ mod tests {
 
     #[test]
     fn every_page_script_stays_small() {
-        for (name, js) in [("admin.js", PAGE_JS), ("stats.js", STATS_JS), ("strings.js", STRINGS_JS), ("charts.js", CHARTS_JS), ("requests.js", REQUESTS_JS)] {
+        for (name, js) in [("admin.js", PAGE_JS), ("stats.js", STATS_JS), ("strings.js", STRINGS_JS), ("charts.js", CHARTS_JS), ("requests.js", REQUESTS_JS), ("devices.js", DEVICES_JS)] {
             assert!(js.lines().count() <= 600, "{name} has {} lines", js.lines().count());
         }
     }

@@ -10,7 +10,7 @@ use super::log::GalleryLogClient;
 use super::log::requests::{Answer, Stored};
 use super::note::Note;
 use super::records::link_statuses;
-use crate::gate::{DeviceAllowance, GateClient};
+use crate::gate::{DeviceChangeResponse, GateClient};
 use gatefold_contract::manifest::Gallery;
 use gatefold_contract::policy::Change;
 use gatefold_contract::admin::GrantAnswer;
@@ -90,13 +90,18 @@ pub(super) async fn grant(call: &mut Call<'_>, id: &str) -> Result<Response> {
     }
 }
 
-/// "Allow this device": the link's one operation for it, on record like every grant.
+/// "Allow this device": the link's one operation for it (the admin API's "allow one more
+/// device" too), on record like every grant. A link without `devices:` admits any device, so
+/// there is nothing to allow.
 async fn allow_device(call: &mut Call<'_>, g: &Gallery, link: &str) -> Result<gatefold_contract::admin::LinkStatus> {
+    let l = g.links.get(link).cloned().ok_or_else(|| Failure::new(404, "unknown_link", format!("gallery {:?} has no link {link:?}", g.id)))?;
+    if l.policy.devices.is_none() {
+        return Err(Failure::new(409, "no_device_limit", "this link admits any device: there is no device to allow; extend it or add views instead").into());
+    }
     match GateClient::new(call.env, &g.id, link)?.allow_device().await? {
-        DeviceAllowance::NoDeviceLimit => Err(Failure::new(409, "no_device_limit", "this link admits any device: there is no device to allow; extend it or add views instead").into()),
-        DeviceAllowance::Allowed => {
+        DeviceChangeResponse::Refused(message) => Err(Failure::new(409, "device_change_refused", message).into()),
+        DeviceChangeResponse::Changed(_) => {
             call.note(Note::taken("grant", &format!("{}/{link}", g.id), "+1 device".into()));
-            let l = g.links.get(link).cloned().ok_or_else(|| Failure::new(404, "unknown_link", format!("gallery {:?} has no link {link:?}", g.id)))?;
             let mut st = link_statuses(call.env, &call.site.settings, &[(g, &l)], call.now).await?;
             Ok(st.remove(0))
         }

@@ -7,8 +7,8 @@ use super::api;
 use super::note::{Owner, record_outcome};
 use super::call::{Call, json, now_secs};
 use super::error::{Error, Failure, Result};
-use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS, REQUESTS_JS, REQUESTS_PATH, ROUTES_PATH, STATS_JS, STATS_PATH, STRINGS_JS, STRINGS_PATH};
-use super::{audiences, audit, follow_up, galleries, links, notifications, owner, passwords, requests, signin};
+use super::{CHARTS_JS, CHARTS_PATH, CSS_PATH, DEVICES_JS, DEVICES_PATH, JS_PATH, PAGE_CSS, PAGE_HTML, PAGE_JS, REQUESTS_JS, REQUESTS_PATH, ROUTES_PATH, STATS_JS, STATS_PATH, STRINGS_JS, STRINGS_PATH};
+use super::{audiences, audit, devices, follow_up, galleries, links, notifications, owner, passwords, requests, signin};
 use crate::http;
 use gatefold_contract::admin::{API_PREFIX, ApiRoute, WhoAmI};
 use worker::{Context, Env, Headers, Method, Request, Response};
@@ -47,6 +47,7 @@ async fn page_file(path: &str, method: Method, env: &Env) -> Result<Response> {
         p if p == STRINGS_PATH && get => page(STRINGS_JS, "text/javascript; charset=utf-8"),
         p if p == STATS_PATH && get => page(STATS_JS, "text/javascript; charset=utf-8"),
         p if p == REQUESTS_PATH && get => page(REQUESTS_JS, "text/javascript; charset=utf-8"),
+        p if p == DEVICES_PATH && get => page(DEVICES_JS, "text/javascript; charset=utf-8"),
         p if p == ROUTES_PATH && get => page(&super::routes_js(), "text/javascript; charset=utf-8"),
         p if p == owner::CSS_PATH && get => match owner::css(env).await? {
             Some(css) => page(&css, "text/css; charset=utf-8"),
@@ -82,6 +83,8 @@ async fn serve(route: ApiRoute<'_>, call: &mut Call<'_>, actor: &signin::Actor) 
         }
         R::SetPassword { gallery, link } | R::ClearPassword { gallery, link } => passwords::set_or_clear(call, route.clone(), gallery, link).await,
         R::QrSvg { gallery, link } | R::QrPng { gallery, link } | R::Card { gallery, link } => owner::link_file(call, route.clone(), gallery, link).await,
+        R::Devices { gallery, link } => devices::list(call, gallery, link).await,
+        R::ForgetDevice { gallery, link } | R::AllowDevice { gallery, link } => devices::change(call, route.clone(), gallery, link).await,
         R::DisableAudience { gallery, audience } | R::EnableAudience { gallery, audience } | R::RevokeAudience { gallery, audience } | R::PatchAudience { gallery, audience } => {
             audiences::act(call, route.clone(), gallery, audience).await
         }

@@ -4,6 +4,7 @@
 
 use super::DigestRequest;
 use crate::gallery_log::GalleryLogClient;
+use crate::gallery_log::export::Flags;
 use crate::gallery_log::outbox::Queued;
 use crate::gallery_log::rollup::{LinkActivity, activity_by_link};
 use crate::gate::LinkRuntime;
@@ -59,6 +60,8 @@ fn digest_links<'g>(
     runtimes: &HashMap<String, LinkRuntime>,
     day: &[LinkActivity],
     ever: &[LinkActivity],
+    flags: &Flags,
+    zh: bool,
     now: i64,
 ) -> (Vec<DigestLink>, Vec<(&'g Link, NoticeLink, i64)>) {
     let (day, ever) = (activity_by_link(day), activity_by_link(ever));
@@ -83,6 +86,7 @@ fn digest_links<'g>(
             download_on: effective.download.any(),
             views_left: effective.views_left(opens_ever),
             expires_at: effective.expires_at,
+            forwarded: flags.get(&link.name).map(|f| f.summary(zh)),
         });
         if let Some(at) = effective.expires_at.filter(|at| *at > now && *at - now <= SOON_SECONDS) {
             soon.push((link, nl, at));
@@ -106,12 +110,15 @@ pub async fn digest(env: &Env, sql: &SqlStorage, req: &DigestRequest) -> Result<
     let Some(gallery) = site.gallery(env, &req.gallery).await.map_err(worker::Error::RustError)? else { return Ok(()) };
     let now_ms = worker::Date::now().as_millis() as i64;
     let log = GalleryLogClient::new(env, &gallery.id)?;
-    let (day, ever) = futures_util::future::join(log.activity_within(req.from_ms, req.to_ms), log.activity()).await;
+    let (day, ever, flags) = futures_util::future::join3(log.activity_within(req.from_ms, req.to_ms), log.activity(), log.flags()).await;
+    // The links flagged during the day covered.
+    let flags: Flags = flags?.into_iter().filter(|(_, f)| f.at * 1000 >= req.from_ms && f.at * 1000 < req.to_ms).collect();
     // Read in bulk: three KV reads per link would pass an invocation's 1,000 operations at
     // about 330 links.
     let names: Vec<&str> = gallery.links.keys().map(String::as_str).collect();
     let runtimes = crate::gate::runtimes(env, &gallery.id, &names).await?;
-    let (links, soon) = digest_links(&gallery, &runtimes, &day?, &ever?, now_ms.div_euclid(1000));
+    let zh = site.settings.default_locale == gatefold_contract::Locale::ZhCn;
+    let (links, soon) = digest_links(&gallery, &runtimes, &day?, &ever?, &flags, zh, now_ms.div_euclid(1000));
 
     let mut n = notify::notice(&site.settings, &gallery, None, NotifyKind::Digest, req.from_ms, now_ms);
     n.digest = Some(Digest { day: req.day.clone(), links });

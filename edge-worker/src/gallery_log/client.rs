@@ -60,6 +60,11 @@ impl GalleryLogClient {
     pub async fn password_attack(&self, report: &AttackReport) -> Result<()> {
         self.call(Op::PasswordAttack, report).await.map(drop)
     }
+
+    /// A link's new forwarding flag, from its `LinkGate`.
+    pub async fn forwarding(&self, report: &super::ForwardingReport) -> Result<()> {
+        self.call(Op::Forwarding, report).await.map(drop)
+    }
 }
 
 /// The reads and the owner's writes: the owner's Worker only.
@@ -131,6 +136,11 @@ mod owner {
         }
 
         /// Notifications waiting and given up on.
+        /// Every flagged link's latest forwarding flag, by link name.
+        pub async fn flags(&self) -> Result<std::collections::BTreeMap<String, gatefold_contract::devices::Forwarding>> {
+            self.ask(Op::Flags, &serde_json::json!({})).await
+        }
+
         pub async fn notifications(&self) -> Result<NotificationStatus> {
             self.ask(Op::Notifications, &serde_json::json!({})).await
         }

@@ -9,10 +9,14 @@ use gatefold_contract::admin::{AuditEntry, FollowUp, GalleryStats};
 use gatefold_contract::manifest::{Site, split_link_name};
 use gatefold_contract::time::WallTime;
 
+/// The gallery's forwarding flags by link name (`super::forwarding::all`).
+pub type Flags = std::collections::BTreeMap<String, gatefold_contract::devices::Forwarding>;
+
 /// The export's header: local time first, then every stored column, then a recipient's
-/// audience and own name (the parts of `link`, empty for other links).
+/// audience and own name (the parts of `link`, empty for other links), then whether the row's
+/// link is flagged "possibly forwarded" (its evidence, empty when not).
 pub fn headers() -> Vec<&'static str> {
-    std::iter::once("time_local").chain(COLUMNS.iter().map(|c| c.header)).chain(["audience", "recipient"]).collect()
+    std::iter::once("time_local").chain(COLUMNS.iter().map(|c| c.header)).chain(["audience", "recipient", "possibly_forwarded"]).collect()
 }
 
 /// Excel opens a BOM-less UTF-8 CSV as the system code page and mangles Chinese.
@@ -31,7 +35,7 @@ pub fn defuse(cell: &str) -> String {
 }
 
 /// The cells of a row in [`headers`] order, each defused.
-fn cells(site: &Site, r: &StoredEvent) -> Vec<String> {
+fn cells(site: &Site, flags: &Flags, r: &StoredEvent) -> Vec<String> {
     // Serialising gives each column's value by the column's name: no field list to keep in step.
     let json = serde_json::to_value(&r.event).unwrap_or_default();
     let (audience, recipient) = match split_link_name(&r.event.link) {
@@ -45,6 +49,7 @@ fn cells(site: &Site, r: &StoredEvent) -> Vec<String> {
             other => defuse(&other.to_string()),
         }))
         .chain([audience, recipient])
+        .chain(std::iter::once(flags.get(&r.event.link).map_or_else(String::new, |f| defuse(&f.summary(site.default_locale == gatefold_contract::Locale::ZhCn)))))
         .collect()
 }
 
@@ -56,10 +61,10 @@ pub fn csv_header() -> Vec<u8> {
 }
 
 /// CSV lines (every field quoted, CRLF) for a page of rows.
-pub fn csv_rows(site: &Site, rows: &[StoredEvent]) -> Vec<u8> {
+pub fn csv_rows(site: &Site, flags: &Flags, rows: &[StoredEvent]) -> Vec<u8> {
     csv_rows_with(|w| {
         for r in rows {
-            w.write_record(cells(site, r))?;
+            w.write_record(cells(site, flags, r))?;
         }
         Ok(())
     })
@@ -78,9 +83,11 @@ fn csv_rows_with(write: impl FnOnce(&mut csv::Writer<Vec<u8>>) -> csv::Result<()
 pub fn csv_stream(
     log: GalleryLogClient,
     site: Site,
+    flags: Flags,
     query: Query,
 ) -> impl futures_util::TryStream<Ok = Vec<u8>, Error = worker::Error, Item = worker::Result<Vec<u8>>> + 'static {
     // State: the last id written, or `None` before the header; the stream ends after a short page.
+    let site = (site, flags);
     futures_util::stream::try_unfold((log, site, query, None::<i64>, false), |(log, site, query, after, done)| async move {
         if done {
             return Ok(None);
@@ -89,7 +96,7 @@ pub fn csv_stream(
         let rows = log.export_page(&ExportPage { query: query.clone(), after_id, limit: EXPORT_PAGE }).await?;
         let last = rows.last().map_or(after_id, |r| r.id);
         let done = rows.len() < EXPORT_PAGE as usize;
-        Ok(Some((csv_rows(&site, &rows), (log, site, query, Some(last), done))))
+        Ok(Some((csv_rows(&site.0, &site.1, &rows), (log, site, query, Some(last), done))))
     })
 }
 
@@ -124,6 +131,7 @@ impl XlsxRefused {
 /// [`XLSX_MAX_ROWS`].
 pub async fn xlsx_from_log(log: &GalleryLogClient, site: &Site, stats: &GalleryStats, query: &Query, extra: &Extra) -> Result<Vec<u8>, XlsxRefused> {
     let mut book = Xlsx::new(site, stats).map_err(xlsx_error)?;
+    book.flags = log.flags().await.map_err(XlsxRefused::Failed)?;
     let mut after_id = 0;
     loop {
         let rows = log.export_page(&ExportPage { query: query.clone(), after_id, limit: EXPORT_PAGE }).await.map_err(XlsxRefused::Failed)?;
@@ -180,6 +188,8 @@ fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> XlsxRefused {
 pub struct Xlsx<'a> {
     book: rust_xlsxwriter::Workbook,
     site: &'a Site,
+    /// The gallery's forwarding flags, for the events' `possibly_forwarded` column.
+    pub flags: Flags,
     /// Event rows written so far.
     pub rows: usize,
 }
@@ -291,7 +301,7 @@ impl<'a> Xlsx<'a> {
                 sheet.write_string(row, 8, when(l.last_open))?;
             }
         }
-        Ok(Xlsx { book, site, rows: 0 })
+        Ok(Xlsx { book, site, flags: Flags::new(), rows: 0 })
     }
 
     pub fn add(&mut self, rows: &[StoredEvent]) -> Result<(), rust_xlsxwriter::XlsxError> {
@@ -299,7 +309,7 @@ impl<'a> Xlsx<'a> {
         for row in rows {
             self.rows += 1;
             let line = self.rows as u32;
-            for (c, cell) in cells(self.site, row).iter().enumerate() {
+            for (c, cell) in cells(self.site, &self.flags, row).iter().enumerate() {
                 // Numbers stay numbers so owners can sum and sort them (column 0 is local time).
                 let number = c.checked_sub(1).and_then(|i| COLUMNS.get(i)).is_some_and(|col| col.is_number());
                 match cell.parse::<f64>() {
@@ -398,7 +408,7 @@ mod tests {
     #[test]
     fn csv_starts_with_a_bom_and_quotes_commas_and_quotes() {
         let mut out = csv_header();
-        out.extend(csv_rows(&site(), &[row()]));
+        out.extend(csv_rows(&site(), &Flags::new(), &[row()]));
         let text = String::from_utf8(out).unwrap();
         assert!(text.starts_with("\u{feff}\"time_local\",\"timestamp_ms\",\"link\",\"kind\",\"outcome\",\"count\","), "{text}");
         let line = text.lines().nth(1).unwrap();
@@ -415,7 +425,7 @@ mod tests {
             r.event.link = hostile.clone();
             r.event.city = Some(hostile.clone());
             r.event.os = hostile.clone();
-            let text = String::from_utf8(csv_rows(&site(), &[r])).unwrap();
+            let text = String::from_utf8(csv_rows(&site(), &Flags::new(), &[r])).unwrap();
             // link, city, os, and the audience part of the link (the hostile text holds a `/`).
             assert_eq!(text.matches(&format!("\"'{start}cmd")).count(), 4, "{text:?}");
         }
@@ -431,7 +441,7 @@ mod tests {
 
     #[test]
     fn cells_that_a_spreadsheet_would_run_as_formulas_are_defused() {
-        let text = String::from_utf8(csv_rows(&site(), &[row()])).unwrap();
+        let text = String::from_utf8(csv_rows(&site(), &Flags::new(), &[row()])).unwrap();
         assert!(text.contains("\"'=HYPERLINK(\"\"http://evil\"\")\""), "{text}");
         assert_eq!(defuse("-1"), "'-1");
         assert_eq!(defuse("weixin.qq.com"), "weixin.qq.com");
@@ -441,11 +451,25 @@ mod tests {
     fn a_recipients_rows_name_its_audience_and_recipient() {
         let mut r = row();
         r.event.link = "channel/dealer-001".into();
-        let text = String::from_utf8(csv_rows(&site(), &[r, row()])).unwrap();
+        let text = String::from_utf8(csv_rows(&site(), &Flags::new(), &[r, row()])).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].ends_with(",\"channel\",\"dealer-001\""), "{}", lines[0]);
-        assert!(lines[1].ends_with(",\"\",\"\""), "{}", lines[1]);
-        assert_eq!(headers()[headers().len() - 2..], ["audience", "recipient"]);
+        assert!(lines[0].ends_with(",\"channel\",\"dealer-001\",\"\""), "{}", lines[0]);
+        assert!(lines[1].ends_with(",\"\",\"\",\"\""), "{}", lines[1]);
+        assert_eq!(headers()[headers().len() - 3..], ["audience", "recipient", "possibly_forwarded"]);
+    }
+
+    #[test]
+    fn a_flagged_links_rows_carry_its_forwarding_evidence() {
+        use gatefold_contract::devices::{DeviceRecord, Forwarding, ForwardingReason};
+        let device = |id: &str, city: &str| DeviceRecord { id: id.into(), browser: "Chrome".into(), os: "macOS".into(), city: Some(city.into()), first_seen: 1, last_seen: 1, admitted: true };
+        let mut flags = Flags::new();
+        let mut r = row();
+        r.event.link = "press".into();
+        flags.insert("press".into(), Forwarding { at: 1, reason: ForwardingReason::Cities, devices: vec![device("a", "Shanghai"), device("b", "Beijing")], cities: vec!["Shanghai".into(), "Beijing".into()] });
+        let text = String::from_utf8(csv_rows(&site(), &flags, &[r, row()])).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with(",\"24 小时内 2 台设备、2 个城市 (Shanghai, Beijing)\""), "in the site's language: {}", lines[0]);
+        assert!(lines[1].ends_with(",\"\""), "another link's rows are not flagged: {}", lines[1]);
     }
 
     #[test]

@@ -78,6 +78,7 @@ mod tests {
             password_set: false,
             notices: vec![],
             password_attack: None,
+            devices: Default::default(),
         }
     }
 

@@ -9,6 +9,8 @@
 //!   [`follow_up`] — who to remind (pure, from the links' activity);
 //! - [`outbox`] — the notification outbox (`outbox`, `dead_letters`): notices waiting, sent
 //!   from the object's alarm with retries, then dead letters;
+//! - [`forwarding`] — each link's latest "possibly forwarded" flag (`forwarding_flags`), as its
+//!   `LinkGate` reported it;
 //! - [`notices`] — which notices a stored event, an owner action or a password attack stands
 //!   for, enqueued for the channels that want them;
 //! - [`requests`] — access requests (`requests`): what a refused person asked, throttled per
@@ -34,6 +36,7 @@ pub mod export;
 pub mod follow_up;
 #[cfg(feature = "owner")]
 pub mod go_live;
+pub mod forwarding;
 #[cfg(feature = "owner")]
 pub mod notices;
 #[cfg(feature = "owner")]
@@ -143,6 +146,15 @@ pub struct RequestView {
     pub reply: Option<String>,
 }
 
+/// A link's new "possibly forwarded" flag, as its `LinkGate` hands it to the gallery's log
+/// (once per link and day): stored, and told to the channels that want `forwarding_suspected`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ForwardingReport {
+    pub gallery: String,
+    pub link: String,
+    pub forwarding: gatefold_contract::devices::Forwarding,
+}
+
 /// The operations a `GalleryLog` answers, named once for the client and the object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -164,6 +176,11 @@ pub enum Op {
     Notifications,
     /// An [`AttackReport`] from a link's `LinkGate`: a `password_attack` notice.
     PasswordAttack,
+    /// A [`ForwardingReport`] from a link's `LinkGate` (once per link and day): the
+    /// flag stored, a `forwarding_suspected` notice.
+    Forwarding,
+    /// `{}` → every flagged link's latest flag (`BTreeMap<link, Forwarding>`).
+    Flags,
     /// `Vec<`[`outbox::Queued`]`>`: notices built elsewhere (the daily digest), sent at once.
     Enqueue,
     /// [`GoLives`]: scheduled openings to announce (`go_live`) from the log's alarm.
@@ -181,7 +198,7 @@ pub enum Op {
 }
 
 impl Op {
-    const ALL: [Op; 13] = [
+    const ALL: [Op; 15] = [
         Op::Events,
         Op::Stats,
         Op::Export,
@@ -189,6 +206,8 @@ impl Op {
         Op::Audit,
         Op::Notifications,
         Op::PasswordAttack,
+        Op::Forwarding,
+        Op::Flags,
         Op::Enqueue,
         Op::GoLive,
         Op::AskAccess,
@@ -206,6 +225,8 @@ impl Op {
             Op::Audit => "/audit",
             Op::Notifications => "/notifications",
             Op::PasswordAttack => "/password-attack",
+            Op::Forwarding => "/forwarding",
+            Op::Flags => "/flags",
             Op::Enqueue => "/outbox",
             Op::GoLive => "/go-live",
             Op::AskAccess => "/requests/ask",

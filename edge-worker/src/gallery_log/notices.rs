@@ -222,6 +222,37 @@ pub async fn for_request(env: &Env, sql: &SqlStorage, ask: &AskAccess, key: &str
     Ok(Some(due))
 }
 
+/// A link flagged "possibly forwarded" (reported by its `LinkGate`, once per link and day),
+/// for the channels that want `forwarding_suspected`, sent at once with its evidence.
+pub async fn for_forwarding(env: &Env, sql: &SqlStorage, report: &super::ForwardingReport) -> Result<Option<i64>> {
+    let Some((site, gallery)) = published(env, &report.gallery).await? else { return Ok(None) };
+    let Some(link) = gallery.links.get(&report.link) else { return Ok(None) };
+    let channels: Vec<_> = notify::wanting(&gallery, Some(link), NotifyKind::ForwardingSuspected).collect();
+    if channels.is_empty() {
+        return Ok(None);
+    }
+    let f = &report.forwarding;
+    let at_ms = f.at * 1000;
+    let mut n = notify::notice(&site.settings, &gallery, Some(notify::notice_link(&gallery, link)), NotifyKind::ForwardingSuspected, at_ms, at_ms);
+    // Once per link and day: the day is the notice's identity, so a retry is the same notice.
+    let day = gatefold_contract::devices::notice_day(f.at);
+    n.id = notify::notice_id(&gallery.id, &link.name, NotifyKind::ForwardingSuspected, day * 86_400_000);
+    n.detail = Some(f.summary(site.settings.default_locale == Locale::ZhCn));
+    n.place = (!f.cities.is_empty()).then(|| f.cities.join(", "));
+    n.device = Some(forwarding_devices(f));
+    let now = now_ms();
+    for c in channels {
+        outbox::enqueue(sql, c, &n, now)?;
+    }
+    Ok(Some(now))
+}
+
+/// "Chrome · macOS; Safari · iOS (refused)": the devices behind a flag, newest first.
+pub fn forwarding_devices(f: &gatefold_contract::devices::Forwarding) -> String {
+    let list: Vec<String> = f.devices.iter().take(6).map(|d| format!("{} · {}{}", d.browser, d.os, if d.admitted { "" } else { " (refused)" })).collect();
+    list.join("; ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

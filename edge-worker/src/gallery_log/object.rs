@@ -3,7 +3,7 @@
 
 use super::access_log::{self, ActivityQuery, MAX_EVENTS_PER_REQUEST};
 use super::outbox::{self, Queued};
-use super::{AskAccess, Asked, Batch, Op, audit, go_live, notices, requests};
+use super::{AskAccess, Asked, Batch, Op, audit, forwarding, go_live, notices, requests};
 use std::collections::HashMap;
 use worker::{DurableObject, Env, Method, Request, Response, Result, SqlStorage, State, durable_object};
 
@@ -17,6 +17,7 @@ fn create_tables(sql: &SqlStorage) -> Result<()> {
     audit::create(sql)?;
     go_live::create(sql)?;
     requests::create(sql)?;
+    forwarding::create(sql)?;
     outbox::create(sql)
 }
 
@@ -129,6 +130,14 @@ impl DurableObject for GalleryLog {
                 self.arm(due).await?;
                 no_content()
             }
+            Op::Forwarding => {
+                let report: super::ForwardingReport = serde_json::from_str(&body)?;
+                forwarding::record(&self.sql, &report.link, &report.forwarding)?;
+                let due = notices::for_forwarding(&self.env, &self.sql, &report).await?;
+                self.arm(due).await?;
+                no_content()
+            }
+            Op::Flags => Response::from_json(&forwarding::all(&self.sql)?),
             Op::Enqueue => {
                 let queued: Vec<Queued> = serde_json::from_str(&body)?;
                 let now = now_ms();

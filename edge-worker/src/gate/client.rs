@@ -7,7 +7,12 @@ use gatefold_contract::manifest::{Gallery, Link};
 
 impl OpenRequest {
     pub fn new(gallery: &Gallery, link: &Link, now: i64) -> OpenRequest {
-        OpenRequest { policy: link.policy.clone(), now, wider_terms: owned_wider_terms(gallery, link) }
+        OpenRequest { policy: link.policy.clone(), now, wider_terms: owned_wider_terms(gallery, link), device: None }
+    }
+
+    /// The request of a counted open from `device`.
+    pub fn from_device(gallery: &Gallery, link: &Link, now: i64, device: DeviceSeen) -> OpenRequest {
+        OpenRequest { device: Some(device), ..OpenRequest::new(gallery, link, now) }
     }
 }
 
@@ -97,6 +102,27 @@ impl GateClient {
     /// Checks a visitor's password inside the object and, when right, counts the open.
     pub async fn unlock(&self, req: &UnlockRequest) -> Result<UnlockResponse> {
         self.call(Method::Post, "unlock", Some(serde_json::to_string(req)?)).await
+    }
+
+    /// The link's devices (admitted and refused), its extra allowance and forwarding flag.
+    pub async fn devices(&self) -> Result<DeviceList> {
+        self.call(Method::Get, "devices", None).await
+    }
+
+    /// An owner's action on the link's devices, applied inside the object.
+    pub async fn change_devices(&self, change: &DeviceChange) -> Result<DeviceChangeResponse> {
+        self.call(Method::Post, "devices", Some(serde_json::to_string(change)?)).await
+    }
+
+    /// "Allow one more device": one more device may open the link (the one operation the admin
+    /// API, the CLI and an access request's grant share).
+    pub async fn allow_device(&self) -> Result<DeviceChangeResponse> {
+        self.change_devices(&DeviceChange::AllowOne).await
+    }
+
+    /// Forgets one device: its slot is free, its next open a new device's.
+    pub async fn forget_device(&self, id: &str) -> Result<DeviceChangeResponse> {
+        self.change_devices(&DeviceChange::Forget { id: id.to_string() }).await
     }
 
     /// Sets (`Some`) or clears (`None`) the password; either way every open session ends.

@@ -30,15 +30,16 @@
 
 use crate::password;
 use futures_util::future::{join, join_all};
+use gatefold_contract::devices::{DeviceDecision, DeviceSeen, DeviceSummary};
 use gatefold_contract::policy::{Admission, Change, Refusal, decide_open};
 use gatefold_contract::{Denial, LinkPolicy, Overrides};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, State, Stub, durable_object};
 
 #[cfg(feature = "owner")]
-mod allow_device;
 mod attempts;
 mod client;
+mod devices;
 mod mirror;
 mod runtime;
 mod scope;
@@ -47,8 +48,8 @@ mod unlock;
 mod wider;
 
 #[cfg(feature = "owner")]
-pub use allow_device::DeviceAllowance;
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
+pub use devices::{DeviceChange, DeviceChangeResponse, DeviceList};
 pub use wider::{ScopeCopy, SubscribeRequest, SubscribeResponse};
 pub use runtime::{LinkRuntime, runtime, runtimes};
 pub use scope::{Scope, policy_in_force, session_epoch, settled_in_force};
@@ -64,6 +65,10 @@ pub struct OpenRequest {
     /// The published terms of the link's wider scopes ([`Scope::wider_terms`]), which their
     /// runtime changes are settled against.
     pub wider_terms: Vec<LinkPolicy>,
+    /// The device a counted open comes from (`crate::visitor::device`); `None` for a request
+    /// that counts nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceSeen>,
 }
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
@@ -106,6 +111,10 @@ pub struct Status {
     /// the status the admin API reads carries it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_attack: Option<password::Attack>,
+    /// A link's admitted devices, extra allowance and forwarding flag (only the status the
+    /// admin API reads carries it).
+    #[serde(default)]
+    pub devices: DeviceSummary,
 }
 
 /// A password attempt at a link with `password: required`, posted from its password page.
@@ -118,6 +127,9 @@ pub struct UnlockRequest {
     pub network: password::Guesser,
     /// As [`OpenRequest::wider_terms`].
     pub wider_terms: Vec<LinkPolicy>,
+    /// As [`OpenRequest::device`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<DeviceSeen>,
 }
 
 #[derive(Debug, Deserialize, Serialize, PartialEq)]
@@ -211,7 +223,13 @@ impl LinkGate {
         let scope = self.scope()?;
         let wider = self.wider_states(&scope, &req.wider_terms).await?;
         let loaded = self.load()?;
-        let denial = Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now).err();
+        let mut denial = Self::decide(&req.policy, &loaded, &wider, &req.wider_terms, req.now).err();
+        // A device named here is asking about itself (nothing is counted or remembered).
+        if let (None, Some(device)) = (denial, req.device.as_ref())
+            && self.device_would_be_refused(device, req.policy.devices)?
+        {
+            denial = Some(Denial::DeviceLimit);
+        }
         let terms: Vec<&LinkPolicy> = req.wider_terms.iter().collect();
         let expires_at = policy_in_force(&req.policy, &loaded.status.overrides, wider.iter().map(|w| &w.overrides), &terms).expires_at;
         Ok(StateResponse { denial, own: loaded.status, expires_at })
@@ -228,6 +246,7 @@ impl LinkGate {
             Err(denial) => OpenResponse::Denied(denial),
             // A password link opens through `/unlock` only, whoever asks here.
             Ok(_) if req.policy.password => OpenResponse::Denied(if status.password_set { Denial::PasswordRequired } else { Denial::PasswordNotSet }),
+            Ok(_) if self.device_refused(req.device.as_ref(), &req.policy, req.now)? => OpenResponse::Denied(Denial::DeviceLimit),
             Ok(admission) => {
                 let epoch = session_epoch(status.session_epoch, wider.iter().map(|w| w.session_epoch));
                 OpenResponse::Admitted(self.count(admission, epoch, req.now)?)
@@ -237,6 +256,13 @@ impl LinkGate {
             self.resettle(&scope, &settled).await?;
         }
         Ok(response)
+    }
+
+    /// Whether the open's device is one more than the link admits (no device: a request that
+    /// counts nothing, never refused here). Synchronous, between the decision and the count.
+    fn device_refused(&self, device: Option<&DeviceSeen>, policy: &LinkPolicy, now: i64) -> Result<bool> {
+        let Some(device) = device else { return Ok(false) };
+        Ok(self.take_device(device, policy.devices, now)? == DeviceDecision::Refused)
     }
 
     async fn change(&self, req: &ChangeRequest) -> Result<ChangeResponse> {
@@ -275,6 +301,7 @@ impl DurableObject for LinkGate {
         store::create_table(&sql);
         attempts::create_tables(&sql);
         wider::create_tables(&sql);
+        devices::create_tables(&sql);
         LinkGate { state, env }
     }
 
@@ -291,7 +318,12 @@ impl DurableObject for LinkGate {
                 Ok(body) => Response::from_json(&self.state(&body).await?),
                 Err(e) => Response::error(format!("body must be {{\"policy\": LinkPolicy, \"now\": i64}}: {e}"), 400),
             },
-            (Method::Get, "/status") => Response::from_json(&self.status_now()?),
+            (Method::Get, "/status") => Response::from_json(&self.with_devices(self.status_now()?)?),
+            (Method::Get, "/devices") => Response::from_json(&self.device_list()?),
+            (Method::Post, "/devices") => match crate::http::read_json::<DeviceChange>(&mut req, BODY_BYTES).await? {
+                Ok(change) => Response::from_json(&self.change_devices(&change)?),
+                Err(e) => Response::error(format!("body must be a DeviceChange: {e}"), 400),
+            },
             (Method::Post, "/subscribe") => match crate::http::read_json::<SubscribeRequest>(&mut req, BODY_BYTES).await? {
                 Ok(body) => match self.subscribe(&body).await? {
                     Ok(answer) => Response::from_json(&answer),

@@ -99,6 +99,7 @@ impl LinkGate {
                 password_set: password.is_some(),
                 notices,
                 password_attack: None,
+                devices: Default::default(),
             },
             readable,
             revision: r.revision,

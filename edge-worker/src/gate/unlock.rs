@@ -47,6 +47,7 @@ impl LinkGate {
         self.sql().exec("DELETE FROM password_attempts WHERE rowid = ?", vec![SqlStorageValue::Integer(booking)])?;
         Ok(match Self::decide(&req.policy, &now, &wider, &req.wider_terms, req.now) {
             Err(denial) => UnlockResponse::Denied(denial),
+            Ok(_) if self.device_refused(req.device.as_ref(), &req.policy, req.now)? => UnlockResponse::Denied(Denial::DeviceLimit),
             Ok(admission) => {
                 let epoch = session_epoch(now.status.session_epoch, wider.iter().map(|w| w.session_epoch));
                 UnlockResponse::Admitted(self.count(admission, epoch, req.now)?)

@@ -1,7 +1,7 @@
 //! Links with `password: required`: what anyone without a session is told, the password
 //! form's attempt, and the password page.
 
-use super::request::deny_person;
+use super::device::refused;
 use super::session::{PageSession, page, page_session};
 use super::{Visit, back_to_page, deny, link_state, localized, respond_html, respond_json, session_of, with_new_session};
 use crate::access::EventKind;
@@ -24,7 +24,7 @@ pub(super) async fn open_locked(v: &Visit<'_>, gallery: &Gallery, link: &Link, t
     if !v.head {
         match page_session(v, gallery, link, token).await? {
             PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
-            PageSession::Refuse(d) => return deny_person(v, gallery, link, token, d).await,
+            PageSession::Refuse(d) => return refused(v, gallery, link, token, d).await,
             PageSession::None => {}
         }
     }
@@ -46,7 +46,7 @@ async fn locked(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str) -> R
     }
     match denial {
         Denial::PasswordRequired => password_page(v, denial, None).await,
-        _ => deny_person(v, gallery, link, token, denial).await,
+        _ => refused(v, gallery, link, token, denial).await,
     }
 }
 
@@ -70,12 +70,14 @@ pub(super) async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token:
         password,
         network: v.password_guesser(),
         wider_terms: gate::owned_wider_terms(gallery, link),
+        device: Some(v.device()?),
     };
     let answer = GateClient::new(v.env, &gallery.id, &link.name)?.unlock(&req).await?;
     let (outcome, denial, retry_after) = match answer {
         UnlockResponse::Admitted(a) => {
             v.log_admitted_open(&gallery.id, &link.name, &a);
-            return with_new_session(v, token, back_to_page(token).map(|resp| (resp, session_of(v, a, now, true))));
+            let shown = with_new_session(v, token, back_to_page(token).map(|resp| (resp, session_of(v, a, now, true))));
+            return super::with_device_cookie(v, shown);
         }
         UnlockResponse::Denied(d) => (Err(d), d, None),
         UnlockResponse::Throttled { retry_after } => (Err(Denial::TooManyAttempts), Denial::TooManyAttempts, Some(retry_after)),
@@ -83,7 +85,7 @@ pub(super) async fn unlock(v: &Visit<'_>, gallery: &Gallery, link: &Link, token:
     v.log(&gallery.id, &link.name, EventKind::Open, outcome, None);
     match denial {
         Denial::WrongPassword | Denial::TooManyAttempts => password_page(v, denial, retry_after).await,
-        _ => deny_person(v, gallery, link, token, denial).await,
+        _ => refused(v, gallery, link, token, denial).await,
     }
 }
 

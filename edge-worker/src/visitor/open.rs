@@ -2,8 +2,8 @@
 //! everything else is told the link's real state.
 
 use super::locked::{open_locked, unlock};
-use super::request::deny_person;
 use super::session::{PageSession, page, page_session};
+use super::device::{refused, with_device_cookie};
 use super::preview::without_counting;
 use super::{Visit, back_to_page, deny, session_of, with_new_session};
 use crate::access::EventKind;
@@ -14,10 +14,10 @@ use gatefold_contract::manifest::{Gallery, Link};
 use gatefold_contract::token::Session;
 use worker::{Response, Result};
 
-/// Takes an open at the link's gate, logging it either way.
+/// Takes an open from this request's device at the link's gate, logging it either way.
 async fn count_open(v: &Visit<'_>, gallery: &Gallery, link: &Link) -> Result<std::result::Result<Session, Denial>> {
     let now = v.now();
-    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest::new(gallery, link, now)).await?;
+    let answer = GateClient::new(v.env, &gallery.id, &link.name)?.open(&OpenRequest::from_device(gallery, link, now, v.device()?)).await?;
     let session = match answer {
         OpenResponse::Admitted(a) => {
             v.log_admitted_open(&gallery.id, &link.name, &a);
@@ -43,7 +43,7 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
     }
     match page_session(v, gallery, link, token).await? {
         PageSession::Show(session) => return page(v, gallery, link, token, &session).await,
-        PageSession::Refuse(d) => return deny_person(v, gallery, link, token, d).await,
+        PageSession::Refuse(d) => return refused(v, gallery, link, token, d).await,
         PageSession::None => {}
     }
     if http::fetch_intent(|name| v.header(name)) != FetchIntent::Navigation {
@@ -51,9 +51,9 @@ pub async fn open(v: &Visit<'_>, token: &str) -> Result<Response> {
     }
     let shown = match count_open(v, gallery, link).await? {
         Ok(session) => page(v, gallery, link, token, &session).await.map(|resp| (resp, session)),
-        Err(d) => return deny_person(v, gallery, link, token, d).await,
+        Err(d) => return refused(v, gallery, link, token, d).await,
     };
-    with_new_session(v, token, shown)
+    with_device_cookie(v, with_new_session(v, token, shown))
 }
 
 /// `POST /s/<token>`: the interstitial's "View gallery" button. Counts the open, then sends
@@ -69,14 +69,14 @@ pub async fn confirm_open(v: &Visit<'_>, token: &str) -> Result<Response> {
     }
     match page_session(v, gallery, link, token).await? {
         PageSession::Show(_) => return back_to_page(token),
-        PageSession::Refuse(d) => return deny_person(v, gallery, link, token, d).await,
+        PageSession::Refuse(d) => return refused(v, gallery, link, token, d).await,
         PageSession::None => {}
     }
     if link.policy.password {
         return unlock(v, gallery, link, token).await;
     }
     match count_open(v, gallery, link).await? {
-        Ok(session) => with_new_session(v, token, back_to_page(token).map(|resp| (resp, session))),
-        Err(d) => deny_person(v, gallery, link, token, d).await,
+        Ok(session) => with_device_cookie(v, with_new_session(v, token, back_to_page(token).map(|resp| (resp, session)))),
+        Err(d) => refused(v, gallery, link, token, d).await,
     }
 }

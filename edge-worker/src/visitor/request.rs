@@ -9,7 +9,7 @@
 //! only). The browser is told which request it made by a cookie scoped to the link's path,
 //! holding the request's 128 random bits, never anything guessable.
 
-use super::{Visit, back_to_page, deny, deny_with, link_state, opening_fragment};
+use super::{Visit, back_to_page, deny, deny_with, opening_fragment};
 use crate::access;
 use crate::gallery_log::{AskAccess, Asked, GalleryLogClient};
 use crate::http;
@@ -64,7 +64,12 @@ pub async fn request_access(v: &Visit<'_>, token: &str) -> Result<Response> {
     let Ok(body) = http::read_body(&mut v.req.clone()?, requests::FORM_MAX_BYTES).await? else {
         return deny(v, Denial::RequestTooLarge).await;
     };
-    let (state, _) = link_state(v, gallery, link).await?;
+    // Asked with this browser's device, so a device refused at the link's limit is told so.
+    let state = crate::gate::GateClient::new(v.env, &gallery.id, &link.name)?
+        .state(&crate::gate::OpenRequest::from_device(gallery, link, v.now(), v.device()?))
+        .await?
+        .denial
+        .map_or(Ok(()), Err);
     let denial = match state {
         // Open again (granted meanwhile, or never closed): nothing to ask, the page opens.
         Ok(()) => return back_to_page(token),

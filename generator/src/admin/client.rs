@@ -192,6 +192,21 @@ impl Server {
         }
     }
 
+    /// A link's devices (admitted and refused), its extra allowance and forwarding flag.
+    pub fn devices(&self, gallery: &str, link: &str) -> Result<gatefold_contract::devices::LinkDevices> {
+        self.call(ApiRoute::Devices { gallery, link }, "", None, "the link's devices")
+    }
+
+    /// Forgets one device of a link (`device`: its id as [`Server::devices`] lists it).
+    pub fn forget_device(&self, gallery: &str, link: &str, device: &str) -> Result<gatefold_contract::devices::LinkDevices> {
+        self.call(ApiRoute::ForgetDevice { gallery, link }, "", Some(&serde_json::json!({ "device": device })), "the link's devices")
+    }
+
+    /// Lets one more device open a link.
+    pub fn allow_device(&self, gallery: &str, link: &str) -> Result<gatefold_contract::devices::LinkDevices> {
+        self.call(ApiRoute::AllowDevice { gallery, link }, "", None, "the link's devices")
+    }
+
     /// `POST notify/test`: one answer per channel the worker tried.
     pub fn notify_test(&self, gallery: Option<&str>) -> Result<NotifyTestAnswer> {
         let body = match gallery {

@@ -50,6 +50,35 @@ pub fn render_notify_test(answer: &NotifyTestAnswer) -> (String, usize, usize) {
     (out, failed, answer.channels.len())
 }
 
+/// `gatefold devices`' text: the limit and its slots, then one line per device (id, browser,
+/// OS, city, first and last seen in the site timezone, refused ones marked), then the
+/// forwarding flag with its evidence.
+pub fn render_devices(d: &gatefold_contract::devices::LinkDevices, tz: chrono_tz::Tz) -> String {
+    let when = |at: i64| chrono::DateTime::from_timestamp(at, 0).map_or_else(|| "?".into(), |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string());
+    let limit = match d.limit {
+        Some(n) => format!("{} of {} device(s){}", d.summary.count, u32::from(n) + d.summary.extra, if d.summary.extra > 0 { format!(" (devices: {n}, +{} allowed)", d.summary.extra) } else { String::new() }),
+        None => format!("{} device(s), no limit", d.summary.count),
+    };
+    let mut out = format!("{}/{} ({}): {limit}\n", d.gallery, d.link, d.label);
+    for dev in &d.devices {
+        let state = if dev.admitted { "" } else { "  refused" };
+        out.push_str(&format!(
+            "  {:<16}  {:<10} {:<10} {:<14} first {}  last {}{state}\n",
+            dev.id,
+            dev.browser,
+            dev.os,
+            dev.city.as_deref().unwrap_or("-"),
+            when(dev.first_seen),
+            when(dev.last_seen)
+        ));
+    }
+    if let Some(f) = &d.summary.forwarding {
+        out.push_str(&format!("possibly forwarded ({}): {}, at {}\n", f.reason.code(), f.summary(false), when(f.at)));
+    }
+    out.push_str(&format!("times in {tz}; forget one with --forget <id>, allow one more with --allow\n"));
+    out
+}
+
 /// `gatefold audit`'s table: time (site timezone), action, target, before → after, IP, device.
 pub fn render_audit(answer: &AuditLog, tz: chrono_tz::Tz) -> String {
     if answer.entries.is_empty() {

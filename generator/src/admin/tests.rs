@@ -59,6 +59,7 @@ fn link(overrides: Overrides, gallery_overrides: Overrides) -> LinkStatus {
         password_set: false,
         notices: vec![],
         password_attack: None,
+        devices: Default::default(),
     }
 }
 

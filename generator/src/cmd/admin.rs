@@ -1,11 +1,11 @@
-//! `gatefold stats|disable|enable|extend|revoke|password|export|notify test|audit|requests|grant|decline`: the admin
+//! `gatefold stats|disable|enable|extend|revoke|password|devices|export|notify test|audit|requests|grant|decline`: the admin
 //! commands' arguments, and each command as calls to the admin API client (`gatefold::admin`)
 //! and its text.
 //!
 //! Mounted with `#[command(flatten)] Admin(cmd::admin::AdminCommand)` in the CLI's `Command`
 //! enum, run by [`run`].
 
-use gatefold::admin::{Action, Server, password, Target, Window, render_audience, render_audit, render_link, render_notify_test, render_requests, render_stats, site_timezone};
+use gatefold::admin::{Action, Server, password, Target, Window, render_audience, render_audit, render_devices, render_link, render_notify_test, render_requests, render_stats, site_timezone, split_target};
 use anyhow::{Context, Result, bail};
 use gatefold_contract::admin::{LinkPatch, LinkStatus};
 use std::path::{Path, PathBuf};
@@ -77,6 +77,21 @@ pub enum AdminCommand {
     Notify {
         #[command(subcommand)]
         command: NotifyCommand,
+    },
+    /// Show the devices a link opened on (`devices:` ties it to its recipient's first N), its
+    /// forwarding flag; forget one device (frees its slot) or allow one more.
+    Devices {
+        /// `<gallery>/<link>` or `<gallery>/<audience>/<recipient>`.
+        target: String,
+        /// Forget this device (its id as listed): its slot is free again.
+        #[arg(long, conflicts_with = "allow")]
+        forget: Option<String>,
+        /// Let one more device open the link.
+        #[arg(long)]
+        allow: bool,
+        /// Print the API's JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Show a gallery's audit log: every owner action through the admin API, newest first.
     Audit {
@@ -205,6 +220,19 @@ pub fn run(cmd: AdminCommand) -> Result<()> {
             }
             if failed > 0 {
                 bail!("{failed} of {total} channel(s) failed: check each secret (`wrangler secret put <NAME>`, `.dev.vars` locally) and the bot's settings");
+            }
+        }
+        AdminCommand::Devices { target, forget, allow, json } => {
+            let (gallery, link) = split_target(&target)?;
+            let answer = match (forget, allow) {
+                (Some(id), _) => server.forget_device(&gallery, &link, &id)?,
+                (None, true) => server.allow_device(&gallery, &link)?,
+                (None, false) => server.devices(&gallery, &link)?,
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&answer)?);
+            } else {
+                print!("{}", render_devices(&answer, site_timezone(&server.timezone()?)?));
             }
         }
         AdminCommand::Audit { gallery, json } => {

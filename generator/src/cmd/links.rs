@@ -69,6 +69,7 @@ pub fn run(galleries: &Path, args: LinksArgs) -> Result<()> {
         let expires = p.expires.map_or("no expiry".to_string(), |e| format!("expires {}", e.describe(site.timezone.name(), &site.utc_offsets)));
         let download = if p.download.any() { "download on" } else { "download off" };
         let duration = p.view_seconds.map(|s| format!(", {s}s sessions")).unwrap_or_default();
+        let duration = format!("{duration}{}", p.devices.map(|n| format!(", {n} devices")).unwrap_or_default());
         let disabled = if p.disabled { ", DISABLED" } else { "" };
         println!("{}/{} ({})\n  {}\n  {views}, {expires}, {download}{duration}{disabled}\n  QR: {}", r.gallery, r.link, r.label, r.url, r.qr_png.display());
     }

@@ -14,7 +14,7 @@ use super::{GalleryConfig, LinkConfig, MAX_IMAGES, PreviewImage, SiteConfig, is_
 
 pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "opens_at", "images", "links", "notify", "preview_image"];
 const IMAGE_ENTRY_FIELDS: &[&str] = &["file", "caption", "alt"];
-const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "disabled", "rotate", "password", "recipients", "notify", "opens_at"];
+const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "devices", "disabled", "rotate", "password", "recipients", "notify", "opens_at"];
 const DESCRIPTION_FILE: &str = "description.md";
 const MAX_DESCRIPTION_BYTES: u64 = 256 * 1024;
 
@@ -367,11 +367,11 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
             expires: defaults.expires,
             download: defaults.download,
             view_seconds: defaults.view_seconds,
+            devices: defaults.devices,
             disabled: false,
             rotate: 0,
             password: false,
-            recipient: None,
-            notify: None,
+            recipient: None, notify: None,
             opens_at: at.opens.map(|(o, _)| o),
         };
         let mut opens = at.opens;
@@ -385,6 +385,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
             link.expires = fields.expires.or(defaults.expires);
             link.download = fields.download.unwrap_or(defaults.download);
             link.view_seconds = fields.view_seconds.or(defaults.view_seconds);
+            link.devices = fields.devices.or(defaults.devices);
             if matches!(fields.expires, Setting::Set(_)) {
                 expiry_node = m.value("expires");
             }
@@ -443,6 +444,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
                         max_views: row.max_views.or(link.max_views),
                         expires,
                         download: row.download.unwrap_or(link.download),
+                        devices: row.devices.or(link.devices),
                         recipient: Some(Recipient { email: row.email, note: row.note }),
                         ..link.clone()
                     });

@@ -101,6 +101,7 @@ pub struct LinkDefaults {
     pub expires: Option<ResolvedExpiry>,
     pub download: Downloads,
     pub view_seconds: Option<u32>,
+    pub devices: Option<u8>,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +159,8 @@ pub struct LinkConfig {
     pub expires: Option<ResolvedExpiry>,
     pub download: Downloads,
     pub view_seconds: Option<u32>,
+    /// `devices: N`: the devices of its recipient it opens on.
+    pub devices: Option<u8>,
     pub disabled: bool,
     /// Bumped by the owner to issue a new URL; the old one stops working.
     pub rotate: u32,
@@ -182,6 +185,7 @@ impl LinkConfig {
             password: self.password,
             terms_fingerprint: None,
             opens_at: self.opens_at,
+            devices: self.devices,
         }
     }
 }
@@ -460,6 +464,7 @@ mod tests {
             expires: Some(ResolvedExpiry::at_instant(100)),
             download: Downloads::ORIGINAL,
             view_seconds: Some(60),
+            devices: Some(2),
             disabled: false,
             rotate: 0,
             password: false,
@@ -469,7 +474,7 @@ mod tests {
         };
         assert_eq!(
             link.policy(true),
-            LinkPolicy { max_views: Some(5), expires: Some(ResolvedExpiry::at_instant(100)), download: Downloads::ORIGINAL, view_seconds: Some(60), disabled: true, password: false, terms_fingerprint: None, opens_at: None }
+            LinkPolicy { max_views: Some(5), expires: Some(ResolvedExpiry::at_instant(100)), download: Downloads::ORIGINAL, view_seconds: Some(60), disabled: true, password: false, terms_fingerprint: None, opens_at: None, devices: Some(2) }
         );
         assert!(!link.policy(false).disabled);
     }

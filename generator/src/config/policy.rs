@@ -33,9 +33,26 @@ pub struct PolicyFields {
     pub expires: Setting<ResolvedExpiry>,
     pub download: Option<Downloads>,
     pub view_seconds: Setting<u32>,
+    pub devices: Setting<u8>,
 }
 
 pub const MIN_VIEW_SECONDS: i64 = 10;
+
+/// The fix for a bad `devices:` value or cell.
+pub const DEVICES_FIX: &str = "write on how many of the recipient's devices the link opens, from 1 to 20 (e.g. `devices: 2` for a phone and a laptop), or `unlimited`";
+
+/// A `devices` cell of a recipient list (empty: inherit). The error is the message to show.
+pub fn devices_cell(cell: &str) -> Result<Setting<u8>, String> {
+    use gatefold_contract::devices::{MAX_DEVICES, MIN_DEVICES};
+    match cell.trim() {
+        "" => Ok(Setting::Inherit),
+        t if t.eq_ignore_ascii_case("unlimited") => Ok(Setting::Cleared),
+        t => match t.parse::<u8>() {
+            Ok(n) if (MIN_DEVICES..=MAX_DEVICES).contains(&n) => Ok(Setting::Set(n)),
+            _ => Err(format!("`{t}` is not a number of devices from {MIN_DEVICES} to {MAX_DEVICES}")),
+        },
+    }
+}
 
 pub const DOWNLOAD_FIX: &str = "write `false` (view only), `true` or `original` (originals), `web` (the widest display JPEG, for slides and chat), or `[original, web]` for both";
 
@@ -189,6 +206,15 @@ pub fn read(ctx: &mut FileDiagnostics, map: &Map<'_, '_>, prefix: &str, site: &S
             "write how many seconds a visitor may look after opening the link (at least 10, e.g. 600 for ten minutes), or `unlimited`",
         ) {
             out.view_seconds = Setting::Set(n as u32);
+        }
+    }
+    if let Some(node) = map.value("devices") {
+        use gatefold_contract::devices::{MAX_DEVICES, MIN_DEVICES};
+        let field = join(prefix, "devices");
+        if word(node).as_deref() == Some("unlimited") {
+            out.devices = Setting::Cleared;
+        } else if let Some(n) = ctx.int(node, &field, i64::from(MIN_DEVICES), i64::from(MAX_DEVICES), DEVICES_FIX) {
+            out.devices = Setting::Set(n as u8);
         }
     }
     out

@@ -22,7 +22,7 @@ pub const MAX_RECIPIENTS: usize = 2_000;
 /// 2,000 rows of name, label, e-mail and note fit in well under 2 MB.
 const MAX_CSV_BYTES: u64 = 2_000_000;
 /// The columns a recipient list may have (`name` and `label` required).
-pub const COLUMNS: &[&str] = &["name", "label", "email", "note", "max_views", "expires", "download"];
+pub const COLUMNS: &[&str] = &["name", "label", "email", "note", "max_views", "expires", "download", "devices"];
 const REQUIRED: &[&str] = &["name", "label"];
 
 /// Where a row or cell is written, for its diagnostics.
@@ -62,6 +62,7 @@ pub struct Row {
     pub max_views: Setting<u32>,
     pub expires: Setting<ResolvedExpiry>,
     pub download: Option<Downloads>,
+    pub devices: Setting<u8>,
     pub at: Place,
 }
 
@@ -141,7 +142,7 @@ fn optional(text: &str) -> Option<String> {
 }
 
 fn inline_row(ctx: &mut FileDiagnostics, item: &Node<'_>, field: &str, site: &SiteConfig) -> Option<Row> {
-    let map = ctx.mapping(item, field, "a recipient (`name:`, `label:` and optional `email:`, `note:`, `max_views:`, `expires:`, `download:`)")?;
+    let map = ctx.mapping(item, field, "a recipient (`name:`, `label:` and optional `email:`, `note:`, `max_views:`, `expires:`, `download:`, `devices:`)")?;
     ctx.unknown_keys(&map, field, COLUMNS);
     let (line, col) = pos(item);
     let at = Place { file: ctx.path.clone(), line, column: Some(col), field: field.to_string() };
@@ -157,7 +158,7 @@ fn inline_row(ctx: &mut FileDiagnostics, item: &Node<'_>, field: &str, site: &Si
     let mut text = |key: &str| map.value(key).and_then(|n| ctx.text(n, &join(field, key))).and_then(|t| optional(&t));
     let (email, note) = (text("email"), text("note"));
     let fields = policy::read(ctx, &map, field, site);
-    Some(Row { name: name?, label: label?, email, note, max_views: fields.max_views, expires: fields.expires, download: fields.download, at })
+    Some(Row { name: name?, label: label?, email, note, max_views: fields.max_views, expires: fields.expires, download: fields.download, devices: fields.devices, at })
 }
 
 fn read_csv_file(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str, file: &str, dir: &Path, site: &SiteConfig) -> Vec<Row> {
@@ -225,7 +226,7 @@ pub fn read_csv(path: &Path, site: &SiteConfig, diags: &mut Vec<Diagnostic>) -> 
     let header: Vec<String> = match reader.headers() {
         Ok(h) => h.iter().map(|c| c.trim().to_ascii_lowercase()).collect(),
         Err(e) => {
-            diags.push(header_at(None).error(format!("cannot read the header row: {e}"), "the first row names the columns: `name,label` and optional `email,note,max_views,expires,download`"));
+            diags.push(header_at(None).error(format!("cannot read the header row: {e}"), "the first row names the columns: `name,label` and optional `email,note,max_views,expires,download,devices`"));
             return Vec::new();
         }
     };
@@ -249,7 +250,7 @@ pub fn read_csv(path: &Path, site: &SiteConfig, diags: &mut Vec<Diagnostic>) -> 
             header_ok = false;
             diags.push(header_at(None).error(
                 format!("the header has no `{required}` column"),
-                "the first row must name the columns, starting with `name,label` (then optional `email,note,max_views,expires,download`)",
+                "the first row must name the columns, starting with `name,label` (then optional `email,note,max_views,expires,download,devices`)",
             ));
         }
     }
@@ -331,7 +332,12 @@ fn csv_row(cell: &dyn Fn(&str) -> String, at: &dyn Fn(&str) -> Place, site: &Sit
             }
         },
     };
+    let devices = policy::devices_cell(&cell("devices")).unwrap_or_else(|message| {
+        bad("devices", message, &format!("{}, or leave the cell empty to inherit the audience's", policy::DEVICES_FIX));
+        Setting::Inherit
+    });
     ok.then(|| Row {
+        devices,
         name,
         label,
         email: optional(&cell("email")),
@@ -438,6 +444,15 @@ mod tests {
             std::fs::write(dir.path().join("g").join(name), bytes).unwrap();
         }
         load(dir.path(), &LoadOptions { themes: None, verify_images: false, now: 0, known: None })
+    }
+
+    #[test]
+    fn a_recipients_devices_come_from_its_row_else_its_audience_and_unlimited_clears_them() {
+        let yaml = "title: G\nlinks:\n  channel:\n    devices: 2\n    recipients: dealers.csv\n  inline:\n    devices: 4\n    recipients:\n      - name: ann\n        label: Ann\n        devices: 1\n  team:\n    devices: 20\n";
+        let (project, _) = load_gallery(yaml, &[("dealers.csv", b"name,label,devices\nsh,Shanghai,3\nbj,Beijing,\ngz,Guangzhou,unlimited\n")]).unwrap();
+        let devices: Vec<(&str, Option<u8>)> = project.galleries[0].links.iter().map(|l| (l.name.as_str(), l.devices)).collect();
+        assert_eq!(devices, [("channel/sh", Some(3)), ("channel/bj", Some(2)), ("channel/gz", None), ("inline/ann", Some(1)), ("team", Some(20))]);
+        assert_eq!(project.galleries[0].links[0].policy(false).devices, Some(3), "the published policy carries it");
     }
 
     #[test]

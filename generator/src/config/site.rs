@@ -16,7 +16,7 @@ use crate::images::ImageSettings;
 pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "plan", "images", "links", "notify", "notify_digest_at", "preview_image"];
 const ANALYTICS_FIELDS: &[&str] = &["retention_days"];
 const IMAGE_FIELDS: &[&str] = &["widths", "thumbnail", "webp_quality", "jpeg_quality", "avif", "max_megapixels"];
-const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds"];
+const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds", "devices"];
 
 impl SiteConfig {
     fn set_timezone(&mut self, tz: Tz) {
@@ -227,6 +227,7 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
             expires: fields.expires.or(None),
             download: fields.download.unwrap_or(Downloads::NONE),
             view_seconds: fields.view_seconds.or(None),
+            devices: fields.devices.or(None),
         };
     }
     site

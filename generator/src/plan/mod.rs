@@ -408,7 +408,8 @@ fn policy_fields(a: &LinkPolicy, b: &LinkPolicy, tz: &Site, all: bool) -> Vec<Fi
     };
     let seconds = |s: Option<u32>| s.map_or("no limit".to_string(), format_duration);
     let state = |d: bool| if d { "yes" } else { "no" }.to_string();
-    let rows = [
+    let devices = |d: Option<u8>| d.map_or("no limit".to_string(), |n| format!("{n} devices"));
+    let mut rows = vec![
         ("max_views", views(a.max_views), views(b.max_views)),
         ("expires", expiry(a.expires), expiry(b.expires)),
         ("opens_at", a.opens_at.map_or("at publish".to_string(), |o| gatefold_contract::time::for_owner(tz, o.at)), b.opens_at.map_or("at publish".to_string(), |o| gatefold_contract::time::for_owner(tz, o.at))),
@@ -417,6 +418,10 @@ fn policy_fields(a: &LinkPolicy, b: &LinkPolicy, tz: &Site, all: bool) -> Vec<Fi
         ("disabled", state(a.disabled), state(b.disabled)),
         ("password", if a.password { "required" } else { "no" }.to_string(), if b.password { "required" } else { "no" }.to_string()),
     ];
+    // A new link lists `devices` only when it has a limit (most links have none).
+    if !all || b.devices.is_some() {
+        rows.push(("devices", devices(a.devices), devices(b.devices)));
+    }
     rows.into_iter()
         .filter(|(_, old, new)| all || old != new)
         .map(|(field, old, new)| FieldChange { field: field.to_string(), old: if all { NONE.to_string() } else { old }, new })

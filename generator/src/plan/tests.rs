@@ -33,7 +33,7 @@ fn image(id: &str, content: &str) -> Image {
 }
 
 fn market() -> LinkPolicy {
-    LinkPolicy { max_views: Some(100), expires: Some(ResolvedExpiry { written: Expiry::parse("2026-12-05").unwrap(), at: END_OF_DEC_5_SHANGHAI }), download: Downloads::NONE, view_seconds: None, disabled: false, password: false, terms_fingerprint: None, opens_at: None }
+    LinkPolicy { max_views: Some(100), expires: Some(ResolvedExpiry { written: Expiry::parse("2026-12-05").unwrap(), at: END_OF_DEC_5_SHANGHAI }), download: Downloads::NONE, view_seconds: None, disabled: false, password: false, terms_fingerprint: None, opens_at: None, devices: None }
 }
 
 fn manifest(links: Vec<Link>, images: Vec<Image>) -> Manifest {

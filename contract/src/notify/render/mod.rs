@@ -80,6 +80,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::En, PasswordAttack) => "Someone is guessing a link's password",
         (Locale::En, GoLive) => "Gone live: opens now",
         (Locale::En, AccessRequested) => "Access requested",
+        (Locale::En, ForwardingSuspected) => "Link possibly forwarded",
         (Locale::En, Test) => "Test message from Gatefold",
         (Locale::ZhCn, FirstOpen) => "首次打开",
         (Locale::ZhCn, Open) => "打开",
@@ -93,6 +94,7 @@ fn kind_title(kind: NotifyKind, locale: Locale) -> &'static str {
         (Locale::ZhCn, PasswordAttack) => "有人在猜测链接密码",
         (Locale::ZhCn, GoLive) => "已按计划开放",
         (Locale::ZhCn, AccessRequested) => "访问申请",
+        (Locale::ZhCn, ForwardingSuspected) => "链接可能被转发",
         (Locale::ZhCn, Test) => "Gatefold 测试消息",
     }
 }
@@ -206,6 +208,10 @@ fn digest_sections(d: &Digest, locale: Locale, site: &impl Clock, now_s: i64) ->
         // An empty day is news too: the owner learns the digest ran.
         push(if en { format!("Opens and downloads on {}", d.day) } else { format!("{} 的打开与下载", d.day) }, vec![if en { "none".into() } else { "无".into() }]);
     }
+    push(
+        if en { "Possibly forwarded".into() } else { "可能被转发".into() },
+        d.links.iter().filter_map(|l| l.forwarded.as_ref().map(|f| format!("{}{}{f}", name(l), if en { ": " } else { "：" }))).collect(),
+    );
     push(if en { "Not opened yet".into() } else { "尚未打开".into() }, d.links.iter().filter(|l| !l.opened).map(name).collect());
     push(
         if en { "Opened but never downloaded".into() } else { "已打开但从未下载".into() },
@@ -345,6 +351,7 @@ fn header_colour(kind: NotifyKind) -> &'static str {
     match kind {
         NotifyKind::LimitReached | NotifyKind::DeniedAfterClose | NotifyKind::PasswordAttack => "red",
         NotifyKind::AccessRequested => "green",
+        NotifyKind::ForwardingSuspected => "orange",
         NotifyKind::LimitNear | NotifyKind::ExpiresSoon => "orange",
         NotifyKind::OwnerAction => "purple",
         NotifyKind::GoLive => "green",

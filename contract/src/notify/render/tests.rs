@@ -233,6 +233,7 @@ fn digest_notice(links: usize) -> Notice {
             download_on: true,
             views_left: Some(100 - (i as u64 % 100)),
             expires_at: Some(AT + (i as i64 % 10) * DAY),
+            forwarded: (i == 1).then(|| "3 devices, 2 cities within 24 h".into()),
         })
         .collect();
     Notice { id: "d-1".into(), kind: NotifyKind::Digest, link: None, count: 1, place: None, device: None, digest: Some(Digest { day: "2026-11-29".into(), links }), ..notice(NotifyKind::Digest, 1) }
@@ -244,6 +245,7 @@ fn a_digest_lists_each_section_capped_with_the_rest_counted() {
     let text = json(&o)["markdown"]["text"].as_str().unwrap().to_string();
     for want in [
         "**Opens and downloads on 2026-11-29**\n- Link 3: 3 opens, 0 downloads\n- Link 0: 0 opens, 1 downloads\n",
+        "**Possibly forwarded**\n- Link 1: 3 devices, 2 cities within 24 h\n",
         "**Not opened yet**\n- Link 1\n- Link 2\n",
         "**Opened but never downloaded**\n- Link 3\n",
         // Link 0 expires now (not within the future 7 days); 1..3 days ahead, local dates.

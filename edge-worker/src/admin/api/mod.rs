@@ -96,6 +96,7 @@ pub fn link_status(site: &Site, gallery: &Gallery, link: &Link, gate: Status, wi
         password_set: link.policy.password && gate.password_set,
         notices,
         password_attack: gate.password_attack,
+        devices: gate.devices,
     }
 }
 
@@ -158,6 +159,8 @@ pub struct LinksQuery {
     /// Only the recipients of audiences of this name.
     pub audience: Option<String>,
     pub state: Option<LinkState>,
+    /// `forwarded=1`: only links flagged "possibly forwarded".
+    pub forwarded: bool,
     /// Lowercased search text.
     pub q: Option<String>,
     pub offset: usize,
@@ -186,6 +189,7 @@ impl LinksQuery {
             gallery: given("gallery").map(str::to_string),
             audience: given("audience").map(str::to_string),
             state,
+            forwarded: matches!(given("forwarded"), Some("1" | "true")),
             q: given("q").map(str::to_lowercase),
             offset: number("offset", 0)?,
             limit: limit.min(LINKS_PAGE_MAX),
