@@ -128,9 +128,10 @@ pub struct DeviceSummary {
     /// "Allow one more device" taps on top of `devices:`.
     #[serde(default)]
     pub extra: u32,
-    /// The link's latest forwarding flag (kept until the owner forgets the devices behind it).
+    /// The link's latest forwarding flag (kept until the owner forgets the devices behind it);
+    /// boxed: most links have none, and every status carries the field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub forwarding: Option<Forwarding>,
+    pub forwarding: Option<Box<Forwarding>>,
 }
 
 /// A link's devices as the admin API answers them (`GET links/<id>/devices`, and after a

@@ -120,7 +120,9 @@ test("an audience revoke ends every open session of its recipients, a recipient'
     const again = await w.navigate(L(dealer(3)).path, { headers: { "user-agent": CHROME, "cf-connecting-ip": "203.0.113.40", cookie: sessions[dealer(3)] } });
     assert.equal(again.status, 200);
     assert.equal((await w.status(`launch-a/${dealer(3)}`)).views, before + 1);
-    sessions[dealer(3)] = cookieOf(again);
+    // The browser keeps its device cookie (set on its first open) beside the new session.
+    const device = sessions[dealer(3)].split("; ").find((c) => c.startsWith("__Secure-gf_device="));
+    sessions[dealer(3)] = `${cookieOf(again)}; ${device}`;
     assert.equal(await image(dealer(3)), 200, "the new session carries the epochs in force");
   });
 });

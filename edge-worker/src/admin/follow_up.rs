@@ -38,7 +38,7 @@ pub(super) async fn follow_up(env: &Env, site: &Site, g: &Rc<Gallery>, now: i64)
     let requests = super::requests::open_requests(env, g).await?;
     let mut forwarded: Vec<ForwardedLink> =
         flags?.into_iter().filter_map(|(name, forwarding)| g.links.get(&name).map(|l| ForwardedLink { label: l.label.clone(), name, forwarding })).collect();
-    forwarded.sort_by(|a, b| b.forwarding.at.cmp(&a.forwarding.at));
+    forwarded.sort_by_key(|f| std::cmp::Reverse(f.forwarding.at));
     let by_link = rollup::activity_by_link(&rows);
     for l in recipients {
         // Every listed link has its entry; were one missing, it would read as closed.
