@@ -36,7 +36,6 @@ use gatefold_contract::{Denial, LinkPolicy, Overrides};
 use serde::{Deserialize, Serialize};
 use worker::{DurableObject, Env, Method, Request, RequestInit, Response, Result, State, Stub, durable_object};
 
-#[cfg(feature = "owner")]
 mod attempts;
 mod client;
 mod devices;
@@ -47,7 +46,6 @@ mod store;
 mod unlock;
 mod wider;
 
-#[cfg(feature = "owner")]
 pub use client::{GateClient, owned_wider_terms, wider_statuses};
 pub use devices::{DeviceChange, DeviceChangeResponse, DeviceList};
 pub use wider::{ScopeCopy, SubscribeRequest, SubscribeResponse};
