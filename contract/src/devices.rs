@@ -168,6 +168,20 @@ pub enum DeviceDecision {
     Refused,
 }
 
+/// [`decide_device`] for the device `id` against a link's stored `devices`. With a limit only the
+/// first `limit + extra` admitted devices (by first sight) hold a slot: a limit published after
+/// more devices had opened the link, or lowered, keeps the earliest ones (the recipient's own,
+/// most likely) and lets none of the later ones in, rather than refusing every new device while
+/// all the old ones stay admitted.
+pub fn decide_among(devices: &[DeviceRecord], id: &str, limit: Option<u8>, extra: u32) -> DeviceDecision {
+    let mut holders: Vec<&DeviceRecord> = devices.iter().filter(|d| d.admitted).collect();
+    if let Some(n) = limit {
+        holders.sort_by(|a, b| (a.first_seen, &a.id).cmp(&(b.first_seen, &b.id)));
+        holders.truncate(usize::from(n).saturating_add(extra as usize));
+    }
+    decide_device(holders.iter().any(|d| d.id == id), holders.len(), limit, extra)
+}
+
 pub fn decide_device(known: bool, admitted: usize, limit: Option<u8>, extra: u32) -> DeviceDecision {
     match limit {
         _ if known => DeviceDecision::Known,
@@ -232,6 +246,16 @@ mod tests {
         assert_eq!(decide_device(true, 2, Some(2), 0), DeviceDecision::Known);
         assert_eq!(decide_device(false, 2, Some(2), 1), DeviceDecision::New);
         assert_eq!(decide_device(false, 500, None, 0), DeviceDecision::New);
+    }
+
+    #[test]
+    fn a_limit_published_after_more_devices_opened_keeps_the_earliest_and_admits_no_later_one() {
+        let seen = [dev("first", None, 300, true), dev("second", None, 200, true), dev("third", None, 100, true)];
+        assert_eq!(decide_among(&seen, "first", Some(1), 0), DeviceDecision::Known);
+        assert_eq!(decide_among(&seen, "second", Some(1), 0), DeviceDecision::Refused, "beyond the new limit");
+        assert_eq!(decide_among(&seen, "new-phone", Some(1), 0), DeviceDecision::Refused);
+        assert_eq!(decide_among(&seen, "second", Some(1), 1), DeviceDecision::Known, "one more allowed: the next earliest");
+        assert_eq!(decide_among(&seen, "new-phone", None, 0), DeviceDecision::New);
     }
 
     #[test]

@@ -24,12 +24,17 @@ window.AdminStats = ({ $, t, el, api, R, fmtTime, status, copy, saveBlob, lang }
     return q.toString();
   }
 
+  // Loads overlap (a gallery picked, then a range submitted): only the latest one asked for
+  // draws, so a slower earlier answer never replaces the range the owner chose.
+  let latest = 0;
   async function loadStats() {
     const g = $("#gallery").value;
     if (!g) return;
+    const mine = ++latest;
     status(t("loading"));
     try {
       const stats = await (await api(R.Stats, { gallery: g }, { query: `?${statsQuery()}` })).json();
+      if (mine !== latest) return;
       fillLinkFilter(stats);
       renderStats(stats);
       loadNotifications(g);

@@ -114,8 +114,13 @@ impl Visit<'_> {
     /// The client a session is bound to: browser family and OS of this request's User-Agent,
     /// and its device (a session cookie copied to another device does not verify there).
     fn client(&self) -> ClientBinding {
+        self.browser_and_os().with_device(self.request_device().ok().map(|d| d.id).as_ref())
+    }
+
+    /// The client's browser and OS alone: how sessions were bound before devices were.
+    fn browser_and_os(&self) -> ClientBinding {
         let (_, os, browser) = access::describe_user_agent(&self.header("User-Agent").unwrap_or_default());
-        ClientBinding::new(&browser, &os).with_device(self.request_device().ok().map(|d| d.id).as_ref())
+        ClientBinding::new(&browser, &os)
     }
 
     /// Who is guessing a link's password, for its throttle: the network and allocation of the
@@ -145,7 +150,14 @@ impl Visit<'_> {
     fn session(&self, token: &str, runtime: &gate::LinkRuntime) -> Option<Session> {
         let cookies = self.header("Cookie");
         let value = http::cookie(cookies.as_deref(), Session::COOKIE)?;
-        Session::decode(value, &self.site.key, token, self.client()).filter(|s| s.epoch >= runtime.session_epoch)
+        let key = &self.site.key;
+        Session::decode(value, key, token, self.client())
+            // A session an earlier version issued is bound to browser and OS alone; a browser
+            // without a device cookie presents it as before, so a deploy neither ends a live
+            // session nor counts its next page as an open (on a one-view link: a lockout).
+            // Sessions issued since carry the device: this never admits one elsewhere.
+            .or_else(|| self.device_cookie().is_none().then(|| Session::decode(value, key, token, self.browser_and_os())).flatten())
+            .filter(|s| s.epoch >= runtime.session_epoch)
     }
 }
 

@@ -109,29 +109,24 @@ impl LinkGate {
         Ok(status)
     }
 
-    /// An open from `seen` at a link with `limit` (synchronous, between the decision and the
-    /// count): a known device or a free slot is admitted (and remembered), one more is refused
-    /// and kept as evidence; either way the forwarding rule runs on the devices as they now
-    /// stand, and a new flag is handed to the gallery's log once per day.
     /// Whether `seen` would be refused at the limit now, without remembering it: what a request
     /// that counts nothing (an access request's form) is told about its own device.
     pub(super) fn device_would_be_refused(&self, seen: &DeviceSeen, limit: Option<u8>) -> Result<bool> {
         if limit.is_none() {
             return Ok(false);
         }
-        let rows = self.device_rows()?;
-        let known = rows.iter().any(|d| d.id == seen.id && d.admitted);
-        let admitted = rows.iter().filter(|d| d.admitted).count();
-        Ok(devices::decide_device(known, admitted, limit, self.device_state()?.extra.max(0) as u32) == DeviceDecision::Refused)
+        let extra = self.device_state()?.extra.max(0) as u32;
+        Ok(devices::decide_among(&self.device_rows()?, &seen.id, limit, extra) == DeviceDecision::Refused)
     }
 
+    /// An open from `seen` at a link with `limit` (synchronous, between the decision and the
+    /// count): a known device or a free slot is admitted (and remembered), one more is refused
+    /// and kept as evidence; either way the forwarding rule runs on the devices as they now
+    /// stand, and a new flag is handed to the gallery's log once per day.
     pub(super) fn take_device(&self, seen: &DeviceSeen, limit: Option<u8>, now: i64) -> Result<DeviceDecision> {
         let seen = seen.clone().bounded();
-        let rows = self.device_rows()?;
         let state = self.device_state()?;
-        let known = rows.iter().any(|d| d.id == seen.id && d.admitted);
-        let admitted = rows.iter().filter(|d| d.admitted).count();
-        let decision = devices::decide_device(known, admitted, limit, state.extra.max(0) as u32);
+        let decision = devices::decide_among(&self.device_rows()?, &seen.id, limit, state.extra.max(0) as u32);
         self.remember(&seen, decision != DeviceDecision::Refused, now)?;
         self.prune(limit)?;
         if let Some(flag) = devices::forwarding(&self.device_rows()?, limit, now) {
