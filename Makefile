@@ -34,7 +34,7 @@ test-architecture:
 # (chrono's `wasmbind`, syn's `visit-mut`, zip's zlib-rs...): in one `--workspace` selection
 # they would reach the generator's dependencies and make `cargo run` compile them all again.
 test-rust:
-	cargo test --release --locked -p gatefold-contract -p gatefold
+	cargo test --release --locked -p gatefold-contract -p gatefold-mark -p gatefold
 	cargo test --release --locked -p gatefold-edge-worker
 
 test-e2e:

@@ -8,6 +8,8 @@
 //! - [`expiry`]: link expiries as owners write them, and their one conversion to an instant;
 //! - [`time`]: an instant as the site's clock shows it (local day, wall time, the forms owners
 //!   read), the one conversion the other way;
+//! - [`mark`]: forensic marks: the mark key, a link's codeword, a marked pair's index and the
+//!   splice that makes a recipient's copy from it (no pixel work);
 //! - [`media`]: the image media types written into the manifest and served;
 //! - [`token`]: link tokens and signed visitor sessions;
 //! - [`devices`]: the devices a link admitted, the device limit and the forwarding rule;
@@ -37,6 +39,7 @@ pub mod devices;
 pub mod expiry;
 pub mod locale;
 pub mod manifest;
+pub mod mark;
 pub mod media;
 mod named;
 pub mod notify;

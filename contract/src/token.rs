@@ -21,6 +21,7 @@ pub struct SigningKey {
     visitors: [u8; 32],
     devices: [u8; 32],
     fingerprint: [u8; 32],
+    marks: crate::mark::MarkKey,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -37,6 +38,7 @@ impl SigningKey {
             visitors: blake3::derive_key("gatefold 2026 visitor hash v1", secret.as_bytes()),
             devices: blake3::derive_key("gatefold 2026 device cookie v1", secret.as_bytes()),
             fingerprint: blake3::derive_key("gatefold 2026 signing key fingerprint v1", secret.as_bytes()),
+            marks: crate::mark::MarkKey::from_secret(secret),
         }
     }
 
@@ -49,6 +51,11 @@ impl SigningKey {
     /// visitor keys), so it can travel with the build in `site.json` and let the worker refuse
     /// a site signed with another key than its own `SIGNING_KEY`, or with the public
     /// development key.
+    /// The key forensic marks are made and read with (`crate::mark`).
+    pub fn mark_key(&self) -> &crate::mark::MarkKey {
+        &self.marks
+    }
+
     pub fn fingerprint(&self) -> String {
         data_encoding::HEXLOWER.encode(&self.fingerprint[..16])
     }

@@ -366,6 +366,7 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
                 policy: l.policy(gallery.disabled),
                 recipient: l.recipient.clone(),
                 notify: l.notify.clone(),
+                mark: None,
             };
             (l.name.clone(), link)
         })

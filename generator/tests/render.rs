@@ -32,6 +32,7 @@ fn variant(id: &str, role: VariantRole, width: u32, ext: &str, full_size: bool) 
         file: format!("{id}-{width}.{ext}"),
         key: manifest::display_key(&format!("{id:0>16}"), &format!("{width}.{ext}")),
         full_size,
+        marked: None,
     }
 }
 
@@ -56,12 +57,13 @@ fn image(id: &str, caption: Option<&str>) -> Image {
             size: 12_000_000,
             content_type: gatefold_contract::MediaType::Jpeg,
             crc32: 7,
+            marked: None,
         },
     }
 }
 
 fn link(name: &str, label: &str, token: &str, policy: LinkPolicy) -> (String, Link) {
-    (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy, recipient: None, notify: None })
+    (name.into(), Link { name: name.into(), label: label.into(), token: token.into(), rotate: 0, policy, recipient: None, notify: None, mark: None })
 }
 
 fn site(dev_key: bool) -> SiteModel {

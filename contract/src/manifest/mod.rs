@@ -119,6 +119,12 @@ pub fn page_path(gallery: &str, mode: PageMode, locale: Locale) -> String {
     format!("/_gatefold/pages/{gallery}.{}.{}.json", mode.name(), locale.tag())
 }
 
+/// Asset path of the page template marked links get ([`Link::mark`]): its images are the
+/// marked JPEG variants only, which the worker splices per recipient.
+pub fn marked_page_path(gallery: &str, mode: PageMode, locale: Locale) -> String {
+    format!("/_gatefold/pages/{gallery}.{}.marked.{}.json", mode.name(), locale.tag())
+}
+
 /// Asset path of a gallery's preview in one language ([`crate::preview::PreviewPage`]): the
 /// interstitial and the card that link-preview fetchers, scanners and HEAD are answered with.
 pub fn preview_path(gallery: &str, locale: Locale) -> String {
@@ -151,6 +157,23 @@ pub fn denial_path(denial: crate::Denial, locale: Locale) -> String {
 /// pipeline version and the settings that made it; `suffix` is its size and type (`960.webp`).
 pub fn display_key(hash16: &str, suffix: &str) -> String {
     format!("display/{hash16}-{suffix}")
+}
+
+/// R2 keys of a marked pair (`crate::mark`): `A`, `B` and their index. `hash16` derives from
+/// the source, the pipeline, the settings and the mark key's id; `suffix` names the size
+/// (`1920`, `original`).
+pub fn marked_keys(hash16: &str, suffix: &str) -> MarkedPair {
+    MarkedPair {
+        a: format!("marked/{hash16}-{suffix}.a.jpg"),
+        b: format!("marked/{hash16}-{suffix}.b.jpg"),
+        index: format!("marked/{hash16}-{suffix}.idx"),
+    }
+}
+
+/// R2 key of one stamped link's band of one marked pair: [`crate::mark::Band`]'s bytes, then the
+/// band's segments. `stamp` is the link's [`LinkMark::stamp`].
+pub fn band_key(pair: &MarkedPair, stamp: &str) -> String {
+    format!("{}.{stamp}.band", pair.index.trim_end_matches(".idx"))
 }
 
 /// R2 key of a metadata-stripped original, named by the hash of its bytes.
@@ -355,6 +378,26 @@ pub struct Link {
     /// `None`: the gallery's ([`Gallery::notify`]). `Some(vec![])`: none for this link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notify: Option<Vec<crate::notify::Channel>>,
+    /// `mark:` as published for this link (its own, else its audience's, else the site's).
+    /// `None`: served exactly as an unmarked link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<LinkMark>,
+}
+
+/// How a marked link's images are marked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkMark {
+    /// The key the marks are made with ([`crate::mark::MarkKey::id`]): a worker whose own key
+    /// differs refuses marked images rather than serving unreadable marks.
+    pub key_id: String,
+    /// The visible stamp's id (16 hex digits of the rendered text's hash): each marked pair's
+    /// band for this link is at [`band_key`]. `None`: no visible stamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stamp: Option<String>,
+    /// Originals (and the ZIP's originals) are marked too; else they are served untouched.
+    #[serde(default)]
+    pub originals: bool,
 }
 
 impl Link {
@@ -422,6 +465,19 @@ pub struct Variant {
     pub key: String,
     /// Whether viewing it counts as a full-size view in analytics.
     pub full_size: bool,
+    /// The variant as a marked pair, for marked links (JPEG display variants of a gallery with
+    /// a marked link). `None`: no marked link sees it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marked: Option<MarkedPair>,
+}
+
+/// A marked pair's R2 objects ([`marked_keys`]): a marked link's copy is spliced from them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarkedPair {
+    pub a: String,
+    pub b: String,
+    pub index: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -433,6 +489,9 @@ pub struct Original {
     pub content_type: MediaType,
     /// CRC-32 (IEEE) of the stripped original, so a ZIP of originals needs no pass over bytes.
     pub crc32: u32,
+    /// The original at full size as a marked JPEG pair, for links marked with `originals: true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marked: Option<MarkedPair>,
 }
 
 impl Image {

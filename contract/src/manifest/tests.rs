@@ -56,7 +56,7 @@ fn manifest_with_tokens(tokens: &[(&str, &str, &str)]) -> Manifest {
         });
         gallery.links.insert(
             l.to_string(),
-            Link { name: l.to_string(), label: l.to_string(), token: t.to_string(), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None },
+            Link { name: l.to_string(), label: l.to_string(), token: t.to_string(), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None, mark: None },
         );
     }
     Manifest {

@@ -123,6 +123,7 @@ fn recipient_gallery() -> (crate::manifest::Site, crate::manifest::Gallery) {
         policy: crate::LinkPolicy { expires, ..Default::default() },
         recipient,
         notify: None,
+        mark: None,
     };
     let end_of_2026 = crate::ResolvedExpiry { written: crate::Expiry::parse("2026-12-31").unwrap(), at: NEW_YEAR };
     let links = [

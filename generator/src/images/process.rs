@@ -309,6 +309,7 @@ fn planned(job: &Job, key: String, entry: Entry) -> Planned {
             file: format!("{}-{}-{}", job.image_id, f.hash16, f.suffix),
             key: display_key(&f.hash16, &f.suffix),
             full_size: f.full_size,
+            marked: None,
         })
         .collect();
     let processed = Processed {
@@ -322,6 +323,7 @@ fn planned(job: &Job, key: String, entry: Entry) -> Planned {
             size: entry.original_size,
             content_type: entry.original_content_type,
             crc32: entry.original_crc32,
+            marked: None,
         },
     };
     Planned { job: job.clone(), processed, key, entry }

@@ -15,7 +15,7 @@ fn key() -> SigningKey {
 }
 
 fn link(gallery: &str, name: &str, rotate: u32, policy: LinkPolicy) -> Link {
-    Link { name: name.into(), label: format!("{name} team"), token: key().link_token(gallery, name, rotate), rotate, policy, recipient: None, notify: None }
+    Link { name: name.into(), label: format!("{name} team"), token: key().link_token(gallery, name, rotate), rotate, policy, recipient: None, notify: None, mark: None }
 }
 
 fn image(id: &str, content: &str) -> Image {
@@ -28,7 +28,7 @@ fn image(id: &str, content: &str) -> Image {
         height: 900,
         animated: false,
         variants: Vec::new(),
-        original: Original { key: format!("originals/launch/{content}.jpg"), size: 1000, content_type: gatefold_contract::MediaType::Jpeg, crc32: 0 },
+        original: Original { key: format!("originals/launch/{content}.jpg"), size: 1000, content_type: gatefold_contract::MediaType::Jpeg, crc32: 0, marked: None },
     }
 }
 

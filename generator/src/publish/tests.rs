@@ -28,16 +28,17 @@ fn image(key: &str) -> Image {
                 file: format!("{key}-{suffix}"),
                 key: format!("display/{key}-{suffix}"),
                 full_size: true,
+                marked: None,
             })
             .collect(),
-        original: Original { key: format!("originals/{key}.jpg"), size: 3, content_type: MediaType::Jpeg, crc32: 0 },
+        original: Original { key: format!("originals/{key}.jpg"), size: 3, content_type: MediaType::Jpeg, crc32: 0, marked: None },
     }
 }
 
 fn manifest(links: &[(&str, &str, LinkPolicy)], images: &[&str]) -> Manifest {
     let links = links
         .iter()
-        .map(|(name, token, policy)| (name.to_string(), Link { name: name.to_string(), label: name.to_string(), token: token.to_string(), rotate: 0, policy: policy.clone(), recipient: None, notify: None }))
+        .map(|(name, token, policy)| (name.to_string(), Link { name: name.to_string(), label: name.to_string(), token: token.to_string(), rotate: 0, policy: policy.clone(), recipient: None, notify: None, mark: None }))
         .collect();
     let gallery = Gallery { id: "g".into(), title: "G".into(), images: images.iter().map(|k| image(k)).collect(), links, audiences: Default::default(), notify: Vec::new() };
     Manifest {

@@ -274,6 +274,7 @@ mod tests {
             file: format!("a-{width}.{ext}"),
             key: manifest::display_key("0123456789abcdef", &format!("{width}.{ext}")),
             full_size,
+            marked: None,
         }
     }
 

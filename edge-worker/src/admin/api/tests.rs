@@ -42,7 +42,7 @@ fn launch() -> Gallery {
     let at = |day: i64| gatefold_contract::ResolvedExpiry { written: Expiry::EndOfDay(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()), at: day };
     let link = |name: &str, expires: Option<i64>, max_views: Option<u32>| {
         let policy = LinkPolicy { expires: expires.map(at), max_views, ..LinkPolicy::default() };
-        (name.to_string(), Link { name: name.into(), label: name.into(), token: format!("t-{name}"), rotate: 0, policy, recipient: None, notify: None })
+        (name.to_string(), Link { name: name.into(), label: name.into(), token: format!("t-{name}"), rotate: 0, policy, recipient: None, notify: None, mark: None })
     };
     let links: std::collections::BTreeMap<String, Link> =
         [link("channel/d1", Some(100), Some(20)), link("channel/d2", Some(300), Some(2)), link("press/x", None, Some(5)), link("team", Some(900), Some(99))].into_iter().collect();
@@ -209,7 +209,7 @@ fn windows_take_dates_or_seconds_and_include_the_last_day() {
 #[test]
 fn a_link_status_applies_overrides_and_counts_what_is_left() {
     let s = shanghai();
-    let link = Link { name: "market".into(), label: "Market".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None };
+    let link = Link { name: "market".into(), label: "Market".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None, mark: None };
     let gallery = Gallery { id: "spring".into(), title: "Spring".into(), images: vec![], links: Default::default(), audiences: Default::default(), notify: Vec::new() };
     let gate = Status { views: 4, overrides: Overrides { max_views: Some(5), ..Overrides::default() }, first_open: Some(1), last_open: Some(2), ..Status::default() };
     let st = link_status(&s, &gallery, &link, gate.clone(), &[Status::default()], 100);
@@ -224,7 +224,7 @@ fn a_link_status_applies_overrides_and_counts_what_is_left() {
 #[test]
 fn a_link_status_says_when_a_publish_made_a_change_lapse() {
     let s = shanghai();
-    let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None };
+    let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None, mark: None };
     let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default(), notify: Vec::new() };
     let stale = Overrides { max_views: Some(50), max_views_against: Some(Against { published: Some(20), fingerprint: None }), ..Overrides::default() };
     let st = link_status(&s, &gallery, &link, Status { overrides: stale, ..Status::default() }, &[Status::default()], 100);
@@ -242,7 +242,7 @@ fn site_of(galleries: &SiteSpec<'_>) -> GalleryIndex {
         .map(|(id, title, links)| {
             let links = links
                 .iter()
-                .map(|(name, label)| (name.to_string(), Link { name: name.to_string(), label: label.to_string(), token: format!("t{name}"), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None }))
+                .map(|(name, label)| (name.to_string(), Link { name: name.to_string(), label: label.to_string(), token: format!("t{name}"), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None, mark: None }))
                 .collect();
             (id.to_string(), Gallery { id: id.to_string(), title: title.to_string(), images: vec![], links, audiences: Default::default(), notify: Vec::new() })
         })
@@ -346,7 +346,7 @@ fn owner_file_routes_are_get_only() {
 fn link_terms_keep_a_published_date_as_the_end_of_that_day_and_take_runtime_limits() {
     let s = shanghai();
     let published = gatefold_contract::ResolvedExpiry { written: Expiry::EndOfDay(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()), at: 1_798_732_800 };
-    let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { expires: Some(published), max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None };
+    let link = Link { name: "m".into(), label: "M".into(), token: "abc".into(), rotate: 0, policy: LinkPolicy { expires: Some(published), max_views: Some(10), ..LinkPolicy::default() }, recipient: None, notify: None, mark: None };
     let gallery = Gallery { id: "g".into(), title: "G".into(), images: vec![], links: Default::default(), audiences: Default::default(), notify: Vec::new() };
     let st = link_status(&s, &gallery, &link, Status::default(), &[Status::default()], 100);
     let t = link_terms(&s, &link, &st);

@@ -156,6 +156,7 @@ fn gallery() -> Gallery {
         policy: LinkPolicy::default(),
         recipient: None,
         notify: None,
+        mark: None,
     };
     Gallery {
         id: "spring".into(),
@@ -221,7 +222,7 @@ fn recipients_are_grouped_under_their_audience_by_what_they_did() {
     let mut g = gallery();
     for r in ["dealer-001", "dealer-002", "dealer-003", "dealer-004"] {
         let name = format!("channel/{r}");
-        let link = gatefold_contract::manifest::Link { name: name.clone(), label: r.to_uppercase(), token: r.into(), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None };
+        let link = gatefold_contract::manifest::Link { name: name.clone(), label: r.to_uppercase(), token: r.into(), rotate: 0, policy: LinkPolicy::default(), recipient: None, notify: None, mark: None };
         g.links.insert(name, link);
     }
     g.audiences.insert("channel".into(), gatefold_contract::manifest::Audience { label: "渠道伙伴".into(), recipients: 4, terms: Default::default() });
