@@ -5,6 +5,7 @@
 //! usage: cargo run --release -p gatefold-mark --example embed_figures -- [IMAGE|DIR]…
 //! With no argument it reads Debian's wallpaper photos from /usr/share/backgrounds and
 //! /usr/share/wallpapers. Two synthesized flat product-style scenes are always added.
+//! With FIGURES_DUMP=<dir>, writes each image's unmarked and marked JPEG there to look at.
 
 use gatefold_contract::mark::{Geometry, MarkKey};
 use gatefold_mark::{embed, quality, stamp};
@@ -67,6 +68,11 @@ fn run(name: &str, img: &RgbImage, key: &MarkKey) {
     let pair = embed::encode_pair(img.as_raw(), w, h, QUALITY, key, name).unwrap();
     let ms = t.elapsed().as_millis();
     let (a, b) = (decode(&pair.a), decode(&pair.b));
+    if let Some(dir) = std::env::var_os("FIGURES_DUMP") {
+        let stem = name.replace([' ', ':'], "_");
+        unmarked.save(Path::new(&dir).join(format!("{stem}.unmarked.png"))).unwrap();
+        a.save(Path::new(&dir).join(format!("{stem}.marked.png"))).unwrap();
+    }
     let psnr = quality::psnr(a.as_raw(), unmarked.as_raw()).min(quality::psnr(b.as_raw(), unmarked.as_raw()));
     let ssim = quality::ssim(a.as_raw(), unmarked.as_raw(), w, h).min(quality::ssim(b.as_raw(), unmarked.as_raw(), w, h));
     let g = Geometry { width: w, height: h };

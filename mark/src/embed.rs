@@ -6,19 +6,21 @@ use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
 /// Pattern cells: one random sign per `CELL`×`CELL` px, bilinearly interpolated, so the mark
 /// lives in the low and middle frequencies that survive re-encoding and downscaling.
-const CELL: u32 = 4;
+const CELL: u32 = 8;
 /// A bilinear field of independent ±1 cells has an RMS of 2/3: this brings it to 1.
 const PATTERN_GAIN: f32 = 1.5;
-/// The SSIM the mark may cost a window: δ's local RMS is held at
-/// sqrt(SSIM_LOSS / (1 − SSIM_LOSS) · (2σ² + C2)) grey levels (σ the image's local standard
-/// deviation, C2 = (0.03·255)²), which keeps SSIM's contrast-structure term ≥ 1 − SSIM_LOSS.
-const SSIM_LOSS: f32 = 0.016;
-/// SSIM's C2: what keeps flat areas' share of the mark small but not nil.
-const C2: f32 = (0.03 * 255.0) * (0.03 * 255.0);
+/// The SSIM the mark may cost a busy window: δ's local RMS is sqrt(k·2σ² + FLAT_RMS²) grey
+/// levels with k = SSIM_LOSS / (1 − SSIM_LOSS) (σ the image's local standard deviation), which
+/// keeps SSIM's contrast-structure term, 1 − σδ² / (2σ² + σδ² + C2), above 1 − SSIM_LOSS − FLAT_RMS²/C2.
+const SSIM_LOSS: f32 = 0.03;
 /// δ's local RMS never exceeds this many grey levels, however busy the image.
 const MAX_AMPLITUDE: f32 = 6.0;
-/// The local standard deviation is measured over a (2·RADIUS+1)² box.
-const MASK_RADIUS: u32 = 4;
+/// The local contrast is measured over (2·MASK_RADIUS+1)² boxes shifted up to MASK_SHIFT px.
+const MASK_RADIUS: u32 = 3;
+const MASK_SHIFT: u32 = 3;
+/// δ's RMS in flat areas (grey levels): little enough that smooth gradients show no mottle
+/// at 1:1, much as JPEG's quantiser keeps most of it out of them anyway.
+const FLAT_RMS: f32 = 0.55;
 /// The marked JPEG's PSNR against the unmarked JPEG of the same quality is kept at or above
 /// this (dB), as the quantiser predicts it ([`fitted_delta`]); δ alone never goes below it.
 pub const MIN_PSNR: f64 = 40.5;
@@ -57,41 +59,61 @@ pub fn pattern(key: &MarkKey, image: &str, width: u32, height: u32) -> Vec<f32> 
 
 /// How many grey levels (RMS) of δ each pixel carries: SSIM's own masking model applied to the
 /// local contrast of the image around it (see [`SSIM_LOSS`]), so busy areas carry up to
-/// [`MAX_AMPLITUDE`] and flat ones under one grey level.
+/// [`MAX_AMPLITUDE`] and flat ones [`FLAT_RMS`].
+///
+/// The contrast is the least of five windows that hold the pixel (centred on it and shifted
+/// [`MASK_SHIFT`] px each way): a flat pixel next to an edge has a window that misses the edge,
+/// so the edge lends it no mark; noise there would show as a halo around objects and text.
 pub fn mask(luma: &[f32], width: u32, height: u32) -> Vec<f32> {
     let k = SSIM_LOSS / (1.0 - SSIM_LOSS);
-    local_variance(luma, width, height, MASK_RADIUS).into_iter().map(|var| (k * (2.0 * var + C2)).sqrt().min(MAX_AMPLITUDE)).collect()
-}
-
-/// Each pixel's variance over the box of `radius` around it (clipped at the image's edges),
-/// from summed-area tables.
-fn local_variance(luma: &[f32], width: u32, height: u32, radius: u32) -> Vec<f32> {
-    let (w, h) = (width as usize, height as usize);
-    let stride = w + 1;
-    let (mut s1, mut s2) = (vec![0f64; stride * (h + 1)], vec![0f64; stride * (h + 1)]);
+    let var = BoxVariance::new(luma, width, height);
+    let (w, h, r, d) = (width as i64, height as i64, MASK_RADIUS as i64, MASK_SHIFT as i64);
+    let mut out = Vec::with_capacity(luma.len());
     for y in 0..h {
-        let (mut r1, mut r2) = (0f64, 0f64);
         for x in 0..w {
-            let v = f64::from(luma[y * w + x]);
-            r1 += v;
-            r2 += v * v;
-            s1[(y + 1) * stride + x + 1] = s1[y * stride + x + 1] + r1;
-            s2[(y + 1) * stride + x + 1] = s2[y * stride + x + 1] + r2;
-        }
-    }
-    let r = radius as usize;
-    let mut out = Vec::with_capacity(w * h);
-    for y in 0..h {
-        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
-        for x in 0..w {
-            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
-            let n = ((y1 - y0) * (x1 - x0)) as f64;
-            let sum = |t: &[f64]| t[y1 * stride + x1] - t[y0 * stride + x1] - t[y1 * stride + x0] + t[y0 * stride + x0];
-            let mean = sum(&s1) / n;
-            out.push((sum(&s2) / n - mean * mean).max(0.0) as f32);
+            let least = [(0, 0), (-d, 0), (d, 0), (0, -d), (0, d)].iter().map(|(dx, dy)| var.at(x + dx, y + dy, r)).fold(f32::MAX, f32::min);
+            out.push((k * 2.0 * least + FLAT_RMS * FLAT_RMS).sqrt().min(MAX_AMPLITUDE));
         }
     }
     out
+}
+
+/// Variances of `luma` over boxes, from summed-area tables.
+struct BoxVariance {
+    width: i64,
+    height: i64,
+    s1: Vec<f64>,
+    s2: Vec<f64>,
+}
+
+impl BoxVariance {
+    fn new(luma: &[f32], width: u32, height: u32) -> BoxVariance {
+        let (w, h) = (width as usize, height as usize);
+        let stride = w + 1;
+        let (mut s1, mut s2) = (vec![0f64; stride * (h + 1)], vec![0f64; stride * (h + 1)]);
+        for y in 0..h {
+            let (mut r1, mut r2) = (0f64, 0f64);
+            for x in 0..w {
+                let v = f64::from(luma[y * w + x]);
+                r1 += v;
+                r2 += v * v;
+                s1[(y + 1) * stride + x + 1] = s1[y * stride + x + 1] + r1;
+                s2[(y + 1) * stride + x + 1] = s2[y * stride + x + 1] + r2;
+            }
+        }
+        BoxVariance { width: width.into(), height: height.into(), s1, s2 }
+    }
+
+    /// The variance over the box of `radius` around (`x`, `y`), clipped to the image.
+    fn at(&self, x: i64, y: i64, radius: i64) -> f32 {
+        let (x0, x1) = ((x - radius).clamp(0, self.width - 1) as usize, (x + radius + 1).clamp(1, self.width) as usize);
+        let (y0, y1) = ((y - radius).clamp(0, self.height - 1) as usize, (y + radius + 1).clamp(1, self.height) as usize);
+        let stride = self.width as usize + 1;
+        let n = ((y1 - y0) * (x1 - x0)) as f64;
+        let sum = |t: &[f64]| t[y1 * stride + x1] - t[y0 * stride + x1] - t[y1 * stride + x0] + t[y0 * stride + x0];
+        let mean = sum(&self.s1) / n;
+        (sum(&self.s2) / n - mean * mean).max(0.0) as f32
+    }
 }
 
 /// A `width`×`height` field interpolated from values on a grid of `step` px.
