@@ -107,8 +107,7 @@ fn reencode_jpeg(img: &RgbImage, q: u8) -> RgbImage {
 
 fn webp(img: &RgbImage, q: f32) -> RgbImage {
     let bytes = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height()).encode(q);
-    let rgb = webp::Decoder::new(&bytes).decode().unwrap().to_image().to_rgb8();
-    rgb
+    webp::Decoder::new(&bytes).decode().unwrap().to_image().to_rgb8()
 }
 
 fn scale(img: &RgbImage, f: f64) -> RgbImage {
@@ -142,7 +141,7 @@ fn leaks(copy: &RgbImage, other: &RgbImage) -> Vec<Leak> {
     let back = image::imageops::resize(&small_crop, (f64::from(small_crop.width()) / 0.6).round() as u32, (f64::from(small_crop.height()) / 0.6).round() as u32, FilterType::Triangle);
     let average: RgbImage = ImageBuffer::from_fn(w, h, |x, y| {
         let (p, q) = (copy.get_pixel(x, y).0, other.get_pixel(x, y).0);
-        Rgb([0, 1, 2].map(|c| ((u16::from(p[c]) + u16::from(q[c]) + 1) / 2) as u8))
+        Rgb([0, 1, 2].map(|c| (u16::from(p[c]) + u16::from(q[c])).div_ceil(2) as u8))
     });
     vec![
         whole(copy),

@@ -255,7 +255,7 @@ impl<'a> Marked<'a> {
 /// whole image, and renumbers the segments' restart markers to the full image's.
 pub fn encode_band(pixels: &[u8], g: Geometry, quality: u8, rows: std::ops::Range<u32>) -> Result<(Band, Vec<u8>), String> {
     let mpr = g.mcus_per_row();
-    if rows.is_empty() || rows.end > g.mcu_rows() || (rows.start * mpr) % RESTART_MCUS != 0 || (rows.end < g.mcu_rows() && (rows.end * mpr) % RESTART_MCUS != 0) {
+    if rows.is_empty() || rows.end > g.mcu_rows() || !(rows.start * mpr).is_multiple_of(RESTART_MCUS) || (rows.end < g.mcu_rows() && !(rows.end * mpr).is_multiple_of(RESTART_MCUS)) {
         return Err(format!("MCU rows {rows:?} do not start and end on chips"));
     }
     let (y0, y1) = (rows.start * MCU, (rows.end * MCU).min(g.height));
