@@ -39,10 +39,10 @@
 //! | flat: bottle / packaging | 49.52 / 45.92 | 0.9960 / 0.9961 | 1.0 s at load 9.6 |
 //!
 //! With the geometry known (the detector's registration left out), the right link's score
-//! against the best of 2,000 wrong links' (threshold 6.54 for 2,000 candidates at 10⁻⁶), lowest
-//! over the set: JPEG q50 19/3.7 textured, 12/3.5 flat; 50 % downscale 19/3.6, 17/4.5; crop
-//! 5 % per edge 19/3.9, 16/3.4; WebP q75 17/3.8, 12/4.2; brightness +10 % 10/3.8 (clipped
-//! highlights), 17/3.5; 60 % + crop + JPEG 70 16/3.8, 11/3.5; two copies averaged 15/3.6,
+//! against the best of 2,000 wrong links' (lowest right score / highest wrong one over the set; threshold 6.54 for 2,000 candidates at 10⁻⁶):
+//! JPEG q50 19/3.7 textured, 12/3.5 flat; 50 % downscale 19/3.6, 17/4.5; crop
+//! 5 % per edge 19/3.9, 16/3.2; WebP q75 17/3.8, 12/4.2; brightness +10 % 10/3.9 (clipped
+//! highlights), 17/3.5; 60 % + crop + JPEG 70 16/3.8, 11/3.5; two copies averaged 15/3.5,
 //! 13/3.6.
 
 use gatefold_contract::mark::{Geometry, MarkIndex, MarkKey, RESTART_MCUS, index_pair};

@@ -11,6 +11,7 @@ use crate::embed;
 use ab_glyph::{Font as _, FontVec, PxScale, ScaleFont as _, point};
 use gatefold_contract::mark::{Band, Codeword, Geometry, MCU, MarkKey, RESTART_MCUS, split_segments};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// Where Debian's `fonts-noto-cjk` puts Noto Sans CJK, and the face in it that draws Chinese as
 /// Chinese readers expect (the collection's faces: 0 JP, 1 KR, 2 SC, 3 TC, 4 HK).
@@ -215,7 +216,31 @@ pub struct Marked<'a> {
     rgb: &'a [u8],
     geometry: Geometry,
     quality: u8,
-    delta: Vec<f32>,
+    delta: Arc<Vec<f32>>,
+}
+
+/// The δ of the last few variants stamped: a build stamps each variant once per stamped link,
+/// usually one link after another, and fitting δ costs more than encoding a corner's band.
+static RECENT: Mutex<Vec<([u8; 32], Arc<Vec<f32>>)>> = Mutex::new(Vec::new());
+const RECENT_KEPT: usize = 4;
+
+fn shared_delta(rgb: &[u8], width: u32, height: u32, quality: u8, key: &MarkKey, image_id: &str) -> Arc<Vec<f32>> {
+    let mut h = blake3::Hasher::new();
+    h.update(rgb).update(&width.to_le_bytes()).update(&height.to_le_bytes()).update(&[quality]).update(key.id().as_bytes()).update(image_id.as_bytes());
+    let id = *h.finalize().as_bytes();
+    let recent = || RECENT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, d)) = recent().iter().find(|(k, _)| *k == id) {
+        return d.clone();
+    }
+    // Fitted outside the lock: other variants' bands need not wait for this one.
+    let d = Arc::new(embed::fitted_delta(rgb, width, height, quality, key, image_id));
+    let mut kept = recent();
+    kept.retain(|(k, _)| *k != id);
+    kept.push((id, d.clone()));
+    if kept.len() > RECENT_KEPT {
+        kept.remove(0);
+    }
+    d
 }
 
 impl<'a> Marked<'a> {
@@ -223,7 +248,7 @@ impl<'a> Marked<'a> {
         if rgb.len() as u64 != u64::from(width) * u64::from(height) * 3 {
             return Err(format!("{} bytes are not a {width}×{height} RGB image", rgb.len()));
         }
-        Ok(Marked { rgb, geometry: Geometry { width, height }, quality, delta: embed::fitted_delta(rgb, width, height, quality, key, image_id) })
+        Ok(Marked { rgb, geometry: Geometry { width, height }, quality, delta: shared_delta(rgb, width, height, quality, key, image_id) })
     }
 
     /// The pixels of the copy `codeword` splices from the pair's `A` and `B`, before encoding:
