@@ -221,7 +221,9 @@ pub struct Marked<'a> {
 
 /// The δ of the last few variants stamped: a build stamps each variant once per stamped link,
 /// usually one link after another, and fitting δ costs more than encoding a corner's band.
-static RECENT: Mutex<Vec<([u8; 32], Arc<Vec<f32>>)>> = Mutex::new(Vec::new());
+static RECENT: Mutex<Vec<Recent>> = Mutex::new(Vec::new());
+/// A variant's identity (a hash of its pixels, size, quality, key id and image id) and its δ.
+type Recent = ([u8; 32], Arc<Vec<f32>>);
 const RECENT_KEPT: usize = 4;
 
 fn shared_delta(rgb: &[u8], width: u32, height: u32, quality: u8, key: &MarkKey, image_id: &str) -> Arc<Vec<f32>> {
