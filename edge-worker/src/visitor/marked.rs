@@ -80,14 +80,15 @@ pub(super) fn check_key(own: &MarkKey, gallery: &str, link: &str, mark: &LinkMar
     ))
 }
 
-/// Where a link's spliced copy of `pair` is kept in this data centre's cache: the gallery, the
-/// link, the mark key and the stamp are all in it (each part percent-encoded, so no two links'
-/// keys can meet), and only that link's request, after its session passed, looks it up.
-pub(super) fn copy_cache_key(gallery: &str, link: &str, mark: &LinkMark, pair: &MarkedPair) -> String {
+/// Where a link's spliced copy of `image`'s `pair` is kept in this data centre's cache: the
+/// gallery, the link, the image (its codeword's other input: two images of the same bytes share
+/// a pair), the mark key and the stamp are all in it (each part percent-encoded, so no two
+/// links' keys can meet), and only that link's request, after its session passed, looks it up.
+pub(super) fn copy_cache_key(gallery: &str, link: &str, image: &str, mark: &LinkMark, pair: &MarkedPair) -> String {
     let part = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
     let stem = pair.index.trim_end_matches(".idx");
     let stamp = mark.stamp.as_deref().map(|s| format!(".{}", part(s))).unwrap_or_default();
-    format!("{MEDIA_CACHE_ORIGIN}/copy/{}/{}/{}/{stem}{stamp}.jpg", part(gallery), part(link), part(&mark.key_id))
+    format!("{MEDIA_CACHE_ORIGIN}/copy/{}/{}/{}/{}/{stem}{stamp}.jpg", part(gallery), part(link), part(image), part(&mark.key_id))
 }
 
 /// A stamp band's object ([`band_key`]): the [`Band`]'s bytes, then its segments' bytes.
@@ -148,7 +149,7 @@ impl Copy {
             pair: pair.clone(),
             band: mark.stamp.as_deref().map(|stamp| band_key(pair, stamp)),
             bits: key.mark_key().codeword(gallery, &link.name, image, width, chips),
-            cache_key: copy_cache_key(gallery, &link.name, mark, pair),
+            cache_key: copy_cache_key(gallery, &link.name, image, mark, pair),
         })
     }
 

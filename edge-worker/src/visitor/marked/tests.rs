@@ -107,12 +107,13 @@ fn each_link_and_stamp_has_its_own_cache_key_for_a_copy() {
     let m = mark(&key, None, false).unwrap();
     let stamped = mark(&key, Some("0011223344556677"), false).unwrap();
     let keys = [
-        copy_cache_key("g", "dealers/sh", &m, &pair),
-        copy_cache_key("g", "dealers/bj", &m, &pair),
-        copy_cache_key("g/dealers", "sh", &m, &pair),
-        copy_cache_key("h", "dealers/sh", &m, &pair),
-        copy_cache_key("g", "dealers/sh", &stamped, &pair),
-        copy_cache_key("g", "dealers/sh", &m, &marked_keys("fedcba9876543210", "960")),
+        copy_cache_key("g", "dealers/sh", "front", &m, &pair),
+        copy_cache_key("g", "dealers/bj", "front", &m, &pair),
+        copy_cache_key("g/dealers", "sh", "front", &m, &pair),
+        copy_cache_key("h", "dealers/sh", "front", &m, &pair),
+        copy_cache_key("g", "dealers/sh", "back", &m, &pair),
+        copy_cache_key("g", "dealers/sh", "front", &stamped, &pair),
+        copy_cache_key("g", "dealers/sh", "front", &m, &marked_keys("fedcba9876543210", "960")),
     ];
     for (i, a) in keys.iter().enumerate() {
         assert!(a.starts_with(MEDIA_CACHE_ORIGIN) && a.contains(key.mark_key().id()), "{a}");
@@ -120,7 +121,7 @@ fn each_link_and_stamp_has_its_own_cache_key_for_a_copy() {
             assert_ne!(a, b);
         }
     }
-    assert!(keys[0].contains("/g/dealers%2Fsh/"), "the key names the gallery and the link: {}", keys[0]);
+    assert!(keys[0].contains("/g/dealers%2Fsh/front/"), "the key names the gallery, the link and the image: {}", keys[0]);
 }
 
 /// A stand-in JPEG with `chips` restart segments (as `contract::mark`'s tests make them).
