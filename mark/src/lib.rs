@@ -3,5 +3,8 @@
 //! - [`embed`]: a variant's marked pair `A`/`B` (image ± a keyed, perceptually masked pattern),
 //!   encoded so that the worker can splice a recipient's copy from them
 //!   (`gatefold_contract::mark`).
+//! - [`detect`]: reads a leaked copy against its reference pair and scores candidate links
+//!   (`gatefold trace`).
 
 pub mod embed;
+pub mod detect;
