@@ -5,6 +5,10 @@
 //!   (`gatefold_contract::mark`).
 //! - [`detect`]: reads a leaked copy against its reference pair and scores candidate links
 //!   (`gatefold trace`).
+//! - [`stamp`]: the visible stamp and the band of a stamped recipient's own chips.
+//! - [`quality`]: PSNR and SSIM, what "invisible" is measured by.
 
-pub mod embed;
 pub mod detect;
+pub mod embed;
+pub mod quality;
+pub mod stamp;
