@@ -27,7 +27,7 @@ use gatefold_contract::policy::Admission;
 use gatefold_contract::token::{ClientBinding, Session};
 use gatefold_contract::{Denial, Locale};
 use std::rc::Rc;
-use worker::{Context, Env, Request, Response, Result};
+use worker::{Context, Env, Headers, Request, Response, Result};
 
 /// The R2 bucket holding display images and originals under content-addressed keys.
 pub const MEDIA_BUCKET: &str = "MEDIA";
@@ -42,6 +42,7 @@ mod device;
 mod downloads;
 mod images;
 mod locked;
+mod marked;
 mod open;
 mod preview;
 mod request;
@@ -290,6 +291,25 @@ fn back_to_page(token: &str) -> Result<Response> {
     resp.headers().set("Location", &format!("/s/{token}"))?;
     headers::gated(resp.headers())?;
     Ok(resp)
+}
+
+/// `source`'s body (none for HEAD) with its type, length and tag, and the gated headers.
+fn gated_image(source: Response, head: bool) -> Result<Response> {
+    let headers = Headers::new();
+    for name in ["Content-Type", "Content-Length", "ETag"] {
+        if let Some(value) = source.headers().get(name)? {
+            headers.set(name, &value)?;
+        }
+    }
+    headers::gated(&headers)?;
+    let resp = if head { Response::empty()? } else { source };
+    Ok(resp.with_status(200).with_headers(headers))
+}
+
+/// An object the gallery's record names but R2 lacks: the publish did not upload it.
+async fn missing_media(v: &Visit<'_>, key: &str) -> Result<Response> {
+    worker::console_error!("{key} is in the site's records but not in the {MEDIA_BUCKET} bucket: publish the site again (`gatefold publish`), or locally `make run`");
+    deny(v, Denial::NotFound).await
 }
 
 #[cfg(test)]

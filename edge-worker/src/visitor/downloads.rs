@@ -1,12 +1,14 @@
 //! Downloads behind the session and the published switch: originals (with `Range`), the web
-//! size, and "download all" as one ZIP streamed from R2.
+//! size, and "download all" as one ZIP streamed from R2; a marked link's own copies where its
+//! mark covers them ([`super::marked`]).
 
-use super::images::{admit, display_image, missing_media};
-use super::{MEDIA_BUCKET, Visit, deny};
+use super::images::{admit, link_image};
+use super::marked::{self, Choice};
+use super::{MEDIA_BUCKET, Visit, deny, missing_media};
 use crate::access::EventKind;
 use crate::http::{self, headers};
 use crate::zip;
-use gatefold_contract::manifest::{Gallery, Link, Variant};
+use gatefold_contract::manifest::{Gallery, Image, Link, Variant};
 use gatefold_contract::policy::{Access, DownloadSize};
 use gatefold_contract::Denial;
 use worker::{Headers, Response, Result, wasm_bindgen, wasm_bindgen_futures, web_sys};
@@ -42,30 +44,22 @@ pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Resp
         return deny(v, d).await;
     }
     let Some(img) = found else { return deny(v, Denial::NotFound).await };
+    let pair = match marked::original_choice(link, img) {
+        Choice::Plain => None,
+        Choice::Marked(pair) => Some(pair),
+        Choice::Refused => return Err(worker::Error::RustError(format!("{}/{}: marks originals but image {} has no marked original; rebuild the site", gallery.id, link.name, img.id))),
+    };
+    if let Some(pair) = pair {
+        let copy = marked::Copy::of_original(&v.site.key, &gallery.id, link, img, pair).map_err(worker::Error::RustError)?;
+        return marked_original(v, img, &copy).await;
+    }
     let bucket = v.env.bucket(MEDIA_BUCKET)?;
     let size = img.original.size;
     let range = match http::byte_range(v.header("Range").as_deref(), size) {
         Ok(r) => r,
-        Err(http::Unsatisfiable) => {
-            let resp = Response::empty()?.with_status(416);
-            resp.headers().set("Content-Range", &format!("bytes */{size}"))?;
-            headers::gated(resp.headers())?;
-            return Ok(resp);
-        }
+        Err(http::Unsatisfiable) => return unsatisfiable(size),
     };
-    let headers = Headers::new();
-    headers.set("Content-Type", img.original.content_type.as_str())?;
-    headers.set("Content-Disposition", &http::attachment_disposition(&img.file_name))?;
-    headers.set("Accept-Ranges", "bytes")?;
-    headers::gated(&headers)?;
-    let (status, length) = match range {
-        Some((first, last)) => {
-            headers.set("Content-Range", &format!("bytes {first}-{last}/{size}"))?;
-            (206, last - first + 1)
-        }
-        None => (200, size),
-    };
-    headers.set("Content-Length", &length.to_string())?;
+    let (status, headers) = attachment_headers(img.original.content_type.as_str(), &img.file_name, size, range)?;
     if v.head {
         if bucket.head(&img.original.key).await?.is_none() {
             return missing_media(v, &img.original.key).await;
@@ -79,6 +73,55 @@ pub async fn download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<Resp
     let Some(object) = get.execute().await? else { return missing_media(v, &img.original.key).await };
     let Some(body) = object.body() else { return missing_media(v, &img.original.key).await };
     Ok(Response::from_body(body.response_body()?)?.with_status(status).with_headers(headers))
+}
+
+/// A marked link's copy of an original, as a JPEG attachment with `Range`: its length from the
+/// index alone for HEAD, its bytes from the cache or spliced now for GET.
+async fn marked_original(v: &Visit<'_>, img: &Image, copy: &marked::Copy) -> Result<Response> {
+    let bucket = v.env.bucket(MEDIA_BUCKET)?;
+    let found = if v.head { copy.size_crc(&bucket, Some(v.ctx)).await.map(|(size, _)| (size, None)) } else { copy.bytes(&bucket, Some(v.ctx)).await.map(|b| (b.len() as u64, Some(b))) };
+    let (size, bytes) = match found {
+        Ok(found) => found,
+        Err(failure) => return marked::failed(v, failure).await,
+    };
+    let range = match http::byte_range(v.header("Range").as_deref(), size) {
+        Ok(r) => r,
+        Err(http::Unsatisfiable) => return unsatisfiable(size),
+    };
+    let name = marked::marked_original_name(&img.file_name, img.original.content_type);
+    let (status, headers) = attachment_headers(gatefold_contract::media::MediaType::Jpeg.as_str(), &name, size, range)?;
+    let Some(bytes) = bytes else { return Ok(Response::empty()?.with_status(status).with_headers(headers)) };
+    let body = match range {
+        Some((first, last)) => bytes[first as usize..=last as usize].to_vec(),
+        None => bytes,
+    };
+    Ok(Response::from_bytes(body)?.with_status(status).with_headers(headers))
+}
+
+/// 416 for a range outside a file of `size` bytes.
+fn unsatisfiable(size: u64) -> Result<Response> {
+    let resp = Response::empty()?.with_status(416);
+    resp.headers().set("Content-Range", &format!("bytes */{size}"))?;
+    headers::gated(resp.headers())?;
+    Ok(resp)
+}
+
+/// An attachment's headers (gated) and status for `range` of a `size`-byte file.
+fn attachment_headers(content_type: &str, name: &str, size: u64, range: Option<(u64, u64)>) -> Result<(u16, Headers)> {
+    let headers = Headers::new();
+    headers.set("Content-Type", content_type)?;
+    headers.set("Content-Disposition", &http::attachment_disposition(name))?;
+    headers.set("Accept-Ranges", "bytes")?;
+    headers::gated(&headers)?;
+    let (status, length) = match range {
+        Some((first, last)) => {
+            headers.set("Content-Range", &format!("bytes {first}-{last}/{size}"))?;
+            (206, last - first + 1)
+        }
+        None => (200, size),
+    };
+    headers.set("Content-Length", &length.to_string())?;
+    Ok((status, headers))
 }
 
 /// `GET|HEAD /s/<token>/web/<image-id>`: the image's web size
@@ -98,7 +141,7 @@ pub async fn web_download(v: &Visit<'_>, token: &str, image_id: &str) -> Result<
     let Some((img, variant)) = found.and_then(|img| img.web_download().map(|w| (img, w))) else {
         return deny(v, Denial::NotFound).await;
     };
-    let resp = display_image(v, variant).await?;
+    let resp = link_image(v, gallery, link, img, variant).await?;
     if resp.status_code() == 200 {
         resp.headers().set("Content-Disposition", &http::attachment_disposition(&web_file_name(&img.file_name, variant)))?;
     }
@@ -123,8 +166,12 @@ pub async fn download_all(v: &Visit<'_>, token: &str) -> Result<Response> {
     if let Err(d) = admit_download(v, gallery, link, token, DownloadSize::Original, Some((EventKind::DownloadAll, None))).await? {
         return deny(v, d).await;
     }
-    let entries = gallery.images.iter().map(|img| zip::Entry { name: img.file_name.clone(), size: img.original.size, crc32: img.original.crc32 });
-    let layout = zip::Layout::new(entries.collect()).map_err(|e| worker::Error::RustError(format!("gallery {}: {e}", gallery.id)))?;
+    let bucket = v.env.bucket(MEDIA_BUCKET)?;
+    let (entries, sources) = match archive_entries(v, gallery, link, &bucket).await? {
+        Ok(found) => found,
+        Err(failure) => return marked::failed(v, failure).await,
+    };
+    let layout = zip::Layout::new(entries).map_err(|e| worker::Error::RustError(format!("gallery {}: {e}", gallery.id)))?;
     let headers = Headers::new();
     headers.set("Content-Type", "application/zip")?;
     headers.set("Content-Disposition", &http::attachment_disposition(&archive_name(&gallery.title)))?;
@@ -135,11 +182,9 @@ pub async fn download_all(v: &Visit<'_>, token: &str) -> Result<Response> {
         return Ok(Response::empty()?.with_headers(headers));
     }
     let (readable, writable) = fixed_length_stream(layout.total_len())?;
-    let keys: Vec<String> = gallery.images.iter().map(|img| img.original.key.clone()).collect();
-    let bucket = v.env.bucket(MEDIA_BUCKET)?;
     let gallery_id = gallery.id.clone();
     v.ctx.wait_until(async move {
-        if let Err(problem) = write_archive(&bucket, &layout, &keys, &writable).await {
+        if let Err(problem) = write_archive(&bucket, &layout, &sources, &writable).await {
             worker::console_error!("download-all of {gallery_id} stopped: {problem}");
             // An aborted stream makes the browser's download fail instead of leaving a ZIP
             // that looks whole but is not.
@@ -147,6 +192,48 @@ pub async fn download_all(v: &Visit<'_>, token: &str) -> Result<Response> {
         }
     });
     Ok(Response::from_body(worker::ResponseBody::Stream(readable))?.with_headers(headers))
+}
+
+/// Where an archive entry's bytes come from.
+enum Source {
+    /// The original's R2 object, piped untouched.
+    Object(String),
+    /// The link's marked copy of the original, spliced while the archive is written.
+    Marked(marked::Copy),
+}
+
+/// The archive's entries and their sources, in the gallery's order: each original as published,
+/// or, for a link marking originals, its own copy, whose size and CRC-32 come from the pair's
+/// index (read for every image side by side) before the first byte is sent.
+async fn archive_entries(
+    v: &Visit<'_>,
+    gallery: &Gallery,
+    link: &Link,
+    bucket: &worker::Bucket,
+) -> Result<std::result::Result<(Vec<zip::Entry>, Vec<Source>), marked::Failure>> {
+    let mut plan = Vec::with_capacity(gallery.images.len());
+    for img in &gallery.images {
+        plan.push(match marked::original_choice(link, img) {
+            Choice::Plain => (img, Source::Object(img.original.key.clone())),
+            Choice::Marked(pair) => (img, Source::Marked(marked::Copy::of_original(&v.site.key, &gallery.id, link, img, pair).map_err(worker::Error::RustError)?)),
+            Choice::Refused => return Err(worker::Error::RustError(format!("{}/{}: marks originals but image {} has no marked original; rebuild the site", gallery.id, link.name, img.id))),
+        });
+    }
+    let sized = futures_util::future::join_all(plan.iter().map(|(img, source)| async move {
+        match source {
+            Source::Object(_) => Ok(zip::Entry { name: img.file_name.clone(), size: img.original.size, crc32: img.original.crc32 }),
+            Source::Marked(copy) => {
+                let (size, crc32) = copy.size_crc(bucket, Some(v.ctx)).await?;
+                Ok(zip::Entry { name: marked::marked_original_name(&img.file_name, img.original.content_type), size, crc32 })
+            }
+        }
+    }))
+    .await;
+    let entries = match sized.into_iter().collect::<std::result::Result<Vec<_>, marked::Failure>>() {
+        Ok(entries) => entries,
+        Err(failure) => return Ok(Err(failure)),
+    };
+    Ok(Ok((entries, plan.into_iter().map(|(_, source)| source).collect())))
 }
 
 /// The archive's file name: the gallery's title, minus what no file system takes in a name.
@@ -171,7 +258,7 @@ fn fixed_length_stream(length: u64) -> Result<(web_sys::ReadableStream, web_sys:
 
 /// Writes the archive into `out`: per entry its local header, then its R2 object piped in
 /// (keeping `out` open), then the central directory, then closes `out`.
-async fn write_archive(bucket: &worker::Bucket, layout: &zip::Layout, keys: &[String], out: &web_sys::WritableStream) -> std::result::Result<(), String> {
+async fn write_archive(bucket: &worker::Bucket, layout: &zip::Layout, sources: &[Source], out: &web_sys::WritableStream) -> std::result::Result<(), String> {
     use wasm_bindgen_futures::JsFuture;
     let js = |what: &str, e: wasm_bindgen::JsValue| format!("{what}: {e:?}");
     let write = |bytes: Vec<u8>| async move {
@@ -183,8 +270,24 @@ async fn write_archive(bucket: &worker::Bucket, layout: &zip::Layout, keys: &[St
     };
     let options = web_sys::StreamPipeOptions::new();
     options.set_prevent_close(true);
-    for (i, (entry, key)) in layout.entries().iter().zip(keys).enumerate() {
+    for (i, (entry, source)) in layout.entries().iter().zip(sources).enumerate() {
         write(layout.local_header(i)).await?;
+        let key = match source {
+            Source::Object(key) => key,
+            Source::Marked(copy) => {
+                let bytes = copy.bytes(bucket, None).await.map_err(|f| match f {
+                    marked::Failure::Missing(key) => format!("{key} ({}) is in the site's records but not in the {MEDIA_BUCKET} bucket: publish the site again", entry.name),
+                    marked::Failure::Broken(problem) => format!("{} (marked): {problem}", entry.name),
+                })?;
+                // Every copy was checked against its index's size and CRC-32 when spliced (a
+                // cached one before it was cached): a length that differs is another layout.
+                if bytes.len() as u64 != entry.size {
+                    return Err(format!("{}: the marked copy is {} bytes but the archive's layout says {}", entry.name, bytes.len(), entry.size));
+                }
+                write(bytes).await?;
+                continue;
+            }
+        };
         let object = bucket.get(key).execute().await.map_err(|e| format!("reading {key}: {e}"))?;
         let Some(object) = object else {
             return Err(format!("{key} ({}) is in the site's records but not in the {MEDIA_BUCKET} bucket: publish the site again", entry.name));

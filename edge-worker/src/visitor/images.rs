@@ -1,11 +1,13 @@
-//! Gated display images: the session first, then this data centre's cache, else R2.
+//! Gated display images: the session first, then this data centre's cache, else R2; a marked
+//! link's own copy ([`super::marked`]).
 
-use super::{MEDIA_BUCKET, MEDIA_CACHE_ORIGIN, Visit, deny};
+use super::marked::{self, Choice};
+use super::{MEDIA_BUCKET, MEDIA_CACHE_ORIGIN, Visit, deny, gated_image, missing_media};
 use crate::access::EventKind;
 use crate::gate;
 use crate::http::headers;
 use gatefold_contract::Denial;
-use gatefold_contract::manifest::{Gallery, Link, Variant};
+use gatefold_contract::manifest::{Gallery, Image, Link, Variant};
 use gatefold_contract::policy::{Access, decide_in_session};
 use worker::{Cache, Headers, Response, Result};
 
@@ -31,8 +33,21 @@ pub async fn image(v: &Visit<'_>, token: &str, file: &str) -> Result<Response> {
     if let Err(d) = decision {
         return deny(v, d).await;
     }
-    let Some((_, variant)) = found else { return deny(v, Denial::NotFound).await };
-    display_image(v, variant).await
+    let Some((img, variant)) = found else { return deny(v, Denial::NotFound).await };
+    link_image(v, &gallery, &link, img, variant).await
+}
+
+/// Display file `variant` of `img` as `link` gets it (its session passed): as published, or the
+/// link's marked copy, or nothing for a marked link's unmarked still.
+pub(super) async fn link_image(v: &Visit<'_>, gallery: &Gallery, link: &Link, img: &Image, variant: &Variant) -> Result<Response> {
+    match marked::display_choice(link, img, variant) {
+        Choice::Plain => display_image(v, variant).await,
+        Choice::Refused => deny(v, Denial::NotFound).await,
+        Choice::Marked(pair) => {
+            let copy = marked::Copy::of_variant(&v.site.key, &gallery.id, link, img, pair, variant).map_err(worker::Error::RustError)?;
+            marked::serve(v, &copy).await
+        }
+    }
 }
 
 /// A display image for a visitor whose session passed: from this data centre's cache, else
@@ -69,21 +84,3 @@ pub(super) async fn display_image(v: &Visit<'_>, variant: &Variant) -> Result<Re
     gated_image(source, v.head)
 }
 
-/// `source`'s body (none for HEAD) with its type, length and tag, and the gated headers.
-fn gated_image(source: Response, head: bool) -> Result<Response> {
-    let headers = Headers::new();
-    for name in ["Content-Type", "Content-Length", "ETag"] {
-        if let Some(value) = source.headers().get(name)? {
-            headers.set(name, &value)?;
-        }
-    }
-    headers::gated(&headers)?;
-    let resp = if head { Response::empty()? } else { source };
-    Ok(resp.with_status(200).with_headers(headers))
-}
-
-/// An object the gallery's record names but R2 lacks: the publish did not upload it.
-pub(super) async fn missing_media(v: &Visit<'_>, key: &str) -> Result<Response> {
-    worker::console_error!("{key} is in the site's records but not in the {MEDIA_BUCKET} bucket: publish the site again (`gatefold publish`), or locally `make run`");
-    deny(v, Denial::NotFound).await
-}

@@ -14,13 +14,15 @@ use gatefold_contract::token::Session;
 use worker::{Response, Result};
 
 /// The gallery's page for this link and session: the gallery's template in the link's download
-/// mode, filled with the link's label, its expiry and view time as they stand now (runtime
+/// mode (the marked template for a marked link), filled with the link's label, its expiry and view time as they stand now (runtime
 /// changes included) and the session's end.
 pub(super) async fn page(v: &Visit<'_>, gallery: &Gallery, link: &Link, token: &str, session: &Session) -> Result<Response> {
     let runtime = gate::runtime(v.env, &gallery.id, &link.name).await?;
     let effective = runtime.in_force(gallery, link);
     let mode = PageMode::of(&link.policy);
-    let (path, text) = localized(v, |l| manifest::page_path(&gallery.id, mode, l)).await?;
+    // A marked link's page loads only the variants its copies are spliced from.
+    let page_path = if link.mark.is_some() { manifest::marked_page_path } else { manifest::page_path };
+    let (path, text) = localized(v, |l| page_path(&gallery.id, mode, l)).await?;
     let rebuild = |e: String| worker::Error::RustError(format!("{path}: {e}; rebuild the site with this version of gatefold"));
     let template = PageTemplate::from_json(&text).map_err(rebuild)?;
     let html = template
