@@ -225,7 +225,7 @@ pub fn resolve(mark: Option<&MarkConfig>, links: &mut [LinkConfig], date: &str, 
         let copies = links.len() * scale.images * (scale.sizes + usize::from(mark.originals));
         diags.push(v.at.warning(
             format!(
-                "a tiled stamp covers every chip, so each of {} link(s) gets a whole JPEG of its own per image and size: {copies} objects (links × images × sizes) stored in R2 and made at every publish",
+                "a tiled stamp covers every chip, so each of {} link(s) gets a whole JPEG of its own per image and size: {copies} objects (links × images × sizes) stored in R2, made again whenever its text changes (with `{date}`, on every publish day)",
                 links.len()
             ),
             "use `position: corner` (a few rows per link), or keep tiles for short recipient lists",
@@ -240,7 +240,7 @@ pub fn resolve(mark: Option<&MarkConfig>, links: &mut [LinkConfig], date: &str, 
             let more = if without.len() > 5 { format!(" and {} more", without.len() - 5) } else { String::new() };
             diags.push(v.at.error(
                 format!("the stamp names `{{email}}` but {shown}{more} has no e-mail address"),
-                "give every recipient an `email` in the recipient list, or stamp `{label}` or `{recipient}` instead",
+                "give every recipient an `email` in the recipient list (a plain link its own `mark:` without `{email}`), or stamp `{label}` or `{recipient}` instead",
             ));
             return;
         }
