@@ -27,24 +27,9 @@ pub const PLACEHOLDERS: &[&str] = &["label", "date", "email", "recipient"];
 /// A stamp is a line in a corner, not a paragraph: the template and the text it renders to.
 const MAX_STAMP_CHARS: usize = 80;
 
-/// Where a visible stamp goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StampPosition {
-    /// Bottom-right, a few rows of chips tall.
-    Corner,
-    /// Repeated across the whole image: every chip is the link's own, so it costs a full copy
-    /// of each variant per link.
-    Tile,
-}
-
-impl StampPosition {
-    pub fn name(self) -> &'static str {
-        match self {
-            StampPosition::Corner => "corner",
-            StampPosition::Tile => "tile",
-        }
-    }
-}
+/// Where a visible stamp goes: bottom-right, a few rows of chips tall (`corner`), or repeated
+/// across the whole image (`tile`: every chip is the link's own, a full copy per link).
+pub use gatefold_mark::stamp::Position as StampPosition;
 
 /// Where a setting was written, for diagnostics raised where it is applied (an inherited
 /// template checked against a recipient list).
@@ -146,11 +131,11 @@ pub fn read(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str) -> Option<O
 
 fn read_position(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str) -> Option<StampPosition> {
     let fix = "write `position: corner` (bottom-right, the default) or `position: tile` (repeated across the image)";
-    match ctx.text(node, field)?.trim() {
-        "corner" => Some(StampPosition::Corner),
-        "tile" => Some(StampPosition::Tile),
-        other => {
-            ctx.error(Some(node), field, format!("`{other}` is not a stamp position"), fix);
+    let text = ctx.text(node, field)?;
+    match text.trim().parse() {
+        Ok(position) => Some(position),
+        Err(_) => {
+            ctx.error(Some(node), field, format!("`{}` is not a stamp position", text.trim()), fix);
             None
         }
     }

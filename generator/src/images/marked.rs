@@ -12,12 +12,11 @@ use super::cache::{Cache, Entry, Encoding, hex16};
 use super::encode::read_container;
 use super::pixels::{self, Pixels};
 use super::{Job, Object};
-use crate::config::StampPosition;
 use anyhow::{Context, Result, anyhow};
 use gatefold_contract::MediaType;
 use gatefold_contract::manifest::{MarkedPair, Variant, VariantRole, band_key, marked_keys};
 use gatefold_contract::mark::{Band, Codeword, Geometry, MarkKey};
-use gatefold_mark::stamp;
+use gatefold_mark::stamp::{self, Position as StampPosition};
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::Mutex;
@@ -69,10 +68,18 @@ pub struct JobStamp {
 /// well as the text and position (two links with one text never share a band).
 pub fn stamp_id(key: &MarkKey, gallery: &str, link: &str, text: &str, position: StampPosition) -> String {
     let mut h = blake3::Hasher::new();
-    for part in [MARK_PIPELINE, key.id(), gallery, link, position.name(), text] {
+    for part in [MARK_PIPELINE, key.id(), gallery, link, position_name(position), text] {
         h.update(part.as_bytes()).update(b"\0");
     }
     hex16(&h.finalize())
+}
+
+/// A stamp position as `mark: position:` writes it.
+pub fn position_name(position: StampPosition) -> &'static str {
+    match position {
+        StampPosition::Corner => "corner",
+        StampPosition::Tile => "tile",
+    }
 }
 
 /// One marked pair of an image: a display size or the original.
@@ -248,10 +255,6 @@ fn stamp_band(rgb: &[u8], pair: &PairPlan, key: &MarkKey, image: &str, codeword:
 /// The stamp rendered into the marked pixels of the band it covers (`gatefold_mark::stamp`).
 #[allow(clippy::too_many_arguments)]
 fn render_band(rgb: &[u8], w: u32, h: u32, quality: u8, key: &MarkKey, image: &str, codeword: &Codeword, text: &str, position: StampPosition) -> Result<(Band, Vec<u8>)> {
-    let position = match position {
-        StampPosition::Corner => stamp::Position::Corner,
-        StampPosition::Tile => stamp::Position::Tile,
-    };
     let font = font()?;
     if !font.covers(text) {
         anyhow::bail!("the stamp \"{text}\" has characters the stamp's font cannot draw (fix: write the stamp in Chinese, Latin or other scripts Noto Sans CJK covers)");

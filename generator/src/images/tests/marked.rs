@@ -2,7 +2,7 @@
 //! cache once, and spliced by the worker's rule into JPEGs that decode.
 
 use super::*;
-use crate::config::StampPosition;
+use gatefold_mark::stamp::Position as StampPosition;
 use gatefold_contract::manifest::{MarkedPair, band_key};
 use gatefold_contract::mark::{Band, Geometry, MarkIndex, MarkKey};
 
