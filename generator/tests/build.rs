@@ -133,7 +133,7 @@ fn site_json_names_the_signing_key_by_its_fingerprint_never_by_the_key() {
 #[test]
 fn check_counts_exactly_the_files_a_build_deploys() {
     // `good` uses two download modes, `e2e` all four in one gallery and fewer in others.
-    for fixture in ["good", "e2e"] {
+    for fixture in ["good", "e2e", "marks"] {
         let root = project(fixture);
         let opts = options(root.path());
         build(&opts).unwrap();

@@ -542,3 +542,39 @@ fn a_device_limit_outside_one_to_twenty_is_an_error_on_its_line_or_cell() {
     );
 }
 
+
+#[test]
+fn mark_mistakes_are_reported_where_they_were_written() {
+    let fix_email = "give every recipient an `email` in the recipient list";
+    assert_report(
+        "invalid-mark",
+        &problems("invalid-mark"),
+        &[
+            error("g/gallery.yaml", Some((8, 16)), Some("links.sales.mark.visible"), "`{lable}` is not a stamp placeholder", "did you mean `{label}`?"),
+            error("g/gallery.yaml", Some((11, 17)), Some("links.press.mark.forensic"), "a visible stamp needs the forensic mark", "remove `forensic: false`"),
+            error("g/gallery.yaml", Some((16, 17)), Some("links.team.mark.position"), "`middle` is not a stamp position", "`position: corner`"),
+            error("g/gallery.yaml", Some((20, 16)), Some("links.channel.mark.visible"), "the stamp names `{email}` but `channel/bob` has no e-mail address", fix_email),
+            error("g/gallery.yaml", Some((24, 7)), Some("links.crew.mark.colour"), "unknown field `colour`", "forensic, visible, position, originals"),
+            // The site's default, inherited by a plain link without an address, is reported where it was written.
+            error("site.yaml", Some((6, 12)), Some("mark.visible"), "the stamp names `{email}` but `market` has no e-mail address", "its own `mark:`"),
+        ],
+    );
+}
+
+#[test]
+fn the_marks_site_loads_with_a_warning_about_its_tiled_stamp() {
+    let (project, warnings) = load_ok(&sites().join("marks"));
+    assert_report(
+        "marks",
+        &warnings,
+        &[warning("launch/gallery.yaml", Some((26, 16)), Some("links.board.mark.visible"), "a tiled stamp covers every chip", "use `position: corner`")],
+    );
+    let launch = project.galleries.iter().find(|g| g.id == "launch").unwrap();
+    let link = |name: &str| launch.links.iter().find(|l| l.name == name).unwrap().mark.clone();
+    let shop = link("dealers/shop-1").unwrap();
+    assert_eq!(shop.stamp.unwrap().0, "上海店 · 2026-01-01 · shop1@example.cn", "the recipient's own label and address on the publish date");
+    assert!(shop.originals);
+    assert_eq!(link("board").unwrap().stamp.unwrap().1, gatefold::config::StampPosition::Tile);
+    assert!(link("market").is_some_and(|m| m.stamp.is_none()), "the site's default");
+    assert!(link("agency").is_none());
+}

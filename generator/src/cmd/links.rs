@@ -73,7 +73,7 @@ pub fn run(galleries: &Path, args: LinksArgs) -> Result<()> {
             build::link_entries(g, &key).into_values().map(move |l| LinkRow {
                 mark: l.mark.clone().map(|published| {
                     let stamp = g.links.iter().find(|c| c.name == l.name).and_then(|c| c.mark.as_ref()?.stamp.clone());
-                    MarkRow { published, stamp_text: stamp.as_ref().map(|s| s.0.clone()), position: stamp.map(|s| s.1.name()) }
+                    MarkRow { published, stamp_text: stamp.as_ref().map(|s| s.0.clone()), position: stamp.map(|s| gatefold::images::position_name(s.1)) }
                 }),
                 url: link_url(base, &l.token),
                 qr_svg: owner.join(format!("qr/{}/{}.svg", g.id, l.name)),

@@ -430,44 +430,48 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
             }
         }
         warn_if_expired(ctx, &link, expiry_node.unwrap_or(entry.key_node), &prefix, site, now);
-        let first_of_entry = links.len();
+        let first = links.len();
         let opens_field = join(&prefix, "opens_at");
         match rows {
             None => {
                 check_opens_before_expiry(ctx, opens.as_ref(), link.expires.as_ref(), &opens_field, &format!("link `{name}`"), site);
                 links.push(link);
-                super::mark::resolve(mark.as_ref(), &mut links[first_of_entry..], &date, &at.scale, &mut ctx.diags);
             }
             Some(None) => {}
             Some(Some(rows)) => {
-                let first = links.len();
                 for row in rows {
-                    let expires = row.expires.or(link.expires);
-                    if let (Setting::Set(_), Some(ResolvedExpiry { at, written })) = (&row.expires, &expires)
-                        && *at <= now
-                    {
-                        ctx.diags.push(row.expired_warning(&written.to_string(), &site.timezone));
-                    }
-                    check_opens_before_expiry(ctx, opens.as_ref(), expires.as_ref(), &opens_field, &format!("recipient `{}` of `{name}`", row.name), site);
-                    links.push(LinkConfig {
-                        name: link_name(Some(&name), &row.name),
-                        label: row.label,
-                        max_views: row.max_views.or(link.max_views),
-                        expires,
-                        download: row.download.unwrap_or(link.download),
-                        devices: row.devices.or(link.devices),
-                        recipient: Some(Recipient { email: row.email, note: row.note }),
-                        ..link.clone()
-                    });
+                    let recipient = recipient_link(ctx, row, &link, opens.as_ref(), &opens_field, site, now);
+                    links.push(recipient);
                 }
-                super::mark::resolve(mark.as_ref(), &mut links[first..], &date, &at.scale, &mut ctx.diags);
                 let recipients: Vec<LinkPolicy> = links[first..].iter().map(|l| l.policy(false)).collect();
                 let terms = audience_terms(&link.policy(false), &recipients);
                 audiences.insert(name.clone(), Audience { label: link.label.clone(), recipients: recipients.len() as u32, terms });
             }
         }
+        super::mark::resolve(mark.as_ref(), &mut links[first..], &date, &at.scale, &mut ctx.diags);
     }
     (links, audiences)
+}
+
+/// One recipient's link: the audience's settings (`audience`) with the row's own.
+fn recipient_link(ctx: &mut FileDiagnostics, row: recipients::Row, audience: &LinkConfig, opens: Option<&(ResolvedExpiry, &Node<'_>)>, opens_field: &str, site: &SiteConfig, now: i64) -> LinkConfig {
+    let expires = row.expires.or(audience.expires);
+    if let (Setting::Set(_), Some(ResolvedExpiry { at, written })) = (&row.expires, &expires)
+        && *at <= now
+    {
+        ctx.diags.push(row.expired_warning(&written.to_string(), &site.timezone));
+    }
+    check_opens_before_expiry(ctx, opens, expires.as_ref(), opens_field, &format!("recipient `{}` of `{}`", row.name, audience.name), site);
+    LinkConfig {
+        name: link_name(Some(&audience.name), &row.name),
+        label: row.label,
+        max_views: row.max_views.or(audience.max_views),
+        expires,
+        download: row.download.unwrap_or(audience.download),
+        devices: row.devices.or(audience.devices),
+        recipient: Some(Recipient { email: row.email, note: row.note }),
+        ..audience.clone()
+    }
 }
 
 fn warn_if_expired(ctx: &mut FileDiagnostics, link: &LinkConfig, node: &Node<'_>, prefix: &str, site: &SiteConfig, now: i64) {

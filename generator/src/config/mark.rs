@@ -27,24 +27,9 @@ pub const PLACEHOLDERS: &[&str] = &["label", "date", "email", "recipient"];
 /// A stamp is a line in a corner, not a paragraph: the template and the text it renders to.
 const MAX_STAMP_CHARS: usize = 80;
 
-/// Where a visible stamp goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StampPosition {
-    /// Bottom-right, a few rows of chips tall.
-    Corner,
-    /// Repeated across the whole image: every chip is the link's own, so it costs a full copy
-    /// of each variant per link.
-    Tile,
-}
-
-impl StampPosition {
-    pub fn name(self) -> &'static str {
-        match self {
-            StampPosition::Corner => "corner",
-            StampPosition::Tile => "tile",
-        }
-    }
-}
+/// Where a visible stamp goes: bottom-right, a few rows of chips tall (`corner`), or repeated
+/// across the whole image (`tile`: every chip is the link's own, a full copy per link).
+pub use gatefold_mark::stamp::Position as StampPosition;
 
 /// Where a setting was written, for diagnostics raised where it is applied (an inherited
 /// template checked against a recipient list).
@@ -146,11 +131,11 @@ pub fn read(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str) -> Option<O
 
 fn read_position(ctx: &mut FileDiagnostics, node: &Node<'_>, field: &str) -> Option<StampPosition> {
     let fix = "write `position: corner` (bottom-right, the default) or `position: tile` (repeated across the image)";
-    match ctx.text(node, field)?.trim() {
-        "corner" => Some(StampPosition::Corner),
-        "tile" => Some(StampPosition::Tile),
-        other => {
-            ctx.error(Some(node), field, format!("`{other}` is not a stamp position"), fix);
+    let text = ctx.text(node, field)?;
+    match text.trim().parse() {
+        Ok(position) => Some(position),
+        Err(_) => {
+            ctx.error(Some(node), field, format!("`{}` is not a stamp position", text.trim()), fix);
             None
         }
     }
@@ -225,7 +210,7 @@ pub fn resolve(mark: Option<&MarkConfig>, links: &mut [LinkConfig], date: &str, 
         let copies = links.len() * scale.images * (scale.sizes + usize::from(mark.originals));
         diags.push(v.at.warning(
             format!(
-                "a tiled stamp covers every chip, so each of {} link(s) gets a whole JPEG of its own per image and size: {copies} objects (links × images × sizes) stored in R2 and made at every publish",
+                "a tiled stamp covers every chip, so each of {} link(s) gets a whole JPEG of its own per image and size: {copies} objects (links × images × sizes) stored in R2, made again whenever its text changes (with `{date}`, on every publish day)",
                 links.len()
             ),
             "use `position: corner` (a few rows per link), or keep tiles for short recipient lists",
@@ -240,7 +225,7 @@ pub fn resolve(mark: Option<&MarkConfig>, links: &mut [LinkConfig], date: &str, 
             let more = if without.len() > 5 { format!(" and {} more", without.len() - 5) } else { String::new() };
             diags.push(v.at.error(
                 format!("the stamp names `{{email}}` but {shown}{more} has no e-mail address"),
-                "give every recipient an `email` in the recipient list, or stamp `{label}` or `{recipient}` instead",
+                "give every recipient an `email` in the recipient list (a plain link its own `mark:` without `{email}`), or stamp `{label}` or `{recipient}` instead",
             ));
             return;
         }

@@ -159,6 +159,19 @@ pub struct ImagePlan {
 }
 
 /// Compares two manifests from a recipient's point of view.
+/// A link's `mark:` as the plan shows it: `none`, or what its copies carry.
+fn mark_text(mark: Option<&gatefold_contract::manifest::LinkMark>) -> String {
+    let Some(m) = mark else { return "none".into() };
+    let stamp = m.stamp.as_ref().map(|s| format!(" + stamp {s}")).unwrap_or_default();
+    let originals = if m.originals { " + originals" } else { "" };
+    format!("forensic (key {}){stamp}{originals}", m.key_id)
+}
+
+/// The `mark` field's change, when there is one (an added link's only when it is marked).
+fn mark_change(old: Option<&gatefold_contract::manifest::LinkMark>, new: Option<&gatefold_contract::manifest::LinkMark>) -> Option<FieldChange> {
+    (old != new).then(|| FieldChange { field: "mark".into(), old: mark_text(old), new: mark_text(new) })
+}
+
 pub fn diff(old: &Manifest, new: &Manifest) -> Plan {
     // Expiries on both sides read in the new site's timezone, as recipients will live with it.
     let tz = &new.site;
@@ -266,7 +279,7 @@ fn gallery_changes(a: &Gallery, b: &Gallery, old_base: &str, new_base: &str, tz:
                 old_url: None,
                 new_url: Some(new_url),
                 url_changed: false,
-                fields: policy_fields(&LinkPolicy::default(), &new.policy, tz, true),
+                fields: policy_fields(&LinkPolicy::default(), &new.policy, tz, true).into_iter().chain(mark_change(None, new.mark.as_ref())).collect(),
             }),
             Some(old) => {
                 let old_url = link_url(old_base, &old.token);
@@ -278,6 +291,7 @@ fn gallery_changes(a: &Gallery, b: &Gallery, old_base: &str, new_base: &str, tz:
                 if old.rotate != new.rotate {
                     fields.push(FieldChange { field: "rotate".into(), old: old.rotate.to_string(), new: new.rotate.to_string() });
                 }
+                fields.extend(mark_change(old.mark.as_ref(), new.mark.as_ref()));
                 if url_changed || !fields.is_empty() {
                     links.push(LinkPlan {
                         name: name.clone(),

@@ -252,3 +252,17 @@ fn scheduled_go_lives_are_listed_by_moment_with_their_links_and_an_opening_chang
     let market = plan.galleries[0].links.iter().find(|l| l.name == "market").expect("market changed");
     assert!(market.fields.iter().any(|f| f.field == "opens_at" && f.old == "at publish" && f.new.starts_with("2026-12-01 10:00")), "{:?}", market.fields);
 }
+
+#[test]
+fn marking_a_link_is_a_change_the_plan_names() {
+    let mut new = base();
+    let mark = gatefold_contract::manifest::LinkMark { key_id: key().mark_key().id().to_string(), stamp: Some("0123456789abcdef".into()), originals: true };
+    new.galleries.get_mut("launch").unwrap().links.get_mut("sales").unwrap().mark = Some(mark.clone());
+    let plan = diff(&base(), &new);
+    let l = &plan.galleries[0].links[0];
+    assert_eq!((l.name.as_str(), l.change, l.url_changed), ("sales", Change::Changed, false));
+    let f = &l.fields[0];
+    assert_eq!((f.field.as_str(), f.old.as_str()), ("mark", "none"));
+    assert_eq!(f.new, format!("forensic (key {}) + stamp 0123456789abcdef + originals", mark.key_id));
+    assert!(diff(&new, &new).is_empty(), "an unchanged mark is no change");
+}
