@@ -299,7 +299,8 @@ fn write_records(site_dir: &Path, manifest: &Manifest) -> Result<()> {
 pub fn deployed_files(project: &Project, themes: &Path) -> Result<usize> {
     let galleries = project.galleries.len();
     let records = 2 + manifest::TOKEN_SHARDS + galleries * RECORDS_PER_GALLERY;
-    let modes = project.galleries.iter().map(|g| render::page_modes(g.links.iter().map(|l| PageMode::of(&l.policy(g.disabled)))).len());
+    // Marked links have pages of their own (`manifest::marked_page_path`), as `render::gallery_pages`.
+    let modes = project.galleries.iter().map(|g| g.links.iter().map(|l| (l.mark.is_some(), PageMode::of(&l.policy(g.disabled)))).collect::<BTreeSet<_>>().len());
     let preview_images = project.galleries.iter().filter(|g| g.preview_image == config::PreviewImage::Cover).count();
     Ok(render::site_file_count(&themes.join(&project.site.theme), modes)? + records + preview_images)
 }
