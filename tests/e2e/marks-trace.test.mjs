@@ -19,11 +19,14 @@ const L = (name) => w.links[`${GALLERY}/${name}`];
 const still = () => w.manifest.galleries[GALLERY].images.find((i) => !i.animated && i.original.marked);
 const scratch = mkdtempSync(join(tmpdir(), "gatefold-marks-trace-"));
 
-/** `name`'s web download of the still image, as a recipient's browser saves it. */
-async function download(name) {
+/** The still image as `name`'s browser saves it: the web download, or (`lightbox`) the widest
+ * display JPEG the lightbox shows. */
+async function download(name, { lightbox = false } = {}) {
   const opened = await w.navigate(L(name).path);
   assert.equal(opened.status, 200, `opening ${GALLERY}/${name}`);
-  const res = await w.fetch(`${L(name).path}/web/${still().id}`, { headers: { "user-agent": NAVIGATION_HEADERS["user-agent"], cookie: cookieOf(opened) } });
+  const widest = still().variants.filter((v) => v.role === "display" && v.content_type === "image/jpeg").sort((a, b) => b.width - a.width)[0];
+  const path = lightbox ? `${L(name).path}/i/${widest.file}` : `${L(name).path}/web/${still().id}`;
+  const res = await w.fetch(path, { headers: { "user-agent": NAVIGATION_HEADERS["user-agent"], cookie: cookieOf(opened) } });
   assert.equal(res.status, 200);
   return Buffer.from(await res.arrayBuffer());
 }
@@ -65,7 +68,7 @@ test("a recipient's copy, resized and re-encoded, is traced to that recipient ab
 });
 
 test("the unmarked link's copy of the same image is ours without a mark (exit 3)", async () => {
-  const file = forwarded(await download("plain"), "plain.jpg");
+  const file = forwarded(await download("plain", { lightbox: true }), "plain.jpg");
   const { code, out, finding } = trace(file);
   assert.equal(code, 3, out);
   assert.equal(finding.verdict, "no_mark");
