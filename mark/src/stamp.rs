@@ -35,12 +35,17 @@ impl std::fmt::Debug for Font {
 impl Font {
     /// Noto Sans CJK SC from the system's `fonts-noto-cjk`.
     pub fn system() -> Result<Font, String> {
-        if !Path::new(SYSTEM_FONT).exists() {
+        Font::system_at(Path::new(SYSTEM_FONT))
+    }
+
+    fn system_at(path: &Path) -> Result<Font, String> {
+        if !path.exists() {
             return Err(format!(
-                "visible stamps need a font that covers Chinese, and {SYSTEM_FONT} is missing (fix: install the Debian/Ubuntu package fonts-noto-cjk, e.g. `apt-get install fonts-noto-cjk`)"
+                "visible stamps need a font that covers Chinese, and {} is missing (fix: install the Debian/Ubuntu package fonts-noto-cjk, e.g. `apt-get install fonts-noto-cjk`)",
+                path.display()
             ));
         }
-        Font::load(Path::new(SYSTEM_FONT), SYSTEM_FACE)
+        Font::load(path, SYSTEM_FACE)
     }
 
     /// Face `index` of the font file (TTF/OTF, or a collection) at `path`.
@@ -159,8 +164,14 @@ const OUTLINE: [u8; 3] = [16, 16, 16];
 /// Renders `text` into `rgb` (RGB8, `width`×`height`) at `position`; returns the rows it
 /// touched (`top..bottom`), or `None` when the text draws nothing.
 pub fn render(rgb: &mut [u8], width: u32, height: u32, text: &str, position: Position, font: &Font) -> Option<(u32, u32)> {
-    let px = (height as f32 * SIZE_SHARE).max(MIN_SIZE);
-    let glyphs = text_mask(font, text.trim(), px);
+    let mut px = (height as f32 * SIZE_SHARE).max(MIN_SIZE);
+    let mut glyphs = text_mask(font, text.trim(), px);
+    // A long label on a narrow image is set smaller rather than cut off at the left edge.
+    let room = width as f32 * 0.9;
+    if glyphs.width as f32 > room && px > MIN_SIZE {
+        px = (px * room / glyphs.width as f32).max(MIN_SIZE);
+        glyphs = text_mask(font, text.trim(), px);
+    }
     let radius = (px / 10.0).round().max(1.0) as u32;
     let outline = dilate(&glyphs, radius);
     let r = i64::from(radius);
@@ -221,7 +232,9 @@ pub struct Marked<'a> {
 
 /// The δ of the last few variants stamped: a build stamps each variant once per stamped link,
 /// usually one link after another, and fitting δ costs more than encoding a corner's band.
-static RECENT: Mutex<Vec<([u8; 32], Arc<Vec<f32>>)>> = Mutex::new(Vec::new());
+static RECENT: Mutex<Vec<Recent>> = Mutex::new(Vec::new());
+/// A variant's identity (a hash of its pixels, size, quality, key id and image id) and its δ.
+type Recent = ([u8; 32], Arc<Vec<f32>>);
 const RECENT_KEPT: usize = 4;
 
 fn shared_delta(rgb: &[u8], width: u32, height: u32, quality: u8, key: &MarkKey, image_id: &str) -> Arc<Vec<f32>> {

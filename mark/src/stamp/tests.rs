@@ -58,6 +58,22 @@ fn a_font_that_cannot_be_read_is_named_in_the_error() {
 }
 
 #[test]
+fn without_the_system_font_the_error_names_the_package_to_install() {
+    let err = Font::system_at(Path::new("/nonexistent/NotoSansCJK-Regular.ttc")).unwrap_err();
+    assert!(err.contains("fonts-noto-cjk") && err.contains("/nonexistent/NotoSansCJK-Regular.ttc"), "{err}");
+}
+
+#[test]
+fn a_long_label_on_a_narrow_image_is_set_smaller_and_stays_inside_it() {
+    let (w, h) = (480, 1200);
+    let plain = grey(w, h, 128);
+    let mut img = plain.clone();
+    render(&mut img, w, h, "华东区一级经销商 上海市浦东新区 张伟 · zhang.wei@example.com · 2027-03-01", Position::Corner, &font()).unwrap();
+    let (x0, _, x1, _) = changed(&plain, &img, w).unwrap();
+    assert!(x0 > 0 && x1 < w, "{x0}..{x1}");
+}
+
+#[test]
 fn positions_read_from_the_config_words() {
     assert_eq!("corner".parse::<Position>(), Ok(Position::Corner));
     assert_eq!("tile".parse::<Position>(), Ok(Position::Tile));
