@@ -1,6 +1,6 @@
 // Leaks traced end to end (gallery `marks`, tests/fixtures/sites/e2e/marks): a recipient's
 // copy downloaded from the real worker, re-encoded and resized the way a forwarded file is, is
-// named by `gatefold trace` as that recipient's; the unmarked link's copy of the same image is
+// named by `gatefold trace` as that recipient's (a visibly stamped link's too); the unmarked link's copy of the same image is
 // ours without a mark (exit 3); a photo the build does not have is not ours (exit 4).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -53,8 +53,8 @@ function trace(file) {
   return { code, out, finding: json ? JSON.parse(json)[0] : null };
 }
 
-test("a recipient's copy, resized and re-encoded, is traced to that recipient above the threshold", async () => {
-  for (const name of ["dealers/sh", "dealers/bj"]) {
+test("a recipient's copy, resized and re-encoded, is traced to that recipient above the threshold, a stamped one too", async () => {
+  for (const name of ["dealers/sh", "dealers/bj", "stamped"]) {
     const file = forwarded(await download(name), `${name.replace("/", "-")}.jpg`);
     const { code, out, finding } = trace(file);
     assert.equal(code, 0, out);
