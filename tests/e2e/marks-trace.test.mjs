@@ -1,6 +1,6 @@
 // Leaks traced end to end (gallery `marks`, tests/fixtures/sites/e2e/marks): a recipient's
 // copy downloaded from the real worker, re-encoded and resized the way a forwarded file is, is
-// named by `gatefold trace` as that recipient's; the unmarked link's copy of the same image is
+// named by `gatefold trace` as that recipient's (a visibly stamped link's too); the unmarked link's copy of the same image is
 // ours without a mark (exit 3); a photo the build does not have is not ours (exit 4).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -19,11 +19,14 @@ const L = (name) => w.links[`${GALLERY}/${name}`];
 const still = () => w.manifest.galleries[GALLERY].images.find((i) => !i.animated && i.original.marked);
 const scratch = mkdtempSync(join(tmpdir(), "gatefold-marks-trace-"));
 
-/** `name`'s web download of the still image, as a recipient's browser saves it. */
-async function download(name) {
+/** The still image as `name`'s browser saves it: the web download, or (`lightbox`) the widest
+ * display JPEG the lightbox shows. */
+async function download(name, { lightbox = false } = {}) {
   const opened = await w.navigate(L(name).path);
   assert.equal(opened.status, 200, `opening ${GALLERY}/${name}`);
-  const res = await w.fetch(`${L(name).path}/web/${still().id}`, { headers: { "user-agent": NAVIGATION_HEADERS["user-agent"], cookie: cookieOf(opened) } });
+  const widest = still().variants.filter((v) => v.role === "display" && v.content_type === "image/jpeg").sort((a, b) => b.width - a.width)[0];
+  const path = lightbox ? `${L(name).path}/i/${widest.file}` : `${L(name).path}/web/${still().id}`;
+  const res = await w.fetch(path, { headers: { "user-agent": NAVIGATION_HEADERS["user-agent"], cookie: cookieOf(opened) } });
   assert.equal(res.status, 200);
   return Buffer.from(await res.arrayBuffer());
 }
@@ -50,8 +53,8 @@ function trace(file) {
   return { code, out, finding: json ? JSON.parse(json)[0] : null };
 }
 
-test("a recipient's copy, resized and re-encoded, is traced to that recipient above the threshold", async () => {
-  for (const name of ["dealers/sh", "dealers/bj"]) {
+test("a recipient's copy, resized and re-encoded, is traced to that recipient above the threshold, a stamped one too", async () => {
+  for (const name of ["dealers/sh", "dealers/bj", "stamped"]) {
     const file = forwarded(await download(name), `${name.replace("/", "-")}.jpg`);
     const { code, out, finding } = trace(file);
     assert.equal(code, 0, out);
@@ -65,7 +68,7 @@ test("a recipient's copy, resized and re-encoded, is traced to that recipient ab
 });
 
 test("the unmarked link's copy of the same image is ours without a mark (exit 3)", async () => {
-  const file = forwarded(await download("plain"), "plain.jpg");
+  const file = forwarded(await download("plain", { lightbox: true }), "plain.jpg");
   const { code, out, finding } = trace(file);
   assert.equal(code, 3, out);
   assert.equal(finding.verdict, "no_mark");

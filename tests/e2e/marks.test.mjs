@@ -205,14 +205,24 @@ with zipfile.ZipFile(sys.argv[1]) as z:
   }
 });
 
-test("a stamped link's copy carries its own band and still decodes", async (t) => {
-  if (!L("stamped")) return t.skip("no visible stamps in this build");
+test("a stamped link's copy carries its own band's segments and still decodes whole", async () => {
   const v = widestJpeg(still());
+  const stamp = L("stamped") && w.manifest.galleries[GALLERY].links.stamped.mark.stamp;
+  assert.ok(stamp, "the stamped link has a visible stamp");
   const { cookie } = await session("stamped");
   const res = await get(`${L("stamped").path}/i/${v.file}`, cookie);
   assert.equal(res.status, 200);
   const copy = await bytesOf(res);
   assert.deepEqual(decoded(copy), { format: "JPEG", width: v.width, height: v.height });
+  // The band object: "GFMB", first chip, chip count, (length, CRC) per chip, then the bytes.
+  const band = await r2(`${v.marked.index.replace(/\.idx$/, "")}.${stamp}.band`);
+  assert.equal(band.toString("latin1", 0, 4), "GFMB");
+  const n = band.readUInt32LE(8);
+  const segments = band.subarray(12 + 8 * n);
+  assert.ok(n > 0 && segments.length > 0, "the band covers some chips");
+  assert.ok(copy.includes(segments), "the band's segments are in the copy, in one run");
+  const web = await get(`${L("stamped").path}/web/${still().id}`, cookie);
+  assert.deepEqual(await bytesOf(web), copy, "its web download is the same stamped copy");
 });
 
 test("a worker whose mark key differs from the link's, or a damaged pair, refuses the marked image and logs why", async () => {
