@@ -1,0 +1,196 @@
+//! The report: what the mark costs (quality, time, bytes) and what the trace finds, as markdown
+//! tables (printed, and written to `<work>/report.md`).
+
+use crate::marked::{Marked, decode_luma};
+use crate::sets::Set;
+use crate::transforms::{self, Transform};
+use crate::trials::{Job, Kind, Reading, link};
+use crate::Options;
+use anyhow::Result;
+use gatefold_contract::mark::MarkKey;
+use std::fmt::Write;
+
+pub fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn min(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::INFINITY, f64::min)
+}
+
+fn max(v: &[f64]) -> f64 {
+    v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+}
+
+pub fn psnr(a: &[f32], b: &[f32]) -> f64 {
+    let mse = a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / a.len() as f64;
+    10.0 * (255.0 * 255.0 / mse.max(1e-12)).log10()
+}
+
+/// Grey SSIM over 8×8 windows every 4 px.
+pub fn ssim(a: &[f32], b: &[f32], w: u32, h: u32) -> f64 {
+    let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
+    let (mut total, mut n) = (0f64, 0f64);
+    for y in (0..h.saturating_sub(7)).step_by(4) {
+        for x in (0..w.saturating_sub(7)).step_by(4) {
+            let (mut sa, mut sb, mut saa, mut sbb, mut sab) = (0f64, 0f64, 0f64, 0f64, 0f64);
+            for dy in 0..8 {
+                for dx in 0..8 {
+                    let i = ((y + dy) * w + x + dx) as usize;
+                    let (p, q) = (f64::from(a[i]), f64::from(b[i]));
+                    sa += p;
+                    sb += q;
+                    saa += p * p;
+                    sbb += q * q;
+                    sab += p * q;
+                }
+            }
+            let (ma, mb) = (sa / 64.0, sb / 64.0);
+            let (va, vb, cov) = (saa / 64.0 - ma * ma, sbb / 64.0 - mb * mb, sab / 64.0 - ma * mb);
+            total += ((2.0 * ma * mb + c1) * (2.0 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
+            n += 1.0;
+        }
+    }
+    total / n
+}
+
+pub struct Quality {
+    /// Per set: PSNR and SSIM of recipients' copies against the unmarked variant.
+    pub psnr: Vec<Vec<f64>>,
+    pub ssim: Vec<Vec<f64>>,
+}
+
+/// Two recipients' copies of every image against its unmarked variant (same encoder, quality).
+pub fn quality(sets: &[Set], marked: &[Vec<Marked>], key: &MarkKey, candidates: usize) -> Result<Quality> {
+    let mut q = Quality { psnr: vec![], ssim: vec![] };
+    for (set, images) in sets.iter().zip(marked) {
+        let (mut p, mut s) = (vec![], vec![]);
+        for (i, m) in images.iter().enumerate() {
+            let plain = decode_luma(&m.unmarked)?;
+            for r in [i, candidates - 1 - i] {
+                let copy = decode_luma(&m.copy(key, &set.gallery, &link(r))?)?;
+                p.push(psnr(&copy, &plain));
+                s.push(ssim(&copy, &plain, m.width, m.height));
+            }
+        }
+        q.psnr.push(p);
+        q.ssim.push(s);
+    }
+    Ok(q)
+}
+
+fn pct(n: usize, d: usize) -> String {
+    if d == 0 { "–".into() } else { format!("{:.1} %", 100.0 * n as f64 / d as f64) }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn print(o: &Options, sets: &[Set], marked: &[Vec<Marked>], jobs: &[Job], readings: &[Reading], q: &Quality, t: f64, reader: &str, shots_s: f64, trace_s: f64, total_s: f64) -> Result<()> {
+    let mut md = String::new();
+    writeln!(md, "Reader: {reader}. {} candidates per trace; threshold t = {t:.2} (false accusation ≤ 1e-6 per trace over {} candidates × 5 variants).\n", o.candidates, o.candidates)?;
+    writeln!(md, "| set | images | marking s / image (median, one core) | A + B + index / unmarked bytes | copy / unmarked bytes | PSNR dB (min / median) | SSIM (min / median) |")?;
+    writeln!(md, "|---|---|---|---|---|---|---|")?;
+    for (s, set) in sets.iter().enumerate() {
+        let ms: Vec<f64> = marked[s].iter().map(|m| m.mark_s).collect();
+        let unmarked: usize = marked[s].iter().map(|m| m.unmarked.len()).sum();
+        let pair: usize = marked[s].iter().map(|m| m.pair.a.len() + m.pair.b.len() + m.pair.index.to_bytes().len()).sum();
+        let copy: usize = marked[s].iter().map(|m| (m.pair.a.len() + m.pair.b.len()) / 2).sum();
+        writeln!(
+            md,
+            "| {} | {} ({}×{}…) | {:.3} | {:.2} | {:.3} | {:.1} / {:.1} | {:.4} / {:.4} |",
+            set.name,
+            set.images.len(),
+            set.images[0].width,
+            set.images[0].height,
+            median(ms),
+            pair as f64 / unmarked as f64,
+            copy as f64 / unmarked as f64,
+            min(&q.psnr[s]),
+            median(q.psnr[s].clone()),
+            min(&q.ssim[s]),
+            median(q.ssim[s].clone())
+        )?;
+    }
+    writeln!(md, "\n| set | transform | trials | identified | right recipient's score: median (min) | margin over t: median (min) | best wrong score: median (max) | false accusations | read ms (median) |")?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|")?;
+    for (s, set) in sets.iter().enumerate() {
+        for tr in transforms::ALL {
+            let rs: Vec<&Reading> = jobs.iter().zip(readings).filter(|(j, _)| j.set == s && j.kind == Kind::Trial && j.transform == tr).map(|(_, r)| r).collect();
+            row(&mut md, set.name, tr.label(), &rs, t)?;
+        }
+    }
+    writeln!(md, "\n| set | null traces | traces | highest score | any candidate ≥ t |")?;
+    writeln!(md, "|---|---|---|---|---|")?;
+    for (s, set) in sets.iter().enumerate() {
+        for (kind, label) in [
+            (Kind::NullUnmarked, "unmarked variant"),
+            (Kind::NullOtherGallery, "another gallery's copy (same link names)"),
+            (Kind::NullOtherRecipient, "a link not among the candidates"),
+            (Kind::NullOtherImage, "an image of another gallery"),
+        ] {
+            let rs: Vec<&Reading> = jobs.iter().zip(readings).filter(|(j, _)| j.set == s && j.kind == kind).map(|(_, r)| r).collect();
+            let best: Vec<f64> = rs.iter().filter_map(|r| r.best.map(|b| b.1)).collect();
+            let over = rs.iter().filter(|r| r.false_accusations > 0).count();
+            writeln!(md, "| {} | {label} | {} | {:.2} | {over} |", set.name, rs.len(), max(&best))?;
+        }
+    }
+    let never: Vec<f64> = readings.iter().flat_map(|r| r.never_issued.iter().copied()).collect();
+    let tail = |x: f64| never.iter().filter(|s| **s >= x).count();
+    writeln!(
+        md,
+        "\nNever-issued codewords: {} scores, highest {:.2}; ≥ 3: {} ({:.2e}; Hoeffding bound {:.2e}), ≥ 4: {} (bound {:.2e}), ≥ 5: {}, ≥ t: {}.",
+        never.len(),
+        max(&never),
+        tail(3.0),
+        tail(3.0) as f64 / never.len().max(1) as f64,
+        (-4.5f64).exp(),
+        tail(4.0),
+        (-8f64).exp(),
+        tail(5.0),
+        tail(t)
+    )?;
+    writeln!(md, "\n| set | collusion (two copies averaged) | trials | at least one colluder ≥ t | both ≥ t | weaker colluder's score: median | an innocent ≥ t |")?;
+    writeln!(md, "|---|---|---|---|---|---|---|")?;
+    for (s, set) in sets.iter().enumerate() {
+        let rs: Vec<&Reading> = jobs.iter().zip(readings).filter(|(j, _)| j.set == s && j.kind == Kind::Collusion).map(|(_, r)| r).collect();
+        let one = rs.iter().filter(|r| r.truth.iter().any(|x| *x >= t)).count();
+        let both = rs.iter().filter(|r| r.truth.iter().all(|x| *x >= t)).count();
+        let weaker: Vec<f64> = rs.iter().map(|r| min(&r.truth)).collect();
+        let innocent = rs.iter().filter(|r| r.false_accusations > 0).count();
+        writeln!(md, "| {} | {} | {} | {} | {} | {:.1} | {innocent} |", set.name, Transform::None.label(), rs.len(), pct(one, rs.len()), pct(both, rs.len()), median(weaker))?;
+    }
+    writeln!(md, "\nScreenshots {shots_s:.0} s, traces {trace_s:.0} s, whole run {total_s:.0} s; 1-minute load at the end: {}.", load())?;
+    print!("{md}");
+    std::fs::write(o.work.join("report.md"), md)?;
+    Ok(())
+}
+
+fn row(md: &mut String, set: &str, transform: &str, rs: &[&Reading], t: f64) -> Result<()> {
+    let ok = rs.iter().filter(|r| !r.misidentified && r.best.is_some_and(|(_, s)| s >= t) && r.truth.first().is_some_and(|x| r.best.is_some_and(|(_, b)| *x >= b))).count();
+    let truth: Vec<f64> = rs.iter().map(|r| r.truth.first().copied().unwrap_or(f64::NAN)).collect();
+    let margin: Vec<f64> = truth.iter().map(|s| s - t).collect();
+    let wrong: Vec<f64> = rs.iter().map(|r| r.best_wrong).collect();
+    let accused = rs.iter().filter(|r| r.false_accusations > 0).count();
+    let ms: Vec<f64> = rs.iter().map(|r| r.seconds * 1000.0).collect();
+    writeln!(
+        md,
+        "| {set} | {transform} | {} | {} | {:.1} ({:.1}) | {:.1} ({:.1}) | {:.1} ({:.1}) | {accused} | {:.0} |",
+        rs.len(),
+        pct(ok, rs.len()),
+        median(truth.clone()),
+        min(&truth),
+        median(margin.clone()),
+        min(&margin),
+        median(wrong.clone()),
+        max(&wrong),
+        median(ms)
+    )?;
+    Ok(())
+}
