@@ -4,14 +4,26 @@
 use gatefold_contract::mark::{Geometry, MarkIndex, MarkKey, RESTART_MCUS, index_pair};
 use jpeg_encoder::{ColorType, Encoder, SamplingFactor};
 
-/// Pattern cells: one random value per `CELL`×`CELL` px, smoothly interpolated, so the mark
+/// Pattern cells: one random sign per `CELL`×`CELL` px, bilinearly interpolated, so the mark
 /// lives in the low and middle frequencies that survive re-encoding and downscaling.
 const CELL: u32 = 4;
-/// δ's amplitude in grey levels where the image is busiest, and its floor in flat areas.
-const STRENGTH: f32 = 3.0;
-const FLAT_FLOOR: f32 = 0.3;
-/// The mark's PSNR against the unmarked image is kept at or above this (dB).
+/// A bilinear field of independent ±1 cells has an RMS of 2/3: this brings it to 1.
+const PATTERN_GAIN: f32 = 1.5;
+/// The SSIM the mark may cost a window: δ's local RMS is held at
+/// sqrt(SSIM_LOSS / (1 − SSIM_LOSS) · (2σ² + C2)) grey levels (σ the image's local standard
+/// deviation, C2 = (0.03·255)²), which keeps SSIM's contrast-structure term ≥ 1 − SSIM_LOSS.
+const SSIM_LOSS: f32 = 0.016;
+/// SSIM's C2: what keeps flat areas' share of the mark small but not nil.
+const C2: f32 = (0.03 * 255.0) * (0.03 * 255.0);
+/// δ's local RMS never exceeds this many grey levels, however busy the image.
+const MAX_AMPLITUDE: f32 = 6.0;
+/// The local standard deviation is measured over a (2·RADIUS+1)² box.
+const MASK_RADIUS: u32 = 4;
+/// The marked JPEG's PSNR against the unmarked JPEG of the same quality is kept at or above
+/// this (dB), as the quantiser predicts it ([`fitted_delta`]); δ alone never goes below it.
 pub const MIN_PSNR: f64 = 40.5;
+
+mod fit;
 
 /// A marked pair and its index.
 pub struct Pair {
@@ -34,36 +46,52 @@ pub fn encode_jpeg(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<V
     Ok(out)
 }
 
-/// The keyed pattern in [−1, 1] for `image`'s `width`×`height` variant.
+/// The keyed pattern for `image`'s `width`×`height` variant: RMS ≈ 1, peaks at ±[`PATTERN_GAIN`].
 pub fn pattern(key: &MarkKey, image: &str, width: u32, height: u32) -> Vec<f32> {
     let (cw, ch) = (width.div_ceil(CELL) + 1, height.div_ceil(CELL) + 1);
     let mut cells = vec![0u8; (cw * ch) as usize];
     blake3::Hasher::new_keyed(&key.pattern_seed(image, width)).finalize_xof().fill(&mut cells);
-    let cell = |x: u32, y: u32| if cells[(y * cw + x) as usize] & 1 == 1 { 1.0f32 } else { -1.0 };
+    let cell = |x: u32, y: u32| if cells[(y * cw + x) as usize] & 1 == 1 { PATTERN_GAIN } else { -PATTERN_GAIN };
     bilinear(width, height, CELL, cell)
 }
 
-/// How much δ each pixel carries, in [FLAT_FLOOR, 1]: the local contrast of 8×8 blocks.
+/// How many grey levels (RMS) of δ each pixel carries: SSIM's own masking model applied to the
+/// local contrast of the image around it (see [`SSIM_LOSS`]), so busy areas carry up to
+/// [`MAX_AMPLITUDE`] and flat ones under one grey level.
 pub fn mask(luma: &[f32], width: u32, height: u32) -> Vec<f32> {
-    let (bw, bh) = (width.div_ceil(8), height.div_ceil(8));
-    let mut activity = vec![0f32; (bw * bh) as usize];
-    for by in 0..bh {
-        for bx in 0..bw {
-            let (mut s, mut s2, mut n) = (0f32, 0f32, 0f32);
-            for y in by * 8..((by + 1) * 8).min(height) {
-                for x in bx * 8..((bx + 1) * 8).min(width) {
-                    let v = luma[(y * width + x) as usize];
-                    s += v;
-                    s2 += v * v;
-                    n += 1.0;
-                }
-            }
-            let var = (s2 / n - (s / n) * (s / n)).max(0.0);
-            activity[(by * bw + bx) as usize] = (var.sqrt() / 16.0).clamp(FLAT_FLOOR, 1.0);
+    let k = SSIM_LOSS / (1.0 - SSIM_LOSS);
+    local_variance(luma, width, height, MASK_RADIUS).into_iter().map(|var| (k * (2.0 * var + C2)).sqrt().min(MAX_AMPLITUDE)).collect()
+}
+
+/// Each pixel's variance over the box of `radius` around it (clipped at the image's edges),
+/// from summed-area tables.
+fn local_variance(luma: &[f32], width: u32, height: u32, radius: u32) -> Vec<f32> {
+    let (w, h) = (width as usize, height as usize);
+    let stride = w + 1;
+    let (mut s1, mut s2) = (vec![0f64; stride * (h + 1)], vec![0f64; stride * (h + 1)]);
+    for y in 0..h {
+        let (mut r1, mut r2) = (0f64, 0f64);
+        for x in 0..w {
+            let v = f64::from(luma[y * w + x]);
+            r1 += v;
+            r2 += v * v;
+            s1[(y + 1) * stride + x + 1] = s1[y * stride + x + 1] + r1;
+            s2[(y + 1) * stride + x + 1] = s2[y * stride + x + 1] + r2;
         }
     }
-    let block = |x: u32, y: u32| activity[(y.min(bh - 1) * bw + x.min(bw - 1)) as usize];
-    bilinear(width, height, 8, block)
+    let r = radius as usize;
+    let mut out = Vec::with_capacity(w * h);
+    for y in 0..h {
+        let (y0, y1) = (y.saturating_sub(r), (y + r + 1).min(h));
+        for x in 0..w {
+            let (x0, x1) = (x.saturating_sub(r), (x + r + 1).min(w));
+            let n = ((y1 - y0) * (x1 - x0)) as f64;
+            let sum = |t: &[f64]| t[y1 * stride + x1] - t[y0 * stride + x1] - t[y1 * stride + x0] + t[y0 * stride + x0];
+            let mean = sum(&s1) / n;
+            out.push((sum(&s2) / n - mean * mean).max(0.0) as f32);
+        }
+    }
+    out
 }
 
 /// A `width`×`height` field interpolated from values on a grid of `step` px.
@@ -83,14 +111,16 @@ fn bilinear(width: u32, height: u32, step: u32, at: impl Fn(u32, u32) -> f32) ->
     out
 }
 
+/// BT.601 luma of RGB8 pixels, 0–255.
 pub fn luma(rgb: &[u8]) -> Vec<f32> {
     rgb.chunks_exact(3).map(|p| 0.299 * f32::from(p[0]) + 0.587 * f32::from(p[1]) + 0.114 * f32::from(p[2])).collect()
 }
 
-/// δ for `rgb`: pattern × mask × strength, scaled down if it would pass `MIN_PSNR`.
+/// δ for `rgb` in grey levels per pixel: pattern × mask, scaled down if it would pass
+/// `MIN_PSNR`. Deterministic: the same image, key and id always give the same δ.
 pub fn delta(rgb: &[u8], width: u32, height: u32, key: &MarkKey, image: &str) -> Vec<f32> {
     let m = mask(&luma(rgb), width, height);
-    let mut d: Vec<f32> = pattern(key, image, width, height).iter().zip(&m).map(|(p, m)| p * m * STRENGTH).collect();
+    let mut d: Vec<f32> = pattern(key, image, width, height).iter().zip(&m).map(|(p, m)| p * m).collect();
     let mse = d.iter().map(|v| f64::from(*v) * f64::from(*v)).sum::<f64>() / d.len().max(1) as f64;
     let limit = 255f64 * 255.0 / 10f64.powf(MIN_PSNR / 10.0);
     if mse > limit {
@@ -100,13 +130,27 @@ pub fn delta(rgb: &[u8], width: u32, height: u32, key: &MarkKey, image: &str) ->
     d
 }
 
-fn apply(rgb: &[u8], d: &[f32], sign: f32) -> Vec<u8> {
+/// The δ [`encode_pair`] marks with at `quality`: [`delta`], scaled down where the quantiser
+/// would otherwise take the marked JPEG below [`MIN_PSNR`] of the unmarked one (on busy images
+/// δ tips coefficients across quantiser steps, which costs more than δ itself).
+pub fn fitted_delta(rgb: &[u8], width: u32, height: u32, quality: u8, key: &MarkKey, image: &str) -> Vec<f32> {
+    let mut d = delta(rgb, width, height, key, image);
+    let s = fit::scale(rgb, &d, width, height, quality, MIN_PSNR);
+    if s < 1.0 {
+        d.iter_mut().for_each(|v| *v *= s);
+    }
+    d
+}
+
+/// `rgb` with `sign`·δ added to each channel of each pixel (a pure luma change: chroma, which
+/// 4:2:0 halves, carries none of the mark).
+pub fn apply(rgb: &[u8], d: &[f32], sign: f32) -> Vec<u8> {
     rgb.chunks_exact(3).zip(d).flat_map(|(p, d)| p.iter().map(move |c| (f32::from(*c) + sign * d).round().clamp(0.0, 255.0) as u8)).collect()
 }
 
 /// The marked pair of `image`'s `width`×`height` variant `rgb` at `quality`.
 pub fn encode_pair(rgb: &[u8], width: u32, height: u32, quality: u8, key: &MarkKey, image: &str) -> Result<Pair, String> {
-    let d = delta(rgb, width, height, key, image);
+    let d = fitted_delta(rgb, width, height, quality, key, image);
     let a = encode_jpeg(&apply(rgb, &d, 1.0), width, height, quality)?;
     let b = encode_jpeg(&apply(rgb, &d, -1.0), width, height, quality)?;
     let index = index_pair(&a, &b, Geometry { width, height }).map_err(|e| e.to_string())?;
@@ -114,35 +158,4 @@ pub fn encode_pair(rgb: &[u8], width: u32, height: u32, quality: u8, key: &MarkK
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn gradient(w: u32, h: u32) -> Vec<u8> {
-        (0..h).flat_map(|y| (0..w).flat_map(move |x| [(x * 255 / w) as u8, (y * 255 / h) as u8, ((x ^ y) & 0xFF) as u8])).collect()
-    }
-
-    #[test]
-    fn a_pair_splices_into_a_jpeg_whose_chips_are_a_or_b() {
-        let (w, h) = (200, 120);
-        let key = MarkKey::from_secret("a test secret that is long enough!!");
-        let pair = encode_pair(&gradient(w, h), w, h, 85, &key, "img").unwrap();
-        let g = Geometry { width: w, height: h };
-        let bits = key.codeword("g", "l", "img", w, g.chips());
-        let copy = pair.index.splice(&pair.a, &pair.b, &bits, None).unwrap();
-        let decode = |b: &[u8]| image::load_from_memory(b).unwrap().to_luma8();
-        let (c, a, b) = (decode(&copy), decode(&pair.a), decode(&pair.b));
-        for (x, y) in [(5, 5), (70, 5), (150, 40), (30, 100)] {
-            let want = if bits.bit(g.chip_at(x, y)) { a.get_pixel(x, y) } else { b.get_pixel(x, y) };
-            assert_eq!(c.get_pixel(x, y), want, "({x},{y})");
-        }
-    }
-
-    #[test]
-    fn the_mark_stays_under_the_psnr_limit() {
-        let (w, h) = (256, 256);
-        let rgb = gradient(w, h);
-        let d = delta(&rgb, w, h, &MarkKey::from_secret("a test secret that is long enough!!"), "img");
-        let mse = d.iter().map(|v| f64::from(*v).powi(2)).sum::<f64>() / d.len() as f64;
-        assert!(10.0 * (255f64 * 255.0 / mse).log10() >= MIN_PSNR - 0.01);
-    }
-}
+mod tests;
