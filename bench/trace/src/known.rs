@@ -78,8 +78,3 @@ pub fn score(chips: &[Option<f32>], bits: &Codeword) -> f64 {
     }
     if norm > 0.0 { dot / norm.sqrt() } else { 0.0 }
 }
-
-/// The threshold for a false accusation ≤ 1e-6 per trace over `n_tests` scores (Hoeffding).
-pub fn threshold(n_tests: u64) -> f64 {
-    (2.0 * (n_tests as f64 / 1e-6).ln()).sqrt()
-}

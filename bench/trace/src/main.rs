@@ -2,7 +2,8 @@
 //! copy, and never a wrong one. See bench/trace/README.md.
 //!
 //! usage: gatefold-bench-trace [--quick] [--trials N] [--candidates N] [--nulls N]
-//!        [--collusion N] [--never N] [--images N] [--work DIR] [--wallpapers DIR] [--root DIR]
+//!        [--collusion N] [--never N] [--images N] [--known] [--locate-every N] [--work DIR] [--wallpapers DIR]
+//!        [--root DIR]
 
 mod known;
 mod marked;
@@ -14,6 +15,7 @@ mod trials;
 
 use anyhow::{Context, Result, bail};
 use gatefold_contract::mark::MarkKey;
+use gatefold_mark::detect::{self, Reference};
 use marked::Marked;
 use rayon::prelude::*;
 use rng::Rng;
@@ -33,6 +35,11 @@ pub struct Options {
     pub wallpapers: PathBuf,
     pub root: PathBuf,
     pub quick: bool,
+    /// Also read every leak with its geometry known (no registration), for comparison.
+    pub known: bool,
+    /// Every n-th trace searches all the gallery's images; the others register the leak
+    /// against its own image (1: every trace is a full `gatefold trace`).
+    pub locate_every: usize,
 }
 
 fn options() -> Result<Options> {
@@ -48,6 +55,8 @@ fn options() -> Result<Options> {
         wallpapers: PathBuf::new(),
         root,
         quick: false,
+        known: false,
+        locate_every: 10,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -55,8 +64,10 @@ fn options() -> Result<Options> {
         match a.as_str() {
             "--quick" => {
                 o.quick = true;
-                (o.trials, o.nulls, o.collusion, o.images) = (10, 24, 10, 4);
+                (o.trials, o.nulls, o.collusion, o.images, o.known, o.locate_every) = (10, 24, 10, 4, true, 2);
             }
+            "--known" => o.known = true,
+            "--locate-every" => o.locate_every = value()?.parse::<usize>()?.max(1),
             "--trials" => o.trials = value()?.parse()?,
             "--candidates" => o.candidates = value()?.parse()?,
             "--nulls" => o.nulls = value()?.parse()?,
@@ -78,7 +89,7 @@ fn options() -> Result<Options> {
 /// Every job of one set: the trials of each transform, the nulls, the collusions.
 fn jobs(set: usize, o: &Options, n_images: usize, rng: &mut Rng) -> Vec<Job> {
     let mut jobs = Vec::new();
-    let job = |kind, transform, image, recipients, rng: &mut Rng| Job { set, kind, transform, image, recipients, seed: rng.next_u64() >> 16, shot: None };
+    let job = |kind, transform, image, recipients, rng: &mut Rng| Job { set, kind, transform, image, recipients, seed: rng.next_u64() >> 16, locate: false, shot: None };
     for t in transforms::ALL {
         for i in 0..o.trials {
             let r = rng.below(o.candidates);
@@ -105,7 +116,7 @@ fn main() -> Result<()> {
     std::fs::create_dir_all(&o.work)?;
     let started = Instant::now();
     let key = MarkKey::from_secret("the trace benchmark's signing key, never used elsewhere");
-    let t = known::threshold(o.candidates as u64 * 5);
+    let t = detect::threshold(o.candidates as u64 * 5);
     println!("load_average_start={}", report::load());
     let sets = vec![sets::textured(&o.wallpapers, o.images)?, sets::flat(&o.root, &o.work, o.images, 22)?];
     println!("sets: {} ({} images), {} ({} images), {:.1} s", sets[0].name, sets[0].images.len(), sets[1].name, sets[1].images.len(), started.elapsed().as_secs_f64());
@@ -144,25 +155,40 @@ fn main() -> Result<()> {
     let shots_s = shot_started.elapsed().as_secs_f64();
     println!("screenshots: {:.1} s", shots_s);
 
+    // The detector's references: each gallery's marked pairs, decoded once (as a trace does).
+    let refs: Vec<Vec<Reference>> = marked.iter().map(|ms| ms.iter().map(|m| Ok(Reference::from_pair(&m.pair.a, &m.pair.b)?)).collect::<Result<_>>()).collect::<Result<_>>()?;
     let trace_started = Instant::now();
+    // Leaks are made two at a time; each trace then runs alone with both cores (the detector
+    // is parallel inside), so its time is what `gatefold trace` takes for one file.
     let readings: Vec<Result<trials::Reading>> = all
-        .par_iter()
-        .map(|job| {
-            let set = &sets[job.set];
-            let m = &marked[job.set][job.image];
-            let other = &marked[1 - job.set][job.image % marked[1 - job.set].len()];
-            let src = trials::source(job, m, Some(other), &key, &set.gallery)?;
-            let leak = trials::leak(job, &src)?;
-            let begun = Instant::now();
-            let (rgb, lw, lh) = transforms::decode(&leak.bytes)?;
-            let chips = known::read_chips(m, &gatefold_mark::embed::luma(&rgb), lw, lh, &leak.geometry);
-            let mut r = trials::read(job, m, &key, &set.gallery, o.candidates, o.never, t, &chips);
-            r.seconds = begun.elapsed().as_secs_f64();
-            Ok(r)
+        .chunks(2)
+        .flat_map(|pair| {
+            let leaks: Vec<Result<transforms::Leak>> = pair
+                .par_iter()
+                .map(|job| {
+                    let m = &marked[job.set][job.image];
+                    let other = &marked[1 - job.set][job.image % marked[1 - job.set].len()];
+                    trials::leak(job, &trials::source(job, m, Some(other), &key, &sets[job.set].gallery)?)
+                })
+                .collect();
+            pair.iter().zip(leaks).map(|(job, leak)| {
+                let leak = leak?;
+                let gallery = &sets[job.set].gallery;
+                let set_refs: Vec<&Reference> = refs[job.set].iter().collect();
+                let mut r = trials::trace(job, &leak.bytes, &marked[job.set], &set_refs, &key, gallery, o.candidates, o.never, t)?;
+                if o.known {
+                    let m = &marked[job.set][job.image];
+                    let (rgb, lw, lh) = transforms::decode(&leak.bytes)?;
+                    let chips = known::read_chips(m, &gatefold_mark::embed::luma(&rgb), lw, lh, &leak.geometry);
+                    let k = trials::read(job, m, &key, gallery, o.candidates, 0, t, &|c| known::score(&chips, c));
+                    r.known_identified = Some(trials::identified(&k, t));
+                }
+                Ok(r)
+            }).collect::<Vec<_>>()
         })
         .collect();
     let readings: Vec<trials::Reading> = readings.into_iter().collect::<Result<_>>()?;
     let trace_s = trace_started.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&shots_dir);
-    report::print(&o, &sets, &marked, &all, &readings, &quality, t, "known geometry", shots_s, trace_s, started.elapsed().as_secs_f64())
+    report::print(&o, &sets, &marked, &all, &readings, &quality, t, shots_s, trace_s, started.elapsed().as_secs_f64())
 }

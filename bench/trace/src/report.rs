@@ -1,13 +1,14 @@
 //! The report: what the mark costs (quality, time, bytes) and what the trace finds, as markdown
 //! tables (printed, and written to `<work>/report.md`).
 
-use crate::marked::{Marked, decode_luma};
+use crate::marked::Marked;
 use crate::sets::Set;
 use crate::transforms::{self, Transform};
-use crate::trials::{Job, Kind, Reading, link};
+use crate::trials::{Job, Kind, Reading, identified, link};
 use crate::Options;
 use anyhow::Result;
 use gatefold_contract::mark::MarkKey;
+use gatefold_mark::quality;
 use std::fmt::Write;
 
 pub fn load() -> String {
@@ -30,38 +31,6 @@ fn max(v: &[f64]) -> f64 {
     v.iter().copied().fold(f64::NEG_INFINITY, f64::max)
 }
 
-pub fn psnr(a: &[f32], b: &[f32]) -> f64 {
-    let mse = a.iter().zip(b).map(|(x, y)| f64::from(x - y).powi(2)).sum::<f64>() / a.len() as f64;
-    10.0 * (255.0 * 255.0 / mse.max(1e-12)).log10()
-}
-
-/// Grey SSIM over 8×8 windows every 4 px.
-pub fn ssim(a: &[f32], b: &[f32], w: u32, h: u32) -> f64 {
-    let (c1, c2) = ((0.01f64 * 255.0).powi(2), (0.03f64 * 255.0).powi(2));
-    let (mut total, mut n) = (0f64, 0f64);
-    for y in (0..h.saturating_sub(7)).step_by(4) {
-        for x in (0..w.saturating_sub(7)).step_by(4) {
-            let (mut sa, mut sb, mut saa, mut sbb, mut sab) = (0f64, 0f64, 0f64, 0f64, 0f64);
-            for dy in 0..8 {
-                for dx in 0..8 {
-                    let i = ((y + dy) * w + x + dx) as usize;
-                    let (p, q) = (f64::from(a[i]), f64::from(b[i]));
-                    sa += p;
-                    sb += q;
-                    saa += p * p;
-                    sbb += q * q;
-                    sab += p * q;
-                }
-            }
-            let (ma, mb) = (sa / 64.0, sb / 64.0);
-            let (va, vb, cov) = (saa / 64.0 - ma * ma, sbb / 64.0 - mb * mb, sab / 64.0 - ma * mb);
-            total += ((2.0 * ma * mb + c1) * (2.0 * cov + c2)) / ((ma * ma + mb * mb + c1) * (va + vb + c2));
-            n += 1.0;
-        }
-    }
-    total / n
-}
-
 pub struct Quality {
     /// Per set: PSNR and SSIM of recipients' copies against the unmarked variant.
     pub psnr: Vec<Vec<f64>>,
@@ -74,11 +43,11 @@ pub fn quality(sets: &[Set], marked: &[Vec<Marked>], key: &MarkKey, candidates: 
     for (set, images) in sets.iter().zip(marked) {
         let (mut p, mut s) = (vec![], vec![]);
         for (i, m) in images.iter().enumerate() {
-            let plain = decode_luma(&m.unmarked)?;
+            let plain = transforms::decode(&m.unmarked)?.0;
             for r in [i, candidates - 1 - i] {
-                let copy = decode_luma(&m.copy(key, &set.gallery, &link(r))?)?;
-                p.push(psnr(&copy, &plain));
-                s.push(ssim(&copy, &plain, m.width, m.height));
+                let copy = transforms::decode(&m.copy(key, &set.gallery, &link(r))?)?.0;
+                p.push(quality::psnr(&copy, &plain));
+                s.push(quality::ssim(&copy, &plain, m.width, m.height));
             }
         }
         q.psnr.push(p);
@@ -92,9 +61,9 @@ fn pct(n: usize, d: usize) -> String {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub fn print(o: &Options, sets: &[Set], marked: &[Vec<Marked>], jobs: &[Job], readings: &[Reading], q: &Quality, t: f64, reader: &str, shots_s: f64, trace_s: f64, total_s: f64) -> Result<()> {
+pub fn print(o: &Options, sets: &[Set], marked: &[Vec<Marked>], jobs: &[Job], readings: &[Reading], q: &Quality, t: f64, shots_s: f64, trace_s: f64, total_s: f64) -> Result<()> {
     let mut md = String::new();
-    writeln!(md, "Reader: {reader}. {} candidates per trace; threshold t = {t:.2} (false accusation ≤ 1e-6 per trace over {} candidates × 5 variants).\n", o.candidates, o.candidates)?;
+    writeln!(md, "{} candidates per trace; threshold t = {t:.2} (a false accusation ≤ 1e-6 per trace over {} candidates × 5 variants). Each trace: decode, find the image among the gallery's {} and register it, read chips, score every candidate.\n", o.candidates, o.candidates, o.images)?;
     writeln!(md, "| set | images | marking s / image (median, one core) | A + B + index / unmarked bytes | copy / unmarked bytes | PSNR dB (min / median) | SSIM (min / median) |")?;
     writeln!(md, "|---|---|---|---|---|---|---|")?;
     for (s, set) in sets.iter().enumerate() {
@@ -118,16 +87,25 @@ pub fn print(o: &Options, sets: &[Set], marked: &[Vec<Marked>], jobs: &[Job], re
             median(q.ssim[s].clone())
         )?;
     }
-    writeln!(md, "\n| set | transform | trials | identified | right recipient's score: median (min) | margin over t: median (min) | best wrong score: median (max) | false accusations | read ms (median) |")?;
-    writeln!(md, "|---|---|---|---|---|---|---|---|---|")?;
+    writeln!(md, "\n| set | transform | trials | identified | image not found / wrong image | right recipient's score: median (min) | margin over t: median (min) | best wrong score: median (max) | false accusations | trace s: median (max) |{}", if o.known { " identified, geometry known |" } else { "" })?;
+    writeln!(md, "|---|---|---|---|---|---|---|---|---|---|{}", if o.known { "---|" } else { "" })?;
     for (s, set) in sets.iter().enumerate() {
         for tr in transforms::ALL {
             let rs: Vec<&Reading> = jobs.iter().zip(readings).filter(|(j, _)| j.set == s && j.kind == Kind::Trial && j.transform == tr).map(|(_, r)| r).collect();
             row(&mut md, set.name, tr.label(), &rs, t)?;
         }
     }
-    writeln!(md, "\n| set | null traces | traces | highest score | any candidate ≥ t |")?;
-    writeln!(md, "|---|---|---|---|---|")?;
+    // Which images the misses were of: a registration that fails on one picture shows here.
+    let mut missed: std::collections::BTreeMap<(usize, usize), Vec<&str>> = Default::default();
+    for (j, _) in jobs.iter().zip(readings).filter(|(j, r)| j.kind == Kind::Trial && !identified(r, t)) {
+        missed.entry((j.set, j.image)).or_default().push(j.transform.label());
+    }
+    if !missed.is_empty() {
+        let list: Vec<String> = missed.iter().map(|((s, i), ts)| format!("{} ({}×)", marked[*s][*i].id, ts.len())).collect();
+        writeln!(md, "\nMissed trials by image: {}.", list.join(", "))?;
+    }
+    writeln!(md, "\n| set | null traces | traces | image not found (not ours) | highest score | any candidate ≥ t |")?;
+    writeln!(md, "|---|---|---|---|---|---|")?;
     for (s, set) in sets.iter().enumerate() {
         for (kind, label) in [
             (Kind::NullUnmarked, "unmarked variant"),
@@ -138,7 +116,8 @@ pub fn print(o: &Options, sets: &[Set], marked: &[Vec<Marked>], jobs: &[Job], re
             let rs: Vec<&Reading> = jobs.iter().zip(readings).filter(|(j, _)| j.set == s && j.kind == kind).map(|(_, r)| r).collect();
             let best: Vec<f64> = rs.iter().filter_map(|r| r.best.map(|b| b.1)).collect();
             let over = rs.iter().filter(|r| r.false_accusations > 0).count();
-            writeln!(md, "| {} | {label} | {} | {:.2} | {over} |", set.name, rs.len(), max(&best))?;
+            let not_ours = rs.iter().filter(|r| r.not_ours).count();
+            writeln!(md, "| {} | {label} | {} | {not_ours} | {:.2} | {over} |", set.name, rs.len(), max(&best))?;
         }
     }
     let never: Vec<f64> = readings.iter().flat_map(|r| r.never_issued.iter().copied()).collect();
@@ -166,6 +145,24 @@ pub fn print(o: &Options, sets: &[Set], marked: &[Vec<Marked>], jobs: &[Job], re
         let innocent = rs.iter().filter(|r| r.false_accusations > 0).count();
         writeln!(md, "| {} | {} | {} | {} | {} | {:.1} | {innocent} |", set.name, Transform::None.label(), rs.len(), pct(one, rs.len()), pct(both, rs.len()), median(weaker))?;
     }
+    for (located, label) in [(true, format!("a full trace (the leak searched among the gallery's {} images)", o.images)), (false, "a trace registered against its own image only".to_string())] {
+        let rs: Vec<&Reading> = readings.iter().filter(|r| r.located == located).collect();
+        let stage = |i: usize| median(rs.iter().map(|r| r.stages[i]).collect());
+        let total: Vec<f64> = rs.iter().map(|r| r.seconds).collect();
+        let found = rs.iter().filter(|r| !r.misidentified).count();
+        writeln!(
+            md,
+            "\n{label}: {} traces, median {:.2} s (max {:.2}): decode {:.2}, find and register {:.2}, read chips {:.2}, score {} candidates {:.3}; the right image found in {found}.",
+            rs.len(),
+            median(total.clone()),
+            max(&total),
+            stage(0),
+            stage(1),
+            stage(2),
+            o.candidates,
+            stage(3)
+        )?;
+    }
     writeln!(md, "\nScreenshots {shots_s:.0} s, traces {trace_s:.0} s, whole run {total_s:.0} s; 1-minute load at the end: {}.", load())?;
     print!("{md}");
     std::fs::write(o.work.join("report.md"), md)?;
@@ -173,15 +170,17 @@ pub fn print(o: &Options, sets: &[Set], marked: &[Vec<Marked>], jobs: &[Job], re
 }
 
 fn row(md: &mut String, set: &str, transform: &str, rs: &[&Reading], t: f64) -> Result<()> {
-    let ok = rs.iter().filter(|r| !r.misidentified && r.best.is_some_and(|(_, s)| s >= t) && r.truth.first().is_some_and(|x| r.best.is_some_and(|(_, b)| *x >= b))).count();
-    let truth: Vec<f64> = rs.iter().map(|r| r.truth.first().copied().unwrap_or(f64::NAN)).collect();
+    let ok = rs.iter().filter(|r| identified(r, t)).count();
+    let lost = rs.iter().filter(|r| r.misidentified).count();
+    let truth: Vec<f64> = rs.iter().filter_map(|r| r.truth.first().copied()).collect();
     let margin: Vec<f64> = truth.iter().map(|s| s - t).collect();
-    let wrong: Vec<f64> = rs.iter().map(|r| r.best_wrong).collect();
+    let wrong: Vec<f64> = rs.iter().map(|r| r.best_wrong).filter(|w| w.is_finite()).collect();
     let accused = rs.iter().filter(|r| r.false_accusations > 0).count();
-    let ms: Vec<f64> = rs.iter().map(|r| r.seconds * 1000.0).collect();
-    writeln!(
+    let secs: Vec<f64> = rs.iter().map(|r| r.seconds).collect();
+    let known: Vec<bool> = rs.iter().filter_map(|r| r.known_identified).collect();
+    write!(
         md,
-        "| {set} | {transform} | {} | {} | {:.1} ({:.1}) | {:.1} ({:.1}) | {:.1} ({:.1}) | {accused} | {:.0} |",
+        "| {set} | {transform} | {} | {} | {lost} | {:.1} ({:.1}) | {:.1} ({:.1}) | {:.1} ({:.1}) | {accused} | {:.2} ({:.2}) |",
         rs.len(),
         pct(ok, rs.len()),
         median(truth.clone()),
@@ -190,7 +189,12 @@ fn row(md: &mut String, set: &str, transform: &str, rs: &[&Reading], t: f64) -> 
         min(&margin),
         median(wrong.clone()),
         max(&wrong),
-        median(ms)
+        median(secs.clone()),
+        max(&secs)
     )?;
+    if !known.is_empty() {
+        write!(md, " {} |", pct(known.iter().filter(|k| **k).count(), known.len()))?;
+    }
+    writeln!(md)?;
     Ok(())
 }

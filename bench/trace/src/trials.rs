@@ -9,13 +9,15 @@
 //! - `Collusion`: two recipients average their copies (pixel by pixel); identified when at
 //!   least one of them passes the threshold, and nobody else does.
 
-use crate::known;
 use crate::marked::Marked;
 use crate::rng::Rng;
 use crate::transforms::{self, Geometry, Leak, Transform};
 use anyhow::Result;
-use gatefold_contract::mark::MarkKey;
+use gatefold_contract::mark::{Codeword, MarkKey};
+use gatefold_mark::detect::{self, Reference, Suspect};
+use rayon::prelude::*;
 use std::path::PathBuf;
+use std::time::Instant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -27,12 +29,6 @@ pub enum Kind {
     Collusion,
 }
 
-impl Kind {
-    pub fn is_null(self) -> bool {
-        matches!(self, Kind::NullUnmarked | Kind::NullOtherGallery | Kind::NullOtherRecipient | Kind::NullOtherImage)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Job {
     pub set: usize,
@@ -42,6 +38,9 @@ pub struct Job {
     /// Candidate indexes of the recipients whose copies were leaked (none for nulls).
     pub recipients: Vec<usize>,
     pub seed: u64,
+    /// Search all the gallery's images for the leak (as `gatefold trace` does); otherwise
+    /// register it against its own image's reference only (the bench's shortcut, see README).
+    pub locate: bool,
     /// The screenshot's PNG and placement, made before the trials run.
     pub shot: Option<(PathBuf, Geometry)>,
 }
@@ -62,8 +61,16 @@ pub struct Reading {
     /// Chips read (of the variant's).
     pub chips_read: usize,
     pub seconds: f64,
+    /// The trace searched all the gallery's images (`Job::locate`).
+    pub located: bool,
+    /// Of which: decoding, finding and registering the image, reading chips, scoring.
+    pub stages: [f64; 4],
     /// The detector named another image or none (it did not take the leak for this image).
     pub misidentified: bool,
+    /// The detector found none of the gallery's images in the leak ("not ours").
+    pub not_ours: bool,
+    /// The reading with the leak's geometry known (`--known`): right recipient highest and ≥ t.
+    pub known_identified: Option<bool>,
 }
 
 pub fn link(i: usize) -> String {
@@ -95,11 +102,12 @@ pub fn leak(job: &Job, source: &[u8]) -> Result<Leak> {
     transforms::apply(job.transform, source, &mut Rng::new(job.seed))
 }
 
-/// Scores every candidate (and `never` never-issued codewords) on `chips`.
-pub fn read(job: &Job, m: &Marked, key: &MarkKey, gallery: &str, candidates: usize, never: usize, t: f64, chips: &[Option<f32>]) -> Reading {
-    let mut r = Reading { best_wrong: f64::NEG_INFINITY, chips_read: chips.iter().flatten().count(), ..Reading::default() };
-    for k in 0..candidates {
-        let s = known::score(chips, &m.codeword(key, gallery, &link(k)));
+/// Scores every candidate (and `never` never-issued codewords) of image `m` with `score`.
+#[allow(clippy::too_many_arguments)]
+pub fn read(job: &Job, m: &Marked, key: &MarkKey, gallery: &str, candidates: usize, never: usize, t: f64, score: &(dyn Fn(&Codeword) -> f64 + Sync)) -> Reading {
+    let mut r = Reading { best_wrong: f64::NEG_INFINITY, ..Reading::default() };
+    let scores: Vec<f64> = (0..candidates).into_par_iter().map(|k| score(&m.codeword(key, gallery, &link(k)))).collect();
+    for (k, s) in scores.into_iter().enumerate() {
         if r.best.is_none_or(|(_, b)| s > b) {
             r.best = Some((k, s));
         }
@@ -112,6 +120,43 @@ pub fn read(job: &Job, m: &Marked, key: &MarkKey, gallery: &str, candidates: usi
             }
         }
     }
-    r.never_issued = (0..never).map(|j| known::score(chips, &m.codeword(key, gallery, &format!("never-issued-{}-{j}", job.seed)))).collect();
+    r.never_issued = (0..never).map(|j| score(&m.codeword(key, gallery, &format!("never-issued-{}-{j}", job.seed)))).collect();
     r
+}
+
+/// Whether a reading names the leaked recipient: highest of all candidates and ≥ `t`.
+pub fn identified(r: &Reading, t: f64) -> bool {
+    !r.misidentified && r.truth.first().is_some_and(|x| *x >= t && r.best.is_some_and(|(_, b)| *x >= b))
+}
+
+/// The trace as `gatefold trace` runs it: decode, find which of the gallery's images the leak
+/// shows and where, read its chips, score every candidate. Timed from the file's bytes.
+#[allow(clippy::too_many_arguments)]
+pub fn trace(job: &Job, bytes: &[u8], marked: &[Marked], refs: &[&Reference], key: &MarkKey, gallery: &str, candidates: usize, never: usize, t: f64) -> Result<Reading> {
+    let begun = Instant::now();
+    let suspect = Suspect::decode(bytes)?;
+    let decoded = begun.elapsed().as_secs_f64();
+    let found = if job.locate {
+        detect::locate(&suspect, refs)
+    } else {
+        let own = job.image.min(refs.len() - 1);
+        detect::register(&suspect, refs[own])
+            .filter(|r| r.ncc >= detect::MATCH_FLOOR && r.coverage >= detect::MIN_COVERAGE)
+            .map(|registration| detect::Located { index: own, registration })
+    };
+    let Some(found) = found else {
+        let seconds = begun.elapsed().as_secs_f64();
+        let r = Reading { located: job.locate, not_ours: true, misidentified: true, best_wrong: f64::NEG_INFINITY, seconds, stages: [decoded, seconds - decoded, 0.0, 0.0], ..Reading::default() };
+        return Ok(r);
+    };
+    let located = begun.elapsed().as_secs_f64();
+    let chips = detect::read_chips(&suspect, refs[found.index], &found.registration);
+    let chipped = begun.elapsed().as_secs_f64();
+    let mut r = read(job, &marked[found.index], key, gallery, candidates, never, t, &|c| detect::score(&chips, c));
+    r.seconds = begun.elapsed().as_secs_f64();
+    r.located = job.locate;
+    r.stages = [decoded, located - decoded, chipped - located, r.seconds - chipped];
+    r.chips_read = chips.read as usize;
+    r.misidentified = found.index != job.image;
+    Ok(r)
 }
