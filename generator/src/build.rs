@@ -29,6 +29,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+mod marks;
 mod state;
 
 pub use state::FILE as STATE_FILE;
@@ -175,7 +176,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     warnings.0.extend(asset_budget(&project, &opts.themes)?);
     let (key, key_origin) = keys::signing_key(&opts.project_root(), opts.production)?;
 
-    let jobs = image_jobs(&project);
+    let jobs = image_jobs(&project, &key);
     let encode = opts.images == ImageMode::Encode;
     opts.progress.images_started(jobs.len());
     let encoded = AtomicUsize::new(0);
@@ -323,17 +324,19 @@ fn budget_warning(site_yaml: &Path, plan: config::WorkersPlan, files: usize, per
     )
 }
 
-fn image_jobs(project: &Project) -> Vec<Job> {
+fn image_jobs(project: &Project, key: &SigningKey) -> Vec<Job> {
     project
         .galleries
         .iter()
         .flat_map(|g| {
-            g.images.iter().map(|img| Job {
+            let mark = marks::job_mark(g, key);
+            g.images.iter().map(move |img| Job {
                 gallery: g.id.clone(),
                 image_id: img.id.clone(),
                 source: img.path.clone(),
                 file_name: img.file.clone(),
                 probe: img.probe.clone(),
+                mark: mark.clone(),
             })
         })
         .collect()
@@ -366,7 +369,7 @@ pub fn link_entries(gallery: &GalleryConfig, key: &SigningKey) -> BTreeMap<Strin
                 policy: l.policy(gallery.disabled),
                 recipient: l.recipient.clone(),
                 notify: l.notify.clone(),
-                mark: None,
+                mark: marks::link_mark(&gallery.id, l, key),
             };
             (l.name.clone(), link)
         })

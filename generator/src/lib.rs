@@ -24,7 +24,8 @@
 //! - [`progress`]: what a long command reports as it goes (the binary draws it);
 //! - [`build`]: the build itself, into a staging directory swapped into `dist/`;
 //! - [`plan`]: `gatefold plan`, what publishing would change for the people holding links;
-//! - [`publish`]: `gatefold publish` (originals to R2, deploy) and the smoke test.
+//! - [`publish`]: `gatefold publish` (originals to R2, deploy) and the smoke test;
+//! - [`trace`]: `gatefold trace`, the image and the link a leaked file came from.
 
 pub mod admin;
 pub mod build;
@@ -37,3 +38,4 @@ pub mod plan;
 pub mod progress;
 pub mod publish;
 pub mod render;
+pub mod trace;

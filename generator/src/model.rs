@@ -89,9 +89,11 @@ impl SiteModel {
         }
     }
 
-    /// Every R2 object key the site's images use: each variant's and each original's.
+    /// Every R2 object key the site's images use: each variant's and each original's, their
+    /// marked pairs and the stamped links' bands.
     pub fn r2_keys(&self) -> BTreeSet<String> {
-        self.galleries.values().flat_map(|g| &g.images).flat_map(Image::r2_keys).map(str::to_string).collect()
+        let images = self.galleries.values().flat_map(|g| &g.images).flat_map(Image::r2_keys).map(str::to_string);
+        images.chain(self.galleries.values().flat_map(|g| gatefold_contract::manifest::band_keys(&g.images, g.links.values()))).collect()
     }
 
     pub fn links(&self) -> usize {

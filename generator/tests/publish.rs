@@ -110,7 +110,7 @@ fn summary(out: &Output) -> (usize, usize, usize) {
 }
 
 fn keys(m: &Manifest) -> BTreeSet<String> {
-    m.r2_keys().into_iter().map(str::to_string).collect()
+    m.r2_keys()
 }
 
 /// The tests need Miniflare (npm ci, which `make test` runs first).

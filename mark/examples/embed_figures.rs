@@ -4,7 +4,10 @@
 //!
 //! usage: cargo run --release -p gatefold-mark --example embed_figures -- [IMAGE|DIR]…
 //! With no argument it reads Debian's wallpaper photos from /usr/share/backgrounds and
-//! /usr/share/wallpapers. Two synthesized flat product-style scenes are always added.
+//! /usr/share/wallpapers (without them installed: `apt-get download mate-backgrounds`,
+//! `dpkg-deb -x` it and pass its usr/share/backgrounds/mate, as bench/images does). Two
+//! synthesized flat product-style scenes are always added.
+//! With FIGURES_DUMP=<dir>, writes each image's unmarked and marked JPEG there to look at.
 
 use gatefold_contract::mark::{Geometry, MarkKey};
 use gatefold_mark::{embed, quality, stamp};
@@ -28,7 +31,8 @@ fn main() {
     let key = MarkKey::from_secret("figures: a signing key secret long enough to mark");
     let threshold = (2.0 * (CANDIDATES as f64 / 1e-6).ln()).sqrt();
     println!("threshold for {CANDIDATES} candidates at 1e-6: {threshold:.2}; display JPEG q{QUALITY}");
-    println!("{:<22} {:>6} {:>7} {:>6}  {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}  (score of the right link / best of {CANDIDATES} wrong)", "image", "PSNR", "SSIM", "ms", "copy", "q50", "50%", "crop", "webp75", "+10%", "60%c70", "avg2");
+    println!("PSNR/SSIM: marked vs unmarked from the same encoder; moz: vs the generator's unmarked variant (mozjpeg); enc: the two unmarked encodes");
+    println!("{:<22} {:>6} {:>7} {:>6} {:>7} {:>6} {:>6}  {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7}  (score of the right link / best of {CANDIDATES} wrong)", "image", "PSNR", "SSIM", "moz", "moz", "enc", "ms", "copy", "q50", "50%", "crop", "webp75", "+10%", "60%c70", "avg2");
     for f in &files {
         let Ok(img) = image::open(f) else { continue };
         let name = f.file_stem().unwrap().to_string_lossy().chars().take(22).collect::<String>();
@@ -67,8 +71,16 @@ fn run(name: &str, img: &RgbImage, key: &MarkKey) {
     let pair = embed::encode_pair(img.as_raw(), w, h, QUALITY, key, name).unwrap();
     let ms = t.elapsed().as_millis();
     let (a, b) = (decode(&pair.a), decode(&pair.b));
+    if let Some(dir) = std::env::var_os("FIGURES_DUMP") {
+        let stem = name.replace([' ', ':'], "_");
+        unmarked.save(Path::new(&dir).join(format!("{stem}.unmarked.png"))).unwrap();
+        a.save(Path::new(&dir).join(format!("{stem}.marked.png"))).unwrap();
+    }
     let psnr = quality::psnr(a.as_raw(), unmarked.as_raw()).min(quality::psnr(b.as_raw(), unmarked.as_raw()));
     let ssim = quality::ssim(a.as_raw(), unmarked.as_raw(), w, h).min(quality::ssim(b.as_raw(), unmarked.as_raw(), w, h));
+    let served = decode(&mozjpeg_like_the_generator(img));
+    let (psnr_moz, ssim_moz) = (quality::psnr(a.as_raw(), served.as_raw()), quality::ssim(a.as_raw(), served.as_raw(), w, h));
+    let encoders = quality::psnr(unmarked.as_raw(), served.as_raw());
     let g = Geometry { width: w, height: h };
     let (la, lb) = (embed::luma(a.as_raw()), embed::luma(b.as_raw()));
     let reference: Vec<f32> = la.iter().zip(&lb).map(|(a, b)| (a + b) / 2.0).collect();
@@ -84,7 +96,19 @@ fn run(name: &str, img: &RgbImage, key: &MarkKey) {
         let worst = wrong.iter().map(|c| score(&chips, c)).fold(f64::MIN, f64::max);
         cells.push(format!("{s:>4.0}/{worst:<3.1}"));
     }
-    println!("{name:<22} {psnr:>6.2} {ssim:>7.4} {ms:>6}  {}", cells.join(" "));
+    println!("{name:<22} {psnr:>6.2} {ssim:>7.4} {psnr_moz:>6.2} {ssim_moz:>7.4} {encoders:>6.2} {ms:>6}  {}", cells.join(" "));
+}
+
+/// The unmarked display variant as the generator encodes it (generator/src/images/pixels.rs).
+fn mozjpeg_like_the_generator(img: &RgbImage) -> Vec<u8> {
+    let mut c = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_EXT_RGB);
+    c.set_fastest_defaults();
+    c.set_size(img.width() as usize, img.height() as usize);
+    c.set_quality(f32::from(QUALITY));
+    c.set_optimize_coding(true);
+    let mut s = c.start_compress(Vec::new()).unwrap();
+    s.write_scanlines(img.as_raw()).unwrap();
+    s.finish().unwrap()
 }
 
 /// A leak in the reference's frame: luma and whether each pixel was seen.
@@ -101,8 +125,7 @@ fn reencode_jpeg(img: &RgbImage, q: u8) -> RgbImage {
 
 fn webp(img: &RgbImage, q: f32) -> RgbImage {
     let bytes = webp::Encoder::from_rgb(img.as_raw(), img.width(), img.height()).encode(q);
-    let rgb = webp::Decoder::new(&bytes).decode().unwrap().to_image().to_rgb8();
-    rgb
+    webp::Decoder::new(&bytes).decode().unwrap().to_image().to_rgb8()
 }
 
 fn scale(img: &RgbImage, f: f64) -> RgbImage {
@@ -136,7 +159,7 @@ fn leaks(copy: &RgbImage, other: &RgbImage) -> Vec<Leak> {
     let back = image::imageops::resize(&small_crop, (f64::from(small_crop.width()) / 0.6).round() as u32, (f64::from(small_crop.height()) / 0.6).round() as u32, FilterType::Triangle);
     let average: RgbImage = ImageBuffer::from_fn(w, h, |x, y| {
         let (p, q) = (copy.get_pixel(x, y).0, other.get_pixel(x, y).0);
-        Rgb([0, 1, 2].map(|c| ((u16::from(p[c]) + u16::from(q[c]) + 1) / 2) as u8))
+        Rgb([0, 1, 2].map(|c| (u16::from(p[c]) + u16::from(q[c])).div_ceil(2) as u8))
     });
     vec![
         whole(copy),

@@ -11,6 +11,7 @@ use crate::embed;
 use ab_glyph::{Font as _, FontVec, PxScale, ScaleFont as _, point};
 use gatefold_contract::mark::{Band, Codeword, Geometry, MCU, MarkKey, RESTART_MCUS, split_segments};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// Where Debian's `fonts-noto-cjk` puts Noto Sans CJK, and the face in it that draws Chinese as
 /// Chinese readers expect (the collection's faces: 0 JP, 1 KR, 2 SC, 3 TC, 4 HK).
@@ -18,7 +19,7 @@ pub const SYSTEM_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regula
 pub const SYSTEM_FACE: u32 = 2;
 /// Text height as a share of the image's height, and never below this many pixels.
 const SIZE_SHARE: f32 = 0.025;
-const MIN_SIZE: f32 = 12.0;
+const MIN_SIZE: f32 = 14.0;
 /// A stamp's text is bounded: labels and dates, not paragraphs.
 pub const MAX_CHARS: usize = 120;
 
@@ -34,12 +35,17 @@ impl std::fmt::Debug for Font {
 impl Font {
     /// Noto Sans CJK SC from the system's `fonts-noto-cjk`.
     pub fn system() -> Result<Font, String> {
-        if !Path::new(SYSTEM_FONT).exists() {
+        Font::system_at(Path::new(SYSTEM_FONT))
+    }
+
+    fn system_at(path: &Path) -> Result<Font, String> {
+        if !path.exists() {
             return Err(format!(
-                "visible stamps need a font that covers Chinese, and {SYSTEM_FONT} is missing (fix: install the Debian/Ubuntu package fonts-noto-cjk, e.g. `apt-get install fonts-noto-cjk`)"
+                "visible stamps need a font that covers Chinese, and {} is missing (fix: install the Debian/Ubuntu package fonts-noto-cjk, e.g. `apt-get install fonts-noto-cjk`)",
+                path.display()
             ));
         }
-        Font::load(Path::new(SYSTEM_FONT), SYSTEM_FACE)
+        Font::load(path, SYSTEM_FACE)
     }
 
     /// Face `index` of the font file (TTF/OTF, or a collection) at `path`.
@@ -59,6 +65,18 @@ impl Font {
 pub enum Position {
     Corner,
     Tile,
+}
+
+impl std::str::FromStr for Position {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Position, String> {
+        match s {
+            "corner" => Ok(Position::Corner),
+            "tile" => Ok(Position::Tile),
+            other => Err(format!("unknown stamp position \"{other}\" (fix: corner or tile)")),
+        }
+    }
 }
 
 /// Rendered text: coverage in [0, 1] over a `width`×`height` box (baseline at `ascent`).
@@ -146,9 +164,15 @@ const OUTLINE: [u8; 3] = [16, 16, 16];
 /// Renders `text` into `rgb` (RGB8, `width`×`height`) at `position`; returns the rows it
 /// touched (`top..bottom`), or `None` when the text draws nothing.
 pub fn render(rgb: &mut [u8], width: u32, height: u32, text: &str, position: Position, font: &Font) -> Option<(u32, u32)> {
-    let px = (height as f32 * SIZE_SHARE).max(MIN_SIZE);
-    let glyphs = text_mask(font, text.trim(), px);
-    let radius = (px / 14.0).round().max(1.0) as u32;
+    let mut px = (height as f32 * SIZE_SHARE).max(MIN_SIZE);
+    let mut glyphs = text_mask(font, text.trim(), px);
+    // A long label on a narrow image is set smaller rather than cut off at the left edge.
+    let room = width as f32 * 0.9;
+    if glyphs.width as f32 > room && px > MIN_SIZE {
+        px = (px * room / glyphs.width as f32).max(MIN_SIZE);
+        glyphs = text_mask(font, text.trim(), px);
+    }
+    let radius = (px / 10.0).round().max(1.0) as u32;
     let outline = dilate(&glyphs, radius);
     let r = i64::from(radius);
     let (opacity, spots) = match position {
@@ -160,7 +184,7 @@ pub fn render(rgb: &mut [u8], width: u32, height: u32, text: &str, position: Pos
     };
     let mut rows: Option<(u32, u32)> = None;
     for (x, y) in spots {
-        for touched in [blend(rgb, width, height, &outline, (x - r, y - r), OUTLINE, opacity * 0.75), blend(rgb, width, height, &glyphs, (x, y), TEXT, opacity)].into_iter().flatten() {
+        for touched in [blend(rgb, width, height, &outline, (x - r, y - r), OUTLINE, opacity), blend(rgb, width, height, &glyphs, (x, y), TEXT, opacity)].into_iter().flatten() {
             rows = Some(rows.map_or(touched, |(t, b)| (t.min(touched.0), b.max(touched.1))));
         }
     }
@@ -191,31 +215,85 @@ fn tile_spots(width: u32, height: u32, glyphs: &TextMask, px: f32) -> Vec<(i64, 
 /// A stamped recipient's band of `image`'s `width`×`height` variant: pixels = image +
 /// sign·δ per chip by `codeword` (the δ of [`embed::encode_pair`]), the stamp drawn over them,
 /// the chips the stamp covers encoded as `encode_pair` encodes (restart markers renumbered to
-/// their place in the full image). The bytes are the band's segments, concatenated.
+/// their place in the full image). The bytes are the band's segments, concatenated. For many
+/// links of one variant, [`Marked`] computes δ once.
 #[allow(clippy::too_many_arguments)]
 pub fn stamp_band(rgb: &[u8], width: u32, height: u32, quality: u8, key: &MarkKey, image_id: &str, codeword: &Codeword, text: &str, position: Position, font: &Font) -> Result<(Band, Vec<u8>), String> {
-    let g = Geometry { width, height };
-    if codeword.len() != g.chips() {
-        return Err(format!("the codeword has {} chips, the {width}×{height} image {}", codeword.len(), g.chips()));
-    }
-    let mut pixels = marked_copy(rgb, width, height, quality, key, image_id, codeword);
-    let (top, bottom) = render(&mut pixels, width, height, text, position, font).ok_or_else(|| format!("the stamp \"{text}\" draws nothing (fix: give it visible text)"))?;
-    encode_band(&pixels, g, quality, g.band_start(top / MCU)..g.band_end(bottom.div_ceil(MCU)))
+    Marked::new(rgb, width, height, quality, key, image_id)?.band(codeword, text, position, font)
 }
 
-/// The pixels of the copy `codeword` splices from `encode_pair`'s `A` and `B`, before encoding.
-pub fn marked_copy(rgb: &[u8], width: u32, height: u32, quality: u8, key: &MarkKey, image_id: &str, codeword: &Codeword) -> Vec<u8> {
-    let g = Geometry { width, height };
-    let d = embed::fitted_delta(rgb, width, height, quality, key, image_id);
-    let signed: Vec<f32> = d.iter().enumerate().map(|(i, d)| d * codeword.sign(g.chip_at(i as u32 % width, i as u32 / width))).collect();
-    embed::apply(rgb, &signed, 1.0)
+/// One variant as [`embed::encode_pair`] marks it: what all its stamped links' bands share.
+pub struct Marked<'a> {
+    rgb: &'a [u8],
+    geometry: Geometry,
+    quality: u8,
+    delta: Arc<Vec<f32>>,
+}
+
+/// The δ of the last few variants stamped: a build stamps each variant once per stamped link,
+/// usually one link after another, and fitting δ costs more than encoding a corner's band.
+static RECENT: Mutex<Vec<Recent>> = Mutex::new(Vec::new());
+/// A variant's identity (a hash of its pixels, size, quality, key id and image id) and its δ.
+type Recent = ([u8; 32], Arc<Vec<f32>>);
+const RECENT_KEPT: usize = 4;
+
+fn shared_delta(rgb: &[u8], width: u32, height: u32, quality: u8, key: &MarkKey, image_id: &str) -> Arc<Vec<f32>> {
+    let mut h = blake3::Hasher::new();
+    h.update(rgb).update(&width.to_le_bytes()).update(&height.to_le_bytes()).update(&[quality]).update(key.id().as_bytes()).update(image_id.as_bytes());
+    let id = *h.finalize().as_bytes();
+    let recent = || RECENT.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, d)) = recent().iter().find(|(k, _)| *k == id) {
+        return d.clone();
+    }
+    // Fitted outside the lock: other variants' bands need not wait for this one.
+    let d = Arc::new(embed::fitted_delta(rgb, width, height, quality, key, image_id));
+    let mut kept = recent();
+    kept.retain(|(k, _)| *k != id);
+    kept.push((id, d.clone()));
+    if kept.len() > RECENT_KEPT {
+        kept.remove(0);
+    }
+    d
+}
+
+impl<'a> Marked<'a> {
+    pub fn new(rgb: &'a [u8], width: u32, height: u32, quality: u8, key: &MarkKey, image_id: &str) -> Result<Marked<'a>, String> {
+        if rgb.len() as u64 != u64::from(width) * u64::from(height) * 3 {
+            return Err(format!("{} bytes are not a {width}×{height} RGB image", rgb.len()));
+        }
+        Ok(Marked { rgb, geometry: Geometry { width, height }, quality, delta: shared_delta(rgb, width, height, quality, key, image_id) })
+    }
+
+    /// The pixels of the copy `codeword` splices from the pair's `A` and `B`, before encoding:
+    /// each chip's pixels exactly as `A`'s or `B`'s.
+    pub fn copy(&self, codeword: &Codeword) -> Vec<u8> {
+        let (g, w) = (self.geometry, self.geometry.width);
+        let signed: Vec<f32> = self.delta.iter().enumerate().map(|(i, d)| d * codeword.sign(g.chip_at(i as u32 % w, i as u32 / w))).collect();
+        embed::apply(self.rgb, &signed, 1.0)
+    }
+
+    /// The band of `codeword`'s copy with `text` stamped at `position` (see [`stamp_band`]).
+    pub fn band(&self, codeword: &Codeword, text: &str, position: Position, font: &Font) -> Result<(Band, Vec<u8>), String> {
+        let g = self.geometry;
+        if codeword.len() != g.chips() {
+            return Err(format!("the codeword has {} chips, the {}×{} image {}", codeword.len(), g.width, g.height, g.chips()));
+        }
+        let mut pixels = self.copy(codeword);
+        let (top, bottom) = render(&mut pixels, g.width, g.height, text, position, font).ok_or_else(|| format!("the stamp \"{text}\" draws nothing (fix: give it visible text)"))?;
+        // A tiled stamp's band is the whole image, wherever its first and last rows fall.
+        let rows = match position {
+            Position::Corner => g.band_start(top / MCU)..g.band_end(bottom.div_ceil(MCU)),
+            Position::Tile => 0..g.mcu_rows(),
+        };
+        encode_band(&pixels, g, self.quality, rows)
+    }
 }
 
 /// Encodes MCU rows `rows` (each starting a chip) of `pixels` as `encode_pair` encodes the
 /// whole image, and renumbers the segments' restart markers to the full image's.
 pub fn encode_band(pixels: &[u8], g: Geometry, quality: u8, rows: std::ops::Range<u32>) -> Result<(Band, Vec<u8>), String> {
     let mpr = g.mcus_per_row();
-    if rows.is_empty() || rows.end > g.mcu_rows() || (rows.start * mpr) % RESTART_MCUS != 0 || (rows.end < g.mcu_rows() && (rows.end * mpr) % RESTART_MCUS != 0) {
+    if rows.is_empty() || rows.end > g.mcu_rows() || !(rows.start * mpr).is_multiple_of(RESTART_MCUS) || (rows.end < g.mcu_rows() && !(rows.end * mpr).is_multiple_of(RESTART_MCUS)) {
         return Err(format!("MCU rows {rows:?} do not start and end on chips"));
     }
     let (y0, y1) = (rows.start * MCU, (rows.end * MCU).min(g.height));
@@ -240,3 +318,6 @@ pub fn encode_band(pixels: &[u8], g: Geometry, quality: u8, rows: std::ops::Rang
     }
     Ok((Band { first, segments }, bytes))
 }
+
+#[cfg(test)]
+mod tests;

@@ -506,17 +506,33 @@ impl Image {
             .or_else(|| display().filter(|v| v.full_size).max_by_key(|v| v.width))
     }
 
-    /// The R2 objects this image needs: every display variant and the original.
+    /// The R2 objects this image needs: every display variant and the original, and their
+    /// marked pairs (a stamped link's bands are its gallery's: [`band_keys`]).
     pub fn r2_keys(&self) -> impl Iterator<Item = &str> {
-        self.variants.iter().map(|v| v.key.as_str()).chain([self.original.key.as_str()])
+        let pairs = self.marked_pairs().flat_map(|(_, p)| [p.a.as_str(), p.b.as_str(), p.index.as_str()]);
+        self.variants.iter().map(|v| v.key.as_str()).chain([self.original.key.as_str()]).chain(pairs)
     }
+
+    /// The image's marked pairs, each with whether it is the original's.
+    pub fn marked_pairs(&self) -> impl Iterator<Item = (bool, &MarkedPair)> {
+        self.variants.iter().filter_map(|v| v.marked.as_ref().map(|p| (false, p))).chain(self.original.marked.as_ref().map(|p| (true, p)))
+    }
+}
+
+/// The R2 keys of the bands `links`' stamps need over `images`' marked pairs: every display
+/// pair, and the original's when the link marks originals.
+pub fn band_keys<'a>(images: &'a [Image], links: impl IntoIterator<Item = &'a Link>) -> impl Iterator<Item = String> {
+    links.into_iter().filter_map(|l| Some((l.mark.as_ref()?.stamp.as_deref()?, l.mark.as_ref()?.originals))).flat_map(move |(stamp, originals)| {
+        images.iter().flat_map(Image::marked_pairs).filter(move |(original, _)| !original || originals).map(move |(_, pair)| band_key(pair, stamp))
+    })
 }
 
 impl Manifest {
     /// Every R2 object the site's images need. Keys are content-addressed, so a key the last
     /// publish uploaded holds exactly the bytes wanted now.
-    pub fn r2_keys(&self) -> std::collections::BTreeSet<&str> {
-        self.galleries.values().flat_map(|g| &g.images).flat_map(Image::r2_keys).collect()
+    pub fn r2_keys(&self) -> std::collections::BTreeSet<String> {
+        let images = self.galleries.values().flat_map(|g| &g.images).flat_map(Image::r2_keys).map(str::to_string);
+        images.chain(self.galleries.values().flat_map(|g| band_keys(&g.images, g.links.values()))).collect()
     }
 
     pub fn link(&self, gallery: &str, link: &str) -> Option<(&Gallery, &Link)> {

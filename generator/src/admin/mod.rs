@@ -18,7 +18,7 @@ pub mod password;
 pub mod render;
 pub use client::{Action, DEFAULT_URL, Server, Window};
 pub use password::{MIN_PASSWORD_CHARS, check_password};
-pub use render::{render_audience, render_audit, render_devices, render_link, render_notify_test, render_requests, render_stats, site_timezone};
+pub use render::{render_audience, render_audit, render_devices, render_link, render_notify_test, render_requests, render_stats, site_time, site_timezone};
 
 /// What an admin command acts on.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -173,7 +173,7 @@ pub fn site_timezone(name: &str) -> Result<chrono_tz::Tz> {
 }
 
 /// An instant in the site timezone (`never` for none).
-fn site_time(unix: Option<i64>, tz: chrono_tz::Tz) -> String {
+pub fn site_time(unix: Option<i64>, tz: chrono_tz::Tz) -> String {
     unix.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
         .map_or("never".into(), |d| d.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
 }

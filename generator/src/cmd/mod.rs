@@ -10,6 +10,7 @@ mod plan;
 mod progress;
 mod publish;
 mod smoke;
+mod trace;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -40,9 +41,25 @@ enum Command {
     Publish(publish::PublishArgs),
     /// Check that every published link answers with its page or its intended denial (HEAD only: no views used).
     Smoke(smoke::SmokeArgs),
+    /// Name the image a leaked file shows and the link whose marked copy it was (exit 0), or
+    /// say it is ours without a readable mark (exit 3) or not ours (exit 4).
+    Trace(trace::TraceArgs),
     #[command(flatten)]
     Admin(admin::AdminCommand),
 }
+
+/// A command that printed its answer and ends with this exit status (`gatefold trace`'s 3
+/// and 4); `main` exits with it and prints nothing more.
+#[derive(Debug)]
+pub struct Exit(pub u8);
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit status {}", self.0)
+    }
+}
+
+impl std::error::Error for Exit {}
 
 /// Runs the command `cli` names.
 pub fn run(cli: Cli) -> Result<()> {
@@ -54,6 +71,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => plan::run(galleries, args),
         Command::Publish(args) => publish::run(galleries, args),
         Command::Smoke(args) => smoke::run(args),
+        Command::Trace(args) => trace::run(galleries, args),
         Command::Admin(cmd) => admin::run(cmd),
     }
 }

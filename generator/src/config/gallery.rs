@@ -14,7 +14,7 @@ use super::{GalleryConfig, LinkConfig, MAX_IMAGES, PreviewImage, SiteConfig, is_
 
 pub const GALLERY_FIELDS: &[&str] = &["title", "description", "cover", "disabled", "opens_at", "images", "links", "notify", "preview_image"];
 const IMAGE_ENTRY_FIELDS: &[&str] = &["file", "caption", "alt"];
-const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "devices", "disabled", "rotate", "password", "recipients", "notify", "opens_at"];
+const LINK_FIELDS: &[&str] = &["label", "max_views", "expires", "download", "view_seconds", "devices", "disabled", "rotate", "password", "recipients", "notify", "opens_at", "mark"];
 const DESCRIPTION_FILE: &str = "description.md";
 const MAX_DESCRIPTION_BYTES: u64 = 256 * 1024;
 
@@ -347,6 +347,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
         return (links, audiences);
     }
     let defaults = &site.link_defaults;
+    let date = super::mark::stamp_date(site, now);
     // Audience and link names share the `links:` mapping, so YAML's duplicate-key check
     // already keeps them apart; recipient links add `/` and cannot clash with either.
     for entry in &map.entries {
@@ -373,7 +374,10 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
             password: false,
             recipient: None, notify: None,
             opens_at: at.opens.map(|(o, _)| o),
+            mark: None,
         };
+        // The link's (or audience's) own `mark:` replaces the site's whole.
+        let mut mark = site.mark.clone();
         let mut opens = at.opens;
         let mut expiry_node = None;
         let mut rows = None;
@@ -415,17 +419,22 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
                 // On an audience it is every recipient's (copied below with the policy).
                 link.notify = super::notify::read(ctx, n, &join(&prefix, "notify"));
             }
+            if let Some(n) = m.value("mark") {
+                mark = super::mark::read(ctx, n, &join(&prefix, "mark")).flatten();
+            }
             if let Some(n) = m.value("recipients") {
                 // `None` after errors: the audience is left out so nothing half-read is built.
                 rows = Some(recipients::read(ctx, n, &prefix, dir, site));
             }
         }
         warn_if_expired(ctx, &link, expiry_node.unwrap_or(entry.key_node), &prefix, site, now);
+        let first_of_entry = links.len();
         let opens_field = join(&prefix, "opens_at");
         match rows {
             None => {
                 check_opens_before_expiry(ctx, opens.as_ref(), link.expires.as_ref(), &opens_field, &format!("link `{name}`"), site);
                 links.push(link);
+                super::mark::resolve(mark.as_ref(), &mut links[first_of_entry..], &date, &mut ctx.diags);
             }
             Some(None) => {}
             Some(Some(rows)) => {
@@ -449,6 +458,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
                         ..link.clone()
                     });
                 }
+                super::mark::resolve(mark.as_ref(), &mut links[first..], &date, &mut ctx.diags);
                 let recipients: Vec<LinkPolicy> = links[first..].iter().map(|l| l.policy(false)).collect();
                 let terms = audience_terms(&link.policy(false), &recipients);
                 audiences.insert(name.clone(), Audience { label: link.label.clone(), recipients: recipients.len() as u32, terms });

@@ -6,6 +6,7 @@
 //! full list of problems. The format is documented in `galleries/README.md`.
 
 mod gallery;
+mod mark;
 mod markdown;
 mod notify;
 mod policy;
@@ -28,6 +29,7 @@ use crate::images::{self, ImageProblem, ImageSettings, Limits, Probe};
 
 
 pub use policy::EXPIRY_FIX;
+pub use mark::{LinkMarkConfig, MarkConfig, StampPosition, VisibleConfig};
 pub use site::utc_offsets;
 pub use markdown::{Rendered, render as render_markdown};
 pub use site::normalize_base_url;
@@ -66,6 +68,8 @@ pub struct SiteConfig {
     pub digest_hour: u8,
     /// `preview_image:`: every gallery's unless its gallery.yaml says otherwise.
     pub preview_image: PreviewImage,
+    /// `mark:`: every link's unless it or its audience declares its own.
+    pub mark: Option<MarkConfig>,
 }
 
 /// The Cloudflare Workers plan of the account the site deploys to.
@@ -172,6 +176,8 @@ pub struct LinkConfig {
     pub notify: Option<Vec<gatefold_contract::notify::Channel>>,
     /// `opens_at:` in force: the latest of the link's own, its audience's and its gallery's.
     pub opens_at: Option<ResolvedExpiry>,
+    /// `mark:` in force (the link's own, its audience's or the site's), its stamp's text filled.
+    pub mark: Option<LinkMarkConfig>,
 }
 
 impl LinkConfig {
@@ -471,6 +477,7 @@ mod tests {
             recipient: None,
             notify: None,
             opens_at: None,
+            mark: None,
         };
         assert_eq!(
             link.policy(true),

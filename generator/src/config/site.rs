@@ -13,7 +13,7 @@ use super::yaml::{self, FileDiagnostics, Node, did_you_mean, join};
 use super::{LinkDefaults, SiteConfig, WorkersPlan, is_slug};
 use crate::images::ImageSettings;
 
-pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "plan", "images", "links", "notify", "notify_digest_at", "preview_image"];
+pub const SITE_FIELDS: &[&str] = &["title", "base_url", "default_locale", "timezone", "theme", "ip_logging", "analytics", "plan", "images", "links", "notify", "notify_digest_at", "preview_image", "mark"];
 const ANALYTICS_FIELDS: &[&str] = &["retention_days"];
 const IMAGE_FIELDS: &[&str] = &["widths", "thumbnail", "webp_quality", "jpeg_quality", "avif", "max_megapixels"];
 const LINK_DEFAULT_FIELDS: &[&str] = &["max_views", "expires", "download", "view_seconds", "devices"];
@@ -95,6 +95,7 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
         notify: Vec::new(),
         digest_hour: gatefold_contract::notify::DEFAULT_DIGEST_HOUR,
         preview_image: super::PreviewImage::None,
+        mark: None,
     };
     let Some(root) = root else {
         ctx.error(None, "", "site.yaml is empty", "write at least `title:` and `base_url:` (see galleries/README.md)");
@@ -210,6 +211,9 @@ pub fn read(ctx: &mut FileDiagnostics, root: Option<&Node<'_>>, themes_dir: Opti
         && let Some(hour) = super::notify::read_digest_at(ctx, node, "notify_digest_at")
     {
         site.digest_hour = hour;
+    }
+    if let Some(node) = map.value("mark") {
+        site.mark = super::mark::read(ctx, node, "mark").flatten();
     }
     if let Some(node) = map.value("preview_image") {
         site.preview_image = super::gallery::read_preview_image(ctx, node);

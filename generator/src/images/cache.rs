@@ -179,6 +179,34 @@ impl Cache {
         Ok(())
     }
 
+    /// Fills a marked entry (`super::marked`) through `fill` in a temporary directory, writes
+    /// `done` last and renames it into place; an entry already done is kept.
+    pub fn store_marked(&self, key: &str, done: &str, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+        let lock = self.entry_lock(key);
+        let _held = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = self.dir.join(key);
+        if dir.join(done).is_file() {
+            return Ok(());
+        }
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".tmp-{key}-"))
+            .tempdir_in(&self.dir)
+            .with_context(|| format!("creating a temporary directory in {}", self.dir.display()))?;
+        fill(tmp.path())?;
+        fs::write(tmp.path().join(done), b"").with_context(|| format!("writing {}", tmp.path().display()))?;
+        let tmp_path = tmp.keep();
+        if dir.exists() {
+            fs::remove_dir_all(&dir).with_context(|| format!("replacing {}", dir.display()))?;
+        }
+        if let Err(e) = fs::rename(&tmp_path, &dir) {
+            let _ = fs::remove_dir_all(&tmp_path);
+            if !dir.join(done).is_file() {
+                return Err(e).with_context(|| format!("storing {}", dir.display()));
+            }
+        }
+        Ok(())
+    }
+
     /// Records the sources of a successful run (unless they are what it read) and removes
     /// every entry it did not use.
     pub fn finish(&self, sources: &Sources, used: &HashSet<String>) -> Result<usize> {

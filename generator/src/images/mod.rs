@@ -9,6 +9,7 @@ mod animation;
 mod cache;
 mod container;
 mod encode;
+mod marked;
 mod pixels;
 mod preview;
 mod process;
@@ -16,6 +17,7 @@ mod settings;
 mod sources;
 
 pub use cache::prune_cache;
+pub use marked::{JobMark, JobStamp, ORIGINAL_QUALITY, stamp_id};
 pub use preview::{PreviewFile, cover_preview};
 pub use process::{Job, Object, OnDone, Outcome, Planned, Plans, Processed, process, process_known};
 pub use sources::Sources;

@@ -12,10 +12,10 @@
 use super::cache::{Cache, Entry};
 use super::sources::{self, SourceStamp, Sources};
 use super::encode;
+use super::marked::{self, JobMark, MarkedPlan};
 use super::settings::Settings;
 use super::Probe;
 use anyhow::{Context, Result, bail};
-use gatefold_contract::MediaType;
 use gatefold_contract::manifest::{Original, Variant, display_key, original_key};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,8 @@ pub struct Job {
     pub file_name: String,
     /// What the load found when it checked the file: format and size, never probed again.
     pub probe: Probe,
+    /// What the gallery's marked links ask of the image; `None`: no link of it is marked.
+    pub mark: Option<JobMark>,
 }
 
 /// What the manifest says of one image: its sizes, variants and original, keys included.
@@ -54,7 +56,9 @@ pub struct Processed {
 pub struct Object {
     pub key: String,
     pub file: PathBuf,
-    pub content_type: MediaType,
+    /// The MIME type it is stored with: an image's, or `application/octet-stream` for a marked
+    /// pair's index and a stamp's band.
+    pub content_type: String,
 }
 
 /// How one image went, for progress reports.
@@ -80,6 +84,8 @@ pub struct Planned {
     /// The cache entry, kept by the prune.
     key: String,
     entry: Entry,
+    /// Its marked pairs and bands (empty when no link of its gallery is marked).
+    marked: MarkedPlan,
 }
 
 impl Planned {
@@ -89,17 +95,19 @@ impl Planned {
         &self.key
     }
 
-    /// Every R2 object of this image: its variants and its original.
+    /// Every R2 object of this image: its variants and its original, and its marked pairs and
+    /// bands.
     pub fn objects(&self, cache: &Path) -> Vec<Object> {
         let dir = cache.join(&self.key);
         let variants = self.entry.files.iter().zip(&self.processed.variants).map(|(f, v)| Object {
             key: v.key.clone(),
             file: dir.join(&f.suffix),
-            content_type: v.content_type,
+            content_type: v.content_type.as_str().to_string(),
         });
         let original = &self.processed.original;
         variants
-            .chain([Object { key: original.key.clone(), file: dir.join(self.entry.original_name()), content_type: original.content_type }])
+            .chain([Object { key: original.key.clone(), file: dir.join(self.entry.original_name()), content_type: original.content_type.as_str().to_string() }])
+            .chain(self.marked.objects(cache))
             .collect()
     }
 }
@@ -128,7 +136,7 @@ pub fn process_known(jobs: &[Job], settings: &Settings, cache: &Path, known: Sou
     let results = run_all(jobs, "processed", |job| {
         let started = Instant::now();
         let (planned, bytes, source, from_plan_cache) = queue.plan_one(job)?;
-        let outcome = if encode && !queue.cache.is_stored(&planned.key, &planned.entry) {
+        let outcome = if encode && !queue.is_stored(&planned) {
             queue.encode_one(&planned, bytes)?;
             Outcome::Built(started.elapsed())
         } else if from_plan_cache {
@@ -143,6 +151,7 @@ pub fn process_known(jobs: &[Job], settings: &Settings, cache: &Path, known: Sou
     let mut sources = Sources::default();
     for (planned, source, _) in results {
         used.insert(planned.key.clone());
+        used.extend(planned.marked.cache_keys().map(str::to_string));
         if let (key, Some(stamp)) = source {
             sources.stamps.insert(key, stamp);
         }
@@ -174,7 +183,7 @@ impl Plans {
         let picked: Vec<&Planned> = self.images.iter().filter(|p| which(p) && entries.insert(p.key.as_str())).collect();
         let done = run_all(&picked, "encoded", |planned| {
             let started = Instant::now();
-            if queue.cache.is_complete(&planned.key, &planned.entry) {
+            if queue.cache.is_complete(&planned.key, &planned.entry) && marked::is_stored(&queue.cache, &planned.marked) {
                 return Ok(Outcome::Cached);
             }
             queue.encode_one(planned, None)?;
@@ -284,21 +293,39 @@ impl Queue<'_> {
         Ok((planned(job, key, entry), Some(bytes), source, false))
     }
 
-    /// Encodes `planned` into its cache entry, from `bytes` or the file read again.
+    /// Whether `planned`'s files and marked outputs are all in the cache (judged by one file
+    /// per entry, see [`Cache::is_stored`]).
+    fn is_stored(&self, planned: &Planned) -> bool {
+        self.cache.is_stored(&planned.key, &planned.entry) && marked::is_stored(&self.cache, &planned.marked)
+    }
+
+    /// Encodes `planned` into its cache entries (its files, then its marked outputs), from
+    /// `bytes` or the file read again.
     fn encode_one(&self, planned: &Planned, bytes: Option<Vec<u8>>) -> Result<()> {
         let job = &planned.job;
         let bytes = match bytes {
             Some(b) => b,
             None => fs::read(&job.source).with_context(|| format!("reading {}", job.source.display()))?,
         };
-        self.cache.store(&planned.key, &planned.entry, |dir| encode::encode(&job.source, &bytes, &job.probe, &planned.entry, dir, &self.big_decode))
+        if !self.cache.is_complete(&planned.key, &planned.entry) {
+            self.cache.store(&planned.key, &planned.entry, |dir| encode::encode(&job.source, &bytes, &job.probe, &planned.entry, dir, &self.big_decode))?;
+        }
+        if marked::is_stored(&self.cache, &planned.marked) {
+            return Ok(());
+        }
+        // The marked outputs are named by the planned content: a file changed since must not
+        // fill them.
+        if Cache::key(&self.fingerprint, blake3::hash(&bytes).to_hex().as_str()) != planned.key {
+            bail!("the file changed since it was planned (fix: build again)");
+        }
+        marked::encode(&self.cache, job, &planned.marked, &bytes, &self.big_decode)
     }
 }
 
 /// The manifest's view of one planned image: display files are named in the visitor's URL by
 /// image id and content hash, and stored in R2 under the content hash alone.
 fn planned(job: &Job, key: String, entry: Entry) -> Planned {
-    let variants = entry
+    let mut variants: Vec<Variant> = entry
         .files
         .iter()
         .map(|f| Variant {
@@ -312,19 +339,14 @@ fn planned(job: &Job, key: String, entry: Entry) -> Planned {
             marked: None,
         })
         .collect();
-    let processed = Processed {
-        image_id: job.image_id.clone(),
-        width: entry.width,
-        height: entry.height,
-        animated: entry.animated,
-        variants,
-        original: Original {
-            key: original_key(&entry.original_hash16, &entry.original_ext),
-            size: entry.original_size,
-            content_type: entry.original_content_type,
-            crc32: entry.original_crc32,
-            marked: None,
-        },
+    let mut original = Original {
+        key: original_key(&entry.original_hash16, &entry.original_ext),
+        size: entry.original_size,
+        content_type: entry.original_content_type,
+        crc32: entry.original_crc32,
+        marked: None,
     };
-    Planned { job: job.clone(), processed, key, entry }
+    let marked = marked::plan(job, &key, &entry, &mut variants, &mut original);
+    let processed = Processed { image_id: job.image_id.clone(), width: entry.width, height: entry.height, animated: entry.animated, variants, original };
+    Planned { job: job.clone(), processed, key, entry, marked }
 }

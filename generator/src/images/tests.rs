@@ -93,7 +93,7 @@ impl Workspace {
     fn job(&self, name: &str, data: &[u8]) -> Job {
         let source = self.source(name, data);
         let probe = probe(&source, &Limits::default()).unwrap();
-        Job { gallery: "launch".into(), image_id: name.split('.').next().unwrap().into(), source, file_name: name.into(), probe }
+        Job { gallery: "launch".into(), image_id: name.split('.').next().unwrap().into(), source, file_name: name.into(), probe, mark: None }
     }
     fn plans(&self, jobs: &[Job], settings: &Settings, encode: bool) -> anyhow::Result<Plans> {
         let plans = process(jobs, settings, &self.root.join("cache"), encode, &|_, _| {})?;

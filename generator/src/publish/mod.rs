@@ -188,7 +188,7 @@ fn upload(r2: &R2Tool, objects: &[build::Object]) -> Result<Uploaded> {
 /// Objects of `manifest` the last publish did not already put into R2.
 pub fn objects_to_upload(manifest: &Manifest, previous: Option<&Manifest>) -> BTreeSet<String> {
     let known = previous.map(Manifest::r2_keys).unwrap_or_default();
-    manifest.r2_keys().into_iter().filter(|k| !known.contains(k)).map(str::to_string).collect()
+    manifest.r2_keys().into_iter().filter(|k| !known.contains(k)).collect()
 }
 
 /// The manifest the last successful publish recorded, or `None` when there is none (the first

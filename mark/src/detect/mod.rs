@@ -143,9 +143,7 @@ impl Reference {
 
 /// Where `reference` lies in `suspect`, searched from scratch; `None` when nothing fits.
 pub fn register(suspect: &Suspect, reference: &Reference) -> Option<Registration> {
-    let (start, _) = register::coarse(&suspect.integral, suspect.content, &reference.u_int)?;
-    let error = f64::from(reference.u.width.max(reference.u.height)) / 64.0;
-    Some(register::refine(&suspect.integral, &reference.pyramid, start, error))
+    locate(suspect, &[reference]).map(|l| l.registration)
 }
 
 /// [`register`] for another size of a picture already registered (`known` against a
@@ -167,25 +165,24 @@ pub struct Located {
     pub registration: Registration,
 }
 
-/// How many coarse matches are refined before the best is chosen.
+/// How many coarse placements (over all references) are refined before the best is chosen.
 const REFINED: usize = 3;
 
 /// Which of `references` `suspect` shows: the best correlation after registration, if it
 /// reaches [`MATCH_FLOOR`] over at least [`MIN_COVERAGE`] of the reference.
 pub fn locate(suspect: &Suspect, references: &[&Reference]) -> Option<Located> {
-    let mut coarse: Vec<(usize, Transform, f32)> = references
+    let mut hits: Vec<(usize, register::Hit)> = references
         .par_iter()
         .enumerate()
-        .filter_map(|(i, r)| register::coarse(&suspect.integral, suspect.content, &r.u_int).map(|(t, ncc)| (i, t, ncc)))
+        .flat_map_iter(|(i, r)| register::coarse(&suspect.integral, suspect.content, &r.u_int).into_iter().map(move |h| (i, h)))
         .collect();
-    coarse.sort_by(|a, b| b.2.total_cmp(&a.2));
-    coarse
-        .iter()
+    hits.sort_by(|a, b| b.1.ncc.total_cmp(&a.1.ncc));
+    hits.iter()
         .take(REFINED)
-        .map(|&(index, start, _)| {
+        .map(|&(index, hit)| {
             let r = references[index];
             let error = f64::from(r.u.width.max(r.u.height)) / 64.0;
-            Located { index, registration: register::refine(&suspect.integral, &r.pyramid, start, error) }
+            Located { index, registration: register::refine(&suspect.integral, &r.pyramid, hit.transform, error) }
         })
         .filter(|l| l.registration.ncc >= MATCH_FLOOR && l.registration.coverage >= MIN_COVERAGE)
         .max_by(|a, b| a.registration.ncc.total_cmp(&b.registration.ncc))

@@ -51,62 +51,124 @@ pub struct Registration {
     pub coverage: f32,
 }
 
-/// The reference's long side in the coarse search.
-const COARSE_SIDE: f64 = 64.0;
+/// The reference's long side in the first (every scale) and second (best scales) search.
+const FIRST_SIDE: f64 = 32.0;
+const SECOND_SIDE: f64 = 64.0;
 /// Least share of the reference the coarse search lets overlap the leak.
 const MIN_OVERLAP: f64 = 0.6;
 const SCALE_STEP: f64 = 1.025;
+/// Scales whose best placements the second search looks at again, and placements returned.
+const SECOND_SCALES: usize = 4;
+pub const COARSE_HITS: usize = 2;
+/// A placement whose contrast differs from the reference's by more than this factor is some
+/// flat patch the reference's thumbnail happens to resemble, not the picture.
+const MAX_GAIN: f32 = 1.6;
 
-/// The coarse search: the best placement on the grid and its correlation.
-pub fn coarse(suspect: &Integral, content: Rect, reference: &Integral) -> Option<(Transform, f32)> {
-    let (rw, rh) = (f64::from(reference.width()), f64::from(reference.height()));
-    let f = (rw.max(rh) / COARSE_SIDE).max(1.0);
-    let (wc, hc) = ((rw / f).round().max(1.0) as usize, (rh / f).round().max(1.0) as usize);
-    let r: Vec<f32> = (0..hc)
-        .flat_map(|j| (0..wc).map(move |i| (i, j)))
-        .map(|(i, j)| reference.mean((i as f64 + 0.5) * f - 0.5, (j as f64 + 0.5) * f - 0.5, f / 2.0, f / 2.0).unwrap_or(0.0))
-        .collect();
-    let (s0w, s0h) = (f64::from(content.width) / rw, f64::from(content.height) / rh);
-    let (lo, hi) = (0.55 * s0w.min(s0h), 1.2 * s0w.max(s0h));
-    let steps = ((hi / lo).ln() / SCALE_STEP.ln()).ceil().clamp(1.0, 120.0) as i32;
-    (0..=steps)
-        .into_par_iter()
-        .filter_map(|k| {
-            let s = lo * SCALE_STEP.powi(k);
-            let q = s * f;
-            let (na, nb) = ((f64::from(content.width) / q) as usize, (f64::from(content.height) / q) as usize);
-            if na < wc / 2 || nb < hc / 2 {
-                return None;
-            }
-            let (x0, y0) = (f64::from(content.x), f64::from(content.y));
-            let grid: Vec<f32> = (0..nb)
-                .flat_map(|b| (0..na).map(move |a| (a, b)))
-                .map(|(a, b)| suspect.mean(x0 + (a as f64 + 0.5) * q - 0.5, y0 + (b as f64 + 0.5) * q - 0.5, q / 2.0, q / 2.0).unwrap_or(0.0))
-                .collect();
-            let (ox, oy, ncc) = best_shift(&r, wc, hc, &grid, na, nb)?;
-            let tx = x0 + ox as f64 * q - 0.5 + 0.5 * s;
-            let ty = y0 + oy as f64 * q - 0.5 + 0.5 * s;
-            Some((Transform { sx: s, sy: s, tx, ty }, ncc))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1))
+/// A coarse placement and its correlation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub transform: Transform,
+    pub ncc: f32,
 }
 
-/// The whole-pixel shift of `r` (`wc`×`hc`) over `grid` (`na`×`nb`) with the best normalised
-/// correlation over their overlap.
-fn best_shift(r: &[f32], wc: usize, hc: usize, grid: &[f32], na: usize, nb: usize) -> Option<(isize, isize, f32)> {
+/// The coarse search: the best placements (at most [`COARSE_HITS`], best first).
+pub fn coarse(suspect: &Integral, content: Rect, reference: &Integral) -> Vec<Hit> {
+    let (rw, rh) = (f64::from(reference.width()), f64::from(reference.height()));
+    let (sw, sh) = (f64::from(suspect.width()), f64::from(suspect.height()));
+    // The trimmed content bounds the scale from below (a plain background may be trimmed with
+    // the surround), the whole leak from above (a crop shows less than all); a picture under
+    // a third of the leak's size is not looked for.
+    let lo = (0.55 * (f64::from(content.width) / rw).min(f64::from(content.height) / rh)).max(0.3 * (sw / rw).min(sh / rh));
+    let hi = 1.2 * (sw / rw).max(sh / rh);
+    let steps = ((hi / lo).ln() / SCALE_STEP.ln()).ceil().clamp(1.0, 160.0) as i32;
+    let first = Thumb::new(reference, FIRST_SIDE);
+    let mut per_scale: Vec<Hit> = (0..=steps).into_par_iter().filter_map(|k| first.search(suspect, lo * SCALE_STEP.powi(k), None)).collect();
+    per_scale.sort_by(|a, b| b.ncc.total_cmp(&a.ncc));
+    let second = Thumb::new(reference, SECOND_SIDE);
+    let mut hits: Vec<Hit> = per_scale
+        .par_iter()
+        .take(SECOND_SCALES)
+        .flat_map_iter(|h| {
+            let (near, second) = ((h.transform.tx, h.transform.ty), &second);
+            [1.0 / SCALE_STEP.sqrt(), 1.0, SCALE_STEP.sqrt()].into_iter().filter_map(move |m| second.search(suspect, h.transform.sx * m, Some(near)))
+        })
+        .collect();
+    hits.sort_by(|a, b| b.ncc.total_cmp(&a.ncc));
+    let mut out: Vec<Hit> = Vec::new();
+    for h in hits {
+        // Distinct placements only: two neighbouring scales of one match refine alike.
+        let same = |o: &Hit| (o.transform.sx / h.transform.sx - 1.0).abs() < 0.05 && (o.transform.tx - h.transform.tx).abs() < 0.05 * sw;
+        if out.len() < COARSE_HITS && !out.iter().any(same) {
+            out.push(h);
+        }
+    }
+    out
+}
+
+/// The reference sampled at `f` reference pixels per thumbnail pixel.
+struct Thumb {
+    f: f64,
+    w: usize,
+    h: usize,
+    px: Vec<f32>,
+}
+
+impl Thumb {
+    fn new(reference: &Integral, side: f64) -> Thumb {
+        let (rw, rh) = (f64::from(reference.width()), f64::from(reference.height()));
+        let f = (rw.max(rh) / side).max(1.0);
+        let (w, h) = ((rw / f).round().max(1.0) as usize, (rh / f).round().max(1.0) as usize);
+        let px = (0..h)
+            .flat_map(|j| (0..w).map(move |i| (i, j)))
+            .map(|(i, j)| reference.mean((i as f64 + 0.5) * f - 0.5, (j as f64 + 0.5) * f - 0.5, f / 2.0, f / 2.0).unwrap_or(0.0))
+            .collect();
+        Thumb { f, w, h, px }
+    }
+
+    /// The best whole-pixel placement at scale `s` (near `near`'s translation, within three
+    /// thumbnail pixels, when given).
+    fn search(&self, suspect: &Integral, s: f64, near: Option<(f64, f64)>) -> Option<Hit> {
+        let q = s * self.f;
+        let (na, nb) = ((f64::from(suspect.width()) / q) as usize, (f64::from(suspect.height()) / q) as usize);
+        if na < self.w / 2 || nb < self.h / 2 {
+            return None;
+        }
+        let grid: Vec<f32> = (0..nb)
+            .flat_map(|b| (0..na).map(move |a| (a, b)))
+            .map(|(a, b)| suspect.mean((a as f64 + 0.5) * q - 0.5, (b as f64 + 0.5) * q - 0.5, q / 2.0, q / 2.0).unwrap_or(0.0))
+            .collect();
+        // Thumbnail pixel i's centre (i + 0.5)·f − 0.5 lands on grid cell i + ox's centre.
+        let shift = |t: f64| (t + 0.5 - 0.5 * s) / q;
+        let window = near.map(|(tx, ty)| (shift(tx).round() as isize, shift(ty).round() as isize));
+        let (ox, oy, ncc) = best_shift(self, &grid, na, nb, window)?;
+        let tx = ox as f64 * q - 0.5 + 0.5 * s;
+        let ty = oy as f64 * q - 0.5 + 0.5 * s;
+        Some(Hit { transform: Transform { sx: s, sy: s, tx, ty }, ncc })
+    }
+}
+
+/// The whole-pixel shift of the thumbnail over `grid` (`na`×`nb`) with the best normalised
+/// correlation over their overlap (within 3 pixels of `window` when given).
+fn best_shift(r: &Thumb, grid: &[f32], na: usize, nb: usize, window: Option<(isize, isize)>) -> Option<(isize, isize, f32)> {
+    let (wc, hc) = (r.w, r.h);
     let (mx, my) = ((wc as f64 * (1.0 - MIN_OVERLAP)).ceil() as isize, (hc as f64 * (1.0 - MIN_OVERLAP)).ceil() as isize);
+    let (mut xs, mut ys) = (-mx..=(na as isize - wc as isize + mx), -my..=(nb as isize - hc as isize + my));
+    if let Some((cx, cy)) = window {
+        xs = (*xs.start()).max(cx - 3)..=(*xs.end()).min(cx + 3);
+        ys = (*ys.start()).max(cy - 3)..=(*ys.end()).min(cy + 3);
+    }
     let min_n = (MIN_OVERLAP * (wc * hc) as f64) as usize;
     let mut best: Option<(isize, isize, f32)> = None;
-    for oy in -my..=(nb as isize - hc as isize + my) {
+    for oy in ys {
         let (j0, j1) = ((-oy).max(0) as usize, (nb as isize - oy).min(hc as isize).max(0) as usize);
-        for ox in -mx..=(na as isize - wc as isize + mx) {
+        for ox in xs.clone() {
             let (i0, i1) = ((-ox).max(0) as usize, (na as isize - ox).min(wc as isize).max(0) as usize);
             if i1 <= i0 || j1 <= j0 || (i1 - i0) * (j1 - j0) < min_n {
                 continue;
             }
             let (mut sr, mut sg, mut srr, mut sgg, mut srg) = (0f32, 0f32, 0f32, 0f32, 0f32);
             for j in j0..j1 {
-                let rrow = &r[j * wc + i0..j * wc + i1];
+                let rrow = &r.px[j * wc + i0..j * wc + i1];
                 let g0 = (j as isize + oy) as usize * na + (i0 as isize + ox) as usize;
                 let grow = &grid[g0..g0 + (i1 - i0)];
                 for (a, b) in rrow.iter().zip(grow) {
@@ -118,12 +180,15 @@ fn best_shift(r: &[f32], wc: usize, hc: usize, grid: &[f32], na: usize, nb: usiz
                 }
             }
             let n = ((i1 - i0) * (j1 - j0)) as f32;
-            let cov = srg - sr * sg / n;
-            let var = (srr - sr * sr / n) * (sgg - sg * sg / n);
-            if var <= 1e-3 {
+            let (vr, vg) = (srr - sr * sr / n, sgg - sg * sg / n);
+            if vr <= 1e-3 || vg <= 1e-3 {
                 continue;
             }
-            let ncc = cov / var.sqrt();
+            let gain = (vg / vr).sqrt();
+            if !(1.0 / MAX_GAIN..=MAX_GAIN).contains(&gain) {
+                continue;
+            }
+            let ncc = (srg - sr * sg / n) / (vr * vg).sqrt();
             if best.is_none_or(|b| ncc > b.2) {
                 best = Some((ox, oy, ncc));
             }

@@ -70,7 +70,7 @@ fn quantised(rgb: &[u8], width: u32, height: u32, steps: &[f32; 64], b: &[[f32; 
     out
 }
 
-/// The largest s in (0, 1] (to 1/128) such that `rgb` ± s·δ, rounded to 8 bits and quantised
+/// The largest s in (0, 1] (to 1/64) such that `rgb` ± s·δ, rounded to 8 bits and quantised
 /// at `quality`, stays at least `min_psnr` dB from `rgb` quantised alike (both signs: `A` and
 /// `B`). The rounding matters: it adds fine-grained noise wherever δ moves a pixel, and that
 /// tips high-frequency coefficients too.
@@ -89,7 +89,7 @@ pub(super) fn scale(rgb: &[u8], delta: &[f32], width: u32, height: u32, quality:
         return 1.0;
     }
     let (mut lo, mut hi) = (0f32, 1f32);
-    for _ in 0..7 {
+    for _ in 0..6 {
         let mid = (lo + hi) / 2.0;
         if fits(mid) { lo = mid } else { hi = mid }
     }

@@ -141,3 +141,14 @@ fn a_copy_re_encoded_at_quality_50_still_names_its_link_among_200() {
         assert!(right > 8.0 && right > 2.0 * best_wrong, "{name}: right {right:.1}, best wrong {best_wrong:.1}");
     }
 }
+
+#[test]
+fn a_flat_area_next_to_an_edge_gets_no_more_than_any_flat_area() {
+    // A dark box's edge on a light background: no halo of mark around objects and text.
+    let (w, h) = (96, 64);
+    let rgb: Vec<u8> = (0..w * h).flat_map(|i| [if i % w < 48 { 30 } else { 220 }; 3]).collect();
+    let m = mask(&luma(&rgb), w, h);
+    for x in 0..w {
+        assert!((m[(32 * w + x) as usize] - FLAT_RMS).abs() < 0.01, "x {x}: {}", m[(32 * w + x) as usize]);
+    }
+}
