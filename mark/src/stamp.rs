@@ -79,7 +79,7 @@ impl std::str::FromStr for Position {
     }
 }
 
-/// Rendered text: coverage in [0, 1] over a `width`×`height` box (baseline at `ascent`).
+/// Rendered text: coverage in [0, 1] over a `width`×`height` box holding all its ink.
 pub struct TextMask {
     pub width: u32,
     pub height: u32,
@@ -100,19 +100,26 @@ pub fn text_mask(font: &Font, text: &str, px: f32) -> TextMask {
         x += scaled.h_advance(id);
         previous = Some(id);
     }
-    let (width, height) = (x.ceil().max(1.0) as u32, (scaled.ascent() - scaled.descent()).ceil().max(1.0) as u32);
+    // The box is the line's advance and ascent-to-descent, grown to every glyph's ink (an
+    // italic overhang or a negative side bearing is not cut off).
+    let outlined: Vec<_> = glyphs.into_iter().filter_map(|g| font.0.outline_glyph(g)).collect();
+    let (mut x0, mut y0, mut x1, mut y1) = (0f32, 0f32, x, scaled.ascent() - scaled.descent());
+    for o in &outlined {
+        let b = o.px_bounds();
+        (x0, y0, x1, y1) = (x0.min(b.min.x), y0.min(b.min.y), x1.max(b.max.x), y1.max(b.max.y));
+    }
+    let (ox, oy) = (x0.floor() as i64, y0.floor() as i64);
+    let (width, height) = ((x1.ceil() as i64 - ox).max(1) as u32, (y1.ceil() as i64 - oy).max(1) as u32);
     let mut alpha = vec![0f32; (width * height) as usize];
-    for g in glyphs {
-        if let Some(outlined) = font.0.outline_glyph(g) {
-            let b = outlined.px_bounds();
-            outlined.draw(|gx, gy, c| {
-                let (px, py) = (b.min.x as i64 + i64::from(gx), b.min.y as i64 + i64::from(gy));
-                if (0..i64::from(width)).contains(&px) && (0..i64::from(height)).contains(&py) {
-                    let a = &mut alpha[(py as u32 * width + px as u32) as usize];
-                    *a = (*a + c).min(1.0);
-                }
-            });
-        }
+    for o in outlined {
+        let b = o.px_bounds();
+        o.draw(|gx, gy, c| {
+            let (px, py) = (b.min.x as i64 + i64::from(gx) - ox, b.min.y as i64 + i64::from(gy) - oy);
+            if (0..i64::from(width)).contains(&px) && (0..i64::from(height)).contains(&py) {
+                let a = &mut alpha[(py as u32 * width + px as u32) as usize];
+                *a = (*a + c).min(1.0);
+            }
+        });
     }
     TextMask { width, height, alpha }
 }
@@ -191,8 +198,8 @@ pub fn render(rgb: &mut [u8], width: u32, height: u32, text: &str, position: Pos
     rows
 }
 
-/// Top-left corners of the tiled copies: rows every 5 text heights, each row shifted by half
-/// a text width more than the last, so the copies run diagonally across the image.
+/// Top-left corners of the tiled copies: rows every 5 em, each row shifted a third of a step
+/// further than the last, so the copies run diagonally across the image.
 fn tile_spots(width: u32, height: u32, glyphs: &TextMask, px: f32) -> Vec<(i64, i64)> {
     let step_x = i64::from(glyphs.width) + (px * 4.0) as i64;
     let step_y = (px * 5.0) as i64;
