@@ -160,6 +160,13 @@ fn main() -> Result<()> {
     let trace_started = Instant::now();
     // Leaks are made two at a time; each trace then runs alone with both cores (the detector
     // is parallel inside), so its time is what `gatefold trace` takes for one file.
+    // Every `locate_every`-th job of each kind, transform and set searches the whole gallery.
+    let mut counts = std::collections::HashMap::new();
+    for job in &mut all {
+        let n = counts.entry((job.set, job.kind, job.transform)).or_insert(0usize);
+        job.locate = *n % o.locate_every == 0;
+        *n += 1;
+    }
     let readings: Vec<Result<trials::Reading>> = all
         .chunks(2)
         .flat_map(|pair| {
@@ -183,6 +190,8 @@ fn main() -> Result<()> {
                     let k = trials::read(job, m, &key, gallery, o.candidates, 0, t, &|c| known::score(&chips, c));
                     r.known_identified = Some(trials::identified(&k, t));
                 }
+                // Progress on stderr: a long run shows how far it is and what it finds.
+                eprintln!("{} {:?} {} image={} right={:?} best_wrong={:.2} s={:.2}", sets[job.set].name, job.kind, job.transform.label(), job.image, r.truth, r.best_wrong, r.seconds);
                 Ok(r)
             }).collect::<Vec<_>>()
         })

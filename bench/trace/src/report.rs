@@ -117,7 +117,8 @@ pub fn print(o: &Options, sets: &[Set], marked: &[Vec<Marked>], jobs: &[Job], re
             let best: Vec<f64> = rs.iter().filter_map(|r| r.best.map(|b| b.1)).collect();
             let over = rs.iter().filter(|r| r.false_accusations > 0).count();
             let not_ours = rs.iter().filter(|r| r.not_ours).count();
-            writeln!(md, "| {} | {label} | {} | {not_ours} | {:.2} | {over} |", set.name, rs.len(), max(&best))?;
+            let highest = if best.is_empty() { "–".to_string() } else { format!("{:.2}", max(&best)) };
+            writeln!(md, "| {} | {label} | {} | {not_ours} | {highest} | {over} |", set.name, rs.len())?;
         }
     }
     let never: Vec<f64> = readings.iter().flat_map(|r| r.never_issued.iter().copied()).collect();
@@ -147,6 +148,9 @@ pub fn print(o: &Options, sets: &[Set], marked: &[Vec<Marked>], jobs: &[Job], re
     }
     for (located, label) in [(true, format!("a full trace (the leak searched among the gallery's {} images)", o.images)), (false, "a trace registered against its own image only".to_string())] {
         let rs: Vec<&Reading> = readings.iter().filter(|r| r.located == located).collect();
+        if rs.is_empty() {
+            continue;
+        }
         let stage = |i: usize| median(rs.iter().map(|r| r.stages[i]).collect());
         let total: Vec<f64> = rs.iter().map(|r| r.seconds).collect();
         let found = rs.iter().filter(|r| !r.misidentified).count();
