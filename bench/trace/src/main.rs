@@ -2,7 +2,7 @@
 //! copy, and never a wrong one. See bench/trace/README.md.
 //!
 //! usage: gatefold-bench-trace [--quick] [--trials N] [--candidates N] [--nulls N]
-//!        [--collusion N] [--never N] [--images N] [--known] [--locate-every N] [--work DIR] [--wallpapers DIR]
+//!        [--collusion N] [--never N] [--images N] [--known] [--locate-every N] [--only TRANSFORM] [--set NAME] [--work DIR] [--wallpapers DIR]
 //!        [--root DIR]
 
 mod known;
@@ -40,6 +40,9 @@ pub struct Options {
     /// Every n-th trace searches all the gallery's images; the others register the leak
     /// against its own image (1: every trace is a full `gatefold trace`).
     pub locate_every: usize,
+    /// Only these transforms' trials (`Debug` names, e.g. `Brighter10`) and only this set.
+    pub only: Vec<String>,
+    pub set: Option<String>,
 }
 
 fn options() -> Result<Options> {
@@ -57,6 +60,8 @@ fn options() -> Result<Options> {
         quick: false,
         known: false,
         locate_every: 10,
+        only: vec![],
+        set: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -67,6 +72,8 @@ fn options() -> Result<Options> {
                 (o.trials, o.nulls, o.collusion, o.images, o.known, o.locate_every) = (10, 24, 10, 4, true, 2);
             }
             "--known" => o.known = true,
+            "--only" => o.only.push(value()?),
+            "--set" => o.set = Some(value()?),
             "--locate-every" => o.locate_every = value()?.parse::<usize>()?.max(1),
             "--trials" => o.trials = value()?.parse()?,
             "--candidates" => o.candidates = value()?.parse()?,
@@ -127,6 +134,7 @@ fn main() -> Result<()> {
 
     let mut rng = Rng::new(0x22_7ACE);
     let mut all: Vec<Job> = (0..sets.len()).flat_map(|s| jobs(s, &o, sets[s].images.len(), &mut rng)).collect();
+    all.retain(|j| (o.only.is_empty() || o.only.iter().any(|t| *t == format!("{:?}", j.transform))) && o.set.as_ref().is_none_or(|s| s == sets[j.set].name));
     println!("jobs: {} ({} trials per transform and set, {} candidates, {} nulls and {} collusions per set)", all.len(), o.trials, o.candidates, o.nulls, o.collusion);
 
     // Screenshots first, in one Chromium per set.
