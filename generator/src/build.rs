@@ -167,6 +167,32 @@ fn load_with(galleries: &Path, options: LoadOptions) -> Result<(Project, Diagnos
 
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let started = Instant::now();
+    let (mut report, theme) = prepare(opts)?;
+    let site = &report.site;
+    let theme_dir = opts.themes.join(theme);
+    let cache = std::path::absolute(&opts.cache).unwrap_or_else(|_| opts.cache.clone());
+    let inputs = state::Inputs { mode: opts.images, cache: &cache, theme: render::theme_fingerprint(&theme_dir)?, site, plans: &report.plans };
+    let fingerprint = state::fingerprint(&inputs)?;
+    // Nothing changed and `dist/` is as the last build left it: write nothing at all.
+    report.unchanged = state::BuildState::read(&opts.out).is_some_and(|s| s.holds(&opts.out, &fingerprint));
+    if !report.unchanged {
+        write_site(opts, &theme_dir, site, &report.plans)?;
+        state::BuildState::record(&opts.out, fingerprint)?;
+    }
+    report.elapsed = started.elapsed();
+    Ok(report)
+}
+
+/// What [`build`] makes before it renders and writes anything: the project loaded, its images
+/// planned (and encoded with [`ImageMode::Encode`]) and the built site assembled. `dist/` is
+/// not touched (`gatefold trace` reads the site this way).
+pub fn plan_site(opts: &BuildOptions) -> Result<BuildReport> {
+    prepare(opts).map(|(report, _)| report)
+}
+
+/// [`plan_site`], and the theme `site.yaml` names.
+fn prepare(opts: &BuildOptions) -> Result<(BuildReport, String)> {
+    let started = Instant::now();
     let now = opts.now.unwrap_or_else(now_unix);
     let image_cache = opts.cache.join("images");
     // What the last build learnt of each image (content hash, probe), under a stamp of the file.
@@ -192,17 +218,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
 
     let previews = preview_images(&project, &opts.cache)?;
     let site = assemble(&project, &key, plans.images.iter().map(|p| p.processed.clone()).collect(), previews, !opts.production)?;
-    let theme_dir = opts.themes.join(&project.site.theme);
-    let cache = std::path::absolute(&opts.cache).unwrap_or_else(|_| opts.cache.clone());
-    let inputs = state::Inputs { mode: opts.images, cache: &cache, theme: render::theme_fingerprint(&theme_dir)?, site: &site, plans: &plans };
-    let fingerprint = state::fingerprint(&inputs)?;
-    // Nothing changed and `dist/` is as the last build left it: write nothing at all.
-    let unchanged = state::BuildState::read(&opts.out).is_some_and(|s| s.holds(&opts.out, &fingerprint));
-    if !unchanged {
-        write_site(opts, &theme_dir, &site, &plans)?;
-        state::BuildState::record(&opts.out, fingerprint)?;
-    }
-    Ok(BuildReport { images: jobs.len(), encoded_images: encoded.into_inner(), unchanged, plans, site, warnings, key_origin, elapsed: started.elapsed() })
+    let report = BuildReport { images: jobs.len(), encoded_images: encoded.into_inner(), unchanged: false, plans, site, warnings, key_origin, elapsed: started.elapsed() };
+    Ok((report, project.site.theme))
 }
 
 /// Writes the built site into a staging directory and swaps it into `opts.out`: pages and
@@ -282,7 +299,8 @@ fn write_records(site_dir: &Path, manifest: &Manifest) -> Result<()> {
 pub fn deployed_files(project: &Project, themes: &Path) -> Result<usize> {
     let galleries = project.galleries.len();
     let records = 2 + manifest::TOKEN_SHARDS + galleries * RECORDS_PER_GALLERY;
-    let modes = project.galleries.iter().map(|g| render::page_modes(g.links.iter().map(|l| PageMode::of(&l.policy(g.disabled)))).len());
+    // Marked links have pages of their own (`manifest::marked_page_path`), as `render::gallery_pages`.
+    let modes = project.galleries.iter().map(|g| g.links.iter().map(|l| (l.mark.is_some(), PageMode::of(&l.policy(g.disabled)))).collect::<BTreeSet<_>>().len());
     let preview_images = project.galleries.iter().filter(|g| g.preview_image == config::PreviewImage::Cover).count();
     Ok(render::site_file_count(&themes.join(&project.site.theme), modes)? + records + preview_images)
 }

@@ -1,7 +1,7 @@
 //! `gatefold trace`: which gallery image a leaked file shows, and which link's copy it was.
 //!
-//! The site is planned as `publish` plans it (into a scratch directory: `dist/` is left alone)
-//! and the references come from the image cache the way `publish` materializes R2 objects
+//! The site is planned as `publish` plans it (nothing rendered, `dist/` left alone) and the
+//! references come from the image cache the way `publish` materializes R2 objects
 //! (encoding only what the cache lacks). A leak is first matched against one variant of every
 //! image of the build ([`gatefold_mark::detect::locate`]); then, for the image it shows, every
 //! marked variant's pair is read and every marked link of its gallery scored
@@ -33,8 +33,8 @@ const IDENTIFY_WIDTH: u32 = 960;
 
 #[derive(Debug, Clone)]
 pub struct TraceOptions {
-    /// The galleries, themes and image cache (its `out` is ignored: the plan goes to a scratch
-    /// directory) and the key (`production`: SIGNING_KEY from the environment).
+    /// The galleries, themes and image cache (`out` is not used: nothing is written) and the
+    /// key (`production`: SIGNING_KEY from the environment).
     pub build: BuildOptions,
     /// Secrets of earlier signing keys whose marks are still read (`RETIRED_SIGNING_KEYS`).
     pub retired_secrets: Vec<String>,
@@ -76,7 +76,8 @@ pub struct Finding {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub threshold: Option<f64>,
     pub tests: u64,
-    /// Marked links scored (per variant read) and variants read.
+    /// Marked links that could be named, and the variants (widths) read, widest first: the
+    /// trace stops at the first that names a link.
     pub candidates: usize,
     pub variants_read: Vec<u32>,
     /// Mark keys the scored links were marked with.
@@ -148,10 +149,9 @@ pub fn mark_keys(current: &MarkKey, retired_secrets: &[String]) -> BTreeMap<Stri
 impl Tracer {
     /// Plans the site and reads one reference per image.
     pub fn load(opts: &TraceOptions) -> Result<Tracer> {
-        let scratch = tempfile::tempdir().context("creating a scratch directory for the plan")?;
-        let build_opts = BuildOptions { out: scratch.path().join("dist"), images: ImageMode::PlanOnly, ..opts.build.clone() };
+        let build_opts = BuildOptions { images: ImageMode::PlanOnly, ..opts.build.clone() };
         opts.build.progress.step(&format!("planning {} (references come from the image cache)", opts.build.galleries.display()));
-        let report = build::build(&build_opts)?;
+        let report = build::plan_site(&build_opts)?;
         let manifest = report.site.manifest();
         let (signing, _) = crate::keys::signing_key(&build_opts.project_root(), build_opts.production)?;
         let keys = mark_keys(signing.mark_key(), &opts.retired_secrets);
@@ -267,6 +267,13 @@ impl Tracer {
         let mut keys: BTreeSet<String> = pairs.iter().flat_map(|(_, p, _)| [p.a.clone(), p.b.clone()]).collect();
         keys.extend(bands.into_iter().filter(|k| known_keys.contains(k)));
         let files = self.files(keys)?;
+        // Every score this trace may take, fixed before the first: the threshold holds for all
+        // of them, so stopping at the first variant that names a link keeps the bound.
+        let readable = |l: &&&Link| l.mark.as_ref().is_some_and(|m| self.keys.contains_key(&m.key_id));
+        let eligible = |originals_only: bool| marked.iter().filter(readable).filter(move |l| !originals_only || l.mark.as_ref().is_some_and(|m| m.originals));
+        finding.tests = pairs.iter().map(|(_, _, o)| eligible(*o).count() as u64).sum();
+        finding.candidates = marked.iter().filter(readable).count();
+        let threshold = detect::threshold(finding.tests);
         let mut scores: Vec<(f64, &Link, u32)> = Vec::new();
         for (width, pair, originals_only) in &pairs {
             let read = |k: &str| std::fs::read(&files[k]).with_context(|| format!("reading {} from the image cache", files[k].display()));
@@ -278,25 +285,25 @@ impl Tracer {
             let chips = detect::read_chips(suspect, &reference, &reg);
             let geometry = reference.geometry();
             finding.variants_read.push(*width);
-            for link in marked.iter().filter(|l| !originals_only || l.mark.as_ref().is_some_and(|m| m.originals)) {
+            for link in eligible(*originals_only) {
                 let Some(mark) = &link.mark else { continue };
                 let Some(key) = self.keys.get(&mark.key_id) else { continue };
                 let codeword = key.codeword(&gallery.id, &link.name, &image.id, geometry.width, geometry.chips());
                 let skip = mark.stamp.as_ref().and_then(|s| files.get(&band_key(pair, s))).and_then(|f| band_chips(f).ok()).unwrap_or(0..0);
                 scores.push((detect::score_masked(&chips, &codeword, skip), link, *width));
-                finding.candidates += 1;
                 if !finding.key_ids.contains(&mark.key_id) {
                     finding.key_ids.push(mark.key_id.clone());
                 }
             }
+            if scores.iter().any(|s| s.0 >= threshold) {
+                break;
+            }
         }
-        finding.tests = scores.len() as u64;
         if scores.is_empty() {
             finding.notes.push("the leak shows too little of the image to read its mark".into());
             return Ok(());
         }
         scores.sort_by(|a, b| b.0.total_cmp(&a.0));
-        let threshold = detect::threshold(finding.tests);
         let (best, link, width) = scores[0];
         finding.threshold = Some(threshold);
         finding.best_score = Some(best);
@@ -411,8 +418,10 @@ pub fn render(f: &Finding, admin_configured: bool) -> String {
     if let (Some(best), Some(t)) = (f.best_score, f.threshold) {
         let next = f.runner_up.map(|r| format!("; next best {r:.1}")).unwrap_or_default();
         out.push_str(&format!(
-            "  score:      {best:.1}, threshold {t:.1} (false accusation ≤ 1e-6 over {} scores: {} links × variants {:?}{next})\n",
-            f.tests, f.candidates, f.variants_read
+            "  score:      {best:.1}, threshold {t:.1} (false accusation ≤ 1e-6 over {} scores: {} marked links × their variants; read {}{next})\n",
+            f.tests,
+            f.candidates,
+            f.variants_read.iter().map(|w| format!("{w} px")).collect::<Vec<_>>().join(", ")
         ));
     }
     for note in &f.notes {

@@ -60,7 +60,7 @@ fn building_the_good_site_writes_records_page_templates_and_owner_kits_and_lists
             let original = objects.iter().find(|o| o.key == img.original.key).unwrap();
             let bytes = std::fs::read(&original.file).unwrap();
             assert_eq!((bytes.len() as u64, crc32fast::hash(&bytes)), (img.original.size, img.original.crc32), "{}", img.id);
-            assert_eq!(original.content_type, img.original.content_type);
+            assert_eq!(original.content_type, img.original.content_type.as_str());
             for v in &img.variants {
                 let object = objects.iter().find(|o| o.key == v.key).unwrap_or_else(|| panic!("variant {} is not listed", v.key));
                 if v.content_type == "image/avif" {

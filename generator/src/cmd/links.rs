@@ -3,7 +3,7 @@
 use super::args::OutDir;
 use anyhow::Result;
 use gatefold::{build, keys};
-use gatefold_contract::manifest::link_url;
+use gatefold_contract::manifest::{LinkMark, link_url};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, clap::Args)]
@@ -30,6 +30,32 @@ struct LinkRow {
     qr_svg: PathBuf,
     qr_png: PathBuf,
     card: PathBuf,
+    /// `mark:` in force: `None` for an unmarked link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mark: Option<MarkRow>,
+}
+
+/// A marked link's mark as `links` shows it: the published [`LinkMark`] and its stamp's text.
+#[derive(serde::Serialize)]
+struct MarkRow {
+    #[serde(flatten)]
+    published: LinkMark,
+    /// The visible stamp's text and position.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stamp_text: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    position: Option<&'static str>,
+}
+
+impl MarkRow {
+    fn describe(&self) -> String {
+        let stamp = match (&self.stamp_text, self.position) {
+            (Some(text), Some(position)) => format!(", stamp \"{text}\" ({position})"),
+            _ => String::new(),
+        };
+        let originals = if self.published.originals { ", originals marked" } else { "" };
+        format!("marked (key {}{stamp}{originals})", self.published.key_id)
+    }
 }
 
 pub fn run(galleries: &Path, args: LinksArgs) -> Result<()> {
@@ -45,6 +71,10 @@ pub fn run(galleries: &Path, args: LinksArgs) -> Result<()> {
             let owner = &owner;
             let base = &project.site.base_url;
             build::link_entries(g, &key).into_values().map(move |l| LinkRow {
+                mark: l.mark.clone().map(|published| {
+                    let stamp = g.links.iter().find(|c| c.name == l.name).and_then(|c| c.mark.as_ref()?.stamp.clone());
+                    MarkRow { published, stamp_text: stamp.as_ref().map(|s| s.0.clone()), position: stamp.map(|s| s.1.name()) }
+                }),
                 url: link_url(base, &l.token),
                 qr_svg: owner.join(format!("qr/{}/{}.svg", g.id, l.name)),
                 qr_png: owner.join(format!("qr/{}/{}.png", g.id, l.name)),
@@ -71,7 +101,8 @@ pub fn run(galleries: &Path, args: LinksArgs) -> Result<()> {
         let duration = p.view_seconds.map(|s| format!(", {s}s sessions")).unwrap_or_default();
         let duration = format!("{duration}{}", p.devices.map(|n| format!(", {n} devices")).unwrap_or_default());
         let disabled = if p.disabled { ", DISABLED" } else { "" };
-        println!("{}/{} ({})\n  {}\n  {views}, {expires}, {download}{duration}{disabled}\n  QR: {}", r.gallery, r.link, r.label, r.url, r.qr_png.display());
+        let mark = r.mark.as_ref().map(|m| format!("\n  {}", m.describe())).unwrap_or_default();
+        println!("{}/{} ({})\n  {}\n  {views}, {expires}, {download}{duration}{disabled}{mark}\n  QR: {}", r.gallery, r.link, r.label, r.url, r.qr_png.display());
     }
     Ok(())
 }

@@ -191,7 +191,7 @@ pub fn read(ctx: &mut FileDiagnostics, id: &str, dir: &Path, root: Option<&Node<
 
     let gallery_opens = map.value("opens_at").and_then(|node| Some((policy::read_opens_at(ctx, node, "opens_at", site)?, node)));
     let (links, audiences) = match map.get("links") {
-        Some(entry) => read_links(ctx, entry.value, Where { gallery: id, dir, opens: gallery_opens }, site, now),
+        Some(entry) => read_links(ctx, entry.value, Where { gallery: id, scale: super::mark::Scale { images: images.len(), sizes: site.images.widths.len() }, dir, opens: gallery_opens }, site, now),
         None => {
             ctx.error(Some(root), "links", "missing `links`: a gallery without links cannot be opened by anyone", "add `links:` with one entry per audience, e.g.\n  links:\n    market:\n      max_views: 100");
             Default::default()
@@ -304,6 +304,8 @@ fn read_image_list(ctx: &mut FileDiagnostics, node: &Node<'_>, dir: &Path, files
 /// The gallery a `links:` mapping belongs to: its id, folder and `opens_at:` (with its node).
 struct Where<'g, 'n, 'a> {
     gallery: &'g str,
+    /// The gallery's images and display sizes, which a tiled stamp is multiplied by.
+    scale: super::mark::Scale,
     dir: &'g Path,
     opens: Option<(ResolvedExpiry, &'n Node<'a>)>,
 }
@@ -434,7 +436,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
             None => {
                 check_opens_before_expiry(ctx, opens.as_ref(), link.expires.as_ref(), &opens_field, &format!("link `{name}`"), site);
                 links.push(link);
-                super::mark::resolve(mark.as_ref(), &mut links[first_of_entry..], &date, &mut ctx.diags);
+                super::mark::resolve(mark.as_ref(), &mut links[first_of_entry..], &date, &at.scale, &mut ctx.diags);
             }
             Some(None) => {}
             Some(Some(rows)) => {
@@ -458,7 +460,7 @@ fn read_links(ctx: &mut FileDiagnostics, node: &Node<'_>, at: Where<'_, '_, '_>,
                         ..link.clone()
                     });
                 }
-                super::mark::resolve(mark.as_ref(), &mut links[first..], &date, &mut ctx.diags);
+                super::mark::resolve(mark.as_ref(), &mut links[first..], &date, &at.scale, &mut ctx.diags);
                 let recipients: Vec<LinkPolicy> = links[first..].iter().map(|l| l.policy(false)).collect();
                 let terms = audience_terms(&link.policy(false), &recipients);
                 audiences.insert(name.clone(), Audience { label: link.label.clone(), recipients: recipients.len() as u32, terms });

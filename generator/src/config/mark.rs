@@ -65,6 +65,10 @@ impl Written {
     fn error(&self, message: impl Into<String>, fix: impl Into<String>) -> Diagnostic {
         Diagnostic::error(&self.file, message).at(self.line, self.column).field(self.field.clone()).fix(fix)
     }
+
+    fn warning(&self, message: impl Into<String>, fix: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: crate::diagnostics::Severity::Warning, ..self.error(message, fix) }
+    }
 }
 
 /// A visible stamp as written: its template (placeholders checked) and position.
@@ -206,10 +210,27 @@ pub fn stamp_date(site: &SiteConfig, now: i64) -> String {
     site.timezone.timestamp_opt(now, 0).single().map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
+/// The size of what `resolve` marks: the gallery's image count and display sizes.
+pub struct Scale {
+    pub images: usize,
+    pub sizes: usize,
+}
+
 /// `mark` (the link's own, its audience's or the site's) made concrete for `links`, one per
-/// link; an `{email}` on a link without one is an error at the template, naming the links.
-pub fn resolve(mark: Option<&MarkConfig>, links: &mut [LinkConfig], date: &str, diags: &mut Vec<Diagnostic>) {
+/// link; an `{email}` on a link without one is an error at the template, naming the links. A
+/// tiled stamp is warned about with the storage it takes.
+pub fn resolve(mark: Option<&MarkConfig>, links: &mut [LinkConfig], date: &str, scale: &Scale, diags: &mut Vec<Diagnostic>) {
     let Some(mark) = mark else { return };
+    if let Some(v) = mark.visible.as_ref().filter(|v| v.position == StampPosition::Tile) {
+        let copies = links.len() * scale.images * (scale.sizes + usize::from(mark.originals));
+        diags.push(v.at.warning(
+            format!(
+                "a tiled stamp covers every chip, so each of {} link(s) gets a whole JPEG of its own per image and size: {copies} objects (links × images × sizes) stored in R2 and made at every publish",
+                links.len()
+            ),
+            "use `position: corner` (a few rows per link), or keep tiles for short recipient lists",
+        ));
+    }
     if let Some(v) = &mark.visible
         && placeholders(&v.template).is_ok_and(|p| p.contains(&"email"))
     {

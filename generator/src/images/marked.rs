@@ -17,13 +17,14 @@ use anyhow::{Context, Result, anyhow};
 use gatefold_contract::MediaType;
 use gatefold_contract::manifest::{MarkedPair, Variant, VariantRole, band_key, marked_keys};
 use gatefold_contract::mark::{Band, Codeword, Geometry, MarkKey};
+use gatefold_mark::stamp;
 use rayon::prelude::*;
 use std::path::Path;
 use std::sync::Mutex;
 
 /// Bump when the marked outputs change for the same inputs (`gatefold_mark::embed`'s pattern,
 /// mask or strength, the stamp's rendering): every marked key changes with it.
-pub(crate) const MARK_PIPELINE: &str = "gatefold-marks-1";
+pub(crate) const MARK_PIPELINE: &str = "gatefold-marks-2";
 /// A marked original is a JPEG of the full-size pixels at this quality.
 pub const ORIGINAL_QUALITY: u8 = 95;
 /// The size suffix of a marked original's keys.
@@ -246,6 +247,20 @@ fn stamp_band(rgb: &[u8], pair: &PairPlan, key: &MarkKey, image: &str, codeword:
 
 /// The stamp rendered into the marked pixels of the band it covers (`gatefold_mark::stamp`).
 #[allow(clippy::too_many_arguments)]
-fn render_band(_rgb: &[u8], _w: u32, _h: u32, _quality: u8, _key: &MarkKey, _image: &str, _codeword: &Codeword, _text: &str, _position: StampPosition) -> Result<(Band, Vec<u8>)> {
-    Err(anyhow!("visible stamps need gatefold-mark's stamp renderer, which this build lacks (fix: remove `visible:` from `mark:` for now)"))
+fn render_band(rgb: &[u8], w: u32, h: u32, quality: u8, key: &MarkKey, image: &str, codeword: &Codeword, text: &str, position: StampPosition) -> Result<(Band, Vec<u8>)> {
+    let position = match position {
+        StampPosition::Corner => stamp::Position::Corner,
+        StampPosition::Tile => stamp::Position::Tile,
+    };
+    let font = font()?;
+    if !font.covers(text) {
+        anyhow::bail!("the stamp \"{text}\" has characters the stamp's font cannot draw (fix: write the stamp in Chinese, Latin or other scripts Noto Sans CJK covers)");
+    }
+    stamp::stamp_band(rgb, w, h, quality, key, image, codeword, text, position, font).map_err(|e| anyhow!("stamping \"{text}\" on the {w} px copy: {e}"))
+}
+
+/// The stamp's font, loaded once per run.
+fn font() -> Result<&'static stamp::Font> {
+    static FONT: std::sync::OnceLock<Result<stamp::Font, String>> = std::sync::OnceLock::new();
+    FONT.get_or_init(stamp::Font::system).as_ref().map_err(|e| anyhow!("{e}"))
 }

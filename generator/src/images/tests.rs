@@ -581,3 +581,5 @@ fn the_same_file_in_many_galleries_is_encoded_once_into_one_entry() {
         assert_eq!(site.cache_entries().len(), 1);
     }
 }
+
+mod marked;

@@ -241,6 +241,12 @@ pub fn page_modes(modes: impl IntoIterator<Item = PageMode>) -> BTreeSet<PageMod
     modes.into_iter().collect()
 }
 
+/// The gallery pages a gallery's links use: the page mode of each unmarked link, and of each
+/// marked link its marked page (`true`).
+pub fn gallery_pages(gallery: &GalleryModel) -> BTreeSet<(bool, PageMode)> {
+    gallery.links.values().map(|l| (l.mark.is_some(), PageMode::of(&l.policy))).collect()
+}
+
 /// Gallery ids and link names become file names in the owner kit: refuse anything that could
 /// climb out of its folder, even though the config loader validates them first.
 fn check_segment(what: &str, value: &str) -> Result<()> {
@@ -280,9 +286,10 @@ impl Renderer<'_> {
         let mut files = Vec::new();
         let mut counts = RenderReport::default();
         for locale in Locale::ALL {
-            for mode in page_modes(gallery.links.values().map(|l| PageMode::of(&l.policy))) {
-                let template = self.gallery_page(gallery, mode, locale)?;
-                let path = site_file(site_dir, &manifest::page_path(&gallery.id, mode, locale));
+            for (marked, mode) in gallery_pages(gallery) {
+                let template = self.gallery_page(gallery, mode, locale, marked)?;
+                let path = if marked { manifest::marked_page_path(&gallery.id, mode, locale) } else { manifest::page_path(&gallery.id, mode, locale) };
+                let path = site_file(site_dir, &path);
                 write(&path, serde_json::to_vec(&template).context("serialising a page template")?)?;
                 files.push(path);
                 counts.gallery_pages += 1;

@@ -122,18 +122,22 @@ fn picture(token: &str, variants: &[&Variant]) -> Option<Picture> {
 
 impl Renderer<'_> {
     /// Every image's markup, with `token` in its URLs (the placeholder, in a page template).
-    fn images(&self, gallery: &GalleryModel, token: &str, downloads: Downloads) -> Result<Vec<ImageView>> {
+    /// `marked`: the page of marked links, which names only the marked variants (JPEG display
+    /// sizes, spliced per link by the worker; an animation, never marked, keeps its own).
+    fn images(&self, gallery: &GalleryModel, token: &str, downloads: Downloads, marked: bool) -> Result<Vec<ImageView>> {
         gallery
             .images
             .iter()
             .enumerate()
             .map(|(index, image)| {
-                let grid: Vec<&Variant> = image
-                    .variants
+                let only_marked = marked && image.variants.iter().any(|v| v.marked.is_some());
+                let offered: Vec<&Variant> = image.variants.iter().filter(|v| !only_marked || v.marked.is_some()).collect();
+                let grid: Vec<&Variant> = offered
                     .iter()
+                    .copied()
                     .filter(|v| v.role == VariantRole::Thumb || (v.role == VariantRole::Display && !v.full_size))
                     .collect();
-                let display: Vec<&Variant> = image.variants.iter().filter(|v| v.role == VariantRole::Display).collect();
+                let display: Vec<&Variant> = offered.iter().copied().filter(|v| v.role == VariantRole::Display).collect();
                 let large = picture(token, &display).with_context(|| no_variants(gallery, image, "display"))?;
                 // An image too small for a separate thumbnail shows its display file in the grid.
                 let thumb = picture(token, &grid).or_else(|| picture(token, &display)).expect("display exists");
@@ -144,7 +148,8 @@ impl Renderer<'_> {
                         url: manifest::download_path(token, &image.id),
                         width: image.width,
                         height: image.height,
-                        bytes: Some(human_size(image.original.size)),
+                        // A marked original's size is the link's own: the script asks (HEAD).
+                        bytes: (!marked).then(|| human_size(image.original.size)),
                     });
                 }
                 if downloads.web {
@@ -169,16 +174,19 @@ impl Renderer<'_> {
 
     /// The gallery's page for every link of one download mode, in `locale`: placeholders where
     /// the link's token, label, expiry line, view duration and the session's end go.
-    pub(super) fn gallery_page(&self, gallery: &GalleryModel, mode: PageMode, locale: Locale) -> Result<PageTemplate> {
+    /// `marked`: the template of the gallery's marked links ([`manifest::marked_page_path`]).
+    pub(super) fn gallery_page(&self, gallery: &GalleryModel, mode: PageMode, locale: Locale, marked: bool) -> Result<PageTemplate> {
         let what = || format!("rendering the {} page of gallery {} in {locale}", mode.name(), gallery.id);
         let downloads = mode.downloads();
         let download = downloads.any();
         let token = placeholder(page::TOKEN);
-        let images = self.images(gallery, &token, downloads)?;
+        let images = self.images(gallery, &token, downloads, marked)?;
         // "Download all": one ZIP of the originals, where originals are offered.
         let download_all = (downloads.original && !gallery.images.is_empty()).then(|| {
             let total: u64 = gallery.images.iter().map(|i| i.original.size).sum();
-            context! { url => manifest::download_all_path(&token), n => gallery.images.len(), size => human_size(total) }
+            // Marked originals are each link's own copy: their total is known to the worker only.
+            let size = if marked { format!("≈ {}", human_size(total)) } else { human_size(total) };
+            context! { url => manifest::download_all_path(&token), n => gallery.images.len(), size }
         });
         let cover = gallery.cover.as_deref().and_then(|id| images.iter().find(|i| i.id == id));
         let description = gallery.description_html.clone().map(Value::from_safe_string);

@@ -249,6 +249,7 @@ fn warp(suspect: &Integral, w: u32, h: u32, level: usize, t: &Transform) -> Vec<
 }
 
 /// One Gauss–Newton step at `level`; returns its size in level pixels.
+#[allow(clippy::needless_range_loop)] // the normal equations read as the maths, indices and all
 fn gauss_newton(suspect: &Integral, reference: &Plane, level: usize, state: &mut Registration) -> f64 {
     let (w, h) = (reference.width, reference.height);
     let t = state.transform;
@@ -353,6 +354,7 @@ fn agreement(suspect: &Integral, reference: &Plane, level: usize, state: &Regist
 }
 
 /// Solves the 6×6 system by Gaussian elimination with partial pivoting.
+#[allow(clippy::needless_range_loop)]
 fn solve(mut m: [[f64; 6]; 6], mut b: [f64; 6]) -> Option<[f64; 6]> {
     for col in 0..6 {
         let pivot = (col..6).max_by(|&a, &c| m[a][col].abs().total_cmp(&m[c][col].abs()))?;
