@@ -71,6 +71,9 @@ pub struct BuildOptions {
     /// "Now" for expiry warnings; tests pin it.
     pub now: Option<i64>,
     pub images: ImageMode,
+    /// Build with this secret instead of the environment's key: `gatefold trace` plans the
+    /// site with each retired key, so marks made before a rotation are still read.
+    pub signing_secret: Option<String>,
 }
 
 impl BuildOptions {
@@ -86,6 +89,7 @@ impl BuildOptions {
             progress: Arc::new(Quiet),
             now: None,
             images: ImageMode::Encode,
+            signing_secret: None,
         }
     }
 
@@ -200,7 +204,10 @@ fn prepare(opts: &BuildOptions) -> Result<(BuildReport, String)> {
 
     let (project, mut warnings) = load_with(&opts.galleries, LoadOptions { themes: Some(opts.themes.clone()), verify_images: false, now, known: Some(known.clone()) })?;
     warnings.0.extend(asset_budget(&project, &opts.themes)?);
-    let (key, key_origin) = keys::signing_key(&opts.project_root(), opts.production)?;
+    let (key, key_origin) = match &opts.signing_secret {
+        Some(secret) => (gatefold_contract::SigningKey::from_secret(secret), KeyOrigin::Retired),
+        None => keys::signing_key(&opts.project_root(), opts.production)?,
+    };
 
     let jobs = image_jobs(&project, &key);
     let encode = opts.images == ImageMode::Encode;

@@ -17,6 +17,9 @@ pub enum KeyOrigin {
     Environment,
     DevVars(PathBuf),
     BuiltInDevKey,
+    /// A retired key's secret, given for this run only (`gatefold trace` re-plans the site
+    /// with each `RETIRED_SIGNING_KEYS` secret to read the marks made with it).
+    Retired,
 }
 
 impl fmt::Display for KeyOrigin {
@@ -25,6 +28,7 @@ impl fmt::Display for KeyOrigin {
             KeyOrigin::Environment => f.write_str("SIGNING_KEY from the environment"),
             KeyOrigin::DevVars(path) => write!(f, "SIGNING_KEY from {}", path.display()),
             KeyOrigin::BuiltInDevKey => f.write_str("the built-in DEVELOPMENT key (links are for local testing only)"),
+            KeyOrigin::Retired => f.write_str("a retired signing key (RETIRED_SIGNING_KEYS)"),
         }
     }
 }

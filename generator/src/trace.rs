@@ -47,14 +47,37 @@ pub struct TraceOptions {
 /// The site as a trace reads it: its manifest, the image cache's files of its objects, and
 /// one reference per image to recognise leaks by.
 pub struct Tracer {
-    opts: BuildOptions,
-    report: BuildReport,
-    manifest: Manifest,
+    /// The site as the current key plans it, then as each retired key planned it: a key's
+    /// pairs are made again from the same sources, so a rotation never orphans the marks
+    /// issued before it.
+    eras: Vec<Era>,
     keys: BTreeMap<String, MarkKey>,
     /// (gallery, image index) of each identification reference.
     images: Vec<(String, usize)>,
     references: Vec<Reference>,
     admin: Option<Server>,
+}
+
+/// The site planned with one signing key: its links' marks and its pairs as that key made them.
+struct Era {
+    opts: BuildOptions,
+    report: BuildReport,
+    manifest: Manifest,
+}
+
+impl Era {
+    fn plan(opts: BuildOptions) -> Result<Era> {
+        let report = build::plan_site(&opts)?;
+        let manifest = report.site.manifest();
+        Ok(Era { opts, report, manifest })
+    }
+
+    /// The image cache's files of R2 `keys`, encoding what it lacks.
+    fn files(&self, keys: impl IntoIterator<Item = String>) -> Result<BTreeMap<String, PathBuf>> {
+        let keys: BTreeSet<String> = keys.into_iter().collect();
+        let done = build::materialize(&self.opts, &self.report, &keys)?;
+        Ok(done.objects.into_iter().map(|o| (o.key, o.file)).collect())
+    }
 }
 
 /// What a trace found in one file.
@@ -151,8 +174,8 @@ impl Tracer {
     pub fn load(opts: &TraceOptions) -> Result<Tracer> {
         let build_opts = BuildOptions { images: ImageMode::PlanOnly, ..opts.build.clone() };
         opts.build.progress.step(&format!("planning {} (references come from the image cache)", opts.build.galleries.display()));
-        let report = build::plan_site(&build_opts)?;
-        let manifest = report.site.manifest();
+        let current = Era::plan(build_opts.clone())?;
+        let manifest = &current.manifest;
         let (signing, _) = crate::keys::signing_key(&build_opts.project_root(), build_opts.production)?;
         let keys = mark_keys(signing.mark_key(), &opts.retired_secrets);
         let mut wanted = Vec::new();
@@ -167,8 +190,12 @@ impl Tracer {
             let url = opts.admin_url.clone().unwrap_or_else(|| manifest.site.base_url.clone());
             Server { url: url.trim_end_matches('/').to_string(), token }
         });
-        let mut tracer = Tracer { opts: build_opts, report, manifest, keys, images: Vec::new(), references: Vec::new(), admin };
-        let files = tracer.files(wanted.iter().map(|(_, k)| k.clone()))?;
+        let mut eras = vec![current];
+        for secret in &opts.retired_secrets {
+            eras.push(Era::plan(BuildOptions { signing_secret: Some(secret.trim().to_string()), ..build_opts.clone() }).context("planning the site with a retired signing key")?);
+        }
+        let mut tracer = Tracer { eras, keys, images: Vec::new(), references: Vec::new(), admin };
+        let files = tracer.eras[0].files(wanted.iter().map(|(_, k)| k.clone()))?;
         use rayon::prelude::*;
         let references: Vec<Result<((String, usize), Reference)>> = wanted
             .into_par_iter()
@@ -185,15 +212,8 @@ impl Tracer {
         Ok(tracer)
     }
 
-    /// The image cache's files of R2 `keys`, encoding what it lacks.
-    fn files(&self, keys: impl IntoIterator<Item = String>) -> Result<BTreeMap<String, PathBuf>> {
-        let keys: BTreeSet<String> = keys.into_iter().collect();
-        let done = build::materialize(&self.opts, &self.report, &keys)?;
-        Ok(done.objects.into_iter().map(|o| (o.key, o.file)).collect())
-    }
-
     pub fn manifest(&self) -> &Manifest {
-        &self.manifest
+        &self.eras[0].manifest
     }
 
     /// Traces one file's bytes.
@@ -220,7 +240,7 @@ impl Tracer {
             return Ok(finding);
         };
         let (gallery_id, index) = &self.images[located.index];
-        let gallery = &self.manifest.galleries[gallery_id];
+        let gallery = &self.manifest().galleries[gallery_id];
         let image = &gallery.images[*index];
         let reg = located.registration;
         finding.verdict = "no_mark";
@@ -232,7 +252,20 @@ impl Tracer {
             coverage: reg.coverage,
             scale: reg.transform.sx,
         });
-        self.attribute(&suspect, gallery, image, &reg, refs[located.index].size(), &mut finding)?;
+        // Every score of every era counts towards the one threshold, fixed before the first.
+        let eras: Vec<(&Era, &Gallery, &Image)> = self
+            .eras
+            .iter()
+            .filter_map(|era| era.manifest.galleries.get(gallery_id).and_then(|g| Some((era, g, g.image(&image.id)?))))
+            .collect();
+        let tests = eras.iter().map(|(_, g, img)| self.tests(g, img)).sum();
+        for (era, gallery, image) in eras {
+            self.attribute(era, &suspect, gallery, image, &reg, refs[located.index].size(), tests, &mut finding)?;
+            if finding.link.is_some() {
+                break;
+            }
+        }
+        finding.notes.dedup();
         if let (Some(link), Some(server)) = (&finding.link, &self.admin) {
             match history(server, gallery, &link.id) {
                 Ok(h) => finding.history = Some(h),
@@ -244,7 +277,17 @@ impl Tracer {
 
     /// Scores every marked link of `gallery` against every marked variant of `image` the leak
     /// can be read against.
-    fn attribute(&self, suspect: &Suspect, gallery: &Gallery, image: &Image, known: &Registration, known_size: (u32, u32), finding: &mut Finding) -> Result<()> {
+    /// How many scores [`Self::attribute`] may take for `image` of `gallery`: one per marked
+    /// variant and readable link that variant is served to.
+    fn tests(&self, gallery: &Gallery, image: &Image) -> u64 {
+        let marked: Vec<&Link> = gallery.links.values().filter(|l| l.mark.is_some()).collect();
+        let originals = marked.iter().any(|l| l.mark.as_ref().is_some_and(|m| m.originals));
+        let readable: Vec<&&Link> = marked.iter().filter(|l| l.mark.as_ref().is_some_and(|m| self.keys.contains_key(&m.key_id))).collect();
+        marked_pairs(image, originals).iter().map(|(_, _, o)| readable.iter().filter(|l| !o || l.mark.as_ref().is_some_and(|m| m.originals)).count() as u64).sum()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn attribute(&self, era: &Era, suspect: &Suspect, gallery: &Gallery, image: &Image, known: &Registration, known_size: (u32, u32), tests: u64, finding: &mut Finding) -> Result<()> {
         let marked: Vec<&Link> = gallery.links.values().filter(|l| l.mark.is_some()).collect();
         if marked.is_empty() {
             finding.notes.push(format!("gallery {} has no marked link: no recipient can be named", gallery.id));
@@ -263,17 +306,17 @@ impl Tracer {
             return Ok(());
         }
         let bands: BTreeSet<String> = marked.iter().filter_map(|l| l.mark.as_ref()?.stamp.clone()).flat_map(|s| pairs.iter().map(move |(_, p, _)| band_key(p, &s))).collect();
-        let known_keys = self.report.site.r2_keys();
+        let known_keys = era.report.site.r2_keys();
         let mut keys: BTreeSet<String> = pairs.iter().flat_map(|(_, p, _)| [p.a.clone(), p.b.clone()]).collect();
         keys.extend(bands.into_iter().filter(|k| known_keys.contains(k)));
-        let files = self.files(keys)?;
+        let files = era.files(keys)?;
         // Every score this trace may take, fixed before the first: the threshold holds for all
         // of them, so stopping at the first variant that names a link keeps the bound.
         let readable = |l: &&&Link| l.mark.as_ref().is_some_and(|m| self.keys.contains_key(&m.key_id));
         let eligible = |originals_only: bool| marked.iter().filter(readable).filter(move |l| !originals_only || l.mark.as_ref().is_some_and(|m| m.originals));
-        finding.tests = pairs.iter().map(|(_, _, o)| eligible(*o).count() as u64).sum();
-        finding.candidates = marked.iter().filter(readable).count();
-        let threshold = detect::threshold(finding.tests);
+        finding.tests = tests;
+        finding.candidates = finding.candidates.max(marked.iter().filter(readable).count());
+        let threshold = detect::threshold(tests);
         let mut scores: Vec<(f64, &Link, u32)> = Vec::new();
         for (width, pair, originals_only) in &pairs {
             let read = |k: &str| std::fs::read(&files[k]).with_context(|| format!("reading {} from the image cache", files[k].display()));
@@ -306,6 +349,9 @@ impl Tracer {
         scores.sort_by(|a, b| b.0.total_cmp(&a.0));
         let (best, link, width) = scores[0];
         finding.threshold = Some(threshold);
+        if finding.best_score.is_some_and(|b| b >= best) {
+            return Ok(());
+        }
         finding.best_score = Some(best);
         finding.runner_up = scores.iter().find(|s| s.1.name != link.name).map(|s| s.0);
         if best < threshold {

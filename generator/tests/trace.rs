@@ -180,3 +180,24 @@ fn a_smaller_variants_copy_is_traced_and_an_unmarked_copy_of_a_marked_image_exit
     assert_eq!(findings[1]["verdict"], "no_mark", "{findings}");
     assert_eq!(findings[1]["image"]["image"], "side");
 }
+
+#[test]
+fn marks_made_before_a_key_rotation_are_read_with_the_retired_key() {
+    let root = site();
+    let copy = served_copy(root.path(), "hero", 1280, "dealer-a");
+    let file = root.path().join("before-rotation.jpg");
+    std::fs::write(&file, jpeg(&image::load_from_memory(&copy).unwrap(), 85)).unwrap();
+    // The site's key is rotated: builds and traces now use another secret.
+    std::fs::write(root.path().join(".dev.vars"), "SIGNING_KEY=a rotated secret that is long enough to sign\n").unwrap();
+    let out = trace(root.path(), &[&file], true);
+    assert_eq!(out.status.code(), Some(3), "the new key cannot read the old mark: {}\n{}", text(&out.stdout), text(&out.stderr));
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatefold"));
+    cmd.arg("--galleries").arg(root.path().join("galleries")).arg("trace").arg("--themes").arg(repo().join("themes")).arg("--json").arg(&file);
+    cmd.current_dir(root.path()).env_remove("GATEFOLD_GALLERIES").env_remove("SIGNING_KEY").env_remove("GATEFOLD_ADMIN_TOKEN");
+    let out = cmd.env("RETIRED_SIGNING_KEYS", gatefold_contract::token::DEV_SECRET).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}\n{}", text(&out.stdout), text(&out.stderr));
+    let findings: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(findings[0]["link"]["id"], "launch/dealer-a", "{findings}");
+    assert_eq!(findings[0]["link"]["key_id"], gatefold_contract::SigningKey::dev().mark_key().id(), "{findings}");
+}

@@ -58,6 +58,7 @@ impl BuildPaths {
             production: false,
             progress: Arc::new(Terminal::auto()),
             now: None,
+            signing_secret: None,
             images: ImageMode::Encode,
         }
     }

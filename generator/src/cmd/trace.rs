@@ -42,6 +42,7 @@ pub fn run(galleries: &Path, args: TraceArgs) -> Result<()> {
             progress: Arc::new(Terminal::auto()),
             now: None,
             images: ImageMode::PlanOnly,
+            signing_secret: None,
         },
         retired_secrets: retired.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
         admin_token: env("GATEFOLD_ADMIN_TOKEN"),

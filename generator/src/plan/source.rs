@@ -75,6 +75,7 @@ pub fn build_manifest(galleries: &Path, themes: &Path, cache: &Path, out: &Path)
         progress: Arc::new(Quiet),
         now: None,
         images: ImageMode::PlanOnly,
+        signing_secret: None,
     })
     .with_context(|| format!("building {}", galleries.display()))?;
     Ok(report.site.manifest())
