@@ -232,31 +232,37 @@ impl MarkIndex {
         u64::from(self.header_len) + body + EOI.len() as u64
     }
 
-    /// Which bytes chip `c` of a copy comes from: `A`'s or `B`'s by the codeword, or the band's.
-    fn pick<'a>(&self, c: u32, bits: &Codeword, band: Option<&'a Band>) -> Pick {
-        if let Some(band) = band
-            && c >= band.first
-            && let Some(&(len, crc)) = band.segments.get((c - band.first) as usize)
-        {
-            let offset: u64 = band.segments[..(c - band.first) as usize].iter().map(|s| u64::from(s.0)).sum();
-            return Pick::Band { offset, len, crc };
-        }
-        let s = self.segments[c as usize];
-        if bits.bit(c) { Pick::A { len: s.a_len, crc: s.a_crc } } else { Pick::B { len: s.b_len, crc: s.b_crc } }
+    /// Where each chip of a copy comes from, in order: `A`'s or `B`'s bytes by the codeword, or
+    /// the band's (its offset kept as it goes: a tiled stamp's band covers every chip).
+    fn pieces<'a>(&'a self, bits: &'a Codeword, band: Option<&'a Band>) -> impl Iterator<Item = Pick> + 'a {
+        let mut band_offset = 0u64;
+        (0..self.segments.len() as u32).map(move |c| {
+            if let Some(band) = band
+                && c >= band.first
+                && let Some(&(len, crc)) = band.segments.get((c - band.first) as usize)
+            {
+                let offset = band_offset;
+                band_offset += u64::from(len);
+                return Pick::Band { offset, len, crc };
+            }
+            let s = self.segments[c as usize];
+            if bits.bit(c) { Pick::A { len: s.a_len, crc: s.a_crc } } else { Pick::B { len: s.b_len, crc: s.b_crc } }
+        })
     }
 
     /// Size and CRC-32 of the copy `bits` (and `band`) make, from the index alone.
     pub fn spliced_size_crc(&self, bits: &Codeword, band: Option<&Band>) -> Result<(u64, u32), MarkError> {
         self.check(bits, band)?;
         let mut crc = crc_of(self.header_crc, u64::from(self.header_len));
-        for c in 0..self.segments.len() as u32 {
-            let (len, piece) = match self.pick(c, bits, band) {
+        let mut size = u64::from(self.header_len) + EOI.len() as u64;
+        for piece in self.pieces(bits, band) {
+            let (len, piece_crc) = match piece {
                 Pick::A { len, crc } | Pick::B { len, crc } | Pick::Band { len, crc, .. } => (len, crc),
             };
-            crc.combine(&crc_of(piece, u64::from(len)));
+            crc.combine(&crc_of(piece_crc, u64::from(len)));
+            size += u64::from(len);
         }
         crc.update(&EOI);
-        let size = self.header_len as u64 + (0..self.segments.len() as u32).map(|c| u64::from(self.pick(c, bits, band).len())).sum::<u64>() + 2;
         Ok((size, crc.finalize()))
     }
 
@@ -264,8 +270,9 @@ impl MarkIndex {
         if bits.len() as usize != self.segments.len() {
             return Err(MarkError::Corrupt("codeword and index disagree on the chip count"));
         }
+        // In u64: on the 32-bit worker a damaged `first` must not wrap past the check.
         if let Some(band) = band
-            && band.first as usize + band.segments.len() > self.segments.len()
+            && u64::from(band.first) + band.segments.len() as u64 > self.segments.len() as u64
         {
             return Err(MarkError::Corrupt("stamp band past the last chip"));
         }
@@ -287,8 +294,8 @@ impl MarkIndex {
         let mut out = Vec::with_capacity(a.len().max(b.len()));
         out.extend_from_slice(&a[..self.header_len as usize]);
         let (mut at_a, mut at_b) = (self.header_len as usize, self.header_len as usize);
-        for (c, s) in self.segments.iter().enumerate() {
-            match self.pick(c as u32, bits, band.map(|(b, _)| b)) {
+        for (s, piece) in self.segments.iter().zip(self.pieces(bits, band.map(|(b, _)| b))) {
+            match piece {
                 Pick::A { len, .. } => out.extend_from_slice(&a[at_a..at_a + len as usize]),
                 Pick::B { len, .. } => out.extend_from_slice(&b[at_b..at_b + len as usize]),
                 Pick::Band { offset, len, .. } => {
@@ -310,13 +317,6 @@ enum Pick {
     Band { offset: u64, len: u32, crc: u32 },
 }
 
-impl Pick {
-    fn len(&self) -> u32 {
-        match self {
-            Pick::A { len, .. } | Pick::B { len, .. } | Pick::Band { len, .. } => *len,
-        }
-    }
-}
 
 impl Band {
     pub fn to_bytes(&self) -> Vec<u8> {

@@ -101,3 +101,14 @@ fn chips_follow_restart_intervals_and_bands_start_on_a_chip() {
     assert!(start <= 41 && (start * 63) % RESTART_MCUS == 0);
     assert_eq!(odd.band_end(44), odd.mcu_rows());
 }
+
+#[test]
+fn a_band_placed_past_the_last_chip_is_refused_even_near_the_top_of_u32() {
+    let (a, b) = (fake_jpeg(4, 1), fake_jpeg(4, 40));
+    let index = index_pair(&a, &b, geometry(4)).unwrap();
+    let bits = MarkKey::from_secret("a test secret that is long enough!!").codeword("g", "l", "i", 64, 4);
+    for first in [3, u32::MAX - 1, u32::MAX] {
+        let band = Band { first, segments: vec![(1, 0), (1, 0)] };
+        assert!(index.spliced_size_crc(&bits, Some(&band)).is_err(), "first = {first}");
+    }
+}

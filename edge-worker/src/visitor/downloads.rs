@@ -229,11 +229,27 @@ async fn archive_entries(
         }
     }))
     .await;
-    let entries = match sized.into_iter().collect::<std::result::Result<Vec<_>, marked::Failure>>() {
+    let mut entries = match sized.into_iter().collect::<std::result::Result<Vec<_>, marked::Failure>>() {
         Ok(entries) => entries,
         Err(failure) => return Ok(Err(failure)),
     };
+    unique_names(&mut entries);
     Ok(Ok((entries, plan.into_iter().map(|(_, source)| source).collect())))
+}
+
+/// Gives every entry a name of its own: a marked original is a JPEG, so `hero.png` and
+/// `hero.jpg` of one gallery would both be `hero.jpg` in the archive; the later one becomes
+/// `hero (2).jpg`.
+fn unique_names(entries: &mut [zip::Entry]) {
+    let mut taken = std::collections::BTreeSet::new();
+    for entry in entries.iter_mut() {
+        let (stem, ext) = entry.name.rsplit_once('.').map_or((entry.name.clone(), String::new()), |(s, e)| (s.to_string(), format!(".{e}")));
+        let mut n = 1;
+        while !taken.insert(entry.name.to_lowercase()) {
+            n += 1;
+            entry.name = format!("{stem} ({n}){ext}");
+        }
+    }
 }
 
 /// The archive's file name: the gallery's title, minus what no file system takes in a name.
@@ -302,4 +318,18 @@ async fn write_archive(bucket: &worker::Bucket, layout: &zip::Layout, sources: &
     }
     write(layout.central_directory()).await?;
     JsFuture::from(out.close()).await.map(drop).map_err(|e| js("closing the archive stream", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entries_that_would_share_a_name_get_one_of_their_own() {
+        let e = |name: &str| zip::Entry { name: name.into(), size: 0, crc32: 0 };
+        let mut entries = vec![e("hero.jpg"), e("hero.jpg"), e("HERO.jpg"), e("side.png"), e("notes")];
+        unique_names(&mut entries);
+        let names: Vec<&str> = entries.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["hero.jpg", "hero (2).jpg", "HERO (3).jpg", "side.png", "notes"]);
+    }
 }

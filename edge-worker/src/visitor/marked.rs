@@ -200,7 +200,7 @@ impl Copy {
         let (index, a, b, band) =
             futures_util::future::join4(shared(bucket, &self.pair.index, ctx), shared(bucket, &self.pair.a, ctx), shared(bucket, &self.pair.b, ctx), band).await;
         let (copy, crc) = splice_checked(&index?, &a?, &b?, band?.as_deref(), &self.bits).map_err(|e| Failure::Broken(format!("{}: {e}", self.pair.index)))?;
-        if let Some(ctx) = ctx {
+        if let Some(ctx) = ctx.filter(|_| copy.len() <= CACHED_UP_TO) {
             let cached = cacheable(copy.clone(), Some(&etag(copy.len() as u64, crc)))?;
             let key = self.cache_key.clone();
             ctx.wait_until(async move {
@@ -212,6 +212,11 @@ impl Copy {
         Ok((copy, crc))
     }
 }
+
+/// Pieces and copies up to this size are kept in the Cache API. Display pairs are far below it;
+/// a large marked original's halves and copy are read from R2 and spliced each time instead,
+/// so a download never holds a second clone of each for the cache (an isolate has 128 MB).
+const CACHED_UP_TO: usize = 8 << 20;
 
 /// `bytes` as the cache keeps them: public and immutable to the cache (which only this worker
 /// reaches, after a session passed), never to a visitor.
@@ -236,7 +241,7 @@ async fn shared(bucket: &Bucket, key: &str, ctx: Option<&Context>) -> std::resul
     let Some(object) = bucket.get(key).execute().await? else { return Err(Failure::Missing(key.to_string())) };
     let Some(body) = object.body() else { return Err(Failure::Missing(key.to_string())) };
     let bytes = body.bytes().await?;
-    if let Some(ctx) = ctx {
+    if let Some(ctx) = ctx.filter(|_| bytes.len() <= CACHED_UP_TO) {
         let cached = cacheable(bytes.clone(), None)?;
         ctx.wait_until(async move {
             if let Err(e) = Cache::default().put(cache_key.as_str(), cached).await {
