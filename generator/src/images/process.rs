@@ -178,9 +178,11 @@ impl Plans {
     /// files would not be the ones the manifest names.
     pub fn encode(&self, which: impl Fn(&Planned) -> bool + Sync, on_done: OnDone<'_>) -> Result<usize> {
         let queue = enqueue(&self.settings, &self.cache, Sources::default())?;
-        // One task per cache entry: the same source in two galleries is encoded once.
+        // One task per cache entry and marked plan: the same source in two galleries is encoded
+        // once, but where one of them has marked links its pairs and bands are its own to make.
         let mut entries = HashSet::new();
-        let picked: Vec<&Planned> = self.images.iter().filter(|p| which(p) && entries.insert(p.key.as_str())).collect();
+        let picked: Vec<&Planned> =
+            self.images.iter().filter(|p| which(p) && entries.insert((p.key.as_str(), p.marked.cache_keys().collect::<Vec<_>>()))).collect();
         let done = run_all(&picked, "encoded", |planned| {
             let started = Instant::now();
             if queue.cache.is_complete(&planned.key, &planned.entry) && marked::is_stored(&queue.cache, &planned.marked) {
@@ -189,7 +191,9 @@ impl Plans {
             queue.encode_one(planned, None)?;
             Ok(Outcome::Built(started.elapsed()))
         }, &|p: &&Planned, outcome| on_done(&p.job, outcome))?;
-        Ok(done.iter().filter(|o| matches!(o, Outcome::Built(_))).count())
+        // Sources, not tasks: a source's marked outputs for a second gallery are not a second image.
+        let built: HashSet<&str> = done.iter().zip(&picked).filter(|(o, _)| matches!(o, Outcome::Built(_))).map(|(_, p)| p.key.as_str()).collect();
+        Ok(built.len())
     }
 }
 
